@@ -1,0 +1,189 @@
+#pragma once
+/// \file The in-memory dataset every module reads: records in columns with interned ids, and the
+/// indexes the modules share (comparisons, swap pairs, control matches, gold).
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "judgebias/judgment.hpp"
+
+namespace judgebias {
+
+/// An interned id that is absent (no task, no model, no length, no gold...).
+inline constexpr std::uint32_t no_id = std::numeric_limits<std::uint32_t>::max();
+/// The outcome "tie" where an outcome is otherwise a candidate id.
+inline constexpr std::uint32_t tie_outcome = no_id - 1;
+
+/// Strings interned to dense integer ids, in order of first appearance.
+class string_table {
+ public:
+  /// The id of `s`, adding it when new.
+  std::uint32_t intern(std::string_view s);
+  /// The id of `s`, or no_id.
+  std::uint32_t find(std::string_view s) const;
+  const std::string& name(std::uint32_t id) const { return names_[id]; }  ///< The string of an id.
+  std::size_t size() const noexcept { return names_.size(); }             ///< Number of strings.
+
+ private:
+  struct hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, std::uint32_t, hash, std::equal_to<>> ids_;
+};
+
+/// One judge, one item, one unordered pair of candidate ids (METRICS.md "comparison").
+struct comparison {
+  std::uint32_t judge = no_id;
+  std::uint32_t item = no_id;
+  std::uint32_t lo = no_id;        ///< The smaller candidate id.
+  std::uint32_t hi = no_id;        ///< The larger candidate id.
+  std::uint32_t model_lo = no_id;  ///< Author of lo as first seen; no_id when unknown.
+  std::uint32_t model_hi = no_id;  ///< Author of hi as first seen; no_id when unknown.
+  std::uint32_t gold = no_id;      ///< Gold winner id, tie_outcome, or no_id (no gold).
+};
+
+/// The two orders of one comparison in the same run (METRICS.md "swap pair").
+struct swap_pair {
+  std::uint32_t comparison = no_id;
+  std::uint32_t run = 0;
+  std::uint32_t lo_first = no_id;  ///< Record showing lo as A.
+  std::uint32_t hi_first = no_id;  ///< Record showing hi as A.
+};
+
+/// A perturbed record and its control (FORMAT.md "Perturbations").
+struct control_match {
+  std::uint32_t perturbed = no_id;
+  std::uint32_t control = no_id;
+};
+
+/// How the dataset's gold and judges are resolved.
+struct dataset_options {
+  /// Judges whose majority replaces inline gold; they are excluded from the measured judges.
+  std::vector<std::string> gold_judges;
+};
+
+/// Counts the dataset found while building its indexes.
+struct dataset_diagnostics {
+  std::uint64_t duplicates = 0;             ///< Records ignored as duplicates (FORMAT.md).
+  std::uint64_t gold_conflicts = 0;         ///< Comparisons whose inline gold disagreed.
+  std::uint64_t unmatched_perturbed = 0;    ///< Perturbed records without a control.
+  std::uint64_t one_order_comparisons = 0;  ///< Comparison-runs seen in one order only.
+  std::vector<std::string> warnings;
+};
+
+class dataset_builder;
+
+/// Records in columns plus shared indexes. Build it with dataset_builder.
+class dataset {
+ public:
+  using index = std::uint32_t;  ///< A record's position in input order.
+
+  std::size_t size() const noexcept { return judge_.size(); }  ///< Number of records.
+
+  // Interned names.
+  const string_table& judges() const noexcept { return judges_; }
+  const string_table& models() const noexcept { return models_; }  ///< Candidate and judge models.
+  const string_table& items() const noexcept { return items_; }
+  const string_table& candidates() const noexcept { return candidates_; }
+  const string_table& tasks() const noexcept { return tasks_; }
+  const string_table& kinds() const noexcept { return kinds_; }  ///< Perturbation kinds.
+
+  // Columns, by record index.
+  std::uint32_t judge(index i) const { return judge_[i]; }
+  std::uint32_t judge_model(index i) const { return judge_model_[i]; }  ///< An id in models().
+  std::uint32_t item(index i) const { return item_[i]; }
+  std::uint32_t task(index i) const { return task_[i]; }  ///< no_id when absent.
+  std::uint32_t run(index i) const { return run_[i]; }
+  judgment_mode mode(index i) const { return static_cast<judgment_mode>(mode_[i]); }
+  judgebias::verdict verdict(index i) const { return static_cast<judgebias::verdict>(verdict_[i]); }
+  std::uint32_t cand_a(index i) const { return cand_a_[i]; }  ///< Response id for pointwise.
+  std::uint32_t cand_b(index i) const { return cand_b_[i]; }  ///< no_id for pointwise.
+  std::uint32_t model_a(index i) const { return model_a_[i]; }
+  std::uint32_t model_b(index i) const { return model_b_[i]; }
+  std::uint32_t length_a(index i) const { return len_a_[i]; }  ///< no_id when unknown.
+  std::uint32_t length_b(index i) const { return len_b_[i]; }
+  std::uint32_t tokens_a(index i) const { return tok_a_[i]; }
+  std::uint32_t tokens_b(index i) const { return tok_b_[i]; }
+  double score(index i) const { return score_[i]; }            ///< NaN = extraction failure.
+  double gold_score(index i) const { return gold_score_[i]; }  ///< NaN = no gold (resolved).
+  double prob_a(index i) const { return prob_a_[i]; }          ///< NaN = absent.
+  bool order_known(index i) const { return (flags_[i] & flag_order_known) != 0; }
+  bool is_duplicate(index i) const { return (flags_[i] & flag_duplicate) != 0; }
+  std::uint32_t kind(index i) const { return kind_[i]; }      ///< no_id for a control record.
+  std::uint32_t target(index i) const { return target_[i]; }  ///< Candidate id the cue favours.
+  bool is_control(index i) const { return kind_[i] == no_id; }
+  /// Record's inline gold verdict as read (pairwise), verdict::missing when absent.
+  judgebias::verdict inline_gold(index i) const { return static_cast<judgebias::verdict>(gold_[i]); }
+  /// The candidate id a pairwise record picks, tie_outcome, or no_id for an extraction failure.
+  std::uint32_t outcome(index i) const;
+  /// Whether the record has a parsed verdict (pairwise) or score (pointwise).
+  bool parsed(index i) const;
+
+  // Indexes.
+  /// Every record of a judge, in input order.
+  std::span<const index> records_of_judge(std::uint32_t judge) const;
+  /// Judges that modules measure (gold judges excluded), sorted by name bytes.
+  const std::vector<std::uint32_t>& measured_judges() const noexcept { return measured_; }
+  bool is_gold_judge(std::uint32_t judge) const { return gold_judge_[judge] != 0; }
+
+  const std::vector<comparison>& comparisons() const noexcept { return comparisons_; }
+  /// The comparison of a pairwise record (perturbed ones included); no_id for pointwise.
+  std::uint32_t comparison_of(index i) const { return comparison_of_[i]; }
+  /// The control, non-duplicate records of a comparison, both orders, all runs, in input order.
+  std::span<const index> comparison_records(std::uint32_t c) const;
+  /// Comparisons of one judge, as a range of indexes into comparisons().
+  std::span<const std::uint32_t> comparisons_of_judge(std::uint32_t judge) const;
+  /// Gold of a pairwise record in its own presentation (A/B/tie), verdict::missing when none.
+  judgebias::verdict gold_in_presentation(index i) const;
+
+  const std::vector<swap_pair>& swap_pairs() const noexcept { return swap_pairs_; }
+  const std::vector<control_match>& control_matches() const noexcept { return control_matches_; }
+  const dataset_diagnostics& diagnostics() const noexcept { return diag_; }
+
+ private:
+  friend class dataset_builder;
+  static constexpr std::uint8_t flag_order_known = 1, flag_duplicate = 2;
+
+  string_table judges_, models_, items_, candidates_, tasks_, kinds_;
+  std::vector<std::uint32_t> judge_, judge_model_, item_, task_, run_, cand_a_, cand_b_, model_a_, model_b_;
+  std::vector<std::uint32_t> len_a_, len_b_, tok_a_, tok_b_, kind_, target_;
+  std::vector<std::uint8_t> mode_, verdict_, gold_, flags_;
+  std::vector<double> score_, gold_score_, prob_a_;
+
+  std::vector<std::uint64_t> judge_offsets_;
+  std::vector<index> judge_records_;
+  std::vector<std::uint32_t> measured_;
+  std::vector<std::uint8_t> gold_judge_;
+  std::vector<comparison> comparisons_;
+  std::vector<std::uint32_t> comparison_of_;
+  std::vector<std::uint64_t> comparison_offsets_;
+  std::vector<index> comparison_records_;
+  std::vector<std::uint64_t> judge_comparison_offsets_;
+  std::vector<std::uint32_t> judge_comparisons_;
+  std::vector<swap_pair> swap_pairs_;
+  std::vector<control_match> control_matches_;
+  dataset_diagnostics diag_;
+};
+
+/// Collects records (from the reader or by hand) and builds the dataset's indexes once.
+class dataset_builder {
+ public:
+  /// Adds one record; its strings are copied into the intern tables.
+  void add(const record& r);
+  std::size_t size() const noexcept { return data_.size(); }  ///< Records added so far.
+  /// Resolves duplicates, comparisons, swap pairs, control matches and gold; the builder is spent.
+  dataset finish(const dataset_options& options = {}) &&;
+
+ private:
+  dataset data_;
+};
+
+}  // namespace judgebias

@@ -1,0 +1,14 @@
+#pragma once
+/// \file Umbrella header: everything a harness needs to read judgments and measure judge biases.
+
+#include "judgebias/dataset.hpp"
+#include "judgebias/error.hpp"
+#include "judgebias/judgment.hpp"
+#include "judgebias/module.hpp"
+#include "judgebias/pipeline.hpp"
+#include "judgebias/reader.hpp"
+#include "judgebias/registry.hpp"
+#include "judgebias/report.hpp"
+#include "judgebias/stats.hpp"
+#include "judgebias/synth.hpp"
+#include "judgebias/version.hpp"

@@ -1,0 +1,83 @@
+#pragma once
+/// \file The bias-module interface, the run configuration and the metric value every module reports.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "judgebias/dataset.hpp"
+
+namespace judgebias {
+
+/// Options of one evaluation run (the `judgebias run` flags).
+struct config {
+  std::vector<std::string> modules;  ///< Modules to run, in report order; empty = all registered.
+  std::uint32_t bootstrap = 1000;    ///< Resamples; 0 = closed-form intervals.
+  std::uint64_t seed = 0;
+  double confidence = 0.95;
+  std::vector<std::string> gold_judges;
+  std::vector<std::pair<std::string, std::string>> self;  ///< (response model, judge model) pairs.
+  bool soft = false;                ///< Use prob_a in pairwise self-preference.
+  std::string length = "chars";     ///< "chars" or "tokens".
+  double min_length_gap = 30;
+  bool skip_invalid = false;
+  std::vector<std::string> by;      ///< Breakdowns: "task", "run".
+  unsigned threads = 0;             ///< 0 = all cores. Results do not depend on it.
+  std::uint64_t max_line_bytes = 64ull << 20;
+};
+
+/// Units of METRICS.md / REPORT.md.
+enum class unit : std::uint8_t { fraction, pp, score, coefficient, count };
+std::string_view to_string(unit u) noexcept;
+
+/// One reported number: `{"value", "ci", "n", "p"?, "unit", "reason"?}` (REPORT.md).
+struct metric {
+  std::optional<double> value;            ///< nullopt = cannot be computed (see reason).
+  std::optional<std::array<double, 2>> ci;
+  std::uint64_t n = 0;
+  std::optional<double> p;
+  judgebias::unit unit = unit::fraction;
+  std::string reason;  ///< Why value or ci is null; empty otherwise.
+};
+/// The metric as REPORT.md writes it.
+nlohmann::ordered_json to_json(const metric& m);
+
+/// Which direction of a metric means more bias.
+enum class bias_direction : std::uint8_t { higher, lower, away_from_zero, away_from_half, none };
+
+/// Describes a metric for `judgebias list` and the docs.
+struct metric_info {
+  std::string name;
+  judgebias::unit unit;
+  bias_direction direction;
+  std::string description;
+};
+
+/// What a module's do_evaluate returns: its section, or a reason to skip.
+struct module_result {
+  bool skipped = false;
+  std::string reason;            ///< Why skipped.
+  nlohmann::ordered_json body;   ///< Keys after "status" (judges, by_task, diagnostics...).
+};
+
+/// A bias module: reads the dataset, never the file, and reports one section.
+class bias_module {
+ public:
+  virtual ~bias_module() = default;
+  virtual std::string_view name() const noexcept = 0;         ///< Report key, e.g. "self_preference".
+  virtual std::string_view description() const noexcept = 0; ///< One line for `judgebias list`.
+  virtual std::vector<metric_info> metrics() const = 0;       ///< The metrics it reports.
+  /// The module's report section, with "status" first; never throws (errors become status "error").
+  nlohmann::ordered_json evaluate(const dataset& data, const config& cfg) const;
+
+ protected:
+  virtual module_result do_evaluate(const dataset& data, const config& cfg) const = 0;
+};
+
+}  // namespace judgebias

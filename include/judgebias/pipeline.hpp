@@ -1,0 +1,47 @@
+#pragma once
+/// \file The evaluation pipeline: files → dataset → selected modules → report.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "judgebias/dataset.hpp"
+#include "judgebias/module.hpp"
+#include "judgebias/reader.hpp"
+#include "judgebias/registry.hpp"
+#include "judgebias/report.hpp"
+
+namespace judgebias {
+
+/// A dataset with what the reader counted on the way.
+struct loaded_data {
+  judgebias::dataset dataset;
+  read_stats stats;
+};
+
+/// The name under which the embedded sample is reported.
+inline constexpr std::string_view sample_name = "sample.jsonl (embedded)";
+/// The embedded sample judgment file (data/sample.jsonl).
+std::string_view embedded_sample() noexcept;
+
+/// Reads the files ("-" = stdin; none = the embedded sample) into a dataset. Throws io_error,
+/// parse_error (stop policy) or data_error (no records).
+loaded_data load(const std::vector<std::string>& paths, const config& cfg);
+
+/// Runs modules on a loaded dataset and assembles the report.
+class pipeline {
+ public:
+  /// Checks the configuration (module names, confidence, breakdowns); throws usage_error.
+  pipeline(module_registry registry, config cfg);
+  /// Loads the files and evaluates them.
+  report run(const std::vector<std::string>& paths) const;
+  /// Evaluates an already loaded dataset.
+  report evaluate(const loaded_data& data) const;
+  const config& settings() const noexcept { return cfg_; }
+
+ private:
+  module_registry registry_;
+  config cfg_;
+};
+
+}  // namespace judgebias

@@ -1,0 +1,35 @@
+#pragma once
+/// \file A value-type registry of bias modules (no global state).
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "judgebias/module.hpp"
+
+namespace judgebias {
+
+/// Module factories by name, in the order they were added.
+class module_registry {
+ public:
+  using factory = std::function<std::unique_ptr<bias_module>()>;
+  /// Adds (or replaces) a module under `name`.
+  void add(std::string name, factory make);
+  bool contains(std::string_view name) const;
+  /// A new instance of the named module; throws usage_error for an unknown name.
+  std::unique_ptr<bias_module> create(std::string_view name) const;
+  std::vector<std::string> names() const;  ///< Registered names in order.
+
+ private:
+  std::vector<std::pair<std::string, factory>> entries_;
+};
+
+/// Adds the built-in modules, in the report's default order.
+void register_builtin_modules(module_registry& registry);
+
+/// The self-preference (DBG) module (METRICS.md §1).
+std::unique_ptr<bias_module> make_self_preference_module();
+
+}  // namespace judgebias

@@ -1,0 +1,27 @@
+#pragma once
+/// \file The report (REPORT.md): a JSON value tree, its atomic file writer and the summary table.
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace judgebias {
+
+/// The whole report as an ordered JSON value (REPORT.md, schema_version 1).
+struct report {
+  nlohmann::ordered_json json;
+  /// The report as text: two-space indented, numbers in shortest round-trip form, final newline.
+  std::string dump() const;
+};
+
+/// Writes the report atomically: a temporary file in the same folder, flushed, renamed into place.
+/// Throws io_error; on failure nothing is left at `path`, and a previous file there survives.
+void write_json_file(const report& r, const std::string& path);
+
+/// Writes any text atomically (same guarantees as write_json_file).
+void write_file_atomic(const std::string& path, const std::string& content);
+
+/// A compact plain-text summary: one block per module, one row per judge.
+std::string format_summary(const report& r);
+
+}  // namespace judgebias

@@ -1,0 +1,104 @@
+#pragma once
+/// \file Statistics shared by all modules (METRICS.md, "Statistics"): a specified random generator,
+/// the item-cluster percentile bootstrap, Wilson and t intervals, exact binomial and McNemar tests,
+/// and the one-sample t-test.
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace judgebias::stats {
+
+/// splitmix64 step: advances `state` and returns the next output.
+std::uint64_t splitmix64(std::uint64_t& state) noexcept;
+
+/// xoshiro256** (Blackman and Vigna), seeded through splitmix64; its output is fully specified.
+class rng {
+ public:
+  explicit rng(std::uint64_t seed) noexcept;
+  std::uint64_t next() noexcept;            ///< Next 64 random bits.
+  std::uint64_t below(std::uint64_t n) noexcept;  ///< Uniform in [0, n), n > 0 (Lemire's method).
+  double uniform() noexcept;                ///< Uniform in [0, 1) with 53 random bits.
+  double normal() noexcept;                 ///< Standard normal (Box-Muller, no cached pair).
+
+ private:
+  std::array<std::uint64_t, 4> s_{};
+};
+
+/// Seed of the random stream for one (module, judge, group, metric): the seed and the names hashed
+/// (FNV-1a 64 with separators), so that adding a judge or a module changes no other interval.
+std::uint64_t stream_seed(std::uint64_t seed, std::initializer_list<std::string_view> names) noexcept;
+
+/// Linear-interpolation quantile (type 7) of sorted values, p in [0, 1].
+double quantile_type7(std::span<const double> sorted, double p) noexcept;
+
+/// Standard normal quantile.
+double normal_quantile(double p) noexcept;
+/// Student t quantile with df degrees of freedom.
+double t_quantile(double p, double df) noexcept;
+/// Regularised incomplete beta function I_x(a, b).
+double incomplete_beta(double x, double a, double b) noexcept;
+
+/// Wilson score interval for k successes in n trials.
+std::optional<std::array<double, 2>> wilson_interval(double k, double n, double confidence) noexcept;
+/// t interval for a mean from its sample sd and n (needs n >= 2).
+std::optional<std::array<double, 2>> t_interval(double mean, double sd, double n, double confidence) noexcept;
+/// Wald interval value ± z·se.
+std::array<double, 2> wald_interval(double value, double se, double confidence) noexcept;
+
+/// Exact two-sided binomial test of k successes in n trials against probability p (R's method:
+/// sum of the outcomes no more likely than the observed one).
+double binomial_test(std::uint64_t k, std::uint64_t n, double p = 0.5) noexcept;
+/// Exact McNemar test: two-sided binomial test of b against b + c discordant pairs at 1/2.
+double mcnemar_exact(std::uint64_t b, std::uint64_t c) noexcept;
+/// Two-sided one-sample t-test of mean 0; nullopt with fewer than 2 values.
+std::optional<double> t_test_one_sample(std::span<const double> values) noexcept;
+/// A p-value floored at the smallest positive double, never 0 (METRICS.md).
+double floor_p(double p) noexcept;
+
+/// Per-item sufficient statistics: one row of `width` sums per item (cluster).
+class cluster_sums {
+ public:
+  explicit cluster_sums(std::size_t width) : width_(width) {}
+  std::size_t width() const noexcept { return width_; }
+  std::size_t rows() const noexcept { return width_ ? data_.size() / width_ : 0; }
+  /// Appends a zeroed row and returns it.
+  double* add_row();
+  double* row(std::size_t r) { return data_.data() + r * width_; }
+  const double* row(std::size_t r) const { return data_.data() + r * width_; }
+  /// Column sums over all rows.
+  std::vector<double> totals() const;
+
+ private:
+  std::size_t width_;
+  std::vector<double> data_;
+};
+
+/// A metric computed from summed rows; nullopt where it is undefined.
+using statistic = std::function<std::optional<double>(std::span<const double> sums)>;
+
+/// Options of the bootstrap.
+struct bootstrap_options {
+  std::uint32_t resamples = 1000;
+  double confidence = 0.95;
+  unsigned threads = 1;  ///< Results do not depend on it.
+};
+
+/// An interval, or the reason there is none.
+struct interval_result {
+  std::optional<std::array<double, 2>> ci;
+  std::string reason;
+};
+
+/// Percentile bootstrap over the rows (items). Resample b draws from its own generator seeded from
+/// `stream` and b, so the result is the same whatever the thread count. More than 1 % undefined
+/// resamples gives no interval.
+interval_result bootstrap_interval(const cluster_sums& rows, const statistic& stat, const bootstrap_options& options,
+                                   std::uint64_t stream);
+
+}  // namespace judgebias::stats

@@ -1,0 +1,177 @@
+// The judgebias command line: run, validate, synth.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <new>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "judgebias/judgebias.hpp"
+
+namespace {
+
+using namespace judgebias;
+
+// Exit statuses (docs/cli.md).
+constexpr int exit_ok = 0, exit_data = 1, exit_usage = 2;
+
+std::pair<std::string, std::string> parse_self(const std::string& spec) {
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+    throw usage_error(fmt::format("--self takes MODEL=JUDGE_MODEL, got \"{}\"", spec));
+  return {spec.substr(0, eq), spec.substr(eq + 1)};
+}
+
+int cmd_run(const std::vector<std::string>& files, const std::string& output, config cfg,
+            const std::vector<std::string>& self_specs) {
+  for (const auto& s : self_specs) cfg.self.push_back(parse_self(s));
+  module_registry registry;
+  register_builtin_modules(registry);
+  pipeline p(std::move(registry), std::move(cfg));
+  report r = p.run(files);
+  if (!output.empty()) write_json_file(r, output);
+  std::fputs(format_summary(r).c_str(), stdout);
+  if (!output.empty()) std::fprintf(stdout, "\nreport written to %s\n", output.c_str());
+  return exit_ok;
+}
+
+int cmd_validate(const std::vector<std::string>& files, std::uint64_t max_line_bytes, std::size_t show) {
+  reader_options ro;
+  ro.on_invalid = invalid_policy::skip;
+  ro.max_line_bytes = max_line_bytes;
+  ro.keep_errors = show;
+  reader rd(ro);
+  std::map<std::string, std::array<std::uint64_t, 3>> per_judge;  // pairwise, pointwise, perturbed
+  auto sink = [&](const record& rec) {
+    auto& c = per_judge[std::string(rec.judge)];
+    ++c[rec.mode == judgment_mode::pairwise ? 0 : 1];
+    if (rec.is_perturbed()) ++c[2];
+  };
+  for (const auto& f : files) rd.read_file(f, sink);
+  const read_stats& st = rd.stats();
+  for (const auto& e : st.first_errors)
+    std::fprintf(stderr, "%s:%llu:%llu: %s\n", e.path.c_str(), static_cast<unsigned long long>(e.line),
+                 static_cast<unsigned long long>(e.column), e.message.c_str());
+  if (st.skipped > st.first_errors.size())
+    std::fprintf(stderr, "... and %llu more invalid line(s)\n",
+                 static_cast<unsigned long long>(st.skipped - st.first_errors.size()));
+  std::string out = fmt::format("{} line(s), {} valid record(s), {} invalid line(s)\n", st.lines, st.records, st.skipped);
+  for (const auto& [reason, n] : st.skipped_by_reason) out += fmt::format("  invalid, {}: {}\n", reason, n);
+  if (!st.unknown_fields.empty()) {
+    out += "unknown fields (ignored):\n";
+    for (const auto& [name, n] : st.unknown_fields) out += fmt::format("  {}: {} record(s)\n", name, n);
+  }
+  if (!per_judge.empty()) {
+    std::size_t w = 5;
+    for (const auto& [j, c] : per_judge) w = std::max(w, j.size());
+    out += fmt::format("{:<{}}  {:>9}  {:>9}  {:>9}\n", "judge", w, "pairwise", "pointwise", "perturbed");
+    for (const auto& [j, c] : per_judge) out += fmt::format("{:<{}}  {:>9}  {:>9}  {:>9}\n", j, w, c[0], c[1], c[2]);
+  }
+  std::fputs(out.c_str(), stdout);
+  if (st.records == 0 && st.skipped == 0) {
+    std::fprintf(stderr, "judgebias: no records\n");
+    return exit_data;
+  }
+  return st.skipped == 0 ? exit_ok : exit_data;
+}
+
+int cmd_synth(const synth_options& opt, const std::string& output, const std::string& expected) {
+  std::uint64_t n = 0;
+  if (output.empty() || output == "-") {
+    std::ios::sync_with_stdio(false);
+    n = synthesize(opt, std::cout);
+    std::cout.flush();
+    if (!std::cout) throw io_error("standard output: write failed");
+  } else {
+    std::ostringstream buf;
+    n = synthesize(opt, buf);
+    write_file_atomic(output, buf.str());
+  }
+  if (!expected.empty()) write_file_atomic(expected, synth_expected(opt).dump(2) + "\n");
+  if (!output.empty() && output != "-")
+    std::fprintf(stderr, "wrote %llu records to %s\n", static_cast<unsigned long long>(n), output.c_str());
+  return exit_ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"judgebias: measure the biases of LLM judges from their verdicts (JSON Lines)", "judgebias"};
+  app.set_version_flag("--version", fmt::format("judgebias {}", judgebias::version()));
+  app.require_subcommand(1);
+  app.footer("Exit status: 0 ok, 1 bad data or I/O error, 2 usage error. Docs: docs/cli.md");
+
+  // run
+  config cfg;
+  std::vector<std::string> files, self_specs;
+  std::string output;
+  auto* run = app.add_subcommand("run", "Measure the judges' biases and report them (no FILE: the embedded sample)");
+  run->add_option("files", files, "Judgment files (JSON Lines, FORMAT v1); - for standard input");
+  run->add_option("-o,--output", output, "Write the JSON report here (atomically)");
+  run->add_option("--modules", cfg.modules, "Modules to run, comma-separated (default: all)")->delimiter(',');
+  run->add_option("--gold-judges", cfg.gold_judges, "Judges whose majority is the gold (replaces inline gold)")
+      ->delimiter(',');
+  run->add_option("--self", self_specs, "Count MODEL's responses as own for judges whose model is JUDGE_MODEL")
+      ->type_name("MODEL=JUDGE_MODEL");
+  run->add_option("--bootstrap", cfg.bootstrap, "Bootstrap resamples; 0 = closed-form intervals")
+      ->capture_default_str();
+  run->add_option("--seed", cfg.seed, "Seed of the bootstrap")->capture_default_str();
+  run->add_option("--confidence", cfg.confidence, "Confidence level of the intervals")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  run->add_flag("--soft", cfg.soft, "Use prob_a (the judge's probability) in pairwise self-preference");
+  run->add_flag("--skip-invalid", cfg.skip_invalid, "Skip invalid lines (counted in the report) instead of stopping");
+  run->add_option("--max-line-bytes", cfg.max_line_bytes, "Longest accepted line")->capture_default_str();
+  run->add_option("--by", cfg.by, "Also break metrics down by task and/or run")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"task", "run"}));
+  run->add_option("--threads", cfg.threads, "Threads (0 = all cores); results do not depend on it")
+      ->capture_default_str();
+
+  // validate
+  std::vector<std::string> vfiles;
+  std::uint64_t vmax = 64ull << 20;
+  std::size_t vshow = 100;
+  auto* validate = app.add_subcommand("validate", "Check every line of judgment files, list unknown fields, count records");
+  validate->add_option("files", vfiles, "Judgment files; - for standard input")->required();
+  validate->add_option("--max-line-bytes", vmax, "Longest accepted line")->capture_default_str();
+  validate->add_option("--show", vshow, "How many errors to print")->capture_default_str();
+
+  // synth
+  synth_options sopt;
+  std::string soutput, sexpected;
+  auto* synth = app.add_subcommand("synth", "Generate a judgment file with planted biases (docs/synth.md)");
+  synth->add_option("--items", sopt.items, "Items (prompts); 54 records each with the default judges")
+      ->capture_default_str();
+  synth->add_option("--seed", sopt.seed, "Seed")->capture_default_str();
+  synth->add_option("-o,--output", soutput, "Output file (default: standard output)");
+  synth->add_option("--expected", sexpected, "Also write the planted metrics' expected values (JSON) here");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? exit_ok : exit_usage;
+  }
+  try {
+    if (*run) return cmd_run(files, output, cfg, self_specs);
+    if (*validate) return cmd_validate(vfiles, vmax, vshow);
+    if (*synth) return cmd_synth(sopt, soutput, sexpected);
+  } catch (const usage_error& e) {
+    std::fprintf(stderr, "judgebias: %s\n", e.what());
+    return exit_usage;
+  } catch (const parse_error& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    std::fprintf(stderr, "judgebias: stopped at the first invalid line; nothing was written (--skip-invalid skips such lines)\n");
+    return exit_data;
+  } catch (const judgebias::error& e) {
+    std::fprintf(stderr, "judgebias: %s\n", e.what());
+    return exit_data;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "judgebias: out of memory\n");
+    return exit_data;
+  }
+  return exit_ok;
+}

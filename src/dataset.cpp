@@ -1,0 +1,332 @@
+// The dataset: columns filled record by record, then every shared index built once in finish().
+#include "judgebias/dataset.hpp"
+
+#include <algorithm>
+#include <array>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "judgebias/error.hpp"
+
+namespace judgebias {
+
+namespace {
+
+// Hash of a fixed tuple of ids (splitmix64 finaliser over a running combination).
+template <std::size_t N>
+struct key_hash {
+  std::size_t operator()(const std::array<std::uint32_t, N>& k) const noexcept {
+    std::uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (std::uint32_t v : k) {
+      h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+      h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+      h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+      h ^= h >> 31;
+    }
+    return static_cast<std::size_t>(h);
+  }
+};
+template <std::size_t N>
+using key_map = std::unordered_map<std::array<std::uint32_t, N>, std::uint32_t, key_hash<N>>;
+
+std::uint32_t opt_len(const std::optional<std::uint32_t>& v) { return v ? *v : no_id; }
+double opt_num(const std::optional<double>& v) { return v ? *v : std::nan(""); }
+
+// Majority of weighted votes for lo and hi (ties already counted half to each side).
+std::uint32_t majority(double lo_votes, double hi_votes, std::uint32_t lo, std::uint32_t hi) {
+  if (lo_votes > hi_votes) return lo;
+  if (hi_votes > lo_votes) return hi;
+  return tie_outcome;
+}
+
+}  // namespace
+
+std::uint32_t string_table::intern(std::string_view s) {
+  if (auto it = ids_.find(s); it != ids_.end()) return it->second;
+  const auto id = static_cast<std::uint32_t>(names_.size());
+  names_.emplace_back(s);
+  ids_.emplace(names_.back(), id);
+  return id;
+}
+
+std::uint32_t string_table::find(std::string_view s) const {
+  auto it = ids_.find(s);
+  return it == ids_.end() ? no_id : it->second;
+}
+
+std::uint32_t dataset::outcome(index i) const {
+  switch (verdict(i)) {
+    case verdict::a: return cand_a_[i];
+    case verdict::b: return cand_b_[i];
+    case verdict::tie: return tie_outcome;
+    case verdict::missing: return no_id;
+  }
+  return no_id;
+}
+
+bool dataset::parsed(index i) const {
+  return mode(i) == judgment_mode::pairwise ? verdict(i) != verdict::missing : !std::isnan(score_[i]);
+}
+
+std::span<const dataset::index> dataset::records_of_judge(std::uint32_t judge) const {
+  return {judge_records_.data() + judge_offsets_[judge], judge_records_.data() + judge_offsets_[judge + 1]};
+}
+
+std::span<const dataset::index> dataset::comparison_records(std::uint32_t c) const {
+  return {comparison_records_.data() + comparison_offsets_[c],
+          comparison_records_.data() + comparison_offsets_[c + 1]};
+}
+
+std::span<const std::uint32_t> dataset::comparisons_of_judge(std::uint32_t judge) const {
+  return {judge_comparisons_.data() + judge_comparison_offsets_[judge],
+          judge_comparisons_.data() + judge_comparison_offsets_[judge + 1]};
+}
+
+verdict dataset::gold_in_presentation(index i) const {
+  const std::uint32_t c = comparison_of_[i];
+  if (c == no_id) return verdict::missing;
+  const std::uint32_t g = comparisons_[c].gold;
+  if (g == tie_outcome) return verdict::tie;
+  if (g == cand_a_[i]) return verdict::a;
+  if (g == cand_b_[i]) return verdict::b;
+  return verdict::missing;
+}
+
+void dataset_builder::add(const record& r) {
+  dataset& d = data_;
+  if (d.judge_.size() >= no_id - 2)
+    throw data_error(fmt::format("more than {} records; this build keeps record indexes in 32 bits", no_id - 2));
+  d.judge_.push_back(d.judges_.intern(r.judge));
+  d.judge_model_.push_back(d.models_.intern(r.judge_model));
+  d.item_.push_back(d.items_.intern(r.item));
+  d.task_.push_back(r.has_task ? d.tasks_.intern(r.task) : no_id);
+  d.run_.push_back(r.run);
+  d.mode_.push_back(static_cast<std::uint8_t>(r.mode));
+  const bool pairwise = r.mode == judgment_mode::pairwise;
+  d.verdict_.push_back(static_cast<std::uint8_t>(pairwise ? r.v : verdict::missing));
+  d.gold_.push_back(static_cast<std::uint8_t>(r.gold ? *r.gold : verdict::missing));
+  d.flags_.push_back(r.order_known ? dataset::flag_order_known : 0);
+  d.cand_a_.push_back(d.candidates_.intern(r.a.id));
+  d.model_a_.push_back(r.a.has_model ? d.models_.intern(r.a.model) : no_id);
+  d.len_a_.push_back(opt_len(r.a.length));
+  d.tok_a_.push_back(opt_len(r.a.tokens));
+  if (pairwise) {
+    d.cand_b_.push_back(d.candidates_.intern(r.b.id));
+    d.model_b_.push_back(r.b.has_model ? d.models_.intern(r.b.model) : no_id);
+    d.len_b_.push_back(opt_len(r.b.length));
+    d.tok_b_.push_back(opt_len(r.b.tokens));
+  } else {
+    d.cand_b_.push_back(no_id);
+    d.model_b_.push_back(no_id);
+    d.len_b_.push_back(no_id);
+    d.tok_b_.push_back(no_id);
+  }
+  d.score_.push_back(pairwise ? std::nan("") : opt_num(r.score));
+  d.gold_score_.push_back(pairwise ? std::nan("") : opt_num(r.gold_score));
+  d.prob_a_.push_back(pairwise ? opt_num(r.prob_a) : std::nan(""));
+  if (r.is_perturbed()) {
+    d.kind_.push_back(d.kinds_.intern(r.perturbation_kind));
+    d.target_.push_back(d.candidates_.intern(r.perturbation_target));
+  } else {
+    d.kind_.push_back(no_id);
+    d.target_.push_back(no_id);
+  }
+}
+
+dataset dataset_builder::finish(const dataset_options& options) && {
+  dataset d = std::move(data_);
+  const auto n = static_cast<std::uint32_t>(d.size());
+  const std::size_t judges = d.judges_.size();
+
+  // Gold judges and the judges to measure.
+  d.gold_judge_.assign(judges, 0);
+  for (const auto& name : options.gold_judges) {
+    const std::uint32_t j = d.judges_.find(name);
+    if (j == no_id)
+      d.diag_.warnings.push_back(fmt::format("gold judge \"{}\" has no records", name));
+    else
+      d.gold_judge_[j] = 1;
+  }
+  for (std::uint32_t j = 0; j < judges; ++j)
+    if (!d.gold_judge_[j]) d.measured_.push_back(j);
+  std::sort(d.measured_.begin(), d.measured_.end(),
+            [&](std::uint32_t x, std::uint32_t y) { return d.judges_.name(x) < d.judges_.name(y); });
+
+  // Records by judge (counting sort keeps input order within a judge).
+  d.judge_offsets_.assign(judges + 1, 0);
+  for (std::uint32_t i = 0; i < n; ++i) ++d.judge_offsets_[d.judge_[i] + 1];
+  std::partial_sum(d.judge_offsets_.begin(), d.judge_offsets_.end(), d.judge_offsets_.begin());
+  d.judge_records_.resize(n);
+  {
+    std::vector<std::uint64_t> next(d.judge_offsets_.begin(), d.judge_offsets_.end() - 1);
+    for (std::uint32_t i = 0; i < n; ++i) d.judge_records_[next[d.judge_[i]]++] = i;
+  }
+
+  // Duplicates: same judge, item, ids in slot order, run and perturbation; the first one counts.
+  key_map<7> first_of;
+  first_of.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    auto [it, fresh] = first_of.try_emplace(
+        {d.judge_[i], d.item_[i], d.cand_a_[i], d.cand_b_[i], d.run_[i], d.kind_[i], d.target_[i]}, i);
+    if (!fresh) {
+      d.flags_[i] |= dataset::flag_duplicate;
+      ++d.diag_.duplicates;
+    }
+  }
+
+  // Comparisons: judge, item, unordered pair of ids.
+  d.comparison_of_.assign(n, no_id);
+  {
+    key_map<4> comp_of;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (d.mode(i) != judgment_mode::pairwise || d.is_duplicate(i)) continue;
+      const bool a_lo = d.cand_a_[i] < d.cand_b_[i];
+      const std::uint32_t lo = a_lo ? d.cand_a_[i] : d.cand_b_[i], hi = a_lo ? d.cand_b_[i] : d.cand_a_[i];
+      const std::uint32_t mlo = a_lo ? d.model_a_[i] : d.model_b_[i], mhi = a_lo ? d.model_b_[i] : d.model_a_[i];
+      auto [it, fresh] =
+          comp_of.try_emplace({d.judge_[i], d.item_[i], lo, hi}, static_cast<std::uint32_t>(d.comparisons_.size()));
+      if (fresh) d.comparisons_.push_back(comparison{d.judge_[i], d.item_[i], lo, hi, mlo, mhi, no_id});
+      comparison& c = d.comparisons_[it->second];
+      if (c.model_lo == no_id) c.model_lo = mlo;
+      if (c.model_hi == no_id) c.model_hi = mhi;
+      d.comparison_of_[i] = it->second;
+    }
+  }
+  const auto comps = static_cast<std::uint32_t>(d.comparisons_.size());
+  d.comparison_offsets_.assign(comps + 1, 0);
+  for (std::uint32_t i = 0; i < n; ++i)
+    if (d.comparison_of_[i] != no_id && d.is_control(i)) ++d.comparison_offsets_[d.comparison_of_[i] + 1];
+  std::partial_sum(d.comparison_offsets_.begin(), d.comparison_offsets_.end(), d.comparison_offsets_.begin());
+  d.comparison_records_.resize(d.comparison_offsets_.back());
+  {
+    std::vector<std::uint64_t> next(d.comparison_offsets_.begin(), d.comparison_offsets_.end() - 1);
+    for (std::uint32_t i = 0; i < n; ++i)
+      if (d.comparison_of_[i] != no_id && d.is_control(i)) d.comparison_records_[next[d.comparison_of_[i]]++] = i;
+  }
+  d.judge_comparison_offsets_.assign(judges + 1, 0);
+  for (const auto& c : d.comparisons_) ++d.judge_comparison_offsets_[c.judge + 1];
+  std::partial_sum(d.judge_comparison_offsets_.begin(), d.judge_comparison_offsets_.end(),
+                   d.judge_comparison_offsets_.begin());
+  d.judge_comparisons_.resize(comps);
+  {
+    std::vector<std::uint64_t> next(d.judge_comparison_offsets_.begin(), d.judge_comparison_offsets_.end() - 1);
+    for (std::uint32_t c = 0; c < comps; ++c) d.judge_comparisons_[next[d.comparisons_[c].judge]++] = c;
+  }
+
+  // Gold of each comparison.
+  if (!options.gold_judges.empty()) {
+    // Each gold judge votes once per (item, pair): its majority over both orders and all runs.
+    key_map<3> pair_of;
+    std::vector<std::array<double, 2>> pair_votes;  // weighted votes for lo and hi
+    std::vector<std::uint8_t> pair_voted;
+    for (std::uint32_t c = 0; c < comps; ++c) {
+      const comparison& cmp = d.comparisons_[c];
+      auto [it, fresh] = pair_of.try_emplace({cmp.item, cmp.lo, cmp.hi}, static_cast<std::uint32_t>(pair_votes.size()));
+      if (fresh) {
+        pair_votes.push_back({0, 0});
+        pair_voted.push_back(0);
+      }
+      if (!d.gold_judge_[cmp.judge]) continue;
+      double lo = 0, hi = 0;
+      bool any = false;
+      for (auto i : d.comparison_records(c)) {
+        const std::uint32_t o = d.outcome(i);
+        if (o == no_id) continue;
+        any = true;
+        if (o == cmp.lo) lo += 1;
+        else if (o == cmp.hi) hi += 1;
+        else lo += 0.5, hi += 0.5;
+      }
+      if (!any) continue;
+      const std::uint32_t vote = majority(lo, hi, cmp.lo, cmp.hi);
+      auto& votes = pair_votes[it->second];
+      if (vote == cmp.lo) votes[0] += 1;
+      else if (vote == cmp.hi) votes[1] += 1;
+      else votes[0] += 0.5, votes[1] += 0.5;
+      pair_voted[it->second] = 1;
+    }
+    for (auto& cmp : d.comparisons_) {
+      const std::uint32_t p = pair_of.at({cmp.item, cmp.lo, cmp.hi});
+      if (pair_voted[p]) cmp.gold = majority(pair_votes[p][0], pair_votes[p][1], cmp.lo, cmp.hi);
+    }
+    // Pointwise: the mean of the gold judges' parsed control scores of the same response.
+    key_map<2> response_of;
+    std::vector<std::pair<double, std::uint64_t>> sums;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (d.mode(i) != judgment_mode::pointwise || d.is_duplicate(i) || !d.is_control(i)) continue;
+      if (!d.gold_judge_[d.judge_[i]] || std::isnan(d.score_[i])) continue;
+      auto [it, fresh] = response_of.try_emplace({d.item_[i], d.cand_a_[i]}, static_cast<std::uint32_t>(sums.size()));
+      if (fresh) sums.emplace_back(0.0, 0);
+      sums[it->second].first += d.score_[i];
+      ++sums[it->second].second;
+    }
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (d.mode(i) != judgment_mode::pointwise) continue;
+      auto it = response_of.find({d.item_[i], d.cand_a_[i]});
+      d.gold_score_[i] = it == response_of.end()
+                             ? std::nan("")
+                             : sums[it->second].first / static_cast<double>(sums[it->second].second);
+    }
+  } else {
+    // Inline gold, turned into identity terms; disagreement within a comparison leaves it without gold.
+    std::vector<std::uint8_t> conflict(comps, 0);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const std::uint32_t c = d.comparison_of_[i];
+      if (c == no_id) continue;
+      const verdict g = d.inline_gold(i);
+      if (g == verdict::missing) continue;
+      const std::uint32_t id = g == verdict::a ? d.cand_a_[i] : g == verdict::b ? d.cand_b_[i] : tie_outcome;
+      comparison& cmp = d.comparisons_[c];
+      if (cmp.gold == no_id && !conflict[c])
+        cmp.gold = id;
+      else if (cmp.gold != id && !conflict[c]) {
+        conflict[c] = 1;
+        cmp.gold = no_id;
+        ++d.diag_.gold_conflicts;
+      }
+    }
+    if (d.diag_.gold_conflicts)
+      d.diag_.warnings.push_back(fmt::format(
+          "{} comparison(s) have inline gold that disagrees between their records; they have no gold",
+          d.diag_.gold_conflicts));
+  }
+
+  // Swap pairs: per comparison and run, the first record of each order.
+  for (std::uint32_t c = 0; c < comps; ++c) {
+    const comparison& cmp = d.comparisons_[c];
+    std::vector<swap_pair> runs;
+    for (auto i : d.comparison_records(c)) {
+      if (!d.order_known(i)) continue;
+      auto it = std::find_if(runs.begin(), runs.end(), [&](const swap_pair& s) { return s.run == d.run_[i]; });
+      if (it == runs.end()) {
+        runs.push_back(swap_pair{c, d.run_[i], no_id, no_id});
+        it = runs.end() - 1;
+      }
+      std::uint32_t& slot = d.cand_a_[i] == cmp.lo ? it->lo_first : it->hi_first;
+      if (slot == no_id) slot = i;
+    }
+    std::sort(runs.begin(), runs.end(), [](const swap_pair& x, const swap_pair& y) { return x.run < y.run; });
+    for (const auto& s : runs) {
+      if (s.lo_first != no_id && s.hi_first != no_id)
+        d.swap_pairs_.push_back(s);
+      else
+        ++d.diag_.one_order_comparisons;
+    }
+  }
+
+  // Control matches: same presentation order preferred, the other order accepted.
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (d.is_control(i) || d.is_duplicate(i)) continue;
+    auto it = first_of.find({d.judge_[i], d.item_[i], d.cand_a_[i], d.cand_b_[i], d.run_[i], no_id, no_id});
+    if (it == first_of.end() && d.mode(i) == judgment_mode::pairwise)
+      it = first_of.find({d.judge_[i], d.item_[i], d.cand_b_[i], d.cand_a_[i], d.run_[i], no_id, no_id});
+    if (it == first_of.end())
+      ++d.diag_.unmatched_perturbed;
+    else
+      d.control_matches_.push_back(control_match{i, it->second});
+  }
+  return d;
+}
+
+}  // namespace judgebias

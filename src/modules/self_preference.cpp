@@ -1,0 +1,387 @@
+// Self-preference (METRICS.md §1).
+// Sources: Chen et al. 2025, "Beyond the Surface: Measuring Self-Preference in LLM Judgments" (DBG:
+// the judge's score of its own responses minus a gold judgment of the same responses);
+// Wataoka et al. 2024, "Self-Preference Bias in LLM-as-a-Judge", arXiv 2410.21819 (eo, dp).
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "detail/metric_builder.hpp"
+#include "judgebias/registry.hpp"
+
+namespace judgebias {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+using detail::item_sums;
+using detail::metric_builder;
+using detail::moments_of;
+using detail::ratio;
+
+// Which records a breakdown keeps.
+struct group_filter {
+  enum class by { all, task, run } kind = by::all;
+  std::uint32_t id = 0;
+  bool pass(const dataset& d, dataset::index i) const {
+    switch (kind) {
+      case by::all: return true;
+      case by::task: return d.task(i) == id;
+      case by::run: return d.run(i) == id;
+    }
+    return true;
+  }
+};
+
+struct left_out {
+  std::uint64_t records_without_model = 0;
+  std::uint64_t comparisons_without_model = 0;
+  std::uint64_t comparisons_both_own = 0;
+  std::uint64_t comparisons_neither_own = 0;
+  std::uint64_t comparisons_without_gold = 0;
+  std::uint64_t pointwise_without_gold = 0;
+};
+
+// Own response: the candidate's model is the judge's model, or paired with it by --self.
+class ownership {
+ public:
+  ownership(const dataset& d, const config& cfg) {
+    for (const auto& [model, judge_model] : cfg.self) {
+      const std::uint32_t m = d.models().find(model), j = d.models().find(judge_model);
+      if (m != no_id && j != no_id) pairs_.insert((std::uint64_t{m} << 32) | j);
+    }
+  }
+  bool own(std::uint32_t model, std::uint32_t judge_model) const {
+    return model != no_id && (model == judge_model || pairs_.count((std::uint64_t{model} << 32) | judge_model) != 0);
+  }
+
+ private:
+  std::unordered_set<std::uint64_t> pairs_;
+};
+
+// Pairwise DBG of one set of comparisons (pooled, or one opponent): rows [w, g, 1] per item.
+struct dbg_acc {
+  explicit dbg_acc(std::size_t items) : sums(items, 3) {}
+  item_sums sums;
+  std::vector<double> w, g;
+  void add(std::uint32_t item, double wc, double gc) {
+    double* r = sums[item];
+    r[0] += wc, r[1] += gc, r[2] += 1;
+    w.push_back(wc);
+    g.push_back(gc);
+  }
+};
+
+void put_dbg(json& out, const metric_builder& mb, const dbg_acc& acc, const std::string& prefix, double confidence) {
+  const auto n = static_cast<std::uint64_t>(acc.w.size());
+  const char* none = "no own-vs-other comparison with a gold verdict and a parsed verdict of this judge";
+  std::vector<double> diff(acc.w.size());
+  for (std::size_t k = 0; k < diff.size(); ++k) diff[k] = 100.0 * (acc.w[k] - acc.g[k]);
+  std::vector<double> w100(acc.w.size()), g100(acc.g.size());
+  for (std::size_t k = 0; k < acc.w.size(); ++k) w100[k] = 100.0 * acc.w[k], g100[k] = 100.0 * acc.g[k];
+  auto t_of = [confidence](const std::vector<double>& v) {
+    return [v, confidence]() {
+      auto m = moments_of(v);
+      return stats::t_interval(m.mean, m.sd, m.n, confidence);
+    };
+  };
+  out["dbg_pairwise"] = to_json(mb.make(
+      prefix + "dbg_pairwise", unit::pp, n, acc.sums.rows(),
+      [](std::span<const double> s) -> std::optional<double> {
+        if (s[2] <= 0) return std::nullopt;
+        return 100.0 * (s[0] - s[1]) / s[2];
+      },
+      t_of(diff), none));
+  out["wr_judge"] = to_json(mb.make(
+      prefix + "wr_judge", unit::pp, n, acc.sums.rows(),
+      [](std::span<const double> s) -> std::optional<double> {
+        if (s[2] <= 0) return std::nullopt;
+        return 100.0 * s[0] / s[2];
+      },
+      t_of(w100), none));
+  out["wr_gold"] = to_json(mb.make(
+      prefix + "wr_gold", unit::pp, n, acc.sums.rows(),
+      [](std::span<const double> s) -> std::optional<double> {
+        if (s[2] <= 0) return std::nullopt;
+        return 100.0 * s[1] / s[2];
+      },
+      t_of(g100), none));
+}
+
+class self_preference_module final : public bias_module {
+ public:
+  std::string_view name() const noexcept override { return "self_preference"; }
+  std::string_view description() const noexcept override {
+    return "How much a judge favours responses written by its own model, net of their quality (DBG)";
+  }
+  std::vector<metric_info> metrics() const override {
+    return {
+        {"dbg_pointwise", unit::score, bias_direction::higher, "mean(score - gold) over own responses"},
+        {"leniency", unit::score, bias_direction::none, "mean(score - gold) over other models' responses"},
+        {"dbg_adjusted", unit::score, bias_direction::higher, "dbg_pointwise - leniency"},
+        {"raw_gap", unit::score, bias_direction::none, "mean score of own minus other responses, no gold"},
+        {"dbg_pairwise", unit::pp, bias_direction::higher, "judge's win rate of own responses minus gold's"},
+        {"wr_judge", unit::pp, bias_direction::none, "judge's win rate of own responses"},
+        {"wr_gold", unit::pp, bias_direction::none, "gold's win rate of the same responses"},
+        {"eo", unit::fraction, bias_direction::higher, "P(picks own | gold own) - P(picks other | gold other)"},
+        {"dp", unit::fraction, bias_direction::higher, "P(picks own) - P(picks other), no gold"},
+    };
+  }
+
+ protected:
+  module_result do_evaluate(const dataset& d, const config& cfg) const override {
+    module_result result;
+    const ownership owner(d, cfg);
+    if (d.measured_judges().empty()) {
+      result.skipped = true;
+      result.reason = "no judge to measure (every judge is a gold judge)";
+      return result;
+    }
+    left_out diag;
+    bool any_own = false;
+    json judges = json::object();
+    for (std::uint32_t j : d.measured_judges()) {
+      const std::string& jname = d.judges().name(j);
+      judges[jname] = measure(d, cfg, owner, j, group_filter{}, "", &diag, any_own);
+    }
+    if (!any_own) {
+      result.skipped = true;
+      result.reason =
+          "no record compares or scores a response of the judge's own model (give candidates a \"model\" "
+          "equal to the judge's judge_model, or pair them with --self MODEL=JUDGE_MODEL)";
+      return result;
+    }
+    result.body["judges"] = std::move(judges);
+    for (const auto& by : cfg.by) result.body[fmt::format("by_{}", by)] = breakdown(d, cfg, owner, by);
+    result.body["diagnostics"] = {{"records_without_model", diag.records_without_model},
+                                  {"comparisons_without_model", diag.comparisons_without_model},
+                                  {"comparisons_both_own", diag.comparisons_both_own},
+                                  {"comparisons_neither_own", diag.comparisons_neither_own},
+                                  {"comparisons_without_gold", diag.comparisons_without_gold},
+                                  {"pointwise_without_gold", diag.pointwise_without_gold}};
+    return result;
+  }
+
+ private:
+  json breakdown(const dataset& d, const config& cfg, const ownership& owner, const std::string& by) const {
+    json out = json::object();
+    for (std::uint32_t j : d.measured_judges()) {
+      // Groups present among the judge's records, keyed and sorted by their names' bytes.
+      std::map<std::string, group_filter> groups;
+      for (auto i : d.records_of_judge(j)) {
+        if (by == "task") {
+          if (d.task(i) == no_id) continue;
+          groups.try_emplace(d.tasks().name(d.task(i)), group_filter{group_filter::by::task, d.task(i)});
+        } else {
+          groups.try_emplace(fmt::format("{}", d.run(i)), group_filter{group_filter::by::run, d.run(i)});
+        }
+      }
+      json per = json::object();
+      bool unused = false;
+      for (const auto& [gname, filter] : groups)
+        per[gname] = measure(d, cfg, owner, j, filter, by + "=" + gname, nullptr, unused);
+      out[d.judges().name(j)] = std::move(per);
+    }
+    return out;
+  }
+
+  json measure(const dataset& d, const config& cfg, const ownership& owner, std::uint32_t j, group_filter filter,
+               const std::string& group, left_out* diag, bool& any_own) const {
+    const std::string& jname = d.judges().name(j);
+    const metric_builder mb(cfg, name(), jname, group);
+    const std::size_t items = d.items().size();
+    json out;
+
+    // Pointwise: rows [own diff sum, own n, other diff sum, other n, own score sum, own n, other score sum, other n].
+    item_sums pw(items, 8);
+    std::vector<double> own_diff, other_diff, own_score, other_score;
+    for (auto i : d.records_of_judge(j)) {
+      if (d.mode(i) != judgment_mode::pointwise || !d.is_control(i) || d.is_duplicate(i) || !filter.pass(d, i))
+        continue;
+      if (d.model_a(i) == no_id) {
+        if (diag) ++diag->records_without_model;
+        continue;
+      }
+      if (!d.parsed(i)) continue;
+      const bool own = owner.own(d.model_a(i), d.judge_model(i));
+      any_own |= own;
+      const double score = d.score(i), gold = d.gold_score(i);
+      double* r = pw[d.item(i)];
+      r[own ? 4 : 6] += score;
+      r[own ? 5 : 7] += 1;
+      (own ? own_score : other_score).push_back(score);
+      if (std::isnan(gold)) {
+        if (diag) ++diag->pointwise_without_gold;
+        continue;
+      }
+      r[own ? 0 : 2] += score - gold;
+      r[own ? 1 : 3] += 1;
+      (own ? own_diff : other_diff).push_back(score - gold);
+    }
+    const double conf = cfg.confidence;
+    auto t_closed = [conf](const std::vector<double>& v) {
+      return [&v, conf]() {
+        auto m = moments_of(v);
+        return stats::t_interval(m.mean, m.sd, m.n, conf);
+      };
+    };
+    // Difference of two independent means: Wald interval with the two standard errors.
+    auto diff_closed = [conf](const std::vector<double>& x, const std::vector<double>& y) {
+      return [&x, &y, conf]() -> std::optional<std::array<double, 2>> {
+        auto mx = moments_of(x), my = moments_of(y);
+        if (mx.n < 2 || my.n < 2) return std::nullopt;
+        return stats::wald_interval(mx.mean - my.mean, std::sqrt(mx.sd * mx.sd / mx.n + my.sd * my.sd / my.n), conf);
+      };
+    };
+
+    metric dbg_pw = mb.make("dbg_pointwise", unit::score, own_diff.size(), pw.rows(),
+                            [](std::span<const double> s) { return ratio(s[0], s[1]); }, t_closed(own_diff),
+                            "no pointwise record of an own response with gold and a parsed score");
+    if (dbg_pw.value) {
+      std::vector<double> per_item;
+      const auto& rows = pw.rows();
+      for (std::size_t k = 0; k < rows.rows(); ++k)
+        if (rows.row(k)[1] > 0) per_item.push_back(rows.row(k)[0] / rows.row(k)[1]);
+      dbg_pw.p = stats::t_test_one_sample(per_item);
+    }
+    out["dbg_pointwise"] = to_json(dbg_pw);
+    out["leniency"] = to_json(mb.make("leniency", unit::score, other_diff.size(), pw.rows(),
+                                      [](std::span<const double> s) { return ratio(s[2], s[3]); },
+                                      t_closed(other_diff),
+                                      "no pointwise record of another model's response with gold and a parsed score"));
+    metric adj = mb.make(
+        "dbg_adjusted", unit::score, own_diff.size() + other_diff.size(), pw.rows(),
+        [](std::span<const double> s) -> std::optional<double> {
+          if (s[1] <= 0 || s[3] <= 0) return std::nullopt;
+          return s[0] / s[1] - s[2] / s[3];
+        },
+        diff_closed(own_diff, other_diff),
+        "needs pointwise records with gold of both own and other models' responses");
+    if (adj.value) {
+      // Paired by item: items that have both own and other responses with gold.
+      std::vector<double> per_item;
+      const auto& rows = pw.rows();
+      for (std::size_t k = 0; k < rows.rows(); ++k) {
+        const double* r = rows.row(k);
+        if (r[1] > 0 && r[3] > 0) per_item.push_back(r[0] / r[1] - r[2] / r[3]);
+      }
+      adj.p = stats::t_test_one_sample(per_item);
+    }
+    out["dbg_adjusted"] = to_json(adj);
+    out["raw_gap"] = to_json(mb.make(
+        "raw_gap", unit::score, own_score.size() + other_score.size(), pw.rows(),
+        [](std::span<const double> s) -> std::optional<double> {
+          if (s[5] <= 0 || s[7] <= 0) return std::nullopt;
+          return s[4] / s[5] - s[6] / s[7];
+        },
+        diff_closed(own_score, other_score), "needs parsed pointwise scores of both own and other models' responses"));
+
+    // Pairwise: per comparison, the judge's own-win share w over its records and the gold's g.
+    dbg_acc pooled(items);
+    std::map<std::string, dbg_acc> by_opponent;
+    item_sums eo_rows(items, 4), dp_rows(items, 3);
+    std::vector<double> eo_own, eo_other;  // pick-own given gold own; pick-other given gold other
+    std::uint64_t dp_n = 0, dp_own = 0, dp_other = 0;
+    for (std::uint32_t c : d.comparisons_of_judge(j)) {
+      const comparison& cmp = d.comparisons()[c];
+      const auto recs = d.comparison_records(c);
+      if (recs.empty()) continue;
+      if (cmp.model_lo == no_id || cmp.model_hi == no_id) {
+        if (diag) ++diag->comparisons_without_model;
+        continue;
+      }
+      const std::uint32_t jm = d.judge_model(recs.front());
+      const bool own_lo = owner.own(cmp.model_lo, jm), own_hi = owner.own(cmp.model_hi, jm);
+      if (own_lo == own_hi) {
+        if (diag) ++(own_lo ? diag->comparisons_both_own : diag->comparisons_neither_own);
+        continue;
+      }
+      any_own = true;
+      const std::uint32_t own_id = own_lo ? cmp.lo : cmp.hi;
+      const std::uint32_t opponent = own_lo ? cmp.model_hi : cmp.model_lo;
+      double w_sum = 0, w_n = 0;
+      for (auto i : recs) {
+        if (!filter.pass(d, i)) continue;
+        const std::uint32_t o = d.outcome(i);
+        if (cfg.soft && !std::isnan(d.prob_a(i))) {
+          w_sum += d.cand_a(i) == own_id ? d.prob_a(i) : 1.0 - d.prob_a(i);
+          w_n += 1;
+        } else if (o != no_id) {
+          w_sum += o == own_id ? 1.0 : o == tie_outcome ? 0.5 : 0.0;
+          w_n += 1;
+        }
+        if (o == no_id) continue;
+        // eo / dp count records, not comparisons (Wataoka et al.).
+        const double pick_own = o == own_id ? 1.0 : o == tie_outcome ? 0.5 : 0.0;
+        double* dr = dp_rows[d.item(i)];
+        dr[0] += o == own_id, dr[1] += o != own_id && o != tie_outcome, dr[2] += 1;
+        ++dp_n;
+        dp_own += o == own_id;
+        dp_other += o != own_id && o != tie_outcome;
+        if (cmp.gold != no_id && cmp.gold != tie_outcome) {
+          double* er = eo_rows[d.item(i)];
+          if (cmp.gold == own_id) {
+            er[0] += pick_own, er[1] += 1;
+            eo_own.push_back(pick_own);
+          } else {
+            er[2] += 1.0 - pick_own, er[3] += 1;
+            eo_other.push_back(1.0 - pick_own);
+          }
+        }
+      }
+      if (w_n == 0) continue;
+      if (cmp.gold == no_id) {
+        if (diag) ++diag->comparisons_without_gold;
+        continue;
+      }
+      const double w = w_sum / w_n, g = cmp.gold == own_id ? 1.0 : cmp.gold == tie_outcome ? 0.5 : 0.0;
+      pooled.add(cmp.item, w, g);
+      by_opponent.try_emplace(d.models().name(opponent), items).first->second.add(cmp.item, w, g);
+    }
+    put_dbg(out, mb, pooled, "", conf);
+
+    out["eo"] = to_json(mb.make(
+        "eo", unit::fraction, eo_own.size() + eo_other.size(), eo_rows.rows(),
+        [](std::span<const double> s) -> std::optional<double> {
+          if (s[1] <= 0 || s[3] <= 0) return std::nullopt;
+          return s[0] / s[1] - s[2] / s[3];
+        },
+        [&]() -> std::optional<std::array<double, 2>> {
+          auto a = moments_of(eo_own), b = moments_of(eo_other);
+          if (a.n < 2 || b.n < 2) return std::nullopt;
+          return stats::wald_interval(a.mean - b.mean, std::sqrt(a.sd * a.sd / a.n + b.sd * b.sd / b.n), conf);
+        },
+        "needs parsed records with an own response whose gold picks own and ones whose gold picks the other"));
+    out["dp"] = to_json(mb.make(
+        "dp", unit::fraction, dp_n, dp_rows.rows(),
+        [](std::span<const double> s) -> std::optional<double> {
+          if (s[2] <= 0) return std::nullopt;
+          return (s[0] - s[1]) / s[2];
+        },
+        [&]() -> std::optional<std::array<double, 2>> {
+          if (dp_n < 2) return std::nullopt;
+          const double n = static_cast<double>(dp_n), p1 = static_cast<double>(dp_own) / n,
+                       p2 = static_cast<double>(dp_other) / n;
+          return stats::wald_interval(p1 - p2, std::sqrt((p1 + p2 - (p1 - p2) * (p1 - p2)) / n), conf);
+        },
+        "no parsed pairwise record with exactly one own response"));
+
+    json opp = json::object();
+    for (const auto& [model, acc] : by_opponent) {
+      json m;
+      put_dbg(m, mb, acc, fmt::format("by_opponent/{}/", model), conf);
+      opp[model] = std::move(m);
+    }
+    out["by_opponent"] = std::move(opp);
+    return out;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<bias_module> make_self_preference_module() { return std::make_unique<self_preference_module>(); }
+
+}  // namespace judgebias

@@ -1,0 +1,816 @@
+// Streaming reader for judgment format v1 (FORMAT.md): one simdjson on-demand pass per line, texts
+// reduced to code-point counts as they are read, every error reported as path:line:column.
+#include "judgebias/reader.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <optional>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "detail/utf8.hpp"
+
+namespace judgebias {
+
+namespace od = simdjson::ondemand;
+
+namespace {
+
+constexpr int max_depth = 64;          // FORMAT.md: nesting deeper than 64 levels is an error
+constexpr std::size_t chunk_bytes = 1u << 20;
+
+// Thrown inside line parsing; converted to parse_error (stop) or counted (skip) by the caller.
+struct line_failure {
+  std::uint64_t column;
+  const char* reason;
+  std::string message;
+};
+
+[[noreturn]] void fail(std::uint64_t column, const char* reason, std::string message) {
+  throw line_failure{column, reason, std::move(message)};
+}
+
+// Top-level fields, one bit each, to detect duplicates and presence.
+enum field_bit : std::uint32_t {
+  f_judge = 1u << 0, f_judge_model = 1u << 1, f_item = 1u << 2, f_task = 1u << 3, f_run = 1u << 4,
+  f_mode = 1u << 5, f_perturbation = 1u << 6, f_meta = 1u << 7, f_a = 1u << 8, f_b = 1u << 9,
+  f_response = 1u << 10, f_verdict = 1u << 11, f_score = 1u << 12, f_gold = 1u << 13, f_scale = 1u << 14,
+  f_prob_a = 1u << 15, f_order_known = 1u << 16,
+};
+
+struct field_name {
+  std::string_view name;
+  field_bit bit;
+};
+constexpr field_name top_fields[] = {
+    {"judge", f_judge}, {"judge_model", f_judge_model}, {"item", f_item}, {"task", f_task},
+    {"run", f_run}, {"mode", f_mode}, {"perturbation", f_perturbation}, {"meta", f_meta},
+    {"a", f_a}, {"b", f_b}, {"response", f_response}, {"verdict", f_verdict}, {"score", f_score},
+    {"gold", f_gold}, {"scale", f_scale}, {"prob_a", f_prob_a}, {"order_known", f_order_known},
+};
+
+std::string quoted(std::string_view s) {
+  constexpr std::size_t shown = 60;
+  if (s.size() > shown) return fmt::format("\"{}...\"", s.substr(0, shown));
+  return fmt::format("\"{}\"", s);
+}
+
+// A candidate while it is parsed.
+struct candidate_raw {
+  std::optional<std::string_view> id, model;
+  std::optional<std::uint32_t> length, tokens;
+  std::optional<std::uint64_t> text_length;
+  std::uint64_t column = 0;  // column of the candidate's opening brace
+};
+
+}  // namespace
+
+struct reader::impl {
+  reader_options opt;
+  read_stats st;
+  od::parser parser;
+  // Per-line state.
+  const char* line_start = nullptr;
+  std::size_t line_len = 0;
+  std::string id_a_buf, id_b_buf, item_buf;
+  std::vector<std::pair<std::string_view, std::uint64_t>> nested_keys;  // duplicate-key checks
+
+  explicit impl(reader_options o) : opt(o), parser(std::max<std::size_t>(o.max_line_bytes, 1)) {}
+
+  std::uint64_t column_of(const char* p) const {
+    if (p < line_start || p > line_start + line_len) return line_len + 1;
+    return static_cast<std::uint64_t>(p - line_start) + 1;
+  }
+  std::uint64_t column_of(od::value& v) {
+    return column_of(v.raw_json_token().data());
+  }
+  std::uint64_t where_stopped() {
+    // simdjson reports where parsing stopped only while in bounds; past the end, the line's end.
+    return line_len + 1;
+  }
+
+  [[noreturn]] void fail_syntax(od::document& doc, simdjson::error_code code, std::uint64_t fallback = 0) {
+    const char* loc = nullptr;
+    std::uint64_t col = fallback;
+    if (!doc.current_location().get(loc)) col = column_of(loc);
+    if (col == 0) col = where_stopped();
+    fail(col, "not_json", fmt::format("not valid JSON ({})", simdjson::error_message(code)));
+  }
+
+  // Errors of a value we asked for, mapped to the FORMAT.md error classes.
+  [[noreturn]] void fail_value(std::string_view field, std::uint64_t col, simdjson::error_code code,
+                               std::string_view expected) {
+    std::string_view tok(line_start + col - 1, std::min<std::size_t>(line_len - (col - 1), 16));
+    if (tok.starts_with("NaN") || tok.starts_with("Infinity") || tok.starts_with("-Infinity") ||
+        tok.starts_with("inf") || tok.starts_with("-inf") || tok.starts_with("nan"))
+      fail(col, "bad_number", fmt::format("\"{}\" must be a finite number, got {}", field,
+                                          tok.substr(0, tok.find_first_of(",} \t"))));
+    if (code == simdjson::NUMBER_ERROR || code == simdjson::NUMBER_OUT_OF_RANGE)
+      fail(col, "out_of_range", fmt::format("\"{}\" is a number out of range", field));
+    if (code == simdjson::INCORRECT_TYPE)
+      fail(col, "wrong_type", fmt::format("\"{}\" must be {}, got {}", field, expected, token_kind(col)));
+    if (code == simdjson::STRING_ERROR)
+      fail(col, "not_json", fmt::format("\"{}\" has an invalid string escape", field));
+    fail(col, "not_json", fmt::format("not valid JSON at \"{}\" ({})", field, simdjson::error_message(code)));
+  }
+
+  std::string token_kind(std::uint64_t col) const {
+    if (col == 0 || col > line_len) return "nothing";
+    switch (line_start[col - 1]) {
+      case '"': return "a string";
+      case '{': return "an object";
+      case '[': return "an array";
+      case 't':
+      case 'f': return "a boolean";
+      case 'n': return "null";
+      default: return "a number";
+    }
+  }
+
+  static bool is_null(od::value& v) {
+    bool null = false;
+    return !v.is_null().get(null) && null;
+  }
+
+  std::string_view get_string(od::value& v, std::string_view field, std::string_view expected = "a string") {
+    std::uint64_t col = column_of(v);
+    std::string_view s;
+    if (auto err = v.get_string().get(s)) fail_value(field, col, err, expected);
+    return s;
+  }
+
+  double get_finite(od::value& v, std::string_view field) {
+    std::uint64_t col = column_of(v);
+    double d = 0;
+    if (auto err = v.get_double().get(d)) fail_value(field, col, err, "a number");
+    if (!std::isfinite(d)) fail(col, "bad_number", fmt::format("\"{}\" must be a finite number", field));
+    return d;
+  }
+
+  // A non-negative integer below `limit`.
+  std::uint64_t get_count(od::value& v, std::string_view field, std::uint64_t limit, const char* neg_reason) {
+    std::uint64_t col = column_of(v);
+    od::number_type type{};
+    if (auto err = v.get_number_type().get(type)) fail_value(field, col, err, "an integer");
+    if (type == od::number_type::floating_point_number) {
+      double d = 0;
+      if (auto err = v.get_double().get(d)) fail_value(field, col, err, "an integer");
+      fail(col, "wrong_type", fmt::format("\"{}\" must be an integer, got {}", field, d));
+    }
+    if (type == od::number_type::unsigned_integer)
+      fail(col, "out_of_range", fmt::format("\"{}\" is an integer out of range", field));
+    std::int64_t i = 0;
+    if (auto err = v.get_int64().get(i)) fail_value(field, col, err, "an integer");
+    if (i < 0) fail(col, neg_reason, fmt::format("\"{}\" must not be negative, got {}", field, i));
+    if (static_cast<std::uint64_t>(i) >= limit)
+      fail(col, "out_of_range", fmt::format("\"{}\" is out of range (at most {})", field, limit - 1));
+    return static_cast<std::uint64_t>(i);
+  }
+
+  bool check_duplicate(std::size_t begin, std::string_view key, std::uint64_t col) {
+    const std::size_t n = nested_keys.size() - begin;
+    if (n <= 64) {
+      for (std::size_t i = begin; i < nested_keys.size(); ++i)
+        if (nested_keys[i].first == key) return true;
+    }
+    nested_keys.emplace_back(key, col);
+    return false;
+  }
+
+  // Large objects are checked once at their end, by sorting (keeps the common case linear-small).
+  void check_large_object(std::size_t begin) {
+    if (nested_keys.size() - begin <= 64) return;
+    std::vector<std::pair<std::string_view, std::uint64_t>> keys(nested_keys.begin() + static_cast<std::ptrdiff_t>(begin),
+                                                                 nested_keys.end());
+    std::sort(keys.begin(), keys.end());
+    std::optional<std::pair<std::string_view, std::uint64_t>> first_dup;
+    for (std::size_t i = 1; i < keys.size(); ++i)
+      if (keys[i].first == keys[i - 1].first && (!first_dup || keys[i].second < first_dup->second))
+        first_dup = keys[i];
+    if (first_dup)
+      fail(first_dup->second, "duplicate_key", fmt::format("duplicate key {}", quoted(first_dup->first)));
+  }
+
+  // Walks a value judgebias does not interpret, so that the whole line is validated.
+  void walk(od::value v, int depth) {
+    std::uint64_t col = column_of(v);
+    od::json_type type{};
+    if (auto err = v.type().get(type)) fail_value("value", col, err, "JSON");
+    switch (type) {
+      case od::json_type::object: {
+        if (depth > max_depth) fail(col, "too_deep", fmt::format("nesting deeper than {} levels", max_depth));
+        od::object obj;
+        if (auto err = v.get_object().get(obj)) fail_value("object", col, err, "an object");
+        const std::size_t begin = nested_keys.size();
+        for (auto f : obj) {
+          od::field field;
+          if (auto err = std::move(f).get(field)) fail_value("object", col, err, "an object");
+          std::uint64_t kcol = column_of(field.key().raw() - 1);
+          std::string_view key;
+          if (auto err = field.unescaped_key().get(key)) fail_value("key", kcol, err, "a string");
+          if (check_duplicate(begin, key, kcol))
+            fail(kcol, "duplicate_key", fmt::format("duplicate key {}", quoted(key)));
+          walk(field.value(), depth + 1);
+        }
+        check_large_object(begin);
+        nested_keys.resize(begin);
+        break;
+      }
+      case od::json_type::array: {
+        if (depth > max_depth) fail(col, "too_deep", fmt::format("nesting deeper than {} levels", max_depth));
+        od::array arr;
+        if (auto err = v.get_array().get(arr)) fail_value("array", col, err, "an array");
+        for (auto e : arr) {
+          od::value elem;
+          if (auto err = std::move(e).get(elem)) fail_value("array", col, err, "an array");
+          walk(elem, depth + 1);
+        }
+        break;
+      }
+      case od::json_type::string: {
+        std::string_view s;
+        if (auto err = v.get_string().get(s)) fail_value("string", col, err, "a string");
+        break;
+      }
+      case od::json_type::number: {
+        double d = 0;
+        if (auto err = v.get_double().get(d)) fail_value("number", col, err, "a number");
+        break;
+      }
+      case od::json_type::boolean: {
+        bool b = false;
+        if (auto err = v.get_bool().get(b)) fail_value("value", col, err, "a boolean");
+        break;
+      }
+      case od::json_type::null: {
+        if (!is_null(v)) fail(col, "not_json", "invalid literal");
+        break;
+      }
+    }
+  }
+
+  void note_unknown(std::string_view prefix, std::string_view key) {
+    std::string name = prefix.empty() ? std::string(key) : fmt::format("{}.{}", prefix, key);
+    auto it = st.unknown_fields.find(name);
+    if (it == st.unknown_fields.end())
+      st.unknown_fields.emplace(std::move(name), 1);
+    else
+      ++it->second;
+  }
+
+  candidate_raw parse_candidate(od::value v, std::string_view slot) {
+    candidate_raw c;
+    c.column = column_of(v);
+    od::object obj;
+    if (auto err = v.get_object().get(obj)) fail_value(slot, c.column, err, "an object");
+    const std::size_t begin = nested_keys.size();
+    for (auto f : obj) {
+      od::field field;
+      if (auto err = std::move(f).get(field)) fail_value(slot, c.column, err, "an object");
+      std::uint64_t kcol = column_of(field.key().raw() - 1);
+      std::string_view key;
+      if (auto err = field.unescaped_key().get(key)) fail_value("key", kcol, err, "a string");
+      if (check_duplicate(begin, key, kcol))
+        fail(kcol, "duplicate_key", fmt::format("duplicate key {} in \"{}\"", quoted(key), slot));
+      od::value val = field.value();
+      if (is_null(val)) continue;  // an optional field set to null is absent
+      if (key == "id") {
+        c.id = get_string(val, "id");
+      } else if (key == "model") {
+        c.model = get_string(val, "model");
+      } else if (key == "length") {
+        c.length = static_cast<std::uint32_t>(
+            get_count(val, "length", std::numeric_limits<std::uint32_t>::max(), "negative_length"));
+      } else if (key == "tokens") {
+        c.tokens = static_cast<std::uint32_t>(
+            get_count(val, "tokens", std::numeric_limits<std::uint32_t>::max(), "negative_length"));
+      } else if (key == "text") {
+        c.text_length = count_code_points(get_string(val, "text"));
+      } else {
+        note_unknown(slot, key);
+        walk(val, 3);
+      }
+    }
+    check_large_object(begin);
+    nested_keys.resize(begin);
+    return c;
+  }
+
+  candidate_view resolve(const candidate_raw& c, std::string_view slot, std::string_view item,
+                         std::string& buf) {
+    candidate_view out;
+    if (c.model) {
+      out.model = *c.model;
+      out.has_model = true;
+    }
+    if (c.id) {
+      out.id = *c.id;
+    } else if (c.model) {
+      buf.assign(item);
+      buf += ':';
+      buf += *c.model;
+      out.id = buf;
+    } else {
+      out.id = slot;
+    }
+    out.length = c.length;
+    if (!out.length && c.text_length) {
+      if (*c.text_length >= std::numeric_limits<std::uint32_t>::max())
+        fail(c.column, "out_of_range", fmt::format("\"{}\" text is too long to count", slot));
+      out.length = static_cast<std::uint32_t>(*c.text_length);
+    }
+    out.tokens = c.tokens;
+    return out;
+  }
+
+  void parse_line(const char* p, std::size_t len, std::size_t capacity, const record_sink& sink) {
+    line_start = p;
+    line_len = len;
+    nested_keys.clear();
+
+    od::document doc;
+    if (auto err = parser.iterate(simdjson::padded_string_view(p, len, capacity)).get(doc)) {
+      if (err == simdjson::UTF8_ERROR) {
+        std::size_t bad = detail::first_invalid_utf8(std::string_view(p, len));
+        fail(bad + 1, "invalid_utf8", "invalid UTF-8");
+      }
+      fail(1, "not_json", fmt::format("not valid JSON ({})", simdjson::error_message(err)));
+    }
+    const std::size_t first = std::string_view(p, len).find_first_not_of(" \t");
+    const std::uint64_t brace_col = first + 1;
+    od::json_type root_type{};
+    if (auto err = doc.type().get(root_type)) fail_syntax(doc, err, brace_col);
+    if (root_type != od::json_type::object)
+      fail(brace_col, "not_object", fmt::format("a record must be a JSON object, got {}", token_kind(brace_col)));
+    od::object obj;
+    if (auto err = doc.get_object().get(obj)) fail_syntax(doc, err, brace_col);
+
+    record r;
+    std::uint32_t seen = 0;
+    std::optional<std::string_view> judge, judge_model, item, task, mode_text, kind, target;
+    std::uint64_t item_col = 0, mode_col = 0, target_col = 0, pert_col = 0, verdict_col = 0, gold_col = 0,
+                  score_col = 0, b_col = 0;
+    std::optional<std::string_view> verdict_text;
+    bool verdict_null = false, score_null = false;
+    std::optional<double> score, gold_number, prob_a;
+    std::optional<std::string_view> gold_text;
+    std::optional<std::pair<double, double>> scale;
+    candidate_raw ca, cb, cr;
+    std::uint32_t run = 0;
+    bool order_known = true;
+
+    for (auto f : obj) {
+      od::field field;
+      if (auto err = std::move(f).get(field)) fail_syntax(doc, err);
+      std::uint64_t kcol = column_of(field.key().raw() - 1);
+      std::string_view key;
+      if (auto err = field.unescaped_key().get(key)) fail_value("key", kcol, err, "a string");
+      od::value v = field.value();
+      field_bit bit{};
+      for (const auto& known : top_fields)
+        if (known.name == key) bit = known.bit;
+      if (bit == 0) {
+        if (check_duplicate(0, key, kcol)) fail(kcol, "duplicate_key", fmt::format("duplicate key {}", quoted(key)));
+        note_unknown("", key);
+        walk(v, 2);
+        continue;
+      }
+      if (seen & bit) fail(kcol, "duplicate_key", fmt::format("duplicate key {}", quoted(key)));
+      seen |= bit;
+      const std::uint64_t vcol = column_of(v);
+      const bool null = is_null(v);
+      switch (bit) {
+        case f_judge:
+          judge = get_string(v, key);
+          break;
+        case f_judge_model:
+          if (!null) judge_model = get_string(v, key);
+          break;
+        case f_item: {
+          item_col = vcol;
+          if (null) break;
+          od::json_type t{};
+          if (auto err = v.type().get(t)) fail_value(key, vcol, err, "a string or an integer");
+          if (t == od::json_type::string) {
+            item = get_string(v, key);
+          } else if (t == od::json_type::number) {
+            od::number_type nt{};
+            if (auto err = v.get_number_type().get(nt)) fail_value(key, vcol, err, "a string or an integer");
+            if (nt == od::number_type::signed_integer) {
+              std::int64_t i = 0;
+              if (auto err = v.get_int64().get(i)) fail_value(key, vcol, err, "a string or an integer");
+              item_buf = fmt::format("{}", i);
+            } else if (nt == od::number_type::unsigned_integer) {
+              std::uint64_t u = 0;
+              if (auto err = v.get_uint64().get(u)) fail_value(key, vcol, err, "a string or an integer");
+              item_buf = fmt::format("{}", u);
+            } else {
+              fail(vcol, "wrong_type", "\"item\" must be a string or an integer, got a fractional number");
+            }
+            item = item_buf;
+          } else {
+            fail(vcol, "wrong_type", fmt::format("\"item\" must be a string or an integer, got {}", token_kind(vcol)));
+          }
+          break;
+        }
+        case f_task:
+          if (!null) task = get_string(v, key);
+          break;
+        case f_run:
+          if (!null)
+            run = static_cast<std::uint32_t>(get_count(v, key, std::numeric_limits<std::uint32_t>::max(), "out_of_range"));
+          break;
+        case f_mode:
+          mode_col = vcol;
+          if (!null) mode_text = get_string(v, key, "\"pairwise\" or \"pointwise\"");
+          break;
+        case f_perturbation: {
+          if (null) break;
+          pert_col = vcol;
+          od::object po;
+          if (auto err = v.get_object().get(po)) fail_value(key, vcol, err, "an object");
+          const std::size_t begin = nested_keys.size();
+          for (auto pf : po) {
+            od::field pfield;
+            if (auto err = std::move(pf).get(pfield)) fail_value(key, vcol, err, "an object");
+            std::uint64_t pkcol = column_of(pfield.key().raw() - 1);
+            std::string_view pkey;
+            if (auto err = pfield.unescaped_key().get(pkey)) fail_value("key", pkcol, err, "a string");
+            if (check_duplicate(begin, pkey, pkcol))
+              fail(pkcol, "duplicate_key", fmt::format("duplicate key {} in \"perturbation\"", quoted(pkey)));
+            od::value pv = pfield.value();
+            if (pkey == "kind") {
+              kind = get_string(pv, "perturbation.kind");
+              if (kind->empty()) fail(pkcol, "wrong_type", "\"perturbation.kind\" must not be empty");
+            } else if (pkey == "target") {
+              target_col = column_of(pv);
+              if (!is_null(pv)) target = get_string(pv, "perturbation.target", "\"A\", \"B\" or a candidate id");
+            } else {
+              if (pkey != "detail") note_unknown("perturbation", pkey);
+              walk(pv, 3);
+            }
+          }
+          check_large_object(begin);
+          nested_keys.resize(begin);
+          if (!kind) fail(vcol, "missing_field", "\"perturbation\" has no \"kind\"");
+          break;
+        }
+        case f_meta:
+          walk(v, 2);
+          break;
+        case f_a:
+          ca = parse_candidate(v, "a");
+          break;
+        case f_b:
+          b_col = vcol;
+          cb = parse_candidate(v, "b");
+          break;
+        case f_response:
+          cr = parse_candidate(v, "response");
+          break;
+        case f_verdict:
+          verdict_col = vcol;
+          if (null)
+            verdict_null = true;
+          else
+            verdict_text = get_string(v, key, "\"A\", \"B\", \"tie\" or null");
+          break;
+        case f_score:
+          score_col = vcol;
+          if (null)
+            score_null = true;
+          else
+            score = get_finite(v, key);
+          break;
+        case f_gold: {
+          gold_col = vcol;
+          if (null) break;
+          od::json_type t{};
+          if (auto err = v.type().get(t)) fail_value(key, vcol, err, "a verdict or a score");
+          if (t == od::json_type::string)
+            gold_text = get_string(v, key);
+          else if (t == od::json_type::number)
+            gold_number = get_finite(v, key);
+          else
+            fail(vcol, "wrong_type", fmt::format("\"gold\" must be a verdict string or a score, got {}", token_kind(vcol)));
+          break;
+        }
+        case f_scale: {
+          if (null) break;
+          od::array arr;
+          if (auto err = v.get_array().get(arr)) fail_value(key, vcol, err, "[min, max]");
+          double bounds[2] = {0, 0};
+          std::size_t count = 0;
+          for (auto e : arr) {
+            od::value ev;
+            if (auto err = std::move(e).get(ev)) fail_value(key, vcol, err, "[min, max]");
+            if (count < 2)
+              bounds[count] = get_finite(ev, "scale");
+            else
+              walk(ev, 3);
+            ++count;
+          }
+          if (count != 2 || !(bounds[0] < bounds[1]))
+            fail(vcol, "wrong_type", "\"scale\" must be [min, max] with min < max");
+          scale.emplace(bounds[0], bounds[1]);
+          break;
+        }
+        case f_prob_a: {
+          if (null) break;
+          double d = get_finite(v, key);
+          if (d < 0 || d > 1) fail(vcol, "bad_number", fmt::format("\"prob_a\" must be in [0, 1], got {}", d));
+          prob_a = d;
+          break;
+        }
+        case f_order_known: {
+          if (null) break;
+          bool b = true;
+          if (auto err = v.get_bool().get(b)) fail_value(key, vcol, err, "a boolean");
+          order_known = b;
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    check_large_object(0);
+    // Anything after the object (a second value, a stray bracket) makes the line invalid.
+    const char* after = nullptr;
+    if (!doc.current_location().get(after)) {
+      std::string_view rest(after, static_cast<std::size_t>(line_start + line_len - after));
+      if (rest.find_first_not_of(" \t\r") != std::string_view::npos)
+        fail(column_of(after), "not_json", "unexpected content after the JSON object");
+    }
+
+    // Required fields and the mode (FORMAT.md).
+    if (!judge) fail(brace_col, "missing_field", "missing required field \"judge\"");
+    if (!item) fail(item_col ? item_col : brace_col, "missing_field", "missing required field \"item\"");
+    const bool has_pair = (seen & (f_a | f_b)) != 0, has_response = (seen & f_response) != 0;
+    judgment_mode mode{};
+    if (mode_text) {
+      if (*mode_text == "pairwise")
+        mode = judgment_mode::pairwise;
+      else if (*mode_text == "pointwise")
+        mode = judgment_mode::pointwise;
+      else
+        fail(mode_col, "bad_mode", fmt::format("\"mode\" must be \"pairwise\" or \"pointwise\", got {}", quoted(*mode_text)));
+    }
+    if (has_pair && has_response)
+      fail(brace_col, "bad_mode", "a record has either \"a\" and \"b\" (pairwise) or \"response\" (pointwise), not both");
+    if (!mode_text) {
+      if (!has_pair && !has_response)
+        fail(brace_col, "bad_mode", "a record needs \"a\" and \"b\" (pairwise) or \"response\" (pointwise)");
+      mode = has_pair ? judgment_mode::pairwise : judgment_mode::pointwise;
+    }
+
+    r.judge = *judge;
+    r.judge_model = judge_model ? *judge_model : *judge;
+    r.item = *item;
+    if (task) {
+      r.task = *task;
+      r.has_task = true;
+    }
+    r.run = run;
+    r.mode = mode;
+    r.order_known = order_known;
+    r.prob_a = prob_a;
+
+    if (mode == judgment_mode::pairwise) {
+      if (!(seen & f_a)) fail(brace_col, "missing_field", "missing required field \"a\"");
+      if (!(seen & f_b)) fail(brace_col, "missing_field", "missing required field \"b\"");
+      if (!(seen & f_verdict)) fail(brace_col, "missing_field", "missing required field \"verdict\"");
+      r.a = resolve(ca, "a", r.item, id_a_buf);
+      r.b = resolve(cb, "b", r.item, id_b_buf);
+      if (r.a.id == r.b.id)
+        fail(b_col, "same_id", fmt::format("\"a\" and \"b\" have the same id {}; give explicit ids", quoted(r.a.id)));
+      if (verdict_null) {
+        r.v = verdict::missing;
+      } else {
+        auto v = parse_verdict(*verdict_text);
+        if (!v) fail(verdict_col, "unknown_verdict",
+                     fmt::format("\"verdict\" must be \"A\", \"B\", \"tie\" or null, got {}", quoted(*verdict_text)));
+        r.v = *v;
+      }
+      if (gold_number) fail(gold_col, "wrong_type", "\"gold\" of a pairwise record must be \"A\", \"B\" or \"tie\", got a number");
+      if (gold_text) {
+        auto g = parse_verdict(*gold_text);
+        if (!g) fail(gold_col, "unknown_verdict", fmt::format("\"gold\" must be \"A\", \"B\" or \"tie\", got {}", quoted(*gold_text)));
+        r.gold = *g;
+      }
+      if (kind) {
+        if (!target) fail(target_col ? target_col : pert_col, "missing_field", "\"perturbation\" of a pairwise record needs a \"target\"");
+        if (*target == "A")
+          r.perturbation_target = r.a.id;
+        else if (*target == "B")
+          r.perturbation_target = r.b.id;
+        else if (*target == r.a.id || *target == r.b.id)
+          r.perturbation_target = *target;
+        else
+          fail(target_col, "bad_target", fmt::format("\"perturbation.target\" must be \"A\", \"B\" or a candidate id of this record, got {}", quoted(*target)));
+        r.perturbation_kind = *kind;
+      }
+    } else {
+      if (!(seen & f_response)) fail(brace_col, "missing_field", "missing required field \"response\"");
+      if (!(seen & f_score)) fail(brace_col, "missing_field", "missing required field \"score\"");
+      r.a = resolve(cr, "response", r.item, id_a_buf);
+      if (gold_text) fail(gold_col, "wrong_type", "\"gold\" of a pointwise record must be a number, got a string");
+      if (scale) {
+        if (score && (*score < scale->first || *score > scale->second))
+          fail(score_col, "bad_number", fmt::format("\"score\" {} is outside the scale [{}, {}]", *score, scale->first, scale->second));
+        if (gold_number && (*gold_number < scale->first || *gold_number > scale->second))
+          fail(gold_col, "bad_number", fmt::format("\"gold\" {} is outside the scale [{}, {}]", *gold_number, scale->first, scale->second));
+      }
+      (void)score_null;
+      r.score = score;
+      r.gold_score = gold_number;
+      if (kind) {
+        if (target && *target != r.a.id && *target != "A")
+          fail(target_col, "bad_target", fmt::format("\"perturbation.target\" of a pointwise record must be the response, got {}", quoted(*target)));
+        r.perturbation_kind = *kind;
+        r.perturbation_target = r.a.id;
+      }
+    }
+    sink(r);
+  }
+
+  // Feeds one line through the policy.
+  void handle_line(const std::string& path, std::uint64_t line_no, const char* p, std::size_t len,
+                   std::size_t capacity, const record_sink& sink, input_summary& in) {
+    if (len > 0 && p[len - 1] == '\r') --len;
+    if (std::string_view(p, len).find_first_not_of(" \t") == std::string_view::npos) return;
+    try {
+      parse_line(p, len, capacity, sink);
+      ++st.records;
+      ++in.records;
+    } catch (const line_failure& e) {
+      reject(path, line_no, e.column, e.reason, e.message);
+    }
+  }
+
+  void reject(const std::string& path, std::uint64_t line_no, std::uint64_t column, const std::string& reason,
+              const std::string& message) {
+    if (opt.on_invalid == invalid_policy::stop) throw parse_error(path, line_no, column, reason, message);
+    ++st.skipped;
+    ++st.skipped_by_reason[reason];
+    if (st.first_errors.size() < opt.keep_errors)
+      st.first_errors.push_back(line_error{path, line_no, column, reason, message});
+  }
+
+  // Splits a byte stream into lines with bounded memory. `fill` reads into a span and returns the
+  // count (0 at the end).
+  template <class Fill>
+  void read_stream(const std::string& path, Fill&& fill, const record_sink& sink) {
+    input_summary in;
+    in.path = path;
+    const std::size_t pad = simdjson::SIMDJSON_PADDING;
+    std::size_t cap = chunk_bytes;
+    std::vector<char> buf(cap + pad);
+    std::size_t begin = 0, end = 0, scan = 0;
+    std::uint64_t line_no = 0;
+    bool eof = false, discarding = false;
+    std::uint64_t discard_line = 0;
+    while (true) {
+      const char* nl = static_cast<const char*>(std::memchr(buf.data() + scan, '\n', end - scan));
+      if (nl) {
+        const std::size_t stop = static_cast<std::size_t>(nl - buf.data());
+        if (discarding) {
+          discarding = false;
+        } else {
+          ++line_no;
+          ++st.lines;
+          if (stop - begin > opt.max_line_bytes) {
+            reject(path, line_no, opt.max_line_bytes + 1, "line_too_long",
+                   fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)", opt.max_line_bytes));
+          } else {
+            handle_line(path, line_no, buf.data() + begin, stop - begin, buf.size() - begin, sink, in);
+          }
+        }
+        begin = scan = stop + 1;
+        continue;
+      }
+      if (discarding) begin = end;  // drop the rest of the over-long line
+      if (eof) {
+        if (begin < end && !discarding) {
+          ++line_no;
+          ++st.lines;
+          if (end - begin > opt.max_line_bytes)
+            reject(path, line_no, opt.max_line_bytes + 1, "line_too_long",
+                   fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)", opt.max_line_bytes));
+          else
+            handle_line(path, line_no, buf.data() + begin, end - begin, buf.size() - begin, sink, in);
+        }
+        break;
+      }
+      // Partial line: keep it at the front and read more.
+      if (!discarding && end - begin > opt.max_line_bytes) {
+        ++line_no;
+        ++st.lines;
+        discard_line = line_no;
+        reject(path, discard_line, opt.max_line_bytes + 1, "line_too_long",
+               fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)", opt.max_line_bytes));
+        discarding = true;
+        begin = end;
+      }
+      std::memmove(buf.data(), buf.data() + begin, end - begin);
+      end -= begin;
+      scan = end;
+      begin = 0;
+      if (end == cap) {
+        cap *= 2;
+        buf.resize(cap + pad);
+      }
+      const std::size_t got = fill(buf.data() + end, cap - end);
+      if (got == 0) eof = true;
+      end += got;
+      in.bytes += got;
+    }
+    st.inputs.push_back(std::move(in));
+  }
+};
+
+reader::reader(reader_options options) : impl_(std::make_unique<impl>(options)) {}
+reader::~reader() = default;
+reader::reader(reader&&) noexcept = default;
+reader& reader::operator=(reader&&) noexcept = default;
+
+const read_stats& reader::stats() const noexcept { return impl_->st; }
+
+void reader::read_file(const std::string& path, const record_sink& sink) {
+  int fd = 0;
+  const bool is_stdin = path == "-";
+  if (!is_stdin) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw io_error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+    struct stat sb {};
+    if (::fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+      ::close(fd);
+      throw io_error(fmt::format("{}: is a directory, not a judgment file", path));
+    }
+  }
+  struct closer {
+    int fd;
+    bool owned;
+    ~closer() {
+      if (owned) ::close(fd);
+    }
+  } guard{fd, !is_stdin};
+  auto fill = [&](char* dst, std::size_t room) -> std::size_t {
+    while (true) {
+      ssize_t n = ::read(fd, dst, room);
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno == EINTR) continue;
+      throw io_error(fmt::format("{}: read failed: {}", path, std::strerror(errno)));
+    }
+  };
+  impl_->read_stream(path, fill, sink);
+}
+
+void reader::read_buffer(std::string_view name, std::string_view data, const record_sink& sink) {
+  std::size_t pos = 0;
+  auto fill = [&](char* dst, std::size_t room) -> std::size_t {
+    const std::size_t n = std::min(room, data.size() - pos);
+    std::memcpy(dst, data.data() + pos, n);
+    pos += n;
+    return n;
+  };
+  impl_->read_stream(std::string(name), fill, sink);
+}
+
+std::uint64_t count_code_points(std::string_view utf8) noexcept {
+  std::uint64_t n = 0;
+  for (unsigned char c : utf8) n += (c & 0xC0u) != 0x80u;
+  return n;
+}
+
+std::optional<verdict> parse_verdict(std::string_view t) noexcept {
+  auto eq = [&](std::string_view w) {
+    return t.size() == w.size() &&
+           std::equal(t.begin(), t.end(), w.begin(), [](char x, char y) {
+             return (x >= 'A' && x <= 'Z' ? static_cast<char>(x - 'A' + 'a') : x) == y;
+           });
+  };
+  if (eq("a") || eq("a>b") || eq("a>>b") || eq("1")) return verdict::a;
+  if (eq("b") || eq("b>a") || eq("b>>a") || eq("2")) return verdict::b;
+  if (eq("tie") || eq("a=b") || eq("c") || eq("draw")) return verdict::tie;
+  return std::nullopt;
+}
+
+std::string_view to_string(verdict v) noexcept {
+  switch (v) {
+    case verdict::a: return "A";
+    case verdict::b: return "B";
+    case verdict::tie: return "tie";
+    case verdict::missing: return "null";
+  }
+  return "null";
+}
+
+}  // namespace judgebias

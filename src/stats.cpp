@@ -1,0 +1,277 @@
+#include "judgebias/stats.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace judgebias::stats {
+
+std::uint64_t splitmix64(std::uint64_t& state) noexcept {
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+rng::rng(std::uint64_t seed) noexcept {
+  for (auto& word : s_) word = splitmix64(seed);
+}
+
+std::uint64_t rng::next() noexcept {
+  auto rotl = [](std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
+  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const std::uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+std::uint64_t rng::below(std::uint64_t n) noexcept {
+  // Lemire's nearly divisionless method with rejection: exact and specified.
+  unsigned __int128 m = static_cast<unsigned __int128>(next()) * n;
+  auto low = static_cast<std::uint64_t>(m);
+  if (low < n) {
+    const std::uint64_t threshold = (0 - n) % n;
+    while (low < threshold) {
+      m = static_cast<unsigned __int128>(next()) * n;
+      low = static_cast<std::uint64_t>(m);
+    }
+  }
+  return static_cast<std::uint64_t>(m >> 64);
+}
+
+double rng::uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+
+double rng::normal() noexcept {
+  const double u1 = 1.0 - uniform();  // (0, 1]
+  const double u2 = uniform();
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+}
+
+std::uint64_t stream_seed(std::uint64_t seed, std::initializer_list<std::string_view> names) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&](unsigned char c) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  };
+  for (auto name : names) {
+    for (char c : name) mix(static_cast<unsigned char>(c));
+    mix(0);  // separator: ("ab","c") differs from ("a","bc")
+  }
+  std::uint64_t state = seed ^ h;
+  return splitmix64(state);
+}
+
+double quantile_type7(std::span<const double> x, double p) noexcept {
+  if (x.empty()) return std::nan("");
+  const double h = (static_cast<double>(x.size()) - 1) * p;
+  const auto lo = static_cast<std::size_t>(std::floor(h));
+  if (lo + 1 >= x.size()) return x.back();
+  return x[lo] + (h - static_cast<double>(lo)) * (x[lo + 1] - x[lo]);
+}
+
+namespace {
+
+// Continued fraction of the incomplete beta (modified Lentz).
+double beta_fraction(double x, double a, double b) noexcept {
+  constexpr double tiny = 1e-300, eps = 1e-16;
+  double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
+  if (std::fabs(d) < tiny) d = tiny;
+  d = 1.0 / d;
+  double f = d;
+  for (int m = 1; m <= 10000; ++m) {
+    const double m2 = 2.0 * m;
+    double num = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
+    d = 1.0 + num * d;
+    if (std::fabs(d) < tiny) d = tiny;
+    c = 1.0 + num / c;
+    if (std::fabs(c) < tiny) c = tiny;
+    d = 1.0 / d;
+    f *= d * c;
+    num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
+    d = 1.0 + num * d;
+    if (std::fabs(d) < tiny) d = tiny;
+    c = 1.0 + num / c;
+    if (std::fabs(c) < tiny) c = tiny;
+    d = 1.0 / d;
+    const double delta = d * c;
+    f *= delta;
+    if (std::fabs(delta - 1.0) < eps) break;
+  }
+  return f;
+}
+
+double normal_cdf(double x) noexcept { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
+
+// Upper tail P(T > t) of Student's t, t >= 0.
+double t_upper(double t, double df) noexcept { return 0.5 * incomplete_beta(df / (df + t * t), df / 2.0, 0.5); }
+
+// Bisection of a monotone increasing function on [lo, hi].
+template <class F>
+double invert(F f, double target, double lo, double hi) noexcept {
+  for (int i = 0; i < 200; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    if (f(mid) < target)
+      lo = mid;
+    else
+      hi = mid;
+    if (hi - lo < 1e-13 * std::max(1.0, std::fabs(mid))) break;
+  }
+  return 0.5 * (lo + hi);
+}
+
+}  // namespace
+
+double incomplete_beta(double x, double a, double b) noexcept {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const double log_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
+  const double front = std::exp(log_front);
+  if (x < (a + 1.0) / (a + b + 2.0)) return front * beta_fraction(x, a, b) / a;
+  return 1.0 - front * beta_fraction(1.0 - x, b, a) / b;
+}
+
+double normal_quantile(double p) noexcept {
+  if (p <= 0) return -std::numeric_limits<double>::infinity();
+  if (p >= 1) return std::numeric_limits<double>::infinity();
+  return invert(normal_cdf, p, -40.0, 40.0);
+}
+
+double t_quantile(double p, double df) noexcept {
+  if (p == 0.5) return 0;
+  if (p < 0.5) return -t_quantile(1.0 - p, df);
+  // P(T <= t) = 1 - upper(t), increasing in t.
+  return invert([df](double t) { return 1.0 - t_upper(t, df); }, p, 0.0, 1e7);
+}
+
+std::optional<std::array<double, 2>> wilson_interval(double k, double n, double confidence) noexcept {
+  if (n <= 0) return std::nullopt;
+  const double z = normal_quantile(1.0 - (1.0 - confidence) / 2.0);
+  const double p = k / n, z2 = z * z;
+  const double denom = 1.0 + z2 / n;
+  const double center = (p + z2 / (2.0 * n)) / denom;
+  const double half = z * std::sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n)) / denom;
+  return std::array<double, 2>{std::max(0.0, center - half), std::min(1.0, center + half)};
+}
+
+std::optional<std::array<double, 2>> t_interval(double mean, double sd, double n, double confidence) noexcept {
+  if (n < 2 || !std::isfinite(sd)) return std::nullopt;
+  const double t = t_quantile(1.0 - (1.0 - confidence) / 2.0, n - 1.0);
+  const double half = t * sd / std::sqrt(n);
+  return std::array<double, 2>{mean - half, mean + half};
+}
+
+std::array<double, 2> wald_interval(double value, double se, double confidence) noexcept {
+  const double z = normal_quantile(1.0 - (1.0 - confidence) / 2.0);
+  return {value - z * se, value + z * se};
+}
+
+double floor_p(double p) noexcept {
+  if (!(p > 0)) return std::numeric_limits<double>::denorm_min();
+  return std::min(1.0, p);
+}
+
+double binomial_test(std::uint64_t k, std::uint64_t n, double p) noexcept {
+  if (n == 0) return 1.0;
+  const double dn = static_cast<double>(n);
+  auto log_pmf = [&](std::uint64_t i) {
+    const double di = static_cast<double>(i);
+    return std::lgamma(dn + 1) - std::lgamma(di + 1) - std::lgamma(dn - di + 1) + di * std::log(p) +
+           (dn - di) * std::log1p(-p);
+  };
+  const double observed = log_pmf(k);
+  const double relative = std::log1p(1e-7);
+  // Sum in log space relative to the observed term so that tiny p-values keep their exponent.
+  double sum = 0;
+  for (std::uint64_t i = 0; i <= n; ++i) {
+    const double lp = log_pmf(i);
+    if (lp <= observed + relative) sum += std::exp(lp - observed);
+  }
+  return floor_p(std::exp(observed + std::log(sum)));
+}
+
+double mcnemar_exact(std::uint64_t b, std::uint64_t c) noexcept { return binomial_test(b, b + c, 0.5); }
+
+std::optional<double> t_test_one_sample(std::span<const double> v) noexcept {
+  if (v.size() < 2) return std::nullopt;
+  const double n = static_cast<double>(v.size());
+  double mean = 0;
+  for (double x : v) mean += x;
+  mean /= n;
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  const double sd = std::sqrt(ss / (n - 1));
+  if (sd == 0) return mean == 0 ? 1.0 : floor_p(0);
+  const double t = std::fabs(mean) / (sd / std::sqrt(n));
+  return floor_p(2.0 * t_upper(t, n - 1));
+}
+
+double* cluster_sums::add_row() {
+  data_.resize(data_.size() + width_, 0.0);
+  return data_.data() + data_.size() - width_;
+}
+
+std::vector<double> cluster_sums::totals() const {
+  std::vector<double> t(width_, 0.0);
+  for (std::size_t r = 0; r < rows(); ++r)
+    for (std::size_t k = 0; k < width_; ++k) t[k] += row(r)[k];
+  return t;
+}
+
+interval_result bootstrap_interval(const cluster_sums& rows, const statistic& stat, const bootstrap_options& options,
+                                   std::uint64_t stream) {
+  interval_result out;
+  const std::size_t n = rows.rows(), width = rows.width();
+  const std::uint32_t resamples = options.resamples;
+  if (n == 0 || resamples == 0) {
+    out.reason = "no data to resample";
+    return out;
+  }
+  std::vector<double> values(resamples, std::nan(""));
+  auto work = [&](std::uint32_t from, std::uint32_t to) {
+    std::vector<double> sums(width);
+    for (std::uint32_t b = from; b < to; ++b) {
+      std::uint64_t state = stream + b;
+      rng gen(splitmix64(state));
+      std::fill(sums.begin(), sums.end(), 0.0);
+      for (std::size_t i = 0; i < n; ++i) {
+        const double* r = rows.row(gen.below(n));
+        for (std::size_t k = 0; k < width; ++k) sums[k] += r[k];
+      }
+      if (auto v = stat(sums); v && std::isfinite(*v)) values[b] = *v;
+    }
+  };
+  const unsigned threads = std::max(1u, std::min<unsigned>(options.threads, resamples));
+  if (threads == 1 || static_cast<double>(n) * resamples < 2e5) {
+    work(0, resamples);
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < threads; ++t)
+      pool.emplace_back(work, static_cast<std::uint32_t>(std::uint64_t{resamples} * t / threads),
+                        static_cast<std::uint32_t>(std::uint64_t{resamples} * (t + 1) / threads));
+    for (auto& th : pool) th.join();
+  }
+  std::vector<double> ok;
+  ok.reserve(resamples);
+  for (double v : values)
+    if (!std::isnan(v)) ok.push_back(v);
+  const std::size_t dropped = resamples - ok.size();
+  if (dropped * 100 > resamples) {
+    out.reason = fmt::format("bootstrap: the metric is undefined in {} of {} resamples (more than 1%)", dropped, resamples);
+    return out;
+  }
+  std::sort(ok.begin(), ok.end());
+  const double alpha = 1.0 - options.confidence;
+  out.ci = std::array<double, 2>{quantile_type7(ok, alpha / 2.0), quantile_type7(ok, 1.0 - alpha / 2.0)};
+  return out;
+}
+
+}  // namespace judgebias::stats
