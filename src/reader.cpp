@@ -14,6 +14,7 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <simdjson.h>
 
 #include "detail/utf8.hpp"
@@ -97,24 +98,53 @@ struct reader::impl {
     return line_len + 1;
   }
 
+  // Where a strict parser stops on this line (0 when it accepts it). Only runs on the error path:
+  // simdjson's stage 1 says that a line is malformed, not where.
+  struct syntax_problem {
+    std::uint64_t column = 0;  // 0: the strict parser accepts the line
+    std::string what;
+  };
+  syntax_problem find_syntax_error() const {
+    syntax_problem out;
+    try {
+      const auto parsed = nlohmann::json::parse(line_start, line_start + line_len);
+      (void)parsed;
+    } catch (const nlohmann::json::parse_error& e) {
+      out.column = std::clamp<std::uint64_t>(e.byte, 1, line_len + 1);
+      // "[json.exception.parse_error.101] parse error at line 1, column 9: syntax error ... - why"
+      std::string_view w = e.what();
+      if (auto at = w.find("column "); at != std::string_view::npos)
+        if (auto colon = w.find(": ", at); colon != std::string_view::npos) out.what = std::string(w.substr(colon + 2));
+    } catch (const std::exception&) {
+    }
+    return out;
+  }
+
   [[noreturn]] void fail_syntax(od::document& doc, simdjson::error_code code, std::uint64_t fallback = 0) {
+    syntax_problem problem = find_syntax_error();
+    if (problem.column) fail(problem.column, "not_json", fmt::format("not valid JSON: {}", problem.what));
     const char* loc = nullptr;
-    std::uint64_t col = fallback;
+    std::uint64_t col = 0;
     if (!doc.current_location().get(loc)) col = column_of(loc);
-    if (col == 0) col = where_stopped();
+    if (col == 0) col = fallback ? fallback : where_stopped();
     fail(col, "not_json", fmt::format("not valid JSON ({})", simdjson::error_message(code)));
   }
 
   // Errors of a value we asked for, mapped to the FORMAT.md error classes.
   [[noreturn]] void fail_value(std::string_view field, std::uint64_t col, simdjson::error_code code,
                                std::string_view expected) {
-    std::string_view tok(line_start + col - 1, std::min<std::size_t>(line_len - (col - 1), 16));
+    std::string_view tok(line_start + col - 1, std::min<std::size_t>(line_len - (col - 1), 64));
     if (tok.starts_with("NaN") || tok.starts_with("Infinity") || tok.starts_with("-Infinity") ||
         tok.starts_with("inf") || tok.starts_with("-inf") || tok.starts_with("nan"))
       fail(col, "bad_number", fmt::format("\"{}\" must be a finite number, got {}", field,
                                           tok.substr(0, tok.find_first_of(",} \t"))));
-    if (code == simdjson::NUMBER_ERROR || code == simdjson::NUMBER_OUT_OF_RANGE)
+    if (code == simdjson::NUMBER_ERROR || code == simdjson::NUMBER_OUT_OF_RANGE) {
+      // A fraction or exponent that overflows is an infinite number; an over-long integer is out of range.
+      const std::string_view num = tok.substr(0, tok.find_first_of(",}] \t"));
+      if (num.find_first_of(".eE") != std::string_view::npos)
+        fail(col, "bad_number", fmt::format("\"{}\" must be a finite number, got {}", field, num));
       fail(col, "out_of_range", fmt::format("\"{}\" is a number out of range", field));
+    }
     if (code == simdjson::INCORRECT_TYPE)
       fail(col, "wrong_type", fmt::format("\"{}\" must be {}, got {}", field, expected, token_kind(col)));
     if (code == simdjson::STRING_ERROR)
@@ -342,14 +372,41 @@ struct reader::impl {
         std::size_t bad = detail::first_invalid_utf8(std::string_view(p, len));
         fail(bad + 1, "invalid_utf8", "invalid UTF-8");
       }
+      syntax_problem problem = find_syntax_error();
+      if (problem.column) fail(problem.column, "not_json", fmt::format("not valid JSON: {}", problem.what));
       fail(1, "not_json", fmt::format("not valid JSON ({})", simdjson::error_message(err)));
     }
     const std::size_t first = std::string_view(p, len).find_first_not_of(" \t");
     const std::uint64_t brace_col = first + 1;
     od::json_type root_type{};
     if (auto err = doc.type().get(root_type)) fail_syntax(doc, err, brace_col);
-    if (root_type != od::json_type::object)
+    if (root_type != od::json_type::object) {
+      // Only valid JSON that is not an object is "not an object"; anything else is not JSON.
+      simdjson::error_code err = simdjson::SUCCESS;
+      switch (root_type) {
+        case od::json_type::array: {
+          od::value root;
+          err = doc.get_value().get(root);
+          if (!err) walk(root, 1);
+          break;
+        }
+        case od::json_type::string: err = doc.get_string().error(); break;
+        case od::json_type::number: err = doc.get_double().error(); break;
+        case od::json_type::boolean: err = doc.get_bool().error(); break;
+        default: {
+          bool null = false;
+          err = doc.is_null().get(null);
+          if (!err && !null) err = simdjson::N_ATOM_ERROR;
+        }
+      }
+      if (err) fail_syntax(doc, err, brace_col);
+      const char* rest = nullptr;
+      if (!doc.current_location().get(rest) &&
+          std::string_view(rest, static_cast<std::size_t>(line_start + line_len - rest)).find_first_not_of(" \t") !=
+              std::string_view::npos)
+        fail(column_of(rest), "not_json", "unexpected content after a JSON value");
       fail(brace_col, "not_object", fmt::format("a record must be a JSON object, got {}", token_kind(brace_col)));
+    }
     od::object obj;
     if (auto err = doc.get_object().get(obj)) fail_syntax(doc, err, brace_col);
 

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Quick start 2: install what is missing, build everything, and run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+cmake --preset default
+cmake --build --preset default -j "$(nproc)"
+ctest --preset default -j "$(nproc)"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The judgebias command line: exit statuses, messages, stdin, atomic output, validate and synth.
+# Usage: cli_test.sh JUDGEBIAS_BINARY TEST_DATA_DIR SOURCE_DIR
+set -u
+bin=$1 data=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+
+check() {  # check NAME EXPECTED_STATUS ACTUAL_STATUS [grep-pattern file]...
+  local name=$1 want=$2 got=$3
+  shift 3
+  local ok=1
+  [ "$want" = "$got" ] || { echo "FAIL $name: exit status $got, wanted $want"; ok=0; }
+  while [ $# -ge 2 ]; do
+    grep -qF -- "$1" "$2" || { echo "FAIL $name: '$1' not in $2:"; sed 's/^/    /' "$2" | head -20; ok=0; }
+    shift 2
+  done
+  if [ $ok = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+}
+
+cd "$work"
+"$bin" --version >out 2>err; check version 0 $? "judgebias 0.1.0" out
+"$bin" >out 2>err; check no-subcommand 2 $?
+"$bin" run --bootstrap many >out 2>err; check bad-number-option 2 $?
+"$bin" run --modules nope >out 2>err; check unknown-module 2 $? 'unknown module "nope"' err
+"$bin" run --self gpt-4 >out 2>err; check bad-self 2 $? "MODEL=JUDGE_MODEL" err
+"$bin" run --help >out 2>err; check help 0 $? "--skip-invalid" out
+
+# No file: the embedded sample, from any folder.
+"$bin" run --bootstrap 100 -o sample.json >out 2>err; check sample 0 $? "alpha-7b" out "dbg_pairwise" out "\"schema_version\": 1" sample.json
+
+# A bad line stops the run with path:line:column, exit 1, and writes nothing.
+echo previous >report.json
+"$bin" run "$data/bad.jsonl" -o report.json >out 2>err
+check bad-data 1 $? "$data/bad.jsonl:2:72: \"verdict\" must be" err "previous" report.json
+# --skip-invalid skips and counts it.
+"$bin" run "$data/bad.jsonl" --skip-invalid -o report.json >out 2>err
+check skip-invalid 0 $? "\"unknown_verdict\": 1" report.json "\"line\": 2" report.json
+
+# Standard input.
+"$bin" run - -o stdin.json <"$data/good.jsonl" >out 2>err; check stdin 0 $? "\"path\": \"-\"" stdin.json
+
+"$bin" run "$work/missing.jsonl" >out 2>err; check missing-file 1 $? "cannot open" err
+"$bin" run "$data" >out 2>err; check directory 1 $? "is a directory" err
+: >empty.jsonl
+"$bin" run empty.jsonl >out 2>err; check empty-file 1 $? "no records" err
+
+# validate: every line, unknown fields, counts per judge and mode.
+"$bin" validate "$data/good.jsonl" >out 2>err; check validate-good 0 $? "note: 1 record(s)" out "J " out
+"$bin" validate "$data/bad.jsonl" >out 2>err; check validate-bad 1 $? "bad.jsonl:2:72:" err "1 invalid line(s)" out
+
+# synth writes a file run can read, and its expected values.
+"$bin" synth --items 3 --seed 5 -o s.jsonl --expected e.json >out 2>err
+check synth 0 $? "wrote 162 records" err "\"dbg_pairwise\"" e.json
+"$bin" run s.jsonl --bootstrap 0 >out 2>err; check run-synth 0 $? "162 records" out
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

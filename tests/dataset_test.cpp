@@ -1,0 +1,130 @@
+// The dataset's shared indexes: duplicates, comparisons, swap pairs, control matches and gold.
+#include "test_util.hpp"
+
+using namespace judgebias;
+
+namespace {
+
+// A pairwise line of judge j on item q; `extra` adds fields.
+std::string pw(const std::string& judge, const std::string& a, const std::string& b, const std::string& verdict,
+               const std::string& extra = "") {
+  return R"({"judge":")" + judge + R"(","item":"q","a":{"id":")" + a + R"("},"b":{"id":")" + b +
+         R"("},"verdict":)" + verdict + extra + "}\n";
+}
+
+}  // namespace
+
+TEST(Dataset, DuplicatesAreCountedAndMarked) {
+  auto data = jbtest::load_text(pw("j", "x", "y", "\"A\"") + pw("j", "x", "y", "\"B\"") +
+                                pw("j", "x", "y", "\"B\"", R"(,"run":1)") +
+                                pw("j", "x", "y", "\"B\"", R"(,"perturbation":{"kind":"bandwagon","target":"B"})") +
+                                pw("j", "x", "y", "\"A\"", R"(,"perturbation":{"kind":"bandwagon","target":"B"})"));
+  const dataset& d = data.dataset;
+  EXPECT_EQ(d.diagnostics().duplicates, 2u);  // line 2 repeats line 1, line 5 repeats line 4
+  EXPECT_FALSE(d.is_duplicate(0));
+  EXPECT_TRUE(d.is_duplicate(1));
+  EXPECT_FALSE(d.is_duplicate(2));  // another run
+  EXPECT_FALSE(d.is_duplicate(3));  // a perturbation is another record
+  EXPECT_TRUE(d.is_duplicate(4));
+}
+
+TEST(Dataset, ComparisonsAndSwapPairs) {
+  auto data = jbtest::load_text(pw("j", "x", "y", "\"A\"") + pw("j", "y", "x", "\"A\"") +        // run 0, both orders
+                                pw("j", "x", "y", "\"B\"", R"(,"run":1)") +                       // run 1, one order
+                                pw("j", "x", "z", "\"tie\"") + pw("k", "y", "x", "null"));         // other pair, other judge
+  const dataset& d = data.dataset;
+  ASSERT_EQ(d.comparisons().size(), 3u);  // (j,x,y) (j,x,z) (k,x,y)
+  EXPECT_EQ(d.comparison_records(0).size(), 3u);
+  EXPECT_EQ(d.comparison_of(0), d.comparison_of(1));
+  EXPECT_EQ(d.comparison_of(0), d.comparison_of(2));
+  ASSERT_EQ(d.swap_pairs().size(), 1u);
+  const swap_pair& s = d.swap_pairs()[0];
+  EXPECT_EQ(s.run, 0u);
+  EXPECT_EQ(d.candidates().name(d.cand_a(s.lo_first)), "x");  // "x" was interned first, so it is lo
+  EXPECT_EQ(s.lo_first, 0u);
+  EXPECT_EQ(s.hi_first, 1u);
+  EXPECT_EQ(d.diagnostics().one_order_comparisons, 3u);  // (j,x,y) run 1, (j,x,z), (k,x,y)
+  // Outcomes are candidate ids: record 1 shows y first and picks A = y.
+  EXPECT_EQ(d.outcome(1), d.candidates().find("y"));
+  EXPECT_EQ(d.outcome(3), tie_outcome);
+  EXPECT_EQ(d.outcome(4), no_id);
+  EXPECT_EQ(d.comparisons_of_judge(d.judges().find("k")).size(), 1u);
+}
+
+TEST(Dataset, ControlMatchesPreferTheSameOrderAndTheSameRun) {
+  auto data = jbtest::load_text(
+      pw("j", "x", "y", "null") +                                                            // 0 control, null verdict
+      pw("j", "y", "x", "\"A\"") +                                                           // 1 control, other order
+      pw("j", "x", "y", "\"B\"", R"(,"perturbation":{"kind":"authority","target":"B"})") +   // 2 → 0 (same order)
+      pw("j", "y", "x", "\"B\"", R"(,"perturbation":{"kind":"authority","target":"x"})") +   // 3 → 1
+      pw("j", "x", "y", "\"B\"", R"(,"run":2,"perturbation":{"kind":"authority","target":"B"})") +  // 4 unmatched
+      pw("j", "x", "z", "\"B\"", R"(,"run":0,"perturbation":{"kind":"authority","target":"B"})") +  // 5 unmatched
+      pw("j", "z", "w", "\"B\"") +                                                            // 6 control, z-w
+      pw("j", "w", "z", "\"A\"", R"(,"perturbation":{"kind":"bandwagon","target":"A"})"));    // 7 → 6 (other order)
+  const dataset& d = data.dataset;
+  ASSERT_EQ(d.control_matches().size(), 3u);
+  EXPECT_EQ(d.control_matches()[0].perturbed, 2u);
+  EXPECT_EQ(d.control_matches()[0].control, 0u);  // same order even though its verdict is null
+  EXPECT_EQ(d.control_matches()[1].control, 1u);
+  EXPECT_EQ(d.control_matches()[2].perturbed, 7u);
+  EXPECT_EQ(d.control_matches()[2].control, 6u);
+  EXPECT_EQ(d.diagnostics().unmatched_perturbed, 2u);
+  EXPECT_EQ(d.target(3), d.candidates().find("x"));
+}
+
+TEST(Dataset, InlineGoldInIdentityTermsAndConflicts) {
+  auto data = jbtest::load_text(pw("j", "x", "y", "\"A\"", R"(,"gold":"B")") +  // gold y
+                                pw("j", "y", "x", "\"A\"", R"(,"gold":"A")") +  // gold y again, other order
+                                pw("j", "x", "z", "\"A\"", R"(,"gold":"A")") +  // gold x
+                                pw("j", "z", "x", "\"A\"", R"(,"gold":"A")"));  // gold z: conflict
+  const dataset& d = data.dataset;
+  EXPECT_EQ(d.comparisons()[0].gold, d.candidates().find("y"));
+  EXPECT_EQ(d.gold_in_presentation(0), verdict::b);
+  EXPECT_EQ(d.gold_in_presentation(1), verdict::a);
+  EXPECT_EQ(d.comparisons()[1].gold, no_id);
+  EXPECT_EQ(d.diagnostics().gold_conflicts, 1u);
+  ASSERT_EQ(d.diagnostics().warnings.size(), 1u);
+}
+
+TEST(Dataset, GoldJudgesMajority) {
+  // Gold judges g1..g3 on pair (x, y), verdicts over both orders and runs:
+  //   g1: x, x, y      → x 2 vs 1: votes x
+  //   g2: tie, y       → x 0.5 vs y 1.5: votes y
+  //   g3: x, tie       → x 1.5 vs 0.5: votes x
+  // Gold: x 2 votes vs y 1 → x. Pair (x, z): g1 x, g2 z → an even split → tie.
+  std::string t = pw("g1", "x", "y", "\"A\"") + pw("g1", "y", "x", "\"B\"") + pw("g1", "x", "y", "\"B\"", R"(,"run":1)") +
+                  pw("g2", "x", "y", "\"tie\"") + pw("g2", "y", "x", "\"A\"") + pw("g3", "x", "y", "\"A\"") +
+                  pw("g3", "y", "x", "\"tie\"") + pw("g3", "x", "y", "null", R"(,"run":1)") +
+                  pw("g1", "x", "z", "\"A\"") + pw("g2", "z", "x", "\"A\"") +
+                  pw("j", "y", "x", "\"A\"", R"(,"gold":"A")") +  // inline gold is replaced
+                  pw("j", "x", "z", "\"A\"") + pw("j", "z", "w", "\"A\"");
+  t += R"({"judge":"g1","item":"q","response":{"id":"x"},"score":6})" "\n";
+  t += R"({"judge":"g2","item":"q","response":{"id":"x"},"score":9})" "\n";
+  t += R"({"judge":"g3","item":"q","response":{"id":"x"},"score":null})" "\n";
+  t += R"({"judge":"j","item":"q","response":{"id":"x"},"score":8,"gold":1})" "\n";
+  t += R"({"judge":"j","item":"q","response":{"id":"y"},"score":8,"gold":1})" "\n";
+  config cfg;
+  cfg.gold_judges = {"g1", "g2", "g3"};
+  auto data = jbtest::load_text(t, cfg);
+  const dataset& d = data.dataset;
+  const std::uint32_t j = d.judges().find("j"), x = d.candidates().find("x");
+  ASSERT_EQ(d.measured_judges().size(), 1u);  // gold judges are not measured
+  EXPECT_EQ(d.measured_judges()[0], j);
+  auto comps = d.comparisons_of_judge(j);
+  ASSERT_EQ(comps.size(), 3u);
+  EXPECT_EQ(d.comparisons()[comps[0]].gold, x);
+  EXPECT_EQ(d.comparisons()[comps[1]].gold, tie_outcome);
+  EXPECT_EQ(d.comparisons()[comps[2]].gold, no_id);  // no gold judge judged (z, w)
+  // Pointwise gold: mean of the parsed gold scores (6 + 9) / 2; none for y.
+  const auto n = static_cast<dataset::index>(d.size());
+  EXPECT_DOUBLE_EQ(d.gold_score(n - 2), 7.5);
+  EXPECT_TRUE(std::isnan(d.gold_score(n - 1)));
+}
+
+TEST(Dataset, UnknownGoldJudgeIsAWarning) {
+  config cfg;
+  cfg.gold_judges = {"nobody"};
+  auto data = jbtest::load_text(pw("j", "x", "y", "\"A\""), cfg);
+  ASSERT_EQ(data.dataset.diagnostics().warnings.size(), 1u);
+  EXPECT_NE(data.dataset.diagnostics().warnings[0].find("nobody"), std::string::npos);
+}

@@ -1,0 +1,172 @@
+// The pipeline and the report: layout, module registry and statuses, errors, atomic writing.
+#include <filesystem>
+#include <fstream>
+
+#include "test_util.hpp"
+
+using namespace judgebias;
+using json = nlohmann::ordered_json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* two_lines = R"({"judge":"J","item":"s","a":{"model":"J"},"b":{"model":"o"},"verdict":"A","gold":"B"}
+{"judge":"J","item":"s","a":{"model":"o"},"b":{"model":"J"},"verdict":"B","gold":"A"}
+)";
+
+class throwing_module final : public bias_module {
+ public:
+  std::string_view name() const noexcept override { return "broken"; }
+  std::string_view description() const noexcept override { return "always fails"; }
+  std::vector<metric_info> metrics() const override { return {}; }
+
+ protected:
+  module_result do_evaluate(const dataset&, const config&) const override { throw std::runtime_error("boom"); }
+};
+
+class counting_module final : public bias_module {
+ public:
+  std::string_view name() const noexcept override { return "count"; }
+  std::string_view description() const noexcept override { return "counts records"; }
+  std::vector<metric_info> metrics() const override { return {{"records", unit::count, bias_direction::none, ""}}; }
+
+ protected:
+  module_result do_evaluate(const dataset& d, const config&) const override {
+    module_result r;
+    if (d.size() > 100) {
+      r.skipped = true;
+      r.reason = "too many";
+      return r;
+    }
+    metric m;
+    m.value = static_cast<double>(d.size());
+    m.n = d.size();
+    m.unit = unit::count;
+    r.body["judges"]["J"]["records"] = to_json(m);
+    return r;
+  }
+};
+
+fs::path temp_dir() {
+  fs::path dir = fs::temp_directory_path() / ("judgebias-test-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+}  // namespace
+
+TEST(Pipeline, ReportLayoutFollowsReportMd) {
+  report r = jbtest::run_text(two_lines);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : r.json.items()) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"schema_version", "tool", "inputs", "config", "diagnostics", "modules"}));
+  EXPECT_EQ(r.json["schema_version"], 1);
+  EXPECT_EQ(r.json["tool"]["name"], "judgebias");
+  EXPECT_EQ(r.json["inputs"][0]["records"], 2);
+  EXPECT_EQ(r.json["diagnostics"]["lines"], 2);
+  EXPECT_EQ(r.json["config"]["bootstrap"], 1000);
+  const json& m = r.json["modules"]["self_preference"]["judges"]["J"]["dbg_pairwise"];
+  std::vector<std::string> mkeys;
+  for (const auto& [k, v] : m.items()) mkeys.push_back(k);
+  EXPECT_EQ(mkeys, (std::vector<std::string>{"value", "ci", "n", "unit"}));
+  EXPECT_EQ(r.json["modules"]["self_preference"].begin().key(), "status");
+  EXPECT_EQ(r.dump().back(), '\n');
+  EXPECT_EQ(r.dump().find("NaN"), std::string::npos);
+}
+
+TEST(Pipeline, JudgesAreSortedByBytes) {
+  std::string text;
+  for (const char* j : {"zeta", "Alpha", "beta", "\xC3\xA9t\xC3\xA9"})
+    text += std::string(R"({"judge":")") + j + R"(","item":"s","a":{"model":")" + j +
+            R"("},"b":{"model":"o"},"verdict":"A"})" + "\n";
+  report r = jbtest::run_text(text);
+  std::vector<std::string> names;
+  for (const auto& [k, v] : r.json["modules"]["self_preference"]["judges"].items()) names.push_back(k);
+  EXPECT_EQ(names, (std::vector<std::string>{"Alpha", "beta", "zeta", "\xC3\xA9t\xC3\xA9"}));
+}
+
+TEST(Pipeline, CustomModulesErrorsAndSkips) {
+  module_registry reg;
+  register_builtin_modules(reg);
+  reg.add("broken", [] { return std::make_unique<throwing_module>(); });
+  reg.add("count", [] { return std::make_unique<counting_module>(); });
+  config cfg;
+  cfg.modules = {"count", "broken", "self_preference"};
+  cfg.threads = 1;
+  pipeline p(reg, cfg);
+  report r = p.evaluate(jbtest::load_text(two_lines));
+  std::vector<std::string> order;
+  for (const auto& [k, v] : r.json["modules"].items()) order.push_back(k);
+  EXPECT_EQ(order, cfg.modules);  // modules in the order of config.modules
+  EXPECT_EQ(r.json["modules"]["broken"]["status"], "error");
+  EXPECT_EQ(r.json["modules"]["broken"]["reason"], "boom");
+  EXPECT_EQ(r.json["modules"]["count"]["judges"]["J"]["records"]["value"], 2.0);
+  EXPECT_EQ(r.json["modules"]["self_preference"]["status"], "ok");  // the others still report
+}
+
+TEST(Pipeline, BadConfigurationIsAUsageError) {
+  module_registry reg;
+  register_builtin_modules(reg);
+  config cfg;
+  cfg.modules = {"nope"};
+  EXPECT_THROW(pipeline(reg, cfg), usage_error);
+  cfg.modules = {};
+  cfg.confidence = 1.5;
+  EXPECT_THROW(pipeline(reg, cfg), usage_error);
+  cfg.confidence = 0.9;
+  cfg.by = {"judge"};
+  EXPECT_THROW(pipeline(reg, cfg), usage_error);
+}
+
+TEST(Pipeline, EmptyInputIsAnError) {
+  fs::path dir = temp_dir();
+  const std::string empty = (dir / "empty.jsonl").string(), bad = (dir / "bad.jsonl").string();
+  std::ofstream(empty) << "\n\n";
+  std::ofstream(bad) << "nope\n";
+  config cfg;
+  EXPECT_THROW(load({empty}, cfg), data_error);
+  cfg.skip_invalid = true;
+  try {
+    load({bad}, cfg);
+    FAIL() << "no error";
+  } catch (const data_error& e) {
+    EXPECT_NE(std::string(e.what()).find("1 line(s) skipped"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
+
+TEST(Pipeline, EmbeddedSampleLoads) {
+  config cfg;
+  loaded_data d = load({}, cfg);
+  EXPECT_EQ(d.stats.inputs.at(0).path, std::string(sample_name));
+  EXPECT_EQ(d.stats.records, 4320u);  // synth --items 80: 54 records per item
+}
+
+TEST(Report, AtomicWriteReplacesAndLeavesNoTemporaryFile) {
+  fs::path dir = temp_dir();
+  const std::string path = (dir / "report.json").string();
+  write_file_atomic(path, "old\n");
+  write_json_file(jbtest::run_text(two_lines), path);
+  std::ifstream in(path);
+  std::string first;
+  std::getline(in, first);
+  EXPECT_EQ(first, "{");
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) files += e.is_regular_file();
+  EXPECT_EQ(files, 1u);
+  // A folder that does not exist: an io_error, and nothing is created.
+  EXPECT_THROW(write_file_atomic((dir / "missing" / "r.json").string(), "x"), io_error);
+  EXPECT_FALSE(fs::exists(dir / "missing"));
+  fs::remove_all(dir);
+}
+
+TEST(Report, SummaryTableShowsHeadlineMetrics) {
+  config cfg;
+  cfg.bootstrap = 0;
+  const std::string table = format_summary(jbtest::run_text(two_lines, cfg));
+  EXPECT_NE(table.find("self_preference"), std::string::npos) << table;
+  EXPECT_NE(table.find("dbg_pairwise (pp)"), std::string::npos) << table;
+  // Own wins both orders against a gold that prefers the other: +100.0 pp over 1 comparison.
+  EXPECT_NE(table.find("+100.0"), std::string::npos) << table;
+  EXPECT_NE(table.find("n=1"), std::string::npos) << table;
+}

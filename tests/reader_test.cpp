@@ -1,0 +1,341 @@
+// The reader against FORMAT.md: fields, defaults, aliases, and every error class with its column.
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "test_util.hpp"
+
+using namespace judgebias;
+
+namespace {
+
+struct owned_record {
+  std::string judge, judge_model, item, task, a_id, b_id, a_model, kind, target;
+  bool has_task = false, a_has_model = false, order_known = true;
+  std::uint32_t run = 0;
+  judgment_mode mode{};
+  verdict v{};
+  std::optional<std::uint32_t> a_len, b_len, a_tokens;
+  std::optional<double> score, gold_score, prob_a;
+  std::optional<verdict> gold;
+};
+
+std::vector<owned_record> read_all(std::string_view text, reader_options opt = {}, read_stats* stats = nullptr) {
+  std::vector<owned_record> out;
+  reader rd(opt);
+  rd.read_buffer("in.jsonl", text, [&](const record& r) {
+    owned_record o;
+    o.judge = r.judge, o.judge_model = r.judge_model, o.item = r.item, o.task = r.task, o.has_task = r.has_task;
+    o.a_id = r.a.id, o.b_id = r.b.id, o.a_model = r.a.model, o.a_has_model = r.a.has_model;
+    o.kind = r.perturbation_kind, o.target = r.perturbation_target, o.order_known = r.order_known;
+    o.run = r.run, o.mode = r.mode, o.v = r.v, o.a_len = r.a.length, o.b_len = r.b.length, o.a_tokens = r.a.tokens;
+    o.score = r.score, o.gold_score = r.gold_score, o.prob_a = r.prob_a, o.gold = r.gold;
+    out.push_back(std::move(o));
+  });
+  if (stats) *stats = rd.stats();
+  return out;
+}
+
+// Reads one line under the stop policy and returns the error it raises.
+parse_error error_of(const std::string& line, reader_options opt = {}) {
+  try {
+    read_all(line, opt);
+  } catch (const parse_error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no error for: " << line;
+  return parse_error("", 0, 0, "", "");
+}
+
+std::uint64_t col(const std::string& line, const std::string& needle) { return line.find(needle) + 1; }
+
+const std::string pair_prefix = R"({"judge":"j","item":"q","a":{"id":"x"},"b":{"id":"y"},)";
+
+}  // namespace
+
+TEST(Reader, PairwiseFieldsAndDefaults) {
+  auto recs = read_all(
+      R"({"judge":"gpt-4o","item":17,"a":{"model":"m1","text":"héllo"},"b":{"model":"m2","length":3,"tokens":2},"verdict":"A>>B","gold":"b","prob_a":0.25,"run":2})"
+      "\n");
+  ASSERT_EQ(recs.size(), 1u);
+  const auto& r = recs[0];
+  EXPECT_EQ(r.judge, "gpt-4o");
+  EXPECT_EQ(r.judge_model, "gpt-4o");  // defaults to judge
+  EXPECT_EQ(r.item, "17");             // integer item becomes its decimal text
+  EXPECT_FALSE(r.has_task);
+  EXPECT_EQ(r.mode, judgment_mode::pairwise);  // inferred from a + b
+  EXPECT_EQ(r.a_id, "17:m1");                  // default id "<item>:<model>"
+  EXPECT_EQ(r.b_id, "17:m2");
+  EXPECT_EQ(r.a_len, 5u);  // "héllo" is 5 code points, 6 bytes
+  EXPECT_EQ(r.b_len, 3u);
+  EXPECT_EQ(r.v, verdict::a);
+  EXPECT_EQ(r.gold, verdict::b);
+  EXPECT_EQ(r.prob_a, 0.25);
+  EXPECT_EQ(r.run, 2u);
+  EXPECT_TRUE(r.order_known);
+}
+
+TEST(Reader, PointwiseAndNulls) {
+  auto recs = read_all(
+      R"({"judge":"j","judge_model":"m","item":"q","task":"t","response":{"text":"\u65e5\u672c"},"score":null,"gold":7,"scale":[1,10],"meta":{"x":[1,{"y":null}]},"run":null,"prob_a":null})");
+  ASSERT_EQ(recs.size(), 1u);
+  const auto& r = recs[0];
+  EXPECT_EQ(r.mode, judgment_mode::pointwise);
+  EXPECT_EQ(r.judge_model, "m");
+  EXPECT_EQ(r.task, "t");
+  EXPECT_EQ(r.a_id, "response");  // no id, no model: the slot name
+  EXPECT_EQ(r.a_len, 2u);         // two escaped CJK characters
+  EXPECT_FALSE(r.score.has_value());  // null score = extraction failure
+  EXPECT_EQ(r.gold_score, 7.0);
+  EXPECT_EQ(r.run, 0u);
+  EXPECT_FALSE(r.prob_a.has_value());
+}
+
+TEST(Reader, VerdictAliases) {
+  const std::pair<const char*, verdict> cases[] = {
+      {"A", verdict::a},     {"a", verdict::a},     {"A>B", verdict::a}, {"a>>b", verdict::a}, {"1", verdict::a},
+      {"B", verdict::b},     {"b", verdict::b},     {"B>A", verdict::b}, {"B>>A", verdict::b}, {"2", verdict::b},
+      {"tie", verdict::tie}, {"TIE", verdict::tie}, {"A=B", verdict::tie}, {"C", verdict::tie}, {"draw", verdict::tie},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto v = parse_verdict(text);
+    ASSERT_TRUE(v.has_value()) << text;
+    EXPECT_EQ(*v, expected) << text;
+  }
+  EXPECT_FALSE(parse_verdict("maybe").has_value());
+  EXPECT_FALSE(parse_verdict("").has_value());
+  auto recs = read_all(pair_prefix + R"("verdict":null})");
+  EXPECT_EQ(recs.at(0).v, verdict::missing);
+}
+
+TEST(Reader, LinesCrlfBlanksAndNoFinalNewline) {
+  const std::string good = pair_prefix + R"("verdict":"A"})";
+  read_stats st;
+  auto recs = read_all(good + "\r\n\r\n   \n" + good + "\n\n" + good, {}, &st);
+  EXPECT_EQ(recs.size(), 3u);
+  EXPECT_EQ(st.lines, 6u);  // blank lines are counted physically; the last has no newline
+  EXPECT_EQ(st.records, 3u);
+  // Physical line numbers in errors count the blank lines.
+  try {
+    read_all(good + "\n\n" + "{oops}\n");
+    FAIL() << "no error";
+  } catch (const parse_error& e) {
+    EXPECT_EQ(e.line(), 3u);
+    EXPECT_EQ(e.path(), "in.jsonl");
+  }
+}
+
+TEST(Reader, PerturbationTargets) {
+  auto recs = read_all(pair_prefix + R"("verdict":"B","perturbation":{"kind":"bandwagon","target":"B","detail":{"p":90}}})"
+                       "\n" +
+                       pair_prefix + R"("verdict":"B","perturbation":{"kind":"authority","target":"x"}})");
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].kind, "bandwagon");
+  EXPECT_EQ(recs[0].target, "y");  // slot B resolved to its id
+  EXPECT_EQ(recs[1].target, "x");  // an id stays
+}
+
+TEST(Reader, UnknownFieldsAreCountedNotRejected) {
+  read_stats st;
+  auto recs = read_all(pair_prefix + R"("verdict":"A","my_column":[1,2],"extra":{}})", {}, &st);
+  EXPECT_EQ(recs.size(), 1u);
+  EXPECT_EQ(st.unknown_fields.at("my_column"), 1u);
+  EXPECT_EQ(st.unknown_fields.at("extra"), 1u);
+}
+
+TEST(Reader, OrderKnownFalse) {
+  auto recs = read_all(pair_prefix + R"("verdict":"A","order_known":false})");
+  EXPECT_FALSE(recs.at(0).order_known);
+}
+
+// Every error class of FORMAT.md: reason key and the column of the offending value.
+TEST(ReaderErrors, EachClassWithColumn) {
+  struct error_case {
+    std::string line;
+    std::string reason;
+    std::uint64_t column;
+  };
+  const std::string pw = pair_prefix;
+  const std::string pt = R"({"judge":"j","item":"q","response":{"id":"r"},)";
+  std::vector<error_case> cases;
+  auto add = [&](std::string line, std::string reason, std::uint64_t column) {
+    cases.push_back({std::move(line), std::move(reason), column});
+  };
+  {
+    std::string l = R"({"judge":"j","item":"q")";  // truncated
+    add(l, "not_json", 0);
+  }
+  add("[1,2]", "not_object", 1);
+  add("   42", "not_object", 4);
+  add(R"(  {"item":"q","response":{},"score":1})", "missing_field", 3);  // the object's brace
+  {
+    std::string l = R"({"judge":5,"item":"q","response":{},"score":1})";
+    add(l, "wrong_type", col(l, "5"));
+  }
+  {
+    std::string l = pw + R"("verdict":"maybe"})";
+    add(l, "unknown_verdict", col(l, "\"maybe\""));
+  }
+  {
+    std::string l = pw + R"("verdict":7})";
+    add(l, "wrong_type", col(l, "7}"));
+  }
+  {
+    std::string l = pt + R"("score":NaN})";
+    add(l, "bad_number", col(l, "NaN"));
+  }
+  {
+    std::string l = pt + R"("score":1e999})";
+    add(l, "bad_number", col(l, "1e999"));
+  }
+  {
+    std::string l = pt + R"("score":11,"scale":[1,10]})";
+    add(l, "bad_number", col(l, "11"));
+  }
+  {
+    std::string l = pw + R"("verdict":"A","prob_a":1.5})";
+    add(l, "bad_number", col(l, "1.5"));
+  }
+  {
+    std::string l = R"({"judge":"j","item":"q","response":{"length":-3},"score":1})";
+    add(l, "negative_length", col(l, "-3"));
+  }
+  add(R"({"judge":"j","item":"q","a":{},"b":{},"response":{},"verdict":"A","score":1})", "bad_mode", 1);
+  add(R"({"judge":"j","item":"q","verdict":"A"})", "bad_mode", 1);
+  {
+    std::string l = R"({"judge":"j","item":"q","a":{"model":"m"},"b":{"model":"m"},"verdict":"A"})";
+    add(l, "same_id", col(l, "{\"model\":\"m\"},\"v"));  // the column of b
+  }
+  {
+    std::string l = pw + R"("verdict":"A","perturbation":{"kind":"authority","target":"z"}})";
+    add(l, "bad_target", col(l, "\"z\""));
+  }
+  {
+    std::string l = pw + "\"verdict\":\"A\",\"meta\":\"caf\xC3\x28\"}";
+    add(l, "invalid_utf8", col(l, "\xC3\x28"));
+  }
+  {
+    std::string l = pw + R"("verdict":"A","verdict":"B"})";
+    add(l, "duplicate_key", l.rfind("\"verdict\"") + 1);
+  }
+  {
+    std::string l = pw + R"("verdict":"A","meta":{"k":1,"k":2}})";
+    add(l, "duplicate_key", l.rfind("\"k\"") + 1);
+  }
+  {
+    std::string deep = std::string(64, '[') + std::string(64, ']');
+    std::string l = pw + R"("verdict":"A","meta":)" + deep + "}";
+    add(l, "too_deep", col(l, "[") + 63);  // the 64th bracket is the 65th level under the record
+  }
+  {
+    std::string l = pw + R"("verdict":"A","run":99999999999})";
+    add(l, "out_of_range", col(l, "99999999999"));
+  }
+  {
+    std::string l = pw + R"("verdict":"A","run":-1})";
+    add(l, "out_of_range", col(l, "-1"));
+  }
+  {
+    std::string l = R"({"judge":"j","item":"q","response":{"length":18446744073709551616},"score":1})";
+    add(l, "out_of_range", col(l, "18446"));
+  }
+  {
+    std::string l = pw + R"("verdict":"A"} {"x":1})";
+    add(l, "not_json", col(l, " {\"x\"") + 1);
+  }
+  {
+    std::string l = pw + R"("gold":"A"})";  // verdict missing
+    add(l, "missing_field", 1);
+  }
+  for (const auto& c : cases) {
+    parse_error e = error_of(c.line);
+    EXPECT_EQ(e.reason(), c.reason) << c.line << "\n" << e.what();
+    if (c.column) {
+      EXPECT_EQ(e.column(), c.column) << c.line << "\n" << e.what();
+    }
+    EXPECT_EQ(e.line(), 1u);
+    // what() is path:line:column: message
+    EXPECT_EQ(std::string(e.what()).rfind(fmt::format("in.jsonl:1:{}: ", e.column()), 0), 0u) << e.what();
+  }
+}
+
+TEST(ReaderErrors, MessageNamesTheValue) {
+  const std::string l = pair_prefix + R"("verdict":"maybe"})";
+  parse_error e = error_of(l);
+  EXPECT_STREQ(e.what(), "in.jsonl:1:65: \"verdict\" must be \"A\", \"B\", \"tie\" or null, got \"maybe\"");
+}
+
+TEST(ReaderErrors, LineTooLong) {
+  reader_options opt;
+  opt.max_line_bytes = 40;
+  const std::string l = pair_prefix + R"("verdict":"A"})";
+  parse_error e = error_of(l, opt);
+  EXPECT_EQ(e.reason(), "line_too_long");
+  EXPECT_EQ(e.column(), 41u);
+  // Under skip, the over-long line is dropped and the next one is still read.
+  opt.on_invalid = invalid_policy::skip;
+  read_stats st;
+  auto recs = read_all(l + "\n" + R"({"judge":"j","item":1,"response":{},"score":1})", opt, &st);
+  EXPECT_EQ(st.skipped_by_reason.at("line_too_long"), 2u);
+  EXPECT_EQ(recs.size(), 0u);  // the second line is 47 bytes, also over 40
+  opt.max_line_bytes = 60;
+  recs = read_all(l + "\n" + R"({"judge":"j","item":1,"response":{},"score":1})", opt, &st);
+  EXPECT_EQ(recs.size(), 1u);
+  EXPECT_EQ(st.skipped, 1u);
+}
+
+TEST(ReaderErrors, LongLineAcrossReadChunks) {
+  // A line longer than the reader's 1 MiB chunk is read whole; one over the limit is skipped whole.
+  std::string big(3u << 20, 'x');
+  const std::string ok = pair_prefix + R"("verdict":"A","meta":")" + big + "\"}";
+  read_stats st;
+  auto recs = read_all(ok + "\n" + ok + "\n", {}, &st);
+  EXPECT_EQ(recs.size(), 2u);
+  reader_options opt;
+  opt.on_invalid = invalid_policy::skip;
+  opt.max_line_bytes = 2u << 20;
+  recs = read_all(ok + "\n" + pair_prefix + R"("verdict":"B"})" + "\n", opt, &st);
+  EXPECT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].v, verdict::b);
+  EXPECT_EQ(st.lines, 2u);
+  EXPECT_EQ(st.first_errors.at(0).line, 1u);
+}
+
+TEST(ReaderErrors, SkipPolicyCountsAndKeepsFirstErrors) {
+  reader_options opt;
+  opt.on_invalid = invalid_policy::skip;
+  std::string text;
+  const std::string good = pair_prefix + R"("verdict":"A"})";
+  for (int i = 0; i < 25; ++i) text += pair_prefix + R"("verdict":"maybe"})" + "\n";
+  text += good + "\n" + "not json\n" + good + "\n";
+  read_stats st;
+  auto recs = read_all(text, opt, &st);
+  EXPECT_EQ(recs.size(), 2u);
+  EXPECT_EQ(st.skipped, 26u);
+  EXPECT_EQ(st.skipped_by_reason.at("unknown_verdict"), 25u);
+  EXPECT_EQ(st.skipped_by_reason.at("not_json"), 1u);
+  ASSERT_EQ(st.first_errors.size(), 20u);  // only the first 20 are kept
+  EXPECT_EQ(st.first_errors[0].line, 1u);
+  EXPECT_EQ(st.first_errors[19].line, 20u);
+  EXPECT_EQ(st.first_errors[0].column, 65u);
+}
+
+TEST(ReaderErrors, FilesThatCannotBeRead) {
+  reader rd;
+  auto sink = [](const record&) {};
+  EXPECT_THROW(rd.read_file("/nonexistent/judgments.jsonl", sink), io_error);
+  try {
+    rd.read_file(JUDGEBIAS_TEST_DATA, sink);
+    FAIL() << "a directory was read";
+  } catch (const io_error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Reader, CodePoints) {
+  EXPECT_EQ(count_code_points(""), 0u);
+  EXPECT_EQ(count_code_points("abc"), 3u);
+  EXPECT_EQ(count_code_points("h\xC3\xA9llo"), 5u);        // é is 2 bytes
+  EXPECT_EQ(count_code_points("\xF0\x9F\x98\x80!"), 2u);  // an emoji is 4 bytes
+}

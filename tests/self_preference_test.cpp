@@ -1,0 +1,190 @@
+// Self-preference (METRICS.md §1) on hand-worked fixtures; the arithmetic is written beside each check.
+#include <cmath>
+#include <numbers>
+
+#include "test_util.hpp"
+
+using namespace judgebias;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+// Judge J (model mJ) scores and compares its own responses and those of o1 and o2.
+const char* fixture = R"(
+{"judge":"J","judge_model":"mJ","item":"q1","response":{"model":"mJ"},"score":8,"gold":6}
+{"judge":"J","judge_model":"mJ","item":"q1","response":{"model":"o1"},"score":5,"gold":5}
+{"judge":"J","judge_model":"mJ","item":"q2","response":{"model":"mJ"},"score":7,"gold":6}
+{"judge":"J","judge_model":"mJ","item":"q2","response":{"model":"o1"},"score":6,"gold":4}
+{"judge":"J","judge_model":"mJ","item":"q2","response":{"model":"o2"},"score":3}
+{"judge":"J","judge_model":"mJ","item":"q2","response":{"id":"anon"},"score":3,"gold":3}
+{"judge":"J","judge_model":"mJ","item":"p1","a":{"model":"mJ"},"b":{"model":"o1"},"verdict":"A","gold":"A"}
+{"judge":"J","judge_model":"mJ","item":"p1","a":{"model":"o1"},"b":{"model":"mJ"},"verdict":"A","gold":"B"}
+{"judge":"J","judge_model":"mJ","item":"p2","a":{"model":"mJ"},"b":{"model":"o1"},"verdict":"tie","gold":"B"}
+{"judge":"J","judge_model":"mJ","item":"p2","a":{"model":"o1"},"b":{"model":"mJ"},"verdict":"B","gold":"A"}
+{"judge":"J","judge_model":"mJ","item":"p2","a":{"model":"mJ"},"b":{"model":"o1"},"verdict":"tie","gold":"B","run":1}
+{"judge":"J","judge_model":"mJ","item":"p3","a":{"model":"o2"},"b":{"model":"mJ"},"verdict":"B","gold":"tie"}
+{"judge":"J","judge_model":"mJ","item":"p4","a":{"model":"mJ"},"b":{"model":"o2"},"verdict":null,"gold":"A"}
+{"judge":"J","judge_model":"mJ","item":"p5","a":{"model":"o1"},"b":{"model":"o2"},"verdict":"A","gold":"A"}
+{"judge":"J","judge_model":"mJ","item":"p6","a":{"model":"mJ"},"b":{"model":"o1"},"verdict":"A"}
+{"judge":"J","judge_model":"mJ","item":"p7","a":{"model":"mJ"},"b":{"model":"o1"},"verdict":"B","gold":"A","perturbation":{"kind":"bandwagon","target":"B"}}
+{"judge":"J","judge_model":"mJ","item":"p1","a":{"model":"mJ"},"b":{"model":"o1"},"verdict":"B","gold":"A"}
+)";
+
+const json& judge_section(const report& r, const std::string& judge = "J") {
+  return r.json["modules"]["self_preference"]["judges"][judge];
+}
+
+double value(const json& m) { return m["value"].get<double>(); }
+
+}  // namespace
+
+TEST(SelfPreference, Pointwise) {
+  config cfg;
+  cfg.bootstrap = 0;
+  report r = jbtest::run_text(fixture, cfg);
+  const json& j = judge_section(r);
+  // Own with gold: q1 8−6 = 2, q2 7−6 = 1 → dbg_pointwise = 1.5 over 2 records.
+  EXPECT_DOUBLE_EQ(value(j["dbg_pointwise"]), 1.5);
+  EXPECT_EQ(j["dbg_pointwise"]["n"], 2);
+  // Others with gold: q1 5−5 = 0, q2 6−4 = 2 → leniency 1.0 (o2 has no gold; "anon" has no model).
+  EXPECT_DOUBLE_EQ(value(j["leniency"]), 1.0);
+  EXPECT_EQ(j["leniency"]["n"], 2);
+  EXPECT_DOUBLE_EQ(value(j["dbg_adjusted"]), 0.5);
+  EXPECT_EQ(j["dbg_adjusted"]["n"], 4);
+  // raw_gap: own scores (8, 7) mean 7.5; other scores (5, 6, 3) mean 14/3 → 7.5 − 14/3.
+  EXPECT_NEAR(value(j["raw_gap"]), 7.5 - 14.0 / 3.0, 1e-12);
+  EXPECT_EQ(j["raw_gap"]["n"], 5);
+  // t-test on per-item means (2, 1): t = 1.5 / (sqrt(0.5)/sqrt(2)) = 3 with 1 df → p = 1 − 2·atan(3)/π.
+  EXPECT_NEAR(j["dbg_pointwise"]["p"].get<double>(), 1.0 - 2.0 * std::atan(3.0) / std::numbers::pi, 1e-10);
+  // Closed-form t interval: 1.5 ± t(0.975, 1) · sd/sqrt(2), sd = sqrt(0.5), t(0.975, 1) = 12.706204736174707.
+  EXPECT_NEAR(j["dbg_pointwise"]["ci"][0].get<double>(), 1.5 - 12.706204736174707 * 0.5, 1e-8);
+  EXPECT_NEAR(j["dbg_pointwise"]["ci"][1].get<double>(), 1.5 + 12.706204736174707 * 0.5, 1e-8);
+  // Left out: "anon" (no model) is counted.
+  EXPECT_EQ(r.json["modules"]["self_preference"]["diagnostics"]["records_without_model"], 1);
+}
+
+TEST(SelfPreference, PairwiseDbgPooledAndByOpponent) {
+  config cfg;
+  cfg.bootstrap = 0;
+  report r = jbtest::run_text(fixture, cfg);
+  const json& j = judge_section(r);
+  // Comparisons with own vs other, gold and a parsed verdict (records pooled over orders and runs):
+  //   p1 (o1): own wins A, other wins A (the later duplicate of line 7 is ignored) → w = 0.5; gold own → g = 1
+  //   p2 (o1): tie, own, tie (run 1)     → w = (0.5 + 1 + 0.5) / 3 = 2/3;      gold other → g = 0
+  //   p3 (o2): own                       → w = 1;                               gold tie → g = 0.5
+  //   p4 has only a null verdict, p5 has no own response, p6 no gold, p7 is perturbed: left out.
+  const double w = (0.5 + 2.0 / 3.0 + 1.0) / 3.0, g = (1.0 + 0.0 + 0.5) / 3.0;
+  EXPECT_NEAR(value(j["wr_judge"]), 100 * w, 1e-12);
+  EXPECT_NEAR(value(j["wr_gold"]), 100 * g, 1e-12);
+  EXPECT_NEAR(value(j["dbg_pairwise"]), 100 * (w - g), 1e-12);
+  EXPECT_EQ(j["dbg_pairwise"]["n"], 3);
+  EXPECT_EQ(j["dbg_pairwise"]["unit"], "pp");
+  // By opponent: o1 → w = (0.5 + 2/3)/2, g = 0.5; o2 → 100 − 50.
+  EXPECT_NEAR(value(j["by_opponent"]["o1"]["dbg_pairwise"]), 100 * ((0.5 + 2.0 / 3.0) / 2 - 0.5), 1e-12);
+  EXPECT_EQ(j["by_opponent"]["o1"]["dbg_pairwise"]["n"], 2);
+  EXPECT_NEAR(value(j["by_opponent"]["o2"]["dbg_pairwise"]), 50.0, 1e-12);
+  const json& diag = r.json["modules"]["self_preference"]["diagnostics"];
+  EXPECT_EQ(diag["comparisons_neither_own"], 1);
+  EXPECT_EQ(diag["comparisons_without_gold"], 1);
+  EXPECT_EQ(r.json["diagnostics"]["duplicates"], 1);
+}
+
+TEST(SelfPreference, EqualOpportunityAndDemographicParity) {
+  config cfg;
+  cfg.bootstrap = 0;
+  report r = jbtest::run_text(fixture, cfg);
+  const json& j = judge_section(r);
+  // eo over records whose comparison's gold is decisive: p1 (gold own): picks own 1, 0 → 0.5;
+  // p2 (gold other): picks other 0.5 (tie), 0, 0.5 (tie) → 1/3.  eo = 0.5 − 1/3 over 5 records.
+  EXPECT_NEAR(value(j["eo"]), 0.5 - 1.0 / 3.0, 1e-12);
+  EXPECT_EQ(j["eo"]["n"], 5);
+  // dp over parsed records with exactly one own response: p1 (own, other), p2 (tie, own, tie), p3 (own),
+  // p6 (own): own picked 4, other picked 1, n = 7 → (4 − 1)/7.
+  EXPECT_NEAR(value(j["dp"]), 3.0 / 7.0, 1e-12);
+  EXPECT_EQ(j["dp"]["n"], 7);
+}
+
+TEST(SelfPreference, SoftUsesProbabilities) {
+  const char* text = R"(
+{"judge":"J","item":"s","a":{"model":"J"},"b":{"model":"o"},"verdict":"A","prob_a":0.9,"gold":"A"}
+{"judge":"J","item":"s","a":{"model":"o"},"b":{"model":"J"},"verdict":null,"prob_a":0.4,"gold":"B"}
+)";
+  config cfg;
+  cfg.bootstrap = 0;
+  // Hard: only the parsed record counts, own wins → w = 1, g = 1 → 0.
+  EXPECT_DOUBLE_EQ(value(judge_section(jbtest::run_text(text, cfg))["dbg_pairwise"]), 0.0);
+  // Soft: 0.9 (own is A) and 1 − 0.4 (own is B; counts though its verdict is null) → w = 0.75 → −25 pp.
+  cfg.soft = true;
+  EXPECT_NEAR(value(judge_section(jbtest::run_text(text, cfg))["dbg_pairwise"]), -25.0, 1e-12);
+}
+
+TEST(SelfPreference, FamilyMatchingWithSelf) {
+  const char* text = R"(
+{"judge":"GPT-4/Vanilla","judge_model":"gpt-4-0613","item":"s","a":{"model":"gpt-4"},"b":{"model":"o"},"verdict":"A","gold":"B"}
+{"judge":"GPT-4/Vanilla","judge_model":"gpt-4-0613","item":"s","a":{"model":"o"},"b":{"model":"gpt-4"},"verdict":"B","gold":"A"}
+)";
+  config cfg;
+  cfg.bootstrap = 0;
+  report plain = jbtest::run_text(text, cfg);
+  EXPECT_EQ(plain.json["modules"]["self_preference"]["status"], "skipped");
+  EXPECT_NE(plain.json["modules"]["self_preference"]["reason"].get<std::string>().find("--self"), std::string::npos);
+  cfg.self = {{"gpt-4", "gpt-4-0613"}};
+  report matched = jbtest::run_text(text, cfg);
+  // Own wins both orders, gold prefers the other: 100 − 0.
+  EXPECT_DOUBLE_EQ(value(judge_section(matched, "GPT-4/Vanilla")["dbg_pairwise"]), 100.0);
+}
+
+TEST(SelfPreference, MetricsWithoutDataAreNullWithReason) {
+  const char* text = R"({"judge":"J","item":"s","a":{"model":"J"},"b":{"model":"o"},"verdict":"A"})";
+  report r = jbtest::run_text(text);
+  const json& m = judge_section(r)["dbg_pairwise"];
+  EXPECT_TRUE(m["value"].is_null());
+  EXPECT_TRUE(m["ci"].is_null());
+  EXPECT_FALSE(m["reason"].get<std::string>().empty());
+  EXPECT_TRUE(judge_section(r)["dbg_pointwise"]["value"].is_null());
+  EXPECT_DOUBLE_EQ(value(judge_section(r)["dp"]), 1.0);  // dp needs no gold
+}
+
+TEST(SelfPreference, BootstrapIsDeterministicAndThreadIndependent) {
+  std::ostringstream sample;
+  synth_options so;
+  so.items = 60;
+  synthesize(so, sample);
+  config cfg;
+  cfg.threads = 1;
+  const std::string one = jbtest::run_text(sample.str(), cfg).dump();
+  EXPECT_EQ(one, jbtest::run_text(sample.str(), cfg).dump());  // same input and seed: same bytes
+  cfg.threads = 2;
+  EXPECT_EQ(one, jbtest::run_text(sample.str(), cfg).dump());  // whatever the threads
+  cfg.seed = 1;
+  EXPECT_NE(one, jbtest::run_text(sample.str(), cfg).dump());  // the seed matters
+}
+
+TEST(SelfPreference, ByTaskEqualsRunningOnEachTaskAlone) {
+  std::ostringstream sample;
+  synth_options so;
+  so.items = 40;
+  synthesize(so, sample);
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.by = {"task"};
+  report all = jbtest::run_text(sample.str(), cfg);
+  const json& by_task = all.json["modules"]["self_preference"]["by_task"];
+  for (const std::string task : {"synth/coding", "synth/math"}) {
+    std::istringstream in(sample.str());
+    std::string line, only;
+    while (std::getline(in, line))
+      if (line.find("\"task\":\"" + task + "\"") != std::string::npos) only += line + "\n";
+    config plain;
+    plain.bootstrap = 0;
+    report alone = jbtest::run_text(only, plain);
+    for (const std::string judge : {"alpha-7b", "delta-api"}) {
+      for (const char* metric : {"dbg_pairwise", "dbg_pointwise", "dp"}) {
+        const json& a = by_task[judge][task][metric];
+        const json& b = alone.json["modules"]["self_preference"]["judges"][judge][metric];
+        EXPECT_EQ(a["value"], b["value"]) << judge << " " << task << " " << metric;
+        EXPECT_EQ(a["n"], b["n"]) << judge << " " << task << " " << metric;
+      }
+    }
+  }
+}

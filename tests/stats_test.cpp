@@ -1,0 +1,142 @@
+// Statistics against values worked out by hand (or from closed forms, written next to each check).
+#include <cmath>
+#include <limits>
+
+#include "test_util.hpp"
+
+using namespace judgebias::stats;
+
+TEST(Stats, XoshiroIsTheSpecifiedGenerator) {
+  // xoshiro256** seeded with four splitmix64 outputs from state 0 (reference implementation).
+  rng g(0);
+  EXPECT_EQ(g.next(), 0x99ec5f36cb75f2b4ull);
+  EXPECT_EQ(g.next(), 0xbf6e1f784956452aull);
+  EXPECT_EQ(g.next(), 0x1a5f849d4933e6e0ull);
+}
+
+TEST(Stats, BelowIsUniformAndInRange) {
+  rng g(42);
+  std::array<int, 3> counts{};
+  for (int i = 0; i < 30000; ++i) ++counts[g.below(3)];
+  for (int c : counts) EXPECT_NEAR(c, 10000, 400);  // ~4.7 sd of a binomial(30000, 1/3)
+}
+
+TEST(Stats, StreamSeedsDifferByName) {
+  EXPECT_NE(stream_seed(0, {"self_preference", "j1", "", "dbg_pairwise"}),
+            stream_seed(0, {"self_preference", "j2", "", "dbg_pairwise"}));
+  EXPECT_NE(stream_seed(0, {"ab", "c"}), stream_seed(0, {"a", "bc"}));
+  EXPECT_NE(stream_seed(0, {"x"}), stream_seed(1, {"x"}));
+  EXPECT_EQ(stream_seed(7, {"x", "y"}), stream_seed(7, {"x", "y"}));
+}
+
+TEST(Stats, QuantileType7) {
+  const double x[] = {1, 2, 3, 4};
+  EXPECT_DOUBLE_EQ(quantile_type7(x, 0.25), 1.75);  // h = 3 * 0.25 = 0.75: 1 + 0.75 * (2 - 1)
+  EXPECT_DOUBLE_EQ(quantile_type7(x, 0.5), 2.5);
+  EXPECT_DOUBLE_EQ(quantile_type7(x, 0.0), 1.0);
+  EXPECT_DOUBLE_EQ(quantile_type7(x, 1.0), 4.0);
+}
+
+TEST(Stats, Quantiles) {
+  EXPECT_NEAR(normal_quantile(0.975), 1.959963984540054, 1e-12);
+  EXPECT_NEAR(t_quantile(0.975, 10), 2.2281388519649385, 1e-10);
+  EXPECT_NEAR(t_quantile(0.025, 10), -2.2281388519649385, 1e-10);
+  EXPECT_NEAR(t_quantile(0.975, 1), 12.706204736174707, 1e-8);  // tan(pi * 0.475) for df = 1
+}
+
+TEST(Stats, WilsonInterval) {
+  // k = 8, n = 10, z = 1.96: centre (0.8 + z²/20) / (1 + z²/10), half-width z·sqrt(.16/10 + z²/400) / (1 + z²/10).
+  auto ci = wilson_interval(8, 10, 0.95);
+  ASSERT_TRUE(ci);
+  EXPECT_NEAR((*ci)[0], 0.49016247153664183, 1e-12);
+  EXPECT_NEAR((*ci)[1], 0.9433178485456247, 1e-12);
+  EXPECT_FALSE(wilson_interval(0, 0, 0.95));
+}
+
+TEST(Stats, ExactBinomialTest) {
+  // 7 of 10 at 1/2: 2 · P(X ≥ 7) = 2 · (120 + 45 + 10 + 1) / 1024.
+  EXPECT_NEAR(binomial_test(7, 10), 0.34375, 1e-12);
+  EXPECT_NEAR(binomial_test(0, 10), 2.0 / 1024, 1e-15);
+  EXPECT_NEAR(binomial_test(5, 10), 1.0, 1e-12);
+  // Asymmetric: 3 of 10 at 0.2, sum of outcomes no more likely than P(X = 3) (computed with fractions).
+  EXPECT_NEAR(binomial_test(3, 10, 0.2), 0.429574656, 1e-9);
+  // Far beyond a double: floored at the smallest positive double, never 0.
+  EXPECT_EQ(binomial_test(0, 5000), std::numeric_limits<double>::denorm_min());
+}
+
+TEST(Stats, ExactMcNemar) {
+  // 1 vs 9 discordant pairs: 2 · (C(10,0) + C(10,1)) / 2^10.
+  EXPECT_NEAR(mcnemar_exact(1, 9), 22.0 / 1024, 1e-14);
+  EXPECT_NEAR(mcnemar_exact(9, 1), 22.0 / 1024, 1e-14);
+  EXPECT_DOUBLE_EQ(mcnemar_exact(0, 0), 1.0);
+}
+
+TEST(Stats, OneSampleTTest) {
+  // 1..5: mean 3, sd sqrt(2.5), t = 3 / (sqrt(2.5)/sqrt(5)) = 4.2426; df = 4 has the closed form
+  // F(t) = 1/2 + t (t² + 6) / (2 (t² + 4)^1.5), so p = 2 (1 − F(t)) = 0.0132355995636828.
+  const double v[] = {1, 2, 3, 4, 5};
+  auto p = t_test_one_sample(v);
+  ASSERT_TRUE(p);
+  EXPECT_NEAR(*p, 0.01323559956368281, 1e-12);
+  const double one[] = {1};
+  EXPECT_FALSE(t_test_one_sample(one));
+  const double zeros[] = {0, 0, 0};
+  EXPECT_EQ(*t_test_one_sample(zeros), 1.0);
+}
+
+TEST(Stats, TInterval) {
+  // mean 3, sd sqrt(2.5), n 5: 3 ± t(0.975, 4) · sqrt(2.5)/sqrt(5), t(0.975, 4) = 2.7764451051977987.
+  auto ci = t_interval(3, std::sqrt(2.5), 5, 0.95);
+  ASSERT_TRUE(ci);
+  EXPECT_NEAR((*ci)[0], 3 - 2.7764451051977987 * std::sqrt(0.5), 1e-9);
+  EXPECT_NEAR((*ci)[1], 3 + 2.7764451051977987 * std::sqrt(0.5), 1e-9);
+}
+
+TEST(Bootstrap, ConstantRowsGiveAPointInterval) {
+  cluster_sums rows(2);
+  for (int i = 0; i < 10; ++i) {
+    double* r = rows.add_row();
+    r[0] = 3, r[1] = 4;
+  }
+  statistic ratio = [](std::span<const double> s) -> std::optional<double> { return s[0] / s[1]; };
+  auto res = bootstrap_interval(rows, ratio, {}, 1);
+  ASSERT_TRUE(res.ci);
+  EXPECT_DOUBLE_EQ((*res.ci)[0], 0.75);
+  EXPECT_DOUBLE_EQ((*res.ci)[1], 0.75);
+}
+
+TEST(Bootstrap, SameResultWhateverTheThreads) {
+  cluster_sums rows(2);
+  rng g(3);
+  for (int i = 0; i < 2000; ++i) {
+    double* r = rows.add_row();
+    r[0] = static_cast<double>(g.below(5)), r[1] = 4;
+  }
+  statistic ratio = [](std::span<const double> s) -> std::optional<double> { return s[0] / s[1]; };
+  bootstrap_options one, two;
+  one.threads = 1;
+  two.threads = 2;
+  auto a = bootstrap_interval(rows, ratio, one, 99), b = bootstrap_interval(rows, ratio, two, 99);
+  ASSERT_TRUE(a.ci && b.ci);
+  EXPECT_EQ(*a.ci, *b.ci);  // bit for bit
+  // The mean of 0..4 over 4 is 0.5; the interval must cover it and be narrow for 2000 items.
+  EXPECT_LT((*a.ci)[0], 0.5);
+  EXPECT_GT((*a.ci)[1], 0.5);
+  EXPECT_LT((*a.ci)[1] - (*a.ci)[0], 0.1);
+}
+
+TEST(Bootstrap, TooManyUndefinedResamplesGiveNoInterval) {
+  // Two items, one with a zero denominator: about a quarter of resamples draw it twice.
+  cluster_sums rows(2);
+  double* r = rows.add_row();
+  r[0] = 1, r[1] = 1;
+  r = rows.add_row();
+  r[0] = 0, r[1] = 0;
+  statistic ratio = [](std::span<const double> s) -> std::optional<double> {
+    if (s[1] == 0) return std::nullopt;
+    return s[0] / s[1];
+  };
+  auto res = bootstrap_interval(rows, ratio, {}, 5);
+  EXPECT_FALSE(res.ci);
+  EXPECT_NE(res.reason.find("more than 1%"), std::string::npos) << res.reason;
+}
