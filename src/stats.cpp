@@ -34,14 +34,18 @@ std::uint64_t rng::next() noexcept {
   return result;
 }
 
+namespace {
+__extension__ typedef unsigned __int128 u128;  // a GCC/Clang extension; -Wpedantic knows it is intended
+}  // namespace
+
 std::uint64_t rng::below(std::uint64_t n) noexcept {
   // Lemire's nearly divisionless method with rejection: exact and specified.
-  unsigned __int128 m = static_cast<unsigned __int128>(next()) * n;
+  u128 m = static_cast<u128>(next()) * n;
   auto low = static_cast<std::uint64_t>(m);
   if (low < n) {
     const std::uint64_t threshold = (0 - n) % n;
     while (low < threshold) {
-      m = static_cast<unsigned __int128>(next()) * n;
+      m = static_cast<u128>(next()) * n;
       low = static_cast<std::uint64_t>(m);
     }
   }
