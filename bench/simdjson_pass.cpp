@@ -30,8 +30,10 @@ int main(int argc, char** argv) {
   auto touch_candidate = [&](od::value v) {
     for (auto f : v.get_object()) {
       std::string_view key = f.unescaped_key();
-      if (key == "length" || key == "tokens") checksum += f.value().get_uint64().value();
-      else if (key == "id" || key == "model" || key == "text") checksum += f.value().get_string().value().size();
+      if (key == "length" || key == "tokens")
+        checksum += f.value().get_uint64().value();
+      else if (key == "id" || key == "model" || key == "text")
+        checksum += f.value().get_string().value().size();
     }
   };
   auto line = [&](const char* p, std::size_t n) {
@@ -39,14 +41,20 @@ int main(int argc, char** argv) {
     for (auto f : doc.get_object()) {
       std::string_view key = f.unescaped_key();
       od::value v = f.value();
-      if (key == "a" || key == "b" || key == "response") touch_candidate(v);
+      if (key == "a" || key == "b" || key == "response")
+        touch_candidate(v);
       else if (key == "score" || key == "gold" || key == "prob_a") {
         double d = 0;
-        if (v.get_double().get(d) == simdjson::SUCCESS) checksum += static_cast<std::uint64_t>(d);
-        else if (std::string_view s; v.get_string().get(s) == simdjson::SUCCESS) checksum += s.size();
-      } else if (key == "run") checksum += v.get_uint64().value();
-      else if (key == "perturbation" || key == "scale" || key == "meta") checksum += v.raw_json_token().size();
-      else if (std::string_view s; v.get_string().get(s) == simdjson::SUCCESS) checksum += s.size();
+        if (v.get_double().get(d) == simdjson::SUCCESS)
+          checksum += static_cast<std::uint64_t>(d);
+        else if (std::string_view s; v.get_string().get(s) == simdjson::SUCCESS)
+          checksum += s.size();
+      } else if (key == "run")
+        checksum += v.get_uint64().value();
+      else if (key == "perturbation" || key == "scale" || key == "meta")
+        checksum += v.raw_json_token().size();
+      else if (std::string_view s; v.get_string().get(s) == simdjson::SUCCESS)
+        checksum += s.size();
     }
     ++records;
   };

@@ -30,8 +30,12 @@ struct key_hash {
 template <std::size_t N>
 using key_map = std::unordered_map<std::array<std::uint32_t, N>, std::uint32_t, key_hash<N>>;
 
-std::uint32_t opt_len(const std::optional<std::uint32_t>& v) { return v ? *v : no_id; }
-double opt_num(const std::optional<double>& v) { return v ? *v : std::nan(""); }
+std::uint32_t opt_len(const std::optional<std::uint32_t>& v) {
+  return v ? *v : no_id;
+}
+double opt_num(const std::optional<double>& v) {
+  return v ? *v : std::nan("");
+}
 
 // Majority of weighted votes for lo and hi (ties already counted half to each side).
 std::uint32_t majority(double lo_votes, double hi_votes, std::uint32_t lo, std::uint32_t hi) {
@@ -57,10 +61,14 @@ std::uint32_t string_table::find(std::string_view s) const {
 
 std::uint32_t dataset::outcome(index i) const {
   switch (verdict(i)) {
-    case verdict::a: return cand_a_[i];
-    case verdict::b: return cand_b_[i];
-    case verdict::tie: return tie_outcome;
-    case verdict::missing: return no_id;
+    case verdict::a:
+      return cand_a_[i];
+    case verdict::b:
+      return cand_b_[i];
+    case verdict::tie:
+      return tie_outcome;
+    case verdict::missing:
+      return no_id;
   }
   return no_id;
 }
@@ -83,6 +91,10 @@ std::span<const std::uint32_t> dataset::comparisons_of_judge(std::uint32_t judge
           judge_comparisons_.data() + judge_comparison_offsets_[judge + 1]};
 }
 
+std::span<const swap_pair> dataset::swap_pairs_of(std::uint32_t c) const {
+  return {swap_pairs_.data() + swap_pair_offsets_[c], swap_pairs_.data() + swap_pair_offsets_[c + 1]};
+}
+
 verdict dataset::gold_in_presentation(index i) const {
   const std::uint32_t c = comparison_of_[i];
   if (c == no_id) return verdict::missing;
@@ -96,7 +108,8 @@ verdict dataset::gold_in_presentation(index i) const {
 void dataset_builder::add(const record& r) {
   dataset& d = data_;
   if (d.judge_.size() >= no_id - 2)
-    throw data_error(fmt::format("more than {} records; this build keeps record indexes in 32 bits", no_id - 2));
+    throw data_error(
+        fmt::format("more than {} records; this build keeps record indexes in 32 bits", no_id - 2));
   d.judge_.push_back(d.judges_.intern(r.judge));
   d.judge_model_.push_back(d.models_.intern(r.judge_model));
   d.item_.push_back(d.items_.intern(r.item));
@@ -183,9 +196,10 @@ dataset dataset_builder::finish(const dataset_options& options) && {
       if (d.mode(i) != judgment_mode::pairwise || d.is_duplicate(i)) continue;
       const bool a_lo = d.cand_a_[i] < d.cand_b_[i];
       const std::uint32_t lo = a_lo ? d.cand_a_[i] : d.cand_b_[i], hi = a_lo ? d.cand_b_[i] : d.cand_a_[i];
-      const std::uint32_t mlo = a_lo ? d.model_a_[i] : d.model_b_[i], mhi = a_lo ? d.model_b_[i] : d.model_a_[i];
-      auto [it, fresh] =
-          comp_of.try_emplace({d.judge_[i], d.item_[i], lo, hi}, static_cast<std::uint32_t>(d.comparisons_.size()));
+      const std::uint32_t mlo = a_lo ? d.model_a_[i] : d.model_b_[i],
+                          mhi = a_lo ? d.model_b_[i] : d.model_a_[i];
+      auto [it, fresh] = comp_of.try_emplace({d.judge_[i], d.item_[i], lo, hi},
+                                             static_cast<std::uint32_t>(d.comparisons_.size()));
       if (fresh) d.comparisons_.push_back(comparison{d.judge_[i], d.item_[i], lo, hi, mlo, mhi, no_id});
       comparison& c = d.comparisons_[it->second];
       if (c.model_lo == no_id) c.model_lo = mlo;
@@ -202,7 +216,8 @@ dataset dataset_builder::finish(const dataset_options& options) && {
   {
     std::vector<std::uint64_t> next(d.comparison_offsets_.begin(), d.comparison_offsets_.end() - 1);
     for (std::uint32_t i = 0; i < n; ++i)
-      if (d.comparison_of_[i] != no_id && d.is_control(i)) d.comparison_records_[next[d.comparison_of_[i]]++] = i;
+      if (d.comparison_of_[i] != no_id && d.is_control(i))
+        d.comparison_records_[next[d.comparison_of_[i]]++] = i;
   }
   d.judge_comparison_offsets_.assign(judges + 1, 0);
   for (const auto& c : d.comparisons_) ++d.judge_comparison_offsets_[c.judge + 1];
@@ -210,7 +225,8 @@ dataset dataset_builder::finish(const dataset_options& options) && {
                    d.judge_comparison_offsets_.begin());
   d.judge_comparisons_.resize(comps);
   {
-    std::vector<std::uint64_t> next(d.judge_comparison_offsets_.begin(), d.judge_comparison_offsets_.end() - 1);
+    std::vector<std::uint64_t> next(d.judge_comparison_offsets_.begin(),
+                                    d.judge_comparison_offsets_.end() - 1);
     for (std::uint32_t c = 0; c < comps; ++c) d.judge_comparisons_[next[d.comparisons_[c].judge]++] = c;
   }
 
@@ -222,7 +238,8 @@ dataset dataset_builder::finish(const dataset_options& options) && {
     std::vector<std::uint8_t> pair_voted;
     for (std::uint32_t c = 0; c < comps; ++c) {
       const comparison& cmp = d.comparisons_[c];
-      auto [it, fresh] = pair_of.try_emplace({cmp.item, cmp.lo, cmp.hi}, static_cast<std::uint32_t>(pair_votes.size()));
+      auto [it, fresh] =
+          pair_of.try_emplace({cmp.item, cmp.lo, cmp.hi}, static_cast<std::uint32_t>(pair_votes.size()));
       if (fresh) {
         pair_votes.push_back({0, 0});
         pair_voted.push_back(0);
@@ -234,16 +251,22 @@ dataset dataset_builder::finish(const dataset_options& options) && {
         const std::uint32_t o = d.outcome(i);
         if (o == no_id) continue;
         any = true;
-        if (o == cmp.lo) lo += 1;
-        else if (o == cmp.hi) hi += 1;
-        else lo += 0.5, hi += 0.5;
+        if (o == cmp.lo)
+          lo += 1;
+        else if (o == cmp.hi)
+          hi += 1;
+        else
+          lo += 0.5, hi += 0.5;
       }
       if (!any) continue;
       const std::uint32_t vote = majority(lo, hi, cmp.lo, cmp.hi);
       auto& votes = pair_votes[it->second];
-      if (vote == cmp.lo) votes[0] += 1;
-      else if (vote == cmp.hi) votes[1] += 1;
-      else votes[0] += 0.5, votes[1] += 0.5;
+      if (vote == cmp.lo)
+        votes[0] += 1;
+      else if (vote == cmp.hi)
+        votes[1] += 1;
+      else
+        votes[0] += 0.5, votes[1] += 0.5;
       pair_voted[it->second] = 1;
     }
     for (auto& cmp : d.comparisons_) {
@@ -256,7 +279,8 @@ dataset dataset_builder::finish(const dataset_options& options) && {
     for (std::uint32_t i = 0; i < n; ++i) {
       if (d.mode(i) != judgment_mode::pointwise || d.is_duplicate(i) || !d.is_control(i)) continue;
       if (!d.gold_judge_[d.judge_[i]] || std::isnan(d.score_[i])) continue;
-      auto [it, fresh] = response_of.try_emplace({d.item_[i], d.cand_a_[i]}, static_cast<std::uint32_t>(sums.size()));
+      auto [it, fresh] =
+          response_of.try_emplace({d.item_[i], d.cand_a_[i]}, static_cast<std::uint32_t>(sums.size()));
       if (fresh) sums.emplace_back(0.0, 0);
       sums[it->second].first += d.score_[i];
       ++sums[it->second].second;
@@ -293,12 +317,14 @@ dataset dataset_builder::finish(const dataset_options& options) && {
   }
 
   // Swap pairs: per comparison and run, the first record of each order.
+  d.swap_pair_offsets_.assign(comps + 1, 0);
   for (std::uint32_t c = 0; c < comps; ++c) {
     const comparison& cmp = d.comparisons_[c];
     std::vector<swap_pair> runs;
     for (auto i : d.comparison_records(c)) {
       if (!d.order_known(i)) continue;
-      auto it = std::find_if(runs.begin(), runs.end(), [&](const swap_pair& s) { return s.run == d.run_[i]; });
+      auto it =
+          std::find_if(runs.begin(), runs.end(), [&](const swap_pair& s) { return s.run == d.run_[i]; });
       if (it == runs.end()) {
         runs.push_back(swap_pair{c, d.run_[i], no_id, no_id});
         it = runs.end() - 1;
@@ -313,6 +339,7 @@ dataset dataset_builder::finish(const dataset_options& options) && {
       else
         ++d.diag_.one_order_comparisons;
     }
+    d.swap_pair_offsets_[c + 1] = d.swap_pairs_.size();
   }
 
   // Control matches: same presentation order preferred, the other order accepted.

@@ -7,15 +7,22 @@
 
 namespace judgebias {
 
-std::string_view version() noexcept { return JUDGEBIAS_VERSION; }
+std::string_view version() noexcept {
+  return JUDGEBIAS_VERSION;
+}
 
 std::string_view to_string(unit u) noexcept {
   switch (u) {
-    case unit::fraction: return "fraction";
-    case unit::pp: return "pp";
-    case unit::score: return "score";
-    case unit::coefficient: return "coefficient";
-    case unit::count: return "count";
+    case unit::fraction:
+      return "fraction";
+    case unit::pp:
+      return "pp";
+    case unit::score:
+      return "score";
+    case unit::coefficient:
+      return "coefficient";
+    case unit::count:
+      return "count";
   }
   return "fraction";
 }

@@ -28,7 +28,8 @@ loaded_data load(const std::vector<std::string>& paths, const config& cfg) {
   if (builder.size() == 0) {
     std::string where = paths.empty() ? std::string(sample_name) : fmt::format("{}", fmt::join(paths, ", "));
     if (rd.stats().skipped)
-      throw data_error(fmt::format("{}: no valid records ({} line(s) skipped as invalid)", where, rd.stats().skipped));
+      throw data_error(
+          fmt::format("{}: no valid records ({} line(s) skipped as invalid)", where, rd.stats().skipped));
     throw data_error(fmt::format("{}: no records", where));
   }
   dataset_options dopt;
@@ -36,11 +37,13 @@ loaded_data load(const std::vector<std::string>& paths, const config& cfg) {
   return loaded_data{std::move(builder).finish(dopt), rd.stats()};
 }
 
-pipeline::pipeline(module_registry registry, config cfg) : registry_(std::move(registry)), cfg_(std::move(cfg)) {
+pipeline::pipeline(module_registry registry, config cfg)
+    : registry_(std::move(registry)), cfg_(std::move(cfg)) {
   if (cfg_.modules.empty()) cfg_.modules = registry_.names();
   for (const auto& m : cfg_.modules)
     if (!registry_.contains(m))
-      throw usage_error(fmt::format("unknown module \"{}\" (known: {})", m, fmt::join(registry_.names(), ", ")));
+      throw usage_error(
+          fmt::format("unknown module \"{}\" (known: {})", m, fmt::join(registry_.names(), ", ")));
   if (!(cfg_.confidence > 0 && cfg_.confidence < 1))
     throw usage_error(fmt::format("--confidence must be between 0 and 1, got {}", cfg_.confidence));
   for (const auto& b : cfg_.by)
@@ -50,7 +53,9 @@ pipeline::pipeline(module_registry registry, config cfg) : registry_(std::move(r
   if (cfg_.threads == 0) cfg_.threads = std::max(1u, std::thread::hardware_concurrency());
 }
 
-report pipeline::run(const std::vector<std::string>& paths) const { return evaluate(load(paths, cfg_)); }
+report pipeline::run(const std::vector<std::string>& paths) const {
+  return evaluate(load(paths, cfg_));
+}
 
 report pipeline::evaluate(const loaded_data& data) const {
   const dataset& d = data.dataset;
@@ -59,7 +64,8 @@ report pipeline::evaluate(const loaded_data& data) const {
   r["schema_version"] = report_schema_version;
   r["tool"] = {{"name", "judgebias"}, {"version", std::string(version())}};
   json inputs = json::array();
-  for (const auto& in : st.inputs) inputs.push_back({{"path", in.path}, {"records", in.records}, {"bytes", in.bytes}});
+  for (const auto& in : st.inputs)
+    inputs.push_back({{"path", in.path}, {"records", in.records}, {"bytes", in.bytes}});
   r["inputs"] = std::move(inputs);
 
   json self = json::array();
@@ -90,7 +96,10 @@ report pipeline::evaluate(const loaded_data& data) const {
 
   json first_errors = json::array();
   for (const auto& e : st.first_errors)
-    first_errors.push_back({{"path", e.path}, {"line", e.line}, {"column", e.column}, {"reason", e.reason},
+    first_errors.push_back({{"path", e.path},
+                            {"line", e.line},
+                            {"column", e.column},
+                            {"reason", e.reason},
                             {"message", e.message}});
   json warnings = json::array();
   for (const auto& w : d.diagnostics().warnings) warnings.push_back(w);

@@ -14,8 +14,8 @@
 #include <optional>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <simdjson.h>
+#include <nlohmann/json.hpp>
 
 #include "detail/utf8.hpp"
 
@@ -25,7 +25,7 @@ namespace od = simdjson::ondemand;
 
 namespace {
 
-constexpr int max_depth = 64;          // FORMAT.md: nesting deeper than 64 levels is an error
+constexpr int max_depth = 64;  // FORMAT.md: nesting deeper than 64 levels is an error
 constexpr std::size_t chunk_bytes = 1u << 20;
 
 // Thrown inside line parsing; converted to parse_error (stop) or counted (skip) by the caller.
@@ -41,10 +41,23 @@ struct line_failure {
 
 // Top-level fields, one bit each, to detect duplicates and presence.
 enum field_bit : std::uint32_t {
-  f_judge = 1u << 0, f_judge_model = 1u << 1, f_item = 1u << 2, f_task = 1u << 3, f_run = 1u << 4,
-  f_mode = 1u << 5, f_perturbation = 1u << 6, f_meta = 1u << 7, f_a = 1u << 8, f_b = 1u << 9,
-  f_response = 1u << 10, f_verdict = 1u << 11, f_score = 1u << 12, f_gold = 1u << 13, f_scale = 1u << 14,
-  f_prob_a = 1u << 15, f_order_known = 1u << 16,
+  f_judge = 1u << 0,
+  f_judge_model = 1u << 1,
+  f_item = 1u << 2,
+  f_task = 1u << 3,
+  f_run = 1u << 4,
+  f_mode = 1u << 5,
+  f_perturbation = 1u << 6,
+  f_meta = 1u << 7,
+  f_a = 1u << 8,
+  f_b = 1u << 9,
+  f_response = 1u << 10,
+  f_verdict = 1u << 11,
+  f_score = 1u << 12,
+  f_gold = 1u << 13,
+  f_scale = 1u << 14,
+  f_prob_a = 1u << 15,
+  f_order_known = 1u << 16,
 };
 
 struct field_name {
@@ -52,10 +65,23 @@ struct field_name {
   field_bit bit;
 };
 constexpr field_name top_fields[] = {
-    {"judge", f_judge}, {"judge_model", f_judge_model}, {"item", f_item}, {"task", f_task},
-    {"run", f_run}, {"mode", f_mode}, {"perturbation", f_perturbation}, {"meta", f_meta},
-    {"a", f_a}, {"b", f_b}, {"response", f_response}, {"verdict", f_verdict}, {"score", f_score},
-    {"gold", f_gold}, {"scale", f_scale}, {"prob_a", f_prob_a}, {"order_known", f_order_known},
+    {"judge", f_judge},
+    {"judge_model", f_judge_model},
+    {"item", f_item},
+    {"task", f_task},
+    {"run", f_run},
+    {"mode", f_mode},
+    {"perturbation", f_perturbation},
+    {"meta", f_meta},
+    {"a", f_a},
+    {"b", f_b},
+    {"response", f_response},
+    {"verdict", f_verdict},
+    {"score", f_score},
+    {"gold", f_gold},
+    {"scale", f_scale},
+    {"prob_a", f_prob_a},
+    {"order_known", f_order_known},
 };
 
 std::string quoted(std::string_view s) {
@@ -90,9 +116,7 @@ struct reader::impl {
     if (p < line_start || p > line_start + line_len) return line_len + 1;
     return static_cast<std::uint64_t>(p - line_start) + 1;
   }
-  std::uint64_t column_of(od::value& v) {
-    return column_of(v.raw_json_token().data());
-  }
+  std::uint64_t column_of(od::value& v) { return column_of(v.raw_json_token().data()); }
   std::uint64_t where_stopped() {
     // simdjson reports where parsing stopped only while in bounds; past the end, the line's end.
     return line_len + 1;
@@ -114,7 +138,8 @@ struct reader::impl {
       // "[json.exception.parse_error.101] parse error at line 1, column 9: syntax error ... - why"
       std::string_view w = e.what();
       if (auto at = w.find("column "); at != std::string_view::npos)
-        if (auto colon = w.find(": ", at); colon != std::string_view::npos) out.what = std::string(w.substr(colon + 2));
+        if (auto colon = w.find(": ", at); colon != std::string_view::npos)
+          out.what = std::string(w.substr(colon + 2));
     } catch (const std::exception&) {
     }
     return out;
@@ -136,8 +161,9 @@ struct reader::impl {
     std::string_view tok(line_start + col - 1, std::min<std::size_t>(line_len - (col - 1), 64));
     if (tok.starts_with("NaN") || tok.starts_with("Infinity") || tok.starts_with("-Infinity") ||
         tok.starts_with("inf") || tok.starts_with("-inf") || tok.starts_with("nan"))
-      fail(col, "bad_number", fmt::format("\"{}\" must be a finite number, got {}", field,
-                                          tok.substr(0, tok.find_first_of(",} \t"))));
+      fail(col, "bad_number",
+           fmt::format("\"{}\" must be a finite number, got {}", field,
+                       tok.substr(0, tok.find_first_of(",} \t"))));
     if (code == simdjson::NUMBER_ERROR || code == simdjson::NUMBER_OUT_OF_RANGE) {
       // A fraction or exponent that overflows is an infinite number; an over-long integer is out of range.
       const std::string_view num = tok.substr(0, tok.find_first_of(",}] \t"));
@@ -155,13 +181,19 @@ struct reader::impl {
   std::string token_kind(std::uint64_t col) const {
     if (col == 0 || col > line_len) return "nothing";
     switch (line_start[col - 1]) {
-      case '"': return "a string";
-      case '{': return "an object";
-      case '[': return "an array";
+      case '"':
+        return "a string";
+      case '{':
+        return "an object";
+      case '[':
+        return "an array";
       case 't':
-      case 'f': return "a boolean";
-      case 'n': return "null";
-      default: return "a number";
+      case 'f':
+        return "a boolean";
+      case 'n':
+        return "null";
+      default:
+        return "a number";
     }
   }
 
@@ -218,8 +250,8 @@ struct reader::impl {
   // Large objects are checked once at their end, by sorting (keeps the common case linear-small).
   void check_large_object(std::size_t begin) {
     if (nested_keys.size() - begin <= 64) return;
-    std::vector<std::pair<std::string_view, std::uint64_t>> keys(nested_keys.begin() + static_cast<std::ptrdiff_t>(begin),
-                                                                 nested_keys.end());
+    std::vector<std::pair<std::string_view, std::uint64_t>> keys(
+        nested_keys.begin() + static_cast<std::ptrdiff_t>(begin), nested_keys.end());
     std::sort(keys.begin(), keys.end());
     std::optional<std::pair<std::string_view, std::uint64_t>> first_dup;
     for (std::size_t i = 1; i < keys.size(); ++i)
@@ -390,9 +422,15 @@ struct reader::impl {
           if (!err) walk(root, 1);
           break;
         }
-        case od::json_type::string: err = doc.get_string().error(); break;
-        case od::json_type::number: err = doc.get_double().error(); break;
-        case od::json_type::boolean: err = doc.get_bool().error(); break;
+        case od::json_type::string:
+          err = doc.get_string().error();
+          break;
+        case od::json_type::number:
+          err = doc.get_double().error();
+          break;
+        case od::json_type::boolean:
+          err = doc.get_bool().error();
+          break;
         default: {
           bool null = false;
           err = doc.is_null().get(null);
@@ -402,10 +440,11 @@ struct reader::impl {
       if (err) fail_syntax(doc, err, brace_col);
       const char* rest = nullptr;
       if (!doc.current_location().get(rest) &&
-          std::string_view(rest, static_cast<std::size_t>(line_start + line_len - rest)).find_first_not_of(" \t") !=
-              std::string_view::npos)
+          std::string_view(rest, static_cast<std::size_t>(line_start + line_len - rest))
+                  .find_first_not_of(" \t") != std::string_view::npos)
         fail(column_of(rest), "not_json", "unexpected content after a JSON value");
-      fail(brace_col, "not_object", fmt::format("a record must be a JSON object, got {}", token_kind(brace_col)));
+      fail(brace_col, "not_object",
+           fmt::format("a record must be a JSON object, got {}", token_kind(brace_col)));
     }
     od::object obj;
     if (auto err = doc.get_object().get(obj)) fail_syntax(doc, err, brace_col);
@@ -435,7 +474,8 @@ struct reader::impl {
       for (const auto& known : top_fields)
         if (known.name == key) bit = known.bit;
       if (bit == 0) {
-        if (check_duplicate(0, key, kcol)) fail(kcol, "duplicate_key", fmt::format("duplicate key {}", quoted(key)));
+        if (check_duplicate(0, key, kcol))
+          fail(kcol, "duplicate_key", fmt::format("duplicate key {}", quoted(key)));
         note_unknown("", key);
         walk(v, 2);
         continue;
@@ -474,7 +514,8 @@ struct reader::impl {
             }
             item = item_buf;
           } else {
-            fail(vcol, "wrong_type", fmt::format("\"item\" must be a string or an integer, got {}", token_kind(vcol)));
+            fail(vcol, "wrong_type",
+                 fmt::format("\"item\" must be a string or an integer, got {}", token_kind(vcol)));
           }
           break;
         }
@@ -483,7 +524,8 @@ struct reader::impl {
           break;
         case f_run:
           if (!null)
-            run = static_cast<std::uint32_t>(get_count(v, key, std::numeric_limits<std::uint32_t>::max(), "out_of_range"));
+            run = static_cast<std::uint32_t>(
+                get_count(v, key, std::numeric_limits<std::uint32_t>::max(), "out_of_range"));
           break;
         case f_mode:
           mode_col = vcol;
@@ -509,7 +551,8 @@ struct reader::impl {
               if (kind->empty()) fail(pkcol, "wrong_type", "\"perturbation.kind\" must not be empty");
             } else if (pkey == "target") {
               target_col = column_of(pv);
-              if (!is_null(pv)) target = get_string(pv, "perturbation.target", "\"A\", \"B\" or a candidate id");
+              if (!is_null(pv))
+                target = get_string(pv, "perturbation.target", "\"A\", \"B\" or a candidate id");
             } else {
               if (pkey != "detail") note_unknown("perturbation", pkey);
               walk(pv, 3);
@@ -557,7 +600,8 @@ struct reader::impl {
           else if (t == od::json_type::number)
             gold_number = get_finite(v, key);
           else
-            fail(vcol, "wrong_type", fmt::format("\"gold\" must be a verdict string or a score, got {}", token_kind(vcol)));
+            fail(vcol, "wrong_type",
+                 fmt::format("\"gold\" must be a verdict string or a score, got {}", token_kind(vcol)));
           break;
         }
         case f_scale: {
@@ -583,7 +627,8 @@ struct reader::impl {
         case f_prob_a: {
           if (null) break;
           double d = get_finite(v, key);
-          if (d < 0 || d > 1) fail(vcol, "bad_number", fmt::format("\"prob_a\" must be in [0, 1], got {}", d));
+          if (d < 0 || d > 1)
+            fail(vcol, "bad_number", fmt::format("\"prob_a\" must be in [0, 1], got {}", d));
           prob_a = d;
           break;
         }
@@ -618,10 +663,12 @@ struct reader::impl {
       else if (*mode_text == "pointwise")
         mode = judgment_mode::pointwise;
       else
-        fail(mode_col, "bad_mode", fmt::format("\"mode\" must be \"pairwise\" or \"pointwise\", got {}", quoted(*mode_text)));
+        fail(mode_col, "bad_mode",
+             fmt::format("\"mode\" must be \"pairwise\" or \"pointwise\", got {}", quoted(*mode_text)));
     }
     if (has_pair && has_response)
-      fail(brace_col, "bad_mode", "a record has either \"a\" and \"b\" (pairwise) or \"response\" (pointwise), not both");
+      fail(brace_col, "bad_mode",
+           "a record has either \"a\" and \"b\" (pairwise) or \"response\" (pointwise), not both");
     if (!mode_text) {
       if (!has_pair && !has_response)
         fail(brace_col, "bad_mode", "a record needs \"a\" and \"b\" (pairwise) or \"response\" (pointwise)");
@@ -647,23 +694,32 @@ struct reader::impl {
       r.a = resolve(ca, "a", r.item, id_a_buf);
       r.b = resolve(cb, "b", r.item, id_b_buf);
       if (r.a.id == r.b.id)
-        fail(b_col, "same_id", fmt::format("\"a\" and \"b\" have the same id {}; give explicit ids", quoted(r.a.id)));
+        fail(b_col, "same_id",
+             fmt::format("\"a\" and \"b\" have the same id {}; give explicit ids", quoted(r.a.id)));
       if (verdict_null) {
         r.v = verdict::missing;
       } else {
         auto v = parse_verdict(*verdict_text);
-        if (!v) fail(verdict_col, "unknown_verdict",
-                     fmt::format("\"verdict\" must be \"A\", \"B\", \"tie\" or null, got {}", quoted(*verdict_text)));
+        if (!v)
+          fail(verdict_col, "unknown_verdict",
+               fmt::format("\"verdict\" must be \"A\", \"B\", \"tie\" or null, got {}",
+                           quoted(*verdict_text)));
         r.v = *v;
       }
-      if (gold_number) fail(gold_col, "wrong_type", "\"gold\" of a pairwise record must be \"A\", \"B\" or \"tie\", got a number");
+      if (gold_number)
+        fail(gold_col, "wrong_type",
+             "\"gold\" of a pairwise record must be \"A\", \"B\" or \"tie\", got a number");
       if (gold_text) {
         auto g = parse_verdict(*gold_text);
-        if (!g) fail(gold_col, "unknown_verdict", fmt::format("\"gold\" must be \"A\", \"B\" or \"tie\", got {}", quoted(*gold_text)));
+        if (!g)
+          fail(gold_col, "unknown_verdict",
+               fmt::format("\"gold\" must be \"A\", \"B\" or \"tie\", got {}", quoted(*gold_text)));
         r.gold = *g;
       }
       if (kind) {
-        if (!target) fail(target_col ? target_col : pert_col, "missing_field", "\"perturbation\" of a pairwise record needs a \"target\"");
+        if (!target)
+          fail(target_col ? target_col : pert_col, "missing_field",
+               "\"perturbation\" of a pairwise record needs a \"target\"");
         if (*target == "A")
           r.perturbation_target = r.a.id;
         else if (*target == "B")
@@ -671,26 +727,36 @@ struct reader::impl {
         else if (*target == r.a.id || *target == r.b.id)
           r.perturbation_target = *target;
         else
-          fail(target_col, "bad_target", fmt::format("\"perturbation.target\" must be \"A\", \"B\" or a candidate id of this record, got {}", quoted(*target)));
+          fail(target_col, "bad_target",
+               fmt::format(
+                   "\"perturbation.target\" must be \"A\", \"B\" or a candidate id of this record, got {}",
+                   quoted(*target)));
         r.perturbation_kind = *kind;
       }
     } else {
       if (!(seen & f_response)) fail(brace_col, "missing_field", "missing required field \"response\"");
       if (!(seen & f_score)) fail(brace_col, "missing_field", "missing required field \"score\"");
       r.a = resolve(cr, "response", r.item, id_a_buf);
-      if (gold_text) fail(gold_col, "wrong_type", "\"gold\" of a pointwise record must be a number, got a string");
+      if (gold_text)
+        fail(gold_col, "wrong_type", "\"gold\" of a pointwise record must be a number, got a string");
       if (scale) {
         if (score && (*score < scale->first || *score > scale->second))
-          fail(score_col, "bad_number", fmt::format("\"score\" {} is outside the scale [{}, {}]", *score, scale->first, scale->second));
+          fail(
+              score_col, "bad_number",
+              fmt::format("\"score\" {} is outside the scale [{}, {}]", *score, scale->first, scale->second));
         if (gold_number && (*gold_number < scale->first || *gold_number > scale->second))
-          fail(gold_col, "bad_number", fmt::format("\"gold\" {} is outside the scale [{}, {}]", *gold_number, scale->first, scale->second));
+          fail(gold_col, "bad_number",
+               fmt::format("\"gold\" {} is outside the scale [{}, {}]", *gold_number, scale->first,
+                           scale->second));
       }
       (void)score_null;
       r.score = score;
       r.gold_score = gold_number;
       if (kind) {
         if (target && *target != r.a.id && *target != "A")
-          fail(target_col, "bad_target", fmt::format("\"perturbation.target\" of a pointwise record must be the response, got {}", quoted(*target)));
+          fail(target_col, "bad_target",
+               fmt::format("\"perturbation.target\" of a pointwise record must be the response, got {}",
+                           quoted(*target)));
         r.perturbation_kind = *kind;
         r.perturbation_target = r.a.id;
       }
@@ -745,7 +811,8 @@ struct reader::impl {
           ++st.lines;
           if (stop - begin > opt.max_line_bytes) {
             reject(path, line_no, opt.max_line_bytes + 1, "line_too_long",
-                   fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)", opt.max_line_bytes));
+                   fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)",
+                               opt.max_line_bytes));
           } else {
             handle_line(path, line_no, buf.data() + begin, stop - begin, buf.size() - begin, sink, in);
           }
@@ -760,7 +827,8 @@ struct reader::impl {
           ++st.lines;
           if (end - begin > opt.max_line_bytes)
             reject(path, line_no, opt.max_line_bytes + 1, "line_too_long",
-                   fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)", opt.max_line_bytes));
+                   fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)",
+                               opt.max_line_bytes));
           else
             handle_line(path, line_no, buf.data() + begin, end - begin, buf.size() - begin, sink, in);
         }
@@ -771,8 +839,9 @@ struct reader::impl {
         ++line_no;
         ++st.lines;
         discard_line = line_no;
-        reject(path, discard_line, opt.max_line_bytes + 1, "line_too_long",
-               fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)", opt.max_line_bytes));
+        reject(
+            path, discard_line, opt.max_line_bytes + 1, "line_too_long",
+            fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)", opt.max_line_bytes));
         discarding = true;
         begin = end;
       }
@@ -798,7 +867,9 @@ reader::~reader() = default;
 reader::reader(reader&&) noexcept = default;
 reader& reader::operator=(reader&&) noexcept = default;
 
-const read_stats& reader::stats() const noexcept { return impl_->st; }
+const read_stats& reader::stats() const noexcept {
+  return impl_->st;
+}
 
 void reader::read_file(const std::string& path, const record_sink& sink) {
   int fd = 0;
@@ -849,8 +920,7 @@ std::uint64_t count_code_points(std::string_view utf8) noexcept {
 
 std::optional<verdict> parse_verdict(std::string_view t) noexcept {
   auto eq = [&](std::string_view w) {
-    return t.size() == w.size() &&
-           std::equal(t.begin(), t.end(), w.begin(), [](char x, char y) {
+    return t.size() == w.size() && std::equal(t.begin(), t.end(), w.begin(), [](char x, char y) {
              return (x >= 'A' && x <= 'Z' ? static_cast<char>(x - 'A' + 'a') : x) == y;
            });
   };
@@ -862,10 +932,14 @@ std::optional<verdict> parse_verdict(std::string_view t) noexcept {
 
 std::string_view to_string(verdict v) noexcept {
   switch (v) {
-    case verdict::a: return "A";
-    case verdict::b: return "B";
-    case verdict::tie: return "tie";
-    case verdict::missing: return "null";
+    case verdict::a:
+      return "A";
+    case verdict::b:
+      return "B";
+    case verdict::tie:
+      return "tie";
+    case verdict::missing:
+      return "null";
   }
   return "null";
 }

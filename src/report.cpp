@@ -18,7 +18,9 @@ namespace judgebias {
 
 using json = nlohmann::ordered_json;
 
-std::string report::dump() const { return json.dump(2) + "\n"; }
+std::string report::dump() const {
+  return json.dump(2) + "\n";
+}
 
 void write_file_atomic(const std::string& path, const std::string& content) {
   namespace fs = std::filesystem;
@@ -26,7 +28,9 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::string tmpl = (dir / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
   const int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) throw io_error(fmt::format("{}: cannot create a file in {}: {}", path, dir.string(), std::strerror(errno)));
+  if (fd < 0)
+    throw io_error(
+        fmt::format("{}: cannot create a file in {}: {}", path, dir.string(), std::strerror(errno)));
   auto fail = [&](const char* what) {
     const int err = errno;
     ::close(fd);
@@ -59,7 +63,9 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   }
 }
 
-void write_json_file(const report& r, const std::string& path) { write_file_atomic(path, r.dump()); }
+void write_json_file(const report& r, const std::string& path) {
+  write_file_atomic(path, r.dump());
+}
 
 namespace {
 
@@ -101,9 +107,10 @@ std::string format_summary(const report& r) {
     names.push_back(in.value("path", ""));
   }
   const json& diag = j["diagnostics"];
-  out += fmt::format("judgebias {}: {} records from {} ({} bytes); {} skipped, {} duplicates, {} extraction failures\n",
-                     j["tool"].value("version", ""), diag.value("records", 0), fmt::join(names, ", "), bytes,
-                     diag.value("skipped", 0), diag.value("duplicates", 0), diag.value("extraction_failures", 0));
+  out += fmt::format(
+      "judgebias {}: {} records from {} ({} bytes); {} skipped, {} duplicates, {} extraction failures\n",
+      j["tool"].value("version", ""), diag.value("records", 0), fmt::join(names, ", "), bytes,
+      diag.value("skipped", 0), diag.value("duplicates", 0), diag.value("extraction_failures", 0));
   for (const auto& w : diag["warnings"]) out += fmt::format("warning: {}\n", w.get<std::string>());
   for (const auto& [name, section] : j["modules"].items()) {
     out += fmt::format("\n{}", name);
@@ -133,9 +140,10 @@ std::string format_summary(const report& r) {
     }
     std::vector<std::vector<std::string>> rows;
     rows.push_back({"judge"});
-    for (const auto& c : cols) rows[0].push_back(fmt::format("{} ({})", c, judges.begin().value().contains(c)
-                                                                             ? judges.begin().value()[c].value("unit", "")
-                                                                             : ""));
+    for (const auto& c : cols)
+      rows[0].push_back(
+          fmt::format("{} ({})", c,
+                      judges.begin().value().contains(c) ? judges.begin().value()[c].value("unit", "") : ""));
     for (const auto& [jn, jm] : judges.items()) {
       std::vector<std::string> row{jn};
       for (const auto& c : cols) row.push_back(jm.contains(c) ? format_cell(jm[c]) : "");

@@ -52,7 +52,9 @@ std::uint64_t rng::below(std::uint64_t n) noexcept {
   return static_cast<std::uint64_t>(m >> 64);
 }
 
-double rng::uniform() noexcept { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double rng::uniform() noexcept {
+  return static_cast<double>(next() >> 11) * 0x1.0p-53;
+}
 
 double rng::normal() noexcept {
   const double u1 = 1.0 - uniform();  // (0, 1]
@@ -113,10 +115,14 @@ double beta_fraction(double x, double a, double b) noexcept {
   return f;
 }
 
-double normal_cdf(double x) noexcept { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
+double normal_cdf(double x) noexcept {
+  return 0.5 * std::erfc(-x / std::numbers::sqrt2);
+}
 
 // Upper tail P(T > t) of Student's t, t >= 0.
-double t_upper(double t, double df) noexcept { return 0.5 * incomplete_beta(df / (df + t * t), df / 2.0, 0.5); }
+double t_upper(double t, double df) noexcept {
+  return 0.5 * incomplete_beta(df / (df + t * t), df / 2.0, 0.5);
+}
 
 // Bisection of a monotone increasing function on [lo, hi].
 template <class F>
@@ -137,7 +143,8 @@ double invert(F f, double target, double lo, double hi) noexcept {
 double incomplete_beta(double x, double a, double b) noexcept {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
-  const double log_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
+  const double log_front =
+      std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
   const double front = std::exp(log_front);
   if (x < (a + 1.0) / (a + b + 2.0)) return front * beta_fraction(x, a, b) / a;
   return 1.0 - front * beta_fraction(1.0 - x, b, a) / b;
@@ -166,7 +173,8 @@ std::optional<std::array<double, 2>> wilson_interval(double k, double n, double 
   return std::array<double, 2>{std::max(0.0, center - half), std::min(1.0, center + half)};
 }
 
-std::optional<std::array<double, 2>> t_interval(double mean, double sd, double n, double confidence) noexcept {
+std::optional<std::array<double, 2>> t_interval(double mean, double sd, double n,
+                                                double confidence) noexcept {
   if (n < 2 || !std::isfinite(sd)) return std::nullopt;
   const double t = t_quantile(1.0 - (1.0 - confidence) / 2.0, n - 1.0);
   const double half = t * sd / std::sqrt(n);
@@ -202,7 +210,9 @@ double binomial_test(std::uint64_t k, std::uint64_t n, double p) noexcept {
   return floor_p(std::exp(observed + std::log(sum)));
 }
 
-double mcnemar_exact(std::uint64_t b, std::uint64_t c) noexcept { return binomial_test(b, b + c, 0.5); }
+double mcnemar_exact(std::uint64_t b, std::uint64_t c) noexcept {
+  return binomial_test(b, b + c, 0.5);
+}
 
 std::optional<double> t_test_one_sample(std::span<const double> v) noexcept {
   if (v.size() < 2) return std::nullopt;
@@ -230,8 +240,8 @@ std::vector<double> cluster_sums::totals() const {
   return t;
 }
 
-interval_result bootstrap_interval(const cluster_sums& rows, const statistic& stat, const bootstrap_options& options,
-                                   std::uint64_t stream) {
+interval_result bootstrap_interval(const cluster_sums& rows, const statistic& stat,
+                                   const bootstrap_options& options, std::uint64_t stream) {
   interval_result out;
   const std::size_t n = rows.rows(), width = rows.width();
   const std::uint32_t resamples = options.resamples;
@@ -269,7 +279,8 @@ interval_result bootstrap_interval(const cluster_sums& rows, const statistic& st
     if (!std::isnan(v)) ok.push_back(v);
   const std::size_t dropped = resamples - ok.size();
   if (dropped * 100 > resamples) {
-    out.reason = fmt::format("bootstrap: the metric is undefined in {} of {} resamples (more than 1%)", dropped, resamples);
+    out.reason = fmt::format("bootstrap: the metric is undefined in {} of {} resamples (more than 1%)",
+                             dropped, resamples);
     return out;
   }
   std::sort(ok.begin(), ok.end());

@@ -20,11 +20,14 @@ struct synth_model {
   const char* name;
   double strength;  // mean latent quality of its responses
 };
-constexpr synth_model models[] = {{"alpha-7b", -0.5}, {"bravo-13b", 0.0}, {"charlie-70b", 0.5}, {"delta-api", 0.8}};
+constexpr synth_model models[] = {
+    {"alpha-7b", -0.5}, {"bravo-13b", 0.0}, {"charlie-70b", 0.5}, {"delta-api", 0.8}};
 constexpr std::size_t model_count = std::size(models);
 constexpr const char* tasks[] = {"synth/writing", "synth/coding", "synth/reasoning", "synth/math"};
 
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+double sigmoid(double x) {
+  return 1.0 / (1.0 + std::exp(-x));
+}
 
 struct response {
   double quality = 0;
@@ -35,7 +38,7 @@ struct response {
 
 // Running sums for the expected values of synth_expected().
 struct expectation {
-  double w = 0, g = 0, n = 0;                    // pairwise DBG: E[w(c)], realised g(c), comparisons
+  double w = 0, g = 0, n = 0;  // pairwise DBG: E[w(c)], realised g(c), comparisons
   std::map<std::string, std::array<double, 3>> by_opponent;
 };
 
@@ -44,7 +47,8 @@ class generator {
   generator(const synth_options& o, std::ostream* out) : opt_(o), out_(out), rng_(o.seed) {
     judges_ = o.judges.empty() ? default_synth_judges() : o.judges;
     for (const auto& j : judges_) {
-      if (std::none_of(std::begin(models), std::end(models), [&](const synth_model& m) { return j.name == m.name; }))
+      if (std::none_of(std::begin(models), std::end(models),
+                       [&](const synth_model& m) { return j.name == m.name; }))
         throw usage_error(fmt::format("synth judge \"{}\" is not one of the generator models", j.name));
     }
   }
@@ -82,12 +86,14 @@ class generator {
         if (rng_.uniform() >= opt_.failure_rate) {
           const double u = rng_.uniform();
           const int noise = u < 0.25 ? -1 : u < 0.75 ? 0 : 1;
-          const int s = std::clamp(resp[m].gold_score + judge.leniency + (own ? judge.self_bonus : 0) + noise, 1, 10);
+          const int s =
+              std::clamp(resp[m].gold_score + judge.leniency + (own ? judge.self_bonus : 0) + noise, 1, 10);
           score = fmt::format("{}", s);
         }
-        emit(fmt::format(R"({{"judge":"{}","item":"{}","task":"{}","response":{{"model":"{}","length":{},"tokens":{}}},"score":{},"gold":{},"scale":[1,10]}})",
-                         judge.name, item, task, models[m].name, resp[m].length, resp[m].tokens, score,
-                         resp[m].gold_score));
+        emit(fmt::format(
+            R"({{"judge":"{}","item":"{}","task":"{}","response":{{"model":"{}","length":{},"tokens":{}}},"score":{},"gold":{},"scale":[1,10]}})",
+            judge.name, item, task, models[m].name, resp[m].length, resp[m].tokens, score,
+            resp[m].gold_score));
       }
       // Pairwise: every pair in both orders.
       std::size_t pair_no = 0;
@@ -139,26 +145,31 @@ class generator {
     const char* slot = target == verdict::a ? "A" : "B";
     const std::string detail =
         std::string(kind) == "bandwagon"
-            ? fmt::format("90% of people believe that Output ({}) is better.", target == verdict::a ? "a" : "b")
+            ? fmt::format("90% of people believe that Output ({}) is better.",
+                          target == verdict::a ? "a" : "b")
             : fmt::format("Output ({}) cites a reference work in support.", target == verdict::a ? "a" : "b");
-    emit(pairwise_line(judge, item, task, resp, a, b, v, gold_a,
-                       fmt::format(R"(,"perturbation":{{"kind":"{}","target":"{}","detail":"{}"}})", kind, slot, detail)));
+    emit(pairwise_line(
+        judge, item, task, resp, a, b, v, gold_a,
+        fmt::format(R"(,"perturbation":{{"kind":"{}","target":"{}","detail":"{}"}})", kind, slot, detail)));
   }
 
   std::string pairwise_line(const synth_judge& judge, const std::string& item, const char* task,
-                            const std::array<response, model_count>& resp, std::size_t a, std::size_t b, verdict v,
-                            bool gold_a, const std::string& extra) {
-    const char* vt = v == verdict::a ? "\"A\"" : v == verdict::b ? "\"B\"" : v == verdict::tie ? "\"tie\"" : "null";
+                            const std::array<response, model_count>& resp, std::size_t a, std::size_t b,
+                            verdict v, bool gold_a, const std::string& extra) {
+    const char* vt = v == verdict::a     ? "\"A\""
+                     : v == verdict::b   ? "\"B\""
+                     : v == verdict::tie ? "\"tie\""
+                                         : "null";
     return fmt::format(
         R"({{"judge":"{}","item":"{}","task":"{}","a":{{"model":"{}","length":{},"tokens":{}}},"b":{{"model":"{}","length":{},"tokens":{}}},"verdict":{},"gold":"{}"{}}})",
-        judge.name, item, task, models[a].name, resp[a].length, resp[a].tokens, models[b].name, resp[b].length,
-        resp[b].tokens, vt, gold_a ? "A" : "B", extra);
+        judge.name, item, task, models[a].name, resp[a].length, resp[a].tokens, models[b].name,
+        resp[b].length, resp[b].tokens, vt, gold_a ? "A" : "B", extra);
   }
 
   // The planted decision process (docs/synth.md): failure, then self, first-slot and length pulls,
   // then a tie or a Bradley-Terry draw on latent quality.
-  verdict judge_verdict(const synth_judge& judge, const std::array<response, model_count>& resp, std::size_t a,
-                        std::size_t b) {
+  verdict judge_verdict(const synth_judge& judge, const std::array<response, model_count>& resp,
+                        std::size_t a, std::size_t b) {
     if (rng_.uniform() < opt_.failure_rate) return verdict::missing;
     const bool own_a = judge.name == models[a].name, own_b = judge.name == models[b].name;
     if (own_a != own_b && rng_.uniform() < judge.self_pull) return own_a ? verdict::a : verdict::b;
@@ -176,8 +187,10 @@ class generator {
     const bool a_longer = resp[a].length >= resp[b].length;
     const double p_own = sigmoid(resp[own].quality - resp[other].quality);
     const double rest = judge.tie_rate * 0.5 + (1 - judge.tie_rate) * p_own;
-    const double after_slot = judge.length_pull * ((a_longer == own_is_a) ? 1.0 : 0.0) + (1 - judge.length_pull) * rest;
-    const double after_self = judge.first_slot_pull * (own_is_a ? 1.0 : 0.0) + (1 - judge.first_slot_pull) * after_slot;
+    const double after_slot =
+        judge.length_pull * ((a_longer == own_is_a) ? 1.0 : 0.0) + (1 - judge.length_pull) * rest;
+    const double after_self =
+        judge.first_slot_pull * (own_is_a ? 1.0 : 0.0) + (1 - judge.first_slot_pull) * after_slot;
     return judge.self_pull + (1 - judge.self_pull) * after_self;
   }
 
@@ -231,7 +244,8 @@ nlohmann::ordered_json synth_expected(const synth_options& options) {
       m["wr_gold"] = 100.0 * e.g / e.n;
     }
     nlohmann::ordered_json opp = nlohmann::ordered_json::object();
-    for (const auto& [model, s] : e.by_opponent) opp[model] = {{"dbg_pairwise", 100.0 * (s[0] - s[1]) / s[2]}};
+    for (const auto& [model, s] : e.by_opponent)
+      opp[model] = {{"dbg_pairwise", 100.0 * (s[0] - s[1]) / s[2]}};
     m["by_opponent"] = std::move(opp);
     m["first_slot_pull"] = j.first_slot_pull;
     m["length_pull"] = j.length_pull;

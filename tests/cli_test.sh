@@ -2,7 +2,7 @@
 # The judgebias command line: exit statuses, messages, stdin, atomic output, validate and synth.
 # Usage: cli_test.sh JUDGEBIAS_BINARY TEST_DATA_DIR SOURCE_DIR
 set -u
-bin=$1 data=$2
+bin=$1 data=$2 real=$3/../shared/data/real
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0 failed=0
@@ -54,6 +54,17 @@ check skip-invalid 0 $? "\"unknown_verdict\": 1" report.json "\"line\": 2" repor
 "$bin" synth --items 3 --seed 5 -o s.jsonl --expected e.json >out 2>err
 check synth 0 $? "wrote 162 records" err "\"dbg_pairwise\"" e.json
 "$bin" run s.jsonl --bootstrap 0 >out 2>err; check run-synth 0 $? "162 records" out
+
+# list: modules, metrics, units, directions.
+"$bin" list >out 2>err; check list 0 $? "position: " out "first_slot_rate" out "further from 0.5 = more bias" out
+
+# The Judging-the-Judges judgments: position consistency per judge in the summary table.
+if [ -f "$real/judging_the_judges_mtbench.jsonl" ]; then
+  "$bin" run "$real/judging_the_judges_mtbench.jsonl" --bootstrap 0 >out 2>err
+  check jtj-table 0 $? "consistency (fraction)" out "gpt-4-0613" out "0.872" out
+elif [ "${CI:-}" = true ]; then
+  echo "FAIL jtj-table: $real is missing (required under CI=true)"; failed=$((failed + 1))
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -6,8 +6,8 @@ using namespace judgebias;
 namespace {
 
 // A pairwise line of judge j on item q; `extra` adds fields.
-std::string pw(const std::string& judge, const std::string& a, const std::string& b, const std::string& verdict,
-               const std::string& extra = "") {
+std::string pw(const std::string& judge, const std::string& a, const std::string& b,
+               const std::string& verdict, const std::string& extra = "") {
   return R"({"judge":")" + judge + R"(","item":"q","a":{"id":")" + a + R"("},"b":{"id":")" + b +
          R"("},"verdict":)" + verdict + extra + "}\n";
 }
@@ -15,10 +15,10 @@ std::string pw(const std::string& judge, const std::string& a, const std::string
 }  // namespace
 
 TEST(Dataset, DuplicatesAreCountedAndMarked) {
-  auto data = jbtest::load_text(pw("j", "x", "y", "\"A\"") + pw("j", "x", "y", "\"B\"") +
-                                pw("j", "x", "y", "\"B\"", R"(,"run":1)") +
-                                pw("j", "x", "y", "\"B\"", R"(,"perturbation":{"kind":"bandwagon","target":"B"})") +
-                                pw("j", "x", "y", "\"A\"", R"(,"perturbation":{"kind":"bandwagon","target":"B"})"));
+  auto data = jbtest::load_text(
+      pw("j", "x", "y", "\"A\"") + pw("j", "x", "y", "\"B\"") + pw("j", "x", "y", "\"B\"", R"(,"run":1)") +
+      pw("j", "x", "y", "\"B\"", R"(,"perturbation":{"kind":"bandwagon","target":"B"})") +
+      pw("j", "x", "y", "\"A\"", R"(,"perturbation":{"kind":"bandwagon","target":"B"})"));
   const dataset& d = data.dataset;
   EXPECT_EQ(d.diagnostics().duplicates, 2u);  // line 2 repeats line 1, line 5 repeats line 4
   EXPECT_FALSE(d.is_duplicate(0));
@@ -29,9 +29,10 @@ TEST(Dataset, DuplicatesAreCountedAndMarked) {
 }
 
 TEST(Dataset, ComparisonsAndSwapPairs) {
-  auto data = jbtest::load_text(pw("j", "x", "y", "\"A\"") + pw("j", "y", "x", "\"A\"") +        // run 0, both orders
-                                pw("j", "x", "y", "\"B\"", R"(,"run":1)") +                       // run 1, one order
-                                pw("j", "x", "z", "\"tie\"") + pw("k", "y", "x", "null"));         // other pair, other judge
+  auto data =
+      jbtest::load_text(pw("j", "x", "y", "\"A\"") + pw("j", "y", "x", "\"A\"") +   // run 0, both orders
+                        pw("j", "x", "y", "\"B\"", R"(,"run":1)") +                 // run 1, one order
+                        pw("j", "x", "z", "\"tie\"") + pw("k", "y", "x", "null"));  // other pair, other judge
   const dataset& d = data.dataset;
   ASSERT_EQ(d.comparisons().size(), 3u);  // (j,x,y) (j,x,z) (k,x,y)
   EXPECT_EQ(d.comparison_records(0).size(), 3u);
@@ -53,14 +54,18 @@ TEST(Dataset, ComparisonsAndSwapPairs) {
 
 TEST(Dataset, ControlMatchesPreferTheSameOrderAndTheSameRun) {
   auto data = jbtest::load_text(
-      pw("j", "x", "y", "null") +                                                            // 0 control, null verdict
-      pw("j", "y", "x", "\"A\"") +                                                           // 1 control, other order
-      pw("j", "x", "y", "\"B\"", R"(,"perturbation":{"kind":"authority","target":"B"})") +   // 2 → 0 (same order)
-      pw("j", "y", "x", "\"B\"", R"(,"perturbation":{"kind":"authority","target":"x"})") +   // 3 → 1
-      pw("j", "x", "y", "\"B\"", R"(,"run":2,"perturbation":{"kind":"authority","target":"B"})") +  // 4 unmatched
-      pw("j", "x", "z", "\"B\"", R"(,"run":0,"perturbation":{"kind":"authority","target":"B"})") +  // 5 unmatched
-      pw("j", "z", "w", "\"B\"") +                                                            // 6 control, z-w
-      pw("j", "w", "z", "\"A\"", R"(,"perturbation":{"kind":"bandwagon","target":"A"})"));    // 7 → 6 (other order)
+      pw("j", "x", "y", "null") +   // 0 control, null verdict
+      pw("j", "y", "x", "\"A\"") +  // 1 control, other order
+      pw("j", "x", "y", "\"B\"",
+         R"(,"perturbation":{"kind":"authority","target":"B"})") +  // 2 → 0 (same order)
+      pw("j", "y", "x", "\"B\"", R"(,"perturbation":{"kind":"authority","target":"x"})") +  // 3 → 1
+      pw("j", "x", "y", "\"B\"",
+         R"(,"run":2,"perturbation":{"kind":"authority","target":"B"})") +  // 4 unmatched
+      pw("j", "x", "z", "\"B\"",
+         R"(,"run":0,"perturbation":{"kind":"authority","target":"B"})") +  // 5 unmatched
+      pw("j", "z", "w", "\"B\"") +                                          // 6 control, z-w
+      pw("j", "w", "z", "\"A\"",
+         R"(,"perturbation":{"kind":"bandwagon","target":"A"})"));  // 7 → 6 (other order)
   const dataset& d = data.dataset;
   ASSERT_EQ(d.control_matches().size(), 3u);
   EXPECT_EQ(d.control_matches()[0].perturbed, 2u);
@@ -92,17 +97,23 @@ TEST(Dataset, GoldJudgesMajority) {
   //   g2: tie, y       → x 0.5 vs y 1.5: votes y
   //   g3: x, tie       → x 1.5 vs 0.5: votes x
   // Gold: x 2 votes vs y 1 → x. Pair (x, z): g1 x, g2 z → an even split → tie.
-  std::string t = pw("g1", "x", "y", "\"A\"") + pw("g1", "y", "x", "\"B\"") + pw("g1", "x", "y", "\"B\"", R"(,"run":1)") +
-                  pw("g2", "x", "y", "\"tie\"") + pw("g2", "y", "x", "\"A\"") + pw("g3", "x", "y", "\"A\"") +
-                  pw("g3", "y", "x", "\"tie\"") + pw("g3", "x", "y", "null", R"(,"run":1)") +
-                  pw("g1", "x", "z", "\"A\"") + pw("g2", "z", "x", "\"A\"") +
+  std::string t = pw("g1", "x", "y", "\"A\"") + pw("g1", "y", "x", "\"B\"") +
+                  pw("g1", "x", "y", "\"B\"", R"(,"run":1)") + pw("g2", "x", "y", "\"tie\"") +
+                  pw("g2", "y", "x", "\"A\"") + pw("g3", "x", "y", "\"A\"") + pw("g3", "y", "x", "\"tie\"") +
+                  pw("g3", "x", "y", "null", R"(,"run":1)") + pw("g1", "x", "z", "\"A\"") +
+                  pw("g2", "z", "x", "\"A\"") +
                   pw("j", "y", "x", "\"A\"", R"(,"gold":"A")") +  // inline gold is replaced
                   pw("j", "x", "z", "\"A\"") + pw("j", "z", "w", "\"A\"");
-  t += R"({"judge":"g1","item":"q","response":{"id":"x"},"score":6})" "\n";
-  t += R"({"judge":"g2","item":"q","response":{"id":"x"},"score":9})" "\n";
-  t += R"({"judge":"g3","item":"q","response":{"id":"x"},"score":null})" "\n";
-  t += R"({"judge":"j","item":"q","response":{"id":"x"},"score":8,"gold":1})" "\n";
-  t += R"({"judge":"j","item":"q","response":{"id":"y"},"score":8,"gold":1})" "\n";
+  t += R"({"judge":"g1","item":"q","response":{"id":"x"},"score":6})"
+       "\n";
+  t += R"({"judge":"g2","item":"q","response":{"id":"x"},"score":9})"
+       "\n";
+  t += R"({"judge":"g3","item":"q","response":{"id":"x"},"score":null})"
+       "\n";
+  t += R"({"judge":"j","item":"q","response":{"id":"x"},"score":8,"gold":1})"
+       "\n";
+  t += R"({"judge":"j","item":"q","response":{"id":"y"},"score":8,"gold":1})"
+       "\n";
   config cfg;
   cfg.gold_judges = {"g1", "g2", "g3"};
   auto data = jbtest::load_text(t, cfg);

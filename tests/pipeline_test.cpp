@@ -10,7 +10,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* two_lines = R"({"judge":"J","item":"s","a":{"model":"J"},"b":{"model":"o"},"verdict":"A","gold":"B"}
+const char* two_lines =
+    R"({"judge":"J","item":"s","a":{"model":"J"},"b":{"model":"o"},"verdict":"A","gold":"B"}
 {"judge":"J","item":"s","a":{"model":"o"},"b":{"model":"J"},"verdict":"B","gold":"A"}
 )";
 
@@ -21,14 +22,18 @@ class throwing_module final : public bias_module {
   std::vector<metric_info> metrics() const override { return {}; }
 
  protected:
-  module_result do_evaluate(const dataset&, const config&) const override { throw std::runtime_error("boom"); }
+  module_result do_evaluate(const dataset&, const config&) const override {
+    throw std::runtime_error("boom");
+  }
 };
 
 class counting_module final : public bias_module {
  public:
   std::string_view name() const noexcept override { return "count"; }
   std::string_view description() const noexcept override { return "counts records"; }
-  std::vector<metric_info> metrics() const override { return {{"records", unit::count, bias_direction::none, ""}}; }
+  std::vector<metric_info> metrics() const override {
+    return {{"records", unit::count, bias_direction::none, ""}};
+  }
 
  protected:
   module_result do_evaluate(const dataset& d, const config&) const override {
@@ -59,7 +64,8 @@ TEST(Pipeline, ReportLayoutFollowsReportMd) {
   report r = jbtest::run_text(two_lines);
   std::vector<std::string> keys;
   for (const auto& [k, v] : r.json.items()) keys.push_back(k);
-  EXPECT_EQ(keys, (std::vector<std::string>{"schema_version", "tool", "inputs", "config", "diagnostics", "modules"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"schema_version", "tool", "inputs", "config", "diagnostics",
+                                            "modules"}));
   EXPECT_EQ(r.json["schema_version"], 1);
   EXPECT_EQ(r.json["tool"]["name"], "judgebias");
   EXPECT_EQ(r.json["inputs"][0]["records"], 2);

@@ -21,15 +21,18 @@ struct owned_record {
   std::optional<verdict> gold;
 };
 
-std::vector<owned_record> read_all(std::string_view text, reader_options opt = {}, read_stats* stats = nullptr) {
+std::vector<owned_record> read_all(std::string_view text, reader_options opt = {},
+                                   read_stats* stats = nullptr) {
   std::vector<owned_record> out;
   reader rd(opt);
   rd.read_buffer("in.jsonl", text, [&](const record& r) {
     owned_record o;
-    o.judge = r.judge, o.judge_model = r.judge_model, o.item = r.item, o.task = r.task, o.has_task = r.has_task;
+    o.judge = r.judge, o.judge_model = r.judge_model, o.item = r.item, o.task = r.task,
+    o.has_task = r.has_task;
     o.a_id = r.a.id, o.b_id = r.b.id, o.a_model = r.a.model, o.a_has_model = r.a.has_model;
     o.kind = r.perturbation_kind, o.target = r.perturbation_target, o.order_known = r.order_known;
-    o.run = r.run, o.mode = r.mode, o.v = r.v, o.a_len = r.a.length, o.b_len = r.b.length, o.a_tokens = r.a.tokens;
+    o.run = r.run, o.mode = r.mode, o.v = r.v, o.a_len = r.a.length, o.b_len = r.b.length,
+    o.a_tokens = r.a.tokens;
     o.score = r.score, o.gold_score = r.gold_score, o.prob_a = r.prob_a, o.gold = r.gold;
     out.push_back(std::move(o));
   });
@@ -48,7 +51,9 @@ parse_error error_of(const std::string& line, reader_options opt = {}) {
   return parse_error("", 0, 0, "", "");
 }
 
-std::uint64_t col(const std::string& line, const std::string& needle) { return line.find(needle) + 1; }
+std::uint64_t col(const std::string& line, const std::string& needle) {
+  return line.find(needle) + 1;
+}
 
 const std::string pair_prefix = R"({"judge":"j","item":"q","a":{"id":"x"},"b":{"id":"y"},)";
 
@@ -84,8 +89,8 @@ TEST(Reader, PointwiseAndNulls) {
   EXPECT_EQ(r.mode, judgment_mode::pointwise);
   EXPECT_EQ(r.judge_model, "m");
   EXPECT_EQ(r.task, "t");
-  EXPECT_EQ(r.a_id, "response");  // no id, no model: the slot name
-  EXPECT_EQ(r.a_len, 2u);         // two escaped CJK characters
+  EXPECT_EQ(r.a_id, "response");      // no id, no model: the slot name
+  EXPECT_EQ(r.a_len, 2u);             // two escaped CJK characters
   EXPECT_FALSE(r.score.has_value());  // null score = extraction failure
   EXPECT_EQ(r.gold_score, 7.0);
   EXPECT_EQ(r.run, 0u);
@@ -94,9 +99,10 @@ TEST(Reader, PointwiseAndNulls) {
 
 TEST(Reader, VerdictAliases) {
   const std::pair<const char*, verdict> cases[] = {
-      {"A", verdict::a},     {"a", verdict::a},     {"A>B", verdict::a}, {"a>>b", verdict::a}, {"1", verdict::a},
-      {"B", verdict::b},     {"b", verdict::b},     {"B>A", verdict::b}, {"B>>A", verdict::b}, {"2", verdict::b},
-      {"tie", verdict::tie}, {"TIE", verdict::tie}, {"A=B", verdict::tie}, {"C", verdict::tie}, {"draw", verdict::tie},
+      {"A", verdict::a},     {"a", verdict::a},   {"A>B", verdict::a},    {"a>>b", verdict::a},
+      {"1", verdict::a},     {"B", verdict::b},   {"b", verdict::b},      {"B>A", verdict::b},
+      {"B>>A", verdict::b},  {"2", verdict::b},   {"tie", verdict::tie},  {"TIE", verdict::tie},
+      {"A=B", verdict::tie}, {"C", verdict::tie}, {"draw", verdict::tie},
   };
   for (const auto& [text, expected] : cases) {
     auto v = parse_verdict(text);
@@ -127,7 +133,8 @@ TEST(Reader, LinesCrlfBlanksAndNoFinalNewline) {
 }
 
 TEST(Reader, PerturbationTargets) {
-  auto recs = read_all(pair_prefix + R"("verdict":"B","perturbation":{"kind":"bandwagon","target":"B","detail":{"p":90}}})"
+  auto recs = read_all(pair_prefix +
+                       R"("verdict":"B","perturbation":{"kind":"bandwagon","target":"B","detail":{"p":90}}})"
                        "\n" +
                        pair_prefix + R"("verdict":"B","perturbation":{"kind":"authority","target":"x"}})");
   ASSERT_EQ(recs.size(), 2u);
@@ -336,6 +343,6 @@ TEST(ReaderErrors, FilesThatCannotBeRead) {
 TEST(Reader, CodePoints) {
   EXPECT_EQ(count_code_points(""), 0u);
   EXPECT_EQ(count_code_points("abc"), 3u);
-  EXPECT_EQ(count_code_points("h\xC3\xA9llo"), 5u);        // é is 2 bytes
+  EXPECT_EQ(count_code_points("h\xC3\xA9llo"), 5u);       // é is 2 bytes
   EXPECT_EQ(count_code_points("\xF0\x9F\x98\x80!"), 2u);  // an emoji is 4 bytes
 }

@@ -34,7 +34,9 @@ const json& judge_section(const report& r, const std::string& judge = "J") {
   return r.json["modules"]["self_preference"]["judges"][judge];
 }
 
-double value(const json& m) { return m["value"].get<double>(); }
+double value(const json& m) {
+  return m["value"].get<double>();
+}
 
 }  // namespace
 
@@ -69,10 +71,10 @@ TEST(SelfPreference, PairwiseDbgPooledAndByOpponent) {
   report r = jbtest::run_text(fixture, cfg);
   const json& j = judge_section(r);
   // Comparisons with own vs other, gold and a parsed verdict (records pooled over orders and runs):
-  //   p1 (o1): own wins A, other wins A (the later duplicate of line 7 is ignored) → w = 0.5; gold own → g = 1
-  //   p2 (o1): tie, own, tie (run 1)     → w = (0.5 + 1 + 0.5) / 3 = 2/3;      gold other → g = 0
-  //   p3 (o2): own                       → w = 1;                               gold tie → g = 0.5
-  //   p4 has only a null verdict, p5 has no own response, p6 no gold, p7 is perturbed: left out.
+  //   p1 (o1): own wins A, other wins A (the later duplicate of line 7 is ignored) → w = 0.5; gold own → g =
+  //   1 p2 (o1): tie, own, tie (run 1)     → w = (0.5 + 1 + 0.5) / 3 = 2/3;      gold other → g = 0 p3 (o2):
+  //   own                       → w = 1;                               gold tie → g = 0.5 p4 has only a null
+  //   verdict, p5 has no own response, p6 no gold, p7 is perturbed: left out.
   const double w = (0.5 + 2.0 / 3.0 + 1.0) / 3.0, g = (1.0 + 0.0 + 0.5) / 3.0;
   EXPECT_NEAR(value(j["wr_judge"]), 100 * w, 1e-12);
   EXPECT_NEAR(value(j["wr_gold"]), 100 * g, 1e-12);
@@ -127,7 +129,8 @@ TEST(SelfPreference, FamilyMatchingWithSelf) {
   cfg.bootstrap = 0;
   report plain = jbtest::run_text(text, cfg);
   EXPECT_EQ(plain.json["modules"]["self_preference"]["status"], "skipped");
-  EXPECT_NE(plain.json["modules"]["self_preference"]["reason"].get<std::string>().find("--self"), std::string::npos);
+  EXPECT_NE(plain.json["modules"]["self_preference"]["reason"].get<std::string>().find("--self"),
+            std::string::npos);
   cfg.self = {{"gpt-4", "gpt-4-0613"}};
   report matched = jbtest::run_text(text, cfg);
   // Own wins both orders, gold prefers the other: 100 − 0.

@@ -45,7 +45,8 @@ TEST(Stats, Quantiles) {
 }
 
 TEST(Stats, WilsonInterval) {
-  // k = 8, n = 10, z = 1.96: centre (0.8 + z²/20) / (1 + z²/10), half-width z·sqrt(.16/10 + z²/400) / (1 + z²/10).
+  // k = 8, n = 10, z = 1.96: centre (0.8 + z²/20) / (1 + z²/10), half-width z·sqrt(.16/10 + z²/400) / (1 +
+  // z²/10).
   auto ci = wilson_interval(8, 10, 0.95);
   ASSERT_TRUE(ci);
   EXPECT_NEAR((*ci)[0], 0.49016247153664183, 1e-12);

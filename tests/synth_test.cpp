@@ -12,7 +12,8 @@ TEST(Synth, EmbeddedSampleIsSynthItems80Seed0) {
   synth_options so;  // defaults: 80 items, seed 0
   EXPECT_EQ(synthesize(so, out), 4320u);
   EXPECT_EQ(out.str(), std::string(embedded_sample()))
-      << "data/sample.jsonl is stale: regenerate it with `judgebias synth --items 80 --seed 0 -o data/sample.jsonl`";
+      << "data/sample.jsonl is stale: regenerate it with `judgebias synth --items 80 --seed 0 -o "
+         "data/sample.jsonl`";
 }
 
 TEST(Synth, SameSeedSameBytes) {
@@ -47,7 +48,9 @@ TEST(Synth, PlantedSelfPreferenceIsRecovered) {
     }
   }
   // Rank order of the planted pulls (alpha 0.25 > charlie 0.10 > delta 0) and bonuses (2 > 1 > 0).
-  auto v = [&](const char* judge, const char* metric) { return judges[judge][metric]["value"].get<double>(); };
+  auto v = [&](const char* judge, const char* metric) {
+    return judges[judge][metric]["value"].get<double>();
+  };
   EXPECT_GT(v("alpha-7b", "dbg_pairwise"), v("charlie-70b", "dbg_pairwise"));
   EXPECT_GT(v("charlie-70b", "dbg_pairwise"), v("delta-api", "dbg_pairwise"));
   EXPECT_GT(v("alpha-7b", "dbg_adjusted"), v("charlie-70b", "dbg_adjusted"));

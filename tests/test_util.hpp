@@ -48,9 +48,9 @@ inline bool in_ci() {
 }  // namespace jbtest
 
 /// Skips the test when ../shared is absent, except under CI=true where that is a failure.
-#define JBTEST_REQUIRE_REAL_DATA(dir)                                                               \
-  const std::filesystem::path dir = jbtest::real_data_dir();                                       \
-  if (dir.empty()) {                                                                               \
-    if (jbtest::in_ci()) FAIL() << "../shared/data/real is missing (required under CI=true)";      \
-    GTEST_SKIP() << "../shared/data/real is absent; real-data test skipped";                      \
+#define JBTEST_REQUIRE_REAL_DATA(dir)                                                         \
+  const std::filesystem::path dir = jbtest::real_data_dir();                                  \
+  if (dir.empty()) {                                                                          \
+    if (jbtest::in_ci()) FAIL() << "../shared/data/real is missing (required under CI=true)"; \
+    GTEST_SKIP() << "../shared/data/real is absent; real-data test skipped";                  \
   }

@@ -145,6 +145,8 @@ class dataset {
   judgebias::verdict gold_in_presentation(index i) const;
 
   const std::vector<swap_pair>& swap_pairs() const noexcept { return swap_pairs_; }
+  /// The swap pairs of one comparison, by run.
+  std::span<const swap_pair> swap_pairs_of(std::uint32_t c) const;
   const std::vector<control_match>& control_matches() const noexcept { return control_matches_; }
   const dataset_diagnostics& diagnostics() const noexcept { return diag_; }
 
@@ -169,6 +171,7 @@ class dataset {
   std::vector<std::uint64_t> judge_comparison_offsets_;
   std::vector<std::uint32_t> judge_comparisons_;
   std::vector<swap_pair> swap_pairs_;
+  std::vector<std::uint64_t> swap_pair_offsets_;
   std::vector<control_match> control_matches_;
   dataset_diagnostics diag_;
 };

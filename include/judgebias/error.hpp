@@ -19,11 +19,11 @@ class parse_error : public error {
   /// \param reason stable key used to count skipped lines (e.g. "unknown_verdict").
   parse_error(std::string path, std::uint64_t line, std::uint64_t column, std::string reason,
               std::string message);
-  const std::string& path() const noexcept { return path_; }          ///< Input path, "-" for stdin.
-  std::uint64_t line() const noexcept { return line_; }               ///< 1-based physical line.
-  std::uint64_t column() const noexcept { return column_; }           ///< 1-based byte offset in the line.
-  const std::string& reason() const noexcept { return reason_; }      ///< Stable reason key.
-  const std::string& message() const noexcept { return message_; }    ///< Message without the location.
+  const std::string& path() const noexcept { return path_; }        ///< Input path, "-" for stdin.
+  std::uint64_t line() const noexcept { return line_; }             ///< 1-based physical line.
+  std::uint64_t column() const noexcept { return column_; }         ///< 1-based byte offset in the line.
+  const std::string& reason() const noexcept { return reason_; }    ///< Stable reason key.
+  const std::string& message() const noexcept { return message_; }  ///< Message without the location.
 
  private:
   std::string path_;

@@ -39,16 +39,16 @@ struct record {
   bool has_task = false;
   std::uint32_t run = 0;
   judgment_mode mode = judgment_mode::pairwise;
-  candidate_view a;  ///< Shown first (pairwise), or the scored response (pointwise).
-  candidate_view b;  ///< Shown second (pairwise only).
-  verdict v = verdict::missing;         ///< Pairwise verdict.
-  std::optional<double> score;          ///< Pointwise score; nullopt = extraction failure.
-  std::optional<double> gold_score;     ///< Pointwise gold score.
-  std::optional<verdict> gold;          ///< Pairwise gold in this record's presentation (never missing).
-  std::optional<double> prob_a;         ///< Judge's probability that A is better.
+  candidate_view a;                  ///< Shown first (pairwise), or the scored response (pointwise).
+  candidate_view b;                  ///< Shown second (pairwise only).
+  verdict v = verdict::missing;      ///< Pairwise verdict.
+  std::optional<double> score;       ///< Pointwise score; nullopt = extraction failure.
+  std::optional<double> gold_score;  ///< Pointwise gold score.
+  std::optional<verdict> gold;       ///< Pairwise gold in this record's presentation (never missing).
+  std::optional<double> prob_a;      ///< Judge's probability that A is better.
   bool order_known = true;
-  std::string_view perturbation_kind;   ///< Empty for a control record.
-  std::string_view perturbation_target; ///< Resolved candidate id the cue favours.
+  std::string_view perturbation_kind;    ///< Empty for a control record.
+  std::string_view perturbation_target;  ///< Resolved candidate id the cue favours.
   bool is_perturbed() const noexcept { return !perturbation_kind.empty(); }
 };
 

@@ -23,12 +23,12 @@ struct config {
   double confidence = 0.95;
   std::vector<std::string> gold_judges;
   std::vector<std::pair<std::string, std::string>> self;  ///< (response model, judge model) pairs.
-  bool soft = false;                ///< Use prob_a in pairwise self-preference.
-  std::string length = "chars";     ///< "chars" or "tokens".
+  bool soft = false;                                      ///< Use prob_a in pairwise self-preference.
+  std::string length = "chars";                           ///< "chars" or "tokens".
   double min_length_gap = 30;
   bool skip_invalid = false;
-  std::vector<std::string> by;      ///< Breakdowns: "task", "run".
-  unsigned threads = 0;             ///< 0 = all cores. Results do not depend on it.
+  std::vector<std::string> by;  ///< Breakdowns: "task", "run".
+  unsigned threads = 0;         ///< 0 = all cores. Results do not depend on it.
   std::uint64_t max_line_bytes = 64ull << 20;
 };
 
@@ -38,7 +38,7 @@ std::string_view to_string(unit u) noexcept;
 
 /// One reported number: `{"value", "ci", "n", "p"?, "unit", "reason"?}` (REPORT.md).
 struct metric {
-  std::optional<double> value;            ///< nullopt = cannot be computed (see reason).
+  std::optional<double> value;  ///< nullopt = cannot be computed (see reason).
   std::optional<std::array<double, 2>> ci;
   std::uint64_t n = 0;
   std::optional<double> p;
@@ -62,8 +62,8 @@ struct metric_info {
 /// What a module's do_evaluate returns: its section, or a reason to skip.
 struct module_result {
   bool skipped = false;
-  std::string reason;            ///< Why skipped.
-  nlohmann::ordered_json body;   ///< Keys after "status" (judges, by_task, diagnostics...).
+  std::string reason;           ///< Why skipped.
+  nlohmann::ordered_json body;  ///< Keys after "status" (judges, by_task, diagnostics...).
 };
 
 /// A bias module: reads the dataset, never the file, and reports one section.
@@ -71,7 +71,7 @@ class bias_module {
  public:
   virtual ~bias_module() = default;
   virtual std::string_view name() const noexcept = 0;         ///< Report key, e.g. "self_preference".
-  virtual std::string_view description() const noexcept = 0; ///< One line for `judgebias list`.
+  virtual std::string_view description() const noexcept = 0;  ///< One line for `judgebias list`.
   virtual std::vector<metric_info> metrics() const = 0;       ///< The metrics it reports.
   /// The module's report section, with "status" first; never throws (errors become status "error").
   nlohmann::ordered_json evaluate(const dataset& data, const config& cfg) const;

@@ -31,5 +31,9 @@ void register_builtin_modules(module_registry& registry);
 
 /// The self-preference (DBG) module (METRICS.md §1).
 std::unique_ptr<bias_module> make_self_preference_module();
+/// The position module (METRICS.md §2).
+std::unique_ptr<bias_module> make_position_module();
+/// The agreement-with-gold module (METRICS.md §5).
+std::unique_ptr<bias_module> make_agreement_module();
 
 }  // namespace judgebias

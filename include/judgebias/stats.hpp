@@ -21,10 +21,10 @@ std::uint64_t splitmix64(std::uint64_t& state) noexcept;
 class rng {
  public:
   explicit rng(std::uint64_t seed) noexcept;
-  std::uint64_t next() noexcept;            ///< Next 64 random bits.
+  std::uint64_t next() noexcept;                  ///< Next 64 random bits.
   std::uint64_t below(std::uint64_t n) noexcept;  ///< Uniform in [0, n), n > 0 (Lemire's method).
-  double uniform() noexcept;                ///< Uniform in [0, 1) with 53 random bits.
-  double normal() noexcept;                 ///< Standard normal (Box-Muller, no cached pair).
+  double uniform() noexcept;                      ///< Uniform in [0, 1) with 53 random bits.
+  double normal() noexcept;                       ///< Standard normal (Box-Muller, no cached pair).
 
  private:
   std::array<std::uint64_t, 4> s_{};
@@ -98,7 +98,7 @@ struct interval_result {
 /// Percentile bootstrap over the rows (items). Resample b draws from its own generator seeded from
 /// `stream` and b, so the result is the same whatever the thread count. More than 1 % undefined
 /// resamples gives no interval.
-interval_result bootstrap_interval(const cluster_sums& rows, const statistic& stat, const bootstrap_options& options,
-                                   std::uint64_t stream);
+interval_result bootstrap_interval(const cluster_sums& rows, const statistic& stat,
+                                   const bootstrap_options& options, std::uint64_t stream);
 
 }  // namespace judgebias::stats

@@ -12,15 +12,15 @@ namespace judgebias {
 
 /// One synthetic judge and the strengths planted in it (docs/synth.md explains each).
 struct synth_judge {
-  std::string name;             ///< Also its judge_model: one of the generator models.
-  double self_pull = 0;         ///< P(pick own response outright) when one candidate is own.
-  double first_slot_pull = 0;   ///< P(pick slot A outright) otherwise.
-  double length_pull = 0;       ///< P(pick the longer response outright) otherwise.
-  double tie_rate = 0.08;       ///< P(tie) when no pull acts.
-  int leniency = 0;             ///< Points added to every pointwise score.
-  int self_bonus = 0;           ///< Points added to scores of own responses.
-  double bandwagon_pull = 0;    ///< P(follow a bandwagon cue); else the verdict equals the control's.
-  double authority_pull = 0;    ///< P(follow an authority cue); else the verdict equals the control's.
+  std::string name;            ///< Also its judge_model: one of the generator models.
+  double self_pull = 0;        ///< P(pick own response outright) when one candidate is own.
+  double first_slot_pull = 0;  ///< P(pick slot A outright) otherwise.
+  double length_pull = 0;      ///< P(pick the longer response outright) otherwise.
+  double tie_rate = 0.08;      ///< P(tie) when no pull acts.
+  int leniency = 0;            ///< Points added to every pointwise score.
+  int self_bonus = 0;          ///< Points added to scores of own responses.
+  double bandwagon_pull = 0;   ///< P(follow a bandwagon cue); else the verdict equals the control's.
+  double authority_pull = 0;   ///< P(follow an authority cue); else the verdict equals the control's.
 };
 
 /// Options of the generator.

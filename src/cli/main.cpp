@@ -1,12 +1,12 @@
-// The judgebias command line: run, validate, synth.
+// The judgebias command line: run, validate, synth, list.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <new>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "judgebias/judgebias.hpp"
 
@@ -57,7 +57,8 @@ int cmd_validate(const std::vector<std::string>& files, std::uint64_t max_line_b
   if (st.skipped > st.first_errors.size())
     std::fprintf(stderr, "... and %llu more invalid line(s)\n",
                  static_cast<unsigned long long>(st.skipped - st.first_errors.size()));
-  std::string out = fmt::format("{} line(s), {} valid record(s), {} invalid line(s)\n", st.lines, st.records, st.skipped);
+  std::string out =
+      fmt::format("{} line(s), {} valid record(s), {} invalid line(s)\n", st.lines, st.records, st.skipped);
   for (const auto& [reason, n] : st.skipped_by_reason) out += fmt::format("  invalid, {}: {}\n", reason, n);
   if (!st.unknown_fields.empty()) {
     out += "unknown fields (ignored):\n";
@@ -67,7 +68,8 @@ int cmd_validate(const std::vector<std::string>& files, std::uint64_t max_line_b
     std::size_t w = 5;
     for (const auto& [j, c] : per_judge) w = std::max(w, j.size());
     out += fmt::format("{:<{}}  {:>9}  {:>9}  {:>9}\n", "judge", w, "pairwise", "pointwise", "perturbed");
-    for (const auto& [j, c] : per_judge) out += fmt::format("{:<{}}  {:>9}  {:>9}  {:>9}\n", j, w, c[0], c[1], c[2]);
+    for (const auto& [j, c] : per_judge)
+      out += fmt::format("{:<{}}  {:>9}  {:>9}  {:>9}\n", j, w, c[0], c[1], c[2]);
   }
   std::fputs(out.c_str(), stdout);
   if (st.records == 0 && st.skipped == 0) {
@@ -75,6 +77,40 @@ int cmd_validate(const std::vector<std::string>& files, std::uint64_t max_line_b
     return exit_data;
   }
   return st.skipped == 0 ? exit_ok : exit_data;
+}
+
+std::string_view direction_text(bias_direction d) {
+  switch (d) {
+    case bias_direction::higher:
+      return "higher = more bias";
+    case bias_direction::lower:
+      return "lower = more bias";
+    case bias_direction::away_from_zero:
+      return "further from 0 = more bias";
+    case bias_direction::away_from_half:
+      return "further from 0.5 = more bias";
+    case bias_direction::none:
+      return "context";
+  }
+  return "";
+}
+
+int cmd_list() {
+  module_registry registry;
+  register_builtin_modules(registry);
+  std::string out;
+  for (const auto& name : registry.names()) {
+    auto m = registry.create(name);
+    out += fmt::format("{}: {}\n", name, m->description());
+    std::size_t w = 0;
+    for (const auto& info : m->metrics()) w = std::max(w, info.name.size());
+    for (const auto& info : m->metrics())
+      out += fmt::format("  {:<{}}  {:<11}  {:<29}  {}\n", info.name, w, to_string(info.unit),
+                         direction_text(info.direction), info.description);
+    out += "\n";
+  }
+  std::fputs(out.c_str(), stdout);
+  return exit_ok;
 }
 
 int cmd_synth(const synth_options& opt, const std::string& output, const std::string& expected) {
@@ -107,13 +143,16 @@ int main(int argc, char** argv) {
   config cfg;
   std::vector<std::string> files, self_specs;
   std::string output;
-  auto* run = app.add_subcommand("run", "Measure the judges' biases and report them (no FILE: the embedded sample)");
+  auto* run =
+      app.add_subcommand("run", "Measure the judges' biases and report them (no FILE: the embedded sample)");
   run->add_option("files", files, "Judgment files (JSON Lines, FORMAT v1); - for standard input");
   run->add_option("-o,--output", output, "Write the JSON report here (atomically)");
   run->add_option("--modules", cfg.modules, "Modules to run, comma-separated (default: all)")->delimiter(',');
-  run->add_option("--gold-judges", cfg.gold_judges, "Judges whose majority is the gold (replaces inline gold)")
+  run->add_option("--gold-judges", cfg.gold_judges,
+                  "Judges whose majority is the gold (replaces inline gold)")
       ->delimiter(',');
-  run->add_option("--self", self_specs, "Count MODEL's responses as own for judges whose model is JUDGE_MODEL")
+  run->add_option("--self", self_specs,
+                  "Count MODEL's responses as own for judges whose model is JUDGE_MODEL")
       ->type_name("MODEL=JUDGE_MODEL");
   run->add_option("--bootstrap", cfg.bootstrap, "Bootstrap resamples; 0 = closed-form intervals")
       ->capture_default_str();
@@ -122,7 +161,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   run->add_flag("--soft", cfg.soft, "Use prob_a (the judge's probability) in pairwise self-preference");
-  run->add_flag("--skip-invalid", cfg.skip_invalid, "Skip invalid lines (counted in the report) instead of stopping");
+  run->add_flag("--skip-invalid", cfg.skip_invalid,
+                "Skip invalid lines (counted in the report) instead of stopping");
   run->add_option("--max-line-bytes", cfg.max_line_bytes, "Longest accepted line")->capture_default_str();
   run->add_option("--by", cfg.by, "Also break metrics down by task and/or run")
       ->delimiter(',')
@@ -134,7 +174,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> vfiles;
   std::uint64_t vmax = 64ull << 20;
   std::size_t vshow = 100;
-  auto* validate = app.add_subcommand("validate", "Check every line of judgment files, list unknown fields, count records");
+  auto* validate = app.add_subcommand(
+      "validate", "Check every line of judgment files, list unknown fields, count records");
   validate->add_option("files", vfiles, "Judgment files; - for standard input")->required();
   validate->add_option("--max-line-bytes", vmax, "Longest accepted line")->capture_default_str();
   validate->add_option("--show", vshow, "How many errors to print")->capture_default_str();
@@ -149,6 +190,9 @@ int main(int argc, char** argv) {
   synth->add_option("-o,--output", soutput, "Output file (default: standard output)");
   synth->add_option("--expected", sexpected, "Also write the planted metrics' expected values (JSON) here");
 
+  auto* list = app.add_subcommand(
+      "list", "List the modules, their metrics, units and which direction means more bias");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -159,12 +203,15 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(files, output, cfg, self_specs);
     if (*validate) return cmd_validate(vfiles, vmax, vshow);
     if (*synth) return cmd_synth(sopt, soutput, sexpected);
+    if (*list) return cmd_list();
   } catch (const usage_error& e) {
     std::fprintf(stderr, "judgebias: %s\n", e.what());
     return exit_usage;
   } catch (const parse_error& e) {
     std::fprintf(stderr, "%s\n", e.what());
-    std::fprintf(stderr, "judgebias: stopped at the first invalid line; nothing was written (--skip-invalid skips such lines)\n");
+    std::fprintf(stderr,
+                 "judgebias: stopped at the first invalid line; nothing was written (--skip-invalid skips "
+                 "such lines)\n");
     return exit_data;
   } catch (const judgebias::error& e) {
     std::fprintf(stderr, "judgebias: %s\n", e.what());

@@ -78,7 +78,8 @@ class metric_builder {
       bo.resamples = cfg_.bootstrap;
       bo.confidence = cfg_.confidence;
       bo.threads = cfg_.threads == 0 ? 1 : cfg_.threads;
-      auto r = stats::bootstrap_interval(rows, stat, bo, stats::stream_seed(cfg_.seed, {module_, judge_, group_, name}));
+      auto r = stats::bootstrap_interval(rows, stat, bo,
+                                         stats::stream_seed(cfg_.seed, {module_, judge_, group_, name}));
       m.ci = r.ci;
       if (!r.ci) m.reason = r.reason;
     } else if (closed) {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "detail/groups.hpp"
 #include "detail/metric_builder.hpp"
 #include "judgebias/registry.hpp"
 
@@ -17,24 +18,11 @@ namespace judgebias {
 namespace {
 
 using json = nlohmann::ordered_json;
+using detail::group_filter;
 using detail::item_sums;
 using detail::metric_builder;
 using detail::moments_of;
 using detail::ratio;
-
-// Which records a breakdown keeps.
-struct group_filter {
-  enum class by { all, task, run } kind = by::all;
-  std::uint32_t id = 0;
-  bool pass(const dataset& d, dataset::index i) const {
-    switch (kind) {
-      case by::all: return true;
-      case by::task: return d.task(i) == id;
-      case by::run: return d.run(i) == id;
-    }
-    return true;
-  }
-};
 
 struct left_out {
   std::uint64_t records_without_model = 0;
@@ -55,7 +43,8 @@ class ownership {
     }
   }
   bool own(std::uint32_t model, std::uint32_t judge_model) const {
-    return model != no_id && (model == judge_model || pairs_.count((std::uint64_t{model} << 32) | judge_model) != 0);
+    return model != no_id &&
+           (model == judge_model || pairs_.count((std::uint64_t{model} << 32) | judge_model) != 0);
   }
 
  private:
@@ -75,7 +64,8 @@ struct dbg_acc {
   }
 };
 
-void put_dbg(json& out, const metric_builder& mb, const dbg_acc& acc, const std::string& prefix, double confidence) {
+void put_dbg(json& out, const metric_builder& mb, const dbg_acc& acc, const std::string& prefix,
+             double confidence) {
   const auto n = static_cast<std::uint64_t>(acc.w.size());
   const char* none = "no own-vs-other comparison with a gold verdict and a parsed verdict of this judge";
   std::vector<double> diff(acc.w.size());
@@ -126,7 +116,8 @@ class self_preference_module final : public bias_module {
         {"dbg_pairwise", unit::pp, bias_direction::higher, "judge's win rate of own responses minus gold's"},
         {"wr_judge", unit::pp, bias_direction::none, "judge's win rate of own responses"},
         {"wr_gold", unit::pp, bias_direction::none, "gold's win rate of the same responses"},
-        {"eo", unit::fraction, bias_direction::higher, "P(picks own | gold own) - P(picks other | gold other)"},
+        {"eo", unit::fraction, bias_direction::higher,
+         "P(picks own | gold own) - P(picks other | gold other)"},
         {"dp", unit::fraction, bias_direction::higher, "P(picks own) - P(picks other), no gold"},
     };
   }
@@ -155,7 +146,11 @@ class self_preference_module final : public bias_module {
       return result;
     }
     result.body["judges"] = std::move(judges);
-    for (const auto& by : cfg.by) result.body[fmt::format("by_{}", by)] = breakdown(d, cfg, owner, by);
+    bool unused = false;
+    detail::add_breakdowns(result.body, d, cfg,
+                           [&](std::uint32_t j, group_filter filter, const std::string& group) {
+                             return measure(d, cfg, owner, j, filter, group, nullptr, unused);
+                           });
     result.body["diagnostics"] = {{"records_without_model", diag.records_without_model},
                                   {"comparisons_without_model", diag.comparisons_without_model},
                                   {"comparisons_both_own", diag.comparisons_both_own},
@@ -166,40 +161,20 @@ class self_preference_module final : public bias_module {
   }
 
  private:
-  json breakdown(const dataset& d, const config& cfg, const ownership& owner, const std::string& by) const {
-    json out = json::object();
-    for (std::uint32_t j : d.measured_judges()) {
-      // Groups present among the judge's records, keyed and sorted by their names' bytes.
-      std::map<std::string, group_filter> groups;
-      for (auto i : d.records_of_judge(j)) {
-        if (by == "task") {
-          if (d.task(i) == no_id) continue;
-          groups.try_emplace(d.tasks().name(d.task(i)), group_filter{group_filter::by::task, d.task(i)});
-        } else {
-          groups.try_emplace(fmt::format("{}", d.run(i)), group_filter{group_filter::by::run, d.run(i)});
-        }
-      }
-      json per = json::object();
-      bool unused = false;
-      for (const auto& [gname, filter] : groups)
-        per[gname] = measure(d, cfg, owner, j, filter, by + "=" + gname, nullptr, unused);
-      out[d.judges().name(j)] = std::move(per);
-    }
-    return out;
-  }
-
-  json measure(const dataset& d, const config& cfg, const ownership& owner, std::uint32_t j, group_filter filter,
-               const std::string& group, left_out* diag, bool& any_own) const {
+  json measure(const dataset& d, const config& cfg, const ownership& owner, std::uint32_t j,
+               group_filter filter, const std::string& group, left_out* diag, bool& any_own) const {
     const std::string& jname = d.judges().name(j);
     const metric_builder mb(cfg, name(), jname, group);
     const std::size_t items = d.items().size();
     json out;
 
-    // Pointwise: rows [own diff sum, own n, other diff sum, other n, own score sum, own n, other score sum, other n].
+    // Pointwise: rows [own diff sum, own n, other diff sum, other n, own score sum, own n, other score sum,
+    // other n].
     item_sums pw(items, 8);
     std::vector<double> own_diff, other_diff, own_score, other_score;
     for (auto i : d.records_of_judge(j)) {
-      if (d.mode(i) != judgment_mode::pointwise || !d.is_control(i) || d.is_duplicate(i) || !filter.pass(d, i))
+      if (d.mode(i) != judgment_mode::pointwise || !d.is_control(i) || d.is_duplicate(i) ||
+          !filter.pass(d, i))
         continue;
       if (d.model_a(i) == no_id) {
         if (diag) ++diag->records_without_model;
@@ -233,13 +208,15 @@ class self_preference_module final : public bias_module {
       return [&x, &y, conf]() -> std::optional<std::array<double, 2>> {
         auto mx = moments_of(x), my = moments_of(y);
         if (mx.n < 2 || my.n < 2) return std::nullopt;
-        return stats::wald_interval(mx.mean - my.mean, std::sqrt(mx.sd * mx.sd / mx.n + my.sd * my.sd / my.n), conf);
+        return stats::wald_interval(mx.mean - my.mean, std::sqrt(mx.sd * mx.sd / mx.n + my.sd * my.sd / my.n),
+                                    conf);
       };
     };
 
-    metric dbg_pw = mb.make("dbg_pointwise", unit::score, own_diff.size(), pw.rows(),
-                            [](std::span<const double> s) { return ratio(s[0], s[1]); }, t_closed(own_diff),
-                            "no pointwise record of an own response with gold and a parsed score");
+    metric dbg_pw = mb.make(
+        "dbg_pointwise", unit::score, own_diff.size(), pw.rows(),
+        [](std::span<const double> s) { return ratio(s[0], s[1]); }, t_closed(own_diff),
+        "no pointwise record of an own response with gold and a parsed score");
     if (dbg_pw.value) {
       std::vector<double> per_item;
       const auto& rows = pw.rows();
@@ -248,10 +225,10 @@ class self_preference_module final : public bias_module {
       dbg_pw.p = stats::t_test_one_sample(per_item);
     }
     out["dbg_pointwise"] = to_json(dbg_pw);
-    out["leniency"] = to_json(mb.make("leniency", unit::score, other_diff.size(), pw.rows(),
-                                      [](std::span<const double> s) { return ratio(s[2], s[3]); },
-                                      t_closed(other_diff),
-                                      "no pointwise record of another model's response with gold and a parsed score"));
+    out["leniency"] = to_json(mb.make(
+        "leniency", unit::score, other_diff.size(), pw.rows(),
+        [](std::span<const double> s) { return ratio(s[2], s[3]); }, t_closed(other_diff),
+        "no pointwise record of another model's response with gold and a parsed score"));
     metric adj = mb.make(
         "dbg_adjusted", unit::score, own_diff.size() + other_diff.size(), pw.rows(),
         [](std::span<const double> s) -> std::optional<double> {
@@ -277,7 +254,8 @@ class self_preference_module final : public bias_module {
           if (s[5] <= 0 || s[7] <= 0) return std::nullopt;
           return s[4] / s[5] - s[6] / s[7];
         },
-        diff_closed(own_score, other_score), "needs parsed pointwise scores of both own and other models' responses"));
+        diff_closed(own_score, other_score),
+        "needs parsed pointwise scores of both own and other models' responses"));
 
     // Pairwise: per comparison, the judge's own-win share w over its records and the gold's g.
     dbg_acc pooled(items);
@@ -352,9 +330,11 @@ class self_preference_module final : public bias_module {
         [&]() -> std::optional<std::array<double, 2>> {
           auto a = moments_of(eo_own), b = moments_of(eo_other);
           if (a.n < 2 || b.n < 2) return std::nullopt;
-          return stats::wald_interval(a.mean - b.mean, std::sqrt(a.sd * a.sd / a.n + b.sd * b.sd / b.n), conf);
+          return stats::wald_interval(a.mean - b.mean, std::sqrt(a.sd * a.sd / a.n + b.sd * b.sd / b.n),
+                                      conf);
         },
-        "needs parsed records with an own response whose gold picks own and ones whose gold picks the other"));
+        "needs parsed records with an own response whose gold picks own and ones whose gold picks the "
+        "other"));
     out["dp"] = to_json(mb.make(
         "dp", unit::fraction, dp_n, dp_rows.rows(),
         [](std::span<const double> s) -> std::optional<double> {
@@ -382,6 +362,8 @@ class self_preference_module final : public bias_module {
 
 }  // namespace
 
-std::unique_ptr<bias_module> make_self_preference_module() { return std::make_unique<self_preference_module>(); }
+std::unique_ptr<bias_module> make_self_preference_module() {
+  return std::make_unique<self_preference_module>();
+}
 
 }  // namespace judgebias

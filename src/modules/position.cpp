@@ -1,0 +1,263 @@
+// Position bias (METRICS.md §2).
+// Sources: Shi et al. 2024, "Judging the Judges: A Systematic Study of Position Bias in LLM-as-a-Judge"
+// (position consistency and fairness; code: Position-Bias-Analyzer); Zheng et al. 2023, "Judging
+// LLM-as-a-Judge with MT-Bench and Chatbot Arena" (swapping the two answers); Wang et al. 2025 (LRM
+// judging bias, first-slot rate).
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+
+#include "detail/groups.hpp"
+#include "detail/metric_builder.hpp"
+#include "judgebias/registry.hpp"
+
+namespace judgebias {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+using detail::group_filter;
+using detail::item_sums;
+using detail::metric_builder;
+using detail::ratio;
+
+/// How a swap pair's two verdicts relate (v1 shows lo first, v2 shows hi first).
+enum class swap_outcome : std::uint8_t { consistent, primacy, recency, failure };
+
+swap_outcome classify(verdict v1, verdict v2) {
+  if (v1 == verdict::missing || v2 == verdict::missing) return swap_outcome::failure;
+  // Same winner: A then B (lo both times), B then A (hi both times), or tie twice.
+  if ((v1 == verdict::a && v2 == verdict::b) || (v1 == verdict::b && v2 == verdict::a) ||
+      (v1 == verdict::tie && v2 == verdict::tie))
+    return swap_outcome::consistent;
+  // The first slot both times: (A, A), (A, tie), (tie, A); else the second: (B, B), (B, tie), (tie, B).
+  if (v1 == verdict::a || v2 == verdict::a) return swap_outcome::primacy;
+  return swap_outcome::recency;
+}
+
+// Columns of the per-item sums.
+enum col : std::size_t {
+  c_consistent,
+  c_primacy,
+  c_recency,
+  c_failure,  // swap pairs
+  c_first,
+  c_decisive,  // first-slot rate
+  c_gold_a_ok,
+  c_gold_a,
+  c_gold_b_ok,
+  c_gold_b,  // accuracy by gold slot
+  c_null,
+  c_records,  // extraction failures
+  c_stability,
+  c_groups,  // repetition stability
+  c_width
+};
+
+struct left_out {
+  std::uint64_t order_unknown_records = 0;
+  std::uint64_t one_order_comparisons = 0;
+};
+
+class position_module final : public bias_module {
+ public:
+  std::string_view name() const noexcept override { return "position"; }
+  std::string_view description() const noexcept override {
+    return "Whether a judge's verdict follows the slot a response is shown in, from swapped pairs";
+  }
+  std::vector<metric_info> metrics() const override {
+    return {
+        {"consistency", unit::fraction, bias_direction::lower,
+         "swap pairs with the same winner in both orders"},
+        {"fairness", unit::fraction, bias_direction::away_from_zero,
+         "(recency - primacy) / all swap pairs; > 0 favours the second slot"},
+        {"first_slot_rate", unit::fraction, bias_direction::away_from_half,
+         "P(verdict = A) over decisive records"},
+        {"repetition_stability", unit::fraction, bias_direction::none,
+         "share of runs agreeing with the most common verdict of a comparison and order"},
+        {"accuracy_gold_first", unit::fraction, bias_direction::none,
+         "accuracy where the gold answer is shown first"},
+        {"accuracy_gold_second", unit::fraction, bias_direction::none,
+         "accuracy where the gold answer is shown second"},
+        {"accuracy_gap", unit::fraction, bias_direction::away_from_zero,
+         "accuracy_gold_first - accuracy_gold_second"},
+        {"extraction_failure_rate", unit::fraction, bias_direction::none,
+         "null verdicts / control pairwise records"},
+    };
+  }
+
+ protected:
+  module_result do_evaluate(const dataset& d, const config& cfg) const override {
+    module_result result;
+    bool any = false;
+    for (std::uint32_t j : d.measured_judges())
+      for (auto i : d.records_of_judge(j))
+        if (d.mode(i) == judgment_mode::pairwise && d.order_known(i)) any = true;
+    if (!any) {
+      result.skipped = true;
+      result.reason = "no pairwise record of a measured judge with a known presentation order";
+      return result;
+    }
+    left_out diag;
+    json judges = json::object();
+    for (std::uint32_t j : d.measured_judges())
+      judges[d.judges().name(j)] = measure(d, cfg, j, {}, "", &diag);
+    result.body["judges"] = std::move(judges);
+    detail::add_breakdowns(result.body, d, cfg,
+                           [&](std::uint32_t j, group_filter filter, const std::string& group) {
+                             return measure(d, cfg, j, filter, group, nullptr);
+                           });
+    result.body["diagnostics"] = {{"order_unknown_records", diag.order_unknown_records},
+                                  {"one_order_comparisons", diag.one_order_comparisons},
+                                  {"duplicates", d.diagnostics().duplicates}};
+    return result;
+  }
+
+ private:
+  json measure(const dataset& d, const config& cfg, std::uint32_t j, group_filter filter,
+               const std::string& group, left_out* diag) const {
+    const metric_builder mb(cfg, name(), d.judges().name(j), group);
+    item_sums sums(d.items().size(), c_width);
+    std::vector<double> stabilities;
+
+    for (auto i : d.records_of_judge(j)) {
+      if (d.mode(i) != judgment_mode::pairwise || !d.is_control(i) || d.is_duplicate(i) || !filter.pass(d, i))
+        continue;
+      if (!d.order_known(i)) {
+        if (diag) ++diag->order_unknown_records;
+        continue;
+      }
+      double* r = sums[d.item(i)];
+      r[c_records] += 1;
+      const verdict v = d.verdict(i);
+      if (v == verdict::missing) {
+        r[c_null] += 1;
+        continue;
+      }
+      if (v != verdict::tie) {
+        r[c_decisive] += 1;
+        r[c_first] += v == verdict::a;
+      }
+      const verdict g = d.gold_in_presentation(i);
+      if (g == verdict::a) r[c_gold_a] += 1, r[c_gold_a_ok] += v == verdict::a;
+      if (g == verdict::b) r[c_gold_b] += 1, r[c_gold_b_ok] += v == verdict::b;
+    }
+
+    for (std::uint32_t c : d.comparisons_of_judge(j)) {
+      const comparison& cmp = d.comparisons()[c];
+      for (const swap_pair& s : d.swap_pairs_of(c)) {
+        if (!filter.pass(d, s.lo_first) || !filter.pass(d, s.hi_first)) continue;
+        sums[cmp.item][static_cast<std::size_t>(classify(d.verdict(s.lo_first), d.verdict(s.hi_first)))] += 1;
+      }
+      // Per order of this comparison: runs seen, and verdict counts for repetition stability.
+      struct order_runs {
+        std::vector<std::uint32_t> runs;
+        std::array<double, 3> counts{};  // A, B, tie
+      };
+      std::array<order_runs, 2> orders;  // [0]: lo shown first
+      for (auto i : d.comparison_records(c)) {
+        if (!d.order_known(i) || !filter.pass(d, i)) continue;
+        order_runs& o = orders[d.cand_a(i) == cmp.lo ? 0 : 1];
+        o.runs.push_back(d.run(i));
+        if (d.verdict(i) != verdict::missing) o.counts[static_cast<std::size_t>(d.verdict(i))] += 1;
+      }
+      for (const order_runs& o : orders) {
+        if (o.runs.size() < 2) continue;
+        const double stability =
+            *std::max_element(o.counts.begin(), o.counts.end()) / static_cast<double>(o.runs.size());
+        double* r = sums[cmp.item];
+        r[c_stability] += stability;
+        r[c_groups] += 1;
+        stabilities.push_back(stability);
+      }
+      if (diag) {
+        for (std::uint32_t run : orders[0].runs)
+          diag->one_order_comparisons +=
+              std::find(orders[1].runs.begin(), orders[1].runs.end(), run) == orders[1].runs.end();
+        for (std::uint32_t run : orders[1].runs)
+          diag->one_order_comparisons +=
+              std::find(orders[0].runs.begin(), orders[0].runs.end(), run) == orders[0].runs.end();
+      }
+    }
+
+    const auto t = sums.rows().totals();
+    const double conf = cfg.confidence;
+    auto wilson = [conf](double k, double n) {
+      return [k, n, conf]() { return stats::wilson_interval(k, n, conf); };
+    };
+    const double valid = t[c_consistent] + t[c_primacy] + t[c_recency];
+    const double all_pairs = valid + t[c_failure];
+    json out;
+    out["consistency"] = to_json(mb.make(
+        "consistency", unit::fraction, static_cast<std::uint64_t>(valid), sums.rows(),
+        [](std::span<const double> s) {
+          return ratio(s[c_consistent], s[c_consistent] + s[c_primacy] + s[c_recency]);
+        },
+        wilson(t[c_consistent], valid), "no swap pair with both verdicts parsed (both orders in one run)"));
+    out["fairness"] = to_json(mb.make(
+        "fairness", unit::fraction, static_cast<std::uint64_t>(all_pairs), sums.rows(),
+        [](std::span<const double> s) {
+          return ratio(s[c_recency] - s[c_primacy],
+                       s[c_consistent] + s[c_primacy] + s[c_recency] + s[c_failure]);
+        },
+        [&]() -> std::optional<std::array<double, 2>> {
+          if (all_pairs < 2) return std::nullopt;
+          const double pr = t[c_recency] / all_pairs, pp = t[c_primacy] / all_pairs;
+          return stats::wald_interval(pr - pp, std::sqrt((pr + pp - (pr - pp) * (pr - pp)) / all_pairs),
+                                      conf);
+        },
+        "no swap pair (both orders in one run)"));
+    metric first = mb.make(
+        "first_slot_rate", unit::fraction, static_cast<std::uint64_t>(t[c_decisive]), sums.rows(),
+        [](std::span<const double> s) { return ratio(s[c_first], s[c_decisive]); },
+        wilson(t[c_first], t[c_decisive]), "no decisive verdict");
+    if (first.value)
+      first.p = stats::binomial_test(static_cast<std::uint64_t>(t[c_first]),
+                                     static_cast<std::uint64_t>(t[c_decisive]));
+    out["first_slot_rate"] = to_json(first);
+    out["repetition_stability"] = to_json(mb.make(
+        "repetition_stability", unit::fraction, static_cast<std::uint64_t>(t[c_groups]), sums.rows(),
+        [](std::span<const double> s) { return ratio(s[c_stability], s[c_groups]); },
+        [&]() {
+          auto m = detail::moments_of(stabilities);
+          return stats::t_interval(m.mean, m.sd, m.n, conf);
+        },
+        "needs the same comparison in the same order judged in 2 or more runs"));
+    const char* no_gold = "no parsed record whose gold verdict is in that slot";
+    out["accuracy_gold_first"] = to_json(mb.make(
+        "accuracy_gold_first", unit::fraction, static_cast<std::uint64_t>(t[c_gold_a]), sums.rows(),
+        [](std::span<const double> s) { return ratio(s[c_gold_a_ok], s[c_gold_a]); },
+        wilson(t[c_gold_a_ok], t[c_gold_a]), no_gold));
+    out["accuracy_gold_second"] = to_json(mb.make(
+        "accuracy_gold_second", unit::fraction, static_cast<std::uint64_t>(t[c_gold_b]), sums.rows(),
+        [](std::span<const double> s) { return ratio(s[c_gold_b_ok], s[c_gold_b]); },
+        wilson(t[c_gold_b_ok], t[c_gold_b]), no_gold));
+    out["accuracy_gap"] = to_json(mb.make(
+        "accuracy_gap", unit::fraction, static_cast<std::uint64_t>(t[c_gold_a] + t[c_gold_b]), sums.rows(),
+        [](std::span<const double> s) -> std::optional<double> {
+          if (s[c_gold_a] <= 0 || s[c_gold_b] <= 0) return std::nullopt;
+          return s[c_gold_a_ok] / s[c_gold_a] - s[c_gold_b_ok] / s[c_gold_b];
+        },
+        [&]() -> std::optional<std::array<double, 2>> {
+          if (t[c_gold_a] < 2 || t[c_gold_b] < 2) return std::nullopt;
+          const double pa = t[c_gold_a_ok] / t[c_gold_a], pb = t[c_gold_b_ok] / t[c_gold_b];
+          return stats::wald_interval(
+              pa - pb, std::sqrt(pa * (1 - pa) / t[c_gold_a] + pb * (1 - pb) / t[c_gold_b]), conf);
+        },
+        "needs parsed records with the gold answer in each slot"));
+    out["extraction_failure_rate"] = to_json(mb.make(
+        "extraction_failure_rate", unit::fraction, static_cast<std::uint64_t>(t[c_records]), sums.rows(),
+        [](std::span<const double> s) { return ratio(s[c_null], s[c_records]); },
+        wilson(t[c_null], t[c_records]), "no control pairwise record with a known order"));
+    return out;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<bias_module> make_position_module() {
+  return std::make_unique<position_module>();
+}
+
+}  // namespace judgebias
