@@ -35,6 +35,7 @@ std::vector<std::string> module_registry::names() const {
 void register_builtin_modules(module_registry& registry) {
   registry.add("self_preference", make_self_preference_module);
   registry.add("position", make_position_module);
+  registry.add("verbosity", make_verbosity_module);
   registry.add("agreement", make_agreement_module);
 }
 

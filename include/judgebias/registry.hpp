@@ -33,6 +33,8 @@ void register_builtin_modules(module_registry& registry);
 std::unique_ptr<bias_module> make_self_preference_module();
 /// The position module (METRICS.md §2).
 std::unique_ptr<bias_module> make_position_module();
+/// The verbosity module (METRICS.md §3).
+std::unique_ptr<bias_module> make_verbosity_module();
 /// The agreement-with-gold module (METRICS.md §5).
 std::unique_ptr<bias_module> make_agreement_module();
 

@@ -160,6 +160,12 @@ int main(int argc, char** argv) {
   run->add_option("--confidence", cfg.confidence, "Confidence level of the intervals")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  run->add_option("--length", cfg.length, "Measure lengths in chars or tokens (verbosity)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"chars", "tokens"}));
+  run->add_option("--min-length-gap", cfg.min_length_gap,
+                  "Lengths must differ by more than this to count as longer (verbosity; same unit as --length)")
+      ->capture_default_str();
   run->add_flag("--soft", cfg.soft, "Use prob_a (the judge's probability) in pairwise self-preference");
   run->add_flag("--skip-invalid", cfg.skip_invalid,
                 "Skip invalid lines (counted in the report) instead of stopping");

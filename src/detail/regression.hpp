@@ -1,0 +1,32 @@
+#pragma once
+// Regressions the modules fit: a soft-label logistic regression by Newton/IRLS (Eigen) and a simple OLS
+// slope. Private: no Eigen type appears in a public header.
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace judgebias::detail {
+
+/// A fitted logistic regression: coefficients, their covariance (inverse Fisher information), or why
+/// there is no fit.
+struct logistic_fit {
+  bool ok = false;
+  std::string reason;                    ///< Why not ok: singular design, separation, no convergence.
+  std::vector<double> coef;              ///< One per column of the design.
+  std::vector<std::vector<double>> cov;  ///< Inverse Fisher information at the estimate.
+  int iterations = 0;
+};
+
+/// Fits P(y = 1) = σ(Xβ) by maximum likelihood with soft labels y in [0, 1]. `x` holds `rows` rows of
+/// `cols` values each (row-major), `y` one label per row.
+logistic_fit fit_logistic(std::span<const double> x, std::span<const double> y, std::size_t cols);
+
+/// Ordinary least-squares slope of y on x with its standard error; nullopt with < 3 points or no spread.
+struct ols_slope {
+  double slope = 0, se = 0;
+};
+std::optional<ols_slope> fit_slope(std::span<const double> x, std::span<const double> y);
+
+}  // namespace judgebias::detail

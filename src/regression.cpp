@@ -1,0 +1,97 @@
+// Newton/IRLS for the soft-label logistic regression of the verbosity module (AlpacaEval 2's
+// length-controlled GLM has the same form), and OLS for score-on-length slopes.
+#include <cmath>
+
+#include <Eigen/Dense>
+
+#include "detail/regression.hpp"
+
+namespace judgebias::detail {
+
+logistic_fit fit_logistic(std::span<const double> x, std::span<const double> y, std::size_t cols) {
+  logistic_fit fit;
+  const std::size_t rows = y.size();
+  const auto k = static_cast<Eigen::Index>(cols);
+  if (rows == 0 || cols == 0 || x.size() != rows * cols) {
+    fit.reason = "no records to fit";
+    return fit;
+  }
+  Eigen::VectorXd beta = Eigen::VectorXd::Zero(k);
+  Eigen::MatrixXd info(k, k);
+  constexpr int max_iterations = 100;
+  constexpr double max_abs_coef = 30;  // |β| this large means a fitted probability of ~1e-13: separation
+  bool converged = false;
+  for (int it = 1; it <= max_iterations && !converged; ++it) {
+    info.setZero();
+    Eigen::VectorXd score = Eigen::VectorXd::Zero(k);
+    for (std::size_t r = 0; r < rows; ++r) {
+      Eigen::Map<const Eigen::VectorXd> xr(x.data() + r * cols, k);
+      const double p = 1.0 / (1.0 + std::exp(-xr.dot(beta)));
+      const double w = p * (1.0 - p);
+      info.noalias() += w * xr * xr.transpose();
+      score.noalias() += (y[r] - p) * xr;
+    }
+    Eigen::FullPivLU<Eigen::MatrixXd> lu(info);
+    lu.setThreshold(1e-10);
+    if (lu.rank() < k) {
+      fit.reason = it == 1
+                       ? "singular design: a covariate does not vary (or duplicates another)"
+                       : "the fit does not converge (separation: a covariate predicts the verdict perfectly)";
+      return fit;
+    }
+    const Eigen::VectorXd step = lu.solve(score);
+    beta += step;
+    fit.iterations = it;
+    if (beta.cwiseAbs().maxCoeff() > max_abs_coef) {
+      fit.reason = "the fit does not converge (separation: a covariate predicts the verdict perfectly)";
+      return fit;
+    }
+    converged = step.cwiseAbs().maxCoeff() < 1e-10;
+  }
+  if (!converged) {
+    fit.reason = "the fit does not converge in 100 Newton steps";
+    return fit;
+  }
+  // Fisher information at the estimate.
+  info.setZero();
+  for (std::size_t r = 0; r < rows; ++r) {
+    Eigen::Map<const Eigen::VectorXd> xr(x.data() + r * cols, k);
+    const double p = 1.0 / (1.0 + std::exp(-xr.dot(beta)));
+    info.noalias() += p * (1.0 - p) * xr * xr.transpose();
+  }
+  Eigen::FullPivLU<Eigen::MatrixXd> lu(info);
+  lu.setThreshold(1e-10);
+  if (lu.rank() < k) {
+    fit.reason = "singular information matrix at the estimate";
+    return fit;
+  }
+  const Eigen::MatrixXd cov = lu.inverse();
+  fit.ok = true;
+  fit.coef.assign(beta.data(), beta.data() + k);
+  fit.cov.assign(cols, std::vector<double>(cols));
+  for (Eigen::Index a = 0; a < k; ++a)
+    for (Eigen::Index b = 0; b < k; ++b)
+      fit.cov[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)] = cov(a, b);
+  return fit;
+}
+
+std::optional<ols_slope> fit_slope(std::span<const double> x, std::span<const double> y) {
+  const std::size_t n = x.size();
+  if (n < 3 || y.size() != n) return std::nullopt;
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < n; ++i) mx += x[i], my += y[i];
+  mx /= static_cast<double>(n);
+  my /= static_cast<double>(n);
+  double sxx = 0, sxy = 0;
+  for (std::size_t i = 0; i < n; ++i) sxx += (x[i] - mx) * (x[i] - mx), sxy += (x[i] - mx) * (y[i] - my);
+  if (!(sxx > 0)) return std::nullopt;
+  const double slope = sxy / sxx, intercept = my - slope * mx;
+  double ssr = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double e = y[i] - intercept - slope * x[i];
+    ssr += e * e;
+  }
+  return ols_slope{slope, std::sqrt(ssr / static_cast<double>(n - 2) / sxx)};
+}
+
+}  // namespace judgebias::detail
