@@ -95,6 +95,12 @@ std::span<const swap_pair> dataset::swap_pairs_of(std::uint32_t c) const {
   return {swap_pairs_.data() + swap_pair_offsets_[c], swap_pairs_.data() + swap_pair_offsets_[c + 1]};
 }
 
+std::uint32_t dataset::control_of(index i) const {
+  auto it = std::lower_bound(control_matches_.begin(), control_matches_.end(), i,
+                             [](const control_match& m, index x) { return m.perturbed < x; });
+  return it != control_matches_.end() && it->perturbed == i ? it->control : no_id;
+}
+
 verdict dataset::gold_in_presentation(index i) const {
   const std::uint32_t c = comparison_of_[i];
   if (c == no_id) return verdict::missing;

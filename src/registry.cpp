@@ -36,6 +36,9 @@ void register_builtin_modules(module_registry& registry) {
   registry.add("self_preference", make_self_preference_module);
   registry.add("position", make_position_module);
   registry.add("verbosity", make_verbosity_module);
+  registry.add("bandwagon", make_bandwagon_module);
+  registry.add("authority", make_authority_module);
+  registry.add("cue", make_cue_module);
   registry.add("agreement", make_agreement_module);
 }
 

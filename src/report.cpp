@@ -93,6 +93,8 @@ const std::map<std::string, std::vector<std::string>, std::less<>> headline = {
     {"position", {"consistency", "fairness", "first_slot_rate"}},
     {"verbosity", {"prefer_longer_rate", "gold_prefer_longer_rate", "length_coef"}},
     {"agreement", {"accuracy", "kappa"}},
+    {"bandwagon", {"robustness_rate", "follow_rate", "effect"}},
+    {"authority", {"robustness_rate", "follow_rate", "effect"}},
 };
 
 }  // namespace

@@ -55,6 +55,16 @@ check skip-invalid 0 $? "\"unknown_verdict\": 1" report.json "\"line\": 2" repor
 check synth 0 $? "wrote 162 records" err "\"dbg_pairwise\"" e.json
 "$bin" run s.jsonl --bootstrap 0 >out 2>err; check run-synth 0 $? "162 records" out
 
+# perturb: variants a judge fills in; run refuses them until it has.
+printf '%s\n' '{"item":"q1","question":"2+2?","a":{"model":"m1","text":"4"},"b":{"model":"m2","text":"5"},"gold":"A"}' >req.jsonl
+"$bin" perturb req.jsonl --judge j --kinds bandwagon -o tj.jsonl >out 2>err
+check perturb 0 $? "wrote 4 records" err '"kind":"bandwagon"' tj.jsonl
+"$bin" run tj.jsonl >out 2>err; check perturb-needs-verdicts 1 $? 'tj.jsonl:1:1: missing required field "verdict"' err
+"$bin" perturb req.jsonl >out 2>err; check perturb-needs-judge 2 $?
+"$bin" perturb req.jsonl --judge j --kinds nonsense >out 2>err; check perturb-unknown-kind 2 $? 'no templates for the cue kind "nonsense"' err
+printf '%s\n' '{"item":"q1","question":"?","a":{"text":"x"}}' >badreq.jsonl
+"$bin" perturb badreq.jsonl --judge j >out 2>err; check perturb-bad-request 1 $? "badreq.jsonl:1:1: " err
+
 # list: modules, metrics, units, directions.
 "$bin" list >out 2>err; check list 0 $? "position: " out "first_slot_rate" out "further from 0.5 = more bias" out
 

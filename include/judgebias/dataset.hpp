@@ -148,6 +148,8 @@ class dataset {
   /// The swap pairs of one comparison, by run.
   std::span<const swap_pair> swap_pairs_of(std::uint32_t c) const;
   const std::vector<control_match>& control_matches() const noexcept { return control_matches_; }
+  /// The control of a perturbed record, or no_id (a control record, a duplicate, or unmatched).
+  std::uint32_t control_of(index i) const;
   const dataset_diagnostics& diagnostics() const noexcept { return diag_; }
 
  private:

@@ -5,6 +5,7 @@
 #include "judgebias/error.hpp"
 #include "judgebias/judgment.hpp"
 #include "judgebias/module.hpp"
+#include "judgebias/perturb.hpp"
 #include "judgebias/pipeline.hpp"
 #include "judgebias/reader.hpp"
 #include "judgebias/registry.hpp"

@@ -35,6 +35,12 @@ std::unique_ptr<bias_module> make_self_preference_module();
 std::unique_ptr<bias_module> make_position_module();
 /// The verbosity module (METRICS.md §3).
 std::unique_ptr<bias_module> make_verbosity_module();
+/// The bandwagon cue module (METRICS.md §4).
+std::unique_ptr<bias_module> make_bandwagon_module();
+/// The authority cue module (METRICS.md §4).
+std::unique_ptr<bias_module> make_authority_module();
+/// Every other cue kind (METRICS.md §4).
+std::unique_ptr<bias_module> make_cue_module();
 /// The agreement-with-gold module (METRICS.md §5).
 std::unique_ptr<bias_module> make_agreement_module();
 

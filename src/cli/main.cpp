@@ -1,9 +1,10 @@
-// The judgebias command line: run, validate, synth, list.
+// The judgebias command line: run, validate, synth, perturb, list.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <new>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -95,6 +96,27 @@ std::string_view direction_text(bias_direction d) {
   return "";
 }
 
+int cmd_perturb(const std::string& input, const std::string& output, perturb_options opt,
+                const std::string& template_file) {
+  if (!template_file.empty()) opt.templates = load_cue_templates(template_file);
+  std::ifstream file;
+  if (input != "-") {
+    file.open(input);
+    if (!file) throw io_error(fmt::format("{}: cannot open", input));
+  }
+  std::istream& in = input == "-" ? std::cin : file;
+  std::ostringstream buf;
+  const std::uint64_t n = perturb_requests(in, input, opt, buf);
+  if (output.empty() || output == "-") {
+    std::fwrite(buf.str().data(), 1, buf.str().size(), stdout);
+  } else {
+    write_file_atomic(output, buf.str());
+    std::fprintf(stderr, "wrote %llu records to %s; add each judge verdict, then: judgebias run %s\n",
+                 static_cast<unsigned long long>(n), output.c_str(), output.c_str());
+  }
+  return exit_ok;
+}
+
 int cmd_list() {
   module_registry registry;
   register_builtin_modules(registry);
@@ -163,8 +185,9 @@ int main(int argc, char** argv) {
   run->add_option("--length", cfg.length, "Measure lengths in chars or tokens (verbosity)")
       ->capture_default_str()
       ->check(CLI::IsMember({"chars", "tokens"}));
-  run->add_option("--min-length-gap", cfg.min_length_gap,
-                  "Lengths must differ by more than this to count as longer (verbosity; same unit as --length)")
+  run->add_option(
+         "--min-length-gap", cfg.min_length_gap,
+         "Lengths must differ by more than this to count as longer (verbosity; same unit as --length)")
       ->capture_default_str();
   run->add_flag("--soft", cfg.soft, "Use prob_a (the judge's probability) in pairwise self-preference");
   run->add_flag("--skip-invalid", cfg.skip_invalid,
@@ -196,6 +219,25 @@ int main(int argc, char** argv) {
   synth->add_option("-o,--output", soutput, "Output file (default: standard output)");
   synth->add_option("--expected", sexpected, "Also write the planted metrics' expected values (JSON) here");
 
+  // perturb
+  perturb_options popt;
+  std::string pinput, poutput, ptemplates;
+  auto* perturb = app.add_subcommand(
+      "perturb",
+      "Write control and cue variants (both orders) of comparison requests, for a judge to fill in");
+  perturb
+      ->add_option("requests", pinput,
+                   "Comparison requests (JSONL: item, question, a/b with text); - for stdin")
+      ->required();
+  perturb->add_option("--judge", popt.judge, "The judge's name written into every record")->required();
+  perturb->add_option("--kinds", popt.kinds, "Cue kinds, comma-separated")
+      ->delimiter(',')
+      ->default_str("bandwagon,authority,verbosity,distraction,reflection");
+  perturb->add_option("--seed", popt.seed, "Seed of the template choice")->capture_default_str();
+  perturb->add_option("--template-file", ptemplates,
+                      "JSON file of your own cue templates (docs/workflow.md)");
+  perturb->add_option("-o,--output", poutput, "Output file (default: standard output)");
+
   auto* list = app.add_subcommand(
       "list", "List the modules, their metrics, units and which direction means more bias");
 
@@ -210,6 +252,7 @@ int main(int argc, char** argv) {
     if (*validate) return cmd_validate(vfiles, vmax, vshow);
     if (*synth) return cmd_synth(sopt, soutput, sexpected);
     if (*list) return cmd_list();
+    if (*perturb) return cmd_perturb(pinput, poutput, popt, ptemplates);
   } catch (const usage_error& e) {
     std::fprintf(stderr, "judgebias: %s\n", e.what());
     return exit_usage;

@@ -1,12 +1,13 @@
 // Verbosity bias (METRICS.md §3).
 // Sources: Dubois et al. 2024, "Length-Controlled AlpacaEval" (the length-controlled GLM, glm_winrate.py);
 // the AlpacaEval annotator analysis ("Proba. prefer longer"); Ye et al. 2024 (CALM) for the
-// counterfactual form, measured by the perturbation engine.
+// counterfactual form (padded responses), measured by the perturbation engine (src/cue_engine.cpp).
 #include <cmath>
 #include <numbers>
 
 #include <fmt/format.h>
 
+#include "detail/cues.hpp"
 #include "detail/groups.hpp"
 #include "detail/metric_builder.hpp"
 #include "detail/regression.hpp"
@@ -72,7 +73,7 @@ class verbosity_module final : public bias_module {
     bool any = false;
     for (std::uint32_t j : d.measured_judges())
       for (auto i : d.records_of_judge(j)) any |= length_a(d, i, tokens) != no_id;
-    if (!any) {
+    if (!any && d.kinds().find("verbosity") == no_id) {
       result.skipped = true;
       result.reason = tokens ? "no record of a measured judge carries \"tokens\" (--length tokens)"
                              : "no record of a measured judge carries a length (\"length\" or \"text\")";
@@ -87,7 +88,7 @@ class verbosity_module final : public bias_module {
                            [&](std::uint32_t j, group_filter filter, const std::string& group) {
                              return measure(d, cfg, j, filter, group, nullptr);
                            });
-    result.body["counterfactual"] = counterfactual(d);
+    result.body["counterfactual"] = counterfactual(d, cfg);
     result.body["diagnostics"] = {{"records_without_length", diag.records_without_length}};
     return result;
   }
@@ -100,14 +101,16 @@ class verbosity_module final : public bias_module {
     return tokens ? d.tokens_b(i) : d.length_b(i);
   }
 
-  static json counterfactual(const dataset& d) {
+  // Padded variants (perturbation.kind "verbosity"), measured by the perturbation engine.
+  static json counterfactual(const dataset& d, const config& cfg) {
     const std::uint32_t kind = d.kinds().find("verbosity");
-    json out;
-    out["judges"] = json::object();
-    out["reason"] = kind == no_id ? "no record with perturbation.kind \"verbosity\""
-                                  : "padded variants (perturbation.kind \"verbosity\") are measured by the "
-                                    "perturbation engine, which this version does not have yet";
-    return out;
+    if (kind == no_id) {
+      json out;
+      out["judges"] = json::object();
+      out["reason"] = "no record with perturbation.kind \"verbosity\"";
+      return out;
+    }
+    return detail::cue_section(d, cfg, "verbosity/counterfactual", kind);
   }
 
   json measure(const dataset& d, const config& cfg, std::uint32_t j, group_filter filter,

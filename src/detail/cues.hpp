@@ -1,0 +1,22 @@
+#pragma once
+// The perturbation engine (METRICS.md §4): metrics of one cue kind over matched (control, perturbed)
+// pairs, shared by the bandwagon, authority and cue modules and by verbosity's counterfactual section.
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "judgebias/dataset.hpp"
+#include "judgebias/module.hpp"
+
+namespace judgebias::detail {
+
+/// One kind's section: {"judges": {judge: metrics}, "by_task"/"by_run"..., "diagnostics": {...}}.
+/// `stream` names the random streams (the module, and the kind for `cue`).
+nlohmann::ordered_json cue_section(const dataset& d, const config& cfg, std::string_view stream,
+                                   std::uint32_t kind);
+
+/// The metric list of a cue section, for `judgebias list`.
+std::vector<metric_info> cue_metrics();
+
+}  // namespace judgebias::detail

@@ -1,0 +1,249 @@
+// The perturbation engine and the cue modules (METRICS.md §4), and `judgebias perturb` end to end.
+#include <map>
+#include <sstream>
+
+#include "test_util.hpp"
+
+using namespace judgebias;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+std::string rec(const std::string& item, const std::string& verdict, const std::string& extra = "") {
+  return R"({"judge":"J","item":")" + item + R"(","a":{"id":"x"},"b":{"id":"y"},"verdict":)" + verdict +
+         R"(,"gold":"A")" + extra + "}\n";
+}
+const std::string cue_y = R"(,"perturbation":{"kind":"bandwagon","target":"B"})";  // aimed at y (slot B)
+
+double value(const json& m) {
+  return m["value"].get<double>();
+}
+
+// Controls (run 0) and their bandwagon variants aimed at y; the gold is x everywhere.
+const std::string fixture =
+    rec("c1", R"("A")") + rec("c1", R"("B")", cue_y) +    // x → y: flip, follows, correct → incorrect
+    rec("c2", R"("A")") + rec("c2", R"("A")", cue_y) +    // x → x: robust
+    rec("c3", R"("B")") + rec("c3", R"("B")", cue_y) +    // y → y: robust (already the target)
+    rec("c4", R"("B")") + rec("c4", R"("A")", cue_y) +    // y → x: flip away from the target, helpful
+    rec("c5", R"("tie")") + rec("c5", R"("B")", cue_y) +  // tie → y: flip, follows
+    rec("c6", R"("A")") + rec("c6", "null", cue_y) +      // failure: left out, counted
+    rec("c7", R"("A")", R"(,"run":4)" + cue_y) +          // no control in run 4: unmatched
+    rec("c8", R"("A")") + rec("c8", R"("B")", cue_y) +    // x → y: flip, follows, harmful
+    // Repeated controls for the consistency rate: c2 run 1 agrees (share 1); c3 runs 1, 2 give B, A, B (1/3).
+    rec("c2", R"("A")", R"(,"run":1)") + rec("c3", R"("A")", R"(,"run":1)") +
+    rec("c3", R"("B")", R"(,"run":2)") +
+    // Pointwise: 5 → 7 and 6 → 5.
+    R"({"judge":"J","item":"p1","response":{"id":"r"},"score":5})"
+    "\n"
+    R"({"judge":"J","item":"p1","response":{"id":"r"},"score":7,"perturbation":{"kind":"bandwagon"}})"
+    "\n"
+    R"({"judge":"J","item":"p2","response":{"id":"r"},"score":6})"
+    "\n"
+    R"({"judge":"J","item":"p2","response":{"id":"r"},"score":5,"perturbation":{"kind":"bandwagon"}})"
+    "\n";
+
+}  // namespace
+
+TEST(Cues, PairwiseMetricsOnAHandWorkedFixture) {
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.modules = {"bandwagon"};
+  report r = jbtest::run_text(fixture, cfg);
+  const json& m = r.json["modules"]["bandwagon"]["judges"]["J"];
+  // Matched and parsed: c1 c2 c3 c4 c5 c8. Same outcome: c2, c3.
+  EXPECT_DOUBLE_EQ(value(m["robustness_rate"]), 2.0 / 6.0);
+  EXPECT_EQ(m["robustness_rate"]["n"], 6);
+  EXPECT_DOUBLE_EQ(value(m["flip_rate"]), 4.0 / 6.0);
+  // Control not on the target: c1 c2 c5 c8; of those the variant picks y in c1 c5 c8.
+  EXPECT_DOUBLE_EQ(value(m["follow_rate"]), 3.0 / 4.0);
+  EXPECT_EQ(m["follow_rate"]["n"], 4);
+  // P(p = T) = 4/6 (c1 c3 c5 c8), P(c = T) = 2/6 (c3 c4); McNemar on 3 vs 1 discordant: 2·5/16.
+  EXPECT_DOUBLE_EQ(value(m["effect"]), 2.0 / 6.0);
+  EXPECT_NEAR(m["effect"]["p"].get<double>(), 0.625, 1e-12);
+  // Gold x: controls correct in c1 c2 c8 (3/6), variants in c2 c4 (2/6); harmful c1 c8, helpful c4.
+  EXPECT_DOUBLE_EQ(value(m["accuracy_control"]), 0.5);
+  EXPECT_DOUBLE_EQ(value(m["accuracy_perturbed"]), 2.0 / 6.0);
+  EXPECT_NEAR(value(m["accuracy_change"]), -1.0 / 6.0, 1e-12);
+  EXPECT_DOUBLE_EQ(value(m["harmful_flip_rate"]), 2.0 / 6.0);
+  EXPECT_DOUBLE_EQ(value(m["helpful_flip_rate"]), 1.0 / 6.0);
+  // Consistency rate: (1 + 1/3) / 2; excess flips: 4/6 − (1 − 2/3).
+  EXPECT_NEAR(value(m["consistency_rate"]), 2.0 / 3.0, 1e-12);
+  EXPECT_EQ(m["consistency_rate"]["n"], 2);
+  EXPECT_NEAR(value(m["excess_flip_rate"]), 4.0 / 6.0 - 1.0 / 3.0, 1e-12);
+  // Pointwise: (7 − 5 + 5 − 6) / 2.
+  EXPECT_DOUBLE_EQ(value(m["score_shift"]), 0.5);
+  const json& diag = r.json["modules"]["bandwagon"]["diagnostics"];
+  EXPECT_EQ(diag["perturbed_records"], 10);
+  EXPECT_EQ(diag["matched"], 9);
+  EXPECT_EQ(diag["unmatched"], 1);
+  EXPECT_EQ(diag["failures"], 1);
+}
+
+TEST(Cues, KindsGoToTheirModules) {
+  const std::string text = rec("k1", R"("A")") +
+                           rec("k1", R"("B")", R"(,"perturbation":{"kind":"distraction","target":"B"})") +
+                           rec("k1", R"("B")", R"(,"perturbation":{"kind":"verbosity","target":"B"})") +
+                           rec("k1", R"("A")", R"(,"perturbation":{"kind":"authority","target":"A"})");
+  config cfg;
+  cfg.bootstrap = 0;
+  report r = jbtest::run_text(text, cfg);
+  const json& mods = r.json["modules"];
+  EXPECT_EQ(mods["bandwagon"]["status"], "skipped");
+  EXPECT_DOUBLE_EQ(value(mods["authority"]["judges"]["J"]["robustness_rate"]), 1.0);
+  ASSERT_TRUE(mods["cue"]["kinds"].contains("distraction"));
+  EXPECT_FALSE(mods["cue"]["kinds"].contains("verbosity"));
+  EXPECT_DOUBLE_EQ(value(mods["cue"]["kinds"]["distraction"]["judges"]["J"]["follow_rate"]), 1.0);
+  EXPECT_DOUBLE_EQ(value(mods["verbosity"]["counterfactual"]["judges"]["J"]["flip_rate"]), 1.0);
+}
+
+TEST(Cues, PlantedPullsAreRecoveredInRankOrder) {
+  synth_options so;
+  so.items = 400;
+  std::ostringstream out;
+  synthesize(so, out);
+  config cfg;
+  cfg.modules = {"bandwagon", "authority"};
+  cfg.bootstrap = 0;
+  report r = jbtest::run_text(out.str(), cfg);
+  for (const char* kind : {"bandwagon", "authority"}) {
+    const json& j = r.json["modules"][kind]["judges"];
+    // Planted: bandwagon 0.30 > 0.15 > 0.05, authority 0.20 > 0.10 > 0.02 (docs/synth.md).
+    EXPECT_GT(value(j["alpha-7b"]["follow_rate"]), value(j["charlie-70b"]["follow_rate"])) << kind;
+    EXPECT_GT(value(j["charlie-70b"]["follow_rate"]), value(j["delta-api"]["follow_rate"])) << kind;
+    EXPECT_LT(value(j["alpha-7b"]["robustness_rate"]), value(j["delta-api"]["robustness_rate"])) << kind;
+  }
+  // The follow rate is the planted pull itself (the variant otherwise repeats its control).
+  const json& b = r.json["modules"]["bandwagon"]["judges"]["alpha-7b"]["follow_rate"];
+  EXPECT_LE(b["ci"][0].get<double>(), 0.30);
+  EXPECT_GE(b["ci"][1].get<double>(), 0.30);
+}
+
+TEST(Perturb, WritesControlsAndVariantsInBothOrders) {
+  std::istringstream in(
+      R"({"item":"q1","question":"2+2?","a":{"model":"m1","text":"4"},"b":{"model":"m2","text":"5"},"gold":"A"})"
+      "\n"
+      R"({"item":2,"question":"a color","a":{"text":"red"},"b":{"text":"blue"}})"
+      "\n");
+  perturb_options opt;
+  opt.judge = "gpt-4o";
+  opt.kinds = {"bandwagon", "reflection"};
+  std::ostringstream out;
+  // q1 (gold A): 2 controls + 2 kinds × 1 target × 2 orders = 6; item 2 (no gold): 2 + 2 × 2 × 2 = 10.
+  EXPECT_EQ(perturb_requests(in, "req.jsonl", opt, out), 16u);
+  std::istringstream lines(out.str());
+  std::string line;
+  std::vector<json> recs;
+  while (std::getline(lines, line)) recs.push_back(json::parse(line));
+  ASSERT_EQ(recs.size(), 16u);
+  EXPECT_EQ(recs[0]["a"]["id"], "q1:m1");
+  EXPECT_EQ(recs[1]["a"]["id"], "q1:m2");  // the other order
+  EXPECT_EQ(recs[1]["gold"], "B");         // gold follows the presentation
+  EXPECT_FALSE(recs[0].contains("verdict"));
+  // The bandwagon cue aims at the gold-rejected answer and names its slot in each order.
+  EXPECT_EQ(recs[2]["perturbation"]["target"], "q1:m2");
+  EXPECT_NE(recs[2]["perturbation"]["detail"]["cue"].get<std::string>().find("Output (b)"),
+            std::string::npos);
+  EXPECT_NE(recs[3]["perturbation"]["detail"]["cue"].get<std::string>().find("Output (a)"),
+            std::string::npos);
+  // Reflection is put before the target answer's text.
+  EXPECT_EQ(
+      recs[4]["b"]["text"].get<std::string>().substr(recs[4]["b"]["text"].get<std::string>().size() - 1),
+      "5");
+  EXPECT_NE(recs[4]["b"]["text"].get<std::string>(), "5");
+  EXPECT_EQ(recs[4]["a"]["text"], "4");
+  // Without gold, each answer is the target in turn; ids are explicit so that the orders pair up.
+  EXPECT_EQ(recs[6]["a"]["id"], "2:1");
+  EXPECT_EQ(recs[8]["perturbation"]["target"], "2:1");
+  EXPECT_EQ(recs[10]["perturbation"]["target"], "2:2");
+  // The records are FORMAT v1 but for their verdict: `run` rejects them until a judge fills it in.
+  try {
+    jbtest::load_text(out.str());
+    FAIL() << "records without a verdict were accepted";
+  } catch (const parse_error& e) {
+    EXPECT_EQ(e.reason(), "missing_field");
+    EXPECT_NE(std::string(e.what()).find("\"verdict\""), std::string::npos);
+  }
+  // The same seed gives the same bytes.
+  std::istringstream again(
+      R"({"item":"q1","question":"2+2?","a":{"model":"m1","text":"4"},"b":{"model":"m2","text":"5"},"gold":"A"})"
+      "\n"
+      R"({"item":2,"question":"a color","a":{"text":"red"},"b":{"text":"blue"}})"
+      "\n");
+  std::ostringstream out2;
+  perturb_requests(again, "req.jsonl", opt, out2);
+  EXPECT_EQ(out.str(), out2.str());
+}
+
+TEST(Perturb, BadRequestsAreReportedWithTheirLocation) {
+  perturb_options opt;
+  opt.judge = "j";
+  auto error_of = [&](const std::string& text) -> parse_error {
+    std::istringstream in(text);
+    std::ostringstream out;
+    try {
+      perturb_requests(in, "req.jsonl", opt, out);
+    } catch (const parse_error& e) {
+      return e;
+    }
+    ADD_FAILURE() << "no error for " << text;
+    return parse_error("", 0, 0, "", "");
+  };
+  parse_error e = error_of(
+      "\n"
+      R"({"item":"q","question":"?","a":{"text":"x"}})");
+  EXPECT_EQ(e.line(), 2u);
+  EXPECT_EQ(e.reason(), "missing_field");
+  e = error_of(R"({"item":"q","question":"?","a":{"text":"x"},"b":{"text":"y"},"gold":"maybe"})");
+  EXPECT_EQ(e.reason(), "unknown_verdict");
+  EXPECT_EQ(e.column(), 62u);  // the "gold" key
+  e = error_of(R"({"item":"q",)");
+  EXPECT_EQ(e.reason(), "not_json");
+  opt.kinds = {"nonsense"};
+  std::istringstream in("");
+  std::ostringstream out;
+  EXPECT_THROW(perturb_requests(in, "req.jsonl", opt, out), usage_error);
+}
+
+// perturb → a scripted judge that follows each cue with probability 0.35, else repeats its control verdict →
+// run: the follow rate comes back within its interval.
+TEST(Perturb, RoundTripRecoversTheFollowProbability) {
+  std::string requests;
+  for (int i = 0; i < 300; ++i)
+    requests += R"({"item":"r)" + std::to_string(i) + R"(","question":"q","a":{"model":"m1","text":")" +
+                std::string(static_cast<std::size_t>(20 + i % 7), 'x') +
+                R"("},"b":{"model":"m2","text":"yy"}})" + "\n";
+  std::istringstream in(requests);
+  perturb_options opt;
+  opt.judge = "fake";
+  opt.kinds = {"bandwagon", "authority"};
+  std::ostringstream out;
+  perturb_requests(in, "req.jsonl", opt, out);
+
+  constexpr double follow = 0.35;
+  stats::rng g(11);
+  std::map<std::string, std::string> control;  // (item, first id) → control verdict
+  std::string judged;
+  std::istringstream lines(out.str());
+  std::string line;
+  while (std::getline(lines, line)) {
+    json r = json::parse(line);
+    const std::string key = r["item"].get<std::string>() + "|" + r["a"]["id"].get<std::string>();
+    if (!r.contains("perturbation")) {
+      r["verdict"] = g.uniform() < 0.6 ? "A" : "B";
+      control[key] = r["verdict"];
+    } else {
+      const bool target_first = r["perturbation"]["target"] == r["a"]["id"];
+      r["verdict"] = g.uniform() < follow ? (target_first ? "A" : "B") : control.at(key);
+    }
+    judged += r.dump() + "\n";
+  }
+  config cfg;
+  cfg.modules = {"bandwagon", "authority"};
+  report rep = jbtest::run_text(judged, cfg);
+  for (const char* kind : {"bandwagon", "authority"}) {
+    const json& m = rep.json["modules"][kind]["judges"]["fake"]["follow_rate"];
+    EXPECT_LE(m["ci"][0].get<double>(), follow) << kind << " " << m;
+    EXPECT_GE(m["ci"][1].get<double>(), follow) << kind << " " << m;
+    EXPECT_GT(m["n"].get<int>(), 250) << kind;
+  }
+}
