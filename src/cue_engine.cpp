@@ -66,7 +66,7 @@ void add_consistency_groups(const dataset& d, std::uint32_t j, const group_filte
 
 json measure(const dataset& d, const config& cfg, std::string_view stream, std::uint32_t kind,
              std::uint32_t j, const group_filter& filter, const std::string& group, kind_diag* diag) {
-  const metric_builder mb(cfg, stream, d.judges().name(j), group);
+  metric_builder mb(cfg, stream, d.judges().name(j), group);
   item_sums sums(d.items().size(), c_width);
   std::vector<double> effect_d, change_d, shifts, shares, same_v;
   for (auto i : d.records_of_judge(j)) {
@@ -126,18 +126,18 @@ json measure(const dataset& d, const config& cfg, std::string_view stream, std::
   const char* none = "no matched pair with both verdicts parsed";
   json out;
   out["robustness_rate"] = to_json(mb.make(
-      "robustness_rate", unit::fraction, u64(t[c_n]), sums.rows(),
+      "robustness_rate", unit::fraction, u64(t[c_n]), sums,
       [](std::span<const double> s) { return ratio(s[c_same], s[c_n]); }, wilson(t[c_same], t[c_n]), none));
   out["flip_rate"] = to_json(mb.make(
-      "flip_rate", unit::fraction, u64(t[c_n]), sums.rows(),
+      "flip_rate", unit::fraction, u64(t[c_n]), sums,
       [](std::span<const double> s) { return ratio(s[c_n] - s[c_same], s[c_n]); },
       wilson(t[c_n] - t[c_same], t[c_n]), none));
   out["follow_rate"] = to_json(mb.make(
-      "follow_rate", unit::fraction, u64(t[c_not_t]), sums.rows(),
+      "follow_rate", unit::fraction, u64(t[c_not_t]), sums,
       [](std::span<const double> s) { return ratio(s[c_follow], s[c_not_t]); },
       wilson(t[c_follow], t[c_not_t]), "no matched pair whose control did not already pick the target"));
   metric effect = mb.make(
-      "effect", unit::fraction, u64(t[c_n]), sums.rows(),
+      "effect", unit::fraction, u64(t[c_n]), sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[c_n] <= 0) return std::nullopt;
         return (s[c_p_t] - s[c_c_t]) / s[c_n];
@@ -152,31 +152,31 @@ json measure(const dataset& d, const config& cfg, std::string_view stream, std::
   out["effect"] = to_json(effect);
   const char* no_gold = "no matched pair whose comparison has a gold verdict";
   out["accuracy_control"] = to_json(mb.make(
-      "accuracy_control", unit::fraction, u64(t[c_gold_n]), sums.rows(),
+      "accuracy_control", unit::fraction, u64(t[c_gold_n]), sums,
       [](std::span<const double> s) { return ratio(s[c_ctrl_ok], s[c_gold_n]); },
       wilson(t[c_ctrl_ok], t[c_gold_n]), no_gold));
   out["accuracy_perturbed"] = to_json(mb.make(
-      "accuracy_perturbed", unit::fraction, u64(t[c_gold_n]), sums.rows(),
+      "accuracy_perturbed", unit::fraction, u64(t[c_gold_n]), sums,
       [](std::span<const double> s) { return ratio(s[c_pert_ok], s[c_gold_n]); },
       wilson(t[c_pert_ok], t[c_gold_n]), no_gold));
   out["accuracy_change"] = to_json(mb.make(
-      "accuracy_change", unit::fraction, u64(t[c_gold_n]), sums.rows(),
+      "accuracy_change", unit::fraction, u64(t[c_gold_n]), sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[c_gold_n] <= 0) return std::nullopt;
         return (s[c_pert_ok] - s[c_ctrl_ok]) / s[c_gold_n];
       },
       mean_interval(change_d), no_gold));
   out["harmful_flip_rate"] = to_json(mb.make(
-      "harmful_flip_rate", unit::fraction, u64(t[c_gold_n]), sums.rows(),
+      "harmful_flip_rate", unit::fraction, u64(t[c_gold_n]), sums,
       [](std::span<const double> s) { return ratio(s[c_harmful], s[c_gold_n]); },
       wilson(t[c_harmful], t[c_gold_n]), no_gold));
   out["helpful_flip_rate"] = to_json(mb.make(
-      "helpful_flip_rate", unit::fraction, u64(t[c_gold_n]), sums.rows(),
+      "helpful_flip_rate", unit::fraction, u64(t[c_gold_n]), sums,
       [](std::span<const double> s) { return ratio(s[c_helpful], s[c_gold_n]); },
       wilson(t[c_helpful], t[c_gold_n]), no_gold));
   const char* no_runs = "needs control comparisons judged in the same order in 2 or more runs";
   out["consistency_rate"] = to_json(mb.make(
-      "consistency_rate", unit::fraction, u64(t[c_cr_groups]), sums.rows(),
+      "consistency_rate", unit::fraction, u64(t[c_cr_groups]), sums,
       [](std::span<const double> s) { return ratio(s[c_cr_sum], s[c_cr_groups]); },
       [&]() {
         auto m = moments_of(shares);
@@ -184,7 +184,7 @@ json measure(const dataset& d, const config& cfg, std::string_view stream, std::
       },
       no_runs));
   out["excess_flip_rate"] = to_json(mb.make(
-      "excess_flip_rate", unit::fraction, u64(t[c_n]), sums.rows(),
+      "excess_flip_rate", unit::fraction, u64(t[c_n]), sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[c_n] <= 0 || s[c_cr_groups] <= 0) return std::nullopt;
         return (s[c_n] - s[c_same]) / s[c_n] - (1 - s[c_cr_sum] / s[c_cr_groups]);
@@ -197,13 +197,14 @@ json measure(const dataset& d, const config& cfg, std::string_view stream, std::
       },
       t[c_cr_groups] > 0 ? none : no_runs));
   out["score_shift"] = to_json(mb.make(
-      "score_shift", unit::score, u64(t[c_shift_n]), sums.rows(),
+      "score_shift", unit::score, u64(t[c_shift_n]), sums,
       [](std::span<const double> s) { return ratio(s[c_shift], s[c_shift_n]); },
       [&]() {
         auto m = moments_of(shifts);
         return stats::t_interval(m.mean, m.sd, m.n, conf);
       },
       "no matched pointwise pair with both scores parsed"));
+  mb.finish(out);
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <Eigen/Dense>
 
 namespace judgebias::stats {
 
@@ -50,6 +51,28 @@ std::uint64_t rng::below(std::uint64_t n) noexcept {
     }
   }
   return static_cast<std::uint64_t>(m >> 64);
+}
+
+std::uint32_t rng::below32(std::uint32_t n) noexcept {
+  auto bits = [this]() -> std::uint32_t {
+    if (has_spare_) {
+      has_spare_ = false;
+      return static_cast<std::uint32_t>(spare_ >> 32);
+    }
+    spare_ = next();
+    has_spare_ = true;
+    return static_cast<std::uint32_t>(spare_);
+  };
+  std::uint64_t m = std::uint64_t{bits()} * n;
+  auto low = static_cast<std::uint32_t>(m);
+  if (low < n) {
+    const std::uint32_t threshold = (0u - n) % n;
+    while (low < threshold) {
+      m = std::uint64_t{bits()} * n;
+      low = static_cast<std::uint32_t>(m);
+    }
+  }
+  return static_cast<std::uint32_t>(m >> 32);
 }
 
 double rng::uniform() noexcept {
@@ -242,50 +265,90 @@ std::vector<double> cluster_sums::totals() const {
 
 interval_result bootstrap_interval(const cluster_sums& rows, const statistic& stat,
                                    const bootstrap_options& options, std::uint64_t stream) {
-  interval_result out;
-  const std::size_t n = rows.rows(), width = rows.width();
+  std::vector<bootstrap_table> tables(1);
+  tables[0].rows = &rows;
+  tables[0].cluster_of_row.resize(rows.rows());
+  for (std::size_t r = 0; r < rows.rows(); ++r) tables[0].cluster_of_row[r] = static_cast<std::uint32_t>(r);
+  return bootstrap_intervals(rows.rows(), tables, {bootstrap_statistic{0, stat}}, options, stream).front();
+}
+
+std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
+                                                 const std::vector<bootstrap_table>& tables,
+                                                 const std::vector<bootstrap_statistic>& statistics,
+                                                 const bootstrap_options& options, std::uint64_t stream) {
+  std::vector<interval_result> out(statistics.size());
   const std::uint32_t resamples = options.resamples;
-  if (n == 0 || resamples == 0) {
-    out.reason = "no data to resample";
+  if (clusters == 0 || resamples == 0) {
+    for (auto& o : out) o.reason = "no data to resample";
     return out;
   }
-  std::vector<double> values(resamples, std::nan(""));
-  auto work = [&](std::uint32_t from, std::uint32_t to) {
-    std::vector<double> sums(width);
-    for (std::uint32_t b = from; b < to; ++b) {
-      std::uint64_t state = stream + b;
-      rng gen(splitmix64(state));
-      std::fill(sums.begin(), sums.end(), 0.0);
-      for (std::size_t i = 0; i < n; ++i) {
-        const double* r = rows.row(gen.below(n));
-        for (std::size_t k = 0; k < width; ++k) sums[k] += r[k];
+  const auto n = static_cast<std::uint32_t>(clusters);
+  // All tables side by side in one dense cluster × column matrix, so that a batch of resamples is one
+  // matrix product: sums (batch × columns) = counts (batch × clusters) · table (clusters × columns).
+  std::vector<std::size_t> offset(tables.size() + 1, 0);
+  for (std::size_t t = 0; t < tables.size(); ++t) offset[t + 1] = offset[t] + tables[t].rows->width();
+  const auto width = static_cast<Eigen::Index>(offset.back());
+  Eigen::MatrixXd dense = Eigen::MatrixXd::Zero(n, width);
+  for (std::size_t t = 0; t < tables.size(); ++t) {
+    const cluster_sums& rows = *tables[t].rows;
+    for (std::size_t r = 0; r < rows.rows(); ++r)
+      for (std::size_t k = 0; k < rows.width(); ++k)
+        dense(tables[t].cluster_of_row[r], static_cast<Eigen::Index>(offset[t] + k)) += rows.row(r)[k];
+  }
+  // Resamples go in fixed batches whose size depends on the cluster count only, so the arithmetic is
+  // the same whatever the thread count.
+  const std::size_t batch = std::clamp<std::size_t>((std::size_t{1} << 19) / n, 1, 32);
+  const std::size_t batches = (resamples + batch - 1) / batch;
+  std::vector<std::vector<double>> values(statistics.size(), std::vector<double>(resamples, std::nan("")));
+  auto work = [&](std::size_t first_batch, std::size_t last_batch) {
+    std::vector<std::uint32_t> counts(n);
+    Eigen::MatrixXd weights(static_cast<Eigen::Index>(batch), n);
+    Eigen::MatrixXd sums;
+    for (std::size_t bb = first_batch; bb < last_batch; ++bb) {
+      const std::size_t start = bb * batch, m = std::min<std::size_t>(batch, resamples - start);
+      for (std::size_t b = 0; b < m; ++b) {
+        std::uint64_t state = stream + start + b;
+        rng gen(splitmix64(state));
+        std::fill(counts.begin(), counts.end(), 0u);
+        for (std::uint32_t i = 0; i < n; ++i) ++counts[gen.below32(n)];
+        for (std::uint32_t i = 0; i < n; ++i) weights(static_cast<Eigen::Index>(b), i) = counts[i];
       }
-      if (auto v = stat(sums); v && std::isfinite(*v)) values[b] = *v;
+      sums.noalias() = weights.topRows(static_cast<Eigen::Index>(m)) * dense;
+      for (std::size_t s = 0; s < statistics.size(); ++s) {
+        const std::size_t t = statistics[s].table, w = tables[t].rows->width();
+        std::vector<double> row(w);
+        for (std::size_t b = 0; b < m; ++b) {
+          for (std::size_t k = 0; k < w; ++k)
+            row[k] = sums(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(offset[t] + k));
+          if (auto v = statistics[s].fn(row); v && std::isfinite(*v)) values[s][start + b] = *v;
+        }
+      }
     }
   };
-  const unsigned threads = std::max(1u, std::min<unsigned>(options.threads, resamples));
+  const std::size_t threads = std::max<std::size_t>(1, std::min<std::size_t>(options.threads, batches));
   if (threads == 1 || static_cast<double>(n) * resamples < 2e5) {
-    work(0, resamples);
+    work(0, batches);
   } else {
     std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t)
-      pool.emplace_back(work, static_cast<std::uint32_t>(std::uint64_t{resamples} * t / threads),
-                        static_cast<std::uint32_t>(std::uint64_t{resamples} * (t + 1) / threads));
+    for (std::size_t t = 0; t < threads; ++t)
+      pool.emplace_back(work, batches * t / threads, batches * (t + 1) / threads);
     for (auto& th : pool) th.join();
   }
-  std::vector<double> ok;
-  ok.reserve(resamples);
-  for (double v : values)
-    if (!std::isnan(v)) ok.push_back(v);
-  const std::size_t dropped = resamples - ok.size();
-  if (dropped * 100 > resamples) {
-    out.reason = fmt::format("bootstrap: the metric is undefined in {} of {} resamples (more than 1%)",
-                             dropped, resamples);
-    return out;
-  }
-  std::sort(ok.begin(), ok.end());
   const double alpha = 1.0 - options.confidence;
-  out.ci = std::array<double, 2>{quantile_type7(ok, alpha / 2.0), quantile_type7(ok, 1.0 - alpha / 2.0)};
+  for (std::size_t s = 0; s < statistics.size(); ++s) {
+    std::vector<double> ok;
+    ok.reserve(resamples);
+    for (double v : values[s])
+      if (!std::isnan(v)) ok.push_back(v);
+    const std::size_t dropped = resamples - ok.size();
+    if (dropped * 100 > resamples) {
+      out[s].reason = fmt::format("bootstrap: the metric is undefined in {} of {} resamples (more than 1%)",
+                                  dropped, resamples);
+      continue;
+    }
+    std::sort(ok.begin(), ok.end());
+    out[s].ci = std::array<double, 2>{quantile_type7(ok, alpha / 2.0), quantile_type7(ok, 1.0 - alpha / 2.0)};
+  }
   return out;
 }
 

@@ -23,11 +23,16 @@ class rng {
   explicit rng(std::uint64_t seed) noexcept;
   std::uint64_t next() noexcept;                  ///< Next 64 random bits.
   std::uint64_t below(std::uint64_t n) noexcept;  ///< Uniform in [0, n), n > 0 (Lemire's method).
-  double uniform() noexcept;                      ///< Uniform in [0, 1) with 53 random bits.
-  double normal() noexcept;                       ///< Standard normal (Box-Muller, no cached pair).
+  /// Uniform in [0, n), 0 < n < 2^32, from 32-bit halves of the outputs (low half first): two draws per
+  /// output, for the bootstrap's many small draws.
+  std::uint32_t below32(std::uint32_t n) noexcept;
+  double uniform() noexcept;  ///< Uniform in [0, 1) with 53 random bits.
+  double normal() noexcept;   ///< Standard normal (Box-Muller, no cached pair).
 
  private:
   std::array<std::uint64_t, 4> s_{};
+  std::uint64_t spare_ = 0;
+  bool has_spare_ = false;
 };
 
 /// Seed of the random stream for one (module, judge, group, metric): the seed and the names hashed
@@ -100,5 +105,26 @@ struct interval_result {
 /// resamples gives no interval.
 interval_result bootstrap_interval(const cluster_sums& rows, const statistic& stat,
                                    const bootstrap_options& options, std::uint64_t stream);
+
+/// A table of per-cluster sums taking part in a shared resampling: row r belongs to cluster
+/// cluster_of_row[r] (clusters without a row contribute nothing to this table).
+struct bootstrap_table {
+  const cluster_sums* rows = nullptr;
+  std::vector<std::uint32_t> cluster_of_row;
+};
+/// A statistic of one table.
+struct bootstrap_statistic {
+  std::size_t table = 0;
+  statistic fn;
+};
+
+/// Percentile bootstrap of several statistics over one shared resampling of `clusters` clusters: each
+/// resample draws `clusters` clusters with replacement once, and every table's sums and every statistic
+/// are computed from that draw. Resample b uses a generator seeded from `stream` and b; resamples are
+/// processed in fixed batches, so the result is bit-identical whatever the thread count.
+std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
+                                                 const std::vector<bootstrap_table>& tables,
+                                                 const std::vector<bootstrap_statistic>& statistics,
+                                                 const bootstrap_options& options, std::uint64_t stream);
 
 }  // namespace judgebias::stats

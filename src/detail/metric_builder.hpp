@@ -1,6 +1,7 @@
 #pragma once
 // Shared by the modules: per-item sums for the bootstrap, and the metric built from them.
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -9,8 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include "judgebias/dataset.hpp"
 #include "judgebias/module.hpp"
+
 #include "judgebias/stats.hpp"
 
 namespace judgebias::detail {
@@ -24,14 +27,18 @@ class item_sums {
     if (slot_[item] == no_id) {
       slot_[item] = static_cast<std::uint32_t>(rows_.rows());
       rows_.add_row();
+      items_.push_back(item);
     }
     return rows_.row(slot_[item]);
   }
   const stats::cluster_sums& rows() const noexcept { return rows_; }
+  /// The item of each row.
+  const std::vector<std::uint32_t>& items() const noexcept { return items_; }
 
  private:
   std::vector<std::uint32_t> slot_;
   stats::cluster_sums rows_;
+  std::vector<std::uint32_t> items_;
 };
 
 /// Mean and sample standard deviation of values.
@@ -54,46 +61,95 @@ inline moments moments_of(std::span<const double> v) {
 
 using closed_form = std::function<std::optional<std::array<double, 2>>()>;
 
-/// Builds metrics for one (module, judge, group): value from the totals, interval from the item
-/// bootstrap, or the closed form when --bootstrap 0.
+/// Builds the metrics of one (module, judge, breakdown group): each value from its per-item sums now;
+/// intervals either from the closed form (--bootstrap 0) or, at finish(), from one item bootstrap shared
+/// by all the builder's metrics, seeded from (seed, module, judge, group).
 class metric_builder {
  public:
   metric_builder(const config& cfg, std::string_view module, std::string_view judge, std::string_view group)
       : cfg_(cfg), module_(module), judge_(judge), group_(group) {}
 
-  metric make(std::string_view name, unit u, std::uint64_t n, const stats::cluster_sums& rows,
-              const stats::statistic& stat, const closed_form& closed, std::string_view empty_reason) const {
+  /// The metric at `path` (keys under the module's judge object, e.g. {"by_opponent", model, "wr_gold"}).
+  metric make(std::vector<std::string> path, unit u, std::uint64_t n, const item_sums& rows,
+              const stats::statistic& stat, const closed_form& closed, std::string_view empty_reason) {
     metric m;
     m.unit = u;
     m.n = n;
     std::optional<double> value;
-    if (n > 0) value = stat(rows.totals());
+    if (n > 0) value = stat(rows.rows().totals());
     if (!value || !std::isfinite(*value)) {
       m.reason = std::string(empty_reason);
       return m;
     }
     m.value = *value;
     if (cfg_.bootstrap > 0) {
-      stats::bootstrap_options bo;
-      bo.resamples = cfg_.bootstrap;
-      bo.confidence = cfg_.confidence;
-      bo.threads = cfg_.threads == 0 ? 1 : cfg_.threads;
-      auto r = stats::bootstrap_interval(rows, stat, bo,
-                                         stats::stream_seed(cfg_.seed, {module_, judge_, group_, name}));
-      m.ci = r.ci;
-      if (!r.ci) m.reason = r.reason;
+      pending_.push_back(pending{std::move(path), &rows, stat});
     } else if (closed) {
       m.ci = closed();
       if (!m.ci) m.reason = "no closed-form interval for fewer than 2 units";
     }
     return m;
   }
+  metric make(std::string name, unit u, std::uint64_t n, const item_sums& rows, const stats::statistic& stat,
+              const closed_form& closed, std::string_view empty_reason) {
+    return make(std::vector<std::string>{std::move(name)}, u, n, rows, stat, closed, empty_reason);
+  }
+
+  /// Computes the pending bootstrap intervals and writes them into the metrics already placed in `root`.
+  void finish(nlohmann::ordered_json& root) {
+    if (pending_.empty()) return;
+    // The clusters: every item of the tables involved, in item-id order.
+    std::vector<const item_sums*> tables;
+    std::vector<std::uint32_t> universe;
+    for (const auto& p : pending_)
+      if (std::find(tables.begin(), tables.end(), p.rows) == tables.end()) {
+        tables.push_back(p.rows);
+        universe.insert(universe.end(), p.rows->items().begin(), p.rows->items().end());
+      }
+    std::sort(universe.begin(), universe.end());
+    universe.erase(std::unique(universe.begin(), universe.end()), universe.end());
+    std::vector<stats::bootstrap_table> btables(tables.size());
+    for (std::size_t t = 0; t < tables.size(); ++t) {
+      btables[t].rows = &tables[t]->rows();
+      for (std::uint32_t item : tables[t]->items())
+        btables[t].cluster_of_row.push_back(static_cast<std::uint32_t>(
+            std::lower_bound(universe.begin(), universe.end(), item) - universe.begin()));
+    }
+    std::vector<stats::bootstrap_statistic> bstats;
+    for (const auto& p : pending_)
+      bstats.push_back(
+          {static_cast<std::size_t>(std::find(tables.begin(), tables.end(), p.rows) - tables.begin()),
+           p.stat});
+    stats::bootstrap_options bo;
+    bo.resamples = cfg_.bootstrap;
+    bo.confidence = cfg_.confidence;
+    bo.threads = cfg_.threads == 0 ? 1 : cfg_.threads;
+    const auto results = stats::bootstrap_intervals(universe.size(), btables, bstats, bo,
+                                                    stats::stream_seed(cfg_.seed, {module_, judge_, group_}));
+    for (std::size_t k = 0; k < pending_.size(); ++k) {
+      nlohmann::ordered_json* m = &root;
+      for (const auto& key : pending_[k].path) m = &(*m)[key];
+      if (results[k].ci) {
+        (*m)["ci"] = {(*results[k].ci)[0], (*results[k].ci)[1]};
+      } else {
+        (*m)["ci"] = nullptr;
+        (*m)["reason"] = results[k].reason;
+      }
+    }
+    pending_.clear();
+  }
 
   const config& settings() const noexcept { return cfg_; }
 
  private:
+  struct pending {
+    std::vector<std::string> path;
+    const item_sums* rows;
+    stats::statistic stat;
+  };
   const config& cfg_;
   std::string module_, judge_, group_;
+  std::vector<pending> pending_;
 };
 
 /// Ratio of two sums, undefined when the denominator is 0.

@@ -98,7 +98,7 @@ class agreement_module final : public bias_module {
  private:
   json measure(const dataset& d, const config& cfg, const std::vector<std::uint32_t>& judges,
                group_filter filter, const std::string& label, const std::string& group) const {
-    const metric_builder mb(cfg, name(), label, group);
+    metric_builder mb(cfg, name(), label, group);
     item_sums sums(d.items().size(), c_width);
     std::vector<double> squared_errors;
     for (std::uint32_t j : judges) {
@@ -146,26 +146,27 @@ class agreement_module final : public bias_module {
     const char* none2 = "no parsed record where neither the verdict nor the gold is a tie";
     json out;
     out["accuracy"] = to_json(mb.make(
-        "accuracy", unit::fraction, static_cast<std::uint64_t>(n3), sums.rows(),
+        "accuracy", unit::fraction, static_cast<std::uint64_t>(n3), sums,
         [](std::span<const double> s) { return accuracy_of(s, 3); }, accuracy_closed(3, n3), none));
     out["kappa"] = to_json(mb.make(
-        "kappa", unit::coefficient, static_cast<std::uint64_t>(n3), sums.rows(),
+        "kappa", unit::coefficient, static_cast<std::uint64_t>(n3), sums,
         [](std::span<const double> s) { return kappa_of(s, 3); }, kappa_closed(3, n3),
         "needs parsed records with gold and more than one label"));
     out["accuracy_no_ties"] = to_json(mb.make(
-        "accuracy_no_ties", unit::fraction, static_cast<std::uint64_t>(n2), sums.rows(),
+        "accuracy_no_ties", unit::fraction, static_cast<std::uint64_t>(n2), sums,
         [](std::span<const double> s) { return accuracy_of(s, 2); }, accuracy_closed(2, n2), none2));
     out["kappa_no_ties"] = to_json(mb.make(
-        "kappa_no_ties", unit::coefficient, static_cast<std::uint64_t>(n2), sums.rows(),
+        "kappa_no_ties", unit::coefficient, static_cast<std::uint64_t>(n2), sums,
         [](std::span<const double> s) { return kappa_of(s, 2); }, kappa_closed(2, n2), none2));
     out["brier"] = to_json(mb.make(
-        "brier", unit::fraction, static_cast<std::uint64_t>(t[c_brier_n]), sums.rows(),
+        "brier", unit::fraction, static_cast<std::uint64_t>(t[c_brier_n]), sums,
         [](std::span<const double> s) { return ratio(s[c_brier], s[c_brier_n]); },
         [&]() {
           auto m = detail::moments_of(squared_errors);
           return stats::t_interval(m.mean, m.sd, m.n, conf);
         },
         "no record with prob_a and a decisive gold verdict"));
+    mb.finish(out);
     return out;
   }
 };

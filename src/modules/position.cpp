@@ -117,7 +117,7 @@ class position_module final : public bias_module {
  private:
   json measure(const dataset& d, const config& cfg, std::uint32_t j, group_filter filter,
                const std::string& group, left_out* diag) const {
-    const metric_builder mb(cfg, name(), d.judges().name(j), group);
+    metric_builder mb(cfg, name(), d.judges().name(j), group);
     item_sums sums(d.items().size(), c_width);
     std::vector<double> stabilities;
 
@@ -190,13 +190,13 @@ class position_module final : public bias_module {
     const double all_pairs = valid + t[c_failure];
     json out;
     out["consistency"] = to_json(mb.make(
-        "consistency", unit::fraction, static_cast<std::uint64_t>(valid), sums.rows(),
+        "consistency", unit::fraction, static_cast<std::uint64_t>(valid), sums,
         [](std::span<const double> s) {
           return ratio(s[c_consistent], s[c_consistent] + s[c_primacy] + s[c_recency]);
         },
         wilson(t[c_consistent], valid), "no swap pair with both verdicts parsed (both orders in one run)"));
     out["fairness"] = to_json(mb.make(
-        "fairness", unit::fraction, static_cast<std::uint64_t>(all_pairs), sums.rows(),
+        "fairness", unit::fraction, static_cast<std::uint64_t>(all_pairs), sums,
         [](std::span<const double> s) {
           return ratio(s[c_recency] - s[c_primacy],
                        s[c_consistent] + s[c_primacy] + s[c_recency] + s[c_failure]);
@@ -209,7 +209,7 @@ class position_module final : public bias_module {
         },
         "no swap pair (both orders in one run)"));
     metric first = mb.make(
-        "first_slot_rate", unit::fraction, static_cast<std::uint64_t>(t[c_decisive]), sums.rows(),
+        "first_slot_rate", unit::fraction, static_cast<std::uint64_t>(t[c_decisive]), sums,
         [](std::span<const double> s) { return ratio(s[c_first], s[c_decisive]); },
         wilson(t[c_first], t[c_decisive]), "no decisive verdict");
     if (first.value)
@@ -217,7 +217,7 @@ class position_module final : public bias_module {
                                      static_cast<std::uint64_t>(t[c_decisive]));
     out["first_slot_rate"] = to_json(first);
     out["repetition_stability"] = to_json(mb.make(
-        "repetition_stability", unit::fraction, static_cast<std::uint64_t>(t[c_groups]), sums.rows(),
+        "repetition_stability", unit::fraction, static_cast<std::uint64_t>(t[c_groups]), sums,
         [](std::span<const double> s) { return ratio(s[c_stability], s[c_groups]); },
         [&]() {
           auto m = detail::moments_of(stabilities);
@@ -226,15 +226,15 @@ class position_module final : public bias_module {
         "needs the same comparison in the same order judged in 2 or more runs"));
     const char* no_gold = "no parsed record whose gold verdict is in that slot";
     out["accuracy_gold_first"] = to_json(mb.make(
-        "accuracy_gold_first", unit::fraction, static_cast<std::uint64_t>(t[c_gold_a]), sums.rows(),
+        "accuracy_gold_first", unit::fraction, static_cast<std::uint64_t>(t[c_gold_a]), sums,
         [](std::span<const double> s) { return ratio(s[c_gold_a_ok], s[c_gold_a]); },
         wilson(t[c_gold_a_ok], t[c_gold_a]), no_gold));
     out["accuracy_gold_second"] = to_json(mb.make(
-        "accuracy_gold_second", unit::fraction, static_cast<std::uint64_t>(t[c_gold_b]), sums.rows(),
+        "accuracy_gold_second", unit::fraction, static_cast<std::uint64_t>(t[c_gold_b]), sums,
         [](std::span<const double> s) { return ratio(s[c_gold_b_ok], s[c_gold_b]); },
         wilson(t[c_gold_b_ok], t[c_gold_b]), no_gold));
     out["accuracy_gap"] = to_json(mb.make(
-        "accuracy_gap", unit::fraction, static_cast<std::uint64_t>(t[c_gold_a] + t[c_gold_b]), sums.rows(),
+        "accuracy_gap", unit::fraction, static_cast<std::uint64_t>(t[c_gold_a] + t[c_gold_b]), sums,
         [](std::span<const double> s) -> std::optional<double> {
           if (s[c_gold_a] <= 0 || s[c_gold_b] <= 0) return std::nullopt;
           return s[c_gold_a_ok] / s[c_gold_a] - s[c_gold_b_ok] / s[c_gold_b];
@@ -247,9 +247,10 @@ class position_module final : public bias_module {
         },
         "needs parsed records with the gold answer in each slot"));
     out["extraction_failure_rate"] = to_json(mb.make(
-        "extraction_failure_rate", unit::fraction, static_cast<std::uint64_t>(t[c_records]), sums.rows(),
+        "extraction_failure_rate", unit::fraction, static_cast<std::uint64_t>(t[c_records]), sums,
         [](std::span<const double> s) { return ratio(s[c_null], s[c_records]); },
         wilson(t[c_null], t[c_records]), "no control pairwise record with a known order"));
+    mb.finish(out);
     return out;
   }
 };

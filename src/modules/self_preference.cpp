@@ -64,8 +64,14 @@ struct dbg_acc {
   }
 };
 
-void put_dbg(json& out, const metric_builder& mb, const dbg_acc& acc, const std::string& prefix,
+// Writes dbg_pairwise, wr_judge and wr_gold into `out`, which sits at `parent` under the judge's object.
+void put_dbg(json& out, metric_builder& mb, const dbg_acc& acc, const std::vector<std::string>& parent,
              double confidence) {
+  auto path = [&](const char* name) {
+    std::vector<std::string> p = parent;
+    p.emplace_back(name);
+    return p;
+  };
   const auto n = static_cast<std::uint64_t>(acc.w.size());
   const char* none = "no own-vs-other comparison with a gold verdict and a parsed verdict of this judge";
   std::vector<double> diff(acc.w.size());
@@ -79,21 +85,21 @@ void put_dbg(json& out, const metric_builder& mb, const dbg_acc& acc, const std:
     };
   };
   out["dbg_pairwise"] = to_json(mb.make(
-      prefix + "dbg_pairwise", unit::pp, n, acc.sums.rows(),
+      path("dbg_pairwise"), unit::pp, n, acc.sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[2] <= 0) return std::nullopt;
         return 100.0 * (s[0] - s[1]) / s[2];
       },
       t_of(diff), none));
   out["wr_judge"] = to_json(mb.make(
-      prefix + "wr_judge", unit::pp, n, acc.sums.rows(),
+      path("wr_judge"), unit::pp, n, acc.sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[2] <= 0) return std::nullopt;
         return 100.0 * s[0] / s[2];
       },
       t_of(w100), none));
   out["wr_gold"] = to_json(mb.make(
-      prefix + "wr_gold", unit::pp, n, acc.sums.rows(),
+      path("wr_gold"), unit::pp, n, acc.sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[2] <= 0) return std::nullopt;
         return 100.0 * s[1] / s[2];
@@ -164,7 +170,7 @@ class self_preference_module final : public bias_module {
   json measure(const dataset& d, const config& cfg, const ownership& owner, std::uint32_t j,
                group_filter filter, const std::string& group, left_out* diag, bool& any_own) const {
     const std::string& jname = d.judges().name(j);
-    const metric_builder mb(cfg, name(), jname, group);
+    metric_builder mb(cfg, name(), jname, group);
     const std::size_t items = d.items().size();
     json out;
 
@@ -214,7 +220,7 @@ class self_preference_module final : public bias_module {
     };
 
     metric dbg_pw = mb.make(
-        "dbg_pointwise", unit::score, own_diff.size(), pw.rows(),
+        "dbg_pointwise", unit::score, own_diff.size(), pw,
         [](std::span<const double> s) { return ratio(s[0], s[1]); }, t_closed(own_diff),
         "no pointwise record of an own response with gold and a parsed score");
     if (dbg_pw.value) {
@@ -226,11 +232,11 @@ class self_preference_module final : public bias_module {
     }
     out["dbg_pointwise"] = to_json(dbg_pw);
     out["leniency"] = to_json(mb.make(
-        "leniency", unit::score, other_diff.size(), pw.rows(),
+        "leniency", unit::score, other_diff.size(), pw,
         [](std::span<const double> s) { return ratio(s[2], s[3]); }, t_closed(other_diff),
         "no pointwise record of another model's response with gold and a parsed score"));
     metric adj = mb.make(
-        "dbg_adjusted", unit::score, own_diff.size() + other_diff.size(), pw.rows(),
+        "dbg_adjusted", unit::score, own_diff.size() + other_diff.size(), pw,
         [](std::span<const double> s) -> std::optional<double> {
           if (s[1] <= 0 || s[3] <= 0) return std::nullopt;
           return s[0] / s[1] - s[2] / s[3];
@@ -249,7 +255,7 @@ class self_preference_module final : public bias_module {
     }
     out["dbg_adjusted"] = to_json(adj);
     out["raw_gap"] = to_json(mb.make(
-        "raw_gap", unit::score, own_score.size() + other_score.size(), pw.rows(),
+        "raw_gap", unit::score, own_score.size() + other_score.size(), pw,
         [](std::span<const double> s) -> std::optional<double> {
           if (s[5] <= 0 || s[7] <= 0) return std::nullopt;
           return s[4] / s[5] - s[6] / s[7];
@@ -319,10 +325,10 @@ class self_preference_module final : public bias_module {
       pooled.add(cmp.item, w, g);
       by_opponent.try_emplace(d.models().name(opponent), items).first->second.add(cmp.item, w, g);
     }
-    put_dbg(out, mb, pooled, "", conf);
+    put_dbg(out, mb, pooled, {}, conf);
 
     out["eo"] = to_json(mb.make(
-        "eo", unit::fraction, eo_own.size() + eo_other.size(), eo_rows.rows(),
+        "eo", unit::fraction, eo_own.size() + eo_other.size(), eo_rows,
         [](std::span<const double> s) -> std::optional<double> {
           if (s[1] <= 0 || s[3] <= 0) return std::nullopt;
           return s[0] / s[1] - s[2] / s[3];
@@ -336,7 +342,7 @@ class self_preference_module final : public bias_module {
         "needs parsed records with an own response whose gold picks own and ones whose gold picks the "
         "other"));
     out["dp"] = to_json(mb.make(
-        "dp", unit::fraction, dp_n, dp_rows.rows(),
+        "dp", unit::fraction, dp_n, dp_rows,
         [](std::span<const double> s) -> std::optional<double> {
           if (s[2] <= 0) return std::nullopt;
           return (s[0] - s[1]) / s[2];
@@ -352,10 +358,11 @@ class self_preference_module final : public bias_module {
     json opp = json::object();
     for (const auto& [model, acc] : by_opponent) {
       json m;
-      put_dbg(m, mb, acc, fmt::format("by_opponent/{}/", model), conf);
+      put_dbg(m, mb, acc, {"by_opponent", model}, conf);
       opp[model] = std::move(m);
     }
     out["by_opponent"] = std::move(opp);
+    mb.finish(out);
     return out;
   }
 };

@@ -117,7 +117,7 @@ class verbosity_module final : public bias_module {
                const std::string& group, left_out* diag) const {
     const bool tokens = cfg.length == "tokens";
     const double gap = cfg.min_length_gap, conf = cfg.confidence;
-    const metric_builder mb(cfg, name(), d.judges().name(j), group);
+    metric_builder mb(cfg, name(), d.judges().name(j), group);
     item_sums sums(d.items().size(), c_width);
     std::vector<double> paired;                // judge-longer minus gold-longer, per record of `bias`
     std::vector<double> diffs, labels, golds;  // the regression's records
@@ -169,7 +169,7 @@ class verbosity_module final : public bias_module {
     const auto t = sums.rows().totals();
     json out;
     metric pl = mb.make(
-        "prefer_longer_rate", unit::fraction, static_cast<std::uint64_t>(t[c_judge_n]), sums.rows(),
+        "prefer_longer_rate", unit::fraction, static_cast<std::uint64_t>(t[c_judge_n]), sums,
         [](std::span<const double> s) { return ratio(s[c_judge_longer], s[c_judge_n]); },
         [&]() { return stats::wilson_interval(t[c_judge_longer], t[c_judge_n], conf); },
         "no decisive verdict on responses whose lengths differ by more than --min-length-gap");
@@ -178,12 +178,12 @@ class verbosity_module final : public bias_module {
                                   static_cast<std::uint64_t>(t[c_judge_n]));
     out["prefer_longer_rate"] = to_json(pl);
     out["gold_prefer_longer_rate"] = to_json(mb.make(
-        "gold_prefer_longer_rate", unit::fraction, static_cast<std::uint64_t>(t[c_gold_n]), sums.rows(),
+        "gold_prefer_longer_rate", unit::fraction, static_cast<std::uint64_t>(t[c_gold_n]), sums,
         [](std::span<const double> s) { return ratio(s[c_gold_longer], s[c_gold_n]); },
         [&]() { return stats::wilson_interval(t[c_gold_longer], t[c_gold_n], conf); },
         "no decisive gold on responses whose lengths differ by more than --min-length-gap"));
     out["bias"] = to_json(mb.make(
-        "bias", unit::fraction, static_cast<std::uint64_t>(t[c_both_n]), sums.rows(),
+        "bias", unit::fraction, static_cast<std::uint64_t>(t[c_both_n]), sums,
         [](std::span<const double> s) -> std::optional<double> {
           if (s[c_both_n] <= 0) return std::nullopt;
           return (s[c_both_judge] - s[c_both_gold]) / s[c_both_n];
@@ -196,6 +196,7 @@ class verbosity_module final : public bias_module {
         "needs records with a decisive verdict and a decisive gold on responses of different lengths"));
     fit_length_model(out, diffs, labels, golds, all_gold, conf);
     put_score_slope(out, log_len, score_y, score_gold, all_score_gold, conf);
+    mb.finish(out);
     return out;
   }
 

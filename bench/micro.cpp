@@ -1,0 +1,124 @@
+// Google Benchmark micro-benchmarks of each stage on synth data held in memory: the reader, the dataset's
+// indexes, each module (closed-form intervals, then with the bootstrap), and the bootstrap alone.
+// Run: build/bench/judgebias_micro [--benchmark_filter=...]. Numbers go in docs/performance.md.
+#include <sstream>
+#include <string>
+
+#include <benchmark/benchmark.h>
+
+#include <judgebias/judgebias.hpp>
+
+namespace {
+
+using namespace judgebias;
+
+constexpr std::uint64_t items = 2000;  // 108,000 records
+
+const std::string& sample_text() {
+  static const std::string text = [] {
+    std::ostringstream out;
+    synth_options so;
+    so.items = items;
+    synthesize(so, out);
+    return out.str();
+  }();
+  return text;
+}
+
+void read_into(dataset_builder& b) {
+  reader rd;
+  rd.read_buffer("synth", sample_text(), [&](const record& r) { b.add(r); });
+}
+
+const dataset& sample_dataset() {
+  static const dataset d = [] {
+    dataset_builder b;
+    read_into(b);
+    return std::move(b).finish();
+  }();
+  return d;
+}
+
+void set_counters(benchmark::State& state) {
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * sample_text().size()));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * sample_dataset().size()));
+}
+
+void reader_only(benchmark::State& state) {
+  for (auto _ : state) {
+    reader rd;
+    std::uint64_t n = 0;
+    rd.read_buffer("synth", sample_text(), [&](const record&) { ++n; });
+    benchmark::DoNotOptimize(n);
+  }
+  set_counters(state);
+}
+BENCHMARK(reader_only)->Unit(benchmark::kMillisecond);
+
+void reader_and_columns(benchmark::State& state) {
+  for (auto _ : state) {
+    dataset_builder b;
+    read_into(b);
+    benchmark::DoNotOptimize(b.size());
+  }
+  set_counters(state);
+}
+BENCHMARK(reader_and_columns)->Unit(benchmark::kMillisecond);
+
+void dataset_indexes(benchmark::State& state) {
+  for (auto _ : state) {
+    state.PauseTiming();
+    dataset_builder b;
+    read_into(b);
+    state.ResumeTiming();
+    dataset d = std::move(b).finish();
+    benchmark::DoNotOptimize(d.comparisons().size());
+  }
+  set_counters(state);
+}
+BENCHMARK(dataset_indexes)->Unit(benchmark::kMillisecond);
+
+void module(benchmark::State& state, const char* name, std::uint32_t bootstrap) {
+  module_registry reg;
+  register_builtin_modules(reg);
+  config cfg;
+  cfg.bootstrap = bootstrap;
+  cfg.threads = 1;
+  auto m = reg.create(name);
+  for (auto _ : state) benchmark::DoNotOptimize(m->evaluate(sample_dataset(), cfg));
+  set_counters(state);
+}
+BENCHMARK_CAPTURE(module, self_preference, "self_preference", 0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, position, "position", 0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, verbosity, "verbosity", 0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, bandwagon, "bandwagon", 0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, authority, "authority", 0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, agreement, "agreement", 0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, self_preference_bootstrap, "self_preference", 1000)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, position_bootstrap, "position", 1000)->Unit(benchmark::kMillisecond);
+
+// The shared bootstrap alone: 1000 resamples of 2000 items, one table of 14 columns, 8 statistics.
+void bootstrap(benchmark::State& state) {
+  stats::cluster_sums rows(14);
+  stats::rng g(1);
+  for (std::uint64_t i = 0; i < items; ++i) {
+    double* r = rows.add_row();
+    for (int k = 0; k < 14; ++k) r[k] = static_cast<double>(g.below(5));
+  }
+  std::vector<stats::bootstrap_table> tables(1);
+  tables[0].rows = &rows;
+  for (std::uint32_t i = 0; i < items; ++i) tables[0].cluster_of_row.push_back(i);
+  std::vector<stats::bootstrap_statistic> statistics;
+  for (std::size_t k = 0; k < 8; ++k)
+    statistics.push_back(
+        {0, [k](std::span<const double> s) -> std::optional<double> { return s[k] / s[13]; }});
+  stats::bootstrap_options bo;
+  bo.threads = 1;
+  for (auto _ : state) benchmark::DoNotOptimize(stats::bootstrap_intervals(items, tables, statistics, bo, 7));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * 1000 * items));
+}
+BENCHMARK(bootstrap)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
