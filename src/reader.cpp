@@ -60,29 +60,23 @@ enum field_bit : std::uint32_t {
   f_order_known = 1u << 16,
 };
 
-struct field_name {
-  std::string_view name;
-  field_bit bit;
-};
-constexpr field_name top_fields[] = {
-    {"judge", f_judge},
-    {"judge_model", f_judge_model},
-    {"item", f_item},
-    {"task", f_task},
-    {"run", f_run},
-    {"mode", f_mode},
-    {"perturbation", f_perturbation},
-    {"meta", f_meta},
-    {"a", f_a},
-    {"b", f_b},
-    {"response", f_response},
-    {"verdict", f_verdict},
-    {"score", f_score},
-    {"gold", f_gold},
-    {"scale", f_scale},
-    {"prob_a", f_prob_a},
-    {"order_known", f_order_known},
-};
+// The bit of a known top-level key, 0 for an unknown one.
+field_bit top_field(std::string_view k) {
+  switch (k.size()) {
+    case 1: return k == "a" ? f_a : k == "b" ? f_b : field_bit{};
+    case 3: return k == "run" ? f_run : field_bit{};
+    case 4:
+      return k == "item" ? f_item : k == "task" ? f_task : k == "mode" ? f_mode : k == "meta" ? f_meta
+             : k == "gold" ? f_gold : field_bit{};
+    case 5: return k == "judge" ? f_judge : k == "score" ? f_score : k == "scale" ? f_scale : field_bit{};
+    case 6: return k == "prob_a" ? f_prob_a : field_bit{};
+    case 7: return k == "verdict" ? f_verdict : field_bit{};
+    case 8: return k == "response" ? f_response : field_bit{};
+    case 11: return k == "judge_model" ? f_judge_model : k == "order_known" ? f_order_known : field_bit{};
+    case 12: return k == "perturbation" ? f_perturbation : field_bit{};
+    default: return field_bit{};
+  }
+}
 
 std::string quoted(std::string_view s) {
   constexpr std::size_t shown = 60;
@@ -198,8 +192,22 @@ struct reader::impl {
   }
 
   static bool is_null(od::value& v) {
+    if (v.raw_json_token().front() != 'n') return false;  // cheap pre-check: only null starts with n
     bool null = false;
     return !v.is_null().get(null) && null;
+  }
+
+  // A field's key without copying it when it has no escapes (nearly always); `kcol` gets its column.
+  std::string_view read_key(od::field& field, std::uint64_t& kcol) {
+    const char* p = field.key().raw();
+    kcol = column_of(p - 1);
+    const char* end = line_start + line_len;
+    const char* q = p;
+    while (q < end && *q != '"' && *q != '\\') ++q;
+    if (q < end && *q == '"') return {p, static_cast<std::size_t>(q - p)};
+    std::string_view key;
+    if (auto err = field.unescaped_key().get(key)) fail_value("key", kcol, err, "a string");
+    return key;
   }
 
   std::string_view get_string(od::value& v, std::string_view field, std::string_view expected = "a string") {
@@ -220,6 +228,9 @@ struct reader::impl {
   // A non-negative integer below `limit`.
   std::uint64_t get_count(od::value& v, std::string_view field, std::uint64_t limit, const char* neg_reason) {
     std::uint64_t col = column_of(v);
+    std::int64_t fast = 0;
+    if (!v.get_int64().get(fast) && fast >= 0 && static_cast<std::uint64_t>(fast) < limit)
+      return static_cast<std::uint64_t>(fast);
     od::number_type type{};
     if (auto err = v.get_number_type().get(type)) fail_value(field, col, err, "an integer");
     if (type == od::number_type::floating_point_number) {
@@ -275,9 +286,8 @@ struct reader::impl {
         for (auto f : obj) {
           od::field field;
           if (auto err = std::move(f).get(field)) fail_value("object", col, err, "an object");
-          std::uint64_t kcol = column_of(field.key().raw() - 1);
-          std::string_view key;
-          if (auto err = field.unescaped_key().get(key)) fail_value("key", kcol, err, "a string");
+          std::uint64_t kcol = 0;
+          const std::string_view key = read_key(field, kcol);
           if (check_duplicate(begin, key, kcol))
             fail(kcol, "duplicate_key", fmt::format("duplicate key {}", quoted(key)));
           walk(field.value(), depth + 1);
@@ -334,14 +344,17 @@ struct reader::impl {
     od::object obj;
     if (auto err = v.get_object().get(obj)) fail_value(slot, c.column, err, "an object");
     const std::size_t begin = nested_keys.size();
+    std::uint32_t seen = 0;  // id, model, length, tokens, text
     for (auto f : obj) {
       od::field field;
       if (auto err = std::move(f).get(field)) fail_value(slot, c.column, err, "an object");
-      std::uint64_t kcol = column_of(field.key().raw() - 1);
-      std::string_view key;
-      if (auto err = field.unescaped_key().get(key)) fail_value("key", kcol, err, "a string");
-      if (check_duplicate(begin, key, kcol))
+      std::uint64_t kcol = 0;
+      const std::string_view key = read_key(field, kcol);
+      const std::uint32_t bit = key == "id" ? 1u : key == "model" ? 2u : key == "length" ? 4u : key == "tokens" ? 8u
+                                : key == "text" ? 16u : 0u;
+      if (bit ? (seen & bit) != 0 : check_duplicate(begin, key, kcol))
         fail(kcol, "duplicate_key", fmt::format("duplicate key {} in \"{}\"", quoted(key), slot));
+      seen |= bit;
       od::value val = field.value();
       if (is_null(val)) continue;  // an optional field set to null is absent
       if (key == "id") {
@@ -466,13 +479,10 @@ struct reader::impl {
     for (auto f : obj) {
       od::field field;
       if (auto err = std::move(f).get(field)) fail_syntax(doc, err);
-      std::uint64_t kcol = column_of(field.key().raw() - 1);
-      std::string_view key;
-      if (auto err = field.unescaped_key().get(key)) fail_value("key", kcol, err, "a string");
+      std::uint64_t kcol = 0;
+      const std::string_view key = read_key(field, kcol);
       od::value v = field.value();
-      field_bit bit{};
-      for (const auto& known : top_fields)
-        if (known.name == key) bit = known.bit;
+      const field_bit bit = top_field(key);
       if (bit == 0) {
         if (check_duplicate(0, key, kcol))
           fail(kcol, "duplicate_key", fmt::format("duplicate key {}", quoted(key)));
@@ -540,9 +550,8 @@ struct reader::impl {
           for (auto pf : po) {
             od::field pfield;
             if (auto err = std::move(pf).get(pfield)) fail_value(key, vcol, err, "an object");
-            std::uint64_t pkcol = column_of(pfield.key().raw() - 1);
-            std::string_view pkey;
-            if (auto err = pfield.unescaped_key().get(pkey)) fail_value("key", pkcol, err, "a string");
+            std::uint64_t pkcol = 0;
+            const std::string_view pkey = read_key(pfield, pkcol);
             if (check_duplicate(begin, pkey, pkcol))
               fail(pkcol, "duplicate_key", fmt::format("duplicate key {} in \"perturbation\"", quoted(pkey)));
             od::value pv = pfield.value();

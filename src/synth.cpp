@@ -91,8 +91,8 @@ class generator {
           score = fmt::format("{}", s);
         }
         emit(fmt::format(
-            R"({{"judge":"{}","item":"{}","task":"{}","response":{{"model":"{}","length":{},"tokens":{}}},"score":{},"gold":{},"scale":[1,10]}})",
-            judge.name, item, task, models[m].name, resp[m].length, resp[m].tokens, score,
+            R"({{"judge":"{}","item":"{}","task":"{}","response":{{"model":"{}",{},"tokens":{}}},"score":{},"gold":{},"scale":[1,10]}})",
+            judge.name, item, task, models[m].name, size_field(resp[m]), resp[m].tokens, score,
             resp[m].gold_score));
       }
       // Pairwise: every pair in both orders.
@@ -192,6 +192,18 @@ class generator {
     const double after_self =
         judge.first_slot_pull * (own_is_a ? 1.0 : 0.0) + (1 - judge.first_slot_pull) * after_slot;
     return judge.self_pull + (1 - judge.self_pull) * after_self;
+  }
+
+  // "length":N, or with --text-bytes a "text" whose length is proportional to N (mean length ≈ 800).
+  std::string size_field(const response& r) const {
+    if (opt_.text_bytes == 0) return fmt::format("\"length\":{}", r.length);
+    static constexpr std::string_view filler = "The quick brown fox jumps over the lazy dog. ";
+    const auto n = static_cast<std::size_t>(std::max<double>(1.0, std::round(r.length * static_cast<double>(opt_.text_bytes) / 800.0)));
+    std::string text = "\"text\":\"";
+    text.reserve(n + 10);
+    for (std::size_t k = 0; k < n; ++k) text += filler[k % filler.size()];
+    text += '"';
+    return text;
   }
 
   void emit(const std::string& line) {

@@ -28,6 +28,9 @@ struct synth_options {
   std::uint64_t items = 80;
   std::uint64_t seed = 0;
   double failure_rate = 0.005;  ///< P(verdict or score is null).
+  /// 0: responses carry "length". Otherwise they carry a "text" of about this many bytes on average
+  /// (proportional to the planted length), and no "length": the reader counts it. Same data otherwise.
+  std::uint64_t text_bytes = 0;
   /// Empty = the default panel of docs/synth.md.
   std::vector<synth_judge> judges;
 };
