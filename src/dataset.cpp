@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <numeric>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -182,37 +183,98 @@ dataset dataset_builder::finish(const dataset_options& options) && {
     for (std::uint32_t i = 0; i < n; ++i) d.judge_records_[next[d.judge_[i]]++] = i;
   }
 
-  // Duplicates: same judge, item, ids in slot order, run and perturbation; the first one counts.
-  key_map<7> first_of;
-  first_of.reserve(n);
-  for (std::uint32_t i = 0; i < n; ++i) {
-    auto [it, fresh] = first_of.try_emplace(
-        {d.judge_[i], d.item_[i], d.cand_a_[i], d.cand_b_[i], d.run_[i], d.kind_[i], d.target_[i]}, i);
-    if (!fresh) {
-      d.flags_[i] |= dataset::flag_duplicate;
-      ++d.diag_.duplicates;
-    }
-  }
-
-  // Comparisons: judge, item, unordered pair of ids.
-  d.comparison_of_.assign(n, no_id);
+  // The per-item work below (duplicates, control matches, comparisons) sorts each item's few records
+  // instead of hashing every record: no index grows with the number of records but these columns.
+  std::vector<std::uint64_t> item_offsets(d.items_.size() + 1, 0);
+  for (std::uint32_t i = 0; i < n; ++i) ++item_offsets[d.item_[i] + 1];
+  std::partial_sum(item_offsets.begin(), item_offsets.end(), item_offsets.begin());
+  std::vector<std::uint32_t> item_records(n);
   {
-    key_map<4> comp_of;
-    for (std::uint32_t i = 0; i < n; ++i) {
+    std::vector<std::uint64_t> next(item_offsets.begin(), item_offsets.end() - 1);
+    for (std::uint32_t i = 0; i < n; ++i) item_records[next[d.item_[i]]++] = i;
+  }
+  // A record's identity within its item: judge, ids in slot order, run, perturbation kind and target.
+  struct keyed {
+    std::array<std::uint32_t, 6> key;
+    std::uint32_t index;
+    bool operator<(const keyed& o) const { return std::tie(key, index) < std::tie(o.key, o.index); }
+  };
+  struct pair_key {
+    std::array<std::uint32_t, 3> key;  // judge, lo, hi
+    std::uint32_t index;
+    bool operator<(const pair_key& o) const { return std::tie(key, index) < std::tie(o.key, o.index); }
+  };
+  std::vector<keyed> keys;
+  std::vector<pair_key> pairs;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> groups;  // (first index, start in pairs)
+  d.comparison_of_.assign(n, no_id);
+  for (std::size_t item = 0; item + 1 < item_offsets.size(); ++item) {
+    const std::span<const std::uint32_t> recs(item_records.data() + item_offsets[item],
+                                              item_records.data() + item_offsets[item + 1]);
+    keys.clear();
+    for (std::uint32_t i : recs)
+      keys.push_back({{d.judge_[i], d.cand_a_[i], d.cand_b_[i], d.run_[i], d.kind_[i], d.target_[i]}, i});
+    std::sort(keys.begin(), keys.end());
+    // Duplicates: the first in input order counts.
+    for (std::size_t k = 1; k < keys.size(); ++k)
+      if (keys[k].key == keys[k - 1].key) {
+        d.flags_[keys[k].index] |= dataset::flag_duplicate;
+        ++d.diag_.duplicates;
+      }
+    // Control matches: the same presentation order preferred, the other order accepted.
+    auto first_control = [&](std::uint32_t judge, std::uint32_t a, std::uint32_t b, std::uint32_t run) {
+      const keyed probe{{judge, a, b, run, no_id, no_id}, 0};
+      auto it = std::lower_bound(keys.begin(), keys.end(), probe);
+      return it != keys.end() && it->key == probe.key ? it->index : no_id;
+    };
+    for (std::uint32_t i : recs) {
+      if (d.is_control(i) || d.is_duplicate(i)) continue;
+      std::uint32_t control = first_control(d.judge_[i], d.cand_a_[i], d.cand_b_[i], d.run_[i]);
+      if (control == no_id && d.mode(i) == judgment_mode::pairwise)
+        control = first_control(d.judge_[i], d.cand_b_[i], d.cand_a_[i], d.run_[i]);
+      if (control == no_id)
+        ++d.diag_.unmatched_perturbed;
+      else
+        d.control_matches_.push_back(control_match{i, control});
+    }
+    // Comparisons: judge and unordered pair, numbered by first appearance.
+    pairs.clear();
+    for (std::uint32_t i : recs) {
       if (d.mode(i) != judgment_mode::pairwise || d.is_duplicate(i)) continue;
-      const bool a_lo = d.cand_a_[i] < d.cand_b_[i];
-      const std::uint32_t lo = a_lo ? d.cand_a_[i] : d.cand_b_[i], hi = a_lo ? d.cand_b_[i] : d.cand_a_[i];
-      const std::uint32_t mlo = a_lo ? d.model_a_[i] : d.model_b_[i],
-                          mhi = a_lo ? d.model_b_[i] : d.model_a_[i];
-      auto [it, fresh] = comp_of.try_emplace({d.judge_[i], d.item_[i], lo, hi},
-                                             static_cast<std::uint32_t>(d.comparisons_.size()));
-      if (fresh) d.comparisons_.push_back(comparison{d.judge_[i], d.item_[i], lo, hi, mlo, mhi, no_id});
-      comparison& c = d.comparisons_[it->second];
-      if (c.model_lo == no_id) c.model_lo = mlo;
-      if (c.model_hi == no_id) c.model_hi = mhi;
-      d.comparison_of_[i] = it->second;
+      pairs.push_back(
+          {{d.judge_[i], std::min(d.cand_a_[i], d.cand_b_[i]), std::max(d.cand_a_[i], d.cand_b_[i])}, i});
+    }
+    std::sort(pairs.begin(), pairs.end());
+    groups.clear();
+    for (std::size_t k = 0; k < pairs.size(); ++k)
+      if (k == 0 || pairs[k].key != pairs[k - 1].key)
+        groups.emplace_back(pairs[k].index, static_cast<std::uint32_t>(k));
+    std::sort(groups.begin(), groups.end());
+    for (const auto& [first, start] : groups) {
+      const auto c = static_cast<std::uint32_t>(d.comparisons_.size());
+      comparison cmp{pairs[start].key[0],
+                     static_cast<std::uint32_t>(item),
+                     pairs[start].key[1],
+                     pairs[start].key[2],
+                     no_id,
+                     no_id,
+                     no_id};
+      for (std::size_t k = start; k < pairs.size() && pairs[k].key == pairs[start].key; ++k) {
+        const std::uint32_t i = pairs[k].index;
+        d.comparison_of_[i] = c;
+        const bool a_lo = d.cand_a_[i] == cmp.lo;
+        // The models as first seen (pairs are sorted by index within a group).
+        if (cmp.model_lo == no_id) cmp.model_lo = a_lo ? d.model_a_[i] : d.model_b_[i];
+        if (cmp.model_hi == no_id) cmp.model_hi = a_lo ? d.model_b_[i] : d.model_a_[i];
+      }
+      d.comparisons_.push_back(cmp);
     }
   }
+  std::sort(d.control_matches_.begin(), d.control_matches_.end(),
+            [](const control_match& x, const control_match& y) { return x.perturbed < y.perturbed; });
+  item_records = {};
+  item_offsets = {};
+
   const auto comps = static_cast<std::uint32_t>(d.comparisons_.size());
   d.comparison_offsets_.assign(comps + 1, 0);
   for (std::uint32_t i = 0; i < n; ++i)
@@ -348,17 +410,6 @@ dataset dataset_builder::finish(const dataset_options& options) && {
     d.swap_pair_offsets_[c + 1] = d.swap_pairs_.size();
   }
 
-  // Control matches: same presentation order preferred, the other order accepted.
-  for (std::uint32_t i = 0; i < n; ++i) {
-    if (d.is_control(i) || d.is_duplicate(i)) continue;
-    auto it = first_of.find({d.judge_[i], d.item_[i], d.cand_a_[i], d.cand_b_[i], d.run_[i], no_id, no_id});
-    if (it == first_of.end() && d.mode(i) == judgment_mode::pairwise)
-      it = first_of.find({d.judge_[i], d.item_[i], d.cand_b_[i], d.cand_a_[i], d.run_[i], no_id, no_id});
-    if (it == first_of.end())
-      ++d.diag_.unmatched_perturbed;
-    else
-      d.control_matches_.push_back(control_match{i, it->second});
-  }
   return d;
 }
 
