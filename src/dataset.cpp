@@ -112,28 +112,40 @@ verdict dataset::gold_in_presentation(index i) const {
   return verdict::missing;
 }
 
+template <std::size_t N>
+std::uint32_t dataset_builder::recent<N>::intern(string_table& table, std::string_view s) {
+  for (std::size_t k = 0; k < used; ++k)
+    if (names[k] == s) return ids[k];
+  const std::uint32_t id = table.intern(s);
+  names[next].assign(s);
+  ids[next] = id;
+  next = (next + 1) % N;
+  used = std::min(used + 1, N);
+  return id;
+}
+
 void dataset_builder::add(const record& r) {
   dataset& d = data_;
   if (d.judge_.size() >= no_id - 2)
     throw data_error(
         fmt::format("more than {} records; this build keeps record indexes in 32 bits", no_id - 2));
-  d.judge_.push_back(d.judges_.intern(r.judge));
-  d.judge_model_.push_back(d.models_.intern(r.judge_model));
-  d.item_.push_back(d.items_.intern(r.item));
-  d.task_.push_back(r.has_task ? d.tasks_.intern(r.task) : no_id);
+  d.judge_.push_back(judge_.intern(d.judges_, r.judge));
+  d.judge_model_.push_back(model_.intern(d.models_, r.judge_model));
+  d.item_.push_back(item_.intern(d.items_, r.item));
+  d.task_.push_back(r.has_task ? task_.intern(d.tasks_, r.task) : no_id);
   d.run_.push_back(r.run);
   d.mode_.push_back(static_cast<std::uint8_t>(r.mode));
   const bool pairwise = r.mode == judgment_mode::pairwise;
   d.verdict_.push_back(static_cast<std::uint8_t>(pairwise ? r.v : verdict::missing));
   d.gold_.push_back(static_cast<std::uint8_t>(r.gold ? *r.gold : verdict::missing));
   d.flags_.push_back(r.order_known ? dataset::flag_order_known : 0);
-  d.cand_a_.push_back(d.candidates_.intern(r.a.id));
-  d.model_a_.push_back(r.a.has_model ? d.models_.intern(r.a.model) : no_id);
+  d.cand_a_.push_back(candidate_.intern(d.candidates_, r.a.id));
+  d.model_a_.push_back(r.a.has_model ? model_.intern(d.models_, r.a.model) : no_id);
   d.len_a_.push_back(opt_len(r.a.length));
   d.tok_a_.push_back(opt_len(r.a.tokens));
   if (pairwise) {
-    d.cand_b_.push_back(d.candidates_.intern(r.b.id));
-    d.model_b_.push_back(r.b.has_model ? d.models_.intern(r.b.model) : no_id);
+    d.cand_b_.push_back(candidate_.intern(d.candidates_, r.b.id));
+    d.model_b_.push_back(r.b.has_model ? model_.intern(d.models_, r.b.model) : no_id);
     d.len_b_.push_back(opt_len(r.b.length));
     d.tok_b_.push_back(opt_len(r.b.tokens));
   } else {
@@ -146,12 +158,55 @@ void dataset_builder::add(const record& r) {
   d.gold_score_.push_back(pairwise ? std::nan("") : opt_num(r.gold_score));
   d.prob_a_.push_back(pairwise ? opt_num(r.prob_a) : std::nan(""));
   if (r.is_perturbed()) {
-    d.kind_.push_back(d.kinds_.intern(r.perturbation_kind));
-    d.target_.push_back(d.candidates_.intern(r.perturbation_target));
+    d.kind_.push_back(kind_.intern(d.kinds_, r.perturbation_kind));
+    d.target_.push_back(candidate_.intern(d.candidates_, r.perturbation_target));
   } else {
     d.kind_.push_back(no_id);
     d.target_.push_back(no_id);
   }
+}
+
+void dataset_builder::append(dataset_builder&& other) {
+  dataset& d = data_;
+  dataset& o = other.data_;
+  if (d.judge_.size() + o.judge_.size() >= no_id - 2)
+    throw data_error(
+        fmt::format("more than {} records; this build keeps record indexes in 32 bits", no_id - 2));
+  // Interning the other table's names in its own first-appearance order keeps the global order.
+  auto mapping = [](string_table& into, const string_table& from) {
+    std::vector<std::uint32_t> m(from.size());
+    for (std::uint32_t k = 0; k < from.size(); ++k) m[k] = into.intern(from.name(k));
+    return m;
+  };
+  const auto judges = mapping(d.judges_, o.judges_), models = mapping(d.models_, o.models_),
+             items = mapping(d.items_, o.items_), candidates = mapping(d.candidates_, o.candidates_),
+             tasks = mapping(d.tasks_, o.tasks_), kinds = mapping(d.kinds_, o.kinds_);
+  auto add = [](std::vector<std::uint32_t>& to, const std::vector<std::uint32_t>& from,
+                const std::vector<std::uint32_t>* map) {
+    if (to.capacity() < to.size() + from.size())
+      to.reserve(std::max(to.size() + from.size(), 2 * to.capacity()));
+    for (std::uint32_t v : from) to.push_back(map && v != no_id ? (*map)[v] : v);
+  };
+  add(d.judge_, o.judge_, &judges);
+  add(d.judge_model_, o.judge_model_, &models);
+  add(d.item_, o.item_, &items);
+  add(d.task_, o.task_, &tasks);
+  add(d.run_, o.run_, nullptr);
+  add(d.cand_a_, o.cand_a_, &candidates);
+  add(d.cand_b_, o.cand_b_, &candidates);
+  add(d.model_a_, o.model_a_, &models);
+  add(d.model_b_, o.model_b_, &models);
+  add(d.len_a_, o.len_a_, nullptr);
+  add(d.len_b_, o.len_b_, nullptr);
+  add(d.tok_a_, o.tok_a_, nullptr);
+  add(d.tok_b_, o.tok_b_, nullptr);
+  add(d.kind_, o.kind_, &kinds);
+  add(d.target_, o.target_, &candidates);
+  for (auto col : {&dataset::mode_, &dataset::verdict_, &dataset::gold_, &dataset::flags_})
+    (d.*col).insert((d.*col).end(), (o.*col).begin(), (o.*col).end());
+  for (auto col : {&dataset::score_, &dataset::gold_score_, &dataset::prob_a_})
+    (d.*col).insert((d.*col).end(), (o.*col).begin(), (o.*col).end());
+  other = dataset_builder{};
 }
 
 dataset dataset_builder::finish(const dataset_options& options) && {

@@ -2,10 +2,13 @@
 #include "judgebias/pipeline.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <exception>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "detail/input_file.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/version.hpp"
 
@@ -13,28 +16,147 @@ namespace judgebias {
 
 using json = nlohmann::ordered_json;
 
+namespace {
+
+// Adds the counts of a reader that read a later part of the input.
+void merge_stats(read_stats& into, const read_stats& from, std::size_t keep_errors) {
+  into.lines += from.lines;
+  into.records += from.records;
+  into.skipped += from.skipped;
+  for (const auto& [reason, n] : from.skipped_by_reason) into.skipped_by_reason[reason] += n;
+  for (const auto& e : from.first_errors)
+    if (into.first_errors.size() < keep_errors) into.first_errors.push_back(e);
+  for (const auto& [name, n] : from.unknown_fields) into.unknown_fields[name] += n;
+}
+
+// Reads one input with several threads. The input goes in blocks of whole lines; each block is split at
+// newlines into one part per thread, each part is parsed into its own builder, and the builders and
+// counts are merged in input order, so that the dataset, the counts and the first error are exactly
+// those of one thread. Memory stays bounded: one block (grown only for a longer line, up to the limit).
+void read_parallel(const std::string& path, const reader_options& ro, unsigned threads, dataset_builder& out,
+                   read_stats& stats) {
+  detail::input_file in(path);
+  constexpr std::size_t block = std::size_t{8} << 20;
+  std::vector<char> buf(block);
+  std::size_t filled = 0, target = block;
+  bool eof = false, discarding = false;
+  std::uint64_t line_base = 0, bytes = 0, records = 0;
+  while (true) {
+    while (!eof && filled < target) {
+      if (buf.size() < target) buf.resize(target);
+      const std::size_t got = in.read(buf.data() + filled, target - filled);
+      if (got == 0) eof = true;
+      filled += got;
+      bytes += got;
+    }
+    if (discarding) {  // the rest of a line already rejected as too long
+      const char* nl = static_cast<const char*>(std::memchr(buf.data(), '\n', filled));
+      const std::size_t drop = nl ? static_cast<std::size_t>(nl - buf.data()) + 1 : filled;
+      discarding = nl == nullptr;
+      std::memmove(buf.data(), buf.data() + drop, filled - drop);
+      filled -= drop;
+      if (eof && filled == 0) break;
+      continue;
+    }
+    // Whole lines only (all of it at the end of the input).
+    std::size_t cut = filled;
+    if (!eof) {
+      const char* last = nullptr;
+      for (std::size_t k = filled; k > 0; --k)
+        if (buf[k - 1] == '\n') {
+          last = buf.data() + k - 1;
+          break;
+        }
+      if (!last) {
+        if (filled <= ro.max_line_bytes + 1) {  // a line longer than the block: read more of it
+          target = filled * 2;
+          continue;
+        }
+        cut = filled;  // over the limit: its first bytes go to a reader, which rejects it; drop the rest
+        discarding = true;
+      } else {
+        cut = static_cast<std::size_t>(last - buf.data()) + 1;
+      }
+    }
+    if (cut == 0) break;
+    // Parts split at newlines.
+    std::vector<std::size_t> bounds{0};
+    for (unsigned t = 1; t < threads; ++t) {
+      std::size_t at = std::max(bounds.back(), cut * t / threads);
+      const char* nl =
+          at < cut ? static_cast<const char*>(std::memchr(buf.data() + at, '\n', cut - at)) : nullptr;
+      bounds.push_back(nl ? static_cast<std::size_t>(nl - buf.data()) + 1 : cut);
+    }
+    bounds.push_back(cut);
+    const std::size_t parts = bounds.size() - 1;
+    std::vector<std::uint64_t> first_line(parts, line_base);
+    for (std::size_t p = 1; p < parts; ++p)
+      first_line[p] = first_line[p - 1] + static_cast<std::uint64_t>(std::count(
+                                              buf.data() + bounds[p - 1], buf.data() + bounds[p], '\n'));
+    std::vector<reader> readers;
+    std::vector<dataset_builder> builders(parts);
+    for (std::size_t p = 0; p < parts; ++p) readers.emplace_back(ro);
+    std::vector<std::exception_ptr> failures(parts);
+    auto work = [&](std::size_t p) {
+      try {
+        readers[p].read_buffer(
+            path, std::string_view(buf.data() + bounds[p], bounds[p + 1] - bounds[p]),
+            [&](const record& r) { builders[p].add(r); }, first_line[p]);
+      } catch (...) {
+        failures[p] = std::current_exception();
+      }
+    };
+    std::vector<std::thread> pool;
+    for (std::size_t p = 1; p < parts; ++p) pool.emplace_back(work, p);
+    work(0);
+    for (auto& th : pool) th.join();
+    for (auto& f : failures)
+      if (f) std::rethrow_exception(f);  // the earliest part's error is the first in the input
+    for (std::size_t p = 0; p < parts; ++p) {
+      records += readers[p].stats().records;
+      merge_stats(stats, readers[p].stats(), ro.keep_errors);
+      out.append(std::move(builders[p]));
+    }
+    line_base += static_cast<std::uint64_t>(std::count(buf.data(), buf.data() + cut, '\n'));
+    if (cut == filled && eof) break;
+    std::memmove(buf.data(), buf.data() + cut, filled - cut);
+    filled -= cut;
+    target = block;
+    if (discarding) line_base += 1;
+  }
+  stats.inputs.push_back(input_summary{path, records, bytes});
+}
+
+}  // namespace
+
 loaded_data load(const std::vector<std::string>& paths, const config& cfg) {
   reader_options ro;
   ro.on_invalid = cfg.skip_invalid ? invalid_policy::skip : invalid_policy::stop;
   ro.max_line_bytes = cfg.max_line_bytes;
+  const unsigned threads = cfg.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : cfg.threads;
   reader rd(ro);
+  read_stats stats;
   dataset_builder builder;
   auto sink = [&](const record& r) { builder.add(r); };
   if (paths.empty()) {
     rd.read_buffer(sample_name, embedded_sample(), sink);
-  } else {
+    stats = rd.stats();
+  } else if (threads == 1) {
     for (const auto& p : paths) rd.read_file(p, sink);
+    stats = rd.stats();
+  } else {
+    for (const auto& p : paths) read_parallel(p, ro, threads, builder, stats);
   }
   if (builder.size() == 0) {
     std::string where = paths.empty() ? std::string(sample_name) : fmt::format("{}", fmt::join(paths, ", "));
-    if (rd.stats().skipped)
+    if (stats.skipped)
       throw data_error(
-          fmt::format("{}: no valid records ({} line(s) skipped as invalid)", where, rd.stats().skipped));
+          fmt::format("{}: no valid records ({} line(s) skipped as invalid)", where, stats.skipped));
     throw data_error(fmt::format("{}: no records", where));
   }
   dataset_options dopt;
   dopt.gold_judges = cfg.gold_judges;
-  return loaded_data{std::move(builder).finish(dopt), rd.stats()};
+  return loaded_data{std::move(builder).finish(dopt), std::move(stats)};
 }
 
 pipeline::pipeline(module_registry registry, config cfg)

@@ -2,10 +2,6 @@
 // reduced to code-point counts as they are read, every error reported as path:line:column.
 #include "judgebias/reader.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -17,6 +13,7 @@
 #include <simdjson.h>
 #include <nlohmann/json.hpp>
 
+#include "detail/input_file.hpp"
 #include "detail/utf8.hpp"
 
 namespace judgebias {
@@ -63,18 +60,31 @@ enum field_bit : std::uint32_t {
 // The bit of a known top-level key, 0 for an unknown one.
 field_bit top_field(std::string_view k) {
   switch (k.size()) {
-    case 1: return k == "a" ? f_a : k == "b" ? f_b : field_bit{};
-    case 3: return k == "run" ? f_run : field_bit{};
+    case 1:
+      return k == "a" ? f_a : k == "b" ? f_b : field_bit{};
+    case 3:
+      return k == "run" ? f_run : field_bit{};
     case 4:
-      return k == "item" ? f_item : k == "task" ? f_task : k == "mode" ? f_mode : k == "meta" ? f_meta
-             : k == "gold" ? f_gold : field_bit{};
-    case 5: return k == "judge" ? f_judge : k == "score" ? f_score : k == "scale" ? f_scale : field_bit{};
-    case 6: return k == "prob_a" ? f_prob_a : field_bit{};
-    case 7: return k == "verdict" ? f_verdict : field_bit{};
-    case 8: return k == "response" ? f_response : field_bit{};
-    case 11: return k == "judge_model" ? f_judge_model : k == "order_known" ? f_order_known : field_bit{};
-    case 12: return k == "perturbation" ? f_perturbation : field_bit{};
-    default: return field_bit{};
+      return k == "item"   ? f_item
+             : k == "task" ? f_task
+             : k == "mode" ? f_mode
+             : k == "meta" ? f_meta
+             : k == "gold" ? f_gold
+                           : field_bit{};
+    case 5:
+      return k == "judge" ? f_judge : k == "score" ? f_score : k == "scale" ? f_scale : field_bit{};
+    case 6:
+      return k == "prob_a" ? f_prob_a : field_bit{};
+    case 7:
+      return k == "verdict" ? f_verdict : field_bit{};
+    case 8:
+      return k == "response" ? f_response : field_bit{};
+    case 11:
+      return k == "judge_model" ? f_judge_model : k == "order_known" ? f_order_known : field_bit{};
+    case 12:
+      return k == "perturbation" ? f_perturbation : field_bit{};
+    default:
+      return field_bit{};
   }
 }
 
@@ -350,8 +360,12 @@ struct reader::impl {
       if (auto err = std::move(f).get(field)) fail_value(slot, c.column, err, "an object");
       std::uint64_t kcol = 0;
       const std::string_view key = read_key(field, kcol);
-      const std::uint32_t bit = key == "id" ? 1u : key == "model" ? 2u : key == "length" ? 4u : key == "tokens" ? 8u
-                                : key == "text" ? 16u : 0u;
+      const std::uint32_t bit = key == "id"       ? 1u
+                                : key == "model"  ? 2u
+                                : key == "length" ? 4u
+                                : key == "tokens" ? 8u
+                                : key == "text"   ? 16u
+                                                  : 0u;
       if (bit ? (seen & bit) != 0 : check_duplicate(begin, key, kcol))
         fail(kcol, "duplicate_key", fmt::format("duplicate key {} in \"{}\"", quoted(key), slot));
       seen |= bit;
@@ -799,14 +813,15 @@ struct reader::impl {
   // Splits a byte stream into lines with bounded memory. `fill` reads into a span and returns the
   // count (0 at the end).
   template <class Fill>
-  void read_stream(const std::string& path, Fill&& fill, const record_sink& sink) {
+  void read_stream(const std::string& path, Fill&& fill, const record_sink& sink,
+                   std::uint64_t first_line = 0) {
     input_summary in;
     in.path = path;
     const std::size_t pad = simdjson::SIMDJSON_PADDING;
     std::size_t cap = chunk_bytes;
     std::vector<char> buf(cap + pad);
     std::size_t begin = 0, end = 0, scan = 0;
-    std::uint64_t line_no = 0;
+    std::uint64_t line_no = first_line;
     bool eof = false, discarding = false;
     std::uint64_t discard_line = 0;
     while (true) {
@@ -881,36 +896,17 @@ const read_stats& reader::stats() const noexcept {
 }
 
 void reader::read_file(const std::string& path, const record_sink& sink) {
-  int fd = 0;
-  const bool is_stdin = path == "-";
-  if (!is_stdin) {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw io_error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-    struct stat sb {};
-    if (::fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-      ::close(fd);
-      throw io_error(fmt::format("{}: is a directory, not a judgment file", path));
-    }
-  }
-  struct closer {
-    int fd;
-    bool owned;
-    ~closer() {
-      if (owned) ::close(fd);
-    }
-  } guard{fd, !is_stdin};
-  auto fill = [&](char* dst, std::size_t room) -> std::size_t {
-    while (true) {
-      ssize_t n = ::read(fd, dst, room);
-      if (n >= 0) return static_cast<std::size_t>(n);
-      if (errno == EINTR) continue;
-      throw io_error(fmt::format("{}: read failed: {}", path, std::strerror(errno)));
-    }
-  };
-  impl_->read_stream(path, fill, sink);
+  detail::input_file in(path);
+  impl_->read_stream(
+      path, [&](char* dst, std::size_t room) { return in.read(dst, room); }, sink);
 }
 
 void reader::read_buffer(std::string_view name, std::string_view data, const record_sink& sink) {
+  read_buffer(name, data, sink, 0);
+}
+
+void reader::read_buffer(std::string_view name, std::string_view data, const record_sink& sink,
+                         std::uint64_t first_line) {
   std::size_t pos = 0;
   auto fill = [&](char* dst, std::size_t room) -> std::size_t {
     const std::size_t n = std::min(room, data.size() - pos);
@@ -918,7 +914,7 @@ void reader::read_buffer(std::string_view name, std::string_view data, const rec
     pos += n;
     return n;
   };
-  impl_->read_stream(std::string(name), fill, sink);
+  impl_->read_stream(std::string(name), fill, sink, first_line);
 }
 
 std::uint64_t count_code_points(std::string_view utf8) noexcept {

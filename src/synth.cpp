@@ -198,7 +198,8 @@ class generator {
   std::string size_field(const response& r) const {
     if (opt_.text_bytes == 0) return fmt::format("\"length\":{}", r.length);
     static constexpr std::string_view filler = "The quick brown fox jumps over the lazy dog. ";
-    const auto n = static_cast<std::size_t>(std::max<double>(1.0, std::round(r.length * static_cast<double>(opt_.text_bytes) / 800.0)));
+    const auto n = static_cast<std::size_t>(
+        std::max<double>(1.0, std::round(r.length * static_cast<double>(opt_.text_bytes) / 800.0)));
     std::string text = "\"text\":\"";
     text.reserve(n + 10);
     for (std::size_t k = 0; k < n; ++k) text += filler[k % filler.size()];

@@ -2,6 +2,7 @@
 /// \file The in-memory dataset every module reads: records in columns with interned ids, and the
 /// indexes the modules share (comparisons, swap pairs, control matches, gold).
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -184,11 +185,24 @@ class dataset_builder {
   /// Adds one record; its strings are copied into the intern tables.
   void add(const record& r);
   std::size_t size() const noexcept { return data_.size(); }  ///< Records added so far.
+  /// Appends another builder's records after this one's, as if they had been added here in order.
+  void append(dataset_builder&& other);
   /// Resolves duplicates, comparisons, swap pairs, control matches and gold; the builder is spent.
   dataset finish(const dataset_options& options = {}) &&;
 
  private:
+  // The last few strings interned through one field: records come grouped (one judge, one item, the
+  // same few candidates), so most look-ups end here without hashing.
+  template <std::size_t N>
+  struct recent {
+    std::array<std::string, N> names;
+    std::array<std::uint32_t, N> ids{};
+    std::size_t used = 0, next = 0;
+    std::uint32_t intern(string_table& table, std::string_view s);
+  };
   dataset data_;
+  recent<1> judge_, item_, task_, kind_;
+  recent<4> model_, candidate_;
 };
 
 }  // namespace judgebias

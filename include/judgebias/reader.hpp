@@ -70,6 +70,10 @@ class reader {
   void read_file(const std::string& path, const record_sink& sink);
   /// Reads an in-memory buffer reported under `name`.
   void read_buffer(std::string_view name, std::string_view data, const record_sink& sink);
+  /// Reads a buffer holding lines `first_line` + 1 onwards of input `name` (for a part of a file read in
+  /// parallel): errors carry the file's line numbers.
+  void read_buffer(std::string_view name, std::string_view data, const record_sink& sink,
+                   std::uint64_t first_line);
   const read_stats& stats() const noexcept;
 
  private:
