@@ -161,9 +161,9 @@ class generator {
                      : v == verdict::tie ? "\"tie\""
                                          : "null";
     return fmt::format(
-        R"({{"judge":"{}","item":"{}","task":"{}","a":{{"model":"{}","length":{},"tokens":{}}},"b":{{"model":"{}","length":{},"tokens":{}}},"verdict":{},"gold":"{}"{}}})",
-        judge.name, item, task, models[a].name, resp[a].length, resp[a].tokens, models[b].name,
-        resp[b].length, resp[b].tokens, vt, gold_a ? "A" : "B", extra);
+        R"({{"judge":"{}","item":"{}","task":"{}","a":{{"model":"{}",{},"tokens":{}}},"b":{{"model":"{}",{},"tokens":{}}},"verdict":{},"gold":"{}"{}}})",
+        judge.name, item, task, models[a].name, size_field(resp[a]), resp[a].tokens, models[b].name,
+        size_field(resp[b]), resp[b].tokens, vt, gold_a ? "A" : "B", extra);
   }
 
   // The planted decision process (docs/synth.md): failure, then self, first-slot and length pulls,

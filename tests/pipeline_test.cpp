@@ -194,3 +194,63 @@ TEST(Pipeline, AllModulesBitIdenticalAcrossThreadCounts) {
   cfg.threads = 3;
   EXPECT_EQ(one, jbtest::run_text(sample.str(), cfg).dump());
 }
+
+// Reading a file on several threads gives the records, counts and errors of one thread.
+TEST(Pipeline, ParallelReadingMatchesOneThread) {
+  fs::path dir = temp_dir();
+  const std::string path = (dir / "mixed.jsonl").string();
+  {
+    std::ofstream out(path);
+    for (int i = 0; i < 3000; ++i) {
+      if (i % 97 == 5)
+        out << R"({"judge":"J","item":"q)" << i << R"(","a":{"id":"x"},"b":{"id":"y"},"verdict":"maybe"})"
+            << "\n";
+      else if (i % 131 == 7)
+        out << "\n";  // blank lines count as lines
+      else if (i % 211 == 3)
+        out << R"({"judge":"J","item":"q)" << i << R"(","a":{"id":"x"},"b":{"id":"y"},"verdict":"A","meta":")"
+            << std::string(300, 'z') << "\"}\n";  // over --max-line-bytes 256
+      else
+        out << R"({"judge":"J","item":"q)" << i % 50 << R"(","a":{"id":"x)" << i % 3
+            << R"("},"b":{"id":"y"},"verdict":")" << (i % 2 ? "A" : "B") << R"(","run":)" << i / 50 << "}\n";
+    }
+  }
+  config cfg;
+  cfg.skip_invalid = true;
+  cfg.max_line_bytes = 256;
+  cfg.threads = 1;
+  loaded_data one = load({path}, cfg);
+  cfg.threads = 2;
+  loaded_data two = load({path}, cfg);
+  EXPECT_EQ(one.stats.lines, 3000u);
+  EXPECT_EQ(two.stats.lines, one.stats.lines);
+  EXPECT_EQ(two.stats.records, one.stats.records);
+  EXPECT_EQ(two.stats.skipped, one.stats.skipped);
+  EXPECT_EQ(two.stats.skipped_by_reason, one.stats.skipped_by_reason);
+  ASSERT_EQ(two.stats.first_errors.size(), one.stats.first_errors.size());
+  for (std::size_t k = 0; k < one.stats.first_errors.size(); ++k) {
+    EXPECT_EQ(two.stats.first_errors[k].line, one.stats.first_errors[k].line);
+    EXPECT_EQ(two.stats.first_errors[k].column, one.stats.first_errors[k].column);
+  }
+  EXPECT_EQ(one.stats.first_errors[0].line, 4u);  // i = 3: the first over-long line (physical line 4)
+  EXPECT_EQ(two.stats.inputs.at(0).bytes, one.stats.inputs.at(0).bytes);
+  ASSERT_EQ(two.dataset.size(), one.dataset.size());
+  for (dataset::index i = 0; i < one.dataset.size(); ++i) {
+    ASSERT_EQ(two.dataset.item(i), one.dataset.item(i));
+    ASSERT_EQ(two.dataset.cand_a(i), one.dataset.cand_a(i));
+    ASSERT_EQ(two.dataset.run(i), one.dataset.run(i));
+  }
+  // Under the stop policy both stop at the same first bad line.
+  cfg.skip_invalid = false;
+  for (unsigned threads : {1u, 2u}) {
+    cfg.threads = threads;
+    try {
+      load({path}, cfg);
+      FAIL() << "no error";
+    } catch (const parse_error& e) {
+      EXPECT_EQ(e.line(), 4u) << threads;
+      EXPECT_EQ(e.reason(), "line_too_long") << threads;
+    }
+  }
+  fs::remove_all(dir);
+}

@@ -59,3 +59,24 @@ TEST(Synth, PlantedSelfPreferenceIsRecovered) {
   EXPECT_LE(judges["delta-api"]["dbg_adjusted"]["ci"][0].get<double>(), 0.0);
   EXPECT_GE(judges["delta-api"]["dbg_adjusted"]["ci"][1].get<double>(), 0.0);
 }
+
+// --text-bytes gives every response a text instead of a length; nothing else changes, so the metrics that
+// do not use lengths come out the same, and the counted lengths are proportional to the planted ones.
+TEST(Synth, TextBytesGiveTextsInsteadOfLengths) {
+  synth_options so;
+  so.items = 30;
+  std::ostringstream plain, texts;
+  synthesize(so, plain);
+  so.text_bytes = 400;
+  synthesize(so, texts);
+  EXPECT_EQ(texts.str().find("\"length\""), std::string::npos);
+  EXPECT_GT(texts.str().size(), plain.str().size() * 2);
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.modules = {"self_preference", "position", "bandwagon"};
+  report a = jbtest::run_text(plain.str(), cfg), b = jbtest::run_text(texts.str(), cfg);
+  EXPECT_EQ(a.json["modules"], b.json["modules"]);
+  // First record: a length of 622 becomes round(622 · 400 / 800) = 311 characters.
+  loaded_data d = jbtest::load_text(texts.str());
+  EXPECT_EQ(d.dataset.length_a(0), 311u);
+}
