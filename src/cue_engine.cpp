@@ -112,16 +112,8 @@ json measure(const dataset& d, const config& cfg, std::string_view stream, std::
 
   const auto t = sums.rows().totals();
   const double conf = cfg.confidence;
-  auto wilson = [conf](double k, double n) {
-    return [k, n, conf]() { return stats::wilson_interval(k, n, conf); };
-  };
-  auto mean_interval = [conf](const std::vector<double>& v) {
-    return [&v, conf]() -> std::optional<std::array<double, 2>> {
-      auto m = moments_of(v);
-      if (m.n < 2) return std::nullopt;
-      return stats::wald_interval(m.mean, m.sd / std::sqrt(m.n), conf);
-    };
-  };
+  auto wilson = [conf](double k, double n) { return wilson_closed(k, n, conf); };
+  auto mean_interval = [conf](const std::vector<double>& v) { return mean_wald_closed(v, conf); };
   auto u64 = [](double x) { return static_cast<std::uint64_t>(x); };
   const char* none = "no matched pair with both verdicts parsed";
   json out;
@@ -177,11 +169,7 @@ json measure(const dataset& d, const config& cfg, std::string_view stream, std::
   const char* no_runs = "needs control comparisons judged in the same order in 2 or more runs";
   out["consistency_rate"] = to_json(mb.make(
       "consistency_rate", unit::fraction, u64(t[c_cr_groups]), sums,
-      [](std::span<const double> s) { return ratio(s[c_cr_sum], s[c_cr_groups]); },
-      [&]() {
-        auto m = moments_of(shares);
-        return stats::t_interval(m.mean, m.sd, m.n, conf);
-      },
+      [](std::span<const double> s) { return ratio(s[c_cr_sum], s[c_cr_groups]); }, t_closed(shares, conf),
       no_runs));
   out["excess_flip_rate"] = to_json(mb.make(
       "excess_flip_rate", unit::fraction, u64(t[c_n]), sums,
@@ -189,20 +177,11 @@ json measure(const dataset& d, const config& cfg, std::string_view stream, std::
         if (s[c_n] <= 0 || s[c_cr_groups] <= 0) return std::nullopt;
         return (s[c_n] - s[c_same]) / s[c_n] - (1 - s[c_cr_sum] / s[c_cr_groups]);
       },
-      [&]() -> std::optional<std::array<double, 2>> {
-        auto f = moments_of(same_v), c = moments_of(shares);
-        if (f.n < 2 || c.n < 2) return std::nullopt;
-        const double value = (1 - f.mean) - (1 - c.mean);
-        return stats::wald_interval(value, std::sqrt(f.sd * f.sd / f.n + c.sd * c.sd / c.n), conf);
-      },
-      t[c_cr_groups] > 0 ? none : no_runs));
+      // (1 − mean same) − (1 − mean share) = −(mean same − mean share)
+      diff_wald_closed(same_v, shares, conf, -1), t[c_cr_groups] > 0 ? none : no_runs));
   out["score_shift"] = to_json(mb.make(
       "score_shift", unit::score, u64(t[c_shift_n]), sums,
-      [](std::span<const double> s) { return ratio(s[c_shift], s[c_shift_n]); },
-      [&]() {
-        auto m = moments_of(shifts);
-        return stats::t_interval(m.mean, m.sd, m.n, conf);
-      },
+      [](std::span<const double> s) { return ratio(s[c_shift], s[c_shift_n]); }, t_closed(shifts, conf),
       "no matched pointwise pair with both scores parsed"));
   mb.finish(out);
   return out;

@@ -318,7 +318,8 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
   std::vector<std::vector<double>> values(statistics.size(), std::vector<double>(resamples, std::nan("")));
   auto work = [&](std::size_t first_batch, std::size_t last_batch) {
     std::vector<std::uint32_t> counts(n);
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> weights(static_cast<Eigen::Index>(batch), n);
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> weights(
+        static_cast<Eigen::Index>(batch), n);
     Eigen::MatrixXd sums;
     for (std::size_t bb = first_batch; bb < last_batch; ++bb) {
       const std::size_t start = bb * batch, m = std::min<std::size_t>(batch, resamples - start);

@@ -216,8 +216,9 @@ int main(int argc, char** argv) {
   synth->add_option("--items", sopt.items, "Items (prompts); 54 records each with the default judges")
       ->capture_default_str();
   synth->add_option("--seed", sopt.seed, "Seed")->capture_default_str();
-  synth->add_option("--text-bytes", sopt.text_bytes,
-                    "Give responses texts of about this many bytes instead of lengths (0: lengths)")
+  synth
+      ->add_option("--text-bytes", sopt.text_bytes,
+                   "Give responses texts of about this many bytes instead of lengths (0: lengths)")
       ->capture_default_str();
   synth->add_option("-o,--output", soutput, "Output file (default: standard output)");
   synth->add_option("--expected", sexpected, "Also write the planted metrics' expected values (JSON) here");

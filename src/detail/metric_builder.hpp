@@ -61,6 +61,38 @@ inline moments moments_of(std::span<const double> v) {
 
 using closed_form = std::function<std::optional<std::array<double, 2>>()>;
 
+// Closed-form intervals for --bootstrap 0. They keep references: use them inside the make() call.
+/// t interval of the mean of unit values.
+inline closed_form t_closed(const std::vector<double>& v, double conf) {
+  return [&v, conf]() {
+    auto m = moments_of(v);
+    return stats::t_interval(m.mean, m.sd, m.n, conf);
+  };
+}
+/// Wilson interval of k successes in n.
+inline closed_form wilson_closed(double k, double n, double conf) {
+  return [k, n, conf]() { return stats::wilson_interval(k, n, conf); };
+}
+/// Wald interval of a mean (of paired differences) from its standard error.
+inline closed_form mean_wald_closed(const std::vector<double>& v, double conf) {
+  return [&v, conf]() -> std::optional<std::array<double, 2>> {
+    auto m = moments_of(v);
+    if (m.n < 2) return std::nullopt;
+    return stats::wald_interval(m.mean, m.sd / std::sqrt(m.n), conf);
+  };
+}
+/// Wald interval of the difference of two independent means, sign · (mean(x) − mean(y)) (sign −1 for
+/// metrics of the form (1 − mean x) − (1 − mean y)).
+inline closed_form diff_wald_closed(const std::vector<double>& x, const std::vector<double>& y, double conf,
+                                    double sign = 1) {
+  return [&x, &y, conf, sign]() -> std::optional<std::array<double, 2>> {
+    auto mx = moments_of(x), my = moments_of(y);
+    if (mx.n < 2 || my.n < 2) return std::nullopt;
+    return stats::wald_interval(sign * (mx.mean - my.mean),
+                                std::sqrt(mx.sd * mx.sd / mx.n + my.sd * my.sd / my.n), conf);
+  };
+}
+
 /// Builds the metrics of one (module, judge, breakdown group): each value from its per-item sums now;
 /// intervals either from the closed form (--bootstrap 0) or, at finish(), from one item bootstrap shared
 /// by all the builder's metrics, seeded from (seed, module, judge, group).

@@ -161,11 +161,7 @@ class agreement_module final : public bias_module {
     out["brier"] = to_json(mb.make(
         "brier", unit::fraction, static_cast<std::uint64_t>(t[c_brier_n]), sums,
         [](std::span<const double> s) { return ratio(s[c_brier], s[c_brier_n]); },
-        [&]() {
-          auto m = detail::moments_of(squared_errors);
-          return stats::t_interval(m.mean, m.sd, m.n, conf);
-        },
-        "no record with prob_a and a decisive gold verdict"));
+        detail::t_closed(squared_errors, conf), "no record with prob_a and a decisive gold verdict"));
     mb.finish(out);
     return out;
   }

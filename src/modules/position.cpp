@@ -183,9 +183,7 @@ class position_module final : public bias_module {
 
     const auto t = sums.rows().totals();
     const double conf = cfg.confidence;
-    auto wilson = [conf](double k, double n) {
-      return [k, n, conf]() { return stats::wilson_interval(k, n, conf); };
-    };
+    auto wilson = [conf](double k, double n) { return detail::wilson_closed(k, n, conf); };
     const double valid = t[c_consistent] + t[c_primacy] + t[c_recency];
     const double all_pairs = valid + t[c_failure];
     json out;
@@ -219,10 +217,7 @@ class position_module final : public bias_module {
     out["repetition_stability"] = to_json(mb.make(
         "repetition_stability", unit::fraction, static_cast<std::uint64_t>(t[c_groups]), sums,
         [](std::span<const double> s) { return ratio(s[c_stability], s[c_groups]); },
-        [&]() {
-          auto m = detail::moments_of(stabilities);
-          return stats::t_interval(m.mean, m.sd, m.n, conf);
-        },
+        detail::t_closed(stabilities, conf),
         "needs the same comparison in the same order judged in 2 or more runs"));
     const char* no_gold = "no parsed record whose gold verdict is in that slot";
     out["accuracy_gold_first"] = to_json(mb.make(

@@ -78,12 +78,7 @@ void put_dbg(json& out, metric_builder& mb, const dbg_acc& acc, const std::vecto
   for (std::size_t k = 0; k < diff.size(); ++k) diff[k] = 100.0 * (acc.w[k] - acc.g[k]);
   std::vector<double> w100(acc.w.size()), g100(acc.g.size());
   for (std::size_t k = 0; k < acc.w.size(); ++k) w100[k] = 100.0 * acc.w[k], g100[k] = 100.0 * acc.g[k];
-  auto t_of = [confidence](const std::vector<double>& v) {
-    return [v, confidence]() {
-      auto m = moments_of(v);
-      return stats::t_interval(m.mean, m.sd, m.n, confidence);
-    };
-  };
+  auto t_of = [confidence](const std::vector<double>& v) { return detail::t_closed(v, confidence); };
   out["dbg_pairwise"] = to_json(mb.make(
       path("dbg_pairwise"), unit::pp, n, acc.sums,
       [](std::span<const double> s) -> std::optional<double> {
@@ -203,20 +198,10 @@ class self_preference_module final : public bias_module {
       (own ? own_diff : other_diff).push_back(score - gold);
     }
     const double conf = cfg.confidence;
-    auto t_closed = [conf](const std::vector<double>& v) {
-      return [&v, conf]() {
-        auto m = moments_of(v);
-        return stats::t_interval(m.mean, m.sd, m.n, conf);
-      };
-    };
+    auto t_closed = [conf](const std::vector<double>& v) { return detail::t_closed(v, conf); };
     // Difference of two independent means: Wald interval with the two standard errors.
     auto diff_closed = [conf](const std::vector<double>& x, const std::vector<double>& y) {
-      return [&x, &y, conf]() -> std::optional<std::array<double, 2>> {
-        auto mx = moments_of(x), my = moments_of(y);
-        if (mx.n < 2 || my.n < 2) return std::nullopt;
-        return stats::wald_interval(mx.mean - my.mean, std::sqrt(mx.sd * mx.sd / mx.n + my.sd * my.sd / my.n),
-                                    conf);
-      };
+      return detail::diff_wald_closed(x, y, conf);
     };
 
     metric dbg_pw = mb.make(
@@ -333,12 +318,7 @@ class self_preference_module final : public bias_module {
           if (s[1] <= 0 || s[3] <= 0) return std::nullopt;
           return s[0] / s[1] - s[2] / s[3];
         },
-        [&]() -> std::optional<std::array<double, 2>> {
-          auto a = moments_of(eo_own), b = moments_of(eo_other);
-          if (a.n < 2 || b.n < 2) return std::nullopt;
-          return stats::wald_interval(a.mean - b.mean, std::sqrt(a.sd * a.sd / a.n + b.sd * b.sd / b.n),
-                                      conf);
-        },
+        diff_closed(eo_own, eo_other),
         "needs parsed records with an own response whose gold picks own and ones whose gold picks the "
         "other"));
     out["dp"] = to_json(mb.make(
