@@ -1,4 +1,6 @@
 // The perturbation engine and the cue modules (METRICS.md §4), and `judgebias perturb` end to end.
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -246,4 +248,45 @@ TEST(Perturb, RoundTripRecoversTheFollowProbability) {
     EXPECT_GE(m["ci"][1].get<double>(), follow) << kind << " " << m;
     EXPECT_GT(m["n"].get<int>(), 250) << kind;
   }
+}
+
+TEST(Perturb, TemplateFileAddsAndReplacesKinds) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("judgebias-templates-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "cues.json").string();
+  {
+    std::ofstream out(path);
+    out << R"({"sentiment": {"placement": "prepend", "templates": ["What a delight! "]},
+              "bandwagon": {"placement": "prompt", "templates": ["Our team voted {pct}% for Output ({slot})."]}})";
+  }
+  perturb_options opt;
+  opt.judge = "j";
+  opt.kinds = {"sentiment", "bandwagon", "authority"};
+  opt.templates = load_cue_templates(path);
+  std::istringstream in(R"({"item":"q","question":"?","a":{"text":"x"},"b":{"text":"y"},"gold":"B"})");
+  std::ostringstream out;
+  EXPECT_EQ(perturb_requests(in, "req.jsonl", opt, out), 8u);  // 2 controls + 3 kinds × 2 orders
+  std::vector<json> recs;
+  std::istringstream lines(out.str());
+  for (std::string line; std::getline(lines, line);) recs.push_back(json::parse(line));
+  // The new kind, prepended to the answer the gold rejects (a = "x").
+  EXPECT_EQ(recs[2]["perturbation"]["kind"], "sentiment");
+  EXPECT_EQ(recs[2]["a"]["text"], "What a delight! x");
+  // The replaced bandwagon template, its slot filled per order.
+  const std::string cue = recs[4]["perturbation"]["detail"]["cue"];
+  EXPECT_EQ(cue.rfind("Our team voted ", 0), 0u) << cue;
+  EXPECT_NE(cue.find("Output (a)."), std::string::npos) << cue;
+  // Built-in kinds not in the file stay.
+  EXPECT_EQ(recs[6]["perturbation"]["kind"], "authority");
+  // A broken file is a parse_error naming it.
+  { std::ofstream(path) << "{\"x\": [1,\n 2"; }
+  try {
+    load_cue_templates(path);
+    FAIL() << "no error";
+  } catch (const parse_error& e) {
+    EXPECT_EQ(e.path(), path);
+    EXPECT_EQ(e.line(), 2u);
+  }
+  std::filesystem::remove_all(dir);
 }
