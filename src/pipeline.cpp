@@ -2,6 +2,7 @@
 #include "judgebias/pipeline.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <exception>
 #include <thread>
@@ -170,6 +171,17 @@ pipeline::pipeline(module_registry registry, config cfg)
     throw usage_error(fmt::format("--confidence must be between 0 and 1, got {}", cfg_.confidence));
   for (const auto& b : cfg_.by)
     if (b != "task" && b != "run") throw usage_error(fmt::format("--by takes task or run, got \"{}\"", b));
+  if (!(cfg_.min_length_gap >= 0) || !std::isfinite(cfg_.min_length_gap))
+    throw usage_error(fmt::format("--min-length-gap must be a number >= 0, got {}", cfg_.min_length_gap));
+  if (cfg_.max_line_bytes == 0) throw usage_error("--max-line-bytes must be at least 1");
+  auto no_repeats = [](const std::vector<std::string>& v, const char* option) {
+    for (std::size_t k = 0; k < v.size(); ++k)
+      if (std::find(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v[k]) !=
+          v.begin() + static_cast<std::ptrdiff_t>(k))
+        throw usage_error(fmt::format("{} lists \"{}\" twice", option, v[k]));
+  };
+  no_repeats(cfg_.modules, "--modules");
+  no_repeats(cfg_.by, "--by");
   if (cfg_.length != "chars" && cfg_.length != "tokens")
     throw usage_error(fmt::format("--length takes chars or tokens, got \"{}\"", cfg_.length));
   if (cfg_.threads == 0) cfg_.threads = std::max(1u, std::thread::hardware_concurrency());

@@ -283,24 +283,25 @@ struct reader::impl {
   }
 
   // Walks a value judgebias does not interpret, so that the whole line is validated.
-  void walk(od::value v, int depth) {
+  // `field` names the top-level field the value sits in, for messages.
+  void walk(od::value v, int depth, std::string_view field) {
     std::uint64_t col = column_of(v);
     od::json_type type{};
-    if (auto err = v.type().get(type)) fail_value("value", col, err, "JSON");
+    if (auto err = v.type().get(type)) fail_value(field, col, err, "JSON");
     switch (type) {
       case od::json_type::object: {
         if (depth > max_depth) fail(col, "too_deep", fmt::format("nesting deeper than {} levels", max_depth));
         od::object obj;
-        if (auto err = v.get_object().get(obj)) fail_value("object", col, err, "an object");
+        if (auto err = v.get_object().get(obj)) fail_value(field, col, err, "an object");
         const std::size_t begin = nested_keys.size();
         for (auto f : obj) {
-          od::field field;
-          if (auto err = std::move(f).get(field)) fail_value("object", col, err, "an object");
+          od::field member;
+          if (auto err = std::move(f).get(member)) fail_value(field, col, err, "an object");
           std::uint64_t kcol = 0;
-          const std::string_view key = read_key(field, kcol);
+          const std::string_view key = read_key(member, kcol);
           if (check_duplicate(begin, key, kcol))
             fail(kcol, "duplicate_key", fmt::format("duplicate key {}", quoted(key)));
-          walk(field.value(), depth + 1);
+          walk(member.value(), depth + 1, field);
         }
         check_large_object(begin);
         nested_keys.resize(begin);
@@ -309,31 +310,31 @@ struct reader::impl {
       case od::json_type::array: {
         if (depth > max_depth) fail(col, "too_deep", fmt::format("nesting deeper than {} levels", max_depth));
         od::array arr;
-        if (auto err = v.get_array().get(arr)) fail_value("array", col, err, "an array");
+        if (auto err = v.get_array().get(arr)) fail_value(field, col, err, "an array");
         for (auto e : arr) {
           od::value elem;
-          if (auto err = std::move(e).get(elem)) fail_value("array", col, err, "an array");
-          walk(elem, depth + 1);
+          if (auto err = std::move(e).get(elem)) fail_value(field, col, err, "an array");
+          walk(elem, depth + 1, field);
         }
         break;
       }
       case od::json_type::string: {
         std::string_view s;
-        if (auto err = v.get_string().get(s)) fail_value("string", col, err, "a string");
+        if (auto err = v.get_string().get(s)) fail_value(field, col, err, "a string");
         break;
       }
       case od::json_type::number: {
         double d = 0;
-        if (auto err = v.get_double().get(d)) fail_value("number", col, err, "a number");
+        if (auto err = v.get_double().get(d)) fail_value(field, col, err, "a number");
         break;
       }
       case od::json_type::boolean: {
         bool b = false;
-        if (auto err = v.get_bool().get(b)) fail_value("value", col, err, "a boolean");
+        if (auto err = v.get_bool().get(b)) fail_value(field, col, err, "a boolean");
         break;
       }
       case od::json_type::null: {
-        if (!is_null(v)) fail(col, "not_json", "invalid literal");
+        if (!is_null(v)) fail(col, "not_json", fmt::format("invalid literal in \"{}\"", field));
         break;
       }
     }
@@ -385,7 +386,7 @@ struct reader::impl {
         c.text_length = count_code_points(get_string(val, "text"));
       } else {
         note_unknown(slot, key);
-        walk(val, 3);
+        walk(val, 3, key);
       }
     }
     check_large_object(begin);
@@ -425,6 +426,8 @@ struct reader::impl {
     line_len = len;
     nested_keys.clear();
 
+    if (len >= 3 && std::string_view(p, 3) == "\xEF\xBB\xBF")
+      fail(1, "not_json", "the line starts with a UTF-8 byte order mark (BOM); save the file without it");
     od::document doc;
     if (auto err = parser.iterate(simdjson::padded_string_view(p, len, capacity)).get(doc)) {
       if (err == simdjson::UTF8_ERROR) {
@@ -446,7 +449,7 @@ struct reader::impl {
         case od::json_type::array: {
           od::value root;
           err = doc.get_value().get(root);
-          if (!err) walk(root, 1);
+          if (!err) walk(root, 1, "record");
           break;
         }
         case od::json_type::string:
@@ -501,7 +504,7 @@ struct reader::impl {
         if (check_duplicate(0, key, kcol))
           fail(kcol, "duplicate_key", fmt::format("duplicate key {}", quoted(key)));
         note_unknown("", key);
-        walk(v, 2);
+        walk(v, 2, key);
         continue;
       }
       if (seen & bit) fail(kcol, "duplicate_key", fmt::format("duplicate key {}", quoted(key)));
@@ -524,16 +527,25 @@ struct reader::impl {
             item = get_string(v, key);
           } else if (t == od::json_type::number) {
             od::number_type nt{};
-            if (auto err = v.get_number_type().get(nt)) fail_value(key, vcol, err, "a string or an integer");
+            if (auto err = v.get_number_type().get(nt)) {
+              const std::string_view num = v.raw_json_token();
+              if (num.substr(0, num.find_first_of(",}] \t")).find_first_of(".eE") == std::string_view::npos)
+                fail(vcol, "out_of_range", "\"item\" is an integer out of range (use a string)");
+              fail_value(key, vcol, err, "a string or an integer");
+            }
             if (nt == od::number_type::signed_integer) {
               std::int64_t i = 0;
               if (auto err = v.get_int64().get(i)) fail_value(key, vcol, err, "a string or an integer");
               item_buf = fmt::format("{}", i);
             } else if (nt == od::number_type::unsigned_integer) {
               std::uint64_t u = 0;
-              if (auto err = v.get_uint64().get(u)) fail_value(key, vcol, err, "a string or an integer");
+              if (v.get_uint64().get(u))
+                fail(vcol, "out_of_range", "\"item\" is an integer out of range (use a string)");
               item_buf = fmt::format("{}", u);
             } else {
+              const std::string_view num = v.raw_json_token();
+              if (num.substr(0, num.find_first_of(",}] \t")).find_first_of(".eE") == std::string_view::npos)
+                fail(vcol, "out_of_range", "\"item\" is an integer out of range (use a string)");
               fail(vcol, "wrong_type", "\"item\" must be a string or an integer, got a fractional number");
             }
             item = item_buf;
@@ -578,7 +590,7 @@ struct reader::impl {
                 target = get_string(pv, "perturbation.target", "\"A\", \"B\" or a candidate id");
             } else {
               if (pkey != "detail") note_unknown("perturbation", pkey);
-              walk(pv, 3);
+              walk(pv, 3, pkey);
             }
           }
           check_large_object(begin);
@@ -587,7 +599,7 @@ struct reader::impl {
           break;
         }
         case f_meta:
-          walk(v, 2);
+          walk(v, 2, "meta");
           break;
         case f_a:
           ca = parse_candidate(v, "a");
@@ -639,7 +651,7 @@ struct reader::impl {
             if (count < 2)
               bounds[count] = get_finite(ev, "scale");
             else
-              walk(ev, 3);
+              walk(ev, 3, "scale");
             ++count;
           }
           if (count != 2 || !(bounds[0] < bounds[1]))
@@ -833,7 +845,8 @@ struct reader::impl {
         } else {
           ++line_no;
           ++st.lines;
-          if (stop - begin > opt.max_line_bytes) {
+          // The limit is on the line's content: a CRLF line's \r does not count.
+          if (stop - begin - (stop > begin && buf[stop - 1] == '\r') > opt.max_line_bytes) {
             reject(path, line_no, opt.max_line_bytes + 1, "line_too_long",
                    fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)",
                                opt.max_line_bytes));
@@ -849,7 +862,7 @@ struct reader::impl {
         if (begin < end && !discarding) {
           ++line_no;
           ++st.lines;
-          if (end - begin > opt.max_line_bytes)
+          if (end - begin - (end > begin && buf[end - 1] == '\r') > opt.max_line_bytes)
             reject(path, line_no, opt.max_line_bytes + 1, "line_too_long",
                    fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)",
                                opt.max_line_bytes));
@@ -859,7 +872,7 @@ struct reader::impl {
         break;
       }
       // Partial line: keep it at the front and read more.
-      if (!discarding && end - begin > opt.max_line_bytes) {
+      if (!discarding && end - begin > opt.max_line_bytes + 1) {  // + 1: room for a \r
         ++line_no;
         ++st.lines;
         discard_line = line_no;

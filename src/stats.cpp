@@ -211,7 +211,8 @@ std::array<double, 2> wald_interval(double value, double se, double confidence) 
 
 double floor_p(double p) noexcept {
   if (!(p > 0)) return std::numeric_limits<double>::denorm_min();
-  return std::min(1.0, p);
+  if (p > 1.0 - 1e-12) return 1.0;  // rounding in lgamma leaves 0.9999999999999999 for a p of 1
+  return p;
 }
 
 double binomial_test(std::uint64_t k, std::uint64_t n, double p) noexcept {

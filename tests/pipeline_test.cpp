@@ -62,15 +62,18 @@ fs::path temp_dir() {
 }  // namespace
 
 TEST(Pipeline, ReportLayoutFollowsReportMd) {
-  report r = jbtest::run_text(two_lines);
+  std::string text = two_lines;
+  text += R"({"judge":"J","item":"s2","a":{"model":"J"},"b":{"model":"o"},"verdict":"B","gold":"B"})"
+          "\n";
+  report r = jbtest::run_text(text);
   std::vector<std::string> keys;
   for (const auto& [k, v] : r.json.items()) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"schema_version", "tool", "inputs", "config", "diagnostics",
                                             "modules"}));
   EXPECT_EQ(r.json["schema_version"], 1);
   EXPECT_EQ(r.json["tool"]["name"], "judgebias");
-  EXPECT_EQ(r.json["inputs"][0]["records"], 2);
-  EXPECT_EQ(r.json["diagnostics"]["lines"], 2);
+  EXPECT_EQ(r.json["inputs"][0]["records"], 3);
+  EXPECT_EQ(r.json["diagnostics"]["lines"], 3);
   EXPECT_EQ(r.json["config"]["bootstrap"], 1000);
   const json& m = r.json["modules"]["self_preference"]["judges"]["J"]["dbg_pairwise"];
   std::vector<std::string> mkeys;
@@ -79,6 +82,11 @@ TEST(Pipeline, ReportLayoutFollowsReportMd) {
   EXPECT_EQ(r.json["modules"]["self_preference"].begin().key(), "status");
   EXPECT_EQ(r.dump().back(), '\n');
   EXPECT_EQ(r.dump().find("NaN"), std::string::npos);
+  // One item is nothing to resample: a null interval with the reason.
+  const report one_item = jbtest::run_text(two_lines);
+  const json& single = one_item.json["modules"]["self_preference"]["judges"]["J"]["dbg_pairwise"];
+  EXPECT_TRUE(single["ci"].is_null());
+  EXPECT_NE(single["reason"].get<std::string>().find("single item"), std::string::npos);
 }
 
 TEST(Pipeline, JudgesAreSortedByBytes) {
@@ -122,6 +130,16 @@ TEST(Pipeline, BadConfigurationIsAUsageError) {
   EXPECT_THROW(pipeline(reg, cfg), usage_error);
   cfg.confidence = 0.9;
   cfg.by = {"judge"};
+  EXPECT_THROW(pipeline(reg, cfg), usage_error);
+  cfg.by = {"task", "task"};
+  EXPECT_THROW(pipeline(reg, cfg), usage_error);
+  cfg.by = {};
+  cfg.modules = {"position", "position"};
+  EXPECT_THROW(pipeline(reg, cfg), usage_error);
+  cfg.modules = {};
+  cfg.min_length_gap = -1;
+  EXPECT_THROW(pipeline(reg, cfg), usage_error);
+  cfg.min_length_gap = std::nan("");
   EXPECT_THROW(pipeline(reg, cfg), usage_error);
 }
 

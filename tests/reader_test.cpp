@@ -255,6 +255,11 @@ TEST(ReaderErrors, EachClassWithColumn) {
     std::string l = pw + R"("gold":"A"})";  // verdict missing
     add(l, "missing_field", 1);
   }
+  {
+    std::string l = R"({"judge":"j","item":123456789012345678901234,"response":{},"score":1})";
+    add(l, "out_of_range", col(l, "1234"));
+  }
+  add("\xEF\xBB\xBF" + pw + R"("verdict":"A"})", "not_json", 1);  // a byte order mark
   for (const auto& c : cases) {
     parse_error e = error_of(c.line);
     EXPECT_EQ(e.reason(), c.reason) << c.line << "\n" << e.what();
@@ -265,6 +270,24 @@ TEST(ReaderErrors, EachClassWithColumn) {
     // what() is path:line:column: message
     EXPECT_EQ(std::string(e.what()).rfind(fmt::format("in.jsonl:1:{}: ", e.column()), 0), 0u) << e.what();
   }
+}
+
+TEST(ReaderErrors, MessagesNameTheField) {
+  // A value judgebias does not interpret is still checked, and the message names its field.
+  parse_error e = error_of(pair_prefix + R"("verdict":"A","meta":{"x":[1e999]}})");
+  EXPECT_EQ(e.reason(), "bad_number");
+  EXPECT_NE(e.message().find("\"meta\""), std::string::npos) << e.what();
+  e = error_of("\xEF\xBB\xBF" + pair_prefix + R"("verdict":"A"})");
+  EXPECT_NE(e.message().find("byte order mark"), std::string::npos) << e.what();
+}
+
+TEST(ReaderErrors, CarriageReturnDoesNotCountAgainstTheLineLimit) {
+  const std::string l = pair_prefix + R"("verdict":"A"})";
+  reader_options opt;
+  opt.max_line_bytes = l.size();
+  EXPECT_EQ(read_all(l + "\r\n" + l + "\r\n", opt).size(), 2u);
+  opt.max_line_bytes = l.size() - 1;
+  EXPECT_EQ(error_of(l + "\r\n", opt).reason(), "line_too_long");
 }
 
 TEST(ReaderErrors, MessageNamesTheValue) {

@@ -151,7 +151,7 @@ TEST(SelfPreference, MetricsWithoutDataAreNullWithReason) {
 TEST(SelfPreference, BootstrapIsDeterministicAndThreadIndependent) {
   std::ostringstream sample;
   synth_options so;
-  so.items = 60;
+  so.items = 250;  // 250 items × 1000 resamples: above the size where the bootstrap uses threads
   synthesize(so, sample);
   config cfg;
   cfg.threads = 1;
@@ -190,4 +190,41 @@ TEST(SelfPreference, ByTaskEqualsRunningOnEachTaskAlone) {
       }
     }
   }
+}
+
+// A metric resamples its own items: adding pairwise-only items for the same judge leaves the pointwise
+// DBG's interval exactly as it was.
+TEST(SelfPreference, IntervalsResampleTheMetricsOwnItems) {
+  std::string pointwise;
+  for (int i = 0; i < 40; ++i)
+    pointwise += R"({"judge":"J","item":"p)" + std::to_string(i) + R"(","response":{"model":"J"},"score":)" +
+                 std::to_string(5 + i % 3) + R"(,"gold":5})" + "\n";
+  std::string both = pointwise;
+  for (int i = 0; i < 300; ++i)
+    both += R"({"judge":"J","item":"c)" + std::to_string(i) +
+            R"(","a":{"model":"J"},"b":{"model":"o"},"verdict":")" + (i % 3 ? "A" : "B") +
+            R"(","gold":"B"})" + "\n";
+  const report a = jbtest::run_text(pointwise), b = jbtest::run_text(both);
+  const json& ma = judge_section(a)["dbg_pointwise"];
+  const json& mb = judge_section(b)["dbg_pointwise"];
+  ASSERT_FALSE(ma["ci"].is_null());
+  EXPECT_EQ(ma, mb);
+  // score − gold = i mod 3 for i = 0..39: fourteen 0s, thirteen 1s, thirteen 2s → 39 / 40.
+  EXPECT_DOUBLE_EQ(value(mb), 39.0 / 40.0);
+}
+
+// A record whose candidate has no model is left out, even when other records of the comparison have one.
+TEST(SelfPreference, RecordsWithoutAModelAreLeftOutOneByOne) {
+  const char* text = R"(
+{"judge":"J","item":"s","a":{"id":"x","model":"J"},"b":{"id":"y","model":"o"},"verdict":"A","gold":"B"}
+{"judge":"J","item":"s","a":{"id":"y"},"b":{"id":"x"},"verdict":"B","gold":"A"}
+{"judge":"J","item":"s","a":{"id":"x"},"b":{"id":"y"},"verdict":"B","gold":"B","run":1}
+)";
+  config cfg;
+  cfg.bootstrap = 0;
+  report r = jbtest::run_text(text, cfg);
+  const json& j = judge_section(r);
+  EXPECT_EQ(j["dp"]["n"], 1);                     // only the first record
+  EXPECT_DOUBLE_EQ(value(j["wr_judge"]), 100.0);  // w over that record alone
+  EXPECT_EQ(r.json["modules"]["self_preference"]["diagnostics"]["records_without_model"], 2);
 }

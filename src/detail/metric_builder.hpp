@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include "judgebias/dataset.hpp"
 #include "judgebias/module.hpp"
@@ -130,34 +131,57 @@ class metric_builder {
   /// Computes the pending bootstrap intervals and writes them into the metrics already placed in `root`.
   void finish(nlohmann::ordered_json& root) {
     if (pending_.empty()) return;
-    // The clusters: every item of the tables involved, in item-id order.
-    std::vector<const item_sums*> tables;
-    std::vector<std::uint32_t> universe;
-    for (const auto& p : pending_)
-      if (std::find(tables.begin(), tables.end(), p.rows) == tables.end()) {
-        tables.push_back(p.rows);
-        universe.insert(universe.end(), p.rows->items().begin(), p.rows->items().end());
-      }
-    std::sort(universe.begin(), universe.end());
-    universe.erase(std::unique(universe.begin(), universe.end()), universe.end());
-    std::vector<stats::bootstrap_table> btables(tables.size());
-    for (std::size_t t = 0; t < tables.size(); ++t) {
-      btables[t].rows = &tables[t]->rows();
-      for (std::uint32_t item : tables[t]->items())
-        btables[t].cluster_of_row.push_back(static_cast<std::uint32_t>(
-            std::lower_bound(universe.begin(), universe.end(), item) - universe.begin()));
+    // A metric resamples the items of its own table. Tables over the same set of items share one draw
+    // (the usual case: a judge's items), each set of items has its own random stream.
+    struct item_set {
+      std::vector<std::uint32_t> items;  // sorted: the clusters
+      std::vector<const item_sums*> tables;
+    };
+    std::vector<item_set> sets;
+    std::vector<std::pair<std::size_t, std::size_t>> where(pending_.size());  // (set, table in set)
+    for (std::size_t k = 0; k < pending_.size(); ++k) {
+      const item_sums* t = pending_[k].rows;
+      std::vector<std::uint32_t> items = t->items();
+      std::sort(items.begin(), items.end());
+      auto set = std::find_if(sets.begin(), sets.end(), [&](const item_set& s) { return s.items == items; });
+      if (set == sets.end()) set = sets.insert(sets.end(), item_set{std::move(items), {}});
+      auto table = std::find(set->tables.begin(), set->tables.end(), t);
+      if (table == set->tables.end()) table = set->tables.insert(set->tables.end(), t);
+      where[k] = {static_cast<std::size_t>(set - sets.begin()),
+                  static_cast<std::size_t>(table - set->tables.begin())};
     }
-    std::vector<stats::bootstrap_statistic> bstats;
-    for (const auto& p : pending_)
-      bstats.push_back(
-          {static_cast<std::size_t>(std::find(tables.begin(), tables.end(), p.rows) - tables.begin()),
-           p.stat});
     stats::bootstrap_options bo;
     bo.resamples = cfg_.bootstrap;
     bo.confidence = cfg_.confidence;
     bo.threads = cfg_.threads == 0 ? 1 : cfg_.threads;
-    const auto results = stats::bootstrap_intervals(universe.size(), btables, bstats, bo,
-                                                    stats::stream_seed(cfg_.seed, {module_, judge_, group_}));
+    std::vector<stats::interval_result> results(pending_.size());
+    for (std::size_t s = 0; s < sets.size(); ++s) {
+      const item_set& set = sets[s];
+      std::vector<stats::bootstrap_table> btables(set.tables.size());
+      for (std::size_t t = 0; t < set.tables.size(); ++t) {
+        btables[t].rows = &set.tables[t]->rows();
+        for (std::uint32_t item : set.tables[t]->items())
+          btables[t].cluster_of_row.push_back(static_cast<std::uint32_t>(
+              std::lower_bound(set.items.begin(), set.items.end(), item) - set.items.begin()));
+      }
+      std::vector<stats::bootstrap_statistic> bstats;
+      std::vector<std::size_t> owners;
+      for (std::size_t k = 0; k < pending_.size(); ++k)
+        if (where[k].first == s) {
+          bstats.push_back({where[k].second, pending_[k].stat});
+          owners.push_back(k);
+        }
+      std::vector<stats::interval_result> r;
+      if (set.items.size() < 2) {
+        r.assign(bstats.size(), stats::interval_result{
+                                    std::nullopt, "the data come from a single item: nothing to resample"});
+      } else {
+        const std::string which = s == 0 ? std::string() : fmt::format("items {}", s);
+        r = stats::bootstrap_intervals(set.items.size(), btables, bstats, bo,
+                                       stats::stream_seed(cfg_.seed, {module_, judge_, group_, which}));
+      }
+      for (std::size_t k = 0; k < owners.size(); ++k) results[owners[k]] = std::move(r[k]);
+    }
     for (std::size_t k = 0; k < pending_.size(); ++k) {
       nlohmann::ordered_json* m = &root;
       for (const auto& key : pending_[k].path) m = &(*m)[key];

@@ -274,6 +274,10 @@ class self_preference_module final : public bias_module {
       double w_sum = 0, w_n = 0;
       for (auto i : recs) {
         if (!filter.pass(d, i)) continue;
+        if (d.model_a(i) == no_id || d.model_b(i) == no_id) {  // this record names no author for a response
+          if (diag) ++diag->records_without_model;
+          continue;
+        }
         const std::uint32_t o = d.outcome(i);
         if (cfg.soft && !std::isnan(d.prob_a(i))) {
           w_sum += d.cand_a(i) == own_id ? d.prob_a(i) : 1.0 - d.prob_a(i);
