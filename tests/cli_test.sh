@@ -30,6 +30,14 @@ cd "$work"
 # No file: the embedded sample, from any folder.
 "$bin" run --bootstrap 100 -o sample.json >out 2>err; check sample 0 $? "alpha-7b" out "dbg_pairwise" out "\"schema_version\": 1" sample.json
 
+# The README's sample table is exactly what run prints.
+src=$3
+"$bin" run >out 2>err
+sed -n '/^self_preference$/,$p' out >table
+awk '/^self_preference$/ {inside = 1} /^```$/ {inside = 0} inside' "$src/README.md" >readme_table
+if diff -q table readme_table >/dev/null; then passed=$((passed + 1)); else
+  echo "FAIL readme-table: README.md's sample table differs from judgebias run:"; diff readme_table table | head -20; failed=$((failed + 1)); fi
+
 # A bad line stops the run with path:line:column, exit 1, and writes nothing.
 echo previous >report.json
 "$bin" run "$data/bad.jsonl" -o report.json >out 2>err
