@@ -166,6 +166,18 @@ void dataset_builder::add(const record& r) {
   }
 }
 
+void dataset_builder::reserve(std::size_t records) {
+  dataset& d = data_;
+  for (auto col :
+       {&dataset::judge_, &dataset::judge_model_, &dataset::item_, &dataset::task_, &dataset::run_,
+        &dataset::cand_a_, &dataset::cand_b_, &dataset::model_a_, &dataset::model_b_, &dataset::len_a_,
+        &dataset::len_b_, &dataset::tok_a_, &dataset::tok_b_, &dataset::kind_, &dataset::target_})
+    (d.*col).reserve(records);
+  for (auto col : {&dataset::mode_, &dataset::verdict_, &dataset::gold_, &dataset::flags_})
+    (d.*col).reserve(records);
+  for (auto col : {&dataset::score_, &dataset::gold_score_, &dataset::prob_a_}) (d.*col).reserve(records);
+}
+
 void dataset_builder::append(dataset_builder&& other) {
   dataset& d = data_;
   dataset& o = other.data_;

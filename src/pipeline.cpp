@@ -2,6 +2,7 @@
 #include "judgebias/pipeline.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -113,6 +114,15 @@ void read_parallel(const std::string& path, const reader_options& ro, unsigned t
     for (auto& th : pool) th.join();
     for (auto& f : failures)
       if (f) std::rethrow_exception(f);  // the earliest part's error is the first in the input
+    if (records == 0 && in.size() > cut) {
+      // From the first block's density, room for the whole file: the columns then never grow by doubling,
+      // which would hold up to twice their size during the copy.
+      std::uint64_t first = 0;
+      for (const auto& r : readers) first += r.stats().records;
+      out.reserve(static_cast<std::size_t>(static_cast<double>(first) / static_cast<double>(cut) *
+                                           static_cast<double>(in.size()) * 1.02) +
+                  16);
+    }
     for (std::size_t p = 0; p < parts; ++p) {
       records += readers[p].stats().records;
       merge_stats(stats, readers[p].stats(), ro.keep_errors);
@@ -248,7 +258,19 @@ report pipeline::evaluate(const loaded_data& data) const {
                       {"warnings", std::move(warnings)}};
 
   json modules = json::object();
-  for (const auto& name : cfg_.modules) modules[name] = registry_.create(name)->evaluate(d, cfg_);
+  // Modules only read the dataset: they run side by side, up to --threads at a time, and their sections
+  // are placed in config order, so the report does not depend on the thread count.
+  std::vector<json> sections(cfg_.modules.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&]() {
+    for (std::size_t k = next++; k < sections.size(); k = next++)
+      sections[k] = registry_.create(cfg_.modules[k])->evaluate(d, cfg_);
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < std::min<std::size_t>(cfg_.threads, sections.size()); ++t) pool.emplace_back(work);
+  work();
+  for (auto& th : pool) th.join();
+  for (std::size_t k = 0; k < sections.size(); ++k) modules[cfg_.modules[k]] = std::move(sections[k]);
   r["modules"] = std::move(modules);
   return report{std::move(r)};
 }

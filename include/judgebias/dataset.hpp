@@ -185,6 +185,8 @@ class dataset_builder {
   /// Adds one record; its strings are copied into the intern tables.
   void add(const record& r);
   std::size_t size() const noexcept { return data_.size(); }  ///< Records added so far.
+  /// Reserves room for `records` records in every column (avoids growing them by doubling).
+  void reserve(std::size_t records);
   /// Appends another builder's records after this one's, as if they had been added here in order.
   void append(dataset_builder&& other);
   /// Resolves duplicates, comparisons, swap pairs, control matches and gold; the builder is spent.

@@ -25,7 +25,10 @@ class input_file {
     struct stat sb {};
     if (::fstat(fd_, &sb) == 0 && S_ISDIR(sb.st_mode))
       throw io_error(fmt::format("{}: is a directory, not a judgment file", path_));
+    if (S_ISREG(sb.st_mode)) size_ = static_cast<std::uint64_t>(sb.st_size);
   }
+  /// The file's size when it is a regular file, else 0 (standard input, a pipe).
+  std::uint64_t size() const noexcept { return size_; }
   ~input_file() {
     if (owned_) ::close(fd_);
   }
@@ -46,6 +49,7 @@ class input_file {
   std::string path_;
   int fd_ = 0;
   bool owned_ = false;
+  std::uint64_t size_ = 0;
 };
 
 }  // namespace judgebias::detail
