@@ -341,6 +341,8 @@ dataset dataset_builder::finish(const dataset_options& options) && {
             [](const control_match& x, const control_match& y) { return x.perturbed < y.perturbed; });
   item_records = {};
   item_offsets = {};
+  d.comparisons_.shrink_to_fit();  // growth by doubling leaves up to half of it unused
+  d.control_matches_.shrink_to_fit();
 
   const auto comps = static_cast<std::uint32_t>(d.comparisons_.size());
   d.comparison_offsets_.assign(comps + 1, 0);
@@ -477,6 +479,7 @@ dataset dataset_builder::finish(const dataset_options& options) && {
     d.swap_pair_offsets_[c + 1] = d.swap_pairs_.size();
   }
 
+  d.swap_pairs_.shrink_to_fit();
   return d;
 }
 

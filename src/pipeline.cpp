@@ -31,7 +31,7 @@ void merge_stats(read_stats& into, const read_stats& from, std::size_t keep_erro
   for (const auto& [name, n] : from.unknown_fields) into.unknown_fields[name] += n;
 }
 
-// Reads one input with several threads. The input goes in blocks of whole lines; each block is split at
+// Reads one input with one or more threads. The input goes in blocks of whole lines; each block is split at
 // newlines into one part per thread, each part is parsed into its own builder, and the builders and
 // counts are merged in input order, so that the dataset, the counts and the first error are exactly
 // those of one thread. Memory stays bounded: one block (grown only for a longer line, up to the limit).
@@ -151,9 +151,6 @@ loaded_data load(const std::vector<std::string>& paths, const config& cfg) {
   auto sink = [&](const record& r) { builder.add(r); };
   if (paths.empty()) {
     rd.read_buffer(sample_name, embedded_sample(), sink);
-    stats = rd.stats();
-  } else if (threads == 1) {
-    for (const auto& p : paths) rd.read_file(p, sink);
     stats = rd.stats();
   } else {
     for (const auto& p : paths) read_parallel(p, ro, threads, builder, stats);
