@@ -314,7 +314,7 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
   }
   // Resamples go in fixed batches whose size depends on the cluster count only, so the arithmetic is
   // the same whatever the thread count.
-  const std::size_t batch = std::clamp<std::size_t>((std::size_t{1} << 19) / n, 1, 32);
+  const std::size_t batch = std::clamp<std::size_t>((std::size_t{1} << 21) / n, 1, 32);
   const std::size_t batches = (resamples + batch - 1) / batch;
   std::vector<std::vector<double>> values(statistics.size(), std::vector<double>(resamples, std::nan("")));
   auto work = [&](std::size_t first_batch, std::size_t last_batch) {
