@@ -89,9 +89,10 @@ field_bit top_field(std::string_view k) {
 }
 
 std::string quoted(std::string_view s) {
-  constexpr std::size_t shown = 60;
-  if (s.size() > shown) return fmt::format("\"{}...\"", s.substr(0, shown));
-  return fmt::format("\"{}\"", s);
+  std::size_t shown = 60;
+  if (s.size() <= shown) return fmt::format("\"{}\"", s);
+  while (shown > 0 && (static_cast<unsigned char>(s[shown]) & 0xC0u) == 0x80u) --shown;  // whole characters
+  return fmt::format("\"{}...\"", s.substr(0, shown));
 }
 
 // A candidate while it is parsed.
@@ -134,6 +135,11 @@ struct reader::impl {
   };
   syntax_problem find_syntax_error() const {
     syntax_problem out;
+    // Invalid UTF-8 anywhere in the line is reported as such, at its byte (and the message then never
+    // quotes broken bytes).
+    if (const std::size_t bad = detail::first_invalid_utf8(std::string_view(line_start, line_len));
+        bad < line_len)
+      fail(bad + 1, "invalid_utf8", "invalid UTF-8");
     try {
       const auto parsed = nlohmann::json::parse(line_start, line_start + line_len);
       (void)parsed;

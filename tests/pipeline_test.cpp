@@ -272,3 +272,22 @@ TEST(Pipeline, ParallelReadingMatchesOneThread) {
   }
   fs::remove_all(dir);
 }
+
+// A skipped line's message quotes the input; invalid UTF-8 there must not break the report. (Found by a
+// mutation smoke test: a broken line whose first error was not the UTF-8 one had its bytes quoted.)
+TEST(Report, InvalidUtf8NeverBreaksTheReport) {
+  std::string text = two_lines;
+  text += "{\"judge\":\"J\",\"item\":\"synth-000005\",\x8B}\n";  // not JSON, and a stray continuation byte
+  text += "{\"ju\x8Bgg\":1\n";                                   // an unclosed object with one too
+  config cfg;
+  cfg.skip_invalid = true;
+  report r = jbtest::run_text(text, cfg);
+  EXPECT_EQ(r.json["diagnostics"]["skipped_by_reason"]["invalid_utf8"], 2);
+  EXPECT_EQ(r.json["diagnostics"]["first_errors"][0]["column"], 36);  // the stray byte, after 35 bytes
+  EXPECT_TRUE(json::accept(r.dump()));
+  // And should a message ever carry such bytes, the writer replaces them instead of failing.
+  r.json["diagnostics"]["warnings"].push_back("bad \xFF byte");
+  std::string dumped;
+  ASSERT_NO_THROW(dumped = r.dump());
+  EXPECT_NE(dumped.find("bad \xEF\xBF\xBD byte"), std::string::npos);  // U+FFFD
+}
