@@ -1,6 +1,8 @@
 // Newton/IRLS for the soft-label logistic regression of the verbosity module (AlpacaEval 2's
 // length-controlled GLM has the same form), and OLS for score-on-length slopes.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <Eigen/Dense>
 
@@ -18,19 +20,35 @@ logistic_fit fit_logistic(std::span<const double> x, std::span<const double> y, 
   }
   Eigen::VectorXd beta = Eigen::VectorXd::Zero(k);
   Eigen::MatrixXd info(k, k);
+  // The Fisher information X'WX at b, and the score X'(y − p) when asked: plain loops over the few
+  // columns (Eigen's dynamic-size outer products per record cost more than the sums themselves).
+  std::vector<double> h(cols * cols), g(cols);
+  auto accumulate = [&](const Eigen::VectorXd& b, Eigen::MatrixXd& out, Eigen::VectorXd* score) {
+    std::fill(h.begin(), h.end(), 0.0);
+    std::fill(g.begin(), g.end(), 0.0);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const double* xr = x.data() + r * cols;
+      double eta = 0;
+      for (std::size_t a = 0; a < cols; ++a) eta += xr[a] * b[static_cast<Eigen::Index>(a)];
+      const double p = 1.0 / (1.0 + std::exp(-eta)), w = p * (1.0 - p);
+      for (std::size_t a = 0; a < cols; ++a) {
+        g[a] += (y[r] - p) * xr[a];
+        for (std::size_t c = 0; c <= a; ++c) h[a * cols + c] += w * xr[a] * xr[c];
+      }
+    }
+    for (std::size_t a = 0; a < cols; ++a)
+      for (std::size_t c = 0; c <= a; ++c)
+        out(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(c)) =
+            out(static_cast<Eigen::Index>(c), static_cast<Eigen::Index>(a)) = h[a * cols + c];
+    if (score)
+      for (std::size_t a = 0; a < cols; ++a) (*score)[static_cast<Eigen::Index>(a)] = g[a];
+  };
   constexpr int max_iterations = 100;
   constexpr double max_abs_coef = 30;  // |β| this large means a fitted probability of ~1e-13: separation
   bool converged = false;
   for (int it = 1; it <= max_iterations && !converged; ++it) {
-    info.setZero();
-    Eigen::VectorXd score = Eigen::VectorXd::Zero(k);
-    for (std::size_t r = 0; r < rows; ++r) {
-      Eigen::Map<const Eigen::VectorXd> xr(x.data() + r * cols, k);
-      const double p = 1.0 / (1.0 + std::exp(-xr.dot(beta)));
-      const double w = p * (1.0 - p);
-      info.noalias() += w * xr * xr.transpose();
-      score.noalias() += (y[r] - p) * xr;
-    }
+    Eigen::VectorXd score(k);
+    accumulate(beta, info, &score);
     Eigen::FullPivLU<Eigen::MatrixXd> lu(info);
     lu.setThreshold(1e-10);
     if (lu.rank() < k) {
@@ -53,12 +71,7 @@ logistic_fit fit_logistic(std::span<const double> x, std::span<const double> y, 
     return fit;
   }
   // Fisher information at the estimate.
-  info.setZero();
-  for (std::size_t r = 0; r < rows; ++r) {
-    Eigen::Map<const Eigen::VectorXd> xr(x.data() + r * cols, k);
-    const double p = 1.0 / (1.0 + std::exp(-xr.dot(beta)));
-    info.noalias() += p * (1.0 - p) * xr * xr.transpose();
-  }
+  accumulate(beta, info, nullptr);
   Eigen::FullPivLU<Eigen::MatrixXd> lu(info);
   lu.setThreshold(1e-10);
   if (lu.rank() < k) {
