@@ -75,7 +75,7 @@ std::uint32_t dataset::outcome(index i) const {
 }
 
 bool dataset::parsed(index i) const {
-  return mode(i) == judgment_mode::pairwise ? verdict(i) != verdict::missing : !std::isnan(score_[i]);
+  return mode(i) == judgment_mode::pairwise ? verdict(i) != verdict::missing : !std::isnan(value_[i]);
 }
 
 std::span<const dataset::index> dataset::records_of_judge(std::uint32_t judge) const {
@@ -154,9 +154,8 @@ void dataset_builder::add(const record& r) {
     d.len_b_.push_back(no_id);
     d.tok_b_.push_back(no_id);
   }
-  d.score_.push_back(pairwise ? std::nan("") : opt_num(r.score));
+  d.value_.push_back(pairwise ? opt_num(r.prob_a) : opt_num(r.score));
   d.gold_score_.push_back(pairwise ? std::nan("") : opt_num(r.gold_score));
-  d.prob_a_.push_back(pairwise ? opt_num(r.prob_a) : std::nan(""));
   if (r.is_perturbed()) {
     d.kind_.push_back(kind_.intern(d.kinds_, r.perturbation_kind));
     d.target_.push_back(candidate_.intern(d.candidates_, r.perturbation_target));
@@ -175,7 +174,7 @@ void dataset_builder::reserve(std::size_t records) {
     (d.*col).reserve(records);
   for (auto col : {&dataset::mode_, &dataset::verdict_, &dataset::gold_, &dataset::flags_})
     (d.*col).reserve(records);
-  for (auto col : {&dataset::score_, &dataset::gold_score_, &dataset::prob_a_}) (d.*col).reserve(records);
+  for (auto col : {&dataset::value_, &dataset::gold_score_}) (d.*col).reserve(records);
 }
 
 void dataset_builder::append(dataset_builder&& other) {
@@ -216,7 +215,7 @@ void dataset_builder::append(dataset_builder&& other) {
   add(d.target_, o.target_, &candidates);
   for (auto col : {&dataset::mode_, &dataset::verdict_, &dataset::gold_, &dataset::flags_})
     (d.*col).insert((d.*col).end(), (o.*col).begin(), (o.*col).end());
-  for (auto col : {&dataset::score_, &dataset::gold_score_, &dataset::prob_a_})
+  for (auto col : {&dataset::value_, &dataset::gold_score_})
     (d.*col).insert((d.*col).end(), (o.*col).begin(), (o.*col).end());
   other = dataset_builder{};
 }
@@ -415,11 +414,11 @@ dataset dataset_builder::finish(const dataset_options& options) && {
     std::vector<std::pair<double, std::uint64_t>> sums;
     for (std::uint32_t i = 0; i < n; ++i) {
       if (d.mode(i) != judgment_mode::pointwise || d.is_duplicate(i) || !d.is_control(i)) continue;
-      if (!d.gold_judge_[d.judge_[i]] || std::isnan(d.score_[i])) continue;
+      if (!d.gold_judge_[d.judge_[i]] || std::isnan(d.value_[i])) continue;
       auto [it, fresh] =
           response_of.try_emplace({d.item_[i], d.cand_a_[i]}, static_cast<std::uint32_t>(sums.size()));
       if (fresh) sums.emplace_back(0.0, 0);
-      sums[it->second].first += d.score_[i];
+      sums[it->second].first += d.value_[i];
       ++sums[it->second].second;
     }
     for (std::uint32_t i = 0; i < n; ++i) {

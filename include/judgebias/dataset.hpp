@@ -113,9 +113,11 @@ class dataset {
   std::uint32_t length_b(index i) const { return len_b_[i]; }
   std::uint32_t tokens_a(index i) const { return tok_a_[i]; }
   std::uint32_t tokens_b(index i) const { return tok_b_[i]; }
-  double score(index i) const { return score_[i]; }            ///< NaN = extraction failure.
+  /// Pointwise score; NaN = extraction failure (and for pairwise records).
+  double score(index i) const { return mode(i) == judgment_mode::pointwise ? value_[i] : std::nan(""); }
   double gold_score(index i) const { return gold_score_[i]; }  ///< NaN = no gold (resolved).
-  double prob_a(index i) const { return prob_a_[i]; }          ///< NaN = absent.
+  /// Pairwise prob_a; NaN = absent (and for pointwise records).
+  double prob_a(index i) const { return mode(i) == judgment_mode::pairwise ? value_[i] : std::nan(""); }
   bool order_known(index i) const { return (flags_[i] & flag_order_known) != 0; }
   bool is_duplicate(index i) const { return (flags_[i] & flag_duplicate) != 0; }
   std::uint32_t kind(index i) const { return kind_[i]; }      ///< no_id for a control record.
@@ -161,7 +163,8 @@ class dataset {
   std::vector<std::uint32_t> judge_, judge_model_, item_, task_, run_, cand_a_, cand_b_, model_a_, model_b_;
   std::vector<std::uint32_t> len_a_, len_b_, tok_a_, tok_b_, kind_, target_;
   std::vector<std::uint8_t> mode_, verdict_, gold_, flags_;
-  std::vector<double> score_, gold_score_, prob_a_;
+  std::vector<double> value_;  // the score (pointwise) or prob_a (pairwise): one column for both
+  std::vector<double> gold_score_;
 
   std::vector<std::uint64_t> judge_offsets_;
   std::vector<index> judge_records_;
