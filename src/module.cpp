@@ -3,7 +3,6 @@
 #include <cmath>
 #include <exception>
 
-#include "judgebias/version.hpp"
 
 namespace judgebias {
 
