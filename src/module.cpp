@@ -3,12 +3,7 @@
 #include <cmath>
 #include <exception>
 
-
 namespace judgebias {
-
-std::string_view version() noexcept {
-  return JUDGEBIAS_VERSION;
-}
 
 std::string_view to_string(unit u) noexcept {
   switch (u) {

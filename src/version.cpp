@@ -2,6 +2,8 @@
 
 namespace judgebias {
 
-std::string_view version() noexcept { return JUDGEBIAS_VERSION; }
+std::string_view version() noexcept {
+  return JUDGEBIAS_VERSION;
+}
 
 }  // namespace judgebias
