@@ -45,6 +45,15 @@ inline std::map<std::string, group_filter> groups_of_judge(const dataset& d, std
   return groups;
 }
 
+/// Whether any record of a measured judge satisfies `pred` (stops at the first).
+template <class Pred>
+bool any_measured_record(const dataset& d, Pred&& pred) {
+  for (std::uint32_t j : d.measured_judges())
+    for (auto i : d.records_of_judge(j))
+      if (pred(i)) return true;
+  return false;
+}
+
 /// Adds the `by_task` / `by_run` sections of cfg.by to a module's body:
 /// `by_<by>.<judge>.<group>` = measure(judge, filter, "<by>=<group>") for every measured judge.
 template <class Measure>

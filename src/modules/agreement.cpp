@@ -74,10 +74,9 @@ class agreement_module final : public bias_module {
  protected:
   module_result do_evaluate(const dataset& d, const config& cfg) const override {
     module_result result;
-    bool any = false;
-    for (std::uint32_t j : d.measured_judges())
-      for (auto i : d.records_of_judge(j))
-        if (d.mode(i) == judgment_mode::pairwise && d.gold_in_presentation(i) != verdict::missing) any = true;
+    const bool any = detail::any_measured_record(d, [&](dataset::index i) {
+      return d.mode(i) == judgment_mode::pairwise && d.gold_in_presentation(i) != verdict::missing;
+    });
     if (!any) {
       result.skipped = true;
       result.reason = "no pairwise record of a measured judge has a gold verdict";

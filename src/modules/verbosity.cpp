@@ -70,9 +70,8 @@ class verbosity_module final : public bias_module {
   module_result do_evaluate(const dataset& d, const config& cfg) const override {
     module_result result;
     const bool tokens = cfg.length == "tokens";
-    bool any = false;
-    for (std::uint32_t j : d.measured_judges())
-      for (auto i : d.records_of_judge(j)) any |= length_a(d, i, tokens) != no_id;
+    const bool any =
+        detail::any_measured_record(d, [&](dataset::index i) { return length_a(d, i, tokens) != no_id; });
     if (!any && d.kinds().find("verbosity") == no_id) {
       result.skipped = true;
       result.reason = tokens ? "no record of a measured judge carries \"tokens\" (--length tokens)"
