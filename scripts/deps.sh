@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages judgebias builds with, when any is missing. Needs root (or sudo).
+# Installs the Debian 12 packages judgebias builds with, when any is missing, and any further packages
+# named as arguments (the fuzzers' clang). Needs root (or sudo).
 set -euo pipefail
 packages=(g++ cmake make nlohmann-json3-dev libfmt-dev libeigen3-dev libgtest-dev libcli11-dev
-          libsimdjson-dev libbenchmark-dev)
+          libsimdjson-dev libbenchmark-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <exception>
+#include <new>
 
 namespace judgebias {
 
@@ -50,6 +51,8 @@ nlohmann::ordered_json bias_module::evaluate(const dataset& data, const config& 
     }
     out["status"] = "ok";
     for (auto& [key, value] : r.body.items()) out[key] = std::move(value);
+  } catch (const std::bad_alloc&) {
+    throw;  // out of memory is the run's failure (exit status 1), not one module's
   } catch (const std::exception& e) {
     out = nlohmann::ordered_json::object();
     out["status"] = "error";

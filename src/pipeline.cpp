@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "detail/input_file.hpp"
+#include "detail/parallel.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/version.hpp"
 
@@ -98,22 +99,11 @@ void read_parallel(const std::string& path, const reader_options& ro, unsigned t
     std::vector<reader> readers;
     std::vector<dataset_builder> builders(parts);
     for (std::size_t p = 0; p < parts; ++p) readers.emplace_back(ro);
-    std::vector<std::exception_ptr> failures(parts);
-    auto work = [&](std::size_t p) {
-      try {
-        readers[p].read_buffer(
-            path, std::string_view(buf.data() + bounds[p], bounds[p + 1] - bounds[p]),
-            [&](const record& r) { builders[p].add(r); }, first_line[p]);
-      } catch (...) {
-        failures[p] = std::current_exception();
-      }
-    };
-    std::vector<std::thread> pool;
-    for (std::size_t p = 1; p < parts; ++p) pool.emplace_back(work, p);
-    work(0);
-    for (auto& th : pool) th.join();
-    for (auto& f : failures)
-      if (f) std::rethrow_exception(f);  // the earliest part's error is the first in the input
+    detail::parallel_for(parts, [&](std::size_t p) {
+      readers[p].read_buffer(
+          path, std::string_view(buf.data() + bounds[p], bounds[p + 1] - bounds[p]),
+          [&](const record& r) { builders[p].add(r); }, first_line[p]);
+    });  // the earliest part's error is rethrown: it is the first in the input
     if (records == 0 && in.size() > cut) {
       // From the first block's density, room for the whole file: the columns then never grow by doubling,
       // which would hold up to twice their size during the copy.
@@ -259,14 +249,16 @@ report pipeline::evaluate(const loaded_data& data) const {
   // are placed in config order, so the report does not depend on the thread count.
   std::vector<json> sections(cfg_.modules.size());
   std::atomic<std::size_t> next{0};
-  auto work = [&]() {
-    for (std::size_t k = next++; k < sections.size(); k = next++)
-      sections[k] = registry_.create(cfg_.modules[k])->evaluate(d, cfg_);
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < std::min<std::size_t>(cfg_.threads, sections.size()); ++t) pool.emplace_back(work);
-  work();
-  for (auto& th : pool) th.join();
+  const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(cfg_.threads, sections.size()));
+  detail::parallel_for(workers, [&](std::size_t) {
+    try {
+      for (std::size_t k = next++; k < sections.size(); k = next++)
+        sections[k] = registry_.create(cfg_.modules[k])->evaluate(d, cfg_);
+    } catch (...) {
+      next = sections.size();  // the others stop too; the failure is rethrown after the join
+      throw;
+    }
+  });
   for (std::size_t k = 0; k < sections.size(); ++k) modules[cfg_.modules[k]] = std::move(sections[k]);
   r["modules"] = std::move(modules);
   return report{std::move(r)};

@@ -832,11 +832,11 @@ struct reader::impl {
   // count (0 at the end).
   template <class Fill>
   void read_stream(const std::string& path, Fill&& fill, const record_sink& sink,
-                   std::uint64_t first_line = 0) {
+                   std::uint64_t first_line = 0, std::size_t first_cap = chunk_bytes) {
     input_summary in;
     in.path = path;
     const std::size_t pad = simdjson::SIMDJSON_PADDING;
-    std::size_t cap = chunk_bytes;
+    std::size_t cap = first_cap;
     std::vector<char> buf(cap + pad);
     std::size_t begin = 0, end = 0, scan = 0;
     std::uint64_t line_no = first_line;
@@ -933,7 +933,9 @@ void reader::read_buffer(std::string_view name, std::string_view data, const rec
     pos += n;
     return n;
   };
-  impl_->read_stream(std::string(name), fill, sink, first_line);
+  // A small buffer gets a small chunk (room for all of it and the end-of-input check).
+  const std::size_t cap = std::clamp<std::size_t>(data.size() + 1, 64, chunk_bytes);
+  impl_->read_stream(std::string(name), fill, sink, first_line, cap);
 }
 
 std::uint64_t count_code_points(std::string_view utf8) noexcept {

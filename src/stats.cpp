@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <Eigen/Dense>
 
+#include "detail/parallel.hpp"
+
 namespace judgebias::stats {
 
 std::uint64_t splitmix64(std::uint64_t& state) noexcept {
@@ -347,10 +349,8 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
   if (threads == 1 || static_cast<double>(n) * resamples < 2e5) {
     work(0, batches);
   } else {
-    std::vector<std::thread> pool;
-    for (std::size_t t = 0; t < threads; ++t)
-      pool.emplace_back(work, batches * t / threads, batches * (t + 1) / threads);
-    for (auto& th : pool) th.join();
+    detail::parallel_for(threads,
+                         [&](std::size_t t) { work(batches * t / threads, batches * (t + 1) / threads); });
   }
   const double alpha = 1.0 - options.confidence;
   for (std::size_t s = 0; s < statistics.size(); ++s) {

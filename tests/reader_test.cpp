@@ -369,3 +369,29 @@ TEST(Reader, CodePoints) {
   EXPECT_EQ(count_code_points("h\xC3\xA9llo"), 5u);       // é is 2 bytes
   EXPECT_EQ(count_code_points("\xF0\x9F\x98\x80!"), 2u);  // an emoji is 4 bytes
 }
+
+// Line numbers and counts are 64-bit: a part of a file that starts past line 2^32 (what the parallel
+// reader gives each thread) reports its lines exactly, under both policies.
+TEST(ReaderLimits, LineNumbersPast32Bits) {
+  const std::uint64_t base = (std::uint64_t{1} << 32) + 7;  // lines before this part
+  const std::string text = R"({"judge":"j","item":"q","response":{"id":"x"},"score":1})"
+                           "\n\n"
+                           R"({"judge":"j","item":"q","response":{"id":"x"},"score":"high"})"
+                           "\n";
+  reader stop;
+  try {
+    stop.read_buffer("big.jsonl", text, [](const record&) {}, base);
+    ADD_FAILURE() << "no error";
+  } catch (const parse_error& e) {
+    EXPECT_EQ(e.line(), base + 3);
+    EXPECT_EQ(std::string(e.what()).rfind("big.jsonl:4294967306:", 0), 0u) << e.what();
+  }
+  reader_options skip;
+  skip.on_invalid = invalid_policy::skip;
+  reader rd(skip);
+  rd.read_buffer("big.jsonl", text, [](const record&) {}, base);
+  ASSERT_EQ(rd.stats().first_errors.size(), 1u);
+  EXPECT_EQ(rd.stats().first_errors[0].line, base + 3);
+  EXPECT_EQ(rd.stats().lines, 3u);
+  EXPECT_EQ(rd.stats().records, 1u);
+}

@@ -1,5 +1,8 @@
 // The judgebias command line: run, validate, synth, perturb, list.
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -251,12 +254,26 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? exit_ok : exit_usage;
   }
+  // Past a file-size limit (ulimit -f) a write then fails with EFBIG and is reported, instead of the
+  // signal ending the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
-    if (*run) return cmd_run(files, output, cfg, self_specs);
-    if (*validate) return cmd_validate(vfiles, vmax, vshow);
-    if (*synth) return cmd_synth(sopt, soutput, sexpected);
-    if (*list) return cmd_list();
-    if (*perturb) return cmd_perturb(pinput, poutput, popt, ptemplates);
+    int status = exit_ok;
+    if (*run)
+      status = cmd_run(files, output, cfg, self_specs);
+    else if (*validate)
+      status = cmd_validate(vfiles, vmax, vshow);
+    else if (*synth)
+      status = cmd_synth(sopt, soutput, sexpected);
+    else if (*list)
+      status = cmd_list();
+    else if (*perturb)
+      status = cmd_perturb(pinput, poutput, popt, ptemplates);
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      std::fprintf(stderr, "judgebias: cannot write to standard output: %s\n", std::strerror(errno));
+      return exit_data;
+    }
+    return status;
   } catch (const usage_error& e) {
     std::fprintf(stderr, "judgebias: %s\n", e.what());
     return exit_usage;
@@ -270,8 +287,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "judgebias: %s\n", e.what());
     return exit_data;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "judgebias: out of memory\n");
+    std::fprintf(stderr, "judgebias: out of memory (a smaller input, or more memory, is needed)\n");
+    return exit_data;
+  } catch (const std::exception& e) {  // a system limit (threads, files): still a message and status 1
+    std::fprintf(stderr, "judgebias: %s\n", e.what());
     return exit_data;
   }
-  return exit_ok;
 }
