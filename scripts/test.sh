@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Quick start 2: install what is missing, build everything, and run the whole test suite.
+# Quick start 2: install what is missing, build everything, and run the whole test suite: once in the
+# normal build, once under AddressSanitizer and UndefinedBehaviorSanitizer (the `sanitize` preset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 cmake --preset default
 cmake --build --preset default -j "$(nproc)"
 ctest --preset default -j "$(nproc)"
+cmake --preset sanitize
+cmake --build --preset sanitize -j "$(nproc)"
+ctest --preset sanitize -j "$(nproc)"
