@@ -453,9 +453,17 @@ struct reader::impl {
       simdjson::error_code err = simdjson::SUCCESS;
       switch (root_type) {
         case od::json_type::array: {
-          od::value root;
-          err = doc.get_value().get(root);
-          if (!err) walk(root, 1, "record");
+          // get_array() on the document checks that the line ends with the array's closing bracket;
+          // simdjson 3.0's on-demand iterator would otherwise read past the end of an unclosed one.
+          od::array root;
+          err = doc.get_array().get(root);
+          if (!err) {
+            for (auto e : root) {
+              od::value elem;
+              if (auto e2 = std::move(e).get(elem)) fail_syntax(doc, e2, brace_col);
+              walk(elem, 2, "record");
+            }
+          }
           break;
         }
         case od::json_type::string:
