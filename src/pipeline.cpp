@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
+#include <functional>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -14,6 +16,7 @@
 #include "detail/parallel.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/version.hpp"
+#include "judgebias/writers.hpp"
 
 namespace judgebias {
 
@@ -36,8 +39,19 @@ void merge_stats(read_stats& into, const read_stats& from, std::size_t keep_erro
 // newlines into one part per thread, each part is parsed into its own builder, and the builders and
 // counts are merged in input order, so that the dataset, the counts and the first error are exactly
 // those of one thread. Memory stays bounded: one block (grown only for a longer line, up to the limit).
+// Which records --judges and --tasks keep (gold judges always).
+struct record_filter {
+  std::set<std::string, std::less<>> judges, tasks;
+  bool keep(const record& r) const {
+    if (!judges.empty() && !judges.count(r.judge)) return false;
+    if (!tasks.empty() && (!r.has_task || !tasks.count(r.task))) return false;
+    return true;
+  }
+};
+
 void read_parallel(const std::string& path, const reader_options& ro, unsigned threads, dataset_builder& out,
-                   read_stats& stats) {
+                   read_stats& stats, const record_filter* filter, std::uint64_t& filtered,
+                   const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
   detail::input_file in(path);
   constexpr std::size_t block = std::size_t{8} << 20;
   std::vector<char> buf(block);
@@ -99,10 +113,17 @@ void read_parallel(const std::string& path, const reader_options& ro, unsigned t
     std::vector<reader> readers;
     std::vector<dataset_builder> builders(parts);
     for (std::size_t p = 0; p < parts; ++p) readers.emplace_back(ro);
+    std::vector<std::uint64_t> left_out(parts, 0);
     detail::parallel_for(parts, [&](std::size_t p) {
       readers[p].read_buffer(
           path, std::string_view(buf.data() + bounds[p], bounds[p + 1] - bounds[p]),
-          [&](const record& r) { builders[p].add(r); }, first_line[p]);
+          [&](const record& r) {
+            if (!filter || filter->keep(r))
+              builders[p].add(r);
+            else
+              ++left_out[p];
+          },
+          first_line[p]);
     });  // the earliest part's error is rethrown: it is the first in the input
     if (records == 0 && in.size() > cut) {
       // From the first block's density, room for the whole file: the columns then never grow by doubling,
@@ -114,11 +135,13 @@ void read_parallel(const std::string& path, const reader_options& ro, unsigned t
                   16);
     }
     for (std::size_t p = 0; p < parts; ++p) {
+      filtered += left_out[p];
       records += readers[p].stats().records;
       merge_stats(stats, readers[p].stats(), ro.keep_errors);
       out.append(std::move(builders[p]));
     }
     line_base += static_cast<std::uint64_t>(std::count(buf.data(), buf.data() + cut, '\n'));
+    if (progress) progress(bytes - (filled - cut), in.size());
     if (cut == filled && eof) break;
     std::memmove(buf.data(), buf.data() + cut, filled - cut);
     filled -= cut;
@@ -128,28 +151,74 @@ void read_parallel(const std::string& path, const reader_options& ro, unsigned t
   stats.inputs.push_back(input_summary{path, records, bytes});
 }
 
+// One warning naming the judge-level metrics that rest on fewer than 30 units (their intervals are wide
+// and the closed forms approximate).
+void warn_small_samples(report& r) {
+  constexpr std::uint64_t enough = 30;
+  std::vector<std::string> small;
+  std::size_t count = 0;
+  for (const auto& row : tidy_rows(r)) {
+    if (!row.value || row.n >= enough || row.unit == "count" || !row.opponent.empty() || !row.task.empty() ||
+        !row.run.empty())
+      continue;
+    if (++count <= 8)
+      small.push_back(fmt::format("{}{}.{} of {} (n={})", row.module, row.kind.empty() ? "" : "." + row.kind,
+                                  row.metric, row.judge.empty() ? "all judges" : row.judge, row.n));
+  }
+  if (count == 0) return;
+  std::string text = fmt::format("{} metric(s) rest on fewer than {} units, so their intervals are wide: {}",
+                                 count, enough, fmt::join(small, ", "));
+  if (count > small.size()) text += fmt::format(" and {} more", count - small.size());
+  r.json["diagnostics"]["warnings"].push_back(text);
+}
+
 }  // namespace
 
-loaded_data load(const std::vector<std::string>& paths, const config& cfg) {
+loaded_data load(const std::vector<std::string>& paths, const config& cfg,
+                 const progress_callback& progress) {
   reader_options ro;
   ro.on_invalid = cfg.skip_invalid ? invalid_policy::skip : invalid_policy::stop;
   ro.max_line_bytes = cfg.max_line_bytes;
   const unsigned threads = cfg.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : cfg.threads;
-  reader rd(ro);
+  record_filter filter;
+  filter.judges.insert(cfg.judges.begin(), cfg.judges.end());
+  if (!filter.judges.empty()) filter.judges.insert(cfg.gold_judges.begin(), cfg.gold_judges.end());
+  filter.tasks.insert(cfg.tasks.begin(), cfg.tasks.end());
+  const record_filter* keep = filter.judges.empty() && filter.tasks.empty() ? nullptr : &filter;
   read_stats stats;
   dataset_builder builder;
-  auto sink = [&](const record& r) { builder.add(r); };
+  std::uint64_t filtered = 0;
   if (paths.empty()) {
-    rd.read_buffer(sample_name, embedded_sample(), sink);
+    reader rd(ro);
+    rd.read_buffer(sample_name, embedded_sample(), [&](const record& r) {
+      if (!keep || keep->keep(r))
+        builder.add(r);
+      else
+        ++filtered;
+    });
     stats = rd.stats();
   } else {
-    for (const auto& p : paths) read_parallel(p, ro, threads, builder, stats);
+    // Progress over all inputs: the sizes of the regular files, known before reading.
+    std::uint64_t total = 0, before = 0;
+    if (progress)
+      for (const auto& p : paths) total += p == "-" ? 0 : detail::input_file(p).size();
+    for (const auto& p : paths) {
+      std::function<void(std::uint64_t, std::uint64_t)> step;
+      if (progress)
+        step = [&](std::uint64_t done, std::uint64_t) { progress(before + done, total, stats.records); };
+      read_parallel(p, ro, threads, builder, stats, keep, filtered, step);
+      if (!stats.inputs.empty()) before += stats.inputs.back().bytes;
+    }
   }
+  stats.filtered = filtered;
   if (builder.size() == 0) {
     std::string where = paths.empty() ? std::string(sample_name) : fmt::format("{}", fmt::join(paths, ", "));
     if (stats.skipped)
       throw data_error(
           fmt::format("{}: no valid records ({} line(s) skipped as invalid)", where, stats.skipped));
+    if (filtered)
+      throw data_error(
+          fmt::format("{}: no records left after --judges/--tasks ({} left out)", where, filtered));
     throw data_error(fmt::format("{}: no records", where));
   }
   dataset_options dopt;
@@ -212,6 +281,8 @@ report pipeline::evaluate(const loaded_data& data) const {
                  {"min_length_gap", cfg_.min_length_gap},
                  {"skip_invalid", cfg_.skip_invalid},
                  {"by", cfg_.by}};
+  if (!cfg_.judges.empty()) r["config"]["judges"] = cfg_.judges;
+  if (!cfg_.tasks.empty()) r["config"]["tasks"] = cfg_.tasks;
 
   // Extraction failures over the records every module may use (non-duplicates).
   std::vector<std::uint64_t> failures(d.judges().size(), 0);
@@ -234,6 +305,12 @@ report pipeline::evaluate(const loaded_data& data) const {
                             {"message", e.message}});
   json warnings = json::array();
   for (const auto& w : d.diagnostics().warnings) warnings.push_back(w);
+  for (const auto& name : cfg_.judges)
+    if (d.judges().find(name) == no_id)
+      warnings.push_back(fmt::format("--judges: judge \"{}\" has no records", name));
+  for (const auto& name : cfg_.tasks)
+    if (d.tasks().find(name) == no_id)
+      warnings.push_back(fmt::format("--tasks: task \"{}\" has no records", name));
   r["diagnostics"] = {{"lines", st.lines},
                       {"records", st.records},
                       {"skipped", st.skipped},
@@ -243,6 +320,7 @@ report pipeline::evaluate(const loaded_data& data) const {
                       {"extraction_failures", total_failures},
                       {"extraction_failures_by_judge", std::move(by_judge)},
                       {"warnings", std::move(warnings)}};
+  if (!cfg_.judges.empty() || !cfg_.tasks.empty()) r["diagnostics"]["filtered_out"] = st.filtered;
 
   json modules = json::object();
   // Modules only read the dataset: they run side by side, up to --threads at a time, and their sections
@@ -261,7 +339,9 @@ report pipeline::evaluate(const loaded_data& data) const {
   });
   for (std::size_t k = 0; k < sections.size(); ++k) modules[cfg_.modules[k]] = std::move(sections[k]);
   r["modules"] = std::move(modules);
-  return report{std::move(r)};
+  report out{std::move(r)};
+  warn_small_samples(out);
+  return out;
 }
 
 }  // namespace judgebias

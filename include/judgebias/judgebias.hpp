@@ -1,8 +1,10 @@
 #pragma once
 /// \file Umbrella header: everything a harness needs to read judgments and measure judge biases.
 
+#include "judgebias/audit.hpp"
 #include "judgebias/dataset.hpp"
 #include "judgebias/error.hpp"
+#include "judgebias/gates.hpp"
 #include "judgebias/judgment.hpp"
 #include "judgebias/module.hpp"
 #include "judgebias/perturb.hpp"
@@ -13,3 +15,4 @@
 #include "judgebias/stats.hpp"
 #include "judgebias/synth.hpp"
 #include "judgebias/version.hpp"
+#include "judgebias/writers.hpp"

@@ -30,6 +30,8 @@ struct config {
   std::vector<std::string> by;  ///< Breakdowns: "task", "run".
   unsigned threads = 0;         ///< 0 = all cores. Results do not depend on it.
   std::uint64_t max_line_bytes = 64ull << 20;
+  std::vector<std::string> judges;  ///< Keep only these judges' records (gold judges are always kept).
+  std::vector<std::string> tasks;   ///< Keep only records of these tasks.
 };
 
 /// Units of METRICS.md / REPORT.md.

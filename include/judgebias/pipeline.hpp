@@ -1,6 +1,8 @@
 #pragma once
 /// \file The evaluation pipeline: files → dataset → selected modules → report.
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,9 +26,14 @@ inline constexpr std::string_view sample_name = "sample.jsonl (embedded)";
 /// The embedded sample judgment file (data/sample.jsonl).
 std::string_view embedded_sample() noexcept;
 
-/// Reads the files ("-" = stdin; none = the embedded sample) into a dataset. Throws io_error,
-/// parse_error (stop policy) or data_error (no records).
-loaded_data load(const std::vector<std::string>& paths, const config& cfg);
+/// Called while reading: bytes read so far and in all (0 when unknown: standard input), records so far.
+using progress_callback = std::function<void(std::uint64_t done, std::uint64_t total, std::uint64_t records)>;
+
+/// Reads the files ("-" = stdin; none = the embedded sample) into a dataset, keeping only the records
+/// that pass cfg.judges and cfg.tasks. Throws io_error, parse_error (stop policy) or data_error (no
+/// records). `progress`, when set, is called after each block of input (about every 8 MiB).
+loaded_data load(const std::vector<std::string>& paths, const config& cfg,
+                 const progress_callback& progress = {});
 
 /// Runs modules on a loaded dataset and assembles the report.
 class pipeline {

@@ -46,9 +46,10 @@ struct input_summary {
 /// Everything the reader counted.
 struct read_stats {
   std::vector<input_summary> inputs;
-  std::uint64_t lines = 0;    ///< Physical lines, blank ones included.
-  std::uint64_t records = 0;  ///< Records delivered.
-  std::uint64_t skipped = 0;  ///< Lines rejected under the skip policy.
+  std::uint64_t lines = 0;     ///< Physical lines, blank ones included.
+  std::uint64_t records = 0;   ///< Records delivered.
+  std::uint64_t skipped = 0;   ///< Lines rejected under the skip policy.
+  std::uint64_t filtered = 0;  ///< Valid records left out by --judges / --tasks (counted by load()).
   std::map<std::string, std::uint64_t> skipped_by_reason;
   std::vector<line_error> first_errors;
   /// Fields judgebias does not know, by name (`a.` / `b.` / `response.` prefixes inside candidates).

@@ -21,7 +21,7 @@ void write_json_file(const report& r, const std::string& path);
 /// Writes any text atomically (same guarantees as write_json_file).
 void write_file_atomic(const std::string& path, const std::string& content);
 
-/// A compact plain-text summary: one block per module, one row per judge.
+/// The terminal table without colour (the same as format_table(r) of writers.hpp).
 std::string format_summary(const report& r);
 
 }  // namespace judgebias

@@ -1,5 +1,9 @@
 // The judgebias command line: run, validate, synth, perturb, list.
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cerrno>
+
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -7,7 +11,9 @@
 #include <iostream>
 #include <map>
 #include <new>
+#include <set>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -19,7 +25,14 @@ namespace {
 using namespace judgebias;
 
 // Exit statuses (docs/cli.md).
-constexpr int exit_ok = 0, exit_data = 1, exit_usage = 2;
+constexpr int exit_ok = 0, exit_data = 1, exit_usage = 2, exit_gate = 3;
+
+std::string detail_cell(const metric_row& m) {
+  if (!m.value) return "null";
+  std::string s = fmt::format("{:.4g}", *m.value);
+  if (m.ci_low && m.ci_high) s += fmt::format(" [{:.4g}, {:.4g}]", *m.ci_low, *m.ci_high);
+  return s;
+}
 
 std::pair<std::string, std::string> parse_self(const std::string& spec) {
   const auto eq = spec.find('=');
@@ -28,16 +41,201 @@ std::pair<std::string, std::string> parse_self(const std::string& spec) {
   return {spec.substr(0, eq), spec.substr(eq + 1)};
 }
 
-int cmd_run(const std::vector<std::string>& files, const std::string& output, config cfg,
-            const std::vector<std::string>& self_specs) {
+// What `run` does besides measuring: where the report goes, what stdout shows, gates, audit.
+struct run_options {
+  std::vector<std::string> outputs;  // -o, repeatable; the extension chooses the format
+  std::string format = "table";      // stdout: table, json, csv, none
+  bool quiet = false;
+  std::vector<std::string> gates;
+  bool fail_if_missing = false;
+  std::string per_item;
+};
+
+bool is_terminal(std::FILE* f) {
+  return ::isatty(::fileno(f)) != 0;
+}
+
+// Progress on stderr ("reading: 120 of 200 MB, 650,000 records/s, 1 s left"), at most 5 times a second.
+class progress_line {
+ public:
+  void operator()(std::uint64_t done, std::uint64_t total, std::uint64_t records) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(200) && done < total) return;
+    last_ = now;
+    const double seconds = std::chrono::duration<double>(now - start_).count();
+    std::string text = fmt::format("reading: {:.0f} of {:.0f} MB", static_cast<double>(done) / 1e6,
+                                   static_cast<double>(total) / 1e6);
+    if (seconds > 0.2) {
+      text += fmt::format(", {:.0f} records/s", static_cast<double>(records) / seconds);
+      if (done > 0 && total > done)
+        text += fmt::format(", {:.0f} s left",
+                            seconds * static_cast<double>(total - done) / static_cast<double>(done));
+    }
+    std::fprintf(stderr, "\r\x1b[K%s", text.c_str());
+    shown_ = true;
+  }
+  void clear() {
+    if (shown_) std::fputs("\r\x1b[K", stderr);
+    shown_ = false;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_{};
+  bool shown_ = false;
+};
+
+// Only worth showing for inputs of more than about 50 MB, and only to a person at a terminal.
+bool wants_progress(const std::vector<std::string>& files, bool quiet) {
+  if (quiet || !is_terminal(stderr)) return false;
+  std::uint64_t total = 0;
+  for (const auto& f : files) {
+    struct stat st {};
+    if (f != "-" && ::stat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      total += static_cast<std::uint64_t>(st.st_size);
+  }
+  return total > 50'000'000;
+}
+
+int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector<std::string>& self_specs,
+            const run_options& opt) {
   for (const auto& s : self_specs) cfg.self.push_back(parse_self(s));
   module_registry registry;
   register_builtin_modules(registry);
+  // Everything a typo can break is checked before reading: formats, gates.
+  std::vector<output_format> formats;
+  for (const auto& o : opt.outputs) formats.push_back(format_of_path(o));
+  std::vector<gate> gates;
+  for (const auto& g : opt.gates) gates.push_back(parse_gate(g, registry));
   pipeline p(std::move(registry), std::move(cfg));
-  report r = p.run(files);
-  if (!output.empty()) write_json_file(r, output);
-  std::fputs(format_summary(r).c_str(), stdout);
-  if (!output.empty()) std::fprintf(stdout, "\nreport written to %s\n", output.c_str());
+
+  progress_line progress;
+  progress_callback on_progress;
+  if (wants_progress(files, opt.quiet))
+    on_progress = [&](std::uint64_t done, std::uint64_t total, std::uint64_t records) {
+      progress(done, total, records);
+    };
+  loaded_data data = [&] {
+    try {
+      auto d = load(files, p.settings(), on_progress);
+      progress.clear();
+      return d;
+    } catch (...) {
+      progress.clear();
+      throw;
+    }
+  }();
+  const report r = p.evaluate(data);
+
+  if (!opt.per_item.empty()) write_file_atomic(opt.per_item, per_item_lines(data.dataset));
+  for (std::size_t k = 0; k < opt.outputs.size(); ++k)
+    write_file_atomic(opt.outputs[k], render(r, formats[k]));
+  if (!opt.quiet) {
+    for (const auto& w : r.json["diagnostics"]["warnings"])
+      std::fprintf(stderr, "judgebias: warning: %s\n", w.get<std::string>().c_str());
+    if (opt.format == "table") {
+      table_style style;
+      style.color = is_terminal(stdout) && std::getenv("NO_COLOR") == nullptr;
+      std::fputs(format_table(r, style).c_str(), stdout);
+      for (const auto& o : opt.outputs) std::fprintf(stdout, "%s written\n", o.c_str());
+    } else if (opt.format == "json") {
+      std::fputs(r.dump().c_str(), stdout);
+    } else if (opt.format == "csv") {
+      std::fputs(to_csv(r).c_str(), stdout);
+    }
+  }
+  // Gates: every judge that trips one is named; a null value warns (or trips with --fail-if-missing).
+  bool tripped = false;
+  for (const auto& g : gates)
+    for (const auto& res : check_gate(r, g)) {
+      if (res.value && res.tripped) {
+        tripped = true;
+        std::fprintf(stderr, "judgebias: --fail-if '%s' tripped for judge %s (%s)\n", g.text.c_str(),
+                     res.judge.c_str(), fmt::format("{:g}", *res.value).c_str());
+      } else if (!res.value) {
+        tripped |= opt.fail_if_missing;
+        std::fprintf(stderr, "judgebias: %s: --fail-if '%s' has no value%s (%s)%s\n",
+                     opt.fail_if_missing ? "gate" : "warning", g.text.c_str(),
+                     res.judge.empty() ? "" : fmt::format(" for judge {}", res.judge).c_str(),
+                     res.reason.c_str(),
+                     opt.fail_if_missing ? ": tripped (--fail-if-missing)" : "; not tripped");
+      }
+    }
+  return tripped ? exit_gate : exit_ok;
+}
+
+// `judgebias diff OLD.json NEW.json`: per judge and metric, the change and whether the intervals overlap.
+int cmd_diff(const std::string& old_path, const std::string& new_path, bool all) {
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw io_error(fmt::format("{}: cannot open", path));
+    nlohmann::ordered_json j = nlohmann::ordered_json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("modules"))
+      throw data_error(fmt::format("{}: not a judgebias JSON report", path));
+    return report{std::move(j)};
+  };
+  const report before = read(old_path), after = read(new_path);
+  using key =
+      std::tuple<std::string, std::string, std::string, std::string, std::string, std::string, std::string>;
+  auto key_of = [](const metric_row& m) {
+    return key{m.module, m.kind, m.metric, m.judge, m.opponent, m.task, m.run};
+  };
+  std::map<key, metric_row> old_rows;
+  std::vector<key> order;
+  for (auto& m : tidy_rows(before)) {
+    if (!all && (!m.opponent.empty() || !m.task.empty() || !m.run.empty())) continue;
+    order.push_back(key_of(m));
+    old_rows.emplace(key_of(m), std::move(m));
+  }
+  std::vector<std::vector<std::string>> table{{"metric", "judge", "old", "new", "change", "intervals"}};
+  std::size_t separated = 0;
+  auto label = [](const metric_row& m) {
+    std::string s = m.module + (m.kind.empty() ? "" : "." + m.kind) + "." + m.metric;
+    if (!m.opponent.empty()) s += " vs " + m.opponent;
+    if (!m.task.empty()) s += " task " + m.task;
+    if (!m.run.empty()) s += " run " + m.run;
+    return s;
+  };
+  std::set<key> seen;
+  for (const auto& m : tidy_rows(after)) {
+    if (!all && (!m.opponent.empty() || !m.task.empty() || !m.run.empty())) continue;
+    const key k = key_of(m);
+    seen.insert(k);
+    const std::string judge = m.kind == "overall" ? "(all)" : m.judge;
+    auto it = old_rows.find(k);
+    if (it == old_rows.end()) {
+      table.push_back({label(m), judge, "", detail_cell(m), "", "new"});
+      continue;
+    }
+    const metric_row& o = it->second;
+    std::string change, overlap;
+    if (o.value && m.value) change = fmt::format("{:+.4g}", *m.value - *o.value);
+    if (o.ci_low && o.ci_high && m.ci_low && m.ci_high) {
+      const bool apart = *m.ci_low > *o.ci_high || *o.ci_low > *m.ci_high;
+      overlap = apart ? "apart" : "overlap";
+      separated += apart;
+    }
+    table.push_back({label(m), judge, detail_cell(o), detail_cell(m), change, overlap});
+  }
+  for (const auto& k : order)
+    if (!seen.count(k)) {
+      const metric_row& o = old_rows.at(k);
+      table.push_back({label(o), o.kind == "overall" ? "(all)" : o.judge, detail_cell(o), "", "", "gone"});
+    }
+  std::vector<std::size_t> width(table[0].size(), 0);
+  for (const auto& row : table)
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  std::string out;
+  for (const auto& row : table) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) line += fmt::format("{:<{}}  ", row[c], width[c]);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  out += fmt::format(
+      "\n{} of {} metric(s) have intervals that do not overlap. Reports of different runs are not paired: "
+      "for two judges on the same items, `judgebias run --compare A,B` gives the paired difference.\n",
+      separated, table.size() - 1);
+  std::fputs(out.c_str(), stdout);
   return exit_ok;
 }
 
@@ -162,16 +360,36 @@ int main(int argc, char** argv) {
   CLI::App app{"judgebias: measure the biases of LLM judges from their verdicts (JSON Lines)", "judgebias"};
   app.set_version_flag("--version", fmt::format("judgebias {}", judgebias::version()));
   app.require_subcommand(1);
-  app.footer("Exit status: 0 ok, 1 bad data or I/O error, 2 usage error. Docs: docs/cli.md");
+  app.footer(
+      "Exit status: 0 ok, 1 bad data or I/O error, 2 usage error, 3 a --fail-if gate tripped. Docs: "
+      "docs/cli.md");
 
   // run
   config cfg;
   std::vector<std::string> files, self_specs;
-  std::string output;
+  run_options ropt;
   auto* run =
       app.add_subcommand("run", "Measure the judges' biases and report them (no FILE: the embedded sample)");
   run->add_option("files", files, "Judgment files (JSON Lines, FORMAT v1); - for standard input");
-  run->add_option("-o,--output", output, "Write the JSON report here (atomically)");
+  run->add_option("-o,--output", ropt.outputs,
+                  "Write the report here, atomically; repeatable; the extension chooses the format: .json, "
+                  ".md, .csv, .html")
+      ->allow_extra_args(false);
+  run->add_option("--format", ropt.format, "What goes to standard output")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "json", "csv", "none"}));
+  run->add_flag("-q,--quiet", ropt.quiet, "Print nothing but errors (and tripped gates)");
+  run->add_option("--fail-if", ropt.gates,
+                  "Exit with status 3 when a judge's metric passes a bound, e.g. "
+                  "'self_preference.dbg_pairwise.ci_low > 5' (module[.kind].metric[.ci_low|.ci_high] OP "
+                  "number; repeatable)");
+  run->add_flag("--fail-if-missing", ropt.fail_if_missing,
+                "A --fail-if metric that is null trips the gate too");
+  run->add_option("--per-item", ropt.per_item,
+                  "Also write one JSON line per swap pair and per matched cue pair here (an audit file)");
+  run->add_option("--judges", cfg.judges, "Keep only these judges (gold judges are always kept)")
+      ->delimiter(',');
+  run->add_option("--tasks", cfg.tasks, "Keep only these tasks")->delimiter(',');
   run->add_option("--modules", cfg.modules, "Modules to run, comma-separated (default: all)")->delimiter(',');
   run->add_option("--gold-judges", cfg.gold_judges,
                   "Judges whose majority is the gold (replaces inline gold)")
@@ -245,6 +463,14 @@ int main(int argc, char** argv) {
                       "JSON file of your own cue templates (docs/workflow.md)");
   perturb->add_option("-o,--output", poutput, "Output file (default: standard output)");
 
+  std::string dold, dnew;
+  bool dall = false;
+  auto* diff = app.add_subcommand(
+      "diff", "Compare two JSON reports: per judge and metric, the change and whether the intervals overlap");
+  diff->add_option("old", dold, "The earlier report (.json)")->required();
+  diff->add_option("new", dnew, "The later report (.json)")->required();
+  diff->add_flag("--all", dall, "Also the breakdowns (opponents, tasks, runs)");
+
   auto* list = app.add_subcommand(
       "list", "List the modules, their metrics, units and which direction means more bias");
 
@@ -260,7 +486,9 @@ int main(int argc, char** argv) {
   try {
     int status = exit_ok;
     if (*run)
-      status = cmd_run(files, output, cfg, self_specs);
+      status = cmd_run(files, cfg, self_specs, ropt);
+    else if (*diff)
+      status = cmd_diff(dold, dnew, dall);
     else if (*validate)
       status = cmd_validate(vfiles, vmax, vshow);
     else if (*synth)

@@ -10,6 +10,7 @@
 
 #include "detail/groups.hpp"
 #include "detail/metric_builder.hpp"
+#include "detail/swap.hpp"
 #include "judgebias/registry.hpp"
 
 namespace judgebias {
@@ -22,18 +23,9 @@ using detail::item_sums;
 using detail::metric_builder;
 using detail::ratio;
 
-/// How a swap pair's two verdicts relate (v1 shows lo first, v2 shows hi first).
-enum class swap_outcome : std::uint8_t { consistent, primacy, recency, failure };
-
+using detail::swap_outcome;
 swap_outcome classify(verdict v1, verdict v2) {
-  if (v1 == verdict::missing || v2 == verdict::missing) return swap_outcome::failure;
-  // Same winner: A then B (lo both times), B then A (hi both times), or tie twice.
-  if ((v1 == verdict::a && v2 == verdict::b) || (v1 == verdict::b && v2 == verdict::a) ||
-      (v1 == verdict::tie && v2 == verdict::tie))
-    return swap_outcome::consistent;
-  // The first slot both times: (A, A), (A, tie), (tie, A); else the second: (B, B), (B, tie), (tie, B).
-  if (v1 == verdict::a || v2 == verdict::a) return swap_outcome::primacy;
-  return swap_outcome::recency;
+  return detail::classify_swap(v1, v2);
 }
 
 // Columns of the per-item sums.

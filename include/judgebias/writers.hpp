@@ -1,0 +1,54 @@
+#pragma once
+/// \file The report's human forms: tidy rows, CSV, Markdown, a self-contained HTML page, and the
+/// terminal table. Every writer reads the report (REPORT.md), never the dataset, so a report saved
+/// as JSON can be turned into any of them later.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "judgebias/report.hpp"
+
+namespace judgebias {
+
+/// One metric of a report as a flat row: the CSV's columns. Empty strings for what does not apply
+/// (no opponent, no task breakdown...). `kind` is the cue kind for the `cue` module, `counterfactual`
+/// for padded verbosity variants, `overall` for agreement over all judges (whose `judge` is empty).
+struct metric_row {
+  std::string module, kind, judge, opponent, task, run, metric;
+  std::optional<double> value, ci_low, ci_high, p;
+  std::uint64_t n = 0;
+  std::string unit, reason;
+};
+
+/// Every metric of the report, in report order.
+std::vector<metric_row> tidy_rows(const report& r);
+
+/// Output formats of `-o`, chosen by the path's extension.
+enum class output_format : std::uint8_t { json, markdown, csv, html };
+/// The format of a path's extension (.json, .md, .csv, .html/.htm); throws usage_error otherwise.
+output_format format_of_path(const std::string& path);
+/// The report in that format.
+std::string render(const report& r, output_format f);
+
+/// Tidy CSV (RFC 4180): module, kind, judge, opponent, task, run, metric, value, ci_low, ci_high, n, p,
+/// unit, reason; numbers in shortest round-trip form.
+std::string to_csv(const report& r);
+/// Markdown: one table per module (and cue kind, and breakdown), judges as rows, value [CI] and n.
+std::string to_markdown(const report& r);
+/// One self-contained HTML page (no scripts, no external resources) with SVG charts and every value
+/// in tables. All text from the input is escaped.
+std::string to_html(const report& r);
+
+/// How the terminal table looks.
+struct table_style {
+  bool color = false;  ///< ANSI colours (only when writing to a terminal).
+};
+/// The stdout table: aligned columns, one block per module (and cue kind), value [CI] n=.
+std::string format_table(const report& r, const table_style& style = {});
+
+/// Escapes text for HTML element content and attribute values.
+std::string html_escape(std::string_view s);
+
+}  // namespace judgebias

@@ -1,0 +1,136 @@
+// --fail-if gates: parsing `module[.kind].metric[.ci_low|.ci_high] OP number` and checking it per judge.
+#include "judgebias/gates.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "judgebias/error.hpp"
+#include "judgebias/writers.hpp"
+
+namespace judgebias {
+
+namespace {
+
+std::string trim(std::string_view s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return {};
+  const auto e = s.find_last_not_of(" \t");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const auto at = s.find(sep, start);
+    parts.push_back(s.substr(start, at - start));
+    if (at == std::string::npos) break;
+    start = at + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+gate parse_gate(const std::string& text, const module_registry& registry) {
+  auto bad = [&](const std::string& why) {
+    return usage_error(
+        fmt::format("--fail-if '{}': {} (grammar: module[.kind].metric[.ci_low|.ci_high] "
+                    "OP number, OP one of < <= > >=)",
+                    text, why));
+  };
+  gate g;
+  g.text = text;
+  const auto at = text.find_first_of("<>");
+  if (at == std::string::npos) throw bad("no comparison");
+  std::size_t after = at + 1;
+  const bool less = text[at] == '<';
+  const bool equal = after < text.size() && text[after] == '=';
+  if (equal) ++after;
+  g.comparison = less ? (equal ? gate::op::less_equal : gate::op::less)
+                      : (equal ? gate::op::greater_equal : gate::op::greater);
+  const std::string lhs = trim(std::string_view(text).substr(0, at));
+  const std::string rhs = trim(std::string_view(text).substr(after));
+  if (rhs.empty() || rhs.find_first_of("<>=") != std::string::npos)
+    throw bad("the right side must be one number");
+  char* end = nullptr;
+  errno = 0;
+  g.threshold = std::strtod(rhs.c_str(), &end);
+  if (end != rhs.c_str() + rhs.size() || errno == ERANGE || !std::isfinite(g.threshold))
+    throw bad(fmt::format("\"{}\" is not a finite number", rhs));
+  auto parts = split(lhs, '.');
+  if (parts.size() >= 3 && (parts.back() == "ci_low" || parts.back() == "ci_high")) {
+    g.field = parts.back() == "ci_low" ? gate::field::ci_low : gate::field::ci_high;
+    parts.pop_back();
+  }
+  if (parts.size() < 2 || parts.size() > 3) throw bad("the left side must be module[.kind].metric");
+  for (const auto& p : parts)
+    if (p.empty()) throw bad("an empty name");
+  g.module = parts.front();
+  g.metric = parts.back();
+  if (parts.size() == 3) g.kind = parts[1];
+  if (!registry.contains(g.module))
+    throw bad(fmt::format("unknown module \"{}\" (known: {})", g.module, fmt::join(registry.names(), ", ")));
+  auto metrics = registry.create(g.module)->metrics();
+  // A kind (verbosity's counterfactual padding, agreement's overall) may hold the cue metrics too.
+  if (!g.kind.empty() && registry.contains("cue"))
+    for (auto& m : registry.create("cue")->metrics()) metrics.push_back(std::move(m));
+  bool known = false;
+  std::vector<std::string> names;
+  for (const auto& m : metrics) {
+    known |= m.name == g.metric;
+    names.push_back(m.name);
+  }
+  if (!known)
+    throw bad(
+        fmt::format("\"{}\" has no metric \"{}\" (it has: {})", g.module, g.metric, fmt::join(names, ", ")));
+  return g;
+}
+
+std::vector<gate_result> check_gate(const report& r, const gate& g) {
+  std::vector<gate_result> out;
+  for (const auto& row : tidy_rows(r)) {
+    if (row.module != g.module || row.kind != g.kind || row.metric != g.metric || !row.opponent.empty() ||
+        !row.task.empty() || !row.run.empty())
+      continue;
+    gate_result res;
+    res.judge = row.kind == "overall" ? "(all judges)" : row.judge;
+    res.value = g.field == gate::field::value    ? row.value
+                : g.field == gate::field::ci_low ? row.ci_low
+                                                 : row.ci_high;
+    if (!res.value) res.reason = row.reason.empty() ? "no interval" : row.reason;
+    if (res.value) {
+      const double v = *res.value, t = g.threshold;
+      switch (g.comparison) {
+        case gate::op::less:
+          res.tripped = v < t;
+          break;
+        case gate::op::less_equal:
+          res.tripped = v <= t;
+          break;
+        case gate::op::greater:
+          res.tripped = v > t;
+          break;
+        case gate::op::greater_equal:
+          res.tripped = v >= t;
+          break;
+      }
+    }
+    out.push_back(std::move(res));
+  }
+  if (out.empty()) {
+    gate_result none;
+    const auto& modules = r.json.contains("modules") ? r.json["modules"] : nlohmann::ordered_json::object();
+    none.reason = modules.contains(g.module) && modules[g.module].contains("reason")
+                      ? fmt::format("{} {}: {}", g.module, modules[g.module].value("status", ""),
+                                    modules[g.module].value("reason", ""))
+                      : "the report has no value for it";
+    out.push_back(std::move(none));
+  }
+  return out;
+}
+
+}  // namespace judgebias

@@ -1,0 +1,381 @@
+// The report's tidy rows and its CSV, Markdown and terminal forms (the HTML page is in html.cpp).
+#include "judgebias/writers.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "detail/report_text.hpp"
+#include "judgebias/error.hpp"
+
+namespace judgebias {
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+bool is_metric(const json& v) {
+  return v.is_object() && v.contains("unit") && v.contains("n");
+}
+
+std::optional<double> number(const json& v) {
+  if (v.is_number()) return v.get<double>();
+  return std::nullopt;
+}
+
+metric_row make_row(const metric_row& where, const std::string& name, const json& m) {
+  metric_row row = where;
+  row.metric = name;
+  row.value = number(m.value("value", json()));
+  if (m.contains("ci") && m["ci"].is_array() && m["ci"].size() == 2) {
+    row.ci_low = number(m["ci"][0]);
+    row.ci_high = number(m["ci"][1]);
+  }
+  row.n = m.value("n", std::uint64_t{0});
+  if (m.contains("p")) row.p = number(m["p"]);
+  row.unit = m.value("unit", "");
+  row.reason = m.value("reason", "");
+  return row;
+}
+
+// A judge's metrics, and its per-opponent ones.
+void judge_rows(const json& metrics, metric_row where, std::vector<metric_row>& out) {
+  for (const auto& [name, m] : metrics.items()) {
+    if (is_metric(m)) {
+      out.push_back(make_row(where, name, m));
+    } else if (name == "by_opponent" && m.is_object()) {
+      for (const auto& [opponent, om] : m.items()) {
+        metric_row w = where;
+        w.opponent = opponent;
+        for (const auto& [mn, mv] : om.items())
+          if (is_metric(mv)) out.push_back(make_row(w, mn, mv));
+      }
+    }
+  }
+}
+
+// `judges`, `by_task`, `by_run` and `overall` of one section (a module, a cue kind, counterfactuals).
+void group_rows(const json& section, const metric_row& where, std::vector<metric_row>& out) {
+  if (section.contains("judges") && section["judges"].is_object())
+    for (const auto& [judge, metrics] : section["judges"].items()) {
+      metric_row w = where;
+      w.judge = judge;
+      judge_rows(metrics, w, out);
+    }
+  for (const char* by : {"by_task", "by_run"}) {
+    if (!section.contains(by) || !section[by].is_object()) continue;
+    for (const auto& [judge, groups] : section[by].items())
+      for (const auto& [group, metrics] : groups.items()) {
+        metric_row w = where;
+        w.judge = judge;
+        (by[3] == 't' ? w.task : w.run) = group;
+        judge_rows(metrics, w, out);
+      }
+  }
+  if (section.contains("overall") && section["overall"].is_object()) {
+    metric_row w = where;
+    w.kind = "overall";
+    for (const auto& [name, m] : section["overall"].items())
+      if (is_metric(m)) out.push_back(make_row(w, name, m));
+  }
+}
+
+std::string csv_field(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string csv_number(const std::optional<double>& v) {
+  return v ? fmt::format("{}", *v) : "";
+}
+
+// Markdown: a cell's text with the characters that would end or format a cell escaped.
+std::string md_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|' || c == '\\' || c == '*' || c == '`' || c == '[' || c == ']' || c == '<' ||
+        c == '>' || c == '#')
+      out += '\\';
+    if (c == '\n' || c == '\r')
+      out += ' ';
+    else
+      out += c;
+  }
+  return out;
+}
+
+// One table: first column the row label, one column per metric, in first-seen order.
+struct grid {
+  std::vector<std::string> columns;                                        // metric names
+  std::map<std::string, std::string> units;                                // metric → unit
+  std::vector<std::string> labels;                                         // rows, first-seen order
+  std::map<std::pair<std::string, std::string>, const metric_row*> cells;  // (label, metric)
+};
+
+void grid_add(grid& g, const std::string& label, const metric_row& r) {
+  if (std::find(g.columns.begin(), g.columns.end(), r.metric) == g.columns.end())
+    g.columns.push_back(r.metric);
+  g.units.emplace(r.metric, r.unit);
+  if (std::find(g.labels.begin(), g.labels.end(), label) == g.labels.end()) g.labels.push_back(label);
+  g.cells[{label, r.metric}] = &r;
+}
+
+std::string md_table(const grid& g, const std::string& first) {
+  std::string out = "| " + first + " |";
+  for (const auto& c : g.columns) out += fmt::format(" {} ({}) |", md_escape(c), g.units.at(c));
+  out += "\n|---|";
+  for (std::size_t k = 0; k < g.columns.size(); ++k) out += "---:|";
+  out += "\n";
+  for (const auto& label : g.labels) {
+    out += "| " + md_escape(label) + " |";
+    for (const auto& c : g.columns) {
+      auto it = g.cells.find({label, c});
+      out += " " + (it == g.cells.end() ? std::string() : detail::cell_text(*it->second)) + " |";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<metric_row> tidy_rows(const report& r) {
+  std::vector<metric_row> out;
+  if (!r.json.contains("modules")) return out;
+  for (const auto& [module, section] : r.json["modules"].items()) {
+    if (section.value("status", "") != "ok") continue;
+    metric_row where;
+    where.module = module;
+    group_rows(section, where, out);
+    if (section.contains("counterfactual") && section["counterfactual"].is_object()) {
+      metric_row w = where;
+      w.kind = "counterfactual";
+      group_rows(section["counterfactual"], w, out);
+    }
+    if (section.contains("kinds") && section["kinds"].is_object())
+      for (const auto& [kind, ks] : section["kinds"].items()) {
+        metric_row w = where;
+        w.kind = kind;
+        group_rows(ks, w, out);
+      }
+  }
+  return out;
+}
+
+output_format format_of_path(const std::string& path) {
+  auto ends = [&](std::string_view ext) {
+    if (path.size() < ext.size()) return false;
+    return std::equal(ext.rbegin(), ext.rend(), path.rbegin(),
+                      [](char e, char c) { return e == (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c); });
+  };
+  if (ends(".json")) return output_format::json;
+  if (ends(".md") || ends(".markdown")) return output_format::markdown;
+  if (ends(".csv")) return output_format::csv;
+  if (ends(".html") || ends(".htm")) return output_format::html;
+  throw usage_error(
+      fmt::format("-o {}: the extension chooses the format; use .json, .md, .csv or .html", path));
+}
+
+std::string render(const report& r, output_format f) {
+  switch (f) {
+    case output_format::json:
+      return r.dump();
+    case output_format::markdown:
+      return to_markdown(r);
+    case output_format::csv:
+      return to_csv(r);
+    case output_format::html:
+      return to_html(r);
+  }
+  return r.dump();
+}
+
+std::string to_csv(const report& r) {
+  std::string out = "module,kind,judge,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason\r\n";
+  for (const auto& row : tidy_rows(r)) {
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_field(row.module),
+                       csv_field(row.kind), csv_field(row.judge), csv_field(row.opponent),
+                       csv_field(row.task), csv_field(row.run), csv_field(row.metric), csv_number(row.value),
+                       csv_number(row.ci_low), csv_number(row.ci_high), row.n, csv_number(row.p),
+                       csv_field(row.unit), csv_field(row.reason));
+  }
+  return out;
+}
+
+std::string to_markdown(const report& r) {
+  const json& j = r.json;
+  std::string out = "# judgebias report\n\n";
+  out += detail::inputs_line(r, md_escape) + "\n\n";
+  out += fmt::format("Intervals: {:g} % ({}).\n", 100 * j["config"].value("confidence", 0.95),
+                     detail::interval_method(r));
+  const auto rows = tidy_rows(r);
+  for (const auto& [module, section] : j["modules"].items()) {
+    out += fmt::format("\n## {}\n\n", md_escape(module));
+    if (section.value("status", "") != "ok") {
+      out += fmt::format("{}: {}\n", section.value("status", ""), md_escape(section.value("reason", "")));
+      continue;
+    }
+    // One table per (kind, breakdown), in report order.
+    std::vector<std::string> order;
+    std::map<std::string, grid> grids;
+    std::map<std::string, std::string> firsts;
+    for (const auto& row : rows) {
+      if (row.module != module) continue;
+      std::string key, label = row.judge, first = "judge";
+      if (!row.opponent.empty())
+        key = "by opponent", label = row.judge + " vs " + row.opponent, first = "judge vs opponent";
+      if (!row.task.empty()) key = "by task", label = row.judge + " / " + row.task, first = "judge / task";
+      if (!row.run.empty()) key = "by run", label = row.judge + " / run " + row.run, first = "judge / run";
+      if (row.kind == "overall") label = "(all judges)";
+      if (!row.kind.empty() && row.kind != "overall") key = row.kind + (key.empty() ? "" : ", " + key);
+      if (!grids.count(key)) order.push_back(key);
+      grid_add(grids[key], label, row);
+      firsts[key] = first;
+    }
+    if (order.empty()) out += "No judge has a value.\n";
+    for (const auto& key : order) {
+      if (!key.empty()) out += fmt::format("### {}\n\n", md_escape(key));
+      out += md_table(grids[key], firsts[key]) + "\n";
+    }
+  }
+  const json& diag = j["diagnostics"];
+  out += "\n## Diagnostics\n\n";
+  out += fmt::format("- lines: {}, records: {}, skipped: {}, duplicates: {}, extraction failures: {}\n",
+                     diag.value("lines", 0), diag.value("records", 0), diag.value("skipped", 0),
+                     diag.value("duplicates", 0), diag.value("extraction_failures", 0));
+  if (diag.contains("skipped_by_reason"))
+    for (const auto& [reason, n] : diag["skipped_by_reason"].items())
+      out += fmt::format("- skipped as {}: {}\n", md_escape(reason), n.get<std::uint64_t>());
+  if (diag.contains("warnings"))
+    for (const auto& w : diag["warnings"]) out += "- warning: " + md_escape(w.get<std::string>()) + "\n";
+  return out;
+}
+
+// The columns a module's block shows; other sections show their first three metrics.
+namespace {
+const std::map<std::string, std::vector<std::string>, std::less<>> headline = {
+    {"self_preference", {"dbg_pairwise", "dbg_pointwise", "dbg_adjusted"}},
+    {"position", {"consistency", "fairness", "first_slot_rate"}},
+    {"verbosity", {"prefer_longer_rate", "gold_prefer_longer_rate", "length_coef"}},
+    {"agreement", {"accuracy", "kappa"}},
+    {"bandwagon", {"robustness_rate", "follow_rate", "effect"}},
+    {"authority", {"robustness_rate", "follow_rate", "effect"}},
+    {"cue", {"robustness_rate", "follow_rate", "effect"}},
+};
+
+std::size_t display_width(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0u) != 0x80u;
+  return n;
+}
+}  // namespace
+
+std::string format_table(const report& r, const table_style& style) {
+  const json& j = r.json;
+  auto paint = [&](std::string_view code, const std::string& s) {
+    return style.color ? fmt::format("\x1b[{}m{}\x1b[0m", code, s) : s;
+  };
+  std::string out;
+  std::uint64_t bytes = 0;
+  std::vector<std::string> names;
+  for (const auto& in : j["inputs"]) {
+    bytes += in.value("bytes", std::uint64_t{0});
+    names.push_back(in.value("path", ""));
+  }
+  const json& diag = j["diagnostics"];
+  out += fmt::format(
+      "judgebias {}: {} records from {} ({} bytes); {} skipped, {} duplicates, {} extraction failures\n",
+      j["tool"].value("version", ""), diag.value("records", 0), fmt::join(names, ", "), bytes,
+      diag.value("skipped", 0), diag.value("duplicates", 0), diag.value("extraction_failures", 0));
+  for (const auto& w : diag["warnings"])
+    out += paint("33", fmt::format("warning: {}", w.get<std::string>())) + "\n";
+  const auto rows = tidy_rows(r);
+  for (const auto& [name, section] : j["modules"].items()) {
+    const std::string status = section.value("status", "");
+    if (status != "ok") {
+      out +=
+          "\n" + paint("1", name) + ": " +
+          paint(status == "error" ? "31" : "2", fmt::format("{} ({})", status, section.value("reason", ""))) +
+          "\n";
+      continue;
+    }
+    // One block per kind (cue kinds, counterfactual verbosity), judges as rows; breakdowns stay in files.
+    std::vector<std::string> kinds;
+    for (const auto& row : rows)
+      if (row.module == name && row.kind != "overall" && row.opponent.empty() && row.task.empty() &&
+          row.run.empty() && std::find(kinds.begin(), kinds.end(), row.kind) == kinds.end())
+        kinds.push_back(row.kind);
+    if (kinds.empty()) {
+      out += "\n" + paint("1", name) + "\n  (no judge has a value to show)\n";
+      continue;
+    }
+    for (const auto& kind : kinds) {
+      out += "\n" + paint("1", kind.empty() ? name : name + "." + kind) + "\n";
+      std::vector<const metric_row*> mine;
+      for (const auto& row : rows)
+        if (row.module == name && row.kind == kind && row.opponent.empty() && row.task.empty() &&
+            row.run.empty())
+          mine.push_back(&row);
+      std::vector<std::string> cols, judges;
+      if (auto it = headline.find(name); it != headline.end())
+        cols = it->second;
+      else
+        for (const auto* row : mine)
+          if (cols.size() < 3 && std::find(cols.begin(), cols.end(), row->metric) == cols.end())
+            cols.push_back(row->metric);
+      std::erase_if(cols, [&](const std::string& c) {
+        return std::none_of(mine.begin(), mine.end(),
+                            [&](const metric_row* m) { return m->metric == c && m->value; });
+      });
+      for (const auto* row : mine)
+        if (std::find(judges.begin(), judges.end(), row->judge) == judges.end()) judges.push_back(row->judge);
+      if (cols.empty()) {
+        out += "  (no judge has a value to show)\n";
+        continue;
+      }
+      std::vector<std::vector<std::string>> table;
+      table.push_back({"judge"});
+      for (const auto& c : cols) {
+        std::string unit;
+        for (const auto* m : mine)
+          if (m->metric == c) unit = m->unit;
+        table[0].push_back(fmt::format("{} ({})", c, unit));
+      }
+      for (const auto& judge : judges) {
+        std::vector<std::string> line{judge};
+        for (const auto& c : cols) {
+          auto it = std::find_if(mine.begin(), mine.end(),
+                                 [&](const metric_row* m) { return m->judge == judge && m->metric == c; });
+          line.push_back(it == mine.end() ? "" : detail::cell_text(**it));
+        }
+        table.push_back(std::move(line));
+      }
+      std::vector<std::size_t> width(table[0].size(), 0);
+      for (const auto& line : table)
+        for (std::size_t k = 0; k < line.size(); ++k) width[k] = std::max(width[k], display_width(line[k]));
+      for (const auto& line : table) {
+        std::string text = " ";
+        for (std::size_t k = 0; k < line.size(); ++k) {
+          std::string cell = line[k] + std::string(width[k] - display_width(line[k]), ' ');
+          if (style.color && line[k] == "null") cell = paint("2", cell);
+          text += " " + cell;
+        }
+        while (!text.empty() && text.back() == ' ') text.pop_back();
+        out += text + "\n";
+      }
+    }
+  }
+  return out;
+}
+
+std::string format_summary(const report& r) {
+  return format_table(r);
+}
+
+}  // namespace judgebias

@@ -1,0 +1,190 @@
+// The report's human forms on a fixed report (tests/data/report/fixed.json): tidy rows, CSV, Markdown,
+// HTML and the terminal table against golden files, escaping, and --fail-if gates.
+// JUDGEBIAS_UPDATE_GOLDEN=1 rewrites the golden files (then read the diff before committing it).
+#include <fstream>
+#include <sstream>
+
+#include "test_util.hpp"
+
+using namespace judgebias;
+
+namespace {
+
+const std::string dir = std::string(JUDGEBIAS_TEST_DATA) + "/report/";
+const std::string evil = "<script>alert(1)</script>";
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+report fixed() { return report{nlohmann::ordered_json::parse(slurp(dir + "fixed.json"))}; }
+
+void expect_golden(const std::string& name, const std::string& text) {
+  if (std::getenv("JUDGEBIAS_UPDATE_GOLDEN")) {
+    std::ofstream(dir + name, std::ios::binary) << text;
+    return;
+  }
+  const std::string want = slurp(dir + name);
+  EXPECT_EQ(text, want) << "differs from tests/data/report/" << name;
+}
+
+std::size_t count(const std::string& s, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+module_registry builtin() {
+  module_registry r;
+  register_builtin_modules(r);
+  return r;
+}
+
+}  // namespace
+
+TEST(Tidy, EveryMetricOnceWithItsPlace) {
+  const auto rows = tidy_rows(fixed());
+  // 2 + 1 (by opponent) + 2 (gpt-4o) + 1 (by task) self-preference, 4 position, 2 + 1 verbosity, 2 bandwagon,
+  // 1 cue, 2 + 1 agreement = 19; the skipped authority module has none.
+  ASSERT_EQ(rows.size(), 19u);
+  const auto& opp = rows[2];
+  EXPECT_EQ(opp.module, "self_preference");
+  EXPECT_EQ(opp.judge, evil);
+  EXPECT_EQ(opp.opponent, "llama-3");
+  EXPECT_EQ(opp.metric, "dbg_pairwise");
+  EXPECT_EQ(*opp.value, 10.0);
+  EXPECT_EQ(*opp.ci_low, -5.0);
+  EXPECT_EQ(opp.n, 20u);
+  const auto& null_row = rows[4];
+  EXPECT_EQ(null_row.metric, "dbg_pointwise");
+  EXPECT_FALSE(null_row.value);
+  EXPECT_EQ(null_row.reason, "no pointwise record with gold");
+  EXPECT_EQ(rows[5].task, "math");
+  EXPECT_EQ(rows[12].kind, "counterfactual");
+  EXPECT_EQ(rows[15].kind, "distraction");
+  EXPECT_EQ(rows[18].kind, "overall");
+  EXPECT_EQ(rows[18].judge, "");
+}
+
+TEST(Writers, CsvIsTidyQuotedAndGolden) {
+  const std::string csv = to_csv(fixed());
+  expect_golden("fixed.csv", csv);
+  EXPECT_EQ(count(csv, "\r\n"), 20u);  // header + 19 rows
+  // A judge name with a comma, a quote and a bar is one quoted field.
+  EXPECT_NE(csv.find("position,,\"judge|x,\"\"y\"\"\",,,,first_slot_rate,0.75,0.5,1,12,0.146,fraction,\r\n"),
+            std::string::npos);
+  // A null value: empty cells and the reason.
+  EXPECT_NE(csv.find("self_preference,,gpt-4o,,,,dbg_pointwise,,,,0,,score,no pointwise record with gold\r\n"),
+            std::string::npos);
+}
+
+TEST(Writers, MarkdownTablesEscapedAndGolden) {
+  const std::string md = to_markdown(fixed());
+  expect_golden("fixed.md", md);
+  // Judges are rows, value [CI] n= in each cell; names cannot break a table or add markup.
+  EXPECT_NE(md.find("| \\<script\\>alert(1)\\</script\\> | +12.5 [+2.5, +22.5] n=40 | +0.75 [+0.25, +1.25] n=40 |"),
+            std::string::npos);
+  EXPECT_NE(md.find("| judge\\|x,\"y\" |"), std::string::npos);
+  EXPECT_EQ(md.find("<script>"), std::string::npos);
+  EXPECT_NE(md.find("authority\n\nskipped: no record with perturbation.kind \"authority\""), std::string::npos);
+}
+
+TEST(Writers, HtmlSelfContainedEscapedAndGolden) {
+  const std::string html = to_html(fixed());
+  expect_golden("fixed.html", html);
+  EXPECT_EQ(html.find("<script"), std::string::npos);  // no scripts at all, and the judge's name is text
+  EXPECT_GE(count(html, "&lt;script&gt;alert(1)&lt;/script&gt;"), 3u);
+  // No external resource: the only addresses are the SVG namespace names.
+  EXPECT_EQ(count(html, "http://") + count(html, "https://"), count(html, "xmlns=\"http://www.w3.org/2000/svg\""));
+  EXPECT_EQ(count(html, "src="), 0u);
+  // Marks per chart: DBG pairwise for both judges, pointwise only where it has a value.
+  auto marks = [&](const std::string& id) {
+    const auto start = html.find("id=\"chart-" + id + "\"");
+    const auto end = html.find("</figure>", start);
+    return count(html.substr(start, end - start), "class=\"mark ");
+  };
+  EXPECT_EQ(marks("dbg_pairwise"), 2u);
+  EXPECT_EQ(marks("dbg_pointwise"), 1u);
+  EXPECT_EQ(marks("consistency"), 2u);
+  EXPECT_EQ(marks("first_slot_rate"), 2u);
+  EXPECT_EQ(marks("prefer_longer"), 2u);  // gpt-4o and its gold
+  EXPECT_EQ(marks("robustness"), 3u);     // bandwagon, verbosity padding, distraction
+}
+
+TEST(Writers, TableGolden) {
+  expect_golden("fixed.table.txt", format_table(fixed()));
+  const std::string colored = format_table(fixed(), table_style{true});
+  EXPECT_NE(colored.find("\x1b[1mself_preference\x1b[0m"), std::string::npos);
+  EXPECT_EQ(format_table(fixed()).find('\x1b'), std::string::npos);
+}
+
+TEST(Writers, FormatOfPath) {
+  EXPECT_EQ(format_of_path("r.json"), output_format::json);
+  EXPECT_EQ(format_of_path("dir.v2/R.MD"), output_format::markdown);
+  EXPECT_EQ(format_of_path("r.csv"), output_format::csv);
+  EXPECT_EQ(format_of_path("r.htm"), output_format::html);
+  EXPECT_THROW(format_of_path("r.txt"), usage_error);
+  EXPECT_THROW(format_of_path("json"), usage_error);
+}
+
+TEST(Gates, ParsesTheGrammar) {
+  const auto reg = builtin();
+  gate g = parse_gate("self_preference.dbg_pairwise.ci_low > 5", reg);
+  EXPECT_EQ(g.module, "self_preference");
+  EXPECT_EQ(g.kind, "");
+  EXPECT_EQ(g.metric, "dbg_pairwise");
+  EXPECT_EQ(g.field, gate::field::ci_low);
+  EXPECT_EQ(g.comparison, gate::op::greater);
+  EXPECT_EQ(g.threshold, 5.0);
+  g = parse_gate("cue.distraction.robustness_rate<=0.9", reg);
+  EXPECT_EQ(g.kind, "distraction");
+  EXPECT_EQ(g.comparison, gate::op::less_equal);
+  EXPECT_EQ(g.threshold, 0.9);
+  g = parse_gate("  position.first_slot_rate.ci_high >= -1e-1 ", reg);
+  EXPECT_EQ(g.field, gate::field::ci_high);
+  EXPECT_EQ(g.comparison, gate::op::greater_equal);
+  EXPECT_EQ(g.threshold, -0.1);
+  for (const char* bad : {"self_preference.dbg_pairwise", "dbg_pairwise > 5", "self_preference.dbg_pairwise > x",
+                          "self_preference.dbg_pairwise > 5 > 6", "nope.dbg_pairwise > 1",
+                          "self_preference.nope > 1", "a.b.c.d.e > 1", "self_preference..dbg_pairwise > 1",
+                          "self_preference.dbg_pairwise => 1", "self_preference.dbg_pairwise > inf"})
+    EXPECT_THROW(parse_gate(bad, reg), usage_error) << bad;
+}
+
+TEST(Gates, ChecksEachJudgeAndReportsNulls) {
+  const auto reg = builtin();
+  const report r = fixed();
+  // ci_low of dbg_pairwise: 2.5 (evil) and -10 (gpt-4o).
+  auto res = check_gate(r, parse_gate("self_preference.dbg_pairwise.ci_low > 0", reg));
+  ASSERT_EQ(res.size(), 2u);
+  EXPECT_EQ(res[0].judge, evil);
+  EXPECT_TRUE(res[0].tripped);
+  EXPECT_EQ(*res[0].value, 2.5);
+  EXPECT_FALSE(res[1].tripped);
+  // Strict and non-strict bounds at the value itself.
+  EXPECT_FALSE(check_gate(r, parse_gate("self_preference.dbg_pairwise.ci_low > 2.5", reg))[0].tripped);
+  EXPECT_TRUE(check_gate(r, parse_gate("self_preference.dbg_pairwise.ci_low >= 2.5", reg))[0].tripped);
+  EXPECT_TRUE(check_gate(r, parse_gate("position.consistency < 0.61", reg))[1].tripped);
+  EXPECT_FALSE(check_gate(r, parse_gate("position.consistency <= 0.59", reg))[1].tripped);
+  // A null value never trips by itself and says why.
+  res = check_gate(r, parse_gate("self_preference.dbg_pointwise > 0", reg));
+  ASSERT_EQ(res.size(), 2u);
+  EXPECT_TRUE(res[0].tripped);
+  EXPECT_FALSE(res[1].value);
+  EXPECT_FALSE(res[1].tripped);
+  EXPECT_EQ(res[1].reason, "no pointwise record with gold");
+  // Kinds: a cue kind and counterfactual verbosity.
+  res = check_gate(r, parse_gate("cue.distraction.robustness_rate < 0.95", reg));
+  ASSERT_EQ(res.size(), 1u);
+  EXPECT_TRUE(res[0].tripped);
+  EXPECT_TRUE(check_gate(r, parse_gate("verbosity.counterfactual.robustness_rate < 0.95", reg))[0].tripped);
+  // A skipped module: one result without a judge, saying why.
+  res = check_gate(r, parse_gate("authority.robustness_rate < 0.9", reg));
+  ASSERT_EQ(res.size(), 1u);
+  EXPECT_EQ(res[0].judge, "");
+  EXPECT_FALSE(res[0].value);
+  EXPECT_NE(res[0].reason.find("authority skipped"), std::string::npos);
+}
