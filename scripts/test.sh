@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Quick start 2: install what is missing, build everything, and run the whole test suite: once in the
 # normal build, once under AddressSanitizer and UndefinedBehaviorSanitizer (the `sanitize` preset).
+# Chromium is for the test that opens the HTML report in a real browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
+bash scripts/deps.sh chromium
 cmake --preset default
 cmake --build --preset default -j "$(nproc)"
 ctest --preset default -j "$(nproc)"

@@ -75,7 +75,7 @@ double nice_step(double span) {
 // A dot plot with interval whiskers: one row per label, one dot per series. Each dot is a
 // <circle class="mark">, so that tests can count them.
 std::string render_chart(const chart& c) {
-  constexpr double width = 640, left = 170, right = 24, top = 8, dot_gap = 16, axis = 30;
+  constexpr double width = 500, left = 140, right = 18, top = 8, dot_gap = 18, axis = 30;
   const double legend = c.series.size() > 1 ? 22 : 0;
   const double row = dot_gap * static_cast<double>(std::max<std::size_t>(1, c.series.size())) + 10;
   const double height = top + legend + row * static_cast<double>(c.labels.size()) + axis;
@@ -121,14 +121,14 @@ std::string render_chart(const chart& c) {
           "<circle class=\"key s{0}\" cx=\"{1:.1f}\" cy=\"{2:.1f}\" r=\"4.5\"/>"
           "<text class=\"legend\" x=\"{3:.1f}\" y=\"{4:.1f}\">{5}</text>\n",
           s % 6, lx + 5, top + 8, lx + 14, top + 12, html_escape(c.series[s].name));
-      lx += 24 + 7.0 * static_cast<double>(c.series[s].name.size());
+      lx += 26 + 7.5 * static_cast<double>(c.series[s].name.size());
     }
   }
   for (std::size_t i = 0; i < c.labels.size(); ++i) {
     const double y0 = plot_top + row * static_cast<double>(i);
     out +=
         fmt::format("<text class=\"label\" x=\"{:.1f}\" y=\"{:.1f}\"><title>{}</title>{}</text>\n", left - 8,
-                    y0 + row / 2 + 4, html_escape(c.labels[i]), html_escape(shorten(c.labels[i], 22)));
+                    y0 + row / 2 + 4, html_escape(c.labels[i]), html_escape(shorten(c.labels[i], 18)));
     for (std::size_t s = 0; s < c.series.size(); ++s) {
       const chart_point& p = c.series[s].points[i];
       const double y = y0 + 5 + dot_gap * static_cast<double>(s) + dot_gap / 2;
@@ -244,11 +244,11 @@ main { max-width: 980px; margin: 0 auto; padding: 16px; }
 h1 { font-size: 1.6em; margin: 0.4em 0; } h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid var(--rule); }
 h3 { font-size: 1.05em; margin-top: 1.2em; }
 .meta, .note, .empty { color: var(--muted); }
-nav a { margin-right: 0.8em; white-space: nowrap; }
+nav { display: flex; flex-wrap: wrap; gap: 0.2em 0.9em; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 440px), 1fr)); gap: 12px 24px; }
 figure { margin: 0; } figcaption { font-weight: 600; margin: 0.6em 0 0.2em; }
 svg { width: 100%; height: auto; display: block; }
-svg text { font: 12px system-ui, sans-serif; fill: var(--ink); }
+svg text { font: 13px system-ui, sans-serif; fill: var(--ink); }
 svg .tick { text-anchor: middle; fill: var(--muted); } svg .label { text-anchor: end; } svg .na { fill: var(--muted); font-style: italic; }
 svg .grid { stroke: var(--rule); } svg .reference { stroke: #7a8293; stroke-dasharray: 4 3; }
 svg .ci { stroke-width: 2; }
@@ -347,6 +347,20 @@ std::string to_html(const report& r) {
     out += "</section>\n";
   }
 
+  if (j.contains("compare")) {
+    const auto table = detail::compare_table(r, true);
+    out += fmt::format(
+        "<section id=\"compare\">\n<h2>Compare</h2>\n<p class=\"meta\">Paired on {} shared items, {} "
+        "resamples.</p>\n<div class=\"scroll\"><table>\n",
+        j["compare"].value("items", 0), j["compare"].value("resamples", 0));
+    for (std::size_t k = 0; k < table.size(); ++k) {
+      out += k == 0 ? "<thead><tr>" : "<tr>";
+      for (const auto& cell : table[k])
+        out += (k == 0 ? "<th scope=\"col\">" : "<td>") + html_escape(cell) + (k == 0 ? "</th>" : "</td>");
+      out += k == 0 ? "</tr></thead>\n<tbody>\n" : "</tr>\n";
+    }
+    out += "</tbody></table></div>\n</section>\n";
+  }
   // Diagnostics.
   out += "<section id=\"diagnostics\">\n<h2>Diagnostics</h2>\n";
   json diag = j["diagnostics"];

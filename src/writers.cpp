@@ -99,8 +99,8 @@ std::string csv_number(const std::optional<double>& v) {
 std::string md_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '|' || c == '\\' || c == '*' || c == '`' || c == '[' || c == ']' || c == '<' ||
-        c == '>' || c == '#')
+    if (c == '|' || c == '\\' || c == '*' || c == '`' || c == '[' || c == ']' || c == '<' || c == '>' ||
+        c == '#')
       out += '\\';
     if (c == '\n' || c == '\r')
       out += ' ';
@@ -244,6 +244,16 @@ std::string to_markdown(const report& r) {
       out += md_table(grids[key], firsts[key]) + "\n";
     }
   }
+  if (j.contains("compare")) {
+    const auto table = detail::compare_table(r, true);
+    out += fmt::format("\n## Compare\n\nPaired on {} shared items, {} resamples.\n\n",
+                       j["compare"].value("items", 0), j["compare"].value("resamples", 0));
+    for (std::size_t k = 0; k < table.size(); ++k) {
+      out += "|";
+      for (const auto& cell : table[k]) out += " " + (k == 0 ? md_escape(cell) : md_escape(cell)) + " |";
+      out += k == 0 ? "\n|---|---:|---:|---:|---:|\n" : "\n";
+    }
+  }
   const json& diag = j["diagnostics"];
   out += "\n## Diagnostics\n\n";
   out += fmt::format("- lines: {}, records: {}, skipped: {}, duplicates: {}, extraction failures: {}\n",
@@ -296,6 +306,23 @@ std::string format_table(const report& r, const table_style& style) {
   for (const auto& w : diag["warnings"])
     out += paint("33", fmt::format("warning: {}", w.get<std::string>())) + "\n";
   const auto rows = tidy_rows(r);
+  if (j.contains("compare")) {
+    const auto table = detail::compare_table(r, false);
+    out += "\n" +
+           paint("1", fmt::format("compare (paired, {} shared items, {} resamples)",
+                                  j["compare"].value("items", 0), j["compare"].value("resamples", 0))) +
+           "\n";
+    std::vector<std::size_t> width(5, 0);
+    for (const auto& line : table)
+      for (std::size_t k = 0; k < line.size(); ++k) width[k] = std::max(width[k], display_width(line[k]));
+    for (const auto& line : table) {
+      std::string text = " ";
+      for (std::size_t k = 0; k < line.size(); ++k)
+        text += " " + line[k] + std::string(width[k] - display_width(line[k]), ' ');
+      while (!text.empty() && text.back() == ' ') text.pop_back();
+      out += text + "\n";
+    }
+  }
   for (const auto& [name, section] : j["modules"].items()) {
     const std::string status = section.value("status", "");
     if (status != "ok") {
@@ -377,5 +404,34 @@ std::string format_table(const report& r, const table_style& style) {
 std::string format_summary(const report& r) {
   return format_table(r);
 }
+
+namespace detail {
+
+std::vector<std::vector<std::string>> compare_table(const report& r, bool breakdowns) {
+  std::vector<std::vector<std::string>> rows;
+  if (!r.json.contains("compare")) return rows;
+  const json& c = r.json["compare"];
+  rows.push_back({"metric", c["judges"][0].get<std::string>(), c["judges"][1].get<std::string>(),
+                  "difference", "interval"});
+  for (const auto& m : c["metrics"]) {
+    const bool breakdown = m.contains("opponent") || m.contains("task") || m.contains("run");
+    if (breakdown && !breakdowns) continue;
+    std::string name = m.value("module", "") + (m.contains("kind") ? "." + m.value("kind", "") : "") + "." +
+                       m.value("metric", "");
+    if (m.contains("opponent")) name += " vs " + m.value("opponent", "");
+    if (m.contains("task")) name += " task " + m.value("task", "");
+    if (m.contains("run")) name += " run " + m.value("run", "");
+    const std::string unit = m.value("unit", "");
+    std::string ci = m["ci"].is_array() ? fmt::format("[{}, {}]", number_text(m["ci"][0].get<double>(), unit),
+                                                      number_text(m["ci"][1].get<double>(), unit))
+                                        : m.value("reason", "");
+    rows.push_back({name + " (" + unit + ")", number_text(m["a"].get<double>(), unit),
+                    number_text(m["b"].get<double>(), unit), number_text(m["value"].get<double>(), unit),
+                    ci});
+  }
+  return rows;
+}
+
+}  // namespace detail
 
 }  // namespace judgebias

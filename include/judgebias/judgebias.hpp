@@ -2,6 +2,7 @@
 /// \file Umbrella header: everything a harness needs to read judgments and measure judge biases.
 
 #include "judgebias/audit.hpp"
+#include "judgebias/compare.hpp"
 #include "judgebias/dataset.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/gates.hpp"

@@ -45,6 +45,7 @@ class pipeline {
   /// Evaluates an already loaded dataset.
   report evaluate(const loaded_data& data) const;
   const config& settings() const noexcept { return cfg_; }
+  const module_registry& registry() const noexcept { return registry_; }
 
  private:
   module_registry registry_;

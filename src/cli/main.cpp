@@ -49,6 +49,7 @@ struct run_options {
   std::vector<std::string> gates;
   bool fail_if_missing = false;
   std::string per_item;
+  std::vector<std::string> compare;  // two judges
 };
 
 bool is_terminal(std::FILE* f) {
@@ -124,7 +125,11 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
       throw;
     }
   }();
-  const report r = p.evaluate(data);
+  report r = p.evaluate(data);
+  if (!opt.compare.empty()) {
+    if (opt.compare.size() != 2) throw usage_error("--compare takes two judges: --compare JUDGE_A,JUDGE_B");
+    r.json["compare"] = compare_judges(data, p, opt.compare[0], opt.compare[1]);
+  }
 
   if (!opt.per_item.empty()) write_file_atomic(opt.per_item, per_item_lines(data.dataset));
   for (std::size_t k = 0; k < opt.outputs.size(); ++k)
@@ -387,6 +392,11 @@ int main(int argc, char** argv) {
                 "A --fail-if metric that is null trips the gate too");
   run->add_option("--per-item", ropt.per_item,
                   "Also write one JSON line per swap pair and per matched cue pair here (an audit file)");
+  run->add_option("--compare", ropt.compare,
+                  "Paired difference of every metric between two judges on the items both judged, with a "
+                  "paired bootstrap interval (--bootstrap resamples)")
+      ->delimiter(',')
+      ->type_name("JUDGE_A,JUDGE_B");
   run->add_option("--judges", cfg.judges, "Keep only these judges (gold judges are always kept)")
       ->delimiter(',');
   run->add_option("--tasks", cfg.tasks, "Keep only these tasks")->delimiter(',');

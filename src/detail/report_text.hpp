@@ -50,4 +50,7 @@ inline std::string interval_method(const report& r) {
   return fmt::format("item bootstrap, {} resamples, seed {}", b, c.value("seed", std::uint64_t{0}));
 }
 
+// The --compare section as rows (a header row first): metric, A, B, difference, interval.
+std::vector<std::vector<std::string>> compare_table(const report& r, bool breakdowns);
+
 }  // namespace judgebias::detail

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The report's human forms through the binary: -o by extension, --format, -q, --fail-if exit statuses,
+# --judges/--tasks, --per-item counts against the report, diff, --compare.
+# Usage: report_cli_test.sh JUDGEBIAS_BINARY
+set -u
+bin=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+passed=0 failed=0
+fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+check() {  # check NAME EXPECTED_STATUS ACTUAL_STATUS [fixed-string file]...
+  local name=$1 want=$2 got=$3
+  shift 3
+  [ "$want" = "$got" ] || { fail "$name: exit status $got, wanted $want: $(head -3 err 2>/dev/null)"; return; }
+  while [ $# -ge 2 ]; do
+    grep -qF -- "$1" "$2" || { fail "$name: '$1' not in $2: $(head -5 "$2")"; return; }
+    shift 2
+  done
+  passed=$((passed + 1))
+}
+absent() {  # absent NAME fixed-string file
+  if grep -qF -- "$2" "$3"; then fail "$1: '$2' should not be in $3"; else passed=$((passed + 1)); fi
+}
+equal() {  # equal NAME WANT GOT
+  if [ "$2" = "$3" ]; then passed=$((passed + 1)); else fail "$1: wanted $2, got $3"; fi
+}
+
+# Every format at once, chosen by the extension.
+"$bin" run --bootstrap 0 -o r.json -o r.md -o r.csv -o r.html >out 2>err
+check formats 0 $? '"schema_version": 1' r.json '| alpha-7b | +3.05 [+2.90, +3.20] n=80 |' r.md \
+  'module,kind,judge,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason' r.csv \
+  '<figure class="chart" id="chart-dbg_pairwise" data-marks="3">' r.html "r.html written" out
+"$bin" run --bootstrap 0 -o r.txt >out 2>err; check unknown-extension 2 $? "use .json, .md, .csv or .html" err
+# The CSV has one row per metric of the JSON report: every "unit" key of a judge-level or breakdown metric.
+equal csv-rows "$(grep -c '"unit":' r.json)" "$(($(wc -l <r.csv) - 1))"
+
+# What goes to standard output.
+"$bin" run --bootstrap 0 --format json >out 2>err; check format-json 0 $? '"schema_version": 1' out
+"$bin" run --bootstrap 0 --format csv >out 2>err; check format-csv 0 $? "position,,alpha-7b,,,,consistency," out
+"$bin" run --bootstrap 0 --format none >out 2>err; check format-none 0 $?
+equal format-none-empty 0 "$(wc -c <out)"
+"$bin" run --bootstrap 0 -q -o q.json >out 2>err; check quiet 0 $? '"modules"' q.json
+equal quiet-silent 0 "$(cat out err | wc -c)"
+# Not a terminal: no colour codes.
+"$bin" run --bootstrap 0 >out 2>err; check table 0 $? "self_preference" out
+absent no-colour-in-pipes $'\x1b[' out
+
+# Gates: exit 3 and the judges named; below the bound exit 0; a null warns, and trips with --fail-if-missing.
+"$bin" run --bootstrap 0 -q --fail-if 'self_preference.dbg_pairwise.ci_low > 5' >out 2>err
+check gate-trips 3 $? "--fail-if 'self_preference.dbg_pairwise.ci_low > 5' tripped for judge alpha-7b" err
+absent gate-names-only-trippers "judge charlie-70b" err
+"$bin" run --bootstrap 0 -q --fail-if 'self_preference.dbg_pairwise > 50' >out 2>err; check gate-holds 0 $?
+"$bin" run --bootstrap 0 -q --fail-if 'position.consistency < 0.5' --fail-if 'position.first_slot_rate.ci_high >= 0.6' >out 2>err
+check gates-repeat 3 $? "tripped for judge delta-api" err
+"$bin" run --bootstrap 0 -q --fail-if 'position.repetition_stability < 0.9' >out 2>err
+check gate-null-warns 0 $? "warning: --fail-if 'position.repetition_stability < 0.9' has no value for judge alpha-7b" err
+"$bin" run --bootstrap 0 -q --fail-if 'position.repetition_stability < 0.9' --fail-if-missing >out 2>err
+check gate-null-trips 3 $? "tripped (--fail-if-missing)" err
+"$bin" run --bootstrap 0 -q --fail-if 'position.consistency << 0.9' >out 2>err; check gate-bad 2 $? "the right side must be one number" err
+"$bin" run --bootstrap 0 -q --fail-if 'position.nope < 0.9' >out 2>err; check gate-unknown-metric 2 $? '"position" has no metric "nope"' err
+
+# Filters.
+"$bin" run --bootstrap 0 --judges alpha-7b,nobody -o f.json >out 2>err
+check judges-filter 0 $? '"filtered_out": 2880' f.json 'warning: --judges: judge "nobody" has no records' err
+absent judges-filter-keeps-one "charlie-70b  " out
+"$bin" run --bootstrap 0 --tasks synth/reasoning -o t.json >out 2>err; check tasks-filter 0 $? '"tasks": [' t.json
+"$bin" run --bootstrap 0 --tasks nope >out 2>err; check tasks-none-left 1 $? "no records left after --judges/--tasks (4320 left out)" err
+
+# The audit file recounts the report: alpha-7b's position consistency is 225 of 478 swap pairs, its
+# bandwagon robustness 72 of 80 matched pairs (the embedded sample's values: 0.4707, 0.9).
+"$bin" run --bootstrap 0 --per-item items.jsonl -o a.json >out 2>err; check per-item 0 $? '"type":"swap_pair"' items.jsonl
+equal per-item-swaps "478" "$(grep '"type":"swap_pair","judge":"alpha-7b"' items.jsonl | grep -vc extraction_failure)"
+equal per-item-consistent "225" "$(grep '"type":"swap_pair","judge":"alpha-7b"' items.jsonl | grep -c '"outcome":"consistent"')"
+equal per-item-cue "80" "$(grep '"type":"cue","kind":"bandwagon","judge":"alpha-7b"' items.jsonl | grep -vc extraction_failure)"
+equal per-item-same "72" "$(grep '"type":"cue","kind":"bandwagon","judge":"alpha-7b"' items.jsonl | grep -c '"outcome":"same"')"
+grep -A2 '"consistency": {' a.json | head -2 >cons
+check per-item-matches-report 0 0 '"value": 0.4707112970711297' cons
+
+# diff: the same report twice changes nothing; a report of one judge marks the others gone.
+"$bin" diff a.json a.json >out 2>err; check diff-same 0 $? "0 of " out "+0" out
+"$bin" run --bootstrap 100 --modules position --judges alpha-7b -q -o one.json
+"$bin" run --bootstrap 100 --modules position -q -o all.json
+"$bin" diff all.json one.json >out 2>err; check diff-gone 0 $? "gone" out "position.consistency" out "--compare" out
+"$bin" diff all.json missing.json >out 2>err; check diff-missing 1 $? "missing.json: cannot open" err
+
+# --compare: the paired differences, in the report and on stdout.
+"$bin" run --bootstrap 50 --modules position --compare alpha-7b,delta-api -o c.json >out 2>err
+check compare 0 $? "compare (paired, 80 shared items, 50 resamples)" out '"compare": {' c.json
+"$bin" run --bootstrap 0 --compare alpha-7b >out 2>err; check compare-one 2 $? "--compare takes two judges" err
+"$bin" run --bootstrap 0 --compare alpha-7b,nobody >out 2>err; check compare-unknown 2 $? 'judge "nobody" has no records' err
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
