@@ -121,7 +121,7 @@ std::string render_chart(const chart& c) {
           "<circle class=\"key s{0}\" cx=\"{1:.1f}\" cy=\"{2:.1f}\" r=\"4.5\"/>"
           "<text class=\"legend\" x=\"{3:.1f}\" y=\"{4:.1f}\">{5}</text>\n",
           s % 6, lx + 5, top + 8, lx + 14, top + 12, html_escape(c.series[s].name));
-      lx += 26 + 7.5 * static_cast<double>(c.series[s].name.size());
+      lx += 30 + 8.2 * static_cast<double>(c.series[s].name.size());
     }
   }
   for (std::size_t i = 0; i < c.labels.size(); ++i) {
