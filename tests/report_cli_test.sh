@@ -90,5 +90,17 @@ check compare 0 $? "compare (paired, 80 shared items, 50 resamples)" out '"compa
 "$bin" run --bootstrap 0 --compare alpha-7b >out 2>err; check compare-one 2 $? "--compare takes two judges" err
 "$bin" run --bootstrap 0 --compare alpha-7b,nobody >out 2>err; check compare-unknown 2 $? 'judge "nobody" has no records' err
 
+# Progress: on a terminal for an input over 50 MB (script(1) gives the run a pseudo-terminal), never in a pipe.
+"$bin" synth --items 5000 -o big.jsonl 2>/dev/null
+"$bin" run big.jsonl --bootstrap 0 --format none >out 2>err; check progress-not-in-pipes 0 $?
+absent progress-not-in-pipes-text "reading:" err
+if command -v script >/dev/null; then
+  script -qec "$bin run big.jsonl --bootstrap 0 --format none" /dev/null >tty.out 2>&1
+  check progress-on-terminal 0 $? "reading: " tty.out " of 54 MB" tty.out
+  "$bin" run --bootstrap 0 --format none >/dev/null 2>err  # the 0.9 MB sample: no progress even on a terminal
+  script -qec "$bin run --bootstrap 0 --format none" /dev/null >tty.out 2>&1
+  absent progress-small-input "reading:" tty.out
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -192,7 +192,7 @@ int cmd_diff(const std::string& old_path, const std::string& new_path, bool all)
     old_rows.emplace(key_of(m), std::move(m));
   }
   std::vector<std::vector<std::string>> table{{"metric", "judge", "old", "new", "change", "intervals"}};
-  std::size_t separated = 0;
+  std::size_t separated = 0, compared = 0;
   auto label = [](const metric_row& m) {
     std::string s = m.module + (m.kind.empty() ? "" : "." + m.kind) + "." + m.metric;
     if (!m.opponent.empty()) s += " vs " + m.opponent;
@@ -218,6 +218,7 @@ int cmd_diff(const std::string& old_path, const std::string& new_path, bool all)
       const bool apart = *m.ci_low > *o.ci_high || *o.ci_low > *m.ci_high;
       overlap = apart ? "apart" : "overlap";
       separated += apart;
+      ++compared;
     }
     table.push_back({label(m), judge, detail_cell(o), detail_cell(m), change, overlap});
   }
@@ -237,9 +238,10 @@ int cmd_diff(const std::string& old_path, const std::string& new_path, bool all)
     out += line + "\n";
   }
   out += fmt::format(
-      "\n{} of {} metric(s) have intervals that do not overlap. Reports of different runs are not paired: "
-      "for two judges on the same items, `judgebias run --compare A,B` gives the paired difference.\n",
-      separated, table.size() - 1);
+      "\n{} of {} metric(s) with an interval in both reports have intervals that do not overlap. Reports of "
+      "different runs are not paired: for two judges on the same items, `judgebias run --compare A,B` gives the "
+      "paired difference.\n",
+      separated, compared);
   std::fputs(out.c_str(), stdout);
   return exit_ok;
 }
