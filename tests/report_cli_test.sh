@@ -60,6 +60,14 @@ check gate-null-trips 3 $? "tripped (--fail-if-missing)" err
 "$bin" run --bootstrap 0 -q --fail-if 'position.consistency << 0.9' >out 2>err; check gate-bad 2 $? "the right side must be one number" err
 "$bin" run --bootstrap 0 -q --fail-if 'position.nope < 0.9' >out 2>err; check gate-unknown-metric 2 $? '"position" has no metric "nope"' err
 
+# Metrics on fewer than 30 units: a warning in the report and on stderr (the sample has none).
+printf '%s\n' '{"judge":"J","item":"s1","a":{"model":"J"},"b":{"model":"o"},"verdict":"A","gold":"B"}' \
+  '{"judge":"J","item":"s1","a":{"model":"o"},"b":{"model":"J"},"verdict":"B","gold":"A"}' >tiny.jsonl
+"$bin" run tiny.jsonl --bootstrap 0 --modules position -o tiny.json >out 2>err
+check small-n 0 $? "warning: 7 metric(s) rest on fewer than 30 units, so their intervals are wide: position.consistency of J (n=1)" err \
+  "position.fairness of J (n=1)" tiny.json
+"$bin" run --bootstrap 0 >out 2>err; absent small-n-not-in-sample "fewer than 30" err
+
 # Filters.
 "$bin" run --bootstrap 0 --judges alpha-7b,nobody -o f.json >out 2>err
 check judges-filter 0 $? '"filtered_out": 2880' f.json 'warning: --judges: judge "nobody" has no records' err
