@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages judgebias builds with, when any is missing, and any further packages
 # named as arguments (the fuzzers' clang). Needs root (or sudo).
 set -euo pipefail
-packages=(g++ cmake make nlohmann-json3-dev libfmt-dev libeigen3-dev libgtest-dev libcli11-dev
+packages=(g++ cmake make pkg-config nlohmann-json3-dev libfmt-dev libeigen3-dev libgtest-dev libcli11-dev
           libsimdjson-dev libbenchmark-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
