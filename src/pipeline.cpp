@@ -172,6 +172,31 @@ void warn_small_samples(report& r) {
   r.json["diagnostics"]["warnings"].push_back(text);
 }
 
+record_filter make_filter(const config& cfg) {
+  record_filter filter;
+  filter.judges.insert(cfg.judges.begin(), cfg.judges.end());
+  if (!filter.judges.empty()) filter.judges.insert(cfg.gold_judges.begin(), cfg.gold_judges.end());
+  filter.tasks.insert(cfg.tasks.begin(), cfg.tasks.end());
+  return filter;
+}
+
+// The dataset of what was read, or why there is none.
+loaded_data finish_load(dataset_builder builder, read_stats stats, const std::string& where,
+                        const config& cfg) {
+  if (builder.size() == 0) {
+    if (stats.skipped)
+      throw data_error(
+          fmt::format("{}: no valid records ({} line(s) skipped as invalid)", where, stats.skipped));
+    if (stats.filtered)
+      throw data_error(
+          fmt::format("{}: no records left after --judges/--tasks ({} left out)", where, stats.filtered));
+    throw data_error(fmt::format("{}: no records", where));
+  }
+  dataset_options dopt;
+  dopt.gold_judges = cfg.gold_judges;
+  return loaded_data{std::move(builder).finish(dopt), std::move(stats)};
+}
+
 }  // namespace
 
 loaded_data load(const std::vector<std::string>& paths, const config& cfg,
@@ -180,10 +205,7 @@ loaded_data load(const std::vector<std::string>& paths, const config& cfg,
   ro.on_invalid = cfg.skip_invalid ? invalid_policy::skip : invalid_policy::stop;
   ro.max_line_bytes = cfg.max_line_bytes;
   const unsigned threads = cfg.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : cfg.threads;
-  record_filter filter;
-  filter.judges.insert(cfg.judges.begin(), cfg.judges.end());
-  if (!filter.judges.empty()) filter.judges.insert(cfg.gold_judges.begin(), cfg.gold_judges.end());
-  filter.tasks.insert(cfg.tasks.begin(), cfg.tasks.end());
+  const record_filter filter = make_filter(cfg);
   const record_filter* keep = filter.judges.empty() && filter.tasks.empty() ? nullptr : &filter;
   read_stats stats;
   dataset_builder builder;
@@ -211,19 +233,33 @@ loaded_data load(const std::vector<std::string>& paths, const config& cfg,
     }
   }
   stats.filtered = filtered;
-  if (builder.size() == 0) {
-    std::string where = paths.empty() ? std::string(sample_name) : fmt::format("{}", fmt::join(paths, ", "));
-    if (stats.skipped)
-      throw data_error(
-          fmt::format("{}: no valid records ({} line(s) skipped as invalid)", where, stats.skipped));
-    if (filtered)
-      throw data_error(
-          fmt::format("{}: no records left after --judges/--tasks ({} left out)", where, filtered));
-    throw data_error(fmt::format("{}: no records", where));
+  return finish_load(std::move(builder), std::move(stats),
+                     paths.empty() ? std::string(sample_name) : fmt::format("{}", fmt::join(paths, ", ")),
+                     cfg);
+}
+
+loaded_data load_texts(const std::vector<std::pair<std::string, std::string>>& inputs, const config& cfg) {
+  reader_options ro;
+  ro.on_invalid = cfg.skip_invalid ? invalid_policy::skip : invalid_policy::stop;
+  ro.max_line_bytes = cfg.max_line_bytes;
+  const record_filter filter = make_filter(cfg);
+  const bool filtering = !filter.judges.empty() || !filter.tasks.empty();
+  reader rd(ro);
+  dataset_builder builder;
+  std::uint64_t filtered = 0;
+  std::vector<std::string> names;
+  for (const auto& [name, text] : inputs) {
+    names.push_back(name);
+    rd.read_buffer(name, text, [&](const record& r) {
+      if (!filtering || filter.keep(r))
+        builder.add(r);
+      else
+        ++filtered;
+    });
   }
-  dataset_options dopt;
-  dopt.gold_judges = cfg.gold_judges;
-  return loaded_data{std::move(builder).finish(dopt), std::move(stats)};
+  read_stats stats = rd.stats();
+  stats.filtered = filtered;
+  return finish_load(std::move(builder), std::move(stats), fmt::format("{}", fmt::join(names, ", ")), cfg);
 }
 
 pipeline::pipeline(module_registry registry, config cfg)

@@ -6,6 +6,7 @@
 #include "judgebias/dataset.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/gates.hpp"
+#include "judgebias/importers.hpp"
 #include "judgebias/judgment.hpp"
 #include "judgebias/module.hpp"
 #include "judgebias/perturb.hpp"

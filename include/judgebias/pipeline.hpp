@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "judgebias/dataset.hpp"
@@ -34,6 +35,9 @@ using progress_callback = std::function<void(std::uint64_t done, std::uint64_t t
 /// records). `progress`, when set, is called after each block of input (about every 8 MiB).
 loaded_data load(const std::vector<std::string>& paths, const config& cfg,
                  const progress_callback& progress = {});
+
+/// Like load(), for FORMAT v1 texts already in memory, as (name, text) pairs (what the importers make).
+loaded_data load_texts(const std::vector<std::pair<std::string, std::string>>& inputs, const config& cfg);
 
 /// Runs modules on a loaded dataset and assembles the report.
 class pipeline {

@@ -50,6 +50,8 @@ struct run_options {
   bool fail_if_missing = false;
   std::string per_item;
   std::vector<std::string> compare;  // two judges
+  std::string from;                  // an importer's format, or empty for FORMAT v1
+  import_options import;
 };
 
 bool is_terminal(std::FILE* f) {
@@ -117,6 +119,18 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
     };
   loaded_data data = [&] {
     try {
+      if (!opt.from.empty()) {
+        // Imported on the fly: each file becomes FORMAT v1 text in memory, then read as usual.
+        const import_format f = parse_import_format(opt.from);
+        if (files.empty()) throw usage_error("--from needs the files to import");
+        std::vector<std::pair<std::string, std::string>> texts;
+        for (const auto& path : files) {
+          std::string converted;
+          import_file(path, f, opt.import, converted);
+          texts.emplace_back(fmt::format("{} (from {})", path, opt.from), std::move(converted));
+        }
+        return load_texts(texts, p.settings());
+      }
       auto d = load(files, p.settings(), on_progress);
       progress.clear();
       return d;
@@ -166,6 +180,22 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
       }
     }
   return tripped ? exit_gate : exit_ok;
+}
+
+// `judgebias import --from FORMAT FILES... -o out.jsonl`
+int cmd_import(const std::string& from, const std::vector<std::string>& files, const std::string& output,
+               const import_options& opt) {
+  const import_format f = parse_import_format(from);
+  std::string out;
+  std::uint64_t n = 0;
+  for (const auto& path : files) n += import_file(path, f, opt, out);
+  if (output.empty() || output == "-") {
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  } else {
+    write_file_atomic(output, out);
+    std::fprintf(stderr, "wrote %llu records to %s\n", static_cast<unsigned long long>(n), output.c_str());
+  }
+  return exit_ok;
 }
 
 // `judgebias diff OLD.json NEW.json`: per judge and metric, the change and whether the intervals overlap.
@@ -239,7 +269,8 @@ int cmd_diff(const std::string& old_path, const std::string& new_path, bool all)
   }
   out += fmt::format(
       "\n{} of {} metric(s) with an interval in both reports have intervals that do not overlap. Reports of "
-      "different runs are not paired: for two judges on the same items, `judgebias run --compare A,B` gives the "
+      "different runs are not paired: for two judges on the same items, `judgebias run --compare A,B` gives "
+      "the "
       "paired difference.\n",
       separated, compared);
   std::fputs(out.c_str(), stdout);
@@ -394,6 +425,11 @@ int main(int argc, char** argv) {
                 "A --fail-if metric that is null trips the gate too");
   run->add_option("--per-item", ropt.per_item,
                   "Also write one JSON line per swap pair and per matched cue pair here (an audit file)");
+  run->add_option(
+      "--from", ropt.from,
+      "Read the files in another tool's format: fastchat, fastchat-single, arena-hard, alpaca-eval, "
+      "judgebench (docs/ecosystem.md)");
+  run->add_option("--baseline", ropt.import.baseline, "arena-hard: the baseline model (game 1's answer A)");
   run->add_option("--compare", ropt.compare,
                   "Paired difference of every metric between two judges on the items both judged, with a "
                   "paired bootstrap interval (--bootstrap resamples)")
@@ -475,6 +511,17 @@ int main(int argc, char** argv) {
                       "JSON file of your own cue templates (docs/workflow.md)");
   perturb->add_option("-o,--output", poutput, "Output file (default: standard output)");
 
+  std::string ifrom, ioutput;
+  std::vector<std::string> ifiles;
+  import_options iopt;
+  auto* import = app.add_subcommand(
+      "import", "Convert other tools' judgment files to FORMAT v1 JSON Lines (docs/ecosystem.md)");
+  import->add_option("--from", ifrom, "fastchat, fastchat-single, arena-hard, alpaca-eval or judgebench")
+      ->required();
+  import->add_option("files", ifiles, "Files to convert; - for standard input")->required();
+  import->add_option("-o,--output", ioutput, "Output file (default: standard output)");
+  import->add_option("--baseline", iopt.baseline, "arena-hard: the baseline model (game 1's answer A)");
+
   std::string dold, dnew;
   bool dall = false;
   auto* diff = app.add_subcommand(
@@ -501,6 +548,8 @@ int main(int argc, char** argv) {
       status = cmd_run(files, cfg, self_specs, ropt);
     else if (*diff)
       status = cmd_diff(dold, dnew, dall);
+    else if (*import)
+      status = cmd_import(ifrom, ifiles, ioutput, iopt);
     else if (*validate)
       status = cmd_validate(vfiles, vmax, vshow);
     else if (*synth)
