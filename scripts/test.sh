@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Quick start 2: install what is missing, build everything, and run the whole test suite: once in the
 # normal build, once under AddressSanitizer and UndefinedBehaviorSanitizer (the `sanitize` preset).
-# Chromium is for the test that opens the HTML report in a real browser.
+# Chromium is for the test that opens the HTML report in a real browser, python3-jsonschema for the test
+# of the JSON Schemas in docs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh chromium
+bash scripts/deps.sh chromium python3-jsonschema
 cmake --preset default
 cmake --build --preset default -j "$(nproc)"
 ctest --preset default -j "$(nproc)"
