@@ -76,7 +76,13 @@ json compare_judges(const loaded_data& data, const pipeline& p, const std::strin
   const config& cfg = p.settings();
   const std::uint32_t ja = d.judges().find(judge_a), jb = d.judges().find(judge_b);
   if (ja == no_id || jb == no_id)
-    throw usage_error(fmt::format("--compare: judge \"{}\" has no records", ja == no_id ? judge_a : judge_b));
+    throw usage_error(
+        fmt::format("--compare: judge \"{}\" has no records{}", ja == no_id ? judge_a : judge_b,
+                    cfg.judges.empty() && cfg.tasks.empty() ? "" : " (after --judges/--tasks)"));
+  for (const auto& g : cfg.gold_judges)
+    if (g == judge_a || g == judge_b)
+      throw usage_error(
+          fmt::format("--compare: \"{}\" is a gold judge (--gold-judges), not a measured one", g));
   if (ja == jb) throw usage_error("--compare needs two different judges");
   // The items both judged, in first-appearance order, and the records of the two judges and the gold
   // judges on each.

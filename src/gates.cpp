@@ -74,10 +74,23 @@ gate parse_gate(const std::string& text, const module_registry& registry) {
   if (parts.size() == 3) g.kind = parts[1];
   if (!registry.contains(g.module))
     throw bad(fmt::format("unknown module \"{}\" (known: {})", g.module, fmt::join(registry.names(), ", ")));
+  // Which kinds a module has: any cue kind for `cue` (and it needs one), `counterfactual` for verbosity's
+  // padded variants (measured like cues), `overall` for agreement over all judges; none elsewhere.
   auto metrics = registry.create(g.module)->metrics();
-  // A kind (verbosity's counterfactual padding, agreement's overall) may hold the cue metrics too.
-  if (!g.kind.empty() && registry.contains("cue"))
-    for (auto& m : registry.create("cue")->metrics()) metrics.push_back(std::move(m));
+  if (g.module == "cue" && g.kind.empty())
+    throw bad("the cue module needs a kind: cue.<kind>.<metric>, e.g. cue.distraction.robustness_rate");
+  if (!g.kind.empty()) {
+    if (g.module == "verbosity" && g.kind == "counterfactual" && registry.contains("cue")) {
+      metrics = registry.create("cue")->metrics();
+    } else if (g.module == "agreement" && g.kind == "overall") {
+      // agreement's own metrics
+    } else if (g.module != "cue") {
+      throw bad(
+          fmt::format("\"{}\" has no kind \"{}\" (kinds exist for cue.<kind>, verbosity.counterfactual "
+                      "and agreement.overall)",
+                      g.module, g.kind));
+    }
+  }
   bool known = false;
   std::vector<std::string> names;
   for (const auto& m : metrics) {
@@ -97,7 +110,7 @@ std::vector<gate_result> check_gate(const report& r, const gate& g) {
         !row.task.empty() || !row.run.empty())
       continue;
     gate_result res;
-    res.judge = row.kind == "overall" ? "(all judges)" : row.judge;
+    res.judge = row.judge.empty() ? "(all judges)" : row.judge;
     res.value = g.field == gate::field::value    ? row.value
                 : g.field == gate::field::ci_low ? row.ci_low
                                                  : row.ci_high;

@@ -76,7 +76,18 @@ double nice_step(double span) {
 // <circle class="mark">, so that tests can count them.
 std::string render_chart(const chart& c) {
   constexpr double width = 500, left = 140, right = 18, top = 8, dot_gap = 18, axis = 30;
-  const double legend = c.series.size() > 1 ? 22 : 0;
+  // Legend entries in rows that fit the width.
+  std::vector<std::pair<double, double>> key_at;  // (x, y) of each series' key
+  {
+    double lx = left, ly = top + 8;
+    for (const auto& s : c.series) {
+      const double w = 30 + 8.2 * static_cast<double>(s.name.size());
+      if (lx + w > width - right && lx > left) lx = left, ly += 18;
+      key_at.emplace_back(lx, ly);
+      lx += w;
+    }
+  }
+  const double legend = c.series.size() > 1 ? key_at.back().second - top + 14 : 0;
   const double row = dot_gap * static_cast<double>(std::max<std::size_t>(1, c.series.size())) + 10;
   const double height = top + legend + row * static_cast<double>(c.labels.size()) + axis;
   double lo = INFINITY, hi = -INFINITY;
@@ -114,16 +125,13 @@ std::string render_chart(const chart& c) {
     out += fmt::format(
         "<line class=\"reference\" x1=\"{0:.1f}\" x2=\"{0:.1f}\" y1=\"{1:.1f}\" y2=\"{2:.1f}\"/>\n",
         x(*c.reference), plot_top, plot_bottom);
-  if (legend > 0) {
-    double lx = left;
-    for (std::size_t s = 0; s < c.series.size(); ++s) {
+  if (legend > 0)
+    for (std::size_t s = 0; s < c.series.size(); ++s)
       out += fmt::format(
           "<circle class=\"key s{0}\" cx=\"{1:.1f}\" cy=\"{2:.1f}\" r=\"4.5\"/>"
           "<text class=\"legend\" x=\"{3:.1f}\" y=\"{4:.1f}\">{5}</text>\n",
-          s % 6, lx + 5, top + 8, lx + 14, top + 12, html_escape(c.series[s].name));
-      lx += 30 + 8.2 * static_cast<double>(c.series[s].name.size());
-    }
-  }
+          s % 6, key_at[s].first + 5, key_at[s].second, key_at[s].first + 14, key_at[s].second + 4,
+          html_escape(c.series[s].name));
   for (std::size_t i = 0; i < c.labels.size(); ++i) {
     const double y0 = plot_top + row * static_cast<double>(i);
     out +=
@@ -194,7 +202,7 @@ std::string long_table(const std::vector<const metric_row*>& rows) {
       "<th scope=\"col\">metric</th><th scope=\"col\">value</th><th scope=\"col\">interval</th>"
       "<th scope=\"col\">n</th><th scope=\"col\">p</th><th scope=\"col\">note</th></tr></thead>\n<tbody>\n";
   for (const auto* r : rows) {
-    out += "<tr><td>" + html_escape(r->kind == "overall" ? "(all judges)" : r->judge) + "</td>";
+    out += "<tr><td>" + html_escape(r->judge.empty() ? "(all judges)" : r->judge) + "</td>";
     if (opponent) out += "<td>" + html_escape(r->opponent) + "</td>";
     if (task) out += "<td>" + html_escape(r->task) + "</td>";
     if (run) out += "<td>" + html_escape(r->run) + "</td>";
@@ -329,7 +337,7 @@ std::string to_html(const report& r) {
     std::map<std::string, std::vector<const metric_row*>> groups;
     for (const auto& row : rows) {
       if (row.module != module) continue;
-      std::string key = row.kind == "overall" ? "all judges" : row.kind;
+      std::string key = row.judge.empty() ? "all judges" : row.kind;
       if (!row.opponent.empty()) key += key.empty() ? "by opponent" : ", by opponent";
       if (!row.task.empty()) key += key.empty() ? "by task" : ", by task";
       if (!row.run.empty()) key += key.empty() ? "by run" : ", by run";

@@ -106,7 +106,7 @@ void each_line(std::string_view name, std::string_view text, Fn&& fn) {
     if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
     const std::size_t first = l.find_first_not_of(" \t");
     if (first != std::string_view::npos) {
-      located v{name, line, l, first + 1, {}};
+      located v{name, line, l.substr(first), first + 1, {}};
       try {
         v.value = json::parse(l);
       } catch (const json::parse_error& e) {

@@ -102,8 +102,10 @@ std::string md_escape(std::string_view s) {
     if (c == '|' || c == '\\' || c == '*' || c == '`' || c == '[' || c == ']' || c == '<' || c == '>' ||
         c == '#')
       out += '\\';
-    if (c == '\n' || c == '\r')
+    if (c == '\n' || c == '\r' || c == '\t')
       out += ' ';
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
+      out += detail::printable(std::string_view(&c, 1));
     else
       out += c;
   }
@@ -232,8 +234,8 @@ std::string to_markdown(const report& r) {
         key = "by opponent", label = row.judge + " vs " + row.opponent, first = "judge vs opponent";
       if (!row.task.empty()) key = "by task", label = row.judge + " / " + row.task, first = "judge / task";
       if (!row.run.empty()) key = "by run", label = row.judge + " / run " + row.run, first = "judge / run";
-      if (row.kind == "overall") label = "(all judges)";
-      if (!row.kind.empty() && row.kind != "overall") key = row.kind + (key.empty() ? "" : ", " + key);
+      if (row.judge.empty()) label = "(all judges)";  // only agreement's overall rows have no judge
+      if (!row.kind.empty() && !row.judge.empty()) key = row.kind + (key.empty() ? "" : ", " + key);
       if (!grids.count(key)) order.push_back(key);
       grid_add(grids[key], label, row);
       firsts[key] = first;
@@ -303,8 +305,6 @@ std::string format_table(const report& r, const table_style& style) {
       "judgebias {}: {} records from {} ({} bytes); {} skipped, {} duplicates, {} extraction failures\n",
       j["tool"].value("version", ""), diag.value("records", 0), fmt::join(names, ", "), bytes,
       diag.value("skipped", 0), diag.value("duplicates", 0), diag.value("extraction_failures", 0));
-  for (const auto& w : diag["warnings"])
-    out += paint("33", fmt::format("warning: {}", w.get<std::string>())) + "\n";
   const auto rows = tidy_rows(r);
   if (j.contains("compare")) {
     const auto table = detail::compare_table(r, false);
@@ -335,7 +335,7 @@ std::string format_table(const report& r, const table_style& style) {
     // One block per kind (cue kinds, counterfactual verbosity), judges as rows; breakdowns stay in files.
     std::vector<std::string> kinds;
     for (const auto& row : rows)
-      if (row.module == name && row.kind != "overall" && row.opponent.empty() && row.task.empty() &&
+      if (row.module == name && !row.judge.empty() && row.opponent.empty() && row.task.empty() &&
           row.run.empty() && std::find(kinds.begin(), kinds.end(), row.kind) == kinds.end())
         kinds.push_back(row.kind);
     if (kinds.empty()) {
@@ -343,14 +343,15 @@ std::string format_table(const report& r, const table_style& style) {
       continue;
     }
     for (const auto& kind : kinds) {
-      out += "\n" + paint("1", kind.empty() ? name : name + "." + kind) + "\n";
+      out += "\n" + paint("1", detail::printable(kind.empty() ? name : name + "." + kind)) + "\n";
       std::vector<const metric_row*> mine;
       for (const auto& row : rows)
         if (row.module == name && row.kind == kind && row.opponent.empty() && row.task.empty() &&
             row.run.empty())
           mine.push_back(&row);
       std::vector<std::string> cols, judges;
-      if (auto it = headline.find(name); it != headline.end())
+      // Cue kinds and counterfactual padding are measured like cues.
+      if (auto it = headline.find(kind.empty() ? name : std::string("cue")); it != headline.end())
         cols = it->second;
       else
         for (const auto* row : mine)
@@ -375,7 +376,7 @@ std::string format_table(const report& r, const table_style& style) {
         table[0].push_back(fmt::format("{} ({})", c, unit));
       }
       for (const auto& judge : judges) {
-        std::vector<std::string> line{judge};
+        std::vector<std::string> line{detail::printable(judge)};
         for (const auto& c : cols) {
           auto it = std::find_if(mine.begin(), mine.end(),
                                  [&](const metric_row* m) { return m->judge == judge && m->metric == c; });

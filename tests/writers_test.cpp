@@ -141,6 +141,7 @@ TEST(Gates, ParsesTheGrammar) {
   EXPECT_EQ(g.field, gate::field::ci_low);
   EXPECT_EQ(g.comparison, gate::op::greater);
   EXPECT_EQ(g.threshold, 5.0);
+  EXPECT_EQ(parse_gate("agreement.overall.kappa < 0.2", reg).kind, "overall");
   g = parse_gate("cue.distraction.robustness_rate<=0.9", reg);
   EXPECT_EQ(g.kind, "distraction");
   EXPECT_EQ(g.comparison, gate::op::less_equal);
@@ -152,7 +153,9 @@ TEST(Gates, ParsesTheGrammar) {
   for (const char* bad : {"self_preference.dbg_pairwise", "dbg_pairwise > 5", "self_preference.dbg_pairwise > x",
                           "self_preference.dbg_pairwise > 5 > 6", "nope.dbg_pairwise > 1",
                           "self_preference.nope > 1", "a.b.c.d.e > 1", "self_preference..dbg_pairwise > 1",
-                          "self_preference.dbg_pairwise => 1", "self_preference.dbg_pairwise > inf"})
+                          "self_preference.dbg_pairwise => 1", "self_preference.dbg_pairwise > inf",
+                          "position.bogus.robustness_rate < 1", "cue.robustness_rate < 1",
+                          "agreement.by_task.kappa < 1", "verbosity.counterfactual.prefer_longer_rate < 1"})
     EXPECT_THROW(parse_gate(bad, reg), usage_error) << bad;
 }
 
@@ -275,4 +278,20 @@ TEST(Compare, SameResultWhateverTheThreads) {
     dumps[t - 1] = compare_judges(jbtest::load_text(swap_lines(6), cfg), p, "X", "Y").dump();
   }
   EXPECT_EQ(dumps[0], dumps[1]);
+}
+
+// A cue kind may be called "overall": it is still per judge, unlike agreement's all-judges row.
+TEST(Writers, CueKindNamedOverallStaysPerJudge) {
+  const report r{nlohmann::ordered_json::parse(R"({"schema_version":1,"tool":{"name":"judgebias","version":"0"},
+    "inputs":[],"config":{"confidence":0.95,"bootstrap":0},"diagnostics":{"records":4,"warnings":[]},
+    "modules":{"cue":{"status":"ok","kinds":{"overall":{"judges":{
+      "j":{"robustness_rate":{"value":1.0,"ci":null,"n":2,"unit":"fraction","reason":"x"}},
+      "k":{"robustness_rate":{"value":0.0,"ci":null,"n":2,"unit":"fraction","reason":"x"}}}}}}}})")};
+  const std::string md = to_markdown(r);
+  EXPECT_NE(md.find("| j | 1.000 n=2 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| k | 0.000 n=2 |"), std::string::npos);
+  EXPECT_EQ(md.find("(all judges)"), std::string::npos);
+  const std::string table = format_table(r);
+  EXPECT_NE(table.find("cue.overall"), std::string::npos) << table;
+  EXPECT_NE(table.find("  k     0.000 n=2"), std::string::npos) << table;
 }

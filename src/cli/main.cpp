@@ -27,6 +27,19 @@ using namespace judgebias;
 // Exit statuses (docs/cli.md).
 constexpr int exit_ok = 0, exit_data = 1, exit_usage = 2, exit_gate = 3;
 
+// Names from the input as the terminal shows them: control characters become visible \xNN text.
+std::string printable(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F)
+      out += fmt::format("\\x{:02x}", u);
+    else
+      out += c;
+  }
+  return out;
+}
+
 std::string detail_cell(const metric_row& m) {
   if (!m.value) return "null";
   std::string s = fmt::format("{:.4g}", *m.value);
@@ -109,6 +122,8 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
   for (const auto& o : opt.outputs) formats.push_back(format_of_path(o));
   std::vector<gate> gates;
   for (const auto& g : opt.gates) gates.push_back(parse_gate(g, registry));
+  if (!opt.compare.empty() && opt.compare.size() != 2)
+    throw usage_error("--compare takes two judges: --compare JUDGE_A,JUDGE_B");
   pipeline p(std::move(registry), std::move(cfg));
 
   progress_line progress;
@@ -129,7 +144,14 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
           import_file(path, f, opt.import, converted);
           texts.emplace_back(fmt::format("{} (from {})", path, opt.from), std::move(converted));
         }
-        return load_texts(texts, p.settings());
+        loaded_data d = load_texts(texts, p.settings());
+        // The report's inputs name the files as read: their size, not the converted text's.
+        for (std::size_t k = 0; k < files.size() && k < d.stats.inputs.size(); ++k) {
+          struct stat st {};
+          if (files[k] != "-" && ::stat(files[k].c_str(), &st) == 0)
+            d.stats.inputs[k].bytes = static_cast<std::uint64_t>(st.st_size);
+        }
+        return d;
       }
       auto d = load(files, p.settings(), on_progress);
       progress.clear();
@@ -141,7 +163,6 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
   }();
   report r = p.evaluate(data);
   if (!opt.compare.empty()) {
-    if (opt.compare.size() != 2) throw usage_error("--compare takes two judges: --compare JUDGE_A,JUDGE_B");
     r.json["compare"] = compare_judges(data, p, opt.compare[0], opt.compare[1]);
   }
 
@@ -169,12 +190,13 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
       if (res.value && res.tripped) {
         tripped = true;
         std::fprintf(stderr, "judgebias: --fail-if '%s' tripped for judge %s (%s)\n", g.text.c_str(),
-                     res.judge.c_str(), fmt::format("{:g}", *res.value).c_str());
+                     printable(res.judge).c_str(), fmt::format("{:g}", *res.value).c_str());
       } else if (!res.value) {
         tripped |= opt.fail_if_missing;
+        if (opt.quiet && !opt.fail_if_missing) continue;  // a warning; -q prints errors and trips only
         std::fprintf(stderr, "judgebias: %s: --fail-if '%s' has no value%s (%s)%s\n",
                      opt.fail_if_missing ? "gate" : "warning", g.text.c_str(),
-                     res.judge.empty() ? "" : fmt::format(" for judge {}", res.judge).c_str(),
+                     res.judge.empty() ? "" : fmt::format(" for judge {}", printable(res.judge)).c_str(),
                      res.reason.c_str(),
                      opt.fail_if_missing ? ": tripped (--fail-if-missing)" : "; not tripped");
       }
@@ -209,6 +231,14 @@ int cmd_diff(const std::string& old_path, const std::string& new_path, bool all)
     return report{std::move(j)};
   };
   const report before = read(old_path), after = read(new_path);
+  std::vector<metric_row> old_list, new_list;
+  try {
+    old_list = tidy_rows(before);
+    new_list = tidy_rows(after);
+  } catch (const nlohmann::json::exception& e) {
+    throw data_error(fmt::format("{} or {}: not a judgebias report of schema_version 1 ({})", old_path,
+                                 new_path, e.what()));
+  }
   using key =
       std::tuple<std::string, std::string, std::string, std::string, std::string, std::string, std::string>;
   auto key_of = [](const metric_row& m) {
@@ -216,7 +246,7 @@ int cmd_diff(const std::string& old_path, const std::string& new_path, bool all)
   };
   std::map<key, metric_row> old_rows;
   std::vector<key> order;
-  for (auto& m : tidy_rows(before)) {
+  for (auto& m : old_list) {
     if (!all && (!m.opponent.empty() || !m.task.empty() || !m.run.empty())) continue;
     order.push_back(key_of(m));
     old_rows.emplace(key_of(m), std::move(m));
@@ -231,11 +261,11 @@ int cmd_diff(const std::string& old_path, const std::string& new_path, bool all)
     return s;
   };
   std::set<key> seen;
-  for (const auto& m : tidy_rows(after)) {
+  for (const auto& m : new_list) {
     if (!all && (!m.opponent.empty() || !m.task.empty() || !m.run.empty())) continue;
     const key k = key_of(m);
     seen.insert(k);
-    const std::string judge = m.kind == "overall" ? "(all)" : m.judge;
+    const std::string judge = m.judge.empty() ? "(all)" : printable(m.judge);
     auto it = old_rows.find(k);
     if (it == old_rows.end()) {
       table.push_back({label(m), judge, "", detail_cell(m), "", "new"});
@@ -255,7 +285,8 @@ int cmd_diff(const std::string& old_path, const std::string& new_path, bool all)
   for (const auto& k : order)
     if (!seen.count(k)) {
       const metric_row& o = old_rows.at(k);
-      table.push_back({label(o), o.kind == "overall" ? "(all)" : o.judge, detail_cell(o), "", "", "gone"});
+      table.push_back(
+          {label(o), o.judge.empty() ? "(all)" : printable(o.judge), detail_cell(o), "", "", "gone"});
     }
   std::vector<std::size_t> width(table[0].size(), 0);
   for (const auto& row : table)
@@ -568,9 +599,13 @@ int main(int argc, char** argv) {
     return exit_usage;
   } catch (const parse_error& e) {
     std::fprintf(stderr, "%s\n", e.what());
-    std::fprintf(stderr,
-                 "judgebias: stopped at the first invalid line; nothing was written (--skip-invalid skips "
-                 "such lines)\n");
+    if (e.reason() == "import")
+      std::fprintf(stderr,
+                   "judgebias: stopped at the first malformed judgment of the input; nothing was written\n");
+    else
+      std::fprintf(stderr,
+                   "judgebias: stopped at the first invalid line; nothing was written (--skip-invalid skips "
+                   "such lines)\n");
     return exit_data;
   } catch (const judgebias::error& e) {
     std::fprintf(stderr, "judgebias: %s\n", e.what());
