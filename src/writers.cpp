@@ -105,7 +105,7 @@ std::string md_escape(std::string_view s) {
     if (c == '\n' || c == '\r' || c == '\t')
       out += ' ';
     else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
-      out += detail::printable(std::string_view(&c, 1));
+      out += printable(std::string_view(&c, 1));
     else
       out += c;
   }
@@ -146,6 +146,19 @@ std::string md_table(const grid& g, const std::string& first) {
 }
 
 }  // namespace
+
+std::string printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F)
+      out += fmt::format("\\x{:02x}", u);
+    else
+      out += c;
+  }
+  return out;
+}
 
 std::vector<metric_row> tidy_rows(const report& r) {
   std::vector<metric_row> out;
@@ -343,7 +356,7 @@ std::string format_table(const report& r, const table_style& style) {
       continue;
     }
     for (const auto& kind : kinds) {
-      out += "\n" + paint("1", detail::printable(kind.empty() ? name : name + "." + kind)) + "\n";
+      out += "\n" + paint("1", printable(kind.empty() ? name : name + "." + kind)) + "\n";
       std::vector<const metric_row*> mine;
       for (const auto& row : rows)
         if (row.module == name && row.kind == kind && row.opponent.empty() && row.task.empty() &&
@@ -376,7 +389,7 @@ std::string format_table(const report& r, const table_style& style) {
         table[0].push_back(fmt::format("{} ({})", c, unit));
       }
       for (const auto& judge : judges) {
-        std::vector<std::string> line{detail::printable(judge)};
+        std::vector<std::string> line{printable(judge)};
         for (const auto& c : cols) {
           auto it = std::find_if(mine.begin(), mine.end(),
                                  [&](const metric_row* m) { return m->judge == judge && m->metric == c; });

@@ -4,11 +4,11 @@
 # --skip-invalid is counted by reason while the rest of the file is still measured.
 # Usage: bad_input_test.sh JUDGEBIAS_BINARY TEST_DATA_DIR
 set -u
+checks=$(cd "$(dirname "$0")" && pwd)/checks.sh
 bin=$1 data=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-passed=0 failed=0
-fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+source "$checks"
 
 cd "$data/bad"
 while IFS=$'\t' read -r file reason message; do
@@ -39,17 +39,6 @@ while IFS=$'\t' read -r file reason message; do
   else passed=$((passed + 1)); fi
 done <EXPECTED.tsv
 cd "$work"
-
-check() {  # check NAME EXPECTED_STATUS ACTUAL_STATUS [fixed-string file]...
-  local name=$1 want=$2 got=$3
-  shift 3
-  [ "$want" = "$got" ] || { fail "$name: exit status $got, wanted $want"; return; }
-  while [ $# -ge 2 ]; do
-    grep -qF -- "$1" "$2" || { fail "$name: '$1' not in $2: $(head -3 "$2")"; return; }
-    shift 2
-  done
-  passed=$((passed + 1))
-}
 
 # An empty file, and one of blank lines only: no records is an error.
 : >empty.jsonl
@@ -83,5 +72,4 @@ cp "$data/good.jsonl" growing.jsonl
 wait
 check growing-file 0 $status "records" out
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -4,23 +4,13 @@
 # partial report at the output path; the previous report survives; a clear message and exit status 1.
 # Usage: failure_test.sh JUDGEBIAS_BINARY
 set -u
+checks=$(cd "$(dirname "$0")" && pwd)/checks.sh
 bin=$1
 work=$(mktemp -d)
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
-passed=0 failed=0 skipped=0
-fail() { echo "FAIL $1"; failed=$((failed + 1)); }
+source "$checks"
 
-check() {  # check NAME EXPECTED_STATUS ACTUAL_STATUS [fixed-string file]...
-  local name=$1 want=$2 got=$3
-  shift 3
-  [ "$want" = "$got" ] || { fail "$name: exit status $got, wanted $want: $(head -3 err 2>/dev/null)"; return; }
-  while [ $# -ge 2 ]; do
-    grep -qF -- "$1" "$2" || { fail "$name: '$1' not in $2: $(head -3 "$2")"; return; }
-    shift 2
-  done
-  passed=$((passed + 1))
-}
 # same NAME FILE OTHER: the previous report is still there, byte for byte, and no temporary file is left.
 same() {
   if ! cmp -s "$2" "$3"; then fail "$1: the previous report did not survive"
@@ -107,5 +97,4 @@ if [ -z "${JUDGEBIAS_SANITIZED:-}" ]; then
   check same-limit-small-input 0 $? "self_preference" out
 fi
 
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" = 0 ]
+finish

@@ -3,28 +3,12 @@
 # --judges/--tasks, --per-item counts against the report, diff, --compare.
 # Usage: report_cli_test.sh JUDGEBIAS_BINARY
 set -u
+checks=$(cd "$(dirname "$0")" && pwd)/checks.sh
 bin=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-passed=0 failed=0
-fail() { echo "FAIL $1"; failed=$((failed + 1)); }
-check() {  # check NAME EXPECTED_STATUS ACTUAL_STATUS [fixed-string file]...
-  local name=$1 want=$2 got=$3
-  shift 3
-  [ "$want" = "$got" ] || { fail "$name: exit status $got, wanted $want: $(head -3 err 2>/dev/null)"; return; }
-  while [ $# -ge 2 ]; do
-    grep -qF -- "$1" "$2" || { fail "$name: '$1' not in $2: $(head -5 "$2")"; return; }
-    shift 2
-  done
-  passed=$((passed + 1))
-}
-absent() {  # absent NAME fixed-string file
-  if grep -qF -- "$2" "$3"; then fail "$1: '$2' should not be in $3"; else passed=$((passed + 1)); fi
-}
-equal() {  # equal NAME WANT GOT
-  if [ "$2" = "$3" ]; then passed=$((passed + 1)); else fail "$1: wanted $2, got $3"; fi
-}
+source "$checks"
 
 # Every format at once, chosen by the extension.
 "$bin" run --bootstrap 0 -o r.json -o r.md -o r.csv -o r.html >out 2>err
@@ -121,5 +105,4 @@ if command -v script >/dev/null; then
   absent progress-small-input "reading:" tty.out
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

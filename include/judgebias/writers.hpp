@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "judgebias/report.hpp"
@@ -47,6 +48,10 @@ struct table_style {
 };
 /// The stdout table: aligned columns, one block per module (and cue kind), value [CI] n=.
 std::string format_table(const report& r, const table_style& style = {});
+
+/// A name from the input as a terminal may show it: control characters (an escape sequence in a
+/// judge's name would otherwise drive the terminal) become visible `\xNN` text.
+std::string printable(std::string_view s);
 
 /// Escapes text for HTML element content and attribute values.
 std::string html_escape(std::string_view s);

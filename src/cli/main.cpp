@@ -27,19 +27,6 @@ using namespace judgebias;
 // Exit statuses (docs/cli.md).
 constexpr int exit_ok = 0, exit_data = 1, exit_usage = 2, exit_gate = 3;
 
-// Names from the input as the terminal shows them: control characters become visible \xNN text.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F)
-      out += fmt::format("\\x{:02x}", u);
-    else
-      out += c;
-  }
-  return out;
-}
-
 std::string detail_cell(const metric_row& m) {
   if (!m.value) return "null";
   std::string s = fmt::format("{:.4g}", *m.value);

@@ -11,21 +11,6 @@
 
 namespace judgebias::detail {
 
-// Names from the input as a terminal or a page may show them: control characters (an escape sequence
-// in a judge's name would otherwise drive the terminal) become visible \xNN text.
-inline std::string printable(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F)
-      out += fmt::format("\\x{:02x}", u);
-    else
-      out += c;
-  }
-  return out;
-}
-
 // A number in its unit: signed with one decimal for percentage points, two for scores, else three.
 inline std::string number_text(double v, const std::string& unit) {
   if (unit == "pp") return fmt::format("{:+.1f}", v);
