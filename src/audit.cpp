@@ -11,19 +11,8 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-json verdict_json(verdict v) {
-  switch (v) {
-    case verdict::a:
-      return "A";
-    case verdict::b:
-      return "B";
-    case verdict::tie:
-      return "tie";
-    case verdict::missing:
-      break;
-  }
-  return nullptr;
-}
+// A verdict as the report writes it: "A", "B", "tie", or null for an extraction failure.
+json verdict_json(verdict v) { return v == verdict::missing ? json(nullptr) : json(std::string(to_string(v))); }
 
 void where(json& line, const dataset& d, dataset::index i) {
   line["judge"] = d.judges().name(d.judge(i));
