@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 cmake --preset default >/dev/null
 cmake --build --preset default --target judgebias_cli -j "$(nproc)" >/dev/null
-./build/judgebias run -o report.json
+./build/judgebias run -o report.json -o report.html
