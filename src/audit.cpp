@@ -12,7 +12,9 @@ namespace {
 using json = nlohmann::ordered_json;
 
 // A verdict as the report writes it: "A", "B", "tie", or null for an extraction failure.
-json verdict_json(verdict v) { return v == verdict::missing ? json(nullptr) : json(std::string(to_string(v))); }
+json verdict_json(verdict v) {
+  return v == verdict::missing ? json(nullptr) : json(std::string(to_string(v)));
+}
 
 void where(json& line, const dataset& d, dataset::index i) {
   line["judge"] = d.judges().name(d.judge(i));

@@ -1,8 +1,8 @@
 // Importers on hand-written fixtures (tests/data/import/): both game orders, ties, strong verdicts,
 // extraction failures, and errors at path:line:column. The expected files were checked by hand against
 // each format's documentation (docs/ecosystem.md walks through one record of each).
-#include <fstream>
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 
 #include "test_util.hpp"
@@ -56,11 +56,15 @@ TEST(Import, FastChatPairwiseBothGamesMappedToSlots) {
   EXPECT_EQ(out, slurp(dir + "fastchat.expected.jsonl"));
   expect_valid(out);
   // Game 2 showed model_2 first: q82's g2_winner "model_2" (gpt-4) is then slot A.
-  EXPECT_NE(out.find(R"({"judge":"gpt-4/pair-v2","judge_model":"gpt-4","item":"82:t1","a":{"model":"gpt-4"},"b":{"model":"vicuna-13b"},"verdict":"A"})"),
-            std::string::npos);
+  EXPECT_NE(
+      out.find(
+          R"({"judge":"gpt-4/pair-v2","judge_model":"gpt-4","item":"82:t1","a":{"model":"gpt-4"},"b":{"model":"vicuna-13b"},"verdict":"A"})"),
+      std::string::npos);
   // "error" is an extraction failure; "tie" a tie; the prompt name is part of the judge.
-  EXPECT_NE(out.find(R"("item":"84:t1","a":{"model":"llama-13b"},"b":{"model":"vicuna-13b"},"verdict":null)"), std::string::npos);
-  EXPECT_NE(out.find(R"({"judge":"gpt-4/pair-v2-multi-turn","judge_model":"gpt-4","item":"83:t2")"), std::string::npos);
+  EXPECT_NE(out.find(R"("item":"84:t1","a":{"model":"llama-13b"},"b":{"model":"vicuna-13b"},"verdict":null)"),
+            std::string::npos);
+  EXPECT_NE(out.find(R"({"judge":"gpt-4/pair-v2-multi-turn","judge_model":"gpt-4","item":"83:t2")"),
+            std::string::npos);
 }
 
 TEST(Import, FastChatSingleScoresAndUnparsedGrades) {
@@ -77,9 +81,12 @@ TEST(Import, ArenaHardGamesAgainstTheBaseline) {
   // 3 judged models × 2 games; the baseline's own line is left out.
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 6);
   // Game 1: baseline is A; game 2: the judged model is A; strong verdicts kept as their aliases.
-  EXPECT_NE(out.find(R"("a":{"model":"gpt-4-0314"},"b":{"model":"llama-3-70b"},"verdict":"B>A")"), std::string::npos);
-  EXPECT_NE(out.find(R"("a":{"model":"llama-3-70b"},"b":{"model":"gpt-4-0314"},"verdict":"A>>B")"), std::string::npos);
-  EXPECT_NE(out.find(R"("a":{"model":"gpt-4-1106-preview"},"b":{"model":"gpt-4-0314"},"verdict":null)"), std::string::npos);
+  EXPECT_NE(out.find(R"("a":{"model":"gpt-4-0314"},"b":{"model":"llama-3-70b"},"verdict":"B>A")"),
+            std::string::npos);
+  EXPECT_NE(out.find(R"("a":{"model":"llama-3-70b"},"b":{"model":"gpt-4-0314"},"verdict":"A>>B")"),
+            std::string::npos);
+  EXPECT_NE(out.find(R"("a":{"model":"gpt-4-1106-preview"},"b":{"model":"gpt-4-0314"},"verdict":null)"),
+            std::string::npos);
   std::string ignored;
   EXPECT_THROW(import_text("x", "", import_format::arena_hard, {}, ignored), usage_error);
 }
@@ -91,8 +98,10 @@ TEST(Import, AlpacaEvalPreferencesToVerdictsAndProbabilities) {
   // preference 1.75: B, prob_a = 2 - 1.75; 1.5 and 0: ties (0 has no probability); null: a failure.
   EXPECT_NE(out.find(R"("verdict":"B","prob_a":0.25,"order_known":false)"), std::string::npos);
   EXPECT_NE(out.find(R"("verdict":"tie","prob_a":0.5,"order_known":false)"), std::string::npos);
-  EXPECT_NE(out.find(R"("item":"2+2?","a":{"model":"gpt4_1106_preview","length":1},"b":{"model":"llama-2-70b-chat","length":1},"verdict":"tie","order_known":false)"),
-            std::string::npos);
+  EXPECT_NE(
+      out.find(
+          R"("item":"2+2?","a":{"model":"gpt4_1106_preview","length":1},"b":{"model":"llama-2-70b-chat","length":1},"verdict":"tie","order_known":false)"),
+      std::string::npos);
   // Texts become lengths in code points: "Bonjour\u00a0!" is 9.
   EXPECT_NE(out.find(R"("a":{"model":"gpt4_1106_preview","length":9})"), std::string::npos);
 }
@@ -102,8 +111,10 @@ TEST(Import, JudgeBenchSecondGameSwappedWithGoldInItsFrame) {
   EXPECT_EQ(out, slurp(dir + "judgebench.expected.jsonl"));
   expect_valid(out);
   // Game 2 shows B first: its "B>A" picks the original A, whose gold is then "B".
-  EXPECT_NE(out.find(R"("a":{"id":"0a1b:B","model":"gpt-4o-2024-05-13","length":16},"b":{"id":"0a1b:A","model":"gpt-4o-2024-05-13","length":1},"verdict":"B>A","gold":"B")"),
-            std::string::npos);
+  EXPECT_NE(
+      out.find(
+          R"("a":{"id":"0a1b:B","model":"gpt-4o-2024-05-13","length":16},"b":{"id":"0a1b:A","model":"gpt-4o-2024-05-13","length":1},"verdict":"B>A","gold":"B")"),
+      std::string::npos);
 }
 
 TEST(Import, ErrorsAtLineAndColumn) {
@@ -112,33 +123,39 @@ TEST(Import, ErrorsAtLineAndColumn) {
   EXPECT_EQ(e.line(), 2u);
   EXPECT_EQ(e.reason(), "import");
   // A missing field: the object's brace; a bad value: where the value sits.
-  e = error_of(R"(  {"question_id": 1, "model_1": "a", "model_2": "b", "g1_winner": "model_1", "judge": ["j", "p"], "turn": 1})",
-               import_format::fastchat);
+  e = error_of(
+      R"(  {"question_id": 1, "model_1": "a", "model_2": "b", "g1_winner": "model_1", "judge": ["j", "p"], "turn": 1})",
+      import_format::fastchat);
   EXPECT_EQ(e.column(), 3u);
   EXPECT_EQ(e.message(), "missing required field \"g2_winner\"");
   const std::string bad =
       R"({"question_id": 1, "model_1": "a", "model_2": "b", "g1_winner": "model_3", "g2_winner": "tie", "judge": ["j", "p"], "turn": 1})";
   e = error_of(bad, import_format::fastchat);
   EXPECT_EQ(e.column(), bad.find("\"model_3\"") + 1);
-  EXPECT_NE(e.message().find("\"g1_winner\" must be \"model_1\", \"model_2\", \"tie\" or \"error\""), std::string::npos);
+  EXPECT_NE(e.message().find("\"g1_winner\" must be \"model_1\", \"model_2\", \"tie\" or \"error\""),
+            std::string::npos);
   e = error_of(R"({"question_id": 1, "model": "m", "judge": ["j", "p"], "score": 11, "turn": 1})",
                import_format::fastchat_single);
   EXPECT_NE(e.message().find("[1, 10] or -1"), std::string::npos);
-  e = error_of(R"({"question_id": "q", "model": "m", "judge": "j", "games": [{"score": "A>B"}, {"score": "A>>>B"}]})",
-               import_format::arena_hard, "base");
+  e = error_of(
+      R"({"question_id": "q", "model": "m", "judge": "j", "games": [{"score": "A>B"}, {"score": "A>>>B"}]})",
+      import_format::arena_hard, "base");
   EXPECT_NE(e.message().find("game 2's \"score\""), std::string::npos);
   // alpaca-eval: the element's line, then the value's column.
-  e = error_of("[\n {\"instruction\": \"i\", \"output_1\": \"x\", \"generator_1\": \"g\", \"output_2\": \"y\",\n"
-               "  \"generator_2\": \"h\", \"annotator\": \"a\", \"preference\": 1},\n"
-               " {\"instruction\": \"j\", \"output_1\": \"x\", \"generator_1\": \"g\", \"output_2\": \"y\", \"generator_2\": \"h\", "
-               "\"annotator\": \"a\", \"preference\": 3}\n]",
-               import_format::alpaca_eval);
+  e = error_of(
+      "[\n {\"instruction\": \"i\", \"output_1\": \"x\", \"generator_1\": \"g\", \"output_2\": \"y\",\n"
+      "  \"generator_2\": \"h\", \"annotator\": \"a\", \"preference\": 1},\n"
+      " {\"instruction\": \"j\", \"output_1\": \"x\", \"generator_1\": \"g\", \"output_2\": \"y\", "
+      "\"generator_2\": \"h\", "
+      "\"annotator\": \"a\", \"preference\": 3}\n]",
+      import_format::alpaca_eval);
   EXPECT_EQ(e.line(), 4u);
   EXPECT_NE(e.message().find("\"preference\" must be in [1, 2], or 0, got 3"), std::string::npos);
   e = error_of(R"({"a": 1})", import_format::alpaca_eval);
   EXPECT_NE(e.message().find("must be one JSON array"), std::string::npos);
-  e = error_of(R"({"pair_id": "p", "response_model": "m", "response_A": "x", "response_B": "y", "label": "A=B", "judgments": []})",
-               import_format::judgebench);
+  e = error_of(
+      R"({"pair_id": "p", "response_model": "m", "response_A": "x", "response_B": "y", "label": "A=B", "judgments": []})",
+      import_format::judgebench);
   EXPECT_NE(e.message().find("\"label\" must be \"A>B\" or \"B>A\""), std::string::npos);
   EXPECT_THROW(parse_import_format("mt-bench"), usage_error);
 }

@@ -380,7 +380,8 @@ TEST(ReaderLimits, LineNumbersPast32Bits) {
                            "\n";
   reader stop;
   try {
-    stop.read_buffer("big.jsonl", text, [](const record&) {}, base);
+    stop.read_buffer(
+        "big.jsonl", text, [](const record&) {}, base);
     ADD_FAILURE() << "no error";
   } catch (const parse_error& e) {
     EXPECT_EQ(e.line(), base + 3);
@@ -389,7 +390,8 @@ TEST(ReaderLimits, LineNumbersPast32Bits) {
   reader_options skip;
   skip.on_invalid = invalid_policy::skip;
   reader rd(skip);
-  rd.read_buffer("big.jsonl", text, [](const record&) {}, base);
+  rd.read_buffer(
+      "big.jsonl", text, [](const record&) {}, base);
   ASSERT_EQ(rd.stats().first_errors.size(), 1u);
   EXPECT_EQ(rd.stats().first_errors[0].line, base + 3);
   EXPECT_EQ(rd.stats().lines, 3u);

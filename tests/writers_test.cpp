@@ -22,7 +22,9 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-report fixed() { return report{nlohmann::ordered_json::parse(slurp(dir + "fixed.json"))}; }
+report fixed() {
+  return report{nlohmann::ordered_json::parse(slurp(dir + "fixed.json"))};
+}
 
 void expect_golden(const std::string& name, const std::string& text) {
   if (std::getenv("JUDGEBIAS_UPDATE_GOLDEN")) {
@@ -79,19 +81,22 @@ TEST(Writers, CsvIsTidyQuotedAndGolden) {
   EXPECT_NE(csv.find("position,,\"judge|x,\"\"y\"\"\",,,,first_slot_rate,0.75,0.5,1,12,0.146,fraction,\r\n"),
             std::string::npos);
   // A null value: empty cells and the reason.
-  EXPECT_NE(csv.find("self_preference,,gpt-4o,,,,dbg_pointwise,,,,0,,score,no pointwise record with gold\r\n"),
-            std::string::npos);
+  EXPECT_NE(
+      csv.find("self_preference,,gpt-4o,,,,dbg_pointwise,,,,0,,score,no pointwise record with gold\r\n"),
+      std::string::npos);
 }
 
 TEST(Writers, MarkdownTablesEscapedAndGolden) {
   const std::string md = to_markdown(fixed());
   expect_golden("fixed.md", md);
   // Judges are rows, value [CI] n= in each cell; names cannot break a table or add markup.
-  EXPECT_NE(md.find("| \\<script\\>alert(1)\\</script\\> | +12.5 [+2.5, +22.5] n=40 | +0.75 [+0.25, +1.25] n=40 |"),
-            std::string::npos);
+  EXPECT_NE(
+      md.find("| \\<script\\>alert(1)\\</script\\> | +12.5 [+2.5, +22.5] n=40 | +0.75 [+0.25, +1.25] n=40 |"),
+      std::string::npos);
   EXPECT_NE(md.find("| judge\\|x,\"y\" |"), std::string::npos);
   EXPECT_EQ(md.find("<script>"), std::string::npos);
-  EXPECT_NE(md.find("authority\n\nskipped: no record with perturbation.kind \"authority\""), std::string::npos);
+  EXPECT_NE(md.find("authority\n\nskipped: no record with perturbation.kind \"authority\""),
+            std::string::npos);
 }
 
 TEST(Writers, HtmlSelfContainedEscapedAndGolden) {
@@ -100,7 +105,8 @@ TEST(Writers, HtmlSelfContainedEscapedAndGolden) {
   EXPECT_EQ(html.find("<script"), std::string::npos);  // no scripts at all, and the judge's name is text
   EXPECT_GE(count(html, "&lt;script&gt;alert(1)&lt;/script&gt;"), 3u);
   // No external resource: the only addresses are the SVG namespace names.
-  EXPECT_EQ(count(html, "http://") + count(html, "https://"), count(html, "xmlns=\"http://www.w3.org/2000/svg\""));
+  EXPECT_EQ(count(html, "http://") + count(html, "https://"),
+            count(html, "xmlns=\"http://www.w3.org/2000/svg\""));
   EXPECT_EQ(count(html, "src="), 0u);
   // Marks per chart: DBG pairwise for both judges, pointwise only where it has a value.
   auto marks = [&](const std::string& id) {
@@ -150,12 +156,12 @@ TEST(Gates, ParsesTheGrammar) {
   EXPECT_EQ(g.field, gate::field::ci_high);
   EXPECT_EQ(g.comparison, gate::op::greater_equal);
   EXPECT_EQ(g.threshold, -0.1);
-  for (const char* bad : {"self_preference.dbg_pairwise", "dbg_pairwise > 5", "self_preference.dbg_pairwise > x",
-                          "self_preference.dbg_pairwise > 5 > 6", "nope.dbg_pairwise > 1",
-                          "self_preference.nope > 1", "a.b.c.d.e > 1", "self_preference..dbg_pairwise > 1",
-                          "self_preference.dbg_pairwise => 1", "self_preference.dbg_pairwise > inf",
-                          "position.bogus.robustness_rate < 1", "cue.robustness_rate < 1",
-                          "agreement.by_task.kappa < 1", "verbosity.counterfactual.prefer_longer_rate < 1"})
+  for (const char* bad :
+       {"self_preference.dbg_pairwise", "dbg_pairwise > 5", "self_preference.dbg_pairwise > x",
+        "self_preference.dbg_pairwise > 5 > 6", "nope.dbg_pairwise > 1", "self_preference.nope > 1",
+        "a.b.c.d.e > 1", "self_preference..dbg_pairwise > 1", "self_preference.dbg_pairwise => 1",
+        "self_preference.dbg_pairwise > inf", "position.bogus.robustness_rate < 1", "cue.robustness_rate < 1",
+        "agreement.by_task.kappa < 1", "verbosity.counterfactual.prefer_longer_rate < 1"})
     EXPECT_THROW(parse_gate(bad, reg), usage_error) << bad;
 }
 
@@ -202,9 +208,10 @@ std::string swap_lines(int y_consistent) {
   for (int k = 0; k < 10; ++k) {
     const std::string item = "q" + std::to_string(k);
     auto line = [&](const std::string& judge, const char* a, const char* b, const char* v) {
-      text += fmt::format(R"({{"judge":"{}","item":"{}","a":{{"id":"{}"}},"b":{{"id":"{}"}},"verdict":"{}"}})", judge,
-                          item, a, b, v) +
-              "\n";
+      text +=
+          fmt::format(R"({{"judge":"{}","item":"{}","a":{{"id":"{}"}},"b":{{"id":"{}"}},"verdict":"{}"}})",
+                      judge, item, a, b, v) +
+          "\n";
     };
     line("X", "p", "r", "A");
     line("X", "r", "p", "B");
@@ -282,7 +289,8 @@ TEST(Compare, SameResultWhateverTheThreads) {
 
 // A cue kind may be called "overall": it is still per judge, unlike agreement's all-judges row.
 TEST(Writers, CueKindNamedOverallStaysPerJudge) {
-  const report r{nlohmann::ordered_json::parse(R"({"schema_version":1,"tool":{"name":"judgebias","version":"0"},
+  const report r{
+      nlohmann::ordered_json::parse(R"({"schema_version":1,"tool":{"name":"judgebias","version":"0"},
     "inputs":[],"config":{"confidence":0.95,"bootstrap":0},"diagnostics":{"records":4,"warnings":[]},
     "modules":{"cue":{"status":"ok","kinds":{"overall":{"judges":{
       "j":{"robustness_rate":{"value":1.0,"ci":null,"n":2,"unit":"fraction","reason":"x"}},
