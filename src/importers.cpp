@@ -3,6 +3,7 @@
 // worked example per format.
 #include "judgebias/importers.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -368,10 +369,6 @@ std::uint64_t import_text(std::string_view name, std::string_view text, import_f
   if (format == import_format::arena_hard && options.baseline.empty())
     throw usage_error("--from arena-hard needs --baseline MODEL (the model of game 1's answer A)");
   const std::size_t before = out.size();
-  std::uint64_t lines_out = 0;
-  auto count = [&] {
-    for (std::size_t k = before; k < out.size(); ++k) lines_out += out[k] == '\n';
-  };
   switch (format) {
     case import_format::fastchat:
       each_line(name, text, [&](const located& v) { fastchat(v, out); });
@@ -389,8 +386,9 @@ std::uint64_t import_text(std::string_view name, std::string_view text, import_f
       each_line(name, text, [&](const located& v) { judgebench(v, out); });
       break;
   }
-  count();
-  return lines_out;
+  // One record per line written.
+  return static_cast<std::uint64_t>(
+      std::count(out.begin() + static_cast<std::ptrdiff_t>(before), out.end(), '\n'));
 }
 
 std::uint64_t import_file(const std::string& path, import_format format, const import_options& options,

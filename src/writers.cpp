@@ -265,7 +265,7 @@ std::string to_markdown(const report& r) {
                        j["compare"].value("items", 0), j["compare"].value("resamples", 0));
     for (std::size_t k = 0; k < table.size(); ++k) {
       out += "|";
-      for (const auto& cell : table[k]) out += " " + (k == 0 ? md_escape(cell) : md_escape(cell)) + " |";
+      for (const auto& cell : table[k]) out += " " + md_escape(cell) + " |";
       out += k == 0 ? "\n|---|---:|---:|---:|---:|\n" : "\n";
     }
   }
