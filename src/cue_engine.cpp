@@ -41,7 +41,7 @@ struct kind_diag {
 // Consistency rate groups of a judge: control (comparison, order) groups with ≥ 2 parsed runs.
 void add_consistency_groups(const dataset& d, std::uint32_t j, const group_filter& filter, item_sums& sums,
                             std::vector<double>& shares) {
-  for (std::uint32_t c : d.comparisons_of_judge(j)) {
+  for (std::uint32_t c : filter.comparisons(d, j)) {
     const comparison& cmp = d.comparisons()[c];
     std::array<std::map<std::uint32_t, double>, 2> outcomes;  // per order: outcome → runs
     std::array<double, 2> runs{};
@@ -69,7 +69,7 @@ json measure(const dataset& d, const config& cfg, std::string_view stream, std::
   metric_builder mb(cfg, stream, d.judges().name(j), group);
   item_sums sums(d.items().size(), c_width);
   std::vector<double> effect_d, change_d, shifts, shares, same_v;
-  for (auto i : d.records_of_judge(j)) {
+  for (auto i : filter.records(d, j)) {
     if (d.kind(i) != kind || d.is_duplicate(i) || !filter.pass(d, i)) continue;
     if (diag) ++diag->perturbed;
     const std::uint32_t ctrl = d.control_of(i);
@@ -194,7 +194,7 @@ json cue_section(const dataset& d, const config& cfg, std::string_view stream, s
   kind_diag diag;
   json judges = json::object();
   for (std::uint32_t j : d.measured_judges())
-    judges[d.judges().name(j)] = measure(d, cfg, stream, kind, j, {}, "", &diag);
+    detail::append_member(judges, d.judges().name(j), measure(d, cfg, stream, kind, j, {}, "", &diag));
   section["judges"] = std::move(judges);
   add_breakdowns(section, d, cfg, [&](std::uint32_t j, group_filter filter, const std::string& group) {
     return measure(d, cfg, stream, kind, j, filter, group, nullptr);

@@ -138,7 +138,8 @@ void dataset_builder::add(const record& r) {
   const bool pairwise = r.mode == judgment_mode::pairwise;
   d.verdict_.push_back(static_cast<std::uint8_t>(pairwise ? r.v : verdict::missing));
   d.gold_.push_back(static_cast<std::uint8_t>(r.gold ? *r.gold : verdict::missing));
-  d.flags_.push_back(r.order_known ? dataset::flag_order_known : 0);
+  d.flags_.push_back(static_cast<std::uint8_t>((r.order_known ? dataset::flag_order_known : 0) |
+                                               (r.score_out_of_scale ? dataset::flag_out_of_scale : 0)));
   d.cand_a_.push_back(candidate_.intern(d.candidates_, r.a.id));
   d.model_a_.push_back(r.a.has_model ? model_.intern(d.models_, r.a.model) : no_id);
   d.len_a_.push_back(opt_len(r.a.length));

@@ -56,6 +56,9 @@ gate parse_gate(const std::string& text, const module_registry& registry) {
   const std::string rhs = trim(std::string_view(text).substr(after));
   if (rhs.empty() || rhs.find_first_of("<>=") != std::string::npos)
     throw bad("the right side must be one number");
+  // Decimal only: strtod would also take hex (0x10), hex floats and "infinity".
+  if (rhs.find_first_not_of("0123456789+-.eE") != std::string::npos)
+    throw bad(fmt::format("\"{}\" is not a decimal number", rhs));
   char* end = nullptr;
   errno = 0;
   g.threshold = std::strtod(rhs.c_str(), &end);

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "detail/input_file.hpp"
+#include "detail/json_object.hpp"
 #include "detail/parallel.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/version.hpp"
@@ -97,9 +98,11 @@ void read_parallel(const std::string& path, const reader_options& ro, unsigned t
     }
     if (cut == 0) break;
     // Parts split at newlines.
+    // Parts split at newlines, at most one per 64 KiB: a part per thread while there is work for it.
+    const std::size_t part_count = std::clamp<std::size_t>(cut >> 16, 1, threads);
     std::vector<std::size_t> bounds{0};
-    for (unsigned t = 1; t < threads; ++t) {
-      std::size_t at = std::max(bounds.back(), cut * t / threads);
+    for (std::size_t t = 1; t < part_count; ++t) {
+      std::size_t at = std::max(bounds.back(), cut * t / part_count);
       const char* nl =
           at < cut ? static_cast<const char*>(std::memchr(buf.data() + at, '\n', cut - at)) : nullptr;
       bounds.push_back(nl ? static_cast<std::size_t>(nl - buf.data()) + 1 : cut);
@@ -204,7 +207,9 @@ loaded_data load(const std::vector<std::string>& paths, const config& cfg,
   reader_options ro;
   ro.on_invalid = cfg.skip_invalid ? invalid_policy::skip : invalid_policy::stop;
   ro.max_line_bytes = cfg.max_line_bytes;
-  const unsigned threads = cfg.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : cfg.threads;
+  ro.strict_scale = cfg.strict_scale;
+  const unsigned threads = std::min(
+      cfg.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : cfg.threads, max_threads);
   const record_filter filter = make_filter(cfg);
   const record_filter* keep = filter.judges.empty() && filter.tasks.empty() ? nullptr : &filter;
   read_stats stats;
@@ -242,6 +247,7 @@ loaded_data load_texts(const std::vector<std::pair<std::string, std::string>>& i
   reader_options ro;
   ro.on_invalid = cfg.skip_invalid ? invalid_policy::skip : invalid_policy::stop;
   ro.max_line_bytes = cfg.max_line_bytes;
+  ro.strict_scale = cfg.strict_scale;
   const record_filter filter = make_filter(cfg);
   const bool filtering = !filter.judges.empty() || !filter.tasks.empty();
   reader rd(ro);
@@ -276,6 +282,9 @@ pipeline::pipeline(module_registry registry, config cfg)
   if (!(cfg_.min_length_gap >= 0) || !std::isfinite(cfg_.min_length_gap))
     throw usage_error(fmt::format("--min-length-gap must be a number >= 0, got {}", cfg_.min_length_gap));
   if (cfg_.max_line_bytes == 0) throw usage_error("--max-line-bytes must be at least 1");
+  if (cfg_.bootstrap > max_bootstrap)
+    throw usage_error(fmt::format("--bootstrap must be at most {} resamples, got {}", max_bootstrap,
+                                  cfg_.bootstrap));
   auto no_repeats = [](const std::vector<std::string>& v, const char* option) {
     for (std::size_t k = 0; k < v.size(); ++k)
       if (std::find(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v[k]) !=
@@ -286,7 +295,10 @@ pipeline::pipeline(module_registry registry, config cfg)
   no_repeats(cfg_.by, "--by");
   if (cfg_.length != "chars" && cfg_.length != "tokens")
     throw usage_error(fmt::format("--length takes chars or tokens, got \"{}\"", cfg_.length));
+  // More threads than there is work only costs memory: each use takes at most one per unit of work
+  // (module, block part, resample batch), and no more than max_threads in all.
   if (cfg_.threads == 0) cfg_.threads = std::max(1u, std::thread::hardware_concurrency());
+  cfg_.threads = std::min(cfg_.threads, max_threads);
 }
 
 report pipeline::run(const std::vector<std::string>& paths) const {
@@ -296,6 +308,10 @@ report pipeline::run(const std::vector<std::string>& paths) const {
 report pipeline::evaluate(const loaded_data& data) const {
   const dataset& d = data.dataset;
   const read_stats& st = data.stats;
+  if (!cfg_.gold_judges.empty() && d.size() > 0 && d.measured_judges().empty())
+    throw usage_error(fmt::format("--gold-judges names every judge of the input ({}): no judge is left to "
+                                  "measure",
+                                  fmt::join(cfg_.gold_judges, ", ")));
   json r;
   r["schema_version"] = report_schema_version;
   r["tool"] = {{"name", "judgebias"}, {"version", std::string(version())}};
@@ -320,17 +336,24 @@ report pipeline::evaluate(const loaded_data& data) const {
   if (!cfg_.judges.empty()) r["config"]["judges"] = cfg_.judges;
   if (!cfg_.tasks.empty()) r["config"]["tasks"] = cfg_.tasks;
 
-  // Extraction failures over the records every module may use (non-duplicates).
-  std::vector<std::uint64_t> failures(d.judges().size(), 0);
-  std::uint64_t total_failures = 0;
+  // Extraction failures over the records every module may use (non-duplicates); of them, the scores
+  // outside their scale.
+  std::vector<std::uint64_t> failures(d.judges().size(), 0), out_of_scale(d.judges().size(), 0);
+  std::uint64_t total_failures = 0, total_out_of_scale = 0;
   for (dataset::index i = 0; i < d.size(); ++i)
-    if (!d.is_duplicate(i) && !d.parsed(i)) ++failures[d.judge(i)], ++total_failures;
+    if (!d.is_duplicate(i) && !d.parsed(i)) {
+      ++failures[d.judge(i)], ++total_failures;
+      if (d.out_of_scale(i)) ++out_of_scale[d.judge(i)], ++total_out_of_scale;
+    }
   std::vector<std::uint32_t> all_judges(d.judges().size());
   for (std::uint32_t j = 0; j < all_judges.size(); ++j) all_judges[j] = j;
   std::sort(all_judges.begin(), all_judges.end(),
             [&](auto x, auto y) { return d.judges().name(x) < d.judges().name(y); });
-  json by_judge = json::object();
-  for (auto j : all_judges) by_judge[d.judges().name(j)] = failures[j];
+  json by_judge = json::object(), scale_by_judge = json::object();
+  for (auto j : all_judges) {
+    detail::append_member(by_judge, d.judges().name(j), failures[j]);
+    if (out_of_scale[j] > 0) detail::append_member(scale_by_judge, d.judges().name(j), out_of_scale[j]);
+  }
 
   json first_errors = json::array();
   for (const auto& e : st.first_errors)
@@ -341,6 +364,12 @@ report pipeline::evaluate(const loaded_data& data) const {
                             {"message", e.message}});
   json warnings = json::array();
   for (const auto& w : d.diagnostics().warnings) warnings.push_back(w);
+  for (auto j : all_judges)
+    if (out_of_scale[j] > 0)
+      warnings.push_back(fmt::format(
+          "judge \"{}\": {} score(s) outside their record's scale, counted as extraction failures and not "
+          "measured (--strict-scale makes them errors)",
+          d.judges().name(j), out_of_scale[j]));
   for (const auto& name : cfg_.judges)
     if (d.judges().find(name) == no_id)
       warnings.push_back(fmt::format("--judges: judge \"{}\" has no records", name));
@@ -355,6 +384,8 @@ report pipeline::evaluate(const loaded_data& data) const {
                       {"duplicates", d.diagnostics().duplicates},
                       {"extraction_failures", total_failures},
                       {"extraction_failures_by_judge", std::move(by_judge)},
+                      {"out_of_scale", total_out_of_scale},
+                      {"out_of_scale_by_judge", std::move(scale_by_judge)},
                       {"warnings", std::move(warnings)}};
   if (!cfg_.judges.empty() || !cfg_.tasks.empty()) r["diagnostics"]["filtered_out"] = st.filtered;
 

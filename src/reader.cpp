@@ -789,10 +789,14 @@ struct reader::impl {
       if (gold_text)
         fail(gold_col, "wrong_type", "\"gold\" of a pointwise record must be a number, got a string");
       if (scale) {
-        if (score && (*score < scale->first || *score > scale->second))
-          fail(
-              score_col, "bad_number",
-              fmt::format("\"score\" {} is outside the scale [{}, {}]", *score, scale->first, scale->second));
+        if (score && (*score < scale->first || *score > scale->second)) {
+          if (opt.strict_scale)
+            fail(score_col, "bad_number",
+                 fmt::format("\"score\" {} is outside the scale [{}, {}] (--strict-scale)", *score,
+                             scale->first, scale->second));
+          score.reset();
+          r.score_out_of_scale = true;
+        }
         if (gold_number && (*gold_number < scale->first || *gold_number > scale->second))
           fail(gold_col, "bad_number",
                fmt::format("\"gold\" {} is outside the scale [{}, {}]", *gold_number, scale->first,

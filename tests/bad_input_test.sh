@@ -15,6 +15,7 @@ while IFS=$'\t' read -r file reason message; do
   case $file in '#'*|'') continue ;; esac
   extra=()
   [ "$file" = line_too_long.jsonl ] && extra=(--max-line-bytes 200)
+  [ "$file" = score_outside_scale.jsonl ] && extra=(--strict-scale)
   # Stop: exit 1, the message at path:line:column, the previous report untouched.
   echo previous >"$work/report.json"
   "$bin" run "$file" "${extra[@]}" --bootstrap 0 -o "$work/report.json" >"$work/out" 2>"$work/err"
@@ -46,7 +47,8 @@ cd "$work"
 printf '\n\n\r\n' >blank.jsonl
 "$bin" run blank.jsonl >out 2>err; check blank-lines 1 $? "blank.jsonl: no records" err
 # Every line invalid under --skip-invalid: still an error, saying why.
-"$bin" run "$data/bad/not_object.jsonl" "$data/bad/not_object.jsonl" --skip-invalid >out 2>err
+cp "$data/bad/not_object.jsonl" copy.jsonl
+"$bin" run "$data/bad/not_object.jsonl" copy.jsonl --skip-invalid >out 2>err
 check two-files-skipped 0 $? "4 records" out
 printf '[1]\n[2]\n' >allbad.jsonl
 "$bin" run allbad.jsonl --skip-invalid >out 2>err; check all-invalid 1 $? "no valid records (2 line(s) skipped as invalid)" err

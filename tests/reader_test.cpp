@@ -197,7 +197,7 @@ TEST(ReaderErrors, EachClassWithColumn) {
     add(l, "bad_number", col(l, "1e999"));
   }
   {
-    std::string l = pt + R"("score":11,"scale":[1,10]})";
+    std::string l = pt + R"("score":5,"gold":11,"scale":[1,10]})";  // a gold outside: always an error
     add(l, "bad_number", col(l, "11"));
   }
   {
@@ -270,6 +270,30 @@ TEST(ReaderErrors, EachClassWithColumn) {
     // what() is path:line:column: message
     EXPECT_EQ(std::string(e.what()).rfind(fmt::format("in.jsonl:1:{}: ", e.column()), 0), 0u) << e.what();
   }
+}
+
+// FORMAT.md, `scale`: a judge's score outside its scale is the judge's extraction failure, not the
+// file's error; --strict-scale makes it one.
+TEST(Reader, ScoreOutsideScaleIsAnExtractionFailure) {
+  const std::string l = R"({"judge":"j","item":"q","response":{"id":"r"},"score":11,"scale":[1,10]})";
+  read_stats st;
+  std::vector<bool> flags;
+  reader rd;
+  rd.read_buffer("in.jsonl", l + "\n" + R"({"judge":"j","item":"q","response":{"id":"s"},"score":10,"scale":[1,10]})" + "\n",
+                 [&](const record& r) {
+                   flags.push_back(r.score_out_of_scale);
+                   EXPECT_EQ(r.score.has_value(), !r.score_out_of_scale);
+                 });
+  st = rd.stats();
+  EXPECT_EQ(st.records, 2u);  // both kept; the bound itself (10) is inside
+  EXPECT_EQ(st.skipped, 0u);
+  EXPECT_EQ(flags, (std::vector<bool>{true, false}));
+  reader_options strict;
+  strict.strict_scale = true;
+  parse_error e = error_of(l, strict);
+  EXPECT_EQ(e.reason(), "bad_number");
+  EXPECT_EQ(e.column(), col(l, "11"));
+  EXPECT_EQ(e.message(), "\"score\" 11 is outside the scale [1, 10] (--strict-scale)");
 }
 
 TEST(ReaderErrors, MessagesNameTheField) {

@@ -19,13 +19,22 @@ TEST(RealData, LlmbarPairwiseDbg) {
   register_builtin_modules(reg);
   config cfg;
   cfg.self = {{"gpt-3.5-turbo", "gpt-3.5-turbo-0613"}};
-  // The file's Rating settings contain 143 scores of 0 on a [1, 10] scale: rejected by FORMAT.md, so skipped.
-  cfg.skip_invalid = true;
+  // The file's Rating settings contain 143 scores of 0 on a [1, 10] scale: the judges' out-of-scale
+  // extraction failures (FORMAT.md), counted per judge, never measured; no line is invalid. Counted by
+  // hand over the file: 77 + 38 of GPT-4's two Rating settings, 15 + 13 of ChatGPT's.
   cfg.threads = 2;
   pipeline p(reg, cfg);
   report r = p.run({(dir / "llmbar.jsonl").string()});
-  EXPECT_EQ(r.json["diagnostics"]["skipped"], 143);
-  EXPECT_EQ(r.json["diagnostics"]["skipped_by_reason"]["bad_number"], 143);
+  EXPECT_EQ(r.json["diagnostics"]["skipped"], 0);
+  EXPECT_EQ(r.json["diagnostics"]["out_of_scale"], 143);
+  EXPECT_EQ(r.json["diagnostics"]["out_of_scale_by_judge"],
+            (json{{"ChatGPT/Rating", 15}, {"ChatGPT/Rating_NoRules", 13}, {"GPT-4/Rating", 77},
+                  {"GPT-4/Rating_NoRules", 38}}));
+  EXPECT_GE(r.json["diagnostics"]["extraction_failures_by_judge"]["GPT-4/Rating"].get<int>(), 77);
+  // With --strict-scale the first of them stops the run, at its line.
+  config strict = cfg;
+  strict.strict_scale = true;
+  EXPECT_THROW(pipeline(reg, strict).run({(dir / "llmbar.jsonl").string()}), parse_error);
   const json& judges = r.json["modules"]["self_preference"]["judges"];
   struct published {
     const char* judge;
@@ -45,7 +54,6 @@ TEST(RealData, LlmbarPairwiseDbg) {
   }
   // Without --self, ChatGPT's responses (model "gpt-3.5-turbo") are not its own (judge model -0613).
   config plain;
-  plain.skip_invalid = true;
   plain.bootstrap = 0;
   pipeline q(reg, plain);
   report r2 = q.run({(dir / "llmbar.jsonl").string()});
@@ -79,7 +87,6 @@ json published_numbers(const std::filesystem::path& dir) {
 TEST(RealData, LlmbarPositionConsistency) {
   JBTEST_REQUIRE_REAL_DATA(dir);
   config cfg;
-  cfg.skip_invalid = true;  // 143 pointwise scores of 0 on a [1, 10] scale
   cfg.bootstrap = 0;
   cfg.by = {"task"};
   cfg.modules = {"position"};

@@ -120,6 +120,8 @@ class dataset {
   double prob_a(index i) const { return mode(i) == judgment_mode::pairwise ? value_[i] : std::nan(""); }
   bool order_known(index i) const { return (flags_[i] & flag_order_known) != 0; }
   bool is_duplicate(index i) const { return (flags_[i] & flag_duplicate) != 0; }
+  /// A pointwise score outside its scale, kept as an extraction failure (FORMAT.md, `scale`).
+  bool out_of_scale(index i) const { return (flags_[i] & flag_out_of_scale) != 0; }
   std::uint32_t kind(index i) const { return kind_[i]; }      ///< no_id for a control record.
   std::uint32_t target(index i) const { return target_[i]; }  ///< Candidate id the cue favours.
   bool is_control(index i) const { return kind_[i] == no_id; }
@@ -157,7 +159,7 @@ class dataset {
 
  private:
   friend class dataset_builder;
-  static constexpr std::uint8_t flag_order_known = 1, flag_duplicate = 2;
+  static constexpr std::uint8_t flag_order_known = 1, flag_duplicate = 2, flag_out_of_scale = 4;
 
   string_table judges_, models_, items_, candidates_, tasks_, kinds_;
   std::vector<std::uint32_t> judge_, judge_model_, item_, task_, run_, cand_a_, cand_b_, model_a_, model_b_;

@@ -9,6 +9,7 @@
 #include "judgebias/importers.hpp"
 #include "judgebias/judgment.hpp"
 #include "judgebias/module.hpp"
+#include "judgebias/output.hpp"
 #include "judgebias/perturb.hpp"
 #include "judgebias/pipeline.hpp"
 #include "judgebias/reader.hpp"

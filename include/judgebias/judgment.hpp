@@ -43,6 +43,8 @@ struct record {
   candidate_view b;                  ///< Shown second (pairwise only).
   verdict v = verdict::missing;      ///< Pairwise verdict.
   std::optional<double> score;       ///< Pointwise score; nullopt = extraction failure.
+  /// The judge's score was outside the record's scale: kept as an extraction failure (score nullopt).
+  bool score_out_of_scale = false;
   std::optional<double> gold_score;  ///< Pointwise gold score.
   std::optional<verdict> gold;       ///< Pairwise gold in this record's presentation (never missing).
   std::optional<double> prob_a;      ///< Judge's probability that A is better.

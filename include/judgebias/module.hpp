@@ -16,6 +16,12 @@
 namespace judgebias {
 
 /// Options of one evaluation run (the `judgebias run` flags).
+/// The most resamples `--bootstrap` takes: past it the intervals' Monte Carlo error is far below any
+/// reported digit, and the time grows without bound.
+inline constexpr std::uint32_t max_bootstrap = 100000;
+/// The most threads a run uses, whatever `--threads` says (each use takes at most one per unit of work).
+inline constexpr unsigned max_threads = 256;
+
 struct config {
   std::vector<std::string> modules;  ///< Modules to run, in report order; empty = all registered.
   std::uint32_t bootstrap = 1000;    ///< Resamples; 0 = closed-form intervals.
@@ -30,6 +36,7 @@ struct config {
   std::vector<std::string> by;  ///< Breakdowns: "task", "run".
   unsigned threads = 0;         ///< 0 = all cores. Results do not depend on it.
   std::uint64_t max_line_bytes = 64ull << 20;
+  bool strict_scale = false;  ///< A judge's score outside its scale is an error, not a failure.
   std::vector<std::string> judges;  ///< Keep only these judges' records (gold judges are always kept).
   std::vector<std::string> tasks;   ///< Keep only records of these tasks.
 };

@@ -25,6 +25,9 @@ struct reader_options {
   invalid_policy on_invalid = invalid_policy::stop;
   std::uint64_t max_line_bytes = 64ull << 20;  ///< Longer lines are rejected (`--max-line-bytes`).
   std::size_t keep_errors = 20;                ///< How many skipped-line errors to keep.
+  /// A judge's score outside its record's scale is an error (`--strict-scale`); by default it is an
+  /// out-of-scale extraction failure (record::score_out_of_scale).
+  bool strict_scale = false;
 };
 
 /// One kept error of a skipped line.

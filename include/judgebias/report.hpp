@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "judgebias/output.hpp"
+
 namespace judgebias {
 
 /// The whole report as an ordered JSON value (REPORT.md, schema_version 1).
@@ -17,9 +19,6 @@ struct report {
 /// Writes the report atomically: a temporary file in the same folder, flushed, renamed into place.
 /// Throws io_error; on failure nothing is left at `path`, and a previous file there survives.
 void write_json_file(const report& r, const std::string& path);
-
-/// Writes any text atomically (same guarantees as write_json_file).
-void write_file_atomic(const std::string& path, const std::string& content);
 
 /// The terminal table without colour (the same as format_table(r) of writers.hpp).
 std::string format_summary(const report& r);

@@ -3,14 +3,19 @@
 #include <unistd.h>
 #include <cerrno>
 
+#include <array>
+#include <atomic>
 #include <chrono>
+#include <exception>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <new>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -34,6 +39,68 @@ std::string detail_cell(const metric_row& m) {
   return s;
 }
 
+// Names given as comma-separated lists (--judges, --compare, --gold-judges, --tasks, --modules): a
+// comma inside a name is written \, and a backslash \\. Repeating the option adds to the list.
+std::vector<std::string> split_names(const std::vector<std::string>& values, const char* option) {
+  std::vector<std::string> names;
+  for (const auto& v : values) {
+    std::string name;
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      if (v[k] == '\\' && k + 1 < v.size() && (v[k + 1] == ',' || v[k + 1] == '\\')) {
+        name += v[++k];
+      } else if (v[k] == ',') {
+        names.push_back(std::move(name));
+        name.clear();
+      } else {
+        name += v[k];
+      }
+    }
+    names.push_back(std::move(name));
+  }
+  for (const auto& n : names)
+    if (n.empty()) throw usage_error(fmt::format("{}: an empty name in the list", option));
+  return names;
+}
+
+// Whole numbers on the command line are decimal digits only: no sign (-1 would wrap), no octal 010,
+// no hex 0x10, no exponent.
+const CLI::Validator decimal{[](std::string& s) -> std::string {
+                               if (s.empty() || s.size() > 20 ||
+                                   s.find_first_not_of("0123456789") != std::string::npos ||
+                                   (s.size() > 1 && s[0] == '0'))
+                                 return "must be a whole number in decimal digits (no sign, no leading "
+                                        "zero), got \"" +
+                                        s + "\"";
+                               return {};
+                             },
+                             "UINT"};
+
+// A write interrupted by Ctrl-C or SIGTERM leaves no temporary file; then the signal ends the process
+// as it would have.
+extern "C" void on_stop_signal(int sig) {
+  judgebias::remove_pending_temporary();
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+// Memory held back for the way out. An allocation that fails throws std::bad_alloc as usual; but one
+// made on the way out of an exception (while the thread unwinds, or in a handler that cleans up and
+// rethrows, as std::vector does) releases a block of the reserve and is tried again. Destructors
+// allocate there (a JSON tree frees itself through an allocated stack) and a destructor that throws
+// ends the process, so the reserve is what makes the run end with "out of memory" and status 1
+// rather than an abort, also when several threads run out at once. Other threads' ordinary
+// allocations never take from it.
+std::array<std::atomic<void*>, 8> memory_reserve{};
+void on_out_of_memory() {
+  if (std::uncaught_exceptions() > 0 || std::current_exception())
+    for (auto& block : memory_reserve)
+      if (void* p = block.exchange(nullptr)) {
+        std::free(p);
+        return;  // operator new tries again
+      }
+  throw std::bad_alloc();
+}
+
 std::pair<std::string, std::string> parse_self(const std::string& spec) {
   const auto eq = spec.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
@@ -48,8 +115,8 @@ struct run_options {
   bool quiet = false;
   std::vector<std::string> gates;
   bool fail_if_missing = false;
-  std::string per_item;
-  std::vector<std::string> compare;  // two judges
+  std::optional<std::string> per_item;  // "-" = standard output
+  std::vector<std::string> compare;     // two judges
   std::string from;                  // an importer's format, or empty for FORMAT v1
   import_options import;
 };
@@ -106,12 +173,25 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
   register_builtin_modules(registry);
   // Everything a typo can break is checked before reading: formats, gates.
   std::vector<output_format> formats;
-  for (const auto& o : opt.outputs) formats.push_back(format_of_path(o));
+  for (const auto& o : opt.outputs) {
+    if (o.empty()) throw usage_error("-o: an empty path names no file");
+    formats.push_back(format_of_path(o));
+  }
   std::vector<gate> gates;
   for (const auto& g : opt.gates) gates.push_back(parse_gate(g, registry));
   if (!opt.compare.empty() && opt.compare.size() != 2)
     throw usage_error("--compare takes two judges: --compare JUDGE_A,JUDGE_B");
+  std::vector<output_path> outputs;
+  for (const auto& o : opt.outputs) outputs.push_back({"-o", o});
+  if (opt.per_item) {
+    outputs.push_back({"--per-item", *opt.per_item});
+    if (*opt.per_item == "-" && opt.format != "none" && !opt.quiet)
+      throw usage_error(
+          "--per-item - writes the audit lines to standard output, where --format also writes: add "
+          "--format none");
+  }
   pipeline p(std::move(registry), std::move(cfg));
+  check_paths(files, outputs);  // before anything is read or written
 
   progress_line progress;
   progress_callback on_progress;
@@ -153,12 +233,17 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
     r.json["compare"] = compare_judges(data, p, opt.compare[0], opt.compare[1]);
   }
 
-  if (!opt.per_item.empty()) write_file_atomic(opt.per_item, per_item_lines(data.dataset));
+  if (opt.per_item) {
+    if (*opt.per_item == "-")
+      std::fputs(per_item_lines(data.dataset).c_str(), stdout);
+    else
+      write_file_atomic(*opt.per_item, per_item_lines(data.dataset));
+  }
   for (std::size_t k = 0; k < opt.outputs.size(); ++k)
     write_file_atomic(opt.outputs[k], render(r, formats[k]));
   if (!opt.quiet) {
     for (const auto& w : r.json["diagnostics"]["warnings"])
-      std::fprintf(stderr, "judgebias: warning: %s\n", w.get<std::string>().c_str());
+      std::fprintf(stderr, "judgebias: warning: %s\n", printable(w.get<std::string>()).c_str());
     if (opt.format == "table") {
       table_style style;
       style.color = is_terminal(stdout) && std::getenv("NO_COLOR") == nullptr;
@@ -195,6 +280,7 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
 int cmd_import(const std::string& from, const std::vector<std::string>& files, const std::string& output,
                const import_options& opt) {
   const import_format f = parse_import_format(from);
+  if (!output.empty()) check_paths(files, {{"-o", output}});
   std::string out;
   std::uint64_t n = 0;
   for (const auto& path : files) n += import_file(path, f, opt, out);
@@ -295,39 +381,57 @@ int cmd_diff(const std::string& old_path, const std::string& new_path, bool all)
   return exit_ok;
 }
 
-int cmd_validate(const std::vector<std::string>& files, std::uint64_t max_line_bytes, std::size_t show) {
+int cmd_validate(const std::vector<std::string>& files, std::uint64_t max_line_bytes, std::size_t show,
+                 bool strict_scale) {
+  check_paths(files, {});
   reader_options ro;
   ro.on_invalid = invalid_policy::skip;
   ro.max_line_bytes = max_line_bytes;
   ro.keep_errors = show;
+  ro.strict_scale = strict_scale;
   reader rd(ro);
-  std::map<std::string, std::array<std::uint64_t, 3>> per_judge;  // pairwise, pointwise, perturbed
+  // pairwise, pointwise, perturbed, out-of-scale scores
+  std::map<std::string, std::array<std::uint64_t, 4>> per_judge;
+  std::uint64_t out_of_scale = 0;
   auto sink = [&](const record& rec) {
     auto& c = per_judge[std::string(rec.judge)];
     ++c[rec.mode == judgment_mode::pairwise ? 0 : 1];
     if (rec.is_perturbed()) ++c[2];
+    if (rec.score_out_of_scale) ++c[3], ++out_of_scale;
   };
   for (const auto& f : files) rd.read_file(f, sink);
   const read_stats& st = rd.stats();
   for (const auto& e : st.first_errors)
-    std::fprintf(stderr, "%s:%llu:%llu: %s\n", e.path.c_str(), static_cast<unsigned long long>(e.line),
-                 static_cast<unsigned long long>(e.column), e.message.c_str());
+    std::fprintf(stderr, "%s:%llu:%llu: %s\n", printable(e.path).c_str(), static_cast<unsigned long long>(e.line),
+                 static_cast<unsigned long long>(e.column), printable(e.message).c_str());
   if (st.skipped > st.first_errors.size())
     std::fprintf(stderr, "... and %llu more invalid line(s)\n",
                  static_cast<unsigned long long>(st.skipped - st.first_errors.size()));
   std::string out =
       fmt::format("{} line(s), {} valid record(s), {} invalid line(s)\n", st.lines, st.records, st.skipped);
   for (const auto& [reason, n] : st.skipped_by_reason) out += fmt::format("  invalid, {}: {}\n", reason, n);
+  if (out_of_scale > 0)
+    out += fmt::format(
+        "  valid, a judge's score outside its scale: {} (an extraction failure; --strict-scale: an error)\n",
+        out_of_scale);
   if (!st.unknown_fields.empty()) {
     out += "unknown fields (ignored):\n";
-    for (const auto& [name, n] : st.unknown_fields) out += fmt::format("  {}: {} record(s)\n", name, n);
+    for (const auto& [name, n] : st.unknown_fields)
+      out += fmt::format("  {}: {} record(s)\n", printable(name), n);
   }
   if (!per_judge.empty()) {
+    std::vector<std::pair<std::string, const std::array<std::uint64_t, 4>*>> rows;
     std::size_t w = 5;
-    for (const auto& [j, c] : per_judge) w = std::max(w, j.size());
-    out += fmt::format("{:<{}}  {:>9}  {:>9}  {:>9}\n", "judge", w, "pairwise", "pointwise", "perturbed");
-    for (const auto& [j, c] : per_judge)
-      out += fmt::format("{:<{}}  {:>9}  {:>9}  {:>9}\n", j, w, c[0], c[1], c[2]);
+    for (const auto& [j, c] : per_judge) {
+      rows.emplace_back(printable(j), &c);
+      w = std::max(w, rows.back().first.size());
+    }
+    out += fmt::format("{:<{}}  {:>9}  {:>9}  {:>9}", "judge", w, "pairwise", "pointwise", "perturbed");
+    out += out_of_scale > 0 ? fmt::format("  {:>12}\n", "out-of-scale") : "\n";
+    for (const auto& [j, c] : rows) {
+      out += fmt::format("{:<{}}  {:>9}  {:>9}  {:>9}", j, w, (*c)[0], (*c)[1], (*c)[2]);
+      out += out_of_scale > 0 ? fmt::format("  {:>12}\n", (*c)[3]) : "\n";
+    }
   }
   std::fputs(out.c_str(), stdout);
   if (st.records == 0 && st.skipped == 0) {
@@ -355,6 +459,7 @@ std::string_view direction_text(bias_direction d) {
 
 int cmd_perturb(const std::string& input, const std::string& output, perturb_options opt,
                 const std::string& template_file) {
+  if (!output.empty()) check_paths({input}, {{"-o", output}});
   if (!template_file.empty()) opt.templates = load_cue_templates(template_file);
   std::ifstream file;
   if (input != "-") {
@@ -393,12 +498,16 @@ int cmd_list() {
 }
 
 int cmd_synth(const synth_options& opt, const std::string& output, const std::string& expected) {
+  std::vector<output_path> outputs;
+  if (!output.empty()) outputs.push_back({"-o", output});
+  if (!expected.empty()) outputs.push_back({"--expected", expected});
+  check_paths({}, outputs);
   std::uint64_t n = 0;
   if (output.empty() || output == "-") {
     std::ios::sync_with_stdio(false);
     n = synthesize(opt, std::cout);
     std::cout.flush();
-    if (!std::cout) throw io_error("standard output: write failed");
+    if (!std::cout) throw io_error(fmt::format("cannot write to standard output: {}", std::strerror(errno)));
   } else {
     std::ostringstream buf;
     n = synthesize(opt, buf);
@@ -422,7 +531,7 @@ int main(int argc, char** argv) {
 
   // run
   config cfg;
-  std::vector<std::string> files, self_specs;
+  std::vector<std::string> files, self_specs, judge_list, task_list, module_list, gold_list, compare_list;
   run_options ropt;
   auto* run =
       app.add_subcommand("run", "Measure the judges' biases and report them (no FILE: the embedded sample)");
@@ -442,30 +551,32 @@ int main(int argc, char** argv) {
   run->add_flag("--fail-if-missing", ropt.fail_if_missing,
                 "A --fail-if metric that is null trips the gate too");
   run->add_option("--per-item", ropt.per_item,
-                  "Also write one JSON line per swap pair and per matched cue pair here (an audit file)");
+                  "Also write one JSON line per swap pair and per matched cue pair here (an audit file; - "
+                  "for standard output, with --format none)");
   run->add_option(
       "--from", ropt.from,
       "Read the files in another tool's format: fastchat, fastchat-single, arena-hard, alpaca-eval, "
       "judgebench (docs/ecosystem.md)");
   run->add_option("--baseline", ropt.import.baseline, "arena-hard: the baseline model (game 1's answer A)");
-  run->add_option("--compare", ropt.compare,
+  run->add_option("--compare", compare_list,
                   "Paired difference of every metric between two judges on the items both judged, with a "
                   "paired bootstrap interval (--bootstrap resamples)")
-      ->delimiter(',')
       ->type_name("JUDGE_A,JUDGE_B");
-  run->add_option("--judges", cfg.judges, "Keep only these judges (gold judges are always kept)")
-      ->delimiter(',');
-  run->add_option("--tasks", cfg.tasks, "Keep only these tasks")->delimiter(',');
-  run->add_option("--modules", cfg.modules, "Modules to run, comma-separated (default: all)")->delimiter(',');
-  run->add_option("--gold-judges", cfg.gold_judges,
-                  "Judges whose majority is the gold (replaces inline gold)")
-      ->delimiter(',');
+  const char* names_note = " (comma-separated or repeated; a comma in a name is written \\,)";
+  run->add_option("--judges", judge_list,
+                  std::string("Keep only these judges (gold judges are always kept)") + names_note);
+  run->add_option("--tasks", task_list, std::string("Keep only these tasks") + names_note);
+  run->add_option("--modules", module_list, "Modules to run, comma-separated (default: all)");
+  run->add_option("--gold-judges", gold_list,
+                  std::string("Judges whose majority is the gold (replaces inline gold)") + names_note);
   run->add_option("--self", self_specs,
                   "Count MODEL's responses as own for judges whose model is JUDGE_MODEL")
       ->type_name("MODEL=JUDGE_MODEL");
-  run->add_option("--bootstrap", cfg.bootstrap, "Bootstrap resamples; 0 = closed-form intervals")
-      ->capture_default_str();
-  run->add_option("--seed", cfg.seed, "Seed of the bootstrap")->capture_default_str();
+  run->add_option("--bootstrap", cfg.bootstrap,
+                  fmt::format("Bootstrap resamples, at most {}; 0 = closed-form intervals", max_bootstrap))
+      ->capture_default_str()
+      ->transform(decimal);
+  run->add_option("--seed", cfg.seed, "Seed of the bootstrap (decimal)")->capture_default_str()->transform(decimal);
   run->add_option("--confidence", cfg.confidence, "Confidence level of the intervals")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
@@ -479,12 +590,20 @@ int main(int argc, char** argv) {
   run->add_flag("--soft", cfg.soft, "Use prob_a (the judge's probability) in pairwise self-preference");
   run->add_flag("--skip-invalid", cfg.skip_invalid,
                 "Skip invalid lines (counted in the report) instead of stopping");
-  run->add_option("--max-line-bytes", cfg.max_line_bytes, "Longest accepted line")->capture_default_str();
+  run->add_flag("--strict-scale", cfg.strict_scale,
+                "A judge's score outside its record's scale is an error (default: an extraction failure, "
+                "counted per judge)");
+  run->add_option("--max-line-bytes", cfg.max_line_bytes, "Longest accepted line")
+      ->capture_default_str()
+      ->transform(decimal);
   run->add_option("--by", cfg.by, "Also break metrics down by task and/or run")
       ->delimiter(',')
       ->check(CLI::IsMember({"task", "run"}));
-  run->add_option("--threads", cfg.threads, "Threads (0 = all cores); results do not depend on it")
-      ->capture_default_str();
+  run->add_option("--threads", cfg.threads,
+                  fmt::format("Threads (0 = all cores; at most {} are used); results do not depend on it",
+                              max_threads))
+      ->capture_default_str()
+      ->transform(decimal);
 
   // validate
   std::vector<std::string> vfiles;
@@ -493,22 +612,29 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand(
       "validate", "Check every line of judgment files, list unknown fields, count records");
   validate->add_option("files", vfiles, "Judgment files; - for standard input")->required();
-  validate->add_option("--max-line-bytes", vmax, "Longest accepted line")->capture_default_str();
-  validate->add_option("--show", vshow, "How many errors to print")->capture_default_str();
+  bool vstrict = false;
+  validate->add_option("--max-line-bytes", vmax, "Longest accepted line")
+      ->capture_default_str()
+      ->transform(decimal);
+  validate->add_option("--show", vshow, "How many errors to print")->capture_default_str()->transform(decimal);
+  validate->add_flag("--strict-scale", vstrict, "A judge's score outside its record's scale is invalid");
 
   // synth
   synth_options sopt;
   std::string soutput, sexpected;
   auto* synth = app.add_subcommand("synth", "Generate a judgment file with planted biases (docs/synth.md)");
   synth->add_option("--items", sopt.items, "Items (prompts); 54 records each with the default judges")
-      ->capture_default_str();
-  synth->add_option("--seed", sopt.seed, "Seed")->capture_default_str();
+      ->capture_default_str()
+      ->transform(decimal);
+  synth->add_option("--seed", sopt.seed, "Seed")->capture_default_str()->transform(decimal);
   synth
       ->add_option("--text-bytes", sopt.text_bytes,
                    "Give responses texts of about this many bytes instead of lengths (0: lengths)")
-      ->capture_default_str();
-  synth->add_option("-o,--output", soutput, "Output file (default: standard output)");
-  synth->add_option("--expected", sexpected, "Also write the planted metrics' expected values (JSON) here");
+      ->capture_default_str()
+      ->transform(decimal);
+  auto* synth_out = synth->add_option("-o,--output", soutput, "Output file (default: standard output)");
+  auto* synth_expected_opt =
+      synth->add_option("--expected", sexpected, "Also write the planted metrics' expected values (JSON) here");
 
   // perturb
   perturb_options popt;
@@ -524,10 +650,12 @@ int main(int argc, char** argv) {
   perturb->add_option("--kinds", popt.kinds, "Cue kinds, comma-separated")
       ->delimiter(',')
       ->default_str("bandwagon,authority,verbosity,distraction,reflection");
-  perturb->add_option("--seed", popt.seed, "Seed of the template choice")->capture_default_str();
+  perturb->add_option("--seed", popt.seed, "Seed of the template choice")
+      ->capture_default_str()
+      ->transform(decimal);
   perturb->add_option("--template-file", ptemplates,
                       "JSON file of your own cue templates (docs/workflow.md)");
-  perturb->add_option("-o,--output", poutput, "Output file (default: standard output)");
+  auto* perturb_out = perturb->add_option("-o,--output", poutput, "Output file (default: standard output)");
 
   std::string ifrom, ioutput;
   std::vector<std::string> ifiles;
@@ -537,7 +665,7 @@ int main(int argc, char** argv) {
   import->add_option("--from", ifrom, "fastchat, fastchat-single, arena-hard, alpaca-eval or judgebench")
       ->required();
   import->add_option("files", ifiles, "Files to convert; - for standard input")->required();
-  import->add_option("-o,--output", ioutput, "Output file (default: standard output)");
+  auto* import_out = import->add_option("-o,--output", ioutput, "Output file (default: standard output)");
   import->add_option("--baseline", iopt.baseline, "arena-hard: the baseline model (game 1's answer A)");
 
   std::string dold, dnew;
@@ -558,18 +686,34 @@ int main(int argc, char** argv) {
     return code == 0 ? exit_ok : exit_usage;
   }
   // Past a file-size limit (ulimit -f) a write then fails with EFBIG and is reported, instead of the
-  // signal ending the process.
+  // signal ending the process; a closed pipe (`| head -1`) is a write error too (docs/cli.md: status 1
+  // and a line). Ctrl-C and SIGTERM remove a half-written temporary file.
   std::signal(SIGXFSZ, SIG_IGN);
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  for (auto& block : memory_reserve) block = std::malloc(std::size_t{1} << 20);
+  std::set_new_handler(on_out_of_memory);
   try {
     int status = exit_ok;
-    if (*run)
+    // An output option given an empty path names no file (rather than meaning standard output).
+    for (const auto* o : {synth_out, synth_expected_opt, perturb_out, import_out})
+      if (o->count() > 0 && o->as<std::string>().empty())
+        throw usage_error(fmt::format("{}: an empty path names no file", o->get_name()));
+    if (*run) {
+      cfg.judges = split_names(judge_list, "--judges");
+      cfg.tasks = split_names(task_list, "--tasks");
+      cfg.modules = split_names(module_list, "--modules");
+      cfg.gold_judges = split_names(gold_list, "--gold-judges");
+      ropt.compare = split_names(compare_list, "--compare");
       status = cmd_run(files, cfg, self_specs, ropt);
+    }
     else if (*diff)
       status = cmd_diff(dold, dnew, dall);
     else if (*import)
       status = cmd_import(ifrom, ifiles, ioutput, iopt);
     else if (*validate)
-      status = cmd_validate(vfiles, vmax, vshow);
+      status = cmd_validate(vfiles, vmax, vshow, vstrict);
     else if (*synth)
       status = cmd_synth(sopt, soutput, sexpected);
     else if (*list)
@@ -582,26 +726,28 @@ int main(int argc, char** argv) {
     }
     return status;
   } catch (const usage_error& e) {
-    std::fprintf(stderr, "judgebias: %s\n", e.what());
+    std::fprintf(stderr, "judgebias: %s\n", printable(e.what()).c_str());
     return exit_usage;
   } catch (const parse_error& e) {
-    std::fprintf(stderr, "%s\n", e.what());
+    std::fprintf(stderr, "%s\n", printable(e.what()).c_str());
     if (e.reason() == "import")
       std::fprintf(stderr,
                    "judgebias: stopped at the first malformed judgment of the input; nothing was written\n");
-    else
+    else if (*run)  // the only command with --skip-invalid
       std::fprintf(stderr,
                    "judgebias: stopped at the first invalid line; nothing was written (--skip-invalid skips "
                    "such lines)\n");
+    else
+      std::fprintf(stderr, "judgebias: stopped at the first invalid line; nothing was written\n");
     return exit_data;
   } catch (const judgebias::error& e) {
-    std::fprintf(stderr, "judgebias: %s\n", e.what());
+    std::fprintf(stderr, "judgebias: %s\n", printable(e.what()).c_str());
     return exit_data;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "judgebias: out of memory (a smaller input, or more memory, is needed)\n");
     return exit_data;
   } catch (const std::exception& e) {  // a system limit (threads, files): still a message and status 1
-    std::fprintf(stderr, "judgebias: %s\n", e.what());
+    std::fprintf(stderr, "judgebias: %s\n", printable(e.what()).c_str());
     return exit_data;
   }
 }

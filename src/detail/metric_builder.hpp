@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
+#include <unordered_map>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,25 +21,46 @@
 
 namespace judgebias::detail {
 
-/// Per-item rows, created on first touch, in first-touch order (deterministic for a given input).
+/// Per-item rows, created on first touch, in first-touch order (deterministic for a given input). Memory
+/// is in the items touched, not in the dataset's items: a table per opponent, task or run costs what its
+/// own records need (an open-addressing table from item to row, kept at most half full).
 class item_sums {
  public:
-  item_sums(std::size_t items, std::size_t width) : slot_(items, no_id), rows_(width) {}
+  /// `items` (the dataset's item count) is not needed any more: kept so that callers read as before.
+  item_sums(std::size_t /*items*/, std::size_t width) : rows_(width) {}
   /// The row of an item, zeroed when new.
   double* operator[](std::uint32_t item) {
-    if (slot_[item] == no_id) {
-      slot_[item] = static_cast<std::uint32_t>(rows_.rows());
-      rows_.add_row();
-      items_.push_back(item);
+    if ((items_.size() + 1) * 2 > slots_.size()) grow();
+    std::size_t s = home(item);
+    while (slots_[s] != no_id) {
+      if (items_[slots_[s]] == item) return rows_.row(slots_[s]);
+      s = (s + 1) & (slots_.size() - 1);
     }
-    return rows_.row(slot_[item]);
+    slots_[s] = static_cast<std::uint32_t>(items_.size());
+    items_.push_back(item);
+    return rows_.add_row();
   }
   const stats::cluster_sums& rows() const noexcept { return rows_; }
   /// The item of each row.
   const std::vector<std::uint32_t>& items() const noexcept { return items_; }
 
  private:
-  std::vector<std::uint32_t> slot_;
+  std::size_t home(std::uint32_t item) const noexcept {  // Fibonacci hashing onto the table's size
+    return static_cast<std::size_t>((std::uint64_t{item} * 0x9E3779B97F4A7C15ull) >> shift_);
+  }
+  void grow() {
+    const std::size_t size = slots_.empty() ? 16 : slots_.size() * 2;
+    shift_ = 64;
+    for (std::size_t s = size; s > 1; s >>= 1) --shift_;
+    slots_.assign(size, no_id);
+    for (std::uint32_t row = 0; row < items_.size(); ++row) {
+      std::size_t s = home(items_[row]);
+      while (slots_[s] != no_id) s = (s + 1) & (size - 1);
+      slots_[s] = row;
+    }
+  }
+  std::vector<std::uint32_t> slots_;  // row of the item hashed there, or no_id
+  unsigned shift_ = 64;
   stats::cluster_sums rows_;
   std::vector<std::uint32_t> items_;
 };
@@ -110,8 +133,12 @@ class metric_builder {
     m.n = n;
     std::optional<double> value;
     if (n > 0) value = stat(rows.rows().totals());
-    if (!value || !std::isfinite(*value)) {
+    if (!value) {
       m.reason = std::string(empty_reason);
+      return m;
+    }
+    if (!std::isfinite(*value)) {  // sums of values near the largest double (1e308)
+      m.reason = fmt::format("the value overflows a double: the {} values are too large to sum", n);
       return m;
     }
     m.value = *value;
@@ -138,23 +165,30 @@ class metric_builder {
       std::vector<const item_sums*> tables;
     };
     std::vector<item_set> sets;
+    std::map<std::vector<std::uint32_t>, std::size_t> set_of_items;  // (one per breakdown: linear in them)
+    std::unordered_map<const item_sums*, std::pair<std::size_t, std::size_t>> table_at;
     std::vector<std::pair<std::size_t, std::size_t>> where(pending_.size());  // (set, table in set)
     for (std::size_t k = 0; k < pending_.size(); ++k) {
       const item_sums* t = pending_[k].rows;
-      std::vector<std::uint32_t> items = t->items();
-      std::sort(items.begin(), items.end());
-      auto set = std::find_if(sets.begin(), sets.end(), [&](const item_set& s) { return s.items == items; });
-      if (set == sets.end()) set = sets.insert(sets.end(), item_set{std::move(items), {}});
-      auto table = std::find(set->tables.begin(), set->tables.end(), t);
-      if (table == set->tables.end()) table = set->tables.insert(set->tables.end(), t);
-      where[k] = {static_cast<std::size_t>(set - sets.begin()),
-                  static_cast<std::size_t>(table - set->tables.begin())};
+      auto known = table_at.find(t);
+      if (known == table_at.end()) {
+        std::vector<std::uint32_t> items = t->items();
+        std::sort(items.begin(), items.end());
+        auto [it, added] = set_of_items.try_emplace(items, sets.size());
+        if (added) sets.push_back(item_set{std::move(items), {}});
+        item_set& set = sets[it->second];
+        set.tables.push_back(t);
+        known = table_at.emplace(t, std::make_pair(it->second, set.tables.size() - 1)).first;
+      }
+      where[k] = known->second;
     }
     stats::bootstrap_options bo;
     bo.resamples = cfg_.bootstrap;
     bo.confidence = cfg_.confidence;
     bo.threads = cfg_.threads == 0 ? 1 : cfg_.threads;
     std::vector<stats::interval_result> results(pending_.size());
+    std::vector<std::vector<std::size_t>> pending_of_set(sets.size());
+    for (std::size_t k = 0; k < pending_.size(); ++k) pending_of_set[where[k].first].push_back(k);
     for (std::size_t s = 0; s < sets.size(); ++s) {
       const item_set& set = sets[s];
       std::vector<stats::bootstrap_table> btables(set.tables.size());
@@ -165,12 +199,8 @@ class metric_builder {
               std::lower_bound(set.items.begin(), set.items.end(), item) - set.items.begin()));
       }
       std::vector<stats::bootstrap_statistic> bstats;
-      std::vector<std::size_t> owners;
-      for (std::size_t k = 0; k < pending_.size(); ++k)
-        if (where[k].first == s) {
-          bstats.push_back({where[k].second, pending_[k].stat});
-          owners.push_back(k);
-        }
+      const std::vector<std::size_t>& owners = pending_of_set[s];
+      for (std::size_t k : owners) bstats.push_back({where[k].second, pending_[k].stat});
       std::vector<stats::interval_result> r;
       if (set.items.size() < 2) {
         r.assign(bstats.size(), stats::interval_result{
@@ -182,9 +212,24 @@ class metric_builder {
       }
       for (std::size_t k = 0; k < owners.size(); ++k) results[owners[k]] = std::move(r[k]);
     }
+    // The objects on the paths are looked up by hash: an ordered_json object finds a key by a linear
+    // scan, and a by_opponent object may hold thousands.
+    std::unordered_map<const nlohmann::ordered_json*,
+                       std::unordered_map<std::string_view, nlohmann::ordered_json*>>
+        index;
+    auto child = [&](nlohmann::ordered_json* obj, const std::string& key) {
+      if (!obj->is_object() || obj->size() < 16) return &(*obj)[key];
+      auto [it, added] = index.try_emplace(obj);
+      if (added)
+        for (auto& [k, v] : obj->items()) it->second.emplace(k, &v);
+      auto found = it->second.find(key);
+      if (found != it->second.end()) return found->second;
+      index.erase(obj);  // a new key may move the object's members
+      return &(*obj)[key];
+    };
     for (std::size_t k = 0; k < pending_.size(); ++k) {
       nlohmann::ordered_json* m = &root;
-      for (const auto& key : pending_[k].path) m = &(*m)[key];
+      for (const auto& key : pending_[k].path) m = child(m, key);
       if (results[k].ci) {
         (*m)["ci"] = {(*results[k].ci)[0], (*results[k].ci)[1]};
       } else {

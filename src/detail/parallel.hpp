@@ -1,7 +1,9 @@
 #pragma once
 // Runs tasks on threads so that no failure can end the process: an exception from a task (an
 // allocation failure) is rethrown on the caller's thread once every thread has joined, and a task
-// whose thread cannot be started (a thread limit) runs on the caller's thread instead.
+// whose thread cannot be started (a thread limit, or no memory for the thread's state) runs on the
+// caller's thread instead: an exception must never leave while started threads are joinable, which
+// would end the process (std::terminate).
 
 #include <cstddef>
 #include <exception>
@@ -29,7 +31,7 @@ void parallel_for(std::size_t tasks, Fn&& fn) {
   for (std::size_t k = 1; k < tasks; ++k) {
     try {
       pool.emplace_back(task, k);
-    } catch (const std::system_error&) {
+    } catch (...) {  // std::system_error, or std::bad_alloc
       not_started.push_back(k);
     }
   }

@@ -84,7 +84,7 @@ class agreement_module final : public bias_module {
     }
     json judges = json::object();
     for (std::uint32_t j : d.measured_judges())
-      judges[d.judges().name(j)] = measure(d, cfg, {j}, {}, d.judges().name(j), "");
+      detail::append_member(judges, d.judges().name(j), measure(d, cfg, {j}, {}, d.judges().name(j), ""));
     result.body["judges"] = std::move(judges);
     result.body["overall"] = measure(d, cfg, d.measured_judges(), {}, "(overall)", "");
     detail::add_breakdowns(result.body, d, cfg,
@@ -101,7 +101,7 @@ class agreement_module final : public bias_module {
     item_sums sums(d.items().size(), c_width);
     std::vector<double> squared_errors;
     for (std::uint32_t j : judges) {
-      for (auto i : d.records_of_judge(j)) {
+      for (auto i : filter.records(d, j)) {
         if (d.mode(i) != judgment_mode::pairwise || !d.is_control(i) || d.is_duplicate(i) ||
             !filter.pass(d, i))
           continue;

@@ -92,7 +92,7 @@ class position_module final : public bias_module {
     left_out diag;
     json judges = json::object();
     for (std::uint32_t j : d.measured_judges())
-      judges[d.judges().name(j)] = measure(d, cfg, j, {}, "", &diag);
+      detail::append_member(judges, d.judges().name(j), measure(d, cfg, j, {}, "", &diag));
     result.body["judges"] = std::move(judges);
     detail::add_breakdowns(result.body, d, cfg,
                            [&](std::uint32_t j, group_filter filter, const std::string& group) {
@@ -111,7 +111,7 @@ class position_module final : public bias_module {
     item_sums sums(d.items().size(), c_width);
     std::vector<double> stabilities;
 
-    for (auto i : d.records_of_judge(j)) {
+    for (auto i : filter.records(d, j)) {
       if (d.mode(i) != judgment_mode::pairwise || !d.is_control(i) || d.is_duplicate(i) || !filter.pass(d, i))
         continue;
       if (!d.order_known(i)) {
@@ -134,7 +134,7 @@ class position_module final : public bias_module {
       if (g == verdict::b) r[c_gold_b] += 1, r[c_gold_b_ok] += v == verdict::b;
     }
 
-    for (std::uint32_t c : d.comparisons_of_judge(j)) {
+    for (std::uint32_t c : filter.comparisons(d, j)) {
       const comparison& cmp = d.comparisons()[c];
       for (const swap_pair& s : d.swap_pairs_of(c)) {
         if (!filter.pass(d, s.lo_first) || !filter.pass(d, s.hi_first)) continue;

@@ -137,7 +137,7 @@ class self_preference_module final : public bias_module {
     json judges = json::object();
     for (std::uint32_t j : d.measured_judges()) {
       const std::string& jname = d.judges().name(j);
-      judges[jname] = measure(d, cfg, owner, j, group_filter{}, "", &diag, any_own);
+      detail::append_member(judges, jname, measure(d, cfg, owner, j, group_filter{}, "", &diag, any_own));
     }
     if (!any_own) {
       result.skipped = true;
@@ -173,7 +173,7 @@ class self_preference_module final : public bias_module {
     // other n].
     item_sums pw(items, 8);
     std::vector<double> own_diff, other_diff, own_score, other_score;
-    for (auto i : d.records_of_judge(j)) {
+    for (auto i : filter.records(d, j)) {
       if (d.mode(i) != judgment_mode::pointwise || !d.is_control(i) || d.is_duplicate(i) ||
           !filter.pass(d, i))
         continue;
@@ -254,7 +254,7 @@ class self_preference_module final : public bias_module {
     item_sums eo_rows(items, 4), dp_rows(items, 3);
     std::vector<double> eo_own, eo_other;  // pick-own given gold own; pick-other given gold other
     std::uint64_t dp_n = 0, dp_own = 0, dp_other = 0;
-    for (std::uint32_t c : d.comparisons_of_judge(j)) {
+    for (std::uint32_t c : filter.comparisons(d, j)) {
       const comparison& cmp = d.comparisons()[c];
       const auto recs = d.comparison_records(c);
       if (recs.empty()) continue;
@@ -343,7 +343,7 @@ class self_preference_module final : public bias_module {
     for (const auto& [model, acc] : by_opponent) {
       json m;
       put_dbg(m, mb, acc, {"by_opponent", model}, conf);
-      opp[model] = std::move(m);
+      detail::append_member(opp, model, std::move(m));
     }
     out["by_opponent"] = std::move(opp);
     mb.finish(out);

@@ -81,7 +81,7 @@ class verbosity_module final : public bias_module {
     left_out diag;
     json judges = json::object();
     for (std::uint32_t j : d.measured_judges())
-      judges[d.judges().name(j)] = measure(d, cfg, j, {}, "", &diag);
+      detail::append_member(judges, d.judges().name(j), measure(d, cfg, j, {}, "", &diag));
     result.body["judges"] = std::move(judges);
     detail::add_breakdowns(result.body, d, cfg,
                            [&](std::uint32_t j, group_filter filter, const std::string& group) {
@@ -124,7 +124,7 @@ class verbosity_module final : public bias_module {
     std::vector<double> log_len, score_y, score_gold;
     bool all_score_gold = true;
 
-    for (auto i : d.records_of_judge(j)) {
+    for (auto i : filter.records(d, j)) {
       if (!d.is_control(i) || d.is_duplicate(i) || !filter.pass(d, i)) continue;
       if (d.mode(i) == judgment_mode::pointwise) {
         if (!d.parsed(i)) continue;

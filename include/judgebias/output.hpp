@@ -1,0 +1,34 @@
+#pragma once
+/// \file Output files: the checks made before anything is read, and the atomic writer.
+
+#include <string>
+#include <vector>
+
+namespace judgebias {
+
+/// One output of a command: the option that named it (for messages) and its path.
+struct output_path {
+  std::string option;  ///< e.g. "-o", "--per-item"
+  std::string path;
+};
+
+/// The paths of one command, checked before anything is read or written. A usage_error, naming both,
+/// for an output that is one of the inputs (the same file, also through a link: same device and inode),
+/// an output that is the same file as another output (also when neither exists yet), an input given
+/// twice, and an empty path; an io_error for an output that is a folder or whose folder is missing or
+/// takes no new file. Every output is checked before any is written, so that a mistake in the last
+/// leaves none written. "-" (standard input or output) is not a file and is not compared.
+void check_paths(const std::vector<std::string>& inputs, const std::vector<output_path>& outputs);
+
+/// Writes text to `path` so that a reader never sees half of it. A regular file (or a path that does
+/// not exist yet) is written to a temporary file in the same folder, flushed and renamed into place; a
+/// file that is replaced keeps its permission bits. A target that exists and is not a regular file (a
+/// device such as /dev/null or /dev/stdout, a FIFO, a socket) is written through, never replaced.
+/// Throws io_error; on failure a previous file at `path` survives and no temporary file is left.
+void write_file_atomic(const std::string& path, const std::string& content);
+
+/// Removes the temporary file of a write in progress, if any. Async-signal-safe: for a SIGINT or
+/// SIGTERM handler, so that an interrupted write leaves nothing beside the target.
+void remove_pending_temporary() noexcept;
+
+}  // namespace judgebias

@@ -1,0 +1,201 @@
+// Output files: checked before anything is read, then written atomically (or through, for devices).
+#include "judgebias/output.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "judgebias/error.hpp"
+
+namespace judgebias {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The temporary file of the write in progress, for remove_pending_temporary(): a fixed buffer, so that
+// a signal handler can read it without allocating.
+std::array<char, 4352> pending_path{};
+volatile std::sig_atomic_t pending_set = 0;
+
+void set_pending(const std::string& path) noexcept {
+  if (path.size() >= pending_path.size()) return;  // too long to keep: an interrupted write may leave it
+  std::memcpy(pending_path.data(), path.c_str(), path.size() + 1);
+  pending_set = 1;
+}
+void clear_pending() noexcept { pending_set = 0; }
+
+fs::path folder_of(const std::string& path) {
+  const fs::path target(path);
+  return target.has_parent_path() ? target.parent_path() : fs::path(".");
+}
+
+// The temporary name is short and fixed in length, so that any name the target may have fits.
+std::string temporary_template(const fs::path& dir) { return (dir / ".judgebias-XXXXXX").string(); }
+
+// Devices and the /proc links (/dev/stdout, /dev/fd/N) are written through, never replaced.
+bool writes_through(const std::string& path, const struct stat& st) {
+  return !S_ISREG(st.st_mode) || path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0;
+}
+
+// False on a write error, with errno set.
+bool write_all(int fd, const std::string& content) {
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t w = ::write(fd, content.data() + done, content.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    done += static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+// What identifies an output: its device and inode when it exists, else its absolute path.
+struct identity {
+  std::optional<std::pair<dev_t, ino_t>> inode;
+  std::string path;
+  bool operator==(const identity& o) const {
+    return inode || o.inode ? inode == o.inode : path == o.path;
+  }
+};
+
+identity identify(const std::string& path) {
+  identity id;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) id.inode = std::make_pair(st.st_dev, st.st_ino);
+  std::error_code ec;
+  id.path = fs::weakly_canonical(fs::absolute(path, ec), ec).lexically_normal().string();
+  if (ec) id.path = path;
+  return id;
+}
+
+}  // namespace
+
+void check_paths(const std::vector<std::string>& inputs, const std::vector<output_path>& outputs) {
+  std::vector<std::pair<const std::string*, identity>> ins;
+  for (const auto& in : inputs) {
+    if (in.empty()) throw usage_error("an empty path names no input file");
+    if (in == "-") continue;
+    identity id = identify(in);
+    for (const auto& [name, other] : ins)
+      if (id.inode && other == id)
+        throw usage_error(
+            in == *name ? fmt::format("{} is given twice: its records would all count as duplicates", in)
+                        : fmt::format("{} and {} are the same file: its records would all count as "
+                                      "duplicates",
+                                      *name, in));
+    ins.emplace_back(&in, std::move(id));
+  }
+  std::vector<identity> outs;
+  for (const auto& out : outputs) {
+    if (out.path.empty()) throw usage_error(fmt::format("{}: an empty path names no file", out.option));
+    const identity id = identify(out.path);
+    if (out.path != "-") {
+      for (const auto& [name, in] : ins)
+        if (in.inode && in == id)
+          throw usage_error(fmt::format("{} {} is the input {}: it would be overwritten", out.option,
+                                        out.path, *name));
+      for (std::size_t k = 0; k < outs.size(); ++k)
+        if (outputs[k].path != "-" && outs[k] == id)
+          throw usage_error(fmt::format("{} {} and {} {} are the same file", outputs[k].option,
+                                        outputs[k].path, out.option, out.path));
+    }
+    outs.push_back(id);
+  }
+  // Each output's folder must take a new file (probed with one); devices and FIFOs are written through.
+  for (const auto& out : outputs) {
+    if (out.path == "-") continue;
+    struct stat st {};
+    if (::stat(out.path.c_str(), &st) == 0) {
+      if (S_ISDIR(st.st_mode)) throw io_error(fmt::format("{}: is a folder", out.path));
+      if (writes_through(out.path, st)) continue;
+    }
+    const fs::path dir = folder_of(out.path);
+    std::string probe = temporary_template(dir);
+    const int fd = ::mkstemp(probe.data());
+    if (fd < 0)
+      throw io_error(
+          fmt::format("{}: cannot create a file in {}: {}", out.path, dir.string(), std::strerror(errno)));
+    ::close(fd);
+    ::unlink(probe.c_str());
+  }
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  struct stat existing {};
+  const bool exists = ::stat(path.c_str(), &existing) == 0;
+  if (exists && S_ISDIR(existing.st_mode)) throw io_error(fmt::format("{}: is a folder", path));
+  if (exists && writes_through(path, existing)) {
+    // O_TRUNC would be refused by some devices and means nothing to a FIFO; a regular file under
+    // /dev/fd or /proc is truncated as the shell's `>` would.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | (S_ISREG(existing.st_mode) ? O_TRUNC : 0));
+    if (fd < 0) throw io_error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+    if (!write_all(fd, content)) {
+      const int err = errno;
+      ::close(fd);
+      throw io_error(fmt::format("{}: write failed: {}", path, std::strerror(err)));
+    }
+    if (::close(fd) != 0) throw io_error(fmt::format("{}: close failed: {}", path, std::strerror(errno)));
+    return;
+  }
+
+  const fs::path dir = folder_of(path);
+  std::string tmpl = temporary_template(dir);
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0)
+    throw io_error(
+        fmt::format("{}: cannot create a file in {}: {}", path, dir.string(), std::strerror(errno)));
+  set_pending(tmpl);
+  auto fail = [&](const char* what) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmpl.c_str());
+    clear_pending();
+    throw io_error(fmt::format("{}: {}: {}", path, what, std::strerror(err)));
+  };
+  if (!write_all(fd, content)) fail("write failed");
+  if (::fsync(fd) != 0) fail("flush failed");
+  // mkstemp creates 0600: a new report is an ordinary file (0666 less the umask); a replaced one keeps
+  // its permission bits and, where allowed, its owner.
+  if (exists) {
+    ::fchmod(fd, existing.st_mode & 07777);
+    if (::fchown(fd, existing.st_uid, existing.st_gid) != 0) {
+      // Not allowed for others' files; the permission bits still hold.
+    }
+  } else {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::fchmod(fd, 0666 & ~mask);
+  }
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmpl.c_str());
+    clear_pending();
+    throw io_error(fmt::format("{}: close failed: {}", path, std::strerror(err)));
+  }
+  if (std::rename(tmpl.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmpl.c_str());
+    clear_pending();
+    throw io_error(fmt::format("{}: cannot rename into place: {}", path, std::strerror(err)));
+  }
+  clear_pending();
+}
+
+void remove_pending_temporary() noexcept {
+  if (pending_set) ::unlink(pending_path.data());
+}
+
+}  // namespace judgebias
