@@ -14,9 +14,11 @@ namespace judgebias {
 using json = nlohmann::ordered_json;
 
 std::string html_escape(std::string_view s) {
+  // Bidi overrides act even as numeric character references: printable() makes them visible text.
+  const std::string text = printable(s);
   std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
+  out.reserve(text.size());
+  for (char c : text) {
     switch (c) {
       case '&':
         out += "&amp;";

@@ -81,10 +81,16 @@ void group_rows(const json& section, const metric_row& where, std::vector<metric
   }
 }
 
+// A text cell: visible escapes for what printable() escapes, then a `'` before what a spreadsheet
+// would read as a formula (= + - @, a tab or a carriage return first; OWASP's CSV injection advice),
+// then RFC 4180 quoting. Number cells are written by csv_number and never prefixed.
 std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string text = printable(s);
+  if (!s.empty() && std::string_view("=+-@\t\r").find(s.front()) != std::string_view::npos)
+    text.insert(text.begin(), '\'');
+  if (text.find_first_of(",\"") == std::string::npos) return text;
   std::string out = "\"";
-  for (char c : s) {
+  for (char c : text) {
     if (c == '"') out += '"';
     out += c;
   }
@@ -95,19 +101,18 @@ std::string csv_number(const std::optional<double>& v) {
   return v ? fmt::format("{}", *v) : "";
 }
 
-// Markdown: a cell's text with the characters that would end or format a cell escaped.
+// Markdown: a cell's text with line ends and tabs as spaces, the rest printable(), and the
+// characters that would end or format a cell escaped.
 std::string md_escape(std::string_view s) {
+  std::string flat(s);
+  std::replace_if(
+      flat.begin(), flat.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
   std::string out;
-  for (char c : s) {
+  for (char c : printable(flat)) {
     if (c == '|' || c == '\\' || c == '*' || c == '`' || c == '[' || c == ']' || c == '<' || c == '>' ||
         c == '#')
       out += '\\';
-    if (c == '\n' || c == '\r' || c == '\t')
-      out += ' ';
-    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F)
-      out += printable(std::string_view(&c, 1));
-    else
-      out += c;
+    out += c;
   }
   return out;
 }
@@ -130,7 +135,7 @@ void grid_add(grid& g, const std::string& label, const metric_row& r) {
 
 std::string md_table(const grid& g, const std::string& first) {
   std::string out = "| " + first + " |";
-  for (const auto& c : g.columns) out += fmt::format(" {} ({}) |", md_escape(c), g.units.at(c));
+  for (const auto& c : g.columns) out += fmt::format(" {} ({}) |", md_escape(c), md_escape(g.units.at(c)));
   out += "\n|---|";
   for (std::size_t k = 0; k < g.columns.size(); ++k) out += "---:|";
   out += "\n";
@@ -145,17 +150,70 @@ std::string md_table(const grid& g, const std::string& first) {
   return out;
 }
 
+// The length of the valid UTF-8 sequence at s[i] (2 to 4 bytes) and its code point, or 0 when the
+// bytes there are not one (a stray continuation byte, an overlong form, a surrogate, a truncated
+// sequence, a lead byte above U+10FFFF).
+std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  std::size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+  if (b >= 0xC2 && b <= 0xDF) {
+    len = 2, cp = b & 0x1Fu;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    len = 3, cp = b & 0x0Fu;
+    if (b == 0xE0) lo = 0xA0;  // no overlong forms
+    if (b == 0xED) hi = 0x9F;  // no surrogates
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    len = 4, cp = b & 0x07u;
+    if (b == 0xF0) lo = 0x90;
+    if (b == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (s.size() - i < len) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto c = static_cast<unsigned char>(s[i + k]);
+    if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return 0;
+    cp = (cp << 6) | (c & 0x3Fu);
+  }
+  return len;
+}
+
+// Code points that act instead of showing: C1 controls (U+009B is a CSI to some terminals), the bidi
+// controls that reorder the text around them, and the line and paragraph separators.
+bool acts(char32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+         (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 }  // namespace
 
 std::string printable(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F)
+    return u >= 0x20 && u < 0x7F;
+  });
+  if (plain) return std::string(s);
+  std::string out;
+  out.reserve(s.size() + 16);
+  for (std::size_t i = 0; i < s.size();) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u < 0x7F) {
+      out += s[i++];
+      continue;
+    }
+    char32_t cp = 0;
+    const std::size_t len = u < 0x80 ? 0 : utf8_sequence(s, i, cp);
+    if (len == 0) {  // an ASCII control, DEL, or a byte that is not valid UTF-8
       out += fmt::format("\\x{:02x}", u);
-    else
-      out += c;
+      ++i;
+    } else {
+      if (acts(cp))
+        out += fmt::format("\\u{{{:04x}}}", static_cast<std::uint32_t>(cp));
+      else
+        out.append(s.substr(i, len));
+      i += len;
+    }
   }
   return out;
 }
@@ -233,7 +291,8 @@ std::string to_markdown(const report& r) {
   for (const auto& [module, section] : j["modules"].items()) {
     out += fmt::format("\n## {}\n\n", md_escape(module));
     if (section.value("status", "") != "ok") {
-      out += fmt::format("{}: {}\n", section.value("status", ""), md_escape(section.value("reason", "")));
+      out += fmt::format("{}: {}\n", md_escape(section.value("status", "")),
+                         md_escape(section.value("reason", "")));
       continue;
     }
     // One table per (kind, breakdown), in report order.
@@ -311,16 +370,18 @@ std::string format_table(const report& r, const table_style& style) {
   std::vector<std::string> names;
   for (const auto& in : j["inputs"]) {
     bytes += in.value("bytes", std::uint64_t{0});
-    names.push_back(in.value("path", ""));
+    names.push_back(printable(in.value("path", "")));
   }
   const json& diag = j["diagnostics"];
   out += fmt::format(
       "judgebias {}: {} records from {} ({} bytes); {} skipped, {} duplicates, {} extraction failures\n",
-      j["tool"].value("version", ""), diag.value("records", 0), fmt::join(names, ", "), bytes,
+      printable(j["tool"].value("version", "")), diag.value("records", 0), fmt::join(names, ", "), bytes,
       diag.value("skipped", 0), diag.value("duplicates", 0), diag.value("extraction_failures", 0));
   const auto rows = tidy_rows(r);
   if (j.contains("compare")) {
-    const auto table = detail::compare_table(r, false);
+    auto table = detail::compare_table(r, false);
+    for (auto& line : table)
+      for (auto& cell : line) cell = printable(cell);
     out += "\n" +
            paint("1", fmt::format("compare (paired, {} shared items, {} resamples)",
                                   j["compare"].value("items", 0), j["compare"].value("resamples", 0))) +
@@ -339,10 +400,10 @@ std::string format_table(const report& r, const table_style& style) {
   for (const auto& [name, section] : j["modules"].items()) {
     const std::string status = section.value("status", "");
     if (status != "ok") {
-      out +=
-          "\n" + paint("1", name) + ": " +
-          paint(status == "error" ? "31" : "2", fmt::format("{} ({})", status, section.value("reason", ""))) +
-          "\n";
+      out += "\n" + paint("1", printable(name)) + ": " +
+             paint(status == "error" ? "31" : "2",
+                   printable(fmt::format("{} ({})", status, section.value("reason", "")))) +
+             "\n";
       continue;
     }
     // One block per kind (cue kinds, counterfactual verbosity), judges as rows; breakdowns stay in files.
@@ -352,7 +413,7 @@ std::string format_table(const report& r, const table_style& style) {
           row.run.empty() && std::find(kinds.begin(), kinds.end(), row.kind) == kinds.end())
         kinds.push_back(row.kind);
     if (kinds.empty()) {
-      out += "\n" + paint("1", name) + "\n  (no judge has a value to show)\n";
+      out += "\n" + paint("1", printable(name)) + "\n  (no judge has a value to show)\n";
       continue;
     }
     for (const auto& kind : kinds) {
@@ -386,7 +447,7 @@ std::string format_table(const report& r, const table_style& style) {
         std::string unit;
         for (const auto* m : mine)
           if (m->metric == c) unit = m->unit;
-        table[0].push_back(fmt::format("{} ({})", c, unit));
+        table[0].push_back(printable(fmt::format("{} ({})", c, unit)));
       }
       for (const auto& judge : judges) {
         std::vector<std::string> line{printable(judge)};

@@ -51,6 +51,13 @@ printf '%s\n' '{"judge":"x\u001b[2J","item":"s1","a":{"model":"m"},"b":{"model":
   '{"judge":"x\u001b[2J","item":"s1","a":{"model":"o"},"b":{"model":"m"},"verdict":"B"}' >esc.jsonl
 "$bin" run esc.jsonl --bootstrap 0 --modules position >out 2>err; check control-chars 0 $? 'x\x1b[2J' out
 absent control-chars-raw $'\x1b[2J' out
+# A name a spreadsheet would run, with a bidi override: a quote first in the CSV, visible escapes everywhere.
+printf '%s\n' '{"judge":"=1+1\u202e\u2028","item":"s1","a":{"model":"m"},"b":{"model":"o"},"verdict":"A"}' \
+  '{"judge":"=1+1\u202e\u2028","item":"s1","a":{"model":"o"},"b":{"model":"m"},"verdict":"B"}' >formula.jsonl
+"$bin" run formula.jsonl --bootstrap 0 --modules position -o formula.csv -o formula.html >out 2>err
+check csv-formula 0 $? "position,,'=1+1\\u{202e}\\u{2028},,,,consistency,1," formula.csv \
+  '=1+1\u{202e}\u{2028}' out '<td>=1+1\u{202e}\u{2028}</td>' formula.html
+for f in out formula.csv formula.html; do absent "bidi-raw-$f" $'\xe2\x80\xae' $f; done
 "$bin" run --bootstrap 0 -q --fail-if 'position.consistency << 0.9' >out 2>err; check gate-bad 2 $? "the right side must be one number" err
 "$bin" run --bootstrap 0 -q --fail-if 'position.nope < 0.9' >out 2>err; check gate-unknown-metric 2 $? '"position" has no metric "nope"' err
 

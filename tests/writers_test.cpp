@@ -303,3 +303,161 @@ TEST(Writers, CueKindNamedOverallStaysPerJudge) {
   EXPECT_NE(table.find("cue.overall"), std::string::npos) << table;
   EXPECT_NE(table.find("  k     0.000 n=2"), std::string::npos) << table;
 }
+
+namespace {
+
+// A report with one judge `p + "j"`: self-preference overall, by opponent `p + "o"`, by task `p + "t"`
+// and by run `p + "u"`, and a cue kind `p + "k"` whose metric's reason is `p + "r"`. Negative values
+// and interval ends: numbers, never prefixed.
+report named(const std::string& p) {
+  using oj = nlohmann::ordered_json;
+  const oj dbg = {{"value", -0.5}, {"ci", {-1.5, 0.5}}, {"n", 8}, {"unit", "pp"}};
+  oj r = oj::parse(R"({"schema_version":1,"tool":{"name":"judgebias","version":"0"},"inputs":[],
+    "config":{"confidence":0.95,"bootstrap":0},"diagnostics":{"records":4,"warnings":[]}})");
+  oj sp = {{"status", "ok"}};
+  sp["judges"][p + "j"]["dbg_pairwise"] = dbg;
+  sp["judges"][p + "j"]["by_opponent"][p + "o"]["dbg_pairwise"] = dbg;
+  sp["by_task"][p + "j"][p + "t"]["dbg_pairwise"] = dbg;
+  sp["by_run"][p + "j"][p + "u"]["dbg_pairwise"] = dbg;
+  oj cue = {{"status", "ok"}};
+  cue["kinds"][p + "k"]["judges"][p + "j"]["robustness_rate"] = {
+      {"value", 1.0}, {"ci", nullptr}, {"n", 2}, {"unit", "fraction"}, {"reason", p + "r"}};
+  r["modules"]["self_preference"] = sp;
+  r["modules"]["cue"] = cue;
+  return report{r};
+}
+
+// The CSV of named(p) when each of its text cells reads `q` + letter.
+std::string named_csv(const std::string& q) {
+  return fmt::format(
+      "module,kind,judge,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason\r\n"
+      "self_preference,,{0}j,,,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
+      "self_preference,,{0}j,{0}o,,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
+      "self_preference,,{0}j,,{0}t,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
+      "self_preference,,{0}j,,,{0}u,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
+      "cue,{0}k,{0}j,,,,robustness_rate,1,,,2,,fraction,{0}r\r\n",
+      q);
+}
+
+// One of each class printable() escapes, between printable ASCII: ESC (an SGR sequence), BEL,
+// newline, NUL, DEL, a C1 control (CSI), RLO, LRI, RLM, ALM, U+2028, U+2029, and a byte that is not
+// UTF-8 (0xFF).
+const std::string hostile =
+    std::string("a\x1b[31m\x07\n") + '\0' +
+    "\x7f\xc2\x9b\xe2\x80\xae\xe2\x81\xa6\xe2\x80\x8f\xd8\x9c\xe2\x80\xa8\xe2\x80\xa9\xffz";
+const std::string hostile_shown =
+    "a\\x1b[31m\\x07\\x0a\\x00\\x7f\\u{009b}\\u{202e}\\u{2066}\\u{200f}\\u{061c}\\u{2028}\\u{2029}\\xffz";
+
+}  // namespace
+
+TEST(Printable, AsciiControlsAsBytes) {
+  EXPECT_EQ(printable("x\x1b[2J"), "x\\x1b[2J");
+  EXPECT_EQ(printable("\x1b]0;title\x07"), "\\x1b]0;title\\x07");
+  EXPECT_EQ(printable("a\nb\rc\td"), "a\\x0ab\\x0dc\\x09d");
+  EXPECT_EQ(printable(std::string("n\0l", 3)), "n\\x00l");
+  EXPECT_EQ(printable("\x7f\x01\x1f"), "\\x7f\\x01\\x1f");
+}
+
+TEST(Printable, BidiControlsAndSeparatorsAsCodePoints) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"\xd8\x9c", "\\u{061c}"},      // ARABIC LETTER MARK
+      {"\xe2\x80\x8e", "\\u{200e}"},  // LRM
+      {"\xe2\x80\x8f", "\\u{200f}"},  // RLM
+      {"\xe2\x80\xa8", "\\u{2028}"},  // LINE SEPARATOR
+      {"\xe2\x80\xa9", "\\u{2029}"},  // PARAGRAPH SEPARATOR
+      {"\xe2\x80\xaa", "\\u{202a}"},  // LRE
+      {"\xe2\x80\xab", "\\u{202b}"},  // RLE
+      {"\xe2\x80\xac", "\\u{202c}"},  // PDF
+      {"\xe2\x80\xad", "\\u{202d}"},  // LRO
+      {"\xe2\x80\xae", "\\u{202e}"},  // RLO
+      {"\xe2\x81\xa6", "\\u{2066}"},  // LRI
+      {"\xe2\x81\xa7", "\\u{2067}"},  // RLI
+      {"\xe2\x81\xa8", "\\u{2068}"},  // FSI
+      {"\xe2\x81\xa9", "\\u{2069}"},  // PDI
+      {"\xc2\x80", "\\u{0080}"},      // C1 controls
+      {"\xc2\x9b", "\\u{009b}"},      // CSI
+      {"\xc2\x9f", "\\u{009f}"},
+  };
+  for (const auto& [in, want] : cases)
+    EXPECT_EQ(printable(std::string("<") + in + ">"), std::string("<") + want + ">") << want;
+}
+
+TEST(Printable, KeepsOtherText) {
+  // Printable ASCII (backslashes too), accents, emoji, and the neighbours of the escaped ranges.
+  for (const char* kept :
+       {"gpt-4o \\x1b", "\xc3\xa9t\xc3\xa9", "\xf0\x9f\x98\x80", "\xc2\xa0", "\xe2\x80\x8d", "\xe2\x80\xaf",
+        "\xe2\x81\xa5", "\xe2\x81\xaa", "\xd8\x9b", "\xef\xbb\xbf", ""})
+    EXPECT_EQ(printable(kept), kept);
+}
+
+TEST(Printable, InvalidUtf8AsBytes) {
+  EXPECT_EQ(printable("a\xff!"), "a\\xff!");
+  EXPECT_EQ(printable("\x80!"), "\\x80!");                              // a stray continuation byte
+  EXPECT_EQ(printable("\xe2\x80!"), "\\xe2\\x80!");                     // truncated
+  EXPECT_EQ(printable("ab\xe2"), "ab\\xe2");                            // truncated at the end
+  EXPECT_EQ(printable("\xc0\xaf"), "\\xc0\\xaf");                       // overlong '/'
+  EXPECT_EQ(printable("\xe0\x80\xae"), "\\xe0\\x80\\xae");              // overlong, not an RLO
+  EXPECT_EQ(printable("\xed\xa0\x80"), "\\xed\\xa0\\x80");              // a surrogate
+  EXPECT_EQ(printable("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");     // above U+10FFFF
+  EXPECT_EQ(printable("\xe2\x80\xae\xe2\x80"), "\\u{202e}\\xe2\\x80");  // valid, then truncated
+}
+
+TEST(Writers, CsvFormulaCellsGetAQuote) {
+  // Each prefix a spreadsheet reads as a formula, in every text cell; numbers (-0.5, -1.5) stay numbers.
+  EXPECT_EQ(to_csv(named("=")), named_csv("'="));
+  EXPECT_EQ(to_csv(named("+")), named_csv("'+"));
+  EXPECT_EQ(to_csv(named("-")), named_csv("'-"));
+  EXPECT_EQ(to_csv(named("@")), named_csv("'@"));
+  EXPECT_EQ(to_csv(named("\t")), named_csv("'\\x09"));
+  EXPECT_EQ(to_csv(named("\r")), named_csv("'\\x0d"));
+  // Elsewhere in a cell they are harmless; a quote-prefixed cell with a comma is still one field.
+  EXPECT_EQ(to_csv(named("x=")), named_csv("x="));
+  EXPECT_NE(to_csv(named("=1,")).find("\r\nself_preference,,\"'=1,j\",\"'=1,o\",,,dbg_pairwise,-0.5,"),
+            std::string::npos);
+}
+
+TEST(Writers, CsvNegativeNumbersAreNotPrefixed) {
+  const std::string csv = to_csv(named(""));
+  EXPECT_EQ(csv, named_csv(""));
+  EXPECT_NE(csv.find(",dbg_pairwise,-0.5,-1.5,0.5,8,"), std::string::npos);
+  EXPECT_EQ(csv.find("'"), std::string::npos);
+}
+
+TEST(Writers, HostileNamesEscapedInCsv) {
+  EXPECT_EQ(to_csv(named(hostile)), named_csv(hostile_shown));
+}
+
+TEST(Writers, HostileNamesEscapedInTable) {
+  const std::string judge = hostile_shown + "j", pad(judge.size() - 5, ' ');
+  EXPECT_EQ(
+      format_table(named(hostile)),
+      fmt::format("judgebias 0: 4 records from  (0 bytes); 0 skipped, 0 duplicates, 0 extraction failures\n"
+                  "\nself_preference\n  judge{1} dbg_pairwise (pp)\n  {0} -0.5 [-1.5, +0.5] n=8\n"
+                  "\ncue.{2}k\n  judge{1} robustness_rate (fraction)\n  {0} 1.000 n=2\n",
+                  judge, pad, hostile_shown));
+}
+
+TEST(Writers, HostileNamesEscapedInHtml) {
+  const std::string html = to_html(named(hostile));
+  // The escapes are text; printable ASCII around them is HTML-escaped as before.
+  EXPECT_NE(html.find("<tr><td>" + hostile_shown + "j</td><td>" + hostile_shown + "o</td><td>dbg_pairwise"),
+            std::string::npos);
+  EXPECT_NE(html.find("<h3>" + hostile_shown + "k</h3>"), std::string::npos);
+  EXPECT_NE(html.find("<td>" + hostile_shown + "r</td></tr>"), std::string::npos);
+  for (const std::string raw : {"\x1b", "\x07", "\x7f", "\xc2\x9b", "\xe2\x80\xae", "\xe2\x81\xa6",
+                                "\xe2\x80\x8f", "\xd8\x9c", "\xe2\x80\xa8", "\xe2\x80\xa9", "\xff"})
+    EXPECT_EQ(html.find(raw), std::string::npos) << printable(raw);
+  EXPECT_EQ(html.find('\0'), std::string::npos);
+  EXPECT_EQ(html_escape("<b>\xe2\x80\xae&"), "&lt;b&gt;\\u{202e}&amp;");
+}
+
+TEST(Writers, HostileNamesEscapedInMarkdown) {
+  const std::string md = to_markdown(named(hostile));
+  // Markdown escapes the backslashes of the visible escapes (they render as one) and the bracket;
+  // a line end is a space there.
+  EXPECT_NE(md.find("| a\\\\x1b\\[31m\\\\x07 \\\\x00\\\\x7f\\\\u{009b}\\\\u{202e}\\\\u{2066}\\\\u{200f}"
+                    "\\\\u{061c}\\\\u{2028}\\\\u{2029}\\\\xffzj | -0.5 [-1.5, +0.5] n=8 |"),
+            std::string::npos)
+      << md;
+  EXPECT_EQ(md.find("\xe2\x80\xae"), std::string::npos);
+}
