@@ -72,26 +72,81 @@ struct located {
     const json& v = field(key);
     if (!v.is_number_integer())
       fail(column_of(key), fmt::format("\"{}\" must be an integer, got {}", key, v.type_name()));
+    // Above 2^63 - 1 an unsigned value would wrap to a negative one.
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
+      fail(column_of(key), fmt::format("\"{}\" must be an integer below 2^63, got {}", key, v.dump()));
     return v.get<std::int64_t>();
   }
 };
 
-// Line and column (1-based, bytes) of an offset in a text.
+// Line and column (1-based, bytes) of offsets in a text, counted on from the previous offset asked for,
+// so that locating every element of a file costs one pass over it, not one pass per element.
+class line_counter {
+ public:
+  explicit line_counter(std::string_view text) : text_(text) {}
+  std::pair<std::uint64_t, std::uint64_t> at(std::size_t offset) {
+    offset = std::min(offset, text_.size());
+    if (offset < at_) *this = line_counter(text_);  // backwards: start again
+    for (; at_ < offset; ++at_)
+      if (text_[at_] == '\n') ++line_, line_start_ = at_ + 1;
+    return {line_, offset - line_start_ + 1};
+  }
+
+ private:
+  std::string_view text_;
+  std::size_t at_ = 0, line_start_ = 0;
+  std::uint64_t line_ = 1;
+};
+
 std::pair<std::uint64_t, std::uint64_t> line_column(std::string_view text, std::size_t offset) {
-  std::uint64_t line = 1;
-  std::size_t start = 0;
-  for (std::size_t k = 0; k < offset && k < text.size(); ++k)
-    if (text[k] == '\n') ++line, start = k + 1;
-  return {line, offset - start + 1};
+  return line_counter(text).at(offset);
 }
 
-[[noreturn]] void syntax_error(std::string_view name, std::string_view text, std::size_t base,
-                               const json::parse_error& e) {
-  const std::size_t at = base + (e.byte > 0 ? e.byte - 1 : 0);
-  const auto [line, col] = line_column(text, at);
-  std::string what = e.what();
-  if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
-  throw parse_error(std::string(name), line, col, "import", fmt::format("not valid JSON: {}", what));
+// Finds where and why nlohmann's parser refused a text (a second parse, only after a failure): a syntax
+// error stops at a byte; a number beyond the range of a double ends at one.
+class refusal_locator : public json::json_sax_t {
+ public:
+  std::size_t offset = 0;  // of the refused byte, or of the out-of-range number's first byte
+  std::string message;
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t position, const std::string& last_token,
+                   const nlohmann::detail::exception& ex) override {
+    if (ex.id == 406) {  // out_of_range.406: the number just read overflows a double
+      offset = position >= last_token.size() ? position - last_token.size() : 0;
+      message = fmt::format("number {} is beyond the range of a double (about ±1.8e308)", last_token);
+    } else {
+      offset = position > 0 ? position - 1 : 0;
+      std::string what = ex.what();
+      if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
+      message = "not valid JSON: " + what;
+    }
+    return false;
+  }
+};
+
+// Parses one JSON value of `text` (which starts at byte `base` of `whole`); every refusal is a
+// parse_error at name:line:column, never nlohmann's own exception.
+json parse_value(std::string_view name, std::string_view whole, std::size_t base, std::string_view text) {
+  try {
+    return json::parse(text);
+  } catch (const json::exception&) {
+    refusal_locator where;
+    json::sax_parse(text, &where);
+    const auto [line, col] = line_column(whole, base + where.offset);
+    throw parse_error(std::string(name), line, col, "import", where.message);
+  }
 }
 
 // Every non-blank line of a JSON Lines text as a located object.
@@ -108,11 +163,7 @@ void each_line(std::string_view name, std::string_view text, Fn&& fn) {
     const std::size_t first = l.find_first_not_of(" \t");
     if (first != std::string_view::npos) {
       located v{name, line, l.substr(first), first + 1, {}};
-      try {
-        v.value = json::parse(l);
-      } catch (const json::parse_error& e) {
-        syntax_error(name, text, pos, e);
-      }
+      v.value = parse_value(name, text, pos, l);
       if (!v.value.is_object())
         v.fail(fmt::format("a judgment must be a JSON object, got {}", v.value.type_name()));
       fn(v);
@@ -286,12 +337,7 @@ void judgebench(const located& v, std::string& out) {
 // AlpacaEval's file is one JSON array: each element located by a scan of the top level.
 template <class Fn>
 void each_element(std::string_view name, std::string_view text, Fn&& fn) {
-  json all;
-  try {
-    all = json::parse(text);
-  } catch (const json::parse_error& e) {
-    syntax_error(name, text, 0, e);
-  }
+  json all = parse_value(name, text, 0, text);
   const std::size_t open = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
   if (!all.is_array()) {
     const auto [line, col] = line_column(text, open);
@@ -326,9 +372,10 @@ void each_element(std::string_view name, std::string_view text, Fn&& fn) {
     else if (c == ',' && depth == 1)
       expect = true;
   }
+  line_counter lines(text);
   for (std::size_t k = 0; k < all.size(); ++k) {
     const std::size_t at = k < starts.size() ? starts[k] : open;
-    const auto [line, col] = line_column(text, at);
+    const auto [line, col] = lines.at(at);
     const std::size_t end = k + 1 < starts.size() ? starts[k + 1] : text.size();
     located v{name, line, text.substr(at, end - at), col, std::move(all[k])};
     if (!v.value.is_object())

@@ -5,9 +5,13 @@
 #include "judgebias/perturb.hpp"
 
 #include <algorithm>
-
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -38,47 +42,193 @@ const char* pick(stats::rng& g, const char* const (&list)[N]) {
   return list[g.below(N)];
 }
 
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
-    s.replace(pos, from.size(), to);
+// The placeholders a template may hold, in the order of their fill-ins.
+enum class fill_in : std::uint8_t {
+  slot,
+  slot_upper,
+  pct,
+  author,
+  title,
+  publisher,
+  year,
+  page,
+  site,
+  slug,
+  hobby
+};
+constexpr std::string_view placeholder_names[] = {
+    "slot", "slot_upper", "pct", "author", "title", "publisher", "year", "page", "site", "slug", "hobby"};
+constexpr std::size_t placeholder_count = std::size(placeholder_names);
+
+// A template cut once into literal text and placeholders, so that rendering is one pass however many
+// placeholders it holds. The literals view the template's string.
+struct template_part {
+  std::string_view literal;
+  std::optional<fill_in> placeholder;
+};
+
+// A placeholder the template uses but perturb does not know.
+struct unknown_placeholder {
+  std::size_t offset;  // of its "{" in the template
+  std::string_view name;
+};
+
+bool name_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool name_char(char c) {
+  return name_start(c) || (c >= '0' && c <= '9') || c == '-';
+}
+
+// Cuts a template into parts: "{name}" (a letter or "_", then letters, digits, "_" or "-") is a
+// placeholder, "{{" a literal "{", any other brace literal text.
+std::optional<unknown_placeholder> cut(std::string_view t, std::vector<template_part>& parts) {
+  parts.clear();
+  std::size_t literal_start = 0, k = 0;
+  auto flush = [&](std::size_t end) {
+    if (end > literal_start) parts.push_back({t.substr(literal_start, end - literal_start), {}});
+  };
+  while ((k = t.find('{', k)) != std::string_view::npos) {
+    if (k + 1 < t.size() && t[k + 1] == '{') {  // "{{": the first brace is kept, the second dropped
+      flush(k + 1);
+      literal_start = k += 2;
+      continue;
+    }
+    std::size_t end = k + 1;
+    if (end < t.size() && name_start(t[end]))
+      while (end < t.size() && name_char(t[end])) ++end;
+    if (end == k + 1 || end >= t.size() || t[end] != '}') {  // not a placeholder: literal text
+      ++k;
+      continue;
+    }
+    const std::string_view name = t.substr(k + 1, end - k - 1);
+    const auto* known = std::find(std::begin(placeholder_names), std::end(placeholder_names), name);
+    if (known == std::end(placeholder_names)) return unknown_placeholder{k, name};
+    flush(k);
+    parts.push_back({{}, static_cast<fill_in>(known - std::begin(placeholder_names))});
+    literal_start = k = end + 1;
+  }
+  flush(t.size());
+  return std::nullopt;
+}
+
+std::string known_placeholders() {
+  std::string s;
+  for (auto name : placeholder_names) s += fmt::format("{}{{{}}}", s.empty() ? "" : ", ", name);
   return s;
 }
 
-// One chosen cue: a template and its fill-ins; the slot is filled per presentation order.
+std::string unknown_message(const unknown_placeholder& u, const std::string& kind, std::size_t index) {
+  return fmt::format(
+      "unknown placeholder {{{}}} in template {} of \"{}\" (known: {}; write {{{{ for a literal {{)", u.name,
+      index + 1, kind, known_placeholders());
+}
+
+std::string render(const std::vector<template_part>& parts,
+                   const std::string_view (&fills)[placeholder_count]) {
+  std::size_t size = 0;
+  for (const auto& p : parts)
+    size += p.placeholder ? fills[static_cast<std::size_t>(*p.placeholder)].size() : p.literal.size();
+  std::string s;
+  s.reserve(size);
+  for (const auto& p : parts)
+    s += p.placeholder ? fills[static_cast<std::size_t>(*p.placeholder)] : p.literal;
+  return s;
+}
+
+// One chosen cue: a template with its fill-ins, rendered for each presentation order.
 struct chosen_cue {
-  std::string text;  // with every placeholder but {slot} / {slot_upper} filled
+  std::string text[2];  // [0]: the target shown first (slot a), [1]: shown second (slot b)
   cue_placement placement{};
 };
 
-chosen_cue choose(const cue_kind_templates& t, stats::rng& g) {
+// `kind` holds the kind's templates, each cut into parts.
+chosen_cue choose(const cue_placement placement, const std::vector<std::vector<template_part>>& kind,
+                  stats::rng& g) {
   chosen_cue c;
-  c.placement = t.placement;
-  c.text = t.templates[g.below(t.templates.size())];
-  c.text = replace_all(c.text, "{pct}", std::to_string(percents[g.below(std::size(percents))]));
-  c.text = replace_all(c.text, "{author}", pick(g, authors));
-  c.text = replace_all(c.text, "{title}", pick(g, titles));
-  c.text = replace_all(c.text, "{publisher}", pick(g, publishers));
-  c.text = replace_all(c.text, "{year}", std::to_string(2012 + g.below(12)));
-  c.text = replace_all(c.text, "{page}", std::to_string(12 + g.below(320)));
-  c.text = replace_all(c.text, "{site}", pick(g, sites));
-  c.text = replace_all(c.text, "{slug}", pick(g, slugs));
-  c.text = replace_all(c.text, "{hobby}", pick(g, hobbies));
+  c.placement = placement;
+  // Every fill-in is drawn, used or not, in this order, so that a seed gives the same cues as before.
+  const auto& parts = kind[g.below(kind.size())];
+  const std::string pct = std::to_string(percents[g.below(std::size(percents))]);
+  const char* author = pick(g, authors);
+  const char* title = pick(g, titles);
+  const char* publisher = pick(g, publishers);
+  const std::string year = std::to_string(2012 + g.below(12));
+  const std::string page = std::to_string(12 + g.below(320));
+  const char* site = pick(g, sites);
+  const char* slug = pick(g, slugs);
+  const char* hobby = pick(g, hobbies);
+  std::string_view fills[placeholder_count] = {"a",  "A",  pct,  author, title, publisher,
+                                               year, page, site, slug,   hobby};
+  c.text[0] = render(parts, fills);
+  fills[0] = "b";
+  fills[1] = "B";
+  c.text[1] = render(parts, fills);
   return c;
 }
 
-std::string render(const chosen_cue& c, bool target_first) {
-  return replace_all(replace_all(c.text, "{slot}", target_first ? "a" : "b"), "{slot_upper}",
-                     target_first ? "A" : "B");
+// Finds where and why nlohmann's parser refused a text (a second parse, only after a failure): a syntax
+// error stops at a byte; a number beyond the range of a double ends at one.
+class refusal_locator : public json::json_sax_t {
+ public:
+  std::size_t offset = 0;  // of the refused byte, or of the out-of-range number's first byte
+  std::string message;
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t position, const std::string& last_token,
+                   const nlohmann::detail::exception& ex) override {
+    if (ex.id == 406) {  // out_of_range.406: the number just read overflows a double
+      offset = position >= last_token.size() ? position - last_token.size() : 0;
+      message = fmt::format("number {} is beyond the range of a double (about ±1.8e308)", last_token);
+    } else {
+      offset = position > 0 ? position - 1 : 0;
+      std::string what = ex.what();
+      if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
+      message = "not valid JSON: " + what;
+    }
+    return false;
+  }
+};
+
+// Line and column (1-based, bytes) of an offset in a text.
+std::pair<std::uint64_t, std::uint64_t> line_column(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  std::uint64_t line = 1;
+  std::size_t start = 0;
+  for (std::size_t k = 0; k < offset; ++k)
+    if (text[k] == '\n') ++line, start = k + 1;
+  return {line, offset - start + 1};
 }
 
-cue_placement placement_of(const std::string& s, const std::string& path) {
-  if (s == "prompt") return cue_placement::prompt;
-  if (s == "append") return cue_placement::answer_append;
-  if (s == "prepend") return cue_placement::answer_prepend;
-  throw parse_error(
-      path, 1, 1, "wrong_type",
-      fmt::format("\"placement\" must be \"prompt\", \"append\" or \"prepend\", got \"{}\"", s));
+// The end (one past the closing quote) of the JSON string token that opens at `at`.
+std::size_t string_end(std::string_view text, std::size_t at) {
+  for (std::size_t k = at + 1; k < text.size(); ++k) {
+    if (text[k] == '\\')
+      ++k;
+    else if (text[k] == '"')
+      return k + 1;
+  }
+  return text.size();
 }
+
+// Where each kind of a template file sits: indexes into the file's string tokens (keys and string
+// values, in the order they appear), npos where the value is not a string.
+struct kind_location {
+  std::size_t key = std::string::npos;
+  std::size_t placement = std::string::npos;
+  std::vector<std::size_t> templates;
+};
 
 // A request's response.
 struct response {
@@ -112,50 +262,140 @@ cue_templates builtin_cue_templates() {
   return t;
 }
 
-cue_templates load_cue_templates(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw io_error(fmt::format("{}: cannot open the template file", path));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string text = buf.str();
+cue_templates parse_cue_templates(const std::string& name, std::string_view text) {
+  // The string tokens' offsets, and which of them are each kind's name, placement and templates (found
+  // by the parser's callback, which sees keys and values in the order they appear).
+  std::vector<std::size_t> tokens;
+  std::map<std::string, kind_location> where;
+  std::string kind_key, field_key;
+  auto callback = [&](int depth, json::parse_event_t event, json& parsed) {
+    const bool in_templates = depth == 3 && field_key == "templates";
+    if (event == json::parse_event_t::key) {
+      if (depth == 1) {
+        kind_key = parsed.get<std::string>();
+        where[kind_key] = {tokens.size(), std::string::npos, {}};
+        field_key.clear();
+      } else if (depth == 2) {
+        field_key = parsed.get<std::string>();
+        if (field_key == "templates") where[kind_key].templates.clear();
+        if (field_key == "placement") where[kind_key].placement = std::string::npos;
+      }
+      tokens.push_back(0);
+    } else if (event == json::parse_event_t::value) {
+      const std::size_t token = parsed.is_string() ? tokens.size() : std::string::npos;
+      if (depth == 2 && field_key == "placement") where[kind_key].placement = token;
+      if (in_templates) where[kind_key].templates.push_back(token);
+      if (parsed.is_string()) tokens.push_back(0);
+    } else if ((event == json::parse_event_t::object_end || event == json::parse_event_t::array_end) &&
+               in_templates) {
+      where[kind_key].templates.push_back(std::string::npos);
+    }
+    return true;
+  };
   json j;
   try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    // Turn the byte offset into line and column.
-    const std::size_t at = std::min<std::size_t>(e.byte ? e.byte - 1 : 0, text.size());
-    const std::size_t line_start = text.rfind('\n', at == 0 ? 0 : at - 1);
-    const std::uint64_t line = 1 + static_cast<std::uint64_t>(std::count(
-                                       text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
-    const std::uint64_t column = at - (line_start == std::string::npos ? 0 : line_start + 1) + 1;
-    throw parse_error(path, line, column, "not_json", "not valid JSON");
+    j = json::parse(text, callback);
+  } catch (const json::exception&) {
+    refusal_locator refused;
+    json::sax_parse(text, &refused);
+    const auto [line, col] = line_column(text, refused.offset);
+    throw parse_error(name, line, col, "not_json", refused.message);
   }
-  if (!j.is_object())
-    throw parse_error(path, 1, 1, "not_object", "a template file is a JSON object of kinds");
+  // The text is valid JSON: every quote outside a string opens one.
+  for (std::size_t k = 0, n = 0; n < tokens.size() && k < text.size(); ++k)
+    if (text[k] == '"') {
+      tokens[n++] = k;
+      k = string_end(text, k) - 1;
+    }
+  auto fail_at = [&](std::size_t token, const std::string& reason, const std::string& message) {
+    const auto [line, col] =
+        line_column(text, token < tokens.size() ? tokens[token] : text.find_first_not_of(" \t\r\n"));
+    throw parse_error(name, line, col, reason, message);
+  };
+  if (!j.is_object()) fail_at(std::string::npos, "not_object", "a template file is a JSON object of kinds");
   cue_templates t = builtin_cue_templates();
+  std::vector<template_part> parts;
   for (const auto& [kind, spec] : j.items()) {
+    const kind_location& at = where[kind];
     if (!spec.is_object() || !spec.contains("templates") || !spec["templates"].is_array() ||
         spec["templates"].empty())
-      throw parse_error(path, 1, 1, "wrong_type",
-                        fmt::format("\"{}\" must be an object with a non-empty \"templates\" array", kind));
+      fail_at(at.key, "wrong_type",
+              fmt::format("\"{}\" must be an object with a non-empty \"templates\" array", kind));
     cue_kind_templates k;
-    k.placement = placement_of(spec.value("placement", std::string("prompt")), path);
-    for (const auto& s : spec["templates"]) {
-      if (!s.is_string())
-        throw parse_error(path, 1, 1, "wrong_type", fmt::format("\"{}\" templates must be strings", kind));
-      k.templates.push_back(s.get<std::string>());
+    if (spec.contains("placement")) {
+      const json& p = spec["placement"];
+      const std::string s = p.is_string() ? p.get<std::string>() : std::string();
+      if (s == "prompt")
+        k.placement = cue_placement::prompt;
+      else if (s == "append")
+        k.placement = cue_placement::answer_append;
+      else if (s == "prepend")
+        k.placement = cue_placement::answer_prepend;
+      else
+        fail_at(p.is_string() ? at.placement : at.key, "wrong_type",
+                fmt::format("\"{}\": \"placement\" must be \"prompt\", \"append\" or \"prepend\", got {}",
+                            kind, p.dump(-1, ' ', false, json::error_handler_t::replace)));
+    }
+    const json& list = spec["templates"];
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::size_t token = i < at.templates.size() ? at.templates[i] : std::string::npos;
+      if (!list[i].is_string())
+        fail_at(
+            at.key, "wrong_type",
+            fmt::format("\"{}\": template {} must be a string, got {}", kind, i + 1, list[i].type_name()));
+      const std::string& s = list[i].get_ref<const std::string&>();
+      if (const auto u = cut(s, parts)) {
+        // The placeholder's column: exact when the string has no escapes before it, else where its text
+        // first appears in the string, else the string's opening quote.
+        std::size_t offset = text.size();
+        if (token < tokens.size()) {
+          const std::size_t open = tokens[token];
+          const std::string_view raw = text.substr(open + 1, string_end(text, open) - open - 2);
+          const std::size_t escape = raw.find('\\');
+          if (escape == std::string_view::npos || escape > u->offset)
+            offset = open + 1 + u->offset;
+          else if (const auto found = raw.find(fmt::format("{{{}}}", u->name));
+                   found != std::string_view::npos)
+            offset = open + 1 + found;
+          else
+            offset = open;
+        }
+        const auto [line, col] = line_column(text, offset);
+        throw parse_error(name, line, col, "unknown_placeholder", unknown_message(*u, kind, i));
+      }
+      k.templates.push_back(s);
     }
     t[kind] = std::move(k);
   }
   return t;
 }
 
+cue_templates load_cue_templates(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw io_error(fmt::format("{}: cannot read the template file: it is a directory", path));
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw io_error(fmt::format("{}: cannot open the template file: {}", path, std::strerror(errno)));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) throw io_error(fmt::format("{}: cannot read the template file", path));
+  return parse_cue_templates(path, buf.str());
+}
+
 std::uint64_t perturb_requests(std::istream& in, const std::string& name, const perturb_options& options,
                                std::ostream& out) {
   if (options.judge.empty()) throw usage_error("perturb needs --judge, the judge's name for the records");
-  for (const auto& k : options.kinds)
-    if (!options.templates.count(k))
+  // Each kind's templates cut once into parts; an unknown placeholder is refused before anything is written.
+  std::map<std::string, std::vector<std::vector<template_part>>> cut_kinds;
+  for (const auto& k : options.kinds) {
+    const auto it = options.templates.find(k);
+    if (it == options.templates.end() || it->second.templates.empty())
       throw usage_error(fmt::format("no templates for the cue kind \"{}\"", k));
+    auto& kind = cut_kinds[k];
+    kind.resize(it->second.templates.size());
+    for (std::size_t i = 0; i < kind.size(); ++i)
+      if (const auto u = cut(it->second.templates[i], kind[i])) throw usage_error(unknown_message(*u, k, i));
+  }
   stats::rng g(options.seed);
   std::uint64_t written = 0, line_no = 0;
   std::string line;
@@ -176,8 +416,10 @@ std::uint64_t perturb_requests(std::istream& in, const std::string& name, const 
     json req;
     try {
       req = json::parse(line);
-    } catch (const json::parse_error& e) {
-      throw parse_error(name, line_no, std::max<std::size_t>(e.byte, 1), "not_json", "not valid JSON");
+    } catch (const json::exception&) {
+      refusal_locator refused;
+      json::sax_parse(line, &refused);
+      throw parse_error(name, line_no, refused.offset + 1, "not_json", refused.message);
     }
     if (!req.is_object()) fail("", "not_object", "a request must be a JSON object");
     if (!req.contains("item")) fail("", "missing_field", "missing required field \"item\"");
@@ -234,7 +476,7 @@ std::uint64_t perturb_requests(std::istream& in, const std::string& name, const 
       rec["question"] = req["question"];
       const int shown[2] = {shown_first, shown_second};
       std::string rendered;
-      if (cue) rendered = render(*cue, target == shown_first);
+      if (cue) rendered = cue->text[target == shown_first ? 0 : 1];
       for (int s = 0; s < 2; ++s) {
         const response& r = resp[shown[s]];
         json c;
@@ -270,7 +512,7 @@ std::uint64_t perturb_requests(std::istream& in, const std::string& name, const 
                                  : gold == 1 ? std::vector<int>{0}
                                              : std::vector<int>{0, 1};
       for (int target : targets) {
-        const chosen_cue cue = choose(options.templates.at(kind), g);
+        const chosen_cue cue = choose(options.templates.at(kind).placement, cut_kinds.at(kind), g);
         record(0, 1, target, kind, &cue);
         record(1, 0, target, kind, &cue);
       }

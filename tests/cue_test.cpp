@@ -1,4 +1,5 @@
 // The perturbation engine and the cue modules (METRICS.md §4), and `judgebias perturb` end to end.
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -289,4 +290,148 @@ TEST(Perturb, TemplateFileAddsAndReplacesKinds) {
     EXPECT_EQ(e.line(), 2u);
   }
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+parse_error template_error_of(const std::string& text) {
+  try {
+    parse_cue_templates("cues.json", text);
+  } catch (const parse_error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no error for " << text;
+  return parse_error("", 0, 0, "", "");
+}
+
+// The records perturb writes for one request whose gold is A (so every cue aims at b), with `templates`
+// as the only kind "k" (a prompt cue).
+std::vector<json> perturbed_with(const std::vector<std::string>& templates) {
+  perturb_options opt;
+  opt.judge = "j";
+  opt.kinds = {"k"};
+  opt.templates["k"] = {cue_placement::prompt, templates};
+  std::istringstream in(R"({"item":"q","question":"?","a":{"text":"x"},"b":{"text":"y"},"gold":"A"})");
+  std::ostringstream out;
+  perturb_requests(in, "req.jsonl", opt, out);
+  std::vector<json> recs;
+  std::istringstream lines(out.str());
+  for (std::string line; std::getline(lines, line);) recs.push_back(json::parse(line));
+  return recs;
+}
+
+}  // namespace
+
+// A misspelt placeholder used to reach the judge as text; it is refused at its "{" in the file.
+TEST(Perturb, UnknownPlaceholderInTheTemplateFileIsRefusedWhereItIs) {
+  parse_error e = template_error_of(
+      R"({"sentiment": {"placement": "prepend", "templates": ["Fine. "]},)"
+      "\n"
+      R"( "bandwagon": {"templates": ["{pct}% say {slot}.", "Our team voted for Output ({slto})."]}})");
+  // Line 2: " " 1, "bandwagon" 2-12, ": " 13-14, "{" 15, "templates" 16-26, ": " 27-28, "[" 29, the first
+  // template's quotes at 30 and 49 around its 18 bytes, ", " 50-51, the second's quote 52, then
+  // "Our team voted for Output (" (27 bytes) 53-79: "{slto}" at 80.
+  EXPECT_EQ(e.path(), "cues.json");
+  EXPECT_EQ(e.line(), 2u);
+  EXPECT_EQ(e.column(), 80u);
+  EXPECT_EQ(e.reason(), "unknown_placeholder");
+  EXPECT_EQ(
+      e.message().rfind(R"(unknown placeholder {slto} in template 2 of "bandwagon" (known: {slot}, )", 0), 0u)
+      << e.message();
+  // After an escape in the string, the column is where the placeholder's text is: "{" 1, "t" 2-4, ": " 5-6,
+  // "{" 7, "templates" 8-18, ": " 19-20, "[" 21, the quote 22, \"Hi\" 23-28, " " 29, "{bogus}" at 30.
+  e = template_error_of(R"({"t": {"templates": ["\"Hi\" {bogus}"]}})");
+  EXPECT_EQ(e.column(), 30u);
+  EXPECT_NE(e.message().find(R"({bogus} in template 1 of "t")"), std::string::npos) << e.message();
+  // Through the file loader too: the path is the file's.
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("judgebias-placeholder-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "cues.json").string();
+  { std::ofstream(path) << R"({"x": {"templates": ["ok {slot}", "{Slot}"]}})"; }
+  try {
+    load_cue_templates(path);
+    ADD_FAILURE() << "no error";
+  } catch (const parse_error& p) {
+    EXPECT_EQ(p.path(), path);
+    EXPECT_EQ(p.reason(), "unknown_placeholder");
+    EXPECT_EQ(p.column(), 36u);  // "{" 1, "x" 2-4, ": " 5-6, "{" 7, "templates" 8-18, ": " 19-20, "[" 21,
+                                 // "ok {slot}" 22-32, ", " 33-34, the quote 35, "{Slot}" at 36
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// Templates given in code (not through a file) are checked too, before any record is written.
+TEST(Perturb, UnknownPlaceholderInGivenTemplatesIsAUsageError) {
+  perturb_options opt;
+  opt.judge = "j";
+  opt.kinds = {"k"};
+  opt.templates["k"] = {cue_placement::prompt, {"fine {slot}", "also {slot_upper}", "{year} {hobbies}"}};
+  std::istringstream in(R"({"item":"q","question":"?","a":{"text":"x"},"b":{"text":"y"}})");
+  std::ostringstream out;
+  try {
+    perturb_requests(in, "req.jsonl", opt, out);
+    ADD_FAILURE() << "no error";
+  } catch (const usage_error& e) {
+    EXPECT_NE(std::string(e.what()).find(R"(unknown placeholder {hobbies} in template 3 of "k")"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(out.str(), "");
+}
+
+// What is a placeholder: "{{" is a literal "{"; braces around nothing, spaces or punctuation are text; a
+// placeholder repeated is filled every time, the same way in one cue.
+TEST(Perturb, TemplatesRenderEveryPlaceholderAndLeaveOtherBracesAlone) {
+  std::vector<json> recs =
+      perturbed_with({"{{slot} is literal, {} and { pct } and {1} too; {slot}/{slot_upper}: "
+                      "{slot}{slot}{slot_upper}"});
+  ASSERT_EQ(recs.size(), 4u);  // 2 controls + 1 target (b, the gold's loser) × 2 orders
+  // Order (a, b): the target b is shown second; order (b, a): first.
+  EXPECT_EQ(recs[2]["perturbation"]["detail"]["cue"],
+            "{slot} is literal, {} and { pct } and {1} too; b/B: bbB");
+  EXPECT_EQ(recs[3]["perturbation"]["detail"]["cue"],
+            "{slot} is literal, {} and { pct } and {1} too; a/A: aaA");
+  // 1,000 placeholders: 1,000 letters.
+  std::string many;
+  for (int k = 0; k < 1000; ++k) many += "{slot_upper}";
+  recs = perturbed_with({many});
+  EXPECT_EQ(recs[2]["perturbation"]["detail"]["cue"], std::string(1000, 'B'));
+  EXPECT_EQ(recs[3]["perturbation"]["detail"]["cue"], std::string(1000, 'A'));
+  // The drawn fill-ins: pct in {70, 80, 90}, year in [2012, 2023], page in [12, 331]; both orders share them.
+  recs = perturbed_with({"{pct}|{year}|{page}|{pct}"});
+  const std::string cue = recs[2]["perturbation"]["detail"]["cue"];
+  EXPECT_EQ(cue, recs[3]["perturbation"]["detail"]["cue"].get<std::string>());
+  int pct = 0, year = 0, page = 0, pct2 = 0;
+  ASSERT_EQ(std::sscanf(cue.c_str(), "%d|%d|%d|%d", &pct, &year, &page, &pct2), 4) << cue;
+  EXPECT_TRUE(pct == 70 || pct == 80 || pct == 90) << cue;
+  EXPECT_EQ(pct2, pct);
+  EXPECT_GE(year, 2012);
+  EXPECT_LE(year, 2023);
+  EXPECT_GE(page, 12);
+  EXPECT_LE(page, 331);
+}
+
+// The template file's other errors are located too, never nlohmann's exceptions.
+TEST(Perturb, TemplateFileErrorsAreLocated) {
+  // "{" 1, "k" 2-4, ": " 5-6, "{" 7, "placement" 8-18, ": " 19-20, the bad value at 21.
+  parse_error e = template_error_of(R"({"k": {"placement": "sideways", "templates": ["x"]}})");
+  EXPECT_EQ(e.column(), 21u);
+  EXPECT_EQ(e.reason(), "wrong_type");
+  // A placement that is not a string: at the kind's name, column 2 of line 2.
+  e = template_error_of(
+      "{\"j\": {\"templates\": [\"x\"]},\n \"k\": {\"placement\": 3, \"templates\": [\"x\"]}}");
+  EXPECT_EQ(e.line(), 2u);
+  EXPECT_EQ(e.column(), 2u);
+  EXPECT_NE(e.message().find("\"placement\" must be"), std::string::npos) << e.message();
+  // No templates: at the kind's name.
+  e = template_error_of("{\n  \"k\": {\"templates\": []}}");
+  EXPECT_EQ(e.line(), 2u);
+  EXPECT_EQ(e.column(), 3u);
+  // A number beyond a double: "{" 1, "k" 2-4, ": " 5-6, "{" 7, "templates" 8-18, ": " 19-20, "[" 21,
+  // "x" 22-24, "]" 25, ", " 26-27, "n" 28-30, ": " 31-32, 1e400 at 33.
+  e = template_error_of(R"({"k": {"templates": ["x"], "n": 1e400}})");
+  EXPECT_EQ(e.column(), 33u);
+  EXPECT_EQ(e.reason(), "not_json");
+  EXPECT_EQ(std::string(e.what()).find("json.exception"), std::string::npos) << e.what();
 }

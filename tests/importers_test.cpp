@@ -160,6 +160,81 @@ TEST(Import, ErrorsAtLineAndColumn) {
   EXPECT_THROW(parse_import_format("mt-bench"), usage_error);
 }
 
+// alpaca-eval: each element is located from the previous one's position (one pass over the file); an
+// error in element 3, after an element over two lines and strings holding brackets, commas and escaped
+// quotes, is at its own line and column.
+TEST(Import, AlpacaEvalErrorInALaterElementIsAtItsLineAndColumn) {
+  const std::string text =
+      "[\n"
+      R"(  {"instruction": "a [tricky], \"quoted\" {one}", "output_1": "x", "generator_1": "g", )"
+      R"("output_2": "y", "generator_2": "h", "annotator": "j", "preference": 1},)"
+      "\n"
+      R"(  {"instruction": "b", "output_1": "x", "generator_1": "g",)"
+      "\n"
+      R"(   "output_2": "y,]", "generator_2": "h", "annotator": "j", "preference": 2},)"
+      "\n"
+      R"(  {"instruction": "c", "output_1": "x", "generator_1": "g", "output_2": "y", "generator_2": "g", )"
+      R"("annotator": "j", "preference": 1})"
+      "\n]\n";
+  const parse_error e = error_of(text, import_format::alpaca_eval);
+  // Line 5 (element 3). Its columns: 2 spaces, "{" at 3, "instruction" (13 bytes with its quotes) 4-16,
+  // ": " 17-18, "c" 19-21, ", " 22-23, "output_1" 24-33, ": " 34-35, "x" 36-38, ", " 39-40,
+  // "generator_1" 41-53, ": " 54-55, "g" 56-58, ", " 59-60, "output_2" 61-70, ": " 71-72, "y" 73-75,
+  // ", " 76-77, "generator_2" 78-90, ": " 91-92, then its value "g" at 93.
+  EXPECT_EQ(e.line(), 5u);
+  EXPECT_EQ(e.column(), 93u);
+  EXPECT_EQ(e.message(), R"(generator_1 and generator_2 are the same "g")");
+  EXPECT_EQ(std::string(e.what()).rfind("in.jsonl:5:93: ", 0), 0u) << e.what();
+  // A missing field in element 2 is at its brace: line 3, column 3.
+  std::string missing = text;
+  missing.erase(missing.find(R"( "annotator": "j", "preference": 2)"), 18);  // drops ` "annotator": "j",`
+  const parse_error m = error_of(missing, import_format::alpaca_eval);
+  EXPECT_EQ(m.line(), 3u);
+  EXPECT_EQ(m.column(), 3u);
+  EXPECT_EQ(m.message(), R"(missing required field "annotator")");
+}
+
+// A number beyond a double's range is valid JSON that nlohmann refuses with its own exception: it is ours,
+// at the number's first byte, in every importer.
+TEST(Import, NumberOutOfRangeIsOursAndLocated) {
+  // Line 3: 2 spaces, "{" at 3, "instruction" 4-16, ": " 17-18, "b" 19-21, ", " 22-23, "preference"
+  // (12 bytes) 24-35, ": " 36-37, then 1e400 at 38.
+  parse_error e = error_of(
+      "[\n"
+      R"(  {"instruction": "a", "output_1": "x", "generator_1": "g", "output_2": "y", "generator_2": "h", )"
+      R"("annotator": "j", "preference": 1},)"
+      "\n"
+      R"(  {"instruction": "b", "preference": 1e400})"
+      "\n]",
+      import_format::alpaca_eval);
+  EXPECT_EQ(e.line(), 3u);
+  EXPECT_EQ(e.column(), 38u);
+  EXPECT_EQ(e.reason(), "import");
+  EXPECT_EQ(e.message(), "number 1e400 is beyond the range of a double (about ±1.8e308)");
+  EXPECT_EQ(std::string(e.what()).find("json.exception"), std::string::npos) << e.what();
+  // JSON Lines formats: line 2, "{" at 1, "question_id" 2-14, ": " 15-16, -1e999 at 17.
+  for (auto f : {import_format::fastchat, import_format::fastchat_single, import_format::judgebench}) {
+    e = error_of(
+        "\n"
+        R"({"question_id": -1e999, "pair_id": 1})",
+        f);
+    EXPECT_EQ(e.line(), 2u) << to_string(f);
+    EXPECT_EQ(e.column(), 17u) << to_string(f);
+    EXPECT_EQ(e.message(), "number -1e999 is beyond the range of a double (about ±1.8e308)");
+  }
+  // An integer beyond int64 used to wrap ("turn" 2^64 - 1 gave the item "1:t-1"): "{" 1, "question_id"
+  // 2-14, ": " 15-16, "1" 17, ", " 18-19, "model" 20-26, ": " 27-28, "m" 29-31, ", " 32-33, "judge" 34-40,
+  // ": " 41-42, ["j", "p"] 43-52, ", " 53-54, "score" 55-61, ": " 62-63, 5 at 64, ", " 65-66, "turn" 67-72,
+  // ": " 73-74, the value at 75.
+  e = error_of(
+      R"({"question_id": 1, "model": "m", "judge": ["j", "p"], "score": 5, "turn": 18446744073709551615})",
+      import_format::fastchat_single);
+  EXPECT_EQ(e.column(), 75u);
+  EXPECT_EQ(e.message(), R"("turn" must be an integer below 2^63, got 18446744073709551615)");
+  e = error_of(R"({"games": [1e309]})", import_format::arena_hard, "base");
+  EXPECT_EQ(e.column(), 12u);  // "{" 1, "games" 2-8, ": " 9-10, "[" 11, the number at 12
+}
+
 // run --from fastchat: the fixture's judge gpt-4/pair-v2 has four comparisons (q81, q82, q84, q85):
 // q81 picks gpt-4 in both orders (consistent), q82 the first slot twice, q85 the second slot twice,
 // q84 failed to parse in game 1. Consistency = 1 / 3; first-slot rate = 4 A of 7 decisive records;

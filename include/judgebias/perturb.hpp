@@ -7,6 +7,7 @@
 #include <map>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace judgebias {
@@ -19,7 +20,8 @@ enum class cue_placement : std::uint8_t {
 };
 
 /// The templates of one cue kind. Placeholders: {slot} ("a"/"b", the target's slot), {slot_upper},
-/// {pct}, {author}, {title}, {publisher}, {year}, {page}, {site}, {slug}, {hobby}.
+/// {pct}, {author}, {title}, {publisher}, {year}, {page}, {site}, {slug}, {hobby}; "{{" is a literal "{".
+/// Any other "{name}" (a letter or "_", then letters, digits, "_" or "-") is refused.
 struct cue_kind_templates {
   cue_placement placement = cue_placement::prompt;
   std::vector<std::string> templates;
@@ -36,6 +38,10 @@ cue_templates builtin_cue_templates();
 /// merged over the built-ins. Throws parse_error (with the file's path) or io_error.
 cue_templates load_cue_templates(const std::string& path);
 
+/// The same for a template file's text, reported as `name`: throws parse_error at name:line:column (an
+/// unknown placeholder: reason `unknown_placeholder`, at its "{").
+cue_templates parse_cue_templates(const std::string& name, std::string_view text);
+
 /// Options of perturb.
 struct perturb_options {
   std::string judge;  ///< Written as every record's `judge`.
@@ -47,7 +53,7 @@ struct perturb_options {
 /// Reads comparison requests (JSONL: item, question, a and b with text and optionally model/id, optional
 /// gold) from `in` (reported as `name`) and writes FORMAT v1 records without verdicts to `out`.
 /// Returns the number of records written. Throws parse_error for a bad request line, usage_error for an
-/// unknown kind.
+/// unknown kind or a template with an unknown placeholder (before anything is written).
 std::uint64_t perturb_requests(std::istream& in, const std::string& name, const perturb_options& options,
                                std::ostream& out);
 
