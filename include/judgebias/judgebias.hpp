@@ -4,6 +4,7 @@
 #include "judgebias/audit.hpp"
 #include "judgebias/compare.hpp"
 #include "judgebias/dataset.hpp"
+#include "judgebias/diff.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/gates.hpp"
 #include "judgebias/importers.hpp"
