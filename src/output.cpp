@@ -33,7 +33,9 @@ void set_pending(const std::string& path) noexcept {
   std::memcpy(pending_path.data(), path.c_str(), path.size() + 1);
   pending_set = 1;
 }
-void clear_pending() noexcept { pending_set = 0; }
+void clear_pending() noexcept {
+  pending_set = 0;
+}
 
 fs::path folder_of(const std::string& path) {
   const fs::path target(path);
@@ -41,7 +43,9 @@ fs::path folder_of(const std::string& path) {
 }
 
 // The temporary name is short and fixed in length, so that any name the target may have fits.
-std::string temporary_template(const fs::path& dir) { return (dir / ".judgebias-XXXXXX").string(); }
+std::string temporary_template(const fs::path& dir) {
+  return (dir / ".judgebias-XXXXXX").string();
+}
 
 // Devices and the /proc links (/dev/stdout, /dev/fd/N) are written through, never replaced.
 bool writes_through(const std::string& path, const struct stat& st) {
@@ -66,9 +70,7 @@ bool write_all(int fd, const std::string& content) {
 struct identity {
   std::optional<std::pair<dev_t, ino_t>> inode;
   std::string path;
-  bool operator==(const identity& o) const {
-    return inode || o.inode ? inode == o.inode : path == o.path;
-  }
+  bool operator==(const identity& o) const { return inode || o.inode ? inode == o.inode : path == o.path; }
 };
 
 identity identify(const std::string& path) {
@@ -105,8 +107,8 @@ void check_paths(const std::vector<std::string>& inputs, const std::vector<outpu
     if (out.path != "-") {
       for (const auto& [name, in] : ins)
         if (in.inode && in == id)
-          throw usage_error(fmt::format("{} {} is the input {}: it would be overwritten", out.option,
-                                        out.path, *name));
+          throw usage_error(
+              fmt::format("{} {} is the input {}: it would be overwritten", out.option, out.path, *name));
       for (std::size_t k = 0; k < outs.size(); ++k)
         if (outputs[k].path != "-" && outs[k] == id)
           throw usage_error(fmt::format("{} {} and {} {} are the same file", outputs[k].option,

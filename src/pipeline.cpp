@@ -283,8 +283,8 @@ pipeline::pipeline(module_registry registry, config cfg)
     throw usage_error(fmt::format("--min-length-gap must be a number >= 0, got {}", cfg_.min_length_gap));
   if (cfg_.max_line_bytes == 0) throw usage_error("--max-line-bytes must be at least 1");
   if (cfg_.bootstrap > max_bootstrap)
-    throw usage_error(fmt::format("--bootstrap must be at most {} resamples, got {}", max_bootstrap,
-                                  cfg_.bootstrap));
+    throw usage_error(
+        fmt::format("--bootstrap must be at most {} resamples, got {}", max_bootstrap, cfg_.bootstrap));
   auto no_repeats = [](const std::vector<std::string>& v, const char* option) {
     for (std::size_t k = 0; k < v.size(); ++k)
       if (std::find(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v[k]) !=
@@ -309,9 +309,10 @@ report pipeline::evaluate(const loaded_data& data) const {
   const dataset& d = data.dataset;
   const read_stats& st = data.stats;
   if (!cfg_.gold_judges.empty() && d.size() > 0 && d.measured_judges().empty())
-    throw usage_error(fmt::format("--gold-judges names every judge of the input ({}): no judge is left to "
-                                  "measure",
-                                  fmt::join(cfg_.gold_judges, ", ")));
+    throw usage_error(
+        fmt::format("--gold-judges names every judge of the input ({}): no judge is left to "
+                    "measure",
+                    fmt::join(cfg_.gold_judges, ", ")));
   json r;
   r["schema_version"] = report_schema_version;
   r["tool"] = {{"name", "judgebias"}, {"version", std::string(version())}};

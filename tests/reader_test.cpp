@@ -279,11 +279,13 @@ TEST(Reader, ScoreOutsideScaleIsAnExtractionFailure) {
   read_stats st;
   std::vector<bool> flags;
   reader rd;
-  rd.read_buffer("in.jsonl", l + "\n" + R"({"judge":"j","item":"q","response":{"id":"s"},"score":10,"scale":[1,10]})" + "\n",
-                 [&](const record& r) {
-                   flags.push_back(r.score_out_of_scale);
-                   EXPECT_EQ(r.score.has_value(), !r.score_out_of_scale);
-                 });
+  rd.read_buffer(
+      "in.jsonl",
+      l + "\n" + R"({"judge":"j","item":"q","response":{"id":"s"},"score":10,"scale":[1,10]})" + "\n",
+      [&](const record& r) {
+        flags.push_back(r.score_out_of_scale);
+        EXPECT_EQ(r.score.has_value(), !r.score_out_of_scale);
+      });
   st = rd.stats();
   EXPECT_EQ(st.records, 2u);  // both kept; the bound itself (10) is inside
   EXPECT_EQ(st.skipped, 0u);

@@ -27,9 +27,10 @@ TEST(RealData, LlmbarPairwiseDbg) {
   report r = p.run({(dir / "llmbar.jsonl").string()});
   EXPECT_EQ(r.json["diagnostics"]["skipped"], 0);
   EXPECT_EQ(r.json["diagnostics"]["out_of_scale"], 143);
-  EXPECT_EQ(r.json["diagnostics"]["out_of_scale_by_judge"],
-            (json{{"ChatGPT/Rating", 15}, {"ChatGPT/Rating_NoRules", 13}, {"GPT-4/Rating", 77},
-                  {"GPT-4/Rating_NoRules", 38}}));
+  EXPECT_EQ(r.json["diagnostics"]["out_of_scale_by_judge"], (json{{"ChatGPT/Rating", 15},
+                                                                  {"ChatGPT/Rating_NoRules", 13},
+                                                                  {"GPT-4/Rating", 77},
+                                                                  {"GPT-4/Rating_NoRules", 38}}));
   EXPECT_GE(r.json["diagnostics"]["extraction_failures_by_judge"]["GPT-4/Rating"].get<int>(), 77);
   // With --strict-scale the first of them stops the run, at its line.
   config strict = cfg;

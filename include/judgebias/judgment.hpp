@@ -39,10 +39,10 @@ struct record {
   bool has_task = false;
   std::uint32_t run = 0;
   judgment_mode mode = judgment_mode::pairwise;
-  candidate_view a;                  ///< Shown first (pairwise), or the scored response (pointwise).
-  candidate_view b;                  ///< Shown second (pairwise only).
-  verdict v = verdict::missing;      ///< Pairwise verdict.
-  std::optional<double> score;       ///< Pointwise score; nullopt = extraction failure.
+  candidate_view a;              ///< Shown first (pairwise), or the scored response (pointwise).
+  candidate_view b;              ///< Shown second (pairwise only).
+  verdict v = verdict::missing;  ///< Pairwise verdict.
+  std::optional<double> score;   ///< Pointwise score; nullopt = extraction failure.
   /// The judge's score was outside the record's scale: kept as an extraction failure (score nullopt).
   bool score_out_of_scale = false;
   std::optional<double> gold_score;  ///< Pointwise gold score.

@@ -36,7 +36,7 @@ struct config {
   std::vector<std::string> by;  ///< Breakdowns: "task", "run".
   unsigned threads = 0;         ///< 0 = all cores. Results do not depend on it.
   std::uint64_t max_line_bytes = 64ull << 20;
-  bool strict_scale = false;  ///< A judge's score outside its scale is an error, not a failure.
+  bool strict_scale = false;        ///< A judge's score outside its scale is an error, not a failure.
   std::vector<std::string> judges;  ///< Keep only these judges' records (gold judges are always kept).
   std::vector<std::string> tasks;   ///< Keep only records of these tasks.
 };

@@ -22,7 +22,7 @@ namespace judgebias::detail {
 struct group_filter {
   enum class by { all, task, run } kind = by::all;
   std::uint32_t id = 0;
-  std::span<const dataset::index> group_records;    // a group's records of the judge, in index order
+  std::span<const dataset::index> group_records;     // a group's records of the judge, in index order
   std::span<const std::uint32_t> group_comparisons;  // the judge's comparisons with a record in the group
 
   bool pass(const dataset& d, dataset::index i) const {
@@ -60,8 +60,8 @@ class judge_groups {
       if (tasks && d.task(i) == no_id) continue;
       auto [it, added] = slot.try_emplace(key_of(i), groups_.size());
       if (added)
-        groups_.push_back({tasks ? d.tasks().name(key_of(i)) : fmt::format("{}", key_of(i)), kind,
-                           key_of(i), {}, {}});
+        groups_.push_back(
+            {tasks ? d.tasks().name(key_of(i)) : fmt::format("{}", key_of(i)), kind, key_of(i), {}, {}});
       groups_[it->second].records.push_back(i);
     }
     for (std::uint32_t c : d.comparisons_of_judge(judge))

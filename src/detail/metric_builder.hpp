@@ -5,11 +5,11 @@
 #include <cmath>
 #include <functional>
 #include <map>
-#include <unordered_map>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
