@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -31,6 +32,7 @@ volatile std::sig_atomic_t pending_set = 0;
 void set_pending(const std::string& path) noexcept {
   if (path.size() >= pending_path.size()) return;  // too long to keep: an interrupted write may leave it
   std::memcpy(pending_path.data(), path.c_str(), path.size() + 1);
+  std::atomic_signal_fence(std::memory_order_seq_cst);  // the name is whole before the flag says so
   pending_set = 1;
 }
 void clear_pending() noexcept {
@@ -47,9 +49,50 @@ std::string temporary_template(const fs::path& dir) {
   return (dir / ".judgebias-XXXXXX").string();
 }
 
-// Devices and the /proc links (/dev/stdout, /dev/fd/N) are written through, never replaced.
-bool writes_through(const std::string& path, const struct stat& st) {
-  return !S_ISREG(st.st_mode) || path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0;
+// The path made absolute and normal (no ".", "..", or doubled slashes), without following links.
+std::string normal_path(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::absolute(path, ec);
+  if (ec) p = path;
+  return p.lexically_normal().string();
+}
+bool under_system_folder(const std::string& normal) {
+  return normal.rfind("/dev/", 0) == 0 || normal.rfind("/proc/", 0) == 0 || normal.rfind("/sys/", 0) == 0;
+}
+
+// What the target is: a file to replace atomically (a regular file, or nothing yet), or something to
+// write through (a device, a FIFO, a socket; anything under /dev, /proc or /sys, or reached by a link
+// into them, such as /dev/stdout or a link to /proc/self/fd/1), which is never replaced.
+struct target_kind {
+  bool exists = false;
+  bool through = false;
+  struct stat st {};
+};
+target_kind kind_of(const std::string& path) {
+  target_kind k;
+  k.exists = ::stat(path.c_str(), &k.st) == 0;
+  bool system = under_system_folder(normal_path(path));
+  struct stat link {};
+  if (!system && ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+    std::error_code ec;
+    fs::path to = fs::read_symlink(path, ec);
+    if (!ec) {
+      if (to.is_relative()) to = fs::path(normal_path(path)).parent_path() / to;
+      system = under_system_folder(to.lexically_normal().string());
+    }
+  }
+  k.through = system || (k.exists && !S_ISREG(k.st.st_mode));
+  return k;
+}
+
+// The standard output or error the target is, if it is one of them (the same open file).
+int standard_stream_of(const struct stat& st) {
+  for (int fd : {1, 2}) {
+    struct stat s {};
+    if (::fstat(fd, &s) == 0 && s.st_dev == st.st_dev && s.st_ino == st.st_ino && S_ISREG(s.st_mode))
+      return fd;
+  }
+  return -1;
 }
 
 // False on a write error, with errno set.
@@ -70,13 +113,22 @@ bool write_all(int fd, const std::string& content) {
 struct identity {
   std::optional<std::pair<dev_t, ino_t>> inode;
   std::string path;
-  bool operator==(const identity& o) const { return inode || o.inode ? inode == o.inode : path == o.path; }
+  bool device = false;  // a device (/dev/null, a terminal) may well be named twice: never the same
+  bool operator==(const identity& o) const {
+    if (device || o.device) return false;
+    return inode || o.inode ? inode == o.inode : path == o.path;
+  }
 };
 
 identity identify(const std::string& path) {
   identity id;
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) id.inode = std::make_pair(st.st_dev, st.st_ino);
+  if (::stat(path.c_str(), &st) == 0) {  // only files and FIFOs are compared
+    if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))
+      id.inode = std::make_pair(st.st_dev, st.st_ino);
+    else
+      id.device = true;
+  }
   std::error_code ec;
   id.path = fs::weakly_canonical(fs::absolute(path, ec), ec).lexically_normal().string();
   if (ec) id.path = path;
@@ -89,8 +141,15 @@ void check_paths(const std::vector<std::string>& inputs, const std::vector<outpu
   std::vector<std::pair<const std::string*, identity>> ins;
   for (const auto& in : inputs) {
     if (in.empty()) throw usage_error("an empty path names no input file");
-    if (in == "-") continue;
-    identity id = identify(in);
+    identity id;
+    if (in == "-") {  // standard input redirected from a file is that file
+      struct stat st {};
+      if (::fstat(0, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      id.inode = std::make_pair(st.st_dev, st.st_ino);
+      id.path.assign(1, '-');
+    } else {
+      id = identify(in);
+    }
     for (const auto& [name, other] : ins)
       if (id.inode && other == id)
         throw usage_error(
@@ -116,13 +175,16 @@ void check_paths(const std::vector<std::string>& inputs, const std::vector<outpu
     }
     outs.push_back(id);
   }
-  // Each output's folder must take a new file (probed with one); devices and FIFOs are written through.
+  // Each output's folder must take a new file (probed with one, and with the output's own name when it
+  // does not exist yet: a name too long fails now, not after the work); what is written through must
+  // exist.
   for (const auto& out : outputs) {
     if (out.path == "-") continue;
-    struct stat st {};
-    if (::stat(out.path.c_str(), &st) == 0) {
-      if (S_ISDIR(st.st_mode)) throw io_error(fmt::format("{}: is a folder", out.path));
-      if (writes_through(out.path, st)) continue;
+    const target_kind k = kind_of(out.path);
+    if (k.exists && S_ISDIR(k.st.st_mode)) throw io_error(fmt::format("{}: is a folder", out.path));
+    if (k.through) {
+      if (!k.exists) throw io_error(fmt::format("{}: cannot open: {}", out.path, std::strerror(ENOENT)));
+      continue;
     }
     const fs::path dir = folder_of(out.path);
     std::string probe = temporary_template(dir);
@@ -132,17 +194,33 @@ void check_paths(const std::vector<std::string>& inputs, const std::vector<outpu
           fmt::format("{}: cannot create a file in {}: {}", out.path, dir.string(), std::strerror(errno)));
     ::close(fd);
     ::unlink(probe.c_str());
+    if (!k.exists) {
+      const int own = ::open(out.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (own < 0) throw io_error(fmt::format("{}: cannot create: {}", out.path, std::strerror(errno)));
+      ::close(own);
+      ::unlink(out.path.c_str());
+    }
   }
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {
-  struct stat existing {};
-  const bool exists = ::stat(path.c_str(), &existing) == 0;
+  const target_kind k = kind_of(path);
+  const struct stat& existing = k.st;
+  const bool exists = k.exists;
   if (exists && S_ISDIR(existing.st_mode)) throw io_error(fmt::format("{}: is a folder", path));
-  if (exists && writes_through(path, existing)) {
-    // O_TRUNC would be refused by some devices and means nothing to a FIFO; a regular file under
-    // /dev/fd or /proc is truncated as the shell's `>` would.
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | (S_ISREG(existing.st_mode) ? O_TRUNC : 0));
+  if (k.through) {
+    if (!exists) throw io_error(fmt::format("{}: cannot open: {}", path, std::strerror(ENOENT)));
+    // /dev/stdout or /dev/stderr redirected to a file (perhaps with >>): written where that stream is,
+    // after what it already holds, never truncated.
+    const int stream = standard_stream_of(existing);
+    if (stream >= 0) {
+      std::fflush(stream == 1 ? stdout : stderr);
+      if (!write_all(stream, content))
+        throw io_error(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
+      return;
+    }
+    // Devices, FIFOs and sockets are opened as they are: no truncation, which some devices refuse.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) throw io_error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
     if (!write_all(fd, content)) {
       const int err = errno;

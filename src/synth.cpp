@@ -3,7 +3,9 @@
 #include "judgebias/synth.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <map>
 
 #include <fmt/format.h>
@@ -212,6 +214,8 @@ class generator {
     if (out_) {
       out_->write(line.data(), static_cast<std::streamsize>(line.size()));
       out_->put('\n');
+      // A reader that went away (`| head`) ends the work at once, not after every record is made.
+      if (!*out_) throw io_error(fmt::format("write failed: {}", std::strerror(errno)));
     }
   }
 

@@ -374,9 +374,12 @@ std::string format_table(const report& r, const table_style& style) {
   }
   const json& diag = j["diagnostics"];
   out += fmt::format(
-      "judgebias {}: {} records from {} ({} bytes); {} skipped, {} duplicates, {} extraction failures\n",
+      "judgebias {}: {} records from {} ({} bytes); {} skipped, {} duplicates, {} extraction failures{}\n",
       printable(j["tool"].value("version", "")), diag.value("records", 0), fmt::join(names, ", "), bytes,
-      diag.value("skipped", 0), diag.value("duplicates", 0), diag.value("extraction_failures", 0));
+      diag.value("skipped", 0), diag.value("duplicates", 0), diag.value("extraction_failures", 0),
+      diag.value("out_of_scale", 0) > 0
+          ? fmt::format(" ({} scores out of scale)", diag.value("out_of_scale", 0))
+          : std::string());
   const auto rows = tidy_rows(r);
   if (j.contains("compare")) {
     auto table = detail::compare_table(r, false);

@@ -41,6 +41,14 @@ cp req.jsonl req.orig
 check perturb-onto-input 2 $? "-o ./req.jsonl is the input req.jsonl" err
 unchanged perturb-onto-input req.jsonl req.orig
 
+"$bin" run - --bootstrap 0 --format none --per-item j.jsonl <j.jsonl >out 2>err
+check stdin-file-is-input 2 $? "--per-item j.jsonl is the input -" err
+unchanged stdin-file-is-input j.jsonl j.orig
+printf '%s\n' '{"bandwagon":["{n} of 10 people prefer Response {slot}."]}' >t.json && cp t.json t.orig
+"$bin" perturb req.jsonl --judge j --kinds bandwagon --template-file t.json -o t.json >out 2>err
+check template-file-is-input 2 $? "-o t.json is the input t.json" err
+unchanged template-file-is-input t.json t.orig
+
 # --- Two outputs that are one file (also before either exists), an input given twice.
 "$bin" run j.jsonl --bootstrap 0 -o r.json --per-item r.json >out 2>err
 check output-twice 2 $? "-o r.json and --per-item r.json are the same file" err
@@ -69,6 +77,13 @@ check empty-o 2 $? "-o: an empty path names no file" err
 check empty-synth-o 2 $? "an empty path names no file" err
 "$bin" import --from fastchat f.jsonl -o '' >out 2>err
 check empty-import-o 2 $? "an empty path names no file" err
+"$bin" import --from fastchat '' >out 2>err
+check empty-import-input 2 $? "an empty path names no input file" err
+"$bin" perturb req.jsonl --judge j --template-file '' >out 2>err
+check empty-template-file 2 $? "an empty path names no file" err
+"$bin" synth --items 1 -o e1.jsonl --expected - >out 2>err
+check expected-to-stdout 0 $? '"dbg_pairwise"' out
+[ ! -e ./- ] && passed=$((passed + 1)) || fail "expected-to-stdout: a file named - was written"
 "$bin" run j.jsonl --bootstrap 0 --per-item - --format none >out 2>err
 check per-item-stdout 0 $? '"outcome":"consistent"' out
 [ ! -e ./- ] && passed=$((passed + 1)) || fail "per-item-stdout: a file named - was written"
@@ -77,16 +92,27 @@ check per-item-stdout-needs-format-none 2 $? "add --format none" err
 
 # --- Devices and FIFOs are written through, never replaced.
 mkfifo fifo.json
-cat fifo.json >from_fifo &
+timeout 20 cat fifo.json >from_fifo &  # a binary that replaced the FIFO would leave cat blocked
 reader=$!
 "$bin" run j.jsonl --bootstrap 0 --format none -o fifo.json >out 2>err
 check fifo-output 0 $?
-timeout 5 sh -c ': >fifo.json' 2>/dev/null  # should the run not have opened it, the reader still ends
 wait $reader
 [ -p fifo.json ] && passed=$((passed + 1)) || fail "fifo-output: the FIFO was replaced"
 grep -q '"schema_version": 1' from_fifo && passed=$((passed + 1)) || fail "fifo-output: the reader got no report"
 "$bin" synth --items 1 -o /proc/self/fd/1 >via_fd 2>err
 check stdout-by-path 0 $? '"judge"' via_fd
+echo OLD >log
+"$bin" synth --items 1 -o /dev/stdout >>log 2>err
+check stdout-appended 0 $? OLD log '"judge"' log
+ln -s /proc/self/fd/7 fd7
+"$bin" synth --items 1 -o fd7 7>&- >out 2>err
+check link-to-closed-fd 1 $? "fd7: cannot open" err
+[ -L fd7 ] && passed=$((passed + 1)) || fail "link-to-closed-fd: the link was replaced"
+"$bin" synth --items 1 -o /dev/null --expected /dev/null >out 2>err
+check null-twice 0 $?
+"$bin" run j.jsonl --bootstrap 0 -o good.json -o "$(printf 'b%.0s' $(seq 300)).json" >out 2>err
+check name-too-long-first 1 $? "File name too long" err
+[ ! -e good.json ] && passed=$((passed + 1)) || fail "name-too-long-first: good.json was written"
 if [ "$(id -u)" = 0 ] && mknod null c 1 3 2>/dev/null; then  # a null device of our own
   for cmd in "synth --items 1 -o null" "import --from fastchat f.jsonl -o null" \
              "perturb req.jsonl --judge j -o null" "run j.jsonl --bootstrap 0 --format none --per-item null"; do
@@ -111,21 +137,21 @@ check long-name 0 $?
 [ -s "$long" ] && passed=$((passed + 1)) || fail "long-name: not written"
 no_temporary writes
 
-# --- SIGTERM and SIGINT while writing: the temporary file goes too. A synth of 60,000 items spends
+# --- SIGTERM and SIGINT while writing: the temporary file goes too. A synth of 10,000 items spends
 # much of its time writing; the signals are spread over its run.
-"$bin" synth --items 60000 --seed 2 -o big.jsonl 2>/dev/null
+"$bin" synth --items 10000 --seed 2 -o big.jsonl 2>/dev/null
 start=$(date +%s%N)
-"$bin" synth --items 60000 --seed 2 -o timed.jsonl 2>/dev/null
+"$bin" synth --items 10000 --seed 2 -o timed.jsonl 2>/dev/null
 ms=$(( ($(date +%s%N) - start) / 1000000 + 1 ))
 left=0
 for k in $(seq 0 11); do
-  "$bin" synth --items 60000 --seed 2 -o killed.jsonl 2>/dev/null &
+  "$bin" synth --items 10000 --seed 2 -o killed.jsonl 2>/dev/null &
   pid=$!
   sleep "$(awk -v ms="$ms" -v k="$k" 'BEGIN {printf "%.4f", ms * (k + 0.5) / 12 / 1000}')"
   if [ $((k % 2)) = 0 ]; then kill -TERM "$pid" 2>/dev/null; else kill -INT "$pid" 2>/dev/null; fi
   wait "$pid" 2>/dev/null
-  ls -A | grep -q '^\.judgebias-' && left=$((left + 1))
-  rm -f .judgebias-*
+  ls -A | grep -q '^\.judgebias-\|\.tmp\.' && left=$((left + 1))
+  rm -f .judgebias-* .killed.jsonl.tmp.*
 done
 equal signals-leave-no-temporary 0 "$left"
 rm -f big.jsonl timed.jsonl killed.jsonl
@@ -133,6 +159,9 @@ rm -f big.jsonl timed.jsonl killed.jsonl
 # --- A closed pipe: status 1 and a line, as docs/cli.md says.
 "$bin" synth --items 3000 2>err | head -c 10 >/dev/null
 check closed-pipe 1 "${PIPESTATUS[0]}" "cannot write to standard output" err
+# ... and stops at once: 20 million items would take minutes to make.
+timeout 20 "$bin" synth --items 20000000 2>err | head -c 10 >/dev/null
+check closed-pipe-stops 1 "${PIPESTATUS[0]}" "cannot write to standard output" err
 "$bin" run s.jsonl --bootstrap 0 --by run,task --format json 2>err | head -1 >/dev/null
 check closed-pipe-run 1 "${PIPESTATUS[0]}" "cannot write to standard output" err
 
@@ -140,9 +169,14 @@ check closed-pipe-run 1 "${PIPESTATUS[0]}" "cannot write to standard output" err
 for args in "run --seed -1" "run --seed 010" "run --seed 0x10" "run --max-line-bytes -1" "run --threads -2" \
             "run --bootstrap 1e3" "synth --items -1" "perturb req.jsonl --judge j --seed -1"; do
   # shellcheck disable=SC2086
-  "$bin" $args >out 2>err
+  # (bounded: a binary in which -1 wraps would write 2^64 - 1 items)
+  (ulimit -f 10000; timeout 20 "$bin" $args >out 2>err)
   check "number: $args" 2 $? "whole number in decimal digits" err
 done
+"$bin" run --seed 18446744073709551616 >out 2>err
+check "number: seed past 2^64" 2 $? "must be at most 18446744073709551615" err
+"$bin" run --bootstrap 4294967296 >out 2>err
+check "number: bootstrap past 2^32" 2 $? "must be at most 4294967295" err
 "$bin" validate j.jsonl --show -1 >out 2>err
 check "number: validate --show -1" 2 $? "whole number in decimal digits" err
 "$bin" run --bootstrap 100001 >out 2>err
@@ -190,7 +224,7 @@ printf '%s\n' '{"judge":"j","item":"q1","response":{"id":"1","model":"j"},"score
   '{"judge":"j","item":"q3","response":{"id":"3","model":"o"},"score":4,"gold":4,"scale":[1,10]}' >scale.jsonl
 "$bin" run scale.jsonl --bootstrap 0 -o scale.json >out 2>err
 check out-of-scale 0 $? 'judge "j": 1 score(s) outside their record' err '"out_of_scale": 1' scale.json \
-  '"extraction_failures": 1' scale.json
+  '"extraction_failures": 1' scale.json '1 extraction failures (1 scores out of scale)' out
 # dbg_pointwise over the one in-scale own response: 7 - 5 = 2.
 python3 -c 'import json,sys; r=json.load(open("scale.json")); v=r["modules"]["self_preference"]["judges"]["j"]["dbg_pointwise"]; sys.exit(0 if v["value"]==2 and v["n"]==1 else 1)' &&
   passed=$((passed + 1)) || fail "out-of-scale: dbg_pointwise is not 7 - 5 over 1 record"

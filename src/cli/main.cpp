@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <exception>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <new>
 #include <optional>
@@ -56,17 +58,31 @@ std::vector<std::string> split_names(const std::vector<std::string>& values, con
 }
 
 // Whole numbers on the command line are decimal digits only: no sign (-1 would wrap), no octal 010,
-// no hex 0x10, no exponent.
-const CLI::Validator decimal{[](std::string& s) -> std::string {
-                               if (s.empty() || s.size() > 20 ||
-                                   s.find_first_not_of("0123456789") != std::string::npos ||
-                                   (s.size() > 1 && s[0] == '0'))
-                                 return "must be a whole number in decimal digits (no sign, no leading "
-                                        "zero), got \"" +
-                                        s + "\"";
-                               return {};
-                             },
-                             "UINT"};
+// no hex 0x10, no exponent, and no more than the option's type holds (CLI11 would saturate).
+CLI::Validator decimal(std::uint64_t max) {
+  return CLI::Validator(
+      [max](std::string& s) -> std::string {
+        std::uint64_t v = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos ||
+            (s.size() > 1 && s[0] == '0'))
+          return "must be a whole number in decimal digits (no sign, no leading zero), got \"" + s + "\"";
+        if (ec != std::errc() || end != s.data() + s.size() || v > max)
+          return fmt::format("must be at most {}, got {}", max, s);
+        return {};
+      },
+      "UINT");
+}
+constexpr std::uint64_t u32_max = std::numeric_limits<std::uint32_t>::max(),
+                        u64_max = std::numeric_limits<std::uint64_t>::max();
+
+// "-", or a path that is this process's standard output (/dev/stdout, /dev/fd/1, or the same file).
+bool is_standard_output(const std::string& path) {
+  if (path == "-") return true;
+  struct stat a {
+  }, b{};
+  return ::stat(path.c_str(), &a) == 0 && ::fstat(1, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
 
 // A write interrupted by Ctrl-C or SIGTERM leaves no temporary file; then the signal ends the process
 // as it would have.
@@ -178,7 +194,7 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
   for (const auto& o : opt.outputs) outputs.push_back({"-o", o});
   if (opt.per_item) {
     outputs.push_back({"--per-item", *opt.per_item});
-    if (*opt.per_item == "-" && opt.format != "none" && !opt.quiet)
+    if (is_standard_output(*opt.per_item) && opt.format != "none" && !opt.quiet)
       throw usage_error(
           "--per-item - writes the audit lines to standard output, where --format also writes: add "
           "--format none");
@@ -227,7 +243,7 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
   }
 
   if (opt.per_item) {
-    if (*opt.per_item == "-")
+    if (*opt.per_item == "-")  // (/dev/stdout is written through by write_file_atomic)
       std::fputs(per_item_lines(data.dataset).c_str(), stdout);
     else
       write_file_atomic(*opt.per_item, per_item_lines(data.dataset));
@@ -273,7 +289,9 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
 int cmd_import(const std::string& from, const std::vector<std::string>& files, const std::string& output,
                const import_options& opt) {
   const import_format f = parse_import_format(from);
-  if (!output.empty()) check_paths(files, {{"-o", output}});
+  std::vector<output_path> outputs;
+  if (!output.empty() && output != "-") outputs.push_back({"-o", output});
+  check_paths(files, outputs);
   std::string out;
   std::uint64_t n = 0;
   for (const auto& path : files) n += import_file(path, f, opt, out);
@@ -372,7 +390,11 @@ std::string_view direction_text(bias_direction d) {
 
 int cmd_perturb(const std::string& input, const std::string& output, perturb_options opt,
                 const std::string& template_file) {
-  if (!output.empty()) check_paths({input}, {{"-o", output}});
+  std::vector<std::string> inputs{input};
+  if (!template_file.empty()) inputs.push_back(template_file);
+  std::vector<output_path> outputs;
+  if (!output.empty() && output != "-") outputs.push_back({"-o", output});
+  check_paths(inputs, outputs);
   if (!template_file.empty()) opt.templates = load_cue_templates(template_file);
   std::ifstream file;
   if (input != "-") {
@@ -414,11 +436,17 @@ int cmd_synth(const synth_options& opt, const std::string& output, const std::st
   std::vector<output_path> outputs;
   if (!output.empty()) outputs.push_back({"-o", output});
   if (!expected.empty()) outputs.push_back({"--expected", expected});
+  if (expected == "-" && (output.empty() || output == "-"))
+    throw usage_error("--expected - and the records would both go to standard output: give -o FILE");
   check_paths({}, outputs);
   std::uint64_t n = 0;
   if (output.empty() || output == "-") {
     std::ios::sync_with_stdio(false);
-    n = synthesize(opt, std::cout);
+    try {
+      n = synthesize(opt, std::cout);
+    } catch (const io_error&) {
+      throw io_error(fmt::format("cannot write to standard output: {}", std::strerror(errno)));
+    }
     std::cout.flush();
     if (!std::cout) throw io_error(fmt::format("cannot write to standard output: {}", std::strerror(errno)));
   } else {
@@ -426,7 +454,10 @@ int cmd_synth(const synth_options& opt, const std::string& output, const std::st
     n = synthesize(opt, buf);
     write_file_atomic(output, buf.str());
   }
-  if (!expected.empty()) write_file_atomic(expected, synth_expected(opt).dump(2) + "\n");
+  if (expected == "-")
+    std::fputs((synth_expected(opt).dump(2) + "\n").c_str(), stdout);
+  else if (!expected.empty())
+    write_file_atomic(expected, synth_expected(opt).dump(2) + "\n");
   if (!output.empty() && output != "-")
     std::fprintf(stderr, "wrote %llu records to %s\n", static_cast<unsigned long long>(n), output.c_str());
   return exit_ok;
@@ -488,10 +519,10 @@ int main(int argc, char** argv) {
   run->add_option("--bootstrap", cfg.bootstrap,
                   fmt::format("Bootstrap resamples, at most {}; 0 = closed-form intervals", max_bootstrap))
       ->capture_default_str()
-      ->transform(decimal);
+      ->transform(decimal(u32_max));
   run->add_option("--seed", cfg.seed, "Seed of the bootstrap (decimal)")
       ->capture_default_str()
-      ->transform(decimal);
+      ->transform(decimal(u64_max));
   run->add_option("--confidence", cfg.confidence, "Confidence level of the intervals")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
@@ -510,7 +541,7 @@ int main(int argc, char** argv) {
                 "counted per judge)");
   run->add_option("--max-line-bytes", cfg.max_line_bytes, "Longest accepted line")
       ->capture_default_str()
-      ->transform(decimal);
+      ->transform(decimal(u64_max));
   run->add_option("--by", cfg.by, "Also break metrics down by task and/or run")
       ->delimiter(',')
       ->check(CLI::IsMember({"task", "run"}));
@@ -518,7 +549,7 @@ int main(int argc, char** argv) {
                   fmt::format("Threads (0 = all cores; at most {} are used); results do not depend on it",
                               max_threads))
       ->capture_default_str()
-      ->transform(decimal);
+      ->transform(decimal(u32_max));
 
   // validate
   std::vector<std::string> vfiles;
@@ -530,10 +561,10 @@ int main(int argc, char** argv) {
   bool vstrict = false;
   validate->add_option("--max-line-bytes", vmax, "Longest accepted line")
       ->capture_default_str()
-      ->transform(decimal);
+      ->transform(decimal(u64_max));
   validate->add_option("--show", vshow, "How many errors to print")
       ->capture_default_str()
-      ->transform(decimal);
+      ->transform(decimal(static_cast<std::uint64_t>(std::numeric_limits<std::size_t>::max())));
   validate->add_flag("--strict-scale", vstrict, "A judge's score outside its record's scale is invalid");
 
   // synth
@@ -542,13 +573,13 @@ int main(int argc, char** argv) {
   auto* synth = app.add_subcommand("synth", "Generate a judgment file with planted biases (docs/synth.md)");
   synth->add_option("--items", sopt.items, "Items (prompts); 54 records each with the default judges")
       ->capture_default_str()
-      ->transform(decimal);
-  synth->add_option("--seed", sopt.seed, "Seed")->capture_default_str()->transform(decimal);
+      ->transform(decimal(u64_max));
+  synth->add_option("--seed", sopt.seed, "Seed")->capture_default_str()->transform(decimal(u64_max));
   synth
       ->add_option("--text-bytes", sopt.text_bytes,
                    "Give responses texts of about this many bytes instead of lengths (0: lengths)")
       ->capture_default_str()
-      ->transform(decimal);
+      ->transform(decimal(u64_max));
   auto* synth_out = synth->add_option("-o,--output", soutput, "Output file (default: standard output)");
   auto* synth_expected_opt = synth->add_option("--expected", sexpected,
                                                "Also write the planted metrics' expected values (JSON) here");
@@ -569,9 +600,9 @@ int main(int argc, char** argv) {
       ->default_str("bandwagon,authority,verbosity,distraction,reflection");
   perturb->add_option("--seed", popt.seed, "Seed of the template choice")
       ->capture_default_str()
-      ->transform(decimal);
-  perturb->add_option("--template-file", ptemplates,
-                      "JSON file of your own cue templates (docs/workflow.md)");
+      ->transform(decimal(u64_max));
+  auto* perturb_templates = perturb->add_option("--template-file", ptemplates,
+                                                "JSON file of your own cue templates (docs/workflow.md)");
   auto* perturb_out = perturb->add_option("-o,--output", poutput, "Output file (default: standard output)");
 
   std::string ifrom, ioutput;
@@ -607,14 +638,14 @@ int main(int argc, char** argv) {
   // and a line). Ctrl-C and SIGTERM remove a half-written temporary file.
   std::signal(SIGXFSZ, SIG_IGN);
   std::signal(SIGPIPE, SIG_IGN);
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
+  for (int sig : {SIGINT, SIGTERM})  // a signal the caller ignores (a background job's SIGINT) stays so
+    if (std::signal(sig, on_stop_signal) == SIG_IGN) std::signal(sig, SIG_IGN);
   for (auto& block : memory_reserve) block = std::malloc(std::size_t{1} << 20);
   std::set_new_handler(on_out_of_memory);
   try {
     int status = exit_ok;
     // An output option given an empty path names no file (rather than meaning standard output).
-    for (const auto* o : {synth_out, synth_expected_opt, perturb_out, import_out})
+    for (const auto* o : {synth_out, synth_expected_opt, perturb_out, import_out, perturb_templates})
       if (o->count() > 0 && o->as<std::string>().empty())
         throw usage_error(fmt::format("{}: an empty path names no file", o->get_name()));
     if (*run) {

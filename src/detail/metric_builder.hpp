@@ -224,7 +224,7 @@ class metric_builder {
         for (auto& [k, v] : obj->items()) it->second.emplace(k, &v);
       auto found = it->second.find(key);
       if (found != it->second.end()) return found->second;
-      index.erase(obj);  // a new key may move the object's members
+      index.clear();  // a new key may move the object's members, and with them indexed children
       return &(*obj)[key];
     };
     for (std::size_t k = 0; k < pending_.size(); ++k) {
