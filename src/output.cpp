@@ -85,6 +85,14 @@ target_kind kind_of(const std::string& path) {
   return k;
 }
 
+// Nothing is created where only devices and the kernel's files live (or through a link that leads
+// there: a closed /proc/self/fd/N).
+std::string no_new_file(const std::string& path) {
+  return fmt::format("{}: cannot create a file in {}: it does not exist, and /dev, /proc and /sys take no "
+                     "new files",
+                     path, folder_of(path).string());
+}
+
 // The standard output or error the target is, if it is one of them (the same open file).
 int standard_stream_of(const struct stat& st) {
   for (int fd : {1, 2}) {
@@ -183,7 +191,7 @@ void check_paths(const std::vector<std::string>& inputs, const std::vector<outpu
     const target_kind k = kind_of(out.path);
     if (k.exists && S_ISDIR(k.st.st_mode)) throw io_error(fmt::format("{}: is a folder", out.path));
     if (k.through) {
-      if (!k.exists) throw io_error(fmt::format("{}: cannot open: {}", out.path, std::strerror(ENOENT)));
+      if (!k.exists) throw io_error(no_new_file(out.path));
       continue;
     }
     const fs::path dir = folder_of(out.path);
@@ -209,7 +217,7 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   const bool exists = k.exists;
   if (exists && S_ISDIR(existing.st_mode)) throw io_error(fmt::format("{}: is a folder", path));
   if (k.through) {
-    if (!exists) throw io_error(fmt::format("{}: cannot open: {}", path, std::strerror(ENOENT)));
+    if (!exists) throw io_error(no_new_file(path));
     // /dev/stdout or /dev/stderr redirected to a file (perhaps with >>): written where that stream is,
     // after what it already holds, never truncated.
     const int stream = standard_stream_of(existing);

@@ -106,7 +106,7 @@ echo OLD >log
 check stdout-appended 0 $? OLD log '"judge"' log
 ln -s /proc/self/fd/7 fd7
 "$bin" synth --items 1 -o fd7 7>&- >out 2>err
-check link-to-closed-fd 1 $? "fd7: cannot open" err
+check link-to-closed-fd 1 $? "fd7: cannot create a file in ." err
 [ -L fd7 ] && passed=$((passed + 1)) || fail "link-to-closed-fd: the link was replaced"
 "$bin" synth --items 1 -o /dev/null --expected /dev/null >out 2>err
 check null-twice 0 $?
