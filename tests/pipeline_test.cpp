@@ -291,3 +291,42 @@ TEST(Report, InvalidUtf8NeverBreaksTheReport) {
   ASSERT_NO_THROW(dumped = r.dump());
   EXPECT_NE(dumped.find("bad \xEF\xBF\xBD byte"), std::string::npos);  // U+FFFD
 }
+
+// A --by task group measures exactly the records of its task: every value (and n) of by_task.J.T equals
+// the judge's value in a run kept to task T alone (--tasks T). Each group has its own records and
+// comparisons since the per-group index (issue #13); this pins that it still selects the same records.
+TEST(Pipeline, TaskBreakdownEqualsARunOnThatTaskAlone) {
+  std::ostringstream sample;
+  synth_options so;
+  so.items = 60;
+  so.seed = 4;
+  synthesize(so, sample);
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.by = {"task"};
+  const json whole = jbtest::run_text(sample.str(), cfg).json;
+  std::size_t compared = 0;
+  for (const char* task : {"synth/writing", "synth/coding", "synth/reasoning", "synth/math"}) {
+    config one;
+    one.bootstrap = 0;
+    one.tasks = {task};
+    module_registry reg;
+    register_builtin_modules(reg);
+    const json alone =
+        pipeline(std::move(reg), one).evaluate(load_texts({{"s.jsonl", sample.str()}}, one)).json;
+    for (const auto& [module, section] : whole["modules"].items()) {
+      if (!section.contains("by_task")) continue;
+      for (const auto& [judge, groups] : section["by_task"].items()) {
+        if (!groups.contains(task)) continue;
+        for (const auto& [metric, m] : groups[task].items()) {
+          if (!m.is_object() || !m.contains("value")) continue;
+          const json& other = alone["modules"][module]["judges"][judge][metric];
+          EXPECT_EQ(m["value"], other["value"]) << module << " " << judge << " " << task << " " << metric;
+          EXPECT_EQ(m["n"], other["n"]) << module << " " << judge << " " << task << " " << metric;
+          ++compared;
+        }
+      }
+    }
+  }
+  EXPECT_GT(compared, 200u);  // 4 tasks × 6 judges × the per-judge metrics of several modules
+}

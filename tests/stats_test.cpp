@@ -2,6 +2,7 @@
 #include <cmath>
 #include <limits>
 
+#include "detail/metric_builder.hpp"
 #include "test_util.hpp"
 
 using namespace judgebias::stats;
@@ -140,4 +141,20 @@ TEST(Bootstrap, TooManyUndefinedResamplesGiveNoInterval) {
   auto res = bootstrap_interval(rows, ratio, {}, 5);
   EXPECT_FALSE(res.ci);
   EXPECT_NE(res.reason.find("more than 1%"), std::string::npos) << res.reason;
+}
+
+// item_sums: a row per item touched, in first-touch order, found again after the table grows (many
+// items, ids that collide in the low bits), and no memory in the items never touched.
+TEST(ItemSums, RowsByItemThroughGrowthAndCollisions) {
+  judgebias::detail::item_sums sums(1u << 30, 2);  // the dataset's item count no longer sizes anything
+  std::vector<std::uint32_t> order;
+  for (std::uint32_t k = 0; k < 5000; ++k) order.push_back((k * 7919u) % 5000u * 64u);  // distinct
+  for (std::uint32_t item : order) sums[item][0] += 1, sums[item][1] += item % 7;
+  for (std::uint32_t item : order) sums[item][0] += 1;  // a second touch: same rows
+  ASSERT_EQ(sums.items().size(), order.size());
+  EXPECT_EQ(sums.items(), order);
+  for (std::size_t r = 0; r < order.size(); ++r) {
+    EXPECT_EQ(sums.rows().row(r)[0], 2.0);
+    EXPECT_EQ(sums.rows().row(r)[1], static_cast<double>(order[r] % 7));
+  }
 }
