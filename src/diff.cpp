@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "detail/json_stop.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/writers.hpp"
 
@@ -29,34 +30,7 @@ namespace {
 
 // ---- The JSON text ----
 
-// Where nlohmann's parser stopped and why; run again on text that failed to parse, to learn the byte.
-class stop_point : public nlohmann::json_sax<json> {
- public:
-  std::size_t position = 0;  // nlohmann's count of bytes read: the failing byte's index + 1
-  std::string token;         // the token read last
-  int id = 0;                // nlohmann's exception id: 406 is a number out of a double's range
-  std::string what;          // its message: matched to choose our words, never shown
-
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t pos, const std::string& last, const nlohmann::detail::exception& e) override {
-    position = pos;
-    token = last;
-    id = e.id;
-    what = e.what();
-    return false;
-  }
-};
+using stop_point = detail::json_stop_point<json>;
 
 // 1-based line and byte column of a byte index (the index may be the text's size: its end).
 std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size_t index) {
@@ -133,8 +107,7 @@ syntax_error describe_syntax_error(const stop_point& stop, std::string_view text
 }
 
 [[noreturn]] void not_json(std::string_view text, std::string_view name) {
-  stop_point stop;
-  json::sax_parse(text.data(), text.data() + text.size(), &stop);
+  const stop_point stop = detail::json_stop_of<json>(text);
   if (stop.id == 406) {  // the position is the number's last byte + 1
     const std::size_t start = stop.position >= stop.token.size() ? stop.position - stop.token.size() : 0;
     const auto [line, column] = line_column(text, start);

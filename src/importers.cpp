@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "detail/json_stop.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/reader.hpp"
 
@@ -102,48 +103,13 @@ std::pair<std::uint64_t, std::uint64_t> line_column(std::string_view text, std::
   return line_counter(text).at(offset);
 }
 
-// Finds where and why nlohmann's parser refused a text (a second parse, only after a failure): a syntax
-// error stops at a byte; a number beyond the range of a double ends at one.
-class refusal_locator : public json::json_sax_t {
- public:
-  std::size_t offset = 0;  // of the refused byte, or of the out-of-range number's first byte
-  std::string message;
-
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t position, const std::string& last_token,
-                   const nlohmann::detail::exception& ex) override {
-    if (ex.id == 406) {  // out_of_range.406: the number just read overflows a double
-      offset = position >= last_token.size() ? position - last_token.size() : 0;
-      message = fmt::format("number {} is beyond the range of a double (about ±1.8e308)", last_token);
-    } else {
-      offset = position > 0 ? position - 1 : 0;
-      std::string what = ex.what();
-      if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
-      message = "not valid JSON: " + what;
-    }
-    return false;
-  }
-};
-
 // Parses one JSON value of `text` (which starts at byte `base` of `whole`); every refusal is a
 // parse_error at name:line:column, never nlohmann's own exception.
 json parse_value(std::string_view name, std::string_view whole, std::size_t base, std::string_view text) {
   try {
     return json::parse(text);
   } catch (const json::exception&) {
-    refusal_locator where;
-    json::sax_parse(text, &where);
+    const auto where = detail::json_refusal_of<json>(text);
     const auto [line, col] = line_column(whole, base + where.offset);
     throw parse_error(std::string(name), line, col, "import", where.message);
   }

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "detail/json_stop.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/stats.hpp"
 
@@ -167,40 +168,6 @@ chosen_cue choose(const cue_placement placement, const std::vector<std::vector<t
   return c;
 }
 
-// Finds where and why nlohmann's parser refused a text (a second parse, only after a failure): a syntax
-// error stops at a byte; a number beyond the range of a double ends at one.
-class refusal_locator : public json::json_sax_t {
- public:
-  std::size_t offset = 0;  // of the refused byte, or of the out-of-range number's first byte
-  std::string message;
-
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t position, const std::string& last_token,
-                   const nlohmann::detail::exception& ex) override {
-    if (ex.id == 406) {  // out_of_range.406: the number just read overflows a double
-      offset = position >= last_token.size() ? position - last_token.size() : 0;
-      message = fmt::format("number {} is beyond the range of a double (about ±1.8e308)", last_token);
-    } else {
-      offset = position > 0 ? position - 1 : 0;
-      std::string what = ex.what();
-      if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
-      message = "not valid JSON: " + what;
-    }
-    return false;
-  }
-};
-
 // Line and column (1-based, bytes) of an offset in a text.
 std::pair<std::uint64_t, std::uint64_t> line_column(std::string_view text, std::size_t offset) {
   offset = std::min(offset, text.size());
@@ -296,8 +263,7 @@ cue_templates parse_cue_templates(const std::string& name, std::string_view text
   try {
     j = json::parse(text, callback);
   } catch (const json::exception&) {
-    refusal_locator refused;
-    json::sax_parse(text, &refused);
+    const auto refused = detail::json_refusal_of<json>(text);
     const auto [line, col] = line_column(text, refused.offset);
     throw parse_error(name, line, col, "not_json", refused.message);
   }
@@ -417,8 +383,7 @@ std::uint64_t perturb_requests(std::istream& in, const std::string& name, const 
     try {
       req = json::parse(line);
     } catch (const json::exception&) {
-      refusal_locator refused;
-      json::sax_parse(line, &refused);
+      const auto refused = detail::json_refusal_of<json>(line);
       throw parse_error(name, line_no, refused.offset + 1, "not_json", refused.message);
     }
     if (!req.is_object()) fail("", "not_object", "a request must be a JSON object");
