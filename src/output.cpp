@@ -56,51 +56,56 @@ std::string normal_path(const std::string& path) {
   if (ec) p = path;
   return p.lexically_normal().string();
 }
-bool under_system_folder(const std::string& normal) {
-  return normal.rfind("/dev/", 0) == 0 || normal.rfind("/proc/", 0) == 0 || normal.rfind("/sys/", 0) == 0;
+// The descriptor a path names, when it names one of this process's: /dev/stdin, /dev/stdout,
+// /dev/stderr, /dev/fd/N, /proc/self/fd/N or /proc/PID/fd/N with our PID; else -1.
+int descriptor_named(const std::string& normal) {
+  auto number = [](std::string_view digits) {
+    if (digits.empty() || digits.size() > 9 ||
+        digits.find_first_not_of("0123456789") != std::string_view::npos)
+      return -1;
+    return std::stoi(std::string(digits));
+  };
+  const std::string_view p(normal);
+  if (p == "/dev/stdin") return 0;
+  if (p == "/dev/stdout") return 1;
+  if (p == "/dev/stderr") return 2;
+  if (p.rfind("/dev/fd/", 0) == 0) return number(p.substr(8));
+  const std::string own = fmt::format("/proc/{}/fd/", ::getpid());
+  if (p.rfind("/proc/self/fd/", 0) == 0) return number(p.substr(14));
+  if (p.rfind(own, 0) == 0) return number(p.substr(own.size()));
+  return -1;
 }
 
-// What the target is: a file to replace atomically (a regular file, or nothing yet), or something to
-// write through (a device, a FIFO, a socket; anything under /dev, /proc or /sys, or reached by a link
-// into them, such as /dev/stdout or a link to /proc/self/fd/1), which is never replaced.
+// What the target is: a file to replace atomically (a regular file, or nothing yet, or a link to
+// either, which is replaced as a link), or something written through and never replaced: a device, a
+// FIFO or a socket, or one of this process's descriptors by name (/dev/stdout, /dev/fd/5, a chain of
+// links that ends at /proc/self/fd/1), which is written at the descriptor itself, after what it holds.
 struct target_kind {
   bool exists = false;
   bool through = false;
+  bool link = false;  // the path itself is a symbolic link
+  int fd = -1;        // the descriptor it names, or -1
   struct stat st {};
 };
 target_kind kind_of(const std::string& path) {
   target_kind k;
   k.exists = ::stat(path.c_str(), &k.st) == 0;
-  bool system = under_system_folder(normal_path(path));
-  struct stat link {};
-  if (!system && ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+  struct stat l {};
+  k.link = ::lstat(path.c_str(), &l) == 0 && S_ISLNK(l.st_mode);
+  // Follow the links by hand (at most 40, as the kernel does), stopping at a name of a descriptor: the
+  // kernel would resolve /proc/self/fd/N to the file behind it, whose name says nothing of the stream.
+  std::string at = normal_path(path);
+  for (int hop = 0; hop <= 40 && k.fd < 0; ++hop) {
+    k.fd = descriptor_named(at);
+    if (k.fd >= 0 || ::lstat(at.c_str(), &l) != 0 || !S_ISLNK(l.st_mode)) break;
     std::error_code ec;
-    fs::path to = fs::read_symlink(path, ec);
-    if (!ec) {
-      if (to.is_relative()) to = fs::path(normal_path(path)).parent_path() / to;
-      system = under_system_folder(to.lexically_normal().string());
-    }
+    fs::path to = fs::read_symlink(at, ec);
+    if (ec) break;
+    if (to.is_relative()) to = fs::path(at).parent_path() / to;
+    at = to.lexically_normal().string();
   }
-  k.through = system || (k.exists && !S_ISREG(k.st.st_mode));
+  k.through = k.fd >= 0 || (k.exists && !S_ISREG(k.st.st_mode));
   return k;
-}
-
-// Nothing is created where only devices and the kernel's files live (or through a link that leads
-// there: a closed /proc/self/fd/N).
-std::string no_new_file(const std::string& path) {
-  return fmt::format("{}: cannot create a file in {}: it does not exist, and /dev, /proc and /sys take no "
-                     "new files",
-                     path, folder_of(path).string());
-}
-
-// The standard output or error the target is, if it is one of them (the same open file).
-int standard_stream_of(const struct stat& st) {
-  for (int fd : {1, 2}) {
-    struct stat s {};
-    if (::fstat(fd, &s) == 0 && s.st_dev == st.st_dev && s.st_ino == st.st_ino && S_ISREG(s.st_mode))
-      return fd;
-  }
-  return -1;
 }
 
 // False on a write error, with errno set.
@@ -191,7 +196,8 @@ void check_paths(const std::vector<std::string>& inputs, const std::vector<outpu
     const target_kind k = kind_of(out.path);
     if (k.exists && S_ISDIR(k.st.st_mode)) throw io_error(fmt::format("{}: is a folder", out.path));
     if (k.through) {
-      if (!k.exists) throw io_error(no_new_file(out.path));
+      if (k.fd >= 0 && ::fcntl(k.fd, F_GETFD) < 0)
+        throw io_error(fmt::format("{}: names descriptor {}, which is not open", out.path, k.fd));
       continue;
     }
     const fs::path dir = folder_of(out.path);
@@ -202,7 +208,7 @@ void check_paths(const std::vector<std::string>& inputs, const std::vector<outpu
           fmt::format("{}: cannot create a file in {}: {}", out.path, dir.string(), std::strerror(errno)));
     ::close(fd);
     ::unlink(probe.c_str());
-    if (!k.exists) {
+    if (!k.exists && !k.link) {  // (a dangling link is replaced as a link)
       const int own = ::open(out.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (own < 0) throw io_error(fmt::format("{}: cannot create: {}", out.path, std::strerror(errno)));
       ::close(own);
@@ -217,13 +223,14 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   const bool exists = k.exists;
   if (exists && S_ISDIR(existing.st_mode)) throw io_error(fmt::format("{}: is a folder", path));
   if (k.through) {
-    if (!exists) throw io_error(no_new_file(path));
-    // /dev/stdout or /dev/stderr redirected to a file (perhaps with >>): written where that stream is,
-    // after what it already holds, never truncated.
-    const int stream = standard_stream_of(existing);
-    if (stream >= 0) {
-      std::fflush(stream == 1 ? stdout : stderr);
-      if (!write_all(stream, content))
+    // One of our descriptors by name (/dev/stdout redirected with >>, /dev/fd/5): written at that
+    // descriptor, after what it already holds, never truncated.
+    if (k.fd >= 0) {
+      if (k.fd == 1) std::fflush(stdout);
+      if (k.fd == 2) std::fflush(stderr);
+      if (::fcntl(k.fd, F_GETFD) < 0)
+        throw io_error(fmt::format("{}: names descriptor {}, which is not open", path, k.fd));
+      if (!write_all(k.fd, content))
         throw io_error(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
       return;
     }

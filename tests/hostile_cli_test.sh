@@ -106,10 +106,28 @@ echo OLD >log
 check stdout-appended 0 $? OLD log '"judge"' log
 ln -s /proc/self/fd/7 fd7
 "$bin" synth --items 1 -o fd7 7>&- >out 2>err
-check link-to-closed-fd 1 $? "fd7: cannot create a file in ." err
+check link-to-closed-fd 1 $? "fd7: names descriptor 7, which is not open" err
 [ -L fd7 ] && passed=$((passed + 1)) || fail "link-to-closed-fd: the link was replaced"
 "$bin" synth --items 1 -o /dev/null --expected /dev/null >out 2>err
 check null-twice 0 $?
+"$bin" run j.jsonl --bootstrap 0 --per-item /dev/null >/dev/null 2>err
+check per-item-null-with-table 0 $?
+"$bin" synth --items 1 --expected /dev/stdout >out 2>err
+check expected-and-records-on-stdout 2 $? "would both go to standard output" err
+printf 'X%.0s' $(seq 3000) >shm_like.jsonl
+mkdir -p devlike && cp shm_like.jsonl devlike/x.jsonl
+"$bin" synth --items 1 -o /dev/fd/5 5>>shm_like.jsonl >out 2>err
+check fd5-appends 0 $?
+[ "$(head -c 3000 shm_like.jsonl)" = "$(head -c 3000 devlike/x.jsonl)" ] && grep -q '"judge"' shm_like.jsonl &&
+  passed=$((passed + 1)) || fail "fd5-appends: /dev/fd/5 opened with >> was not appended to"
+ln -s missing.jsonl dangling.jsonl
+"$bin" synth --items 1 -o dangling.jsonl >out 2>err
+check dangling-link 0 $?
+ln -s /proc/self/fd/1 hop2 && ln -s hop2 hop1
+echo OLD >log2
+"$bin" synth --items 1 -o hop1 >>log2 2>err
+check two-hops-to-stdout 0 $? OLD log2 '"judge"' log2
+[ -L hop1 ] && passed=$((passed + 1)) || fail "two-hops-to-stdout: the link was replaced"
 "$bin" run j.jsonl --bootstrap 0 -o good.json -o "$(printf 'b%.0s' $(seq 300)).json" >out 2>err
 check name-too-long-first 1 $? "File name too long" err
 [ ! -e good.json ] && passed=$((passed + 1)) || fail "name-too-long-first: good.json was written"
@@ -145,7 +163,8 @@ start=$(date +%s%N)
 ms=$(( ($(date +%s%N) - start) / 1000000 + 1 ))
 left=0
 for k in $(seq 0 11); do
-  "$bin" synth --items 10000 --seed 2 -o killed.jsonl 2>/dev/null &
+  # (env: a background job of a script starts with SIGINT ignored, which judgebias leaves so)
+  env --default-signal=INT "$bin" synth --items 10000 --seed 2 -o killed.jsonl 2>/dev/null &
   pid=$!
   sleep "$(awk -v ms="$ms" -v k="$k" 'BEGIN {printf "%.4f", ms * (k + 0.5) / 12 / 1000}')"
   if [ $((k % 2)) = 0 ]; then kill -TERM "$pid" 2>/dev/null; else kill -INT "$pid" 2>/dev/null; fi

@@ -23,7 +23,9 @@ void check_paths(const std::vector<std::string>& inputs, const std::vector<outpu
 /// Writes text to `path` so that a reader never sees half of it. A regular file (or a path that does
 /// not exist yet) is written to a temporary file in the same folder, flushed and renamed into place; a
 /// file that is replaced keeps its permission bits. A target that exists and is not a regular file (a
-/// device such as /dev/null or /dev/stdout, a FIFO, a socket) is written through, never replaced.
+/// device such as /dev/null, a FIFO, a socket) is written through, never replaced; a name of one of the
+/// process's descriptors (/dev/stdout, /dev/fd/N, /proc/self/fd/N, also at the end of a chain of links)
+/// is written at that descriptor, after what it holds.
 /// Throws io_error; on failure a previous file at `path` survives and no temporary file is left.
 void write_file_atomic(const std::string& path, const std::string& content);
 

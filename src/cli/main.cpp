@@ -76,12 +76,14 @@ CLI::Validator decimal(std::uint64_t max) {
 constexpr std::uint64_t u32_max = std::numeric_limits<std::uint32_t>::max(),
                         u64_max = std::numeric_limits<std::uint64_t>::max();
 
-// "-", or a path that is this process's standard output (/dev/stdout, /dev/fd/1, or the same file).
+// "-", or a path that is this process's standard output (/dev/stdout, /dev/fd/1, or the same file or
+// pipe; a device such as /dev/null is not "the same").
 bool is_standard_output(const std::string& path) {
   if (path == "-") return true;
   struct stat a {
   }, b{};
-  return ::stat(path.c_str(), &a) == 0 && ::fstat(1, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+  return ::stat(path.c_str(), &a) == 0 && ::fstat(1, &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino && !S_ISCHR(a.st_mode);
 }
 
 // A write interrupted by Ctrl-C or SIGTERM leaves no temporary file; then the signal ends the process
@@ -98,10 +100,13 @@ extern "C" void on_stop_signal(int sig) {
 // allocate there (a JSON tree frees itself through an allocated stack) and a destructor that throws
 // ends the process, so the reserve is what makes the run end with "out of memory" and status 1
 // rather than an abort, also when several threads run out at once. Other threads' ordinary
-// allocations never take from it.
+// allocations take from it once only: the very first failure of the process may itself be a
+// destructor's (a JSON temporary freed at the end of an expression), so it is given one block and
+// tried again; the next ordinary failure throws.
 std::array<std::atomic<void*>, 8> memory_reserve{};
+std::atomic<bool> first_failure_seen{false};
 void on_out_of_memory() {
-  if (std::uncaught_exceptions() > 0 || std::current_exception())
+  if (std::uncaught_exceptions() > 0 || std::current_exception() || !first_failure_seen.exchange(true))
     for (auto& block : memory_reserve)
       if (void* p = block.exchange(nullptr)) {
         std::free(p);
@@ -196,8 +201,9 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
     outputs.push_back({"--per-item", *opt.per_item});
     if (is_standard_output(*opt.per_item) && opt.format != "none" && !opt.quiet)
       throw usage_error(
-          "--per-item - writes the audit lines to standard output, where --format also writes: add "
-          "--format none");
+          fmt::format("--per-item {} writes the audit lines to standard output, where --format also writes: "
+                      "add --format none",
+                      *opt.per_item));
   }
   pipeline p(std::move(registry), std::move(cfg));
   check_paths(files, outputs);  // before anything is read or written
@@ -436,7 +442,7 @@ int cmd_synth(const synth_options& opt, const std::string& output, const std::st
   std::vector<output_path> outputs;
   if (!output.empty()) outputs.push_back({"-o", output});
   if (!expected.empty()) outputs.push_back({"--expected", expected});
-  if (expected == "-" && (output.empty() || output == "-"))
+  if (!expected.empty() && is_standard_output(expected) && (output.empty() || is_standard_output(output)))
     throw usage_error("--expected - and the records would both go to standard output: give -o FILE");
   check_paths({}, outputs);
   std::uint64_t n = 0;
@@ -454,7 +460,7 @@ int cmd_synth(const synth_options& opt, const std::string& output, const std::st
     n = synthesize(opt, buf);
     write_file_atomic(output, buf.str());
   }
-  if (expected == "-")
+  if (expected == "-")  // (/dev/stdout is written through by write_file_atomic)
     std::fputs((synth_expected(opt).dump(2) + "\n").c_str(), stdout);
   else if (!expected.empty())
     write_file_atomic(expected, synth_expected(opt).dump(2) + "\n");
