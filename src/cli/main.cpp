@@ -18,9 +18,7 @@
 #include <map>
 #include <new>
 #include <optional>
-#include <set>
 #include <sstream>
-#include <tuple>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
