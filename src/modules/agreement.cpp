@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "detail/groups.hpp"
-#include "detail/metric_builder.hpp"
+#include "modules/groups.hpp"
+#include "modules/metric_builder.hpp"
 #include "judgebias/registry.hpp"
 
 namespace judgebias {

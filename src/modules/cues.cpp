@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 
-#include "detail/cues.hpp"
+#include "modules/cues.hpp"
 #include "judgebias/registry.hpp"
 
 namespace judgebias {

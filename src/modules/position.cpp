@@ -8,9 +8,9 @@
 
 #include <fmt/format.h>
 
-#include "detail/groups.hpp"
-#include "detail/metric_builder.hpp"
-#include "detail/swap.hpp"
+#include "modules/groups.hpp"
+#include "modules/metric_builder.hpp"
+#include "modules/swap.hpp"
 #include "judgebias/registry.hpp"
 
 namespace judgebias {

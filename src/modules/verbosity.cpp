@@ -7,10 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "detail/cues.hpp"
-#include "detail/groups.hpp"
-#include "detail/metric_builder.hpp"
-#include "detail/regression.hpp"
+#include "modules/cues.hpp"
+#include "modules/groups.hpp"
+#include "modules/metric_builder.hpp"
+#include "stats/regression.hpp"
 #include "judgebias/registry.hpp"
 
 namespace judgebias {

@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "detail/swap.hpp"
+#include "modules/swap.hpp"
 
 namespace judgebias {
 

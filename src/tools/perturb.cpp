@@ -16,7 +16,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "detail/json_stop.hpp"
+#include "common/json_stop.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/stats.hpp"
 

@@ -4,9 +4,9 @@
 #include <array>
 #include <map>
 
-#include "detail/cues.hpp"
-#include "detail/groups.hpp"
-#include "detail/metric_builder.hpp"
+#include "modules/cues.hpp"
+#include "modules/groups.hpp"
+#include "modules/metric_builder.hpp"
 
 namespace judgebias::detail {
 

@@ -12,9 +12,9 @@
 
 #include <fmt/format.h>
 
-#include "detail/input_file.hpp"
-#include "detail/json_object.hpp"
-#include "detail/parallel.hpp"
+#include "ingest/input_file.hpp"
+#include "common/json_object.hpp"
+#include "common/parallel.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/version.hpp"
 #include "judgebias/writers.hpp"

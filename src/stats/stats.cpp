@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 #include <Eigen/Dense>
 
-#include "detail/parallel.hpp"
+#include "common/parallel.hpp"
 
 namespace judgebias::stats {
 

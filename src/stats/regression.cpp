@@ -6,7 +6,7 @@
 
 #include <Eigen/Dense>
 
-#include "detail/regression.hpp"
+#include "stats/regression.hpp"
 
 namespace judgebias::detail {
 

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "detail/json_object.hpp"
+#include "common/json_object.hpp"
 #include "judgebias/dataset.hpp"
 #include "judgebias/module.hpp"
 

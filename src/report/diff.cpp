@@ -18,7 +18,7 @@
 
 #include <fmt/format.h>
 
-#include "detail/json_stop.hpp"
+#include "common/json_stop.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/writers.hpp"
 

@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "detail/parallel.hpp"
+#include "common/parallel.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/stats.hpp"
 #include "judgebias/writers.hpp"

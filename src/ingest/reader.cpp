@@ -13,8 +13,8 @@
 #include <simdjson.h>
 #include <nlohmann/json.hpp>
 
-#include "detail/input_file.hpp"
-#include "detail/utf8.hpp"
+#include "ingest/input_file.hpp"
+#include "common/utf8.hpp"
 
 namespace judgebias {
 

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "detail/report_text.hpp"
+#include "report/report_text.hpp"
 #include "judgebias/writers.hpp"
 
 namespace judgebias {
