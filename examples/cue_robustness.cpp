@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     judgebias::register_builtin_modules(registry);
     const judgebias::report report =
         judgebias::pipeline(std::move(registry), cfg).run(std::vector<std::string>(argv + 1, argv + argc));
-    const auto& modules = report.json["modules"];
+    const auto modules = report.to_json()["modules"];
     std::printf("%-14s %-12s %-10s %-10s %s\n", "judge", "kind", "robustness", "follow", "pairs");
     for (const char* kind : {"bandwagon", "authority"}) {
       if (modules[kind]["status"] != "ok") continue;

@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     judgebias::pipeline pipeline(std::move(registry), cfg);
     judgebias::report report = pipeline.run(files);
 
-    const auto& section = report.json["modules"]["self_preference"];
+    const auto section = report.to_json()["modules"]["self_preference"];
     if (section["status"] != "ok") {
       std::printf("self_preference: %s\n", section["reason"].get<std::string>().c_str());
       return 0;

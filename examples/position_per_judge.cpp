@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     judgebias::register_builtin_modules(registry);
     const judgebias::report report =
         judgebias::pipeline(std::move(registry), cfg).run(std::vector<std::string>(argv + 1, argv + argc));
-    const auto& section = report.json["modules"]["position"];
+    const auto section = report.to_json()["modules"]["position"];
     if (section["status"] != "ok") {
       std::printf("position: %s\n", section["reason"].get<std::string>().c_str());
       return 0;

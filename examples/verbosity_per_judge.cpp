@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
     judgebias::module_registry registry;
     judgebias::register_builtin_modules(registry);
     const judgebias::report report = judgebias::pipeline(std::move(registry), cfg).run(files);
-    const auto& section = report.json["modules"]["verbosity"];
+    const auto section = report.to_json()["modules"]["verbosity"];
     if (section["status"] != "ok") {
       std::printf("verbosity: %s\n", section["reason"].get<std::string>().c_str());
       return 0;

@@ -52,7 +52,7 @@ TEST(Cues, PairwiseMetricsOnAHandWorkedFixture) {
   cfg.bootstrap = 0;
   cfg.modules = {"bandwagon"};
   report r = jbtest::run_text(fixture, cfg);
-  const json& m = r.json["modules"]["bandwagon"]["judges"]["J"];
+  const json m = r.to_json()["modules"]["bandwagon"]["judges"]["J"];
   // Matched and parsed: c1 c2 c3 c4 c5 c8. Same outcome: c2, c3.
   EXPECT_DOUBLE_EQ(value(m["robustness_rate"]), 2.0 / 6.0);
   EXPECT_EQ(m["robustness_rate"]["n"], 6);
@@ -75,7 +75,7 @@ TEST(Cues, PairwiseMetricsOnAHandWorkedFixture) {
   EXPECT_NEAR(value(m["excess_flip_rate"]), 4.0 / 6.0 - 1.0 / 3.0, 1e-12);
   // Pointwise: (7 − 5 + 5 − 6) / 2.
   EXPECT_DOUBLE_EQ(value(m["score_shift"]), 0.5);
-  const json& diag = r.json["modules"]["bandwagon"]["diagnostics"];
+  const json diag = r.to_json()["modules"]["bandwagon"]["diagnostics"];
   EXPECT_EQ(diag["perturbed_records"], 10);
   EXPECT_EQ(diag["matched"], 9);
   EXPECT_EQ(diag["unmatched"], 1);
@@ -90,7 +90,7 @@ TEST(Cues, KindsGoToTheirModules) {
   config cfg;
   cfg.bootstrap = 0;
   report r = jbtest::run_text(text, cfg);
-  const json& mods = r.json["modules"];
+  const json mods = r.to_json()["modules"];
   EXPECT_EQ(mods["bandwagon"]["status"], "skipped");
   EXPECT_DOUBLE_EQ(value(mods["authority"]["judges"]["J"]["robustness_rate"]), 1.0);
   ASSERT_TRUE(mods["cue"]["kinds"].contains("distraction"));
@@ -109,14 +109,14 @@ TEST(Cues, PlantedPullsAreRecoveredInRankOrder) {
   cfg.bootstrap = 0;
   report r = jbtest::run_text(out.str(), cfg);
   for (const char* kind : {"bandwagon", "authority"}) {
-    const json& j = r.json["modules"][kind]["judges"];
+    const json j = r.to_json()["modules"][kind]["judges"];
     // Planted: bandwagon 0.30 > 0.15 > 0.05, authority 0.20 > 0.10 > 0.02 (docs/synth.md).
     EXPECT_GT(value(j["alpha-7b"]["follow_rate"]), value(j["charlie-70b"]["follow_rate"])) << kind;
     EXPECT_GT(value(j["charlie-70b"]["follow_rate"]), value(j["delta-api"]["follow_rate"])) << kind;
     EXPECT_LT(value(j["alpha-7b"]["robustness_rate"]), value(j["delta-api"]["robustness_rate"])) << kind;
   }
   // The follow rate is the planted pull itself (the variant otherwise repeats its control).
-  const json& b = r.json["modules"]["bandwagon"]["judges"]["alpha-7b"]["follow_rate"];
+  const json b = r.to_json()["modules"]["bandwagon"]["judges"]["alpha-7b"]["follow_rate"];
   EXPECT_LE(b["ci"][0].get<double>(), 0.30);
   EXPECT_GE(b["ci"][1].get<double>(), 0.30);
 }
@@ -244,7 +244,7 @@ TEST(Perturb, RoundTripRecoversTheFollowProbability) {
   cfg.modules = {"bandwagon", "authority"};
   report rep = jbtest::run_text(judged, cfg);
   for (const char* kind : {"bandwagon", "authority"}) {
-    const json& m = rep.json["modules"][kind]["judges"]["fake"]["follow_rate"];
+    const json m = rep.to_json()["modules"][kind]["judges"]["fake"]["follow_rate"];
     EXPECT_LE(m["ci"][0].get<double>(), follow) << kind << " " << m;
     EXPECT_GE(m["ci"][1].get<double>(), follow) << kind << " " << m;
     EXPECT_GT(m["n"].get<int>(), 250) << kind;

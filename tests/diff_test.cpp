@@ -283,8 +283,8 @@ TEST(Diff, ChangesBeyondADoubleAreNotInfinite) {
 
 TEST(Diff, ChecksReportsMadeInMemory) {
   const auto good = judgebias::parse_report(new_report, "new.json");
-  const judgebias::report bad{
-      nlohmann::ordered_json{{"schema_version", 1}, {"modules", nlohmann::ordered_json::array()}}};
+  const judgebias::report bad = judgebias::report_from_json(
+      nlohmann::ordered_json{{"schema_version", 1}, {"modules", nlohmann::ordered_json::array()}});
   try {
     (void)judgebias::diff_reports(bad, good);
     ADD_FAILURE() << "diffed a report whose modules are an array";

@@ -251,14 +251,14 @@ TEST(Import, RunFromFastChat) {
   register_builtin_modules(reg);
   const pipeline p(std::move(reg), cfg);
   const report r = p.evaluate(load_texts({{"fastchat.jsonl", text}}, cfg));
-  const auto& pos = r.json["modules"]["position"]["judges"]["gpt-4/pair-v2"];
+  const auto pos = r.to_json()["modules"]["position"]["judges"]["gpt-4/pair-v2"];
   EXPECT_DOUBLE_EQ(pos["consistency"]["value"].get<double>(), 1.0 / 3.0);
   EXPECT_EQ(pos["consistency"]["n"], 3);
   EXPECT_DOUBLE_EQ(pos["first_slot_rate"]["value"].get<double>(), 4.0 / 7.0);
   EXPECT_DOUBLE_EQ(pos["extraction_failure_rate"]["value"].get<double>(), 1.0 / 8.0);
-  const auto& sp = r.json["modules"]["self_preference"]["judges"]["gpt-4/pair-v2"];
+  const auto sp = r.to_json()["modules"]["self_preference"]["judges"]["gpt-4/pair-v2"];
   EXPECT_DOUBLE_EQ(sp["dp"]["value"].get<double>(), 1.0 / 3.0);
   EXPECT_EQ(sp["dp"]["n"], 6);
   EXPECT_TRUE(sp["dbg_pairwise"]["value"].is_null());
-  EXPECT_EQ(r.json["modules"]["self_preference"]["diagnostics"]["comparisons_without_gold"], 4);
+  EXPECT_EQ(r.to_json()["modules"]["self_preference"]["diagnostics"]["comparisons_without_gold"], 4);
 }

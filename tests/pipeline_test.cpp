@@ -67,24 +67,25 @@ TEST(Pipeline, ReportLayoutFollowsReportMd) {
           "\n";
   report r = jbtest::run_text(text);
   std::vector<std::string> keys;
-  for (const auto& [k, v] : r.json.items()) keys.push_back(k);
+  const auto rj = r.to_json();
+  for (const auto& [k, v] : rj.items()) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"schema_version", "tool", "inputs", "config", "diagnostics",
                                             "modules"}));
-  EXPECT_EQ(r.json["schema_version"], 1);
-  EXPECT_EQ(r.json["tool"]["name"], "judgebias");
-  EXPECT_EQ(r.json["inputs"][0]["records"], 3);
-  EXPECT_EQ(r.json["diagnostics"]["lines"], 3);
-  EXPECT_EQ(r.json["config"]["bootstrap"], 1000);
-  const json& m = r.json["modules"]["self_preference"]["judges"]["J"]["dbg_pairwise"];
+  EXPECT_EQ(r.to_json()["schema_version"], 1);
+  EXPECT_EQ(r.to_json()["tool"]["name"], "judgebias");
+  EXPECT_EQ(r.to_json()["inputs"][0]["records"], 3);
+  EXPECT_EQ(r.to_json()["diagnostics"]["lines"], 3);
+  EXPECT_EQ(r.to_json()["config"]["bootstrap"], 1000);
+  const json m = r.to_json()["modules"]["self_preference"]["judges"]["J"]["dbg_pairwise"];
   std::vector<std::string> mkeys;
   for (const auto& [k, v] : m.items()) mkeys.push_back(k);
   EXPECT_EQ(mkeys, (std::vector<std::string>{"value", "ci", "n", "unit"}));
-  EXPECT_EQ(r.json["modules"]["self_preference"].begin().key(), "status");
+  EXPECT_EQ(r.to_json()["modules"]["self_preference"].begin().key(), "status");
   EXPECT_EQ(r.dump().back(), '\n');
   EXPECT_EQ(r.dump().find("NaN"), std::string::npos);
   // One item is nothing to resample: a null interval with the reason.
   const report one_item = jbtest::run_text(two_lines);
-  const json& single = one_item.json["modules"]["self_preference"]["judges"]["J"]["dbg_pairwise"];
+  const json single = one_item.to_json()["modules"]["self_preference"]["judges"]["J"]["dbg_pairwise"];
   EXPECT_TRUE(single["ci"].is_null());
   EXPECT_NE(single["reason"].get<std::string>().find("single item"), std::string::npos);
 }
@@ -96,7 +97,8 @@ TEST(Pipeline, JudgesAreSortedByBytes) {
             R"("},"b":{"model":"o"},"verdict":"A"})" + "\n";
   report r = jbtest::run_text(text);
   std::vector<std::string> names;
-  for (const auto& [k, v] : r.json["modules"]["self_preference"]["judges"].items()) names.push_back(k);
+  const auto rj = r.to_json();
+  for (const auto& [k, v] : rj["modules"]["self_preference"]["judges"].items()) names.push_back(k);
   EXPECT_EQ(names, (std::vector<std::string>{"Alpha", "beta", "zeta", "\xC3\xA9t\xC3\xA9"}));
 }
 
@@ -111,12 +113,13 @@ TEST(Pipeline, CustomModulesErrorsAndSkips) {
   pipeline p(reg, cfg);
   report r = p.evaluate(jbtest::load_text(two_lines));
   std::vector<std::string> order;
-  for (const auto& [k, v] : r.json["modules"].items()) order.push_back(k);
+  const auto rj = r.to_json();
+  for (const auto& [k, v] : rj["modules"].items()) order.push_back(k);
   EXPECT_EQ(order, cfg.modules);  // modules in the order of config.modules
-  EXPECT_EQ(r.json["modules"]["broken"]["status"], "error");
-  EXPECT_EQ(r.json["modules"]["broken"]["reason"], "boom");
-  EXPECT_EQ(r.json["modules"]["count"]["judges"]["J"]["records"]["value"], 2.0);
-  EXPECT_EQ(r.json["modules"]["self_preference"]["status"], "ok");  // the others still report
+  EXPECT_EQ(r.to_json()["modules"]["broken"]["status"], "error");
+  EXPECT_EQ(r.to_json()["modules"]["broken"]["reason"], "boom");
+  EXPECT_EQ(r.to_json()["modules"]["count"]["judges"]["J"]["records"]["value"], 2.0);
+  EXPECT_EQ(r.to_json()["modules"]["self_preference"]["status"], "ok");  // the others still report
 }
 
 TEST(Pipeline, BadConfigurationIsAUsageError) {
@@ -188,7 +191,7 @@ TEST(Report, AtomicWriteReplacesAndLeavesNoTemporaryFile) {
 TEST(Report, SummaryTableShowsHeadlineMetrics) {
   config cfg;
   cfg.bootstrap = 0;
-  const std::string table = format_summary(jbtest::run_text(two_lines, cfg));
+  const std::string table = format_table(jbtest::run_text(two_lines, cfg));
   EXPECT_NE(table.find("self_preference"), std::string::npos) << table;
   EXPECT_NE(table.find("dbg_pairwise (pp)"), std::string::npos) << table;
   // Own wins both orders against a gold that prefers the other: +100.0 pp over 1 comparison.
@@ -282,11 +285,11 @@ TEST(Report, InvalidUtf8NeverBreaksTheReport) {
   config cfg;
   cfg.skip_invalid = true;
   report r = jbtest::run_text(text, cfg);
-  EXPECT_EQ(r.json["diagnostics"]["skipped_by_reason"]["invalid_utf8"], 2);
-  EXPECT_EQ(r.json["diagnostics"]["first_errors"][0]["column"], 36);  // the stray byte, after 35 bytes
+  EXPECT_EQ(r.to_json()["diagnostics"]["skipped_by_reason"]["invalid_utf8"], 2);
+  EXPECT_EQ(r.to_json()["diagnostics"]["first_errors"][0]["column"], 36);  // the stray byte, after 35 bytes
   EXPECT_TRUE(json::accept(r.dump()));
   // And should a message ever carry such bytes, the writer replaces them instead of failing.
-  r.json["diagnostics"]["warnings"].push_back("bad \xFF byte");
+  r.meta["diagnostics"]["warnings"].push_back("bad \xFF byte");
   std::string dumped;
   ASSERT_NO_THROW(dumped = r.dump());
   EXPECT_NE(dumped.find("bad \xEF\xBF\xBD byte"), std::string::npos);  // U+FFFD
@@ -304,7 +307,7 @@ TEST(Pipeline, TaskBreakdownEqualsARunOnThatTaskAlone) {
   config cfg;
   cfg.bootstrap = 0;
   cfg.by = {"task"};
-  const json whole = jbtest::run_text(sample.str(), cfg).json;
+  const json whole = jbtest::run_text(sample.str(), cfg).to_json();
   std::size_t compared = 0;
   for (const char* task : {"synth/writing", "synth/coding", "synth/reasoning", "synth/math"}) {
     config one;
@@ -313,7 +316,7 @@ TEST(Pipeline, TaskBreakdownEqualsARunOnThatTaskAlone) {
     module_registry reg;
     register_builtin_modules(reg);
     const json alone =
-        pipeline(std::move(reg), one).evaluate(load_texts({{"s.jsonl", sample.str()}}, one)).json;
+        pipeline(std::move(reg), one).evaluate(load_texts({{"s.jsonl", sample.str()}}, one)).to_json();
     for (const auto& [module, section] : whole["modules"].items()) {
       if (!section.contains("by_task")) continue;
       for (const auto& [judge, groups] : section["by_task"].items()) {

@@ -18,8 +18,8 @@ std::string swap(const std::string& item, const std::string& v1, const std::stri
   return rec(item, "x", "y", v1) + rec(item, "y", "x", v2);
 }
 
-const json& position(const report& r, const std::string& judge = "J") {
-  return r.json["modules"]["position"]["judges"][judge];
+json position(const report& r, const std::string& judge = "J") {
+  return r.to_json()["modules"]["position"]["judges"][judge];
 }
 
 double value(const json& m) {
@@ -145,8 +145,8 @@ TEST(Position, OrderUnknownRecordsAreSkippedAndCounted) {
   const json& p = position(r);
   EXPECT_EQ(p["fairness"]["n"], 1);
   EXPECT_EQ(p["first_slot_rate"]["n"], 3);  // s1 twice and w
-  EXPECT_EQ(r.json["modules"]["position"]["diagnostics"]["order_unknown_records"], 2);
-  EXPECT_EQ(r.json["modules"]["position"]["diagnostics"]["one_order_comparisons"], 1);  // w
+  EXPECT_EQ(r.to_json()["modules"]["position"]["diagnostics"]["order_unknown_records"], 2);
+  EXPECT_EQ(r.to_json()["modules"]["position"]["diagnostics"]["one_order_comparisons"], 1);  // w
 }
 
 TEST(Position, ByTaskAndByRun) {
@@ -162,18 +162,18 @@ TEST(Position, ByTaskAndByRun) {
   cfg.bootstrap = 0;
   cfg.by = {"task", "run"};
   report r = run_position(text, cfg);
-  const json& by_task = r.json["modules"]["position"]["by_task"]["J"];
+  const json by_task = r.to_json()["modules"]["position"]["by_task"]["J"];
   EXPECT_DOUBLE_EQ(value(by_task["t1"]["consistency"]), 0.5);
   EXPECT_DOUBLE_EQ(value(by_task["t2"]["consistency"]), 1.0);
   EXPECT_FALSE(by_task.contains("(none)"));  // a4 has no task
-  const json& by_run = r.json["modules"]["position"]["by_run"]["J"];
+  const json by_run = r.to_json()["modules"]["position"]["by_run"]["J"];
   EXPECT_DOUBLE_EQ(value(by_run["0"]["consistency"]), 2.0 / 3.0);
   EXPECT_DOUBLE_EQ(value(by_run["3"]["consistency"]), 1.0);
 }
 
 TEST(Position, SkippedWithoutPairwiseRecords) {
   report r = run_position(R"({"judge":"J","item":"q","response":{},"score":3})");
-  EXPECT_EQ(r.json["modules"]["position"]["status"], "skipped");
+  EXPECT_EQ(r.to_json()["modules"]["position"]["status"], "skipped");
 }
 
 TEST(Agreement, AccuracyKappaAndBrier) {
@@ -198,7 +198,7 @@ TEST(Agreement, AccuracyKappaAndBrier) {
   cfg.bootstrap = 0;
   cfg.modules = {"agreement"};
   report r = jbtest::run_text(text, cfg);
-  const json& a = r.json["modules"]["agreement"]["judges"]["J"];
+  const json a = r.to_json()["modules"]["agreement"]["judges"]["J"];
   EXPECT_DOUBLE_EQ(value(a["accuracy"]), 6.0 / 9.0);
   EXPECT_EQ(a["accuracy"]["n"], 9);
   // Rows (judge) A 4, B 3, tie 2; columns (gold) A 4, B 3, tie 2: p_e = (16 + 9 + 4)/81, p_o = 54/81 → 25/52.
@@ -210,14 +210,14 @@ TEST(Agreement, AccuracyKappaAndBrier) {
   EXPECT_NEAR(value(a["brier"]), (0.04 + 0.49 + 0.01 + 0.16) / 4.0, 1e-12);
   EXPECT_EQ(a["brier"]["n"], 4);
   // Overall pools both judges: (6 + 3) / 12.
-  EXPECT_DOUBLE_EQ(value(r.json["modules"]["agreement"]["overall"]["accuracy"]), 0.75);
-  EXPECT_DOUBLE_EQ(value(r.json["modules"]["agreement"]["judges"]["K"]["kappa"]), 1.0);
+  EXPECT_DOUBLE_EQ(value(r.to_json()["modules"]["agreement"]["overall"]["accuracy"]), 0.75);
+  EXPECT_DOUBLE_EQ(value(r.to_json()["modules"]["agreement"]["judges"]["K"]["kappa"]), 1.0);
 }
 
 TEST(Agreement, SkippedWithoutGold) {
   config cfg;
   cfg.modules = {"agreement"};
   report r = jbtest::run_text(swap("q", R"("A")", R"("B")"), cfg);
-  EXPECT_EQ(r.json["modules"]["agreement"]["status"], "skipped");
-  EXPECT_NE(r.json["modules"]["agreement"]["reason"].get<std::string>().find("gold"), std::string::npos);
+  EXPECT_EQ(r.to_json()["modules"]["agreement"]["status"], "skipped");
+  EXPECT_NE(r.to_json()["modules"]["agreement"]["reason"].get<std::string>().find("gold"), std::string::npos);
 }

@@ -25,18 +25,18 @@ TEST(RealData, LlmbarPairwiseDbg) {
   cfg.threads = 2;
   pipeline p(reg, cfg);
   report r = p.run({(dir / "llmbar.jsonl").string()});
-  EXPECT_EQ(r.json["diagnostics"]["skipped"], 0);
-  EXPECT_EQ(r.json["diagnostics"]["out_of_scale"], 143);
-  EXPECT_EQ(r.json["diagnostics"]["out_of_scale_by_judge"], (json{{"ChatGPT/Rating", 15},
+  EXPECT_EQ(r.to_json()["diagnostics"]["skipped"], 0);
+  EXPECT_EQ(r.to_json()["diagnostics"]["out_of_scale"], 143);
+  EXPECT_EQ(r.to_json()["diagnostics"]["out_of_scale_by_judge"], (json{{"ChatGPT/Rating", 15},
                                                                   {"ChatGPT/Rating_NoRules", 13},
                                                                   {"GPT-4/Rating", 77},
                                                                   {"GPT-4/Rating_NoRules", 38}}));
-  EXPECT_GE(r.json["diagnostics"]["extraction_failures_by_judge"]["GPT-4/Rating"].get<int>(), 77);
+  EXPECT_GE(r.to_json()["diagnostics"]["extraction_failures_by_judge"]["GPT-4/Rating"].get<int>(), 77);
   // With --strict-scale the first of them stops the run, at its line.
   config strict = cfg;
   strict.strict_scale = true;
   EXPECT_THROW(pipeline(reg, strict).run({(dir / "llmbar.jsonl").string()}), parse_error);
-  const json& judges = r.json["modules"]["self_preference"]["judges"];
+  const json judges = r.to_json()["modules"]["self_preference"]["judges"];
   struct published {
     const char* judge;
     int n;
@@ -59,9 +59,9 @@ TEST(RealData, LlmbarPairwiseDbg) {
   pipeline q(reg, plain);
   report r2 = q.run({(dir / "llmbar.jsonl").string()});
   EXPECT_TRUE(
-      r2.json["modules"]["self_preference"]["judges"]["ChatGPT/Vanilla_NoRules"]["dbg_pairwise"]["value"]
+      r2.to_json()["modules"]["self_preference"]["judges"]["ChatGPT/Vanilla_NoRules"]["dbg_pairwise"]["value"]
           .is_null());
-  EXPECT_EQ(r2.json["modules"]["self_preference"]["judges"]["GPT-4/Vanilla_NoRules"]["dbg_pairwise"]["n"],
+  EXPECT_EQ(r2.to_json()["modules"]["self_preference"]["judges"]["GPT-4/Vanilla_NoRules"]["dbg_pairwise"]["n"],
             38);
 }
 
@@ -96,7 +96,7 @@ TEST(RealData, LlmbarPositionConsistency) {
   register_builtin_modules(reg);
   report r = pipeline(reg, cfg).evaluate(data);
   const dataset& d = data.dataset;
-  const json& by_task = r.json["modules"]["position"]["by_task"];
+  const json by_task = r.to_json()["modules"]["position"]["by_task"];
   int checked_equal = 0, checked_correct = 0;
   const json published = published_numbers(dir);
   for (const json& e : published["llmbar"]) {
@@ -155,7 +155,7 @@ TEST(RealData, JudgingTheJudgesConsistencyPerRun) {
       for (auto i : d.comparison_records(c)) orders += d.run(i) == static_cast<std::uint32_t>(run);
       singles += orders == 1;
     }
-    const json& m = r.json["modules"]["position"]["by_run"][judge][std::to_string(run)]["consistency"];
+    const json m = r.to_json()["modules"]["position"]["by_run"][judge][std::to_string(run)]["consistency"];
     const long pairs = m["n"].get<long>();
     const long consistent = std::lround(m["value"].get<double>() * static_cast<double>(pairs));
     EXPECT_EQ(2 * consistent + singles, e["consistent_answers"][0].get<long>()) << judge << " run " << run;
@@ -164,7 +164,7 @@ TEST(RealData, JudgingTheJudgesConsistencyPerRun) {
   }
   EXPECT_EQ(checked, 27);  // 9 judges × 3 runs
   // gpt-4-0613 over runs 1–3: 251 consistent of 288 complete pairs (the data's README).
-  const json& all = r.json["modules"]["position"]["judges"]["gpt-4-0613"]["consistency"];
+  const json all = r.to_json()["modules"]["position"]["judges"]["gpt-4-0613"]["consistency"];
   EXPECT_EQ(all["n"], 288);
   EXPECT_EQ(std::lround(all["value"].get<double>() * 288), 251);
 }

@@ -30,8 +30,8 @@ const char* fixture = R"(
 {"judge":"J","judge_model":"mJ","item":"p1","a":{"model":"mJ"},"b":{"model":"o1"},"verdict":"B","gold":"A"}
 )";
 
-const json& judge_section(const report& r, const std::string& judge = "J") {
-  return r.json["modules"]["self_preference"]["judges"][judge];
+json judge_section(const report& r, const std::string& judge = "J") {
+  return r.to_json()["modules"]["self_preference"]["judges"][judge];
 }
 
 double value(const json& m) {
@@ -62,7 +62,7 @@ TEST(SelfPreference, Pointwise) {
   EXPECT_NEAR(j["dbg_pointwise"]["ci"][0].get<double>(), 1.5 - 12.706204736174707 * 0.5, 1e-8);
   EXPECT_NEAR(j["dbg_pointwise"]["ci"][1].get<double>(), 1.5 + 12.706204736174707 * 0.5, 1e-8);
   // Left out: "anon" (no model) is counted.
-  EXPECT_EQ(r.json["modules"]["self_preference"]["diagnostics"]["records_without_model"], 1);
+  EXPECT_EQ(r.to_json()["modules"]["self_preference"]["diagnostics"]["records_without_model"], 1);
 }
 
 TEST(SelfPreference, PairwiseDbgPooledAndByOpponent) {
@@ -85,10 +85,10 @@ TEST(SelfPreference, PairwiseDbgPooledAndByOpponent) {
   EXPECT_NEAR(value(j["by_opponent"]["o1"]["dbg_pairwise"]), 100 * ((0.5 + 2.0 / 3.0) / 2 - 0.5), 1e-12);
   EXPECT_EQ(j["by_opponent"]["o1"]["dbg_pairwise"]["n"], 2);
   EXPECT_NEAR(value(j["by_opponent"]["o2"]["dbg_pairwise"]), 50.0, 1e-12);
-  const json& diag = r.json["modules"]["self_preference"]["diagnostics"];
+  const json diag = r.to_json()["modules"]["self_preference"]["diagnostics"];
   EXPECT_EQ(diag["comparisons_neither_own"], 1);
   EXPECT_EQ(diag["comparisons_without_gold"], 1);
-  EXPECT_EQ(r.json["diagnostics"]["duplicates"], 1);
+  EXPECT_EQ(r.to_json()["diagnostics"]["duplicates"], 1);
 }
 
 TEST(SelfPreference, EqualOpportunityAndDemographicParity) {
@@ -128,8 +128,8 @@ TEST(SelfPreference, FamilyMatchingWithSelf) {
   config cfg;
   cfg.bootstrap = 0;
   report plain = jbtest::run_text(text, cfg);
-  EXPECT_EQ(plain.json["modules"]["self_preference"]["status"], "skipped");
-  EXPECT_NE(plain.json["modules"]["self_preference"]["reason"].get<std::string>().find("--self"),
+  EXPECT_EQ(plain.to_json()["modules"]["self_preference"]["status"], "skipped");
+  EXPECT_NE(plain.to_json()["modules"]["self_preference"]["reason"].get<std::string>().find("--self"),
             std::string::npos);
   cfg.self = {{"gpt-4", "gpt-4-0613"}};
   report matched = jbtest::run_text(text, cfg);
@@ -140,7 +140,7 @@ TEST(SelfPreference, FamilyMatchingWithSelf) {
 TEST(SelfPreference, MetricsWithoutDataAreNullWithReason) {
   const char* text = R"({"judge":"J","item":"s","a":{"model":"J"},"b":{"model":"o"},"verdict":"A"})";
   report r = jbtest::run_text(text);
-  const json& m = judge_section(r)["dbg_pairwise"];
+  const json m = judge_section(r)["dbg_pairwise"];
   EXPECT_TRUE(m["value"].is_null());
   EXPECT_TRUE(m["ci"].is_null());
   EXPECT_FALSE(m["reason"].get<std::string>().empty());
@@ -172,7 +172,7 @@ TEST(SelfPreference, ByTaskEqualsRunningOnEachTaskAlone) {
   cfg.bootstrap = 0;
   cfg.by = {"task"};
   report all = jbtest::run_text(sample.str(), cfg);
-  const json& by_task = all.json["modules"]["self_preference"]["by_task"];
+  const json by_task = all.to_json()["modules"]["self_preference"]["by_task"];
   for (const std::string task : {"synth/coding", "synth/math"}) {
     std::istringstream in(sample.str());
     std::string line, only;
@@ -184,7 +184,7 @@ TEST(SelfPreference, ByTaskEqualsRunningOnEachTaskAlone) {
     for (const std::string judge : {"alpha-7b", "delta-api"}) {
       for (const char* metric : {"dbg_pairwise", "dbg_pointwise", "dp"}) {
         const json& a = by_task[judge][task][metric];
-        const json& b = alone.json["modules"]["self_preference"]["judges"][judge][metric];
+        const json b = alone.to_json()["modules"]["self_preference"]["judges"][judge][metric];
         EXPECT_EQ(a["value"], b["value"]) << judge << " " << task << " " << metric;
         EXPECT_EQ(a["n"], b["n"]) << judge << " " << task << " " << metric;
       }
@@ -205,8 +205,8 @@ TEST(SelfPreference, IntervalsResampleTheMetricsOwnItems) {
             R"(","a":{"model":"J"},"b":{"model":"o"},"verdict":")" + (i % 3 ? "A" : "B") +
             R"(","gold":"B"})" + "\n";
   const report a = jbtest::run_text(pointwise), b = jbtest::run_text(both);
-  const json& ma = judge_section(a)["dbg_pointwise"];
-  const json& mb = judge_section(b)["dbg_pointwise"];
+  const json ma = judge_section(a)["dbg_pointwise"];
+  const json mb = judge_section(b)["dbg_pointwise"];
   ASSERT_FALSE(ma["ci"].is_null());
   EXPECT_EQ(ma, mb);
   // score − gold = i mod 3 for i = 0..39: fourteen 0s, thirteen 1s, thirteen 2s → 39 / 40.
@@ -226,5 +226,5 @@ TEST(SelfPreference, RecordsWithoutAModelAreLeftOutOneByOne) {
   const json& j = judge_section(r);
   EXPECT_EQ(j["dp"]["n"], 1);                     // only the first record
   EXPECT_DOUBLE_EQ(value(j["wr_judge"]), 100.0);  // w over that record alone
-  EXPECT_EQ(r.json["modules"]["self_preference"]["diagnostics"]["records_without_model"], 2);
+  EXPECT_EQ(r.to_json()["modules"]["self_preference"]["diagnostics"]["records_without_model"], 2);
 }

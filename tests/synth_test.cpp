@@ -37,7 +37,7 @@ TEST(Synth, PlantedSelfPreferenceIsRecovered) {
   config cfg;
   cfg.threads = 2;
   report r = jbtest::run_text(out.str(), cfg);
-  const json& judges = r.json["modules"]["self_preference"]["judges"];
+  const json judges = r.to_json()["modules"]["self_preference"]["judges"];
   for (const auto& [name, e] : expected.items()) {
     for (const char* metric : {"dbg_pairwise", "wr_judge", "dbg_pointwise", "leniency", "dbg_adjusted"}) {
       const json& m = judges[name][metric];
@@ -75,7 +75,7 @@ TEST(Synth, TextBytesGiveTextsInsteadOfLengths) {
   cfg.bootstrap = 0;
   cfg.modules = {"self_preference", "position", "bandwagon"};
   report a = jbtest::run_text(plain.str(), cfg), b = jbtest::run_text(texts.str(), cfg);
-  EXPECT_EQ(a.json["modules"], b.json["modules"]);
+  EXPECT_EQ(a.to_json()["modules"], b.to_json()["modules"]);
   // First record: a length of 622 becomes round(622 · 400 / 800) = 311 characters.
   loaded_data d = jbtest::load_text(texts.str());
   EXPECT_EQ(d.dataset.length_a(0), 311u);

@@ -44,7 +44,7 @@ TEST(Verbosity, PreferLongerRatesAndBias) {
       rec("r6", 300, 100, R"("A")") +               // judge longer, no gold
       R"({"judge":"J","item":"r7","a":{"id":"x"},"b":{"id":"y","length":5},"verdict":"A"})";
   report r = run_verbosity(text);
-  const json& v = r.json["modules"]["verbosity"]["judges"]["J"];
+  const json v = r.to_json()["modules"]["verbosity"]["judges"]["J"];
   // Judge, decisive, gap > 30: r1 ✓ r2 ✓ r5 ✗ r6 ✓ → 3/4; binomial p = 2·P(X ≥ 3 | 4) = 2·5/16.
   EXPECT_DOUBLE_EQ(value(v["prefer_longer_rate"]), 0.75);
   EXPECT_EQ(v["prefer_longer_rate"]["n"], 4);
@@ -54,12 +54,12 @@ TEST(Verbosity, PreferLongerRatesAndBias) {
   // Both decisive: r1 (1, 0), r2 (1, 1), r5 (0, 0) → (2 − 1)/3.
   EXPECT_DOUBLE_EQ(value(v["bias"]), 1.0 / 3.0);
   EXPECT_EQ(v["bias"]["n"], 3);
-  EXPECT_EQ(r.json["modules"]["verbosity"]["diagnostics"]["records_without_length"], 1);
+  EXPECT_EQ(r.to_json()["modules"]["verbosity"]["diagnostics"]["records_without_length"], 1);
   // A smaller gap lets r3 in: judge picks A, the longer → 4/5.
   config cfg;
   cfg.min_length_gap = 10;
   report r2 = run_verbosity(text, cfg);
-  EXPECT_DOUBLE_EQ(value(r2.json["modules"]["verbosity"]["judges"]["J"]["prefer_longer_rate"]), 0.8);
+  EXPECT_DOUBLE_EQ(value(r2.to_json()["modules"]["verbosity"]["judges"]["J"]["prefer_longer_rate"]), 0.8);
 }
 
 TEST(Verbosity, TokensInsteadOfCharacters) {
@@ -68,10 +68,10 @@ TEST(Verbosity, TokensInsteadOfCharacters) {
       R"({"judge":"J","item":"t","a":{"id":"x","length":500,"tokens":10},"b":{"id":"y","length":100,"tokens":90},"verdict":"B"})";
   config cfg;
   EXPECT_DOUBLE_EQ(
-      value(run_verbosity(text, cfg).json["modules"]["verbosity"]["judges"]["J"]["prefer_longer_rate"]), 0.0);
+      value(run_verbosity(text, cfg).to_json()["modules"]["verbosity"]["judges"]["J"]["prefer_longer_rate"]), 0.0);
   cfg.length = "tokens";
   EXPECT_DOUBLE_EQ(
-      value(run_verbosity(text, cfg).json["modules"]["verbosity"]["judges"]["J"]["prefer_longer_rate"]), 1.0);
+      value(run_verbosity(text, cfg).to_json()["modules"]["verbosity"]["judges"]["J"]["prefer_longer_rate"]), 1.0);
 }
 
 // Two length groups and no gold: the design is saturated, so the fit reproduces each group's mean label,
@@ -84,7 +84,7 @@ TEST(Verbosity, LogisticOnASaturatedDesign) {
   for (const char* v : {R"("A")", R"("B")", R"("B")", R"("tie")"})
     text += rec("p" + std::to_string(k++), 100, 200, v);
   report r = run_verbosity(text);
-  const json& v = r.json["modules"]["verbosity"]["judges"]["J"];
+  const json v = r.to_json()["modules"]["verbosity"]["judges"]["J"];
   // sd of Δ over ±100 (4 each) is 100·sqrt(8/7), so x = ±t with t = tanh(sqrt(7/8)).
   const double t = std::tanh(std::sqrt(7.0 / 8.0));
   const double b1 = (logit(0.875) - logit(0.375)) / (2 * t), b0 = (logit(0.875) + logit(0.375)) / 2;
@@ -119,7 +119,7 @@ TEST(Verbosity, LogisticWithTheGoldCovariate) {
   add(100, 200, "A", 1, 1);
   add(100, 200, "B", 1, 9);
   report r = run_verbosity(text);
-  const json& v = r.json["modules"]["verbosity"]["judges"]["J"];
+  const json v = r.to_json()["modules"]["verbosity"]["judges"]["J"];
   // Δ = +100 on 8 records and −100 on 12: mean −20, sample sd = 100·sqrt(19.2/19); x = ±tanh(±100/sd).
   const double t = std::tanh(std::sqrt(19.0 / 19.2));
   EXPECT_NEAR(value(v["length_coef"]), std::log(3.0) / (2 * t), 1e-8);
@@ -133,16 +133,16 @@ TEST(Verbosity, SeparationAndSingularFitsAreNullWithAReason) {
   for (int k = 0; k < 4; ++k) separated += rec("s" + std::to_string(k), 200, 100, R"("A")");
   for (int k = 4; k < 8; ++k) separated += rec("s" + std::to_string(k), 100, 200, R"("B")");
   report r = run_verbosity(separated);
-  const json& c = r.json["modules"]["verbosity"]["judges"]["J"]["length_coef"];
+  const json c = r.to_json()["modules"]["verbosity"]["judges"]["J"]["length_coef"];
   EXPECT_TRUE(c["value"].is_null());
   EXPECT_NE(c["reason"].get<std::string>().find("separation"), std::string::npos) << c;
   std::string equal;
   for (int k = 0; k < 5; ++k) equal += rec("e" + std::to_string(k), 100, 100, k % 2 ? R"("A")" : R"("B")");
   report r2 = run_verbosity(equal);
-  const json& c2 = r2.json["modules"]["verbosity"]["judges"]["J"]["length_coef"];
+  const json c2 = r2.to_json()["modules"]["verbosity"]["judges"]["J"]["length_coef"];
   EXPECT_TRUE(c2["value"].is_null());
   EXPECT_NE(c2["reason"].get<std::string>().find("does not vary"), std::string::npos) << c2;
-  EXPECT_TRUE(r2.json["modules"]["verbosity"]["judges"]["J"]["lc_first_slot_rate"]["value"].is_null());
+  EXPECT_TRUE(r2.to_json()["modules"]["verbosity"]["judges"]["J"]["lc_first_slot_rate"]["value"].is_null());
 }
 
 TEST(Verbosity, ScoreLengthSlope) {
@@ -155,7 +155,7 @@ TEST(Verbosity, ScoreLengthSlope) {
     text += R"({"judge":"J","item":"w)" + std::to_string(k) + R"(","response":{"id":"r","length":)" +
             std::to_string(lens[k]) + R"(},"score":)" + std::to_string(5 + diff[k]) + R"(,"gold":5})" + "\n";
   report r = run_verbosity(text);
-  const json& s = r.json["modules"]["verbosity"]["judges"]["J"]["score_length_slope"];
+  const json s = r.to_json()["modules"]["verbosity"]["judges"]["J"]["score_length_slope"];
   EXPECT_NEAR(value(s), 0.9 / std::log(2.0), 1e-12);
   const double se = std::sqrt(0.07) / std::log(2.0);
   EXPECT_NEAR(s["ci"][1].get<double>() - value(s), 1.959963984540054 * se, 1e-9);
@@ -171,7 +171,7 @@ TEST(Verbosity, PlantedLengthPreferenceIsRecoveredInRankOrder) {
   cfg.modules = {"verbosity"};
   cfg.bootstrap = 0;
   report r = jbtest::run_text(out.str(), cfg);
-  const json& j = r.json["modules"]["verbosity"]["judges"];
+  const json j = r.to_json()["modules"]["verbosity"]["judges"];
   // Planted length pulls: alpha-7b 0.20 > charlie-70b 0.10 > delta-api 0.05; lengths are independent of
   // quality, so the gold prefers the longer half the time and every pull shows as a positive bias.
   for (const char* metric : {"bias", "length_coef", "prefer_longer_rate"}) {
@@ -195,7 +195,7 @@ TEST(Verbosity, LlmbarGoldPrefersTheLongerInAQuarterOfPairs) {
   register_builtin_modules(reg);
   loaded_data data = load({(dir / "llmbar.jsonl").string()}, cfg);
   report r = pipeline(reg, cfg).evaluate(data);
-  const json& j = r.json["modules"]["verbosity"]["judges"];
+  const json j = r.to_json()["modules"]["verbosity"]["judges"];
   // Independently of the module: count GPT-4/Vanilla's records (LLMBar's own sets only) whose lengths
   // differ by more than 30 and whose gold picks the longer.
   const dataset& d = data.dataset;

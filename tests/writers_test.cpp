@@ -23,7 +23,7 @@ std::string slurp(const std::string& path) {
 }
 
 report fixed() {
-  return report{nlohmann::ordered_json::parse(slurp(dir + "fixed.json"))};
+  return report_from_json(nlohmann::ordered_json::parse(slurp(dir + "fixed.json")));
 }
 
 void expect_golden(const std::string& name, const std::string& text) {
@@ -289,12 +289,12 @@ TEST(Compare, SameResultWhateverTheThreads) {
 
 // A cue kind may be called "overall": it is still per judge, unlike agreement's all-judges row.
 TEST(Writers, CueKindNamedOverallStaysPerJudge) {
-  const report r{
+  const report r = report_from_json(
       nlohmann::ordered_json::parse(R"({"schema_version":1,"tool":{"name":"judgebias","version":"0"},
     "inputs":[],"config":{"confidence":0.95,"bootstrap":0},"diagnostics":{"records":4,"warnings":[]},
     "modules":{"cue":{"status":"ok","kinds":{"overall":{"judges":{
       "j":{"robustness_rate":{"value":1.0,"ci":null,"n":2,"unit":"fraction","reason":"x"}},
-      "k":{"robustness_rate":{"value":0.0,"ci":null,"n":2,"unit":"fraction","reason":"x"}}}}}}}})")};
+      "k":{"robustness_rate":{"value":0.0,"ci":null,"n":2,"unit":"fraction","reason":"x"}}}}}}}})"));
   const std::string md = to_markdown(r);
   EXPECT_NE(md.find("| j | 1.000 n=2 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| k | 0.000 n=2 |"), std::string::npos);
@@ -324,7 +324,7 @@ report named(const std::string& p) {
       {"value", 1.0}, {"ci", nullptr}, {"n", 2}, {"unit", "fraction"}, {"reason", p + "r"}};
   r["modules"]["self_preference"] = sp;
   r["modules"]["cue"] = cue;
-  return report{r};
+  return report_from_json(r);
 }
 
 // The CSV of named(p) when each of its text cells reads `q` + letter.

@@ -1,7 +1,7 @@
 #pragma once
-/// \file The report's human forms: tidy rows, CSV, Markdown, a self-contained HTML page, and the
-/// terminal table. Every writer reads the report (REPORT.md), never the dataset, so a report saved
-/// as JSON can be turned into any of them later.
+/// \file The report's forms besides JSON: CSV, Markdown, a self-contained HTML page, and the terminal
+/// table. Every writer reads the typed report (report.hpp), never the dataset, so a report saved as JSON
+/// can be turned into any of them later (report_from_json).
 
 #include <cstdint>
 #include <optional>
@@ -12,19 +12,6 @@
 #include "judgebias/report.hpp"
 
 namespace judgebias {
-
-/// One metric of a report as a flat row: the CSV's columns. Empty strings for what does not apply
-/// (no opponent, no task breakdown...). `kind` is the cue kind for the `cue` module, `counterfactual`
-/// for padded verbosity variants, `overall` for agreement over all judges (whose `judge` is empty).
-struct metric_row {
-  std::string module, kind, judge, opponent, task, run, metric;
-  std::optional<double> value, ci_low, ci_high, p;
-  std::uint64_t n = 0;
-  std::string unit, reason;
-};
-
-/// Every metric of the report, in report order.
-std::vector<metric_row> tidy_rows(const report& r);
 
 /// Output formats of `-o`, chosen by the path's extension.
 enum class output_format : std::uint8_t { json, markdown, csv, html };

@@ -243,7 +243,7 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
   }();
   report r = p.evaluate(data);
   if (!opt.compare.empty()) {
-    r.json["compare"] = compare_judges(data, p, opt.compare[0], opt.compare[1]);
+    r.meta["compare"] = compare_judges(data, p, opt.compare[0], opt.compare[1]);
   }
 
   if (opt.per_item) {
@@ -255,7 +255,7 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
   for (std::size_t k = 0; k < opt.outputs.size(); ++k)
     write_file_atomic(opt.outputs[k], render(r, formats[k]));
   if (!opt.quiet) {
-    for (const auto& w : r.json["diagnostics"]["warnings"])
+    for (const auto& w : r.meta["diagnostics"]["warnings"])
       std::fprintf(stderr, "judgebias: warning: %s\n", printable(w.get<std::string>()).c_str());
     if (opt.format == "table") {
       table_style style;

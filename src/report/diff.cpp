@@ -374,7 +374,7 @@ report parse_report(std::string_view text, std::string_view name) {
   json j = json::parse(text.data(), text.data() + text.size(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) not_json(text, name);
   validate_report(j, name);
-  return report{std::move(j)};
+  return report_from_json(j);
 }
 
 report read_report(const std::string& path) {
@@ -411,8 +411,8 @@ report read_report(const std::string& path) {
 }
 
 std::string diff_reports(const report& before, const report& after, bool breakdowns) {
-  validate_report(before.json, "old report");
-  validate_report(after.json, "new report");
+  validate_report(before.to_json(), "old report");
+  validate_report(after.to_json(), "new report");
   auto shown = [&](const metric_row& m) {
     return breakdowns || (m.opponent.empty() && m.task.empty() && m.run.empty());
   };

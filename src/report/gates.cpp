@@ -8,7 +8,6 @@
 #include <fmt/format.h>
 
 #include "judgebias/error.hpp"
-#include "judgebias/writers.hpp"
 
 namespace judgebias {
 
@@ -139,10 +138,9 @@ std::vector<gate_result> check_gate(const report& r, const gate& g) {
   }
   if (out.empty()) {
     gate_result none;
-    const auto& modules = r.json.contains("modules") ? r.json["modules"] : nlohmann::ordered_json::object();
-    none.reason = modules.contains(g.module) && modules[g.module].contains("reason")
-                      ? fmt::format("{} {}: {}", g.module, modules[g.module].value("status", ""),
-                                    modules[g.module].value("reason", ""))
+    const module_section* m = r.find(g.module);
+    none.reason = m && m->status != module_status::ok
+                      ? fmt::format("{} {}: {}", g.module, to_string(m->status), m->reason)
                       : "the report has no value for it";
     out.push_back(std::move(none));
   }

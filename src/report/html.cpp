@@ -274,7 +274,7 @@ thead th { background: var(--band); } td.num { text-align: right; font-variant-n
 }  // namespace
 
 std::string to_html(const report& r) {
-  const json& j = r.json;
+  const json& j = r.meta;
   const auto rows = tidy_rows(r);
   std::string out =
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -288,8 +288,8 @@ std::string to_html(const report& r) {
   out += fmt::format("<p class=\"meta\">Intervals: {:g} % ({}). Dashed lines mark no bias.</p>\n",
                      100 * j["config"].value("confidence", 0.95), html_escape(detail::interval_method(r)));
   out += "<nav><a href=\"#charts\">Charts</a>";
-  for (const auto& [module, section] : j["modules"].items())
-    out += fmt::format("<a href=\"#module-{0}\">{0}</a>", html_escape(module));
+  for (const auto& section : r.modules)
+    out += fmt::format("<a href=\"#module-{0}\">{0}</a>", html_escape(section.name));
   out += "<a href=\"#diagnostics\">Diagnostics</a></nav>\n";
 
   // Charts.
@@ -328,11 +328,12 @@ std::string to_html(const report& r) {
   out += "</div>\n</section>\n";
 
   // Every value, as tables.
-  for (const auto& [module, section] : j["modules"].items()) {
+  for (const auto& section : r.modules) {
+    const std::string& module = section.name;
     out += fmt::format("<section id=\"module-{0}\">\n<h2>{0}</h2>\n", html_escape(module));
-    if (section.value("status", "") != "ok") {
-      out += fmt::format("<p class=\"status\">{}: {}</p>\n</section>\n",
-                         html_escape(section.value("status", "")), html_escape(section.value("reason", "")));
+    if (section.status != module_status::ok) {
+      out += fmt::format("<p class=\"status\">{}: {}</p>\n</section>\n", html_escape(to_string(section.status)),
+                         html_escape(section.reason));
       continue;
     }
     std::vector<std::string> order;
@@ -351,9 +352,9 @@ std::string to_html(const report& r) {
       if (!key.empty()) out += "<h3>" + html_escape(key) + "</h3>\n";
       out += long_table(groups[key]);
     }
-    if (section.contains("diagnostics")) {
-      out += "<h3>Diagnostics</h3>\n" + key_value_table(section["diagnostics"]);
-    }
+    for (const auto& e : section.extras)
+      if (e.path.size() == 1 && e.path[0] == "diagnostics")
+        out += "<h3>Diagnostics</h3>\n" + key_value_table(e.value);
     out += "</section>\n";
   }
 

@@ -1,19 +1,435 @@
+// The typed report: its JSON form (written and read back) and its tidy rows.
 #include "judgebias/report.hpp"
 
+#include <algorithm>
+#include <array>
+#include <unordered_map>
+
+#include "common/json_object.hpp"
 #include "judgebias/output.hpp"
 
 namespace judgebias {
 
 using json = nlohmann::ordered_json;
 
+namespace {
+
+constexpr std::array<std::string_view, 3> scope_keys = {"judges", "by_task", "by_run"};
+
+std::string_view scope_key(row_scope s) {
+  switch (s) {
+    case row_scope::judge:
+      return "judges";
+    case row_scope::task:
+      return "by_task";
+    case row_scope::run:
+      return "by_run";
+    case row_scope::overall:
+      return "overall";
+  }
+  return "judges";
+}
+
+bool is_metric(const json& v) {
+  return v.is_object() && v.contains("unit") && v.contains("n");
+}
+
+// Whether an object is a sub-section: it holds judges, breakdowns or overall values.
+bool is_section(const json& v) {
+  if (!v.is_object()) return false;
+  for (auto key : scope_keys)
+    if (v.contains(key)) return true;
+  return v.contains("overall");
+}
+
+unit unit_of(std::string_view s) {
+  for (unit u : {unit::fraction, unit::pp, unit::score, unit::coefficient, unit::count})
+    if (to_string(u) == s) return u;
+  return unit::fraction;
+}
+
+std::optional<double> number(const json& v) {
+  if (v.is_number()) return v.get<double>();
+  return std::nullopt;
+}
+
+metric metric_of(const json& m) {
+  metric out;
+  out.value = number(m.value("value", json()));
+  if (m.contains("ci") && m["ci"].is_array() && m["ci"].size() == 2 && m["ci"][0].is_number() &&
+      m["ci"][1].is_number())
+    out.ci = std::array<double, 2>{m["ci"][0].get<double>(), m["ci"][1].get<double>()};
+  if (m.contains("n") && m["n"].is_number()) out.n = m["n"].get<std::uint64_t>();
+  if (m.contains("p")) out.p = number(m["p"]);
+  if (m.contains("unit") && m["unit"].is_string()) out.unit = unit_of(m["unit"].get<std::string>());
+  if (m.contains("reason") && m["reason"].is_string()) out.reason = m["reason"].get<std::string>();
+  return out;
+}
+
+// Reads one module section (or sub-section) into rows and extras, in the order of its keys.
+class section_reader {
+ public:
+  explicit section_reader(module_section& out) : out_(out) {}
+
+  void section(const json& obj, const std::vector<std::string>& prefix, bool top) {
+    for (const auto& [key, v] : obj.items()) {
+      if (top && (key == "status" || (key == "reason" && out_.status != module_status::ok))) continue;
+      std::vector<std::string> path = prefix;
+      path.push_back(key);
+      if (v.is_object() && std::find(scope_keys.begin(), scope_keys.end(), key) != scope_keys.end()) {
+        keep_if_empty(path, v);
+        const row_scope scope = key == "judges" ? row_scope::judge : key == "by_task" ? row_scope::task
+                                                                                       : row_scope::run;
+        for (const auto& [judge, jv] : v.items()) {
+          auto jpath = path;
+          jpath.push_back(judge);
+          if (scope == row_scope::judge) {
+            judge_object(jv, jpath, prefix, scope, judge, "");
+            continue;
+          }
+          if (!jv.is_object()) {
+            extra(jpath, jv);
+            continue;
+          }
+          keep_if_empty(jpath, jv);
+          for (const auto& [group, gv] : jv.items()) {
+            auto gpath = jpath;
+            gpath.push_back(group);
+            judge_object(gv, gpath, prefix, scope, judge, group);
+          }
+        }
+      } else if (key == "overall" && v.is_object()) {
+        keep_if_empty(path, v);
+        for (const auto& [name, m] : v.items()) {
+          if (!is_metric(m)) {
+            auto mpath = path;
+            mpath.push_back(name);
+            extra(mpath, m);
+            continue;
+          }
+          report_row row;
+          row.section = prefix;
+          row.scope = row_scope::overall;
+          row.metric = name;
+          row.value = metric_of(m);
+          out_.rows.push_back(std::move(row));
+        }
+      } else if (key == "kinds" && v.is_object() && !v.empty() &&
+                 std::all_of(v.begin(), v.end(), [](const json& k) { return is_section(k); })) {
+        for (const auto& [kind, kv] : v.items()) {
+          auto kpath = path;
+          kpath.push_back(kind);
+          section(kv, kpath, false);
+        }
+      } else if (is_section(v)) {
+        section(v, path, false);
+      } else {
+        extra(path, v);
+      }
+    }
+  }
+
+ private:
+  // A judge's (or a group's) metrics and its per-opponent ones.
+  void judge_object(const json& v, const std::vector<std::string>& path, const std::vector<std::string>& prefix,
+                    row_scope scope, const std::string& judge, const std::string& group) {
+    if (!v.is_object()) {
+      extra(path, v);
+      return;
+    }
+    keep_if_empty(path, v);
+    for (const auto& [name, m] : v.items()) {
+      if (is_metric(m)) {
+        push(prefix, scope, judge, group, "", name, m);
+      } else if (name == "by_opponent" && m.is_object()) {
+        auto opath = path;
+        opath.push_back(name);
+        keep_if_empty(opath, m);
+        for (const auto& [opponent, om] : m.items()) {
+          auto mpath = opath;
+          mpath.push_back(opponent);
+          if (!om.is_object()) {
+            extra(mpath, om);
+            continue;
+          }
+          keep_if_empty(mpath, om);
+          for (const auto& [mn, mv] : om.items()) {
+            if (is_metric(mv)) {
+              push(prefix, scope, judge, group, opponent, mn, mv);
+            } else {
+              auto xpath = mpath;
+              xpath.push_back(mn);
+              extra(xpath, mv);
+            }
+          }
+        }
+      } else {
+        auto xpath = path;
+        xpath.push_back(name);
+        extra(xpath, m);
+      }
+    }
+  }
+  void push(const std::vector<std::string>& prefix, row_scope scope, const std::string& judge,
+            const std::string& group, const std::string& opponent, const std::string& name, const json& m) {
+    report_row row;
+    row.section = prefix;
+    row.scope = scope;
+    row.judge = judge;
+    row.group = group;
+    row.opponent = opponent;
+    row.metric = name;
+    row.value = metric_of(m);
+    out_.rows.push_back(std::move(row));
+  }
+  void extra(const std::vector<std::string>& path, const json& v) {
+    out_.extras.push_back(section_extra{path, v, out_.rows.size()});
+  }
+  // An empty object stays in the JSON form: no row would make it.
+  void keep_if_empty(const std::vector<std::string>& path, const json& v) {
+    if (v.is_object() && v.empty()) extra(path, json::object());
+  }
+
+  module_section& out_;
+};
+
+// The JSON keys of a row's metric under its module.
+void row_path(const report_row& row, std::vector<std::string_view>& path) {
+  path.clear();
+  for (const auto& s : row.section) path.emplace_back(s);
+  path.push_back(scope_key(row.scope));
+  if (row.scope != row_scope::overall) path.emplace_back(row.judge);
+  if (row.scope == row_scope::task || row.scope == row_scope::run) path.emplace_back(row.group);
+  if (!row.opponent.empty()) {
+    path.emplace_back("by_opponent");
+    path.emplace_back(row.opponent);
+  }
+  path.emplace_back(row.metric);
+}
+
+// A tree of JSON objects built key by key in first-insertion order, each key found by hash, then
+// turned into an ordered_json without a lookup: linear in the keys (ordered_json finds a key by a
+// linear scan, so building a wide object with it is quadratic).
+class json_tree {
+ public:
+  json_tree() : nodes_(1) {}
+  /// The node at `path` (objects created as needed).
+  std::size_t at(const std::vector<std::string_view>& path) {
+    std::size_t n = 0;
+    for (auto key : path) n = child(n, key);
+    return n;
+  }
+  void set(std::size_t n, json value) {
+    nodes_[n].leaf = std::move(value);
+    nodes_[n].is_leaf = true;
+  }
+  json take(std::size_t n = 0) {
+    node& x = nodes_[n];
+    if (x.is_leaf) return std::move(x.leaf);
+    json out = json::object();
+    for (auto& [key, c] : x.children) detail::append_member(out, std::move(key), take(c));
+    return out;
+  }
+
+ private:
+  struct node {
+    std::vector<std::pair<std::string, std::size_t>> children;
+    std::unordered_map<std::string, std::size_t> index;  // once there are more than a few children
+    json leaf;
+    bool is_leaf = false;
+  };
+  std::size_t child(std::size_t n, std::string_view key) {
+    {
+      node& x = nodes_[n];
+      if (x.index.empty()) {
+        for (const auto& [k, c] : x.children)
+          if (k == key) return c;
+      } else if (auto it = x.index.find(std::string(key)); it != x.index.end()) {
+        return it->second;
+      }
+    }
+    const std::size_t c = nodes_.size();
+    nodes_.emplace_back();
+    node& x = nodes_[n];
+    x.children.emplace_back(std::string(key), c);
+    if (x.children.size() > 8) {
+      if (x.index.empty())
+        for (const auto& [k, i] : x.children) x.index.emplace(k, i);
+      else
+        x.index.emplace(std::string(key), c);
+    }
+    return c;
+  }
+  std::vector<node> nodes_;
+};
+
+json section_json(const module_section& s) {
+  json out = json::object();
+  out["status"] = std::string(to_string(s.status));
+  if (s.status != module_status::ok) {
+    out["reason"] = s.reason;
+    return out;
+  }
+  json_tree tree;
+  std::vector<std::string_view> path;
+  auto put_extra = [&](const section_extra& e) {
+    path.assign(e.path.begin(), e.path.end());
+    const std::size_t n = tree.at(path);
+    if (!(e.value.is_object() && e.value.empty())) tree.set(n, e.value);
+  };
+  std::size_t x = 0;
+  for (std::size_t k = 0; k < s.rows.size(); ++k) {
+    for (; x < s.extras.size() && s.extras[x].after_rows <= k; ++x) put_extra(s.extras[x]);
+    row_path(s.rows[k], path);
+    tree.set(tree.at(path), to_json(s.rows[k].value));
+  }
+  for (; x < s.extras.size(); ++x) put_extra(s.extras[x]);
+  json body = tree.take();
+  for (auto& [key, v] : body.items()) detail::append_member(out, key, std::move(v));
+  return out;
+}
+
+}  // namespace
+
+std::string_view report_row::kind() const noexcept {
+  if (scope == row_scope::overall) return "overall";
+  return section.empty() ? std::string_view() : std::string_view(section.back());
+}
+
+std::string_view to_string(module_status s) noexcept {
+  switch (s) {
+    case module_status::ok:
+      return "ok";
+    case module_status::skipped:
+      return "skipped";
+    case module_status::error:
+      return "error";
+  }
+  return "error";
+}
+
+const module_section* report::find(std::string_view module) const noexcept {
+  for (const auto& m : modules)
+    if (m.name == module) return &m;
+  return nullptr;
+}
+
+json report::to_json() const {
+  json out = json::object();
+  bool placed = false;
+  auto modules_json = [&]() {
+    json all = json::object();
+    for (const auto& m : modules) detail::append_member(all, m.name, section_json(m));
+    return all;
+  };
+  for (const auto& [key, v] : meta.items()) {
+    if (key == "modules") {  // a value report_from_json could not read as modules, kept for the checks
+      out[key] = v;
+      placed = true;
+      continue;
+    }
+    if (!placed && key == "compare") {
+      out["modules"] = modules_json();
+      placed = true;
+    }
+    out[key] = v;
+    if (!placed && key == "diagnostics") {
+      out["modules"] = modules_json();
+      placed = true;
+    }
+  }
+  if (!placed) out["modules"] = modules_json();
+  return out;
+}
+
 // Messages quote the input; should one ever carry invalid UTF-8, its bytes are written as U+FFFD
 // rather than failing the whole report.
 std::string report::dump() const {
-  return json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  return to_json().dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+report report_from_json(const json& j) {
+  report r;
+  if (!j.is_object()) return r;
+  for (const auto& [key, v] : j.items()) {
+    if (key != "modules" || !v.is_object()) {
+      r.meta[key] = v;
+      continue;
+    }
+    for (const auto& [name, s] : v.items()) r.modules.push_back(module_section_from_json(name, s));
+  }
+  return r;
+}
+
+module_section module_section_from_json(std::string name, const json& s) {
+  module_section m;
+  m.name = std::move(name);
+  const std::string status = s.is_object() && s.contains("status") && s["status"].is_string()
+                                 ? s["status"].get<std::string>()
+                                 : std::string();
+  m.status = status == "ok"        ? module_status::ok
+             : status == "skipped" ? module_status::skipped
+                                   : module_status::error;
+  if (m.status != module_status::ok)
+    m.reason = s.is_object() && s.contains("reason") && s["reason"].is_string() ? s["reason"].get<std::string>()
+                                                                                : std::string();
+  else
+    section_reader(m).section(s, {}, true);
+  return m;
 }
 
 void write_json_file(const report& r, const std::string& path) {
   write_file_atomic(path, r.dump());
+}
+
+std::vector<metric_row> tidy_rows(const report& r) {
+  std::vector<metric_row> out;
+  for (const auto& m : r.modules) {
+    if (m.status != module_status::ok) continue;
+    // The module's own section first, then sub-sections in the order they first appear; within each,
+    // judges, by_task, by_run, then overall.
+    std::vector<const std::vector<std::string>*> sections;
+    std::vector<std::pair<std::pair<std::size_t, int>, const report_row*>> order;
+    order.reserve(m.rows.size());
+    for (const auto& row : m.rows) {
+      std::size_t s = 0;
+      if (!row.section.empty()) {
+        auto it = std::find_if(sections.begin(), sections.end(),
+                               [&](const std::vector<std::string>* x) { return *x == row.section; });
+        if (it == sections.end()) {
+          sections.push_back(&row.section);
+          it = sections.end() - 1;
+        }
+        s = static_cast<std::size_t>(it - sections.begin()) + 1;
+      }
+      order.push_back({{s, static_cast<int>(row.scope)}, &row});
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (const auto& [rank, row] : order) {
+      metric_row t;
+      t.module = m.name;
+      t.kind = std::string(row->kind());
+      t.judge = row->judge;
+      t.opponent = row->opponent;
+      if (row->scope == row_scope::task) t.task = row->group;
+      if (row->scope == row_scope::run) t.run = row->group;
+      t.metric = row->metric;
+      const metric& v = row->value;
+      const bool has_value = v.value && std::isfinite(*v.value);
+      if (has_value) t.value = v.value;
+      if (has_value && v.ci && std::isfinite((*v.ci)[0]) && std::isfinite((*v.ci)[1])) {
+        t.ci_low = (*v.ci)[0];
+        t.ci_high = (*v.ci)[1];
+      }
+      t.n = v.n;
+      if (has_value && v.p && std::isfinite(*v.p)) t.p = v.p;
+      t.unit = std::string(to_string(v.unit));
+      t.reason = v.reason.empty() && !has_value ? "not computable" : v.reason;
+      out.push_back(std::move(t));
+    }
+  }
+  return out;
 }
 
 }  // namespace judgebias

@@ -33,18 +33,18 @@ template <class Escape>
 std::string inputs_line(const report& r, Escape&& escape) {
   std::uint64_t bytes = 0;
   std::vector<std::string> names;
-  for (const auto& in : r.json["inputs"]) {
+  for (const auto& in : r.meta["inputs"]) {
     bytes += in.value("bytes", std::uint64_t{0});
     names.push_back(escape(in.value("path", "")));
   }
   return fmt::format("{} records from {} ({} bytes), judgebias {}.",
-                     r.json["diagnostics"].value("records", std::uint64_t{0}), fmt::join(names, ", "), bytes,
-                     r.json["tool"].value("version", ""));
+                     r.meta["diagnostics"].value("records", std::uint64_t{0}), fmt::join(names, ", "), bytes,
+                     r.meta["tool"].value("version", ""));
 }
 
 // How the intervals were made.
 inline std::string interval_method(const report& r) {
-  const auto& c = r.json["config"];
+  const auto& c = r.meta["config"];
   const auto b = c.value("bootstrap", 0u);
   if (b == 0) return "closed-form intervals";
   return fmt::format("item bootstrap, {} resamples, seed {}", b, c.value("seed", std::uint64_t{0}));

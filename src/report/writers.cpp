@@ -15,72 +15,6 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-bool is_metric(const json& v) {
-  return v.is_object() && v.contains("unit") && v.contains("n");
-}
-
-std::optional<double> number(const json& v) {
-  if (v.is_number()) return v.get<double>();
-  return std::nullopt;
-}
-
-metric_row make_row(const metric_row& where, const std::string& name, const json& m) {
-  metric_row row = where;
-  row.metric = name;
-  row.value = number(m.value("value", json()));
-  if (m.contains("ci") && m["ci"].is_array() && m["ci"].size() == 2) {
-    row.ci_low = number(m["ci"][0]);
-    row.ci_high = number(m["ci"][1]);
-  }
-  row.n = m.value("n", std::uint64_t{0});
-  if (m.contains("p")) row.p = number(m["p"]);
-  row.unit = m.value("unit", "");
-  row.reason = m.value("reason", "");
-  return row;
-}
-
-// A judge's metrics, and its per-opponent ones.
-void judge_rows(const json& metrics, metric_row where, std::vector<metric_row>& out) {
-  for (const auto& [name, m] : metrics.items()) {
-    if (is_metric(m)) {
-      out.push_back(make_row(where, name, m));
-    } else if (name == "by_opponent" && m.is_object()) {
-      for (const auto& [opponent, om] : m.items()) {
-        metric_row w = where;
-        w.opponent = opponent;
-        for (const auto& [mn, mv] : om.items())
-          if (is_metric(mv)) out.push_back(make_row(w, mn, mv));
-      }
-    }
-  }
-}
-
-// `judges`, `by_task`, `by_run` and `overall` of one section (a module, a cue kind, counterfactuals).
-void group_rows(const json& section, const metric_row& where, std::vector<metric_row>& out) {
-  if (section.contains("judges") && section["judges"].is_object())
-    for (const auto& [judge, metrics] : section["judges"].items()) {
-      metric_row w = where;
-      w.judge = judge;
-      judge_rows(metrics, w, out);
-    }
-  for (const char* by : {"by_task", "by_run"}) {
-    if (!section.contains(by) || !section[by].is_object()) continue;
-    for (const auto& [judge, groups] : section[by].items())
-      for (const auto& [group, metrics] : groups.items()) {
-        metric_row w = where;
-        w.judge = judge;
-        (by[3] == 't' ? w.task : w.run) = group;
-        judge_rows(metrics, w, out);
-      }
-  }
-  if (section.contains("overall") && section["overall"].is_object()) {
-    metric_row w = where;
-    w.kind = "overall";
-    for (const auto& [name, m] : section["overall"].items())
-      if (is_metric(m)) out.push_back(make_row(w, name, m));
-  }
-}
-
 // A text cell: visible escapes for what printable() escapes, then a `'` before what a spreadsheet
 // would read as a formula (= + - @, a tab or a carriage return first; OWASP's CSV injection advice),
 // then RFC 4180 quoting. Number cells are written by csv_number and never prefixed.
@@ -218,29 +152,6 @@ std::string printable(std::string_view s) {
   return out;
 }
 
-std::vector<metric_row> tidy_rows(const report& r) {
-  std::vector<metric_row> out;
-  if (!r.json.contains("modules")) return out;
-  for (const auto& [module, section] : r.json["modules"].items()) {
-    if (section.value("status", "") != "ok") continue;
-    metric_row where;
-    where.module = module;
-    group_rows(section, where, out);
-    if (section.contains("counterfactual") && section["counterfactual"].is_object()) {
-      metric_row w = where;
-      w.kind = "counterfactual";
-      group_rows(section["counterfactual"], w, out);
-    }
-    if (section.contains("kinds") && section["kinds"].is_object())
-      for (const auto& [kind, ks] : section["kinds"].items()) {
-        metric_row w = where;
-        w.kind = kind;
-        group_rows(ks, w, out);
-      }
-  }
-  return out;
-}
-
 output_format format_of_path(const std::string& path) {
   auto ends = [&](std::string_view ext) {
     if (path.size() < ext.size()) return false;
@@ -282,17 +193,17 @@ std::string to_csv(const report& r) {
 }
 
 std::string to_markdown(const report& r) {
-  const json& j = r.json;
+  const json& j = r.meta;
   std::string out = "# judgebias report\n\n";
   out += detail::inputs_line(r, md_escape) + "\n\n";
   out += fmt::format("Intervals: {:g} % ({}).\n", 100 * j["config"].value("confidence", 0.95),
                      detail::interval_method(r));
   const auto rows = tidy_rows(r);
-  for (const auto& [module, section] : j["modules"].items()) {
+  for (const auto& section : r.modules) {
+    const std::string& module = section.name;
     out += fmt::format("\n## {}\n\n", md_escape(module));
-    if (section.value("status", "") != "ok") {
-      out += fmt::format("{}: {}\n", md_escape(section.value("status", "")),
-                         md_escape(section.value("reason", "")));
+    if (section.status != module_status::ok) {
+      out += fmt::format("{}: {}\n", md_escape(to_string(section.status)), md_escape(section.reason));
       continue;
     }
     // One table per (kind, breakdown), in report order.
@@ -361,7 +272,7 @@ std::size_t display_width(std::string_view s) {
 }  // namespace
 
 std::string format_table(const report& r, const table_style& style) {
-  const json& j = r.json;
+  const json& j = r.meta;
   auto paint = [&](std::string_view code, const std::string& s) {
     return style.color ? fmt::format("\x1b[{}m{}\x1b[0m", code, s) : s;
   };
@@ -400,12 +311,12 @@ std::string format_table(const report& r, const table_style& style) {
       out += text + "\n";
     }
   }
-  for (const auto& [name, section] : j["modules"].items()) {
-    const std::string status = section.value("status", "");
-    if (status != "ok") {
+  for (const auto& section : r.modules) {
+    const std::string& name = section.name;
+    if (section.status != module_status::ok) {
       out += "\n" + paint("1", printable(name)) + ": " +
-             paint(status == "error" ? "31" : "2",
-                   printable(fmt::format("{} ({})", status, section.value("reason", "")))) +
+             paint(section.status == module_status::error ? "31" : "2",
+                   printable(fmt::format("{} ({})", to_string(section.status), section.reason))) +
              "\n";
       continue;
     }
@@ -479,16 +390,12 @@ std::string format_table(const report& r, const table_style& style) {
   return out;
 }
 
-std::string format_summary(const report& r) {
-  return format_table(r);
-}
-
 namespace detail {
 
 std::vector<std::vector<std::string>> compare_table(const report& r, bool breakdowns) {
   std::vector<std::vector<std::string>> rows;
-  if (!r.json.contains("compare")) return rows;
-  const json& c = r.json["compare"];
+  if (!r.meta.contains("compare")) return rows;
+  const json& c = r.meta["compare"];
   rows.push_back({"metric", c["judges"][0].get<std::string>(), c["judges"][1].get<std::string>(),
                   "difference", "interval"});
   for (const auto& m : c["metrics"]) {

@@ -12,7 +12,7 @@
 #include "common/parallel.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/stats.hpp"
-#include "judgebias/writers.hpp"
+#include "judgebias/report.hpp"
 
 namespace judgebias {
 

@@ -17,7 +17,6 @@
 #include "common/parallel.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/version.hpp"
-#include "judgebias/writers.hpp"
 
 namespace judgebias {
 
@@ -172,7 +171,7 @@ void warn_small_samples(report& r) {
   std::string text = fmt::format("{} metric(s) rest on fewer than {} units, so their intervals are wide: {}",
                                  count, enough, fmt::join(small, ", "));
   if (count > small.size()) text += fmt::format(" and {} more", count - small.size());
-  r.json["diagnostics"]["warnings"].push_back(text);
+  r.meta["diagnostics"]["warnings"].push_back(text);
 }
 
 record_filter make_filter(const config& cfg) {
@@ -390,24 +389,24 @@ report pipeline::evaluate(const loaded_data& data) const {
                       {"warnings", std::move(warnings)}};
   if (!cfg_.judges.empty() || !cfg_.tasks.empty()) r["diagnostics"]["filtered_out"] = st.filtered;
 
-  json modules = json::object();
   // Modules only read the dataset: they run side by side, up to --threads at a time, and their sections
   // are placed in config order, so the report does not depend on the thread count.
-  std::vector<json> sections(cfg_.modules.size());
+  report out;
+  out.meta = std::move(r);
+  out.modules.resize(cfg_.modules.size());
   std::atomic<std::size_t> next{0};
-  const std::size_t workers = std::max<std::size_t>(1, std::min<std::size_t>(cfg_.threads, sections.size()));
+  const std::size_t workers =
+      std::max<std::size_t>(1, std::min<std::size_t>(cfg_.threads, out.modules.size()));
   detail::parallel_for(workers, [&](std::size_t) {
     try {
-      for (std::size_t k = next++; k < sections.size(); k = next++)
-        sections[k] = registry_.create(cfg_.modules[k])->evaluate(d, cfg_);
+      for (std::size_t k = next++; k < out.modules.size(); k = next++)
+        out.modules[k] = module_section_from_json(cfg_.modules[k],
+                                                  registry_.create(cfg_.modules[k])->evaluate(d, cfg_));
     } catch (...) {
-      next = sections.size();  // the others stop too; the failure is rethrown after the join
+      next = out.modules.size();  // the others stop too; the failure is rethrown after the join
       throw;
     }
   });
-  for (std::size_t k = 0; k < sections.size(); ++k) modules[cfg_.modules[k]] = std::move(sections[k]);
-  r["modules"] = std::move(modules);
-  report out{std::move(r)};
   warn_small_samples(out);
   return out;
 }

@@ -43,6 +43,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (back.is_discarded() || !back.contains("modules")) __builtin_trap();
   for (const auto& [name, section] : back["modules"].items())
     if (section.value("status", "") == "error") __builtin_trap();  // a module failing is a finding
-  (void)judgebias::format_summary(r);
+  (void)judgebias::format_table(r);
   return 0;
 }
