@@ -60,12 +60,53 @@ nlohmann::ordered_json to_json(const metric& m);
 /// Which direction of a metric means more bias.
 enum class bias_direction : std::uint8_t { higher, lower, away_from_zero, away_from_half, none };
 
-/// Describes a metric for `judgebias list` and the docs.
+/// Where a metric is drawn in the HTML report: charts of one `id` are one chart, with one series per
+/// declaring metric (or per sub-section, for a metric declared in every sub-section).
+struct chart_spec {
+  std::string id;
+  int order = 100;  ///< Charts are placed by this, then by first declaration.
+  std::string caption, note;
+  std::optional<double> reference;  ///< The no-bias value, drawn as a dashed line.
+  std::string series;               ///< The series' label; empty: the module's name (or the kind).
+  int series_order = 0;             ///< Series within a chart are placed by this.
+};
+
+/// Any sub-section: the metric is reported in each sub-section the module writes (a cue kind).
+inline constexpr std::string_view every_section = "*";
+
+/// Declares a metric: what `judgebias list`, the report forms and `--fail-if` know of it. A module's
+/// declarations name exactly the metrics it emits (a test checks it), so nothing outside the module has
+/// to spell a module's or a metric's name.
 struct metric_info {
   std::string name;
   judgebias::unit unit;
   bias_direction direction;
   std::string description;
+  /// The sub-section the metric is in: empty for the module's own, a name (verbosity's
+  /// "counterfactual") for one sub-section, every_section for each kind the module finds.
+  std::string section = {};
+  bool overall = false;  ///< Also reported over all judges together (gates: module.overall.metric).
+  int headline = 0;      ///< Its column in the terminal table (1 first); 0: not shown there.
+  std::optional<chart_spec> chart = {};
+
+  /// The same declaration shown in column `column` of the terminal table.
+  metric_info shown(int column) const {
+    metric_info m = *this;
+    m.headline = column;
+    return m;
+  }
+  /// The same declaration drawn in a chart.
+  metric_info drawn(chart_spec spec) const {
+    metric_info m = *this;
+    m.chart = std::move(spec);
+    return m;
+  }
+  /// The same declaration, also reported over all judges.
+  metric_info with_overall() const {
+    metric_info m = *this;
+    m.overall = true;
+    return m;
+  }
 };
 
 /// What a module's do_evaluate returns: its section, or a reason to skip.

@@ -16,6 +16,8 @@
 
 namespace judgebias {
 
+class module_registry;
+
 /// What a row's judge and group mean: a judge's metric over all its records, over one `--by task` or
 /// `--by run` group, or a metric over all judges together (agreement's `overall`).
 enum class row_scope : std::uint8_t { judge, task, run, overall };
@@ -54,6 +56,13 @@ struct module_section {
   std::string reason;  ///< Why skipped or failed; empty when ok.
   std::vector<report_row> rows;  ///< In the order the JSON holds them.
   std::vector<section_extra> extras;
+  /// The module's declarations (its metrics(), when the module is known): what the terminal table
+  /// shows, what the HTML charts draw. Not written to JSON.
+  std::vector<metric_info> metrics;
+
+  /// The declarations of the metrics in sub-section `kind` ("" for the module's own, "overall" for
+  /// those over all judges together).
+  std::vector<const metric_info*> declared(std::string_view kind) const;
 };
 
 /// The whole report (REPORT.md, schema_version 1).
@@ -77,6 +86,8 @@ struct report {
 /// gives back the same value. Check untrusted input with validate_report (diff.hpp): this trusts the
 /// shape.
 report report_from_json(const nlohmann::ordered_json& j);
+/// The same, with the declarations of `registry`'s modules (the first form uses the built-in ones).
+report report_from_json(const nlohmann::ordered_json& j, const module_registry& registry);
 /// One module's section from its JSON value (`{"status": ..., ...}`), read as report_from_json reads it.
 module_section module_section_from_json(std::string name, const nlohmann::ordered_json& section);
 

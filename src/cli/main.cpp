@@ -425,10 +425,15 @@ int cmd_list() {
   for (const auto& name : registry.names()) {
     auto m = registry.create(name);
     out += fmt::format("{}: {}\n", name, m->description());
+    // A metric of a named sub-section is listed as section.metric (the name --fail-if takes after the
+    // module); one reported in every kind, as the metric alone.
+    auto shown = [](const metric_info& info) {
+      return info.section.empty() || info.section == every_section ? info.name : info.section + "." + info.name;
+    };
     std::size_t w = 0;
-    for (const auto& info : m->metrics()) w = std::max(w, info.name.size());
+    for (const auto& info : m->metrics()) w = std::max(w, shown(info).size());
     for (const auto& info : m->metrics())
-      out += fmt::format("  {:<{}}  {:<11}  {:<29}  {}\n", info.name, w, to_string(info.unit),
+      out += fmt::format("  {:<{}}  {:<11}  {:<29}  {}\n", shown(info), w, to_string(info.unit),
                          direction_text(info.direction), info.description);
     out += "\n";
   }

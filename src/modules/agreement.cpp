@@ -61,14 +61,16 @@ class agreement_module final : public bias_module {
     return "How often a judge's pairwise verdicts agree with gold (accuracy, Cohen's kappa, Brier score)";
   }
   std::vector<metric_info> metrics() const override {
-    return {
-        {"accuracy", unit::fraction, bias_direction::none, "verdict equals gold, over A/B/tie"},
-        {"kappa", unit::coefficient, bias_direction::none, "Cohen's kappa over A/B/tie"},
+    std::vector<metric_info> out = {
+        metric_info{"accuracy", unit::fraction, bias_direction::none, "verdict equals gold, over A/B/tie"}.shown(1),
+        metric_info{"kappa", unit::coefficient, bias_direction::none, "Cohen's kappa over A/B/tie"}.shown(2),
         {"accuracy_no_ties", unit::fraction, bias_direction::none, "accuracy where neither side is a tie"},
         {"kappa_no_ties", unit::coefficient, bias_direction::none,
          "Cohen's kappa where neither side is a tie"},
         {"brier", unit::fraction, bias_direction::none, "mean (prob_a - [gold = A])^2, decisive gold"},
     };
+    for (auto& m : out) m = m.with_overall();  // every metric also over all judges together
+    return out;
   }
 
  protected:

@@ -206,8 +206,8 @@ json cue_section(const dataset& d, const config& cfg, std::string_view stream, s
   return section;
 }
 
-std::vector<metric_info> cue_metrics() {
-  return {
+std::vector<metric_info> cue_metrics(std::string_view section, int series_order) {
+  std::vector<metric_info> out = {
       {"robustness_rate", unit::fraction, bias_direction::lower, "P(perturbed outcome = control outcome)"},
       {"flip_rate", unit::fraction, bias_direction::higher, "1 - robustness_rate"},
       {"follow_rate", unit::fraction, bias_direction::higher, "P(picks the cue's target | control did not)"},
@@ -227,6 +227,18 @@ std::vector<metric_info> cue_metrics() {
       {"score_shift", unit::score, bias_direction::away_from_zero,
        "pointwise: mean(perturbed score - control score)"},
   };
+  for (auto& m : out) m.section = std::string(section);
+  out[0].headline = 1;  // robustness_rate
+  out[2].headline = 2;  // follow_rate
+  out[3].headline = 3;  // effect
+  out[0].chart = chart_spec{"robustness",
+                            90,
+                            "Robustness per cue kind",
+                            "Share of cue variants whose verdict stayed that of the control (1 = unmoved).",
+                            std::nullopt,
+                            "",
+                            series_order};
+  return out;
 }
 
 }  // namespace judgebias::detail

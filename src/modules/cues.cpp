@@ -17,11 +17,11 @@ using json = nlohmann::ordered_json;
 // bandwagon / authority: one kind, its section at the module's top level.
 class single_cue_module final : public bias_module {
  public:
-  single_cue_module(std::string kind, std::string description)
-      : kind_(std::move(kind)), description_(std::move(description)) {}
+  single_cue_module(std::string kind, std::string description, int series_order)
+      : kind_(std::move(kind)), description_(std::move(description)), series_order_(series_order) {}
   std::string_view name() const noexcept override { return kind_; }
   std::string_view description() const noexcept override { return description_; }
-  std::vector<metric_info> metrics() const override { return detail::cue_metrics(); }
+  std::vector<metric_info> metrics() const override { return detail::cue_metrics("", series_order_); }
 
  protected:
   module_result do_evaluate(const dataset& d, const config& cfg) const override {
@@ -38,6 +38,7 @@ class single_cue_module final : public bias_module {
 
  private:
   std::string kind_, description_;
+  int series_order_;  // of its series in the robustness chart
 };
 
 class cue_module final : public bias_module {
@@ -47,7 +48,7 @@ class cue_module final : public bias_module {
     return "Every other perturbation kind (distraction, reflection, sentiment, ...): how a cue moves "
            "verdicts";
   }
-  std::vector<metric_info> metrics() const override { return detail::cue_metrics(); }
+  std::vector<metric_info> metrics() const override { return detail::cue_metrics(every_section, 4); }
 
  protected:
   module_result do_evaluate(const dataset& d, const config& cfg) const override {
@@ -74,12 +75,12 @@ class cue_module final : public bias_module {
 
 std::unique_ptr<bias_module> make_bandwagon_module() {
   return std::make_unique<single_cue_module>(
-      "bandwagon", "How a crowd's stated opinion (\"90% of people prefer B\") moves a judge's verdict");
+      "bandwagon", "How a crowd's stated opinion (\"90% of people prefer B\") moves a judge's verdict", 1);
 }
 
 std::unique_ptr<bias_module> make_authority_module() {
   return std::make_unique<single_cue_module>(
-      "authority", "How a fake citation, quote or link in a response moves a judge's verdict");
+      "authority", "How a fake citation, quote or link in a response moves a judge's verdict", 2);
 }
 
 std::unique_ptr<bias_module> make_cue_module() {

@@ -16,7 +16,8 @@ namespace judgebias::detail {
 nlohmann::ordered_json cue_section(const dataset& d, const config& cfg, std::string_view stream,
                                    std::uint32_t kind);
 
-/// The metric list of a cue section, for `judgebias list`.
-std::vector<metric_info> cue_metrics();
+/// The metrics of a cue section, declared in `section` (empty, a name, or every_section); their
+/// robustness_rate is a series of the "robustness" chart, placed by `series_order`.
+std::vector<metric_info> cue_metrics(std::string_view section, int series_order);
 
 }  // namespace judgebias::detail

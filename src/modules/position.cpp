@@ -60,12 +60,20 @@ class position_module final : public bias_module {
   }
   std::vector<metric_info> metrics() const override {
     return {
-        {"consistency", unit::fraction, bias_direction::lower,
-         "swap pairs with the same winner in both orders"},
-        {"fairness", unit::fraction, bias_direction::away_from_zero,
-         "(recency - primacy) / all swap pairs; > 0 favours the second slot"},
-        {"first_slot_rate", unit::fraction, bias_direction::away_from_half,
-         "P(verdict = A) over decisive records"},
+        metric_info{"consistency", unit::fraction, bias_direction::lower,
+                    "swap pairs with the same winner in both orders"}
+            .shown(1)
+            .drawn({"consistency", 30, "Position: consistency across swaps",
+                    "Share of swap pairs with the same choice in both orders (1 = never swayed by the slot).",
+                    std::nullopt, "consistency"}),
+        metric_info{"fairness", unit::fraction, bias_direction::away_from_zero,
+                    "(recency - primacy) / all swap pairs; > 0 favours the second slot"}
+            .shown(2),
+        metric_info{"first_slot_rate", unit::fraction, bias_direction::away_from_half,
+                    "P(verdict = A) over decisive records"}
+            .shown(3)
+            .drawn({"first_slot_rate", 40, "Position: first-slot rate",
+                    "Share of decisive verdicts for the response shown first.", 0.5, "first_slot_rate"}),
         {"repetition_stability", unit::fraction, bias_direction::none,
          "share of runs agreeing with the most common verdict of a comparison and order"},
         {"accuracy_gold_first", unit::fraction, bias_direction::none,

@@ -110,11 +110,20 @@ class self_preference_module final : public bias_module {
   }
   std::vector<metric_info> metrics() const override {
     return {
-        {"dbg_pointwise", unit::score, bias_direction::higher, "mean(score - gold) over own responses"},
+        metric_info{"dbg_pointwise", unit::score, bias_direction::higher, "mean(score - gold) over own responses"}
+            .shown(2)
+            .drawn({"dbg_pointwise", 20, "Self-preference: DBG, pointwise (score)",
+                    "Judge's score for its own responses minus the gold score of the same responses.", 0.0,
+                    "dbg_pointwise"}),
         {"leniency", unit::score, bias_direction::none, "mean(score - gold) over other models' responses"},
-        {"dbg_adjusted", unit::score, bias_direction::higher, "dbg_pointwise - leniency"},
+        metric_info{"dbg_adjusted", unit::score, bias_direction::higher, "dbg_pointwise - leniency"}.shown(3),
         {"raw_gap", unit::score, bias_direction::none, "mean score of own minus other responses, no gold"},
-        {"dbg_pairwise", unit::pp, bias_direction::higher, "judge's win rate of own responses minus gold's"},
+        metric_info{"dbg_pairwise", unit::pp, bias_direction::higher,
+                    "judge's win rate of own responses minus gold's"}
+            .shown(1)
+            .drawn({"dbg_pairwise", 10, "Self-preference: DBG, pairwise (pp)",
+                    "Judge's win rate for its own responses minus the gold's, in percentage points.", 0.0,
+                    "dbg_pairwise"}),
         {"wr_judge", unit::pp, bias_direction::none, "judge's win rate of own responses"},
         {"wr_gold", unit::pp, bias_direction::none, "gold's win rate of the same responses"},
         {"eo", unit::fraction, bias_direction::higher,

@@ -50,20 +50,33 @@ class verbosity_module final : public bias_module {
     return "Whether a judge prefers longer responses beyond what the gold does, and net of position";
   }
   std::vector<metric_info> metrics() const override {
-    return {
-        {"prefer_longer_rate", unit::fraction, bias_direction::away_from_half,
-         "P(judge picks the longer), lengths differing by more than --min-length-gap"},
-        {"gold_prefer_longer_rate", unit::fraction, bias_direction::none,
-         "P(gold picks the longer), same filter"},
+    const chart_spec longer{"prefer_longer", 50, "Verbosity: prefers the longer response",
+                            "The judge's rate beside the gold's on the same comparisons.", 0.5, "judge", 0};
+    chart_spec gold = longer;
+    gold.series = "gold";
+    gold.series_order = 1;
+    std::vector<metric_info> out = {
+        metric_info{"prefer_longer_rate", unit::fraction, bias_direction::away_from_half,
+                    "P(judge picks the longer), lengths differing by more than --min-length-gap"}
+            .shown(1)
+            .drawn(longer),
+        metric_info{"gold_prefer_longer_rate", unit::fraction, bias_direction::none,
+                    "P(gold picks the longer), same filter"}
+            .shown(2)
+            .drawn(gold),
         {"bias", unit::fraction, bias_direction::higher,
          "P(judge picks longer) - P(gold picks longer), same records"},
-        {"length_coef", unit::coefficient, bias_direction::higher,
-         "logistic coefficient of tanh(length difference / sd) on choosing A"},
+        metric_info{"length_coef", unit::coefficient, bias_direction::higher,
+                    "logistic coefficient of tanh(length difference / sd) on choosing A"}
+            .shown(3),
         {"lc_first_slot_rate", unit::fraction, bias_direction::away_from_half,
          "first-slot preference with the length term set to zero"},
         {"score_length_slope", unit::coefficient, bias_direction::higher,
          "pointwise: OLS slope of score - gold on ln(length + 1)"},
     };
+    // Padded variants (perturbation.kind "verbosity"), measured as a cue.
+    for (auto& m : detail::cue_metrics("counterfactual", 3)) out.push_back(std::move(m));
+    return out;
   }
 
  protected:

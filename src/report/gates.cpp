@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -76,22 +77,38 @@ gate parse_gate(const std::string& text, const module_registry& registry) {
   if (parts.size() == 3) g.kind = parts[1];
   if (!registry.contains(g.module))
     throw bad(fmt::format("unknown module \"{}\" (known: {})", g.module, fmt::join(registry.names(), ", ")));
-  // Which kinds a module has: any cue kind for `cue` (and it needs one), `counterfactual` for verbosity's
-  // padded variants (measured like cues), `overall` for agreement over all judges; none elsewhere.
-  auto metrics = registry.create(g.module)->metrics();
-  if (g.module == "cue" && g.kind.empty())
-    throw bad("the cue module needs a kind: cue.<kind>.<metric>, e.g. cue.distraction.robustness_rate");
-  if (!g.kind.empty()) {
-    if (g.module == "verbosity" && g.kind == "counterfactual" && registry.contains("cue")) {
-      metrics = registry.create("cue")->metrics();
-    } else if (g.module == "agreement" && g.kind == "overall") {
-      // agreement's own metrics
-    } else if (g.module != "cue") {
-      throw bad(
-          fmt::format("\"{}\" has no kind \"{}\" (kinds exist for cue.<kind>, verbosity.counterfactual "
-                      "and agreement.overall)",
-                      g.module, g.kind));
+  // The kinds a module has are those its metrics are declared in: a named sub-section (verbosity's
+  // counterfactual), any kind (every_section: the cue kinds), `overall` for metrics over all judges.
+  const auto declared = registry.create(g.module)->metrics();
+  auto kinds_of = [](const std::vector<metric_info>& metrics) {
+    std::vector<std::string> kinds;
+    auto add = [&](const std::string& k) {
+      if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+    };
+    for (const auto& m : metrics) {
+      if (!m.section.empty()) add(m.section == every_section ? "<kind>" : m.section);
+      if (m.overall) add("overall");
     }
+    return kinds;
+  };
+  const bool own = std::any_of(declared.begin(), declared.end(),
+                               [](const metric_info& m) { return m.section.empty(); });
+  if (g.kind.empty() && !own)
+    throw bad(fmt::format("the {0} module needs a kind: {0}.<kind>.<metric>, e.g. {0}.distraction.{1}", g.module,
+                          declared.empty() ? std::string("metric") : declared.front().name));
+  std::vector<metric_info> metrics;
+  for (const auto& m : declared) {
+    const bool in = g.kind.empty()         ? m.section.empty()
+                    : g.kind == "overall"  ? m.overall || m.section == every_section
+                                           : m.section == g.kind || m.section == every_section;
+    if (in) metrics.push_back(m);
+  }
+  if (!g.kind.empty() && metrics.empty()) {
+    std::vector<std::string> all;
+    for (const auto& name : registry.names())
+      for (const auto& k : kinds_of(registry.create(name)->metrics())) all.push_back(name + "." + k);
+    throw bad(fmt::format("\"{}\" has no kind \"{}\" (kinds exist for {})", g.module, g.kind,
+                          all.empty() ? std::string("no module") : fmt::format("{}", fmt::join(all, ", "))));
   }
   bool known = false;
   std::vector<std::string> names;

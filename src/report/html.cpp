@@ -292,39 +292,46 @@ std::string to_html(const report& r) {
     out += fmt::format("<a href=\"#module-{0}\">{0}</a>", html_escape(section.name));
   out += "<a href=\"#diagnostics\">Diagnostics</a></nav>\n";
 
-  // Charts.
-  const std::vector<chart> charts = {
-      make_chart(rows, "dbg_pairwise", "Self-preference: DBG, pairwise (pp)", "pp", 0.0,
-                 "Judge's win rate for its own responses minus the gold's, in percentage points.",
-                 {{"dbg_pairwise", "self_preference", "", "dbg_pairwise"}}),
-      make_chart(rows, "dbg_pointwise", "Self-preference: DBG, pointwise (score)", "score", 0.0,
-                 "Judge's score for its own responses minus the gold score of the same responses.",
-                 {{"dbg_pointwise", "self_preference", "", "dbg_pointwise"}}),
-      make_chart(rows, "consistency", "Position: consistency across swaps", "fraction", std::nullopt,
-                 "Share of swap pairs with the same choice in both orders (1 = never swayed by the slot).",
-                 {{"consistency", "position", "", "consistency"}}),
-      make_chart(rows, "first_slot_rate", "Position: first-slot rate", "fraction", 0.5,
-                 "Share of decisive verdicts for the response shown first.",
-                 {{"first_slot_rate", "position", "", "first_slot_rate"}}),
-      make_chart(rows, "prefer_longer", "Verbosity: prefers the longer response", "fraction", 0.5,
-                 "The judge's rate beside the gold's on the same comparisons.",
-                 {{"judge", "verbosity", "", "prefer_longer_rate"},
-                  {"gold", "verbosity", "", "gold_prefer_longer_rate"}}),
+  // Charts: what the modules declare, one series per declaring metric (or per sub-section found, for a
+  // metric declared in every sub-section), charts and series in their declared order.
+  struct planned {
+    const chart_spec* spec;
+    unit u;
+    std::vector<std::pair<int, series_spec>> series;
   };
-  std::vector<series_spec> robustness = {{"bandwagon", "bandwagon", "", "robustness_rate"},
-                                         {"authority", "authority", "", "robustness_rate"},
-                                         {"verbosity", "verbosity", "counterfactual", "robustness_rate"}};
-  std::vector<std::string> cue_kinds;
-  for (const auto& row : rows)
-    if (row.module == "cue" && !row.kind.empty() &&
-        std::find(cue_kinds.begin(), cue_kinds.end(), row.kind) == cue_kinds.end())
-      cue_kinds.push_back(row.kind);
-  for (const auto& k : cue_kinds) robustness.push_back({k, "cue", k, "robustness_rate"});
+  std::vector<planned> plan;
+  for (const auto& section : r.modules)
+    for (const auto& m : section.metrics) {
+      if (!m.chart) continue;
+      auto it = std::find_if(plan.begin(), plan.end(), [&](const planned& p) { return p.spec->id == m.chart->id; });
+      if (it == plan.end()) {
+        plan.push_back({&*m.chart, m.unit, {}});
+        it = plan.end() - 1;
+      }
+      if (m.section == every_section) {
+        std::vector<std::string> kinds;
+        for (const auto& row : rows)
+          if (row.module == section.name && !row.kind.empty() &&
+              std::find(kinds.begin(), kinds.end(), row.kind) == kinds.end())
+            kinds.push_back(row.kind);
+        for (const auto& k : kinds) it->series.push_back({m.chart->series_order, {k, section.name, k, m.name}});
+      } else {
+        it->series.push_back({m.chart->series_order,
+                              {m.chart->series.empty() ? section.name : m.chart->series, section.name, m.section,
+                               m.name}});
+      }
+    }
+  std::stable_sort(plan.begin(), plan.end(),
+                   [](const planned& x, const planned& y) { return x.spec->order < y.spec->order; });
   out += "<section id=\"charts\">\n<h2>Charts</h2>\n<div class=\"charts\">\n";
-  for (const auto& c : charts) out += render_chart(c);
-  out += render_chart(make_chart(
-      rows, "robustness", "Robustness per cue kind", "fraction", std::nullopt,
-      "Share of cue variants whose verdict stayed that of the control (1 = unmoved).", robustness));
+  for (auto& p : plan) {
+    std::stable_sort(p.series.begin(), p.series.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    std::vector<series_spec> specs;
+    for (auto& [order, spec] : p.series) specs.push_back(std::move(spec));
+    out += render_chart(make_chart(rows, p.spec->id, p.spec->caption, std::string(to_string(p.u)),
+                                   p.spec->reference, p.spec->note, specs));
+  }
   out += "</div>\n</section>\n";
 
   // Every value, as tables.

@@ -7,6 +7,7 @@
 
 #include "common/json_object.hpp"
 #include "judgebias/output.hpp"
+#include "judgebias/registry.hpp"
 
 namespace judgebias {
 
@@ -348,7 +349,24 @@ std::string report::dump() const {
   return to_json().dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
+std::vector<const metric_info*> module_section::declared(std::string_view kind) const {
+  std::vector<const metric_info*> out;
+  for (const auto& m : metrics) {
+    const bool in = kind == "overall" ? m.overall
+                    : kind.empty()    ? m.section.empty()
+                                      : m.section == kind || m.section == every_section;
+    if (in) out.push_back(&m);
+  }
+  return out;
+}
+
 report report_from_json(const json& j) {
+  module_registry builtin;
+  register_builtin_modules(builtin);
+  return report_from_json(j, builtin);
+}
+
+report report_from_json(const json& j, const module_registry& registry) {
   report r;
   if (!j.is_object()) return r;
   for (const auto& [key, v] : j.items()) {
@@ -356,7 +374,10 @@ report report_from_json(const json& j) {
       r.meta[key] = v;
       continue;
     }
-    for (const auto& [name, s] : v.items()) r.modules.push_back(module_section_from_json(name, s));
+    for (const auto& [name, s] : v.items()) {
+      r.modules.push_back(module_section_from_json(name, s));
+      if (registry.contains(name)) r.modules.back().metrics = registry.create(name)->metrics();
+    }
   }
   return r;
 }

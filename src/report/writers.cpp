@@ -252,17 +252,19 @@ std::string to_markdown(const report& r) {
   return out;
 }
 
-// The columns a module's block shows; other sections show their first three metrics.
 namespace {
-const std::map<std::string, std::vector<std::string>, std::less<>> headline = {
-    {"self_preference", {"dbg_pairwise", "dbg_pointwise", "dbg_adjusted"}},
-    {"position", {"consistency", "fairness", "first_slot_rate"}},
-    {"verbosity", {"prefer_longer_rate", "gold_prefer_longer_rate", "length_coef"}},
-    {"agreement", {"accuracy", "kappa"}},
-    {"bandwagon", {"robustness_rate", "follow_rate", "effect"}},
-    {"authority", {"robustness_rate", "follow_rate", "effect"}},
-    {"cue", {"robustness_rate", "follow_rate", "effect"}},
-};
+
+// The columns of a block: the metrics the module declares as its headline there, in their order.
+std::vector<std::string> headline(const module_section& section, std::string_view kind) {
+  std::vector<const metric_info*> shown;
+  for (const metric_info* m : section.declared(kind))
+    if (m->headline > 0) shown.push_back(m);
+  std::stable_sort(shown.begin(), shown.end(),
+                   [](const metric_info* x, const metric_info* y) { return x->headline < y->headline; });
+  std::vector<std::string> out;
+  for (const metric_info* m : shown) out.push_back(m->name);
+  return out;
+}
 
 std::size_t display_width(std::string_view s) {
   std::size_t n = 0;
@@ -337,11 +339,9 @@ std::string format_table(const report& r, const table_style& style) {
         if (row.module == name && row.kind == kind && row.opponent.empty() && row.task.empty() &&
             row.run.empty())
           mine.push_back(&row);
-      std::vector<std::string> cols, judges;
-      // Cue kinds and counterfactual padding are measured like cues.
-      if (auto it = headline.find(kind.empty() ? name : std::string("cue")); it != headline.end())
-        cols = it->second;
-      else
+      // The declared headline; a module without one (a report of an unknown module) shows its first three.
+      std::vector<std::string> cols = headline(section, kind), judges;
+      if (cols.empty())
         for (const auto* row : mine)
           if (cols.size() < 3 && std::find(cols.begin(), cols.end(), row->metric) == cols.end())
             cols.push_back(row->metric);

@@ -399,9 +399,11 @@ report pipeline::evaluate(const loaded_data& data) const {
       std::max<std::size_t>(1, std::min<std::size_t>(cfg_.threads, out.modules.size()));
   detail::parallel_for(workers, [&](std::size_t) {
     try {
-      for (std::size_t k = next++; k < out.modules.size(); k = next++)
-        out.modules[k] = module_section_from_json(cfg_.modules[k],
-                                                  registry_.create(cfg_.modules[k])->evaluate(d, cfg_));
+      for (std::size_t k = next++; k < out.modules.size(); k = next++) {
+        const auto module = registry_.create(cfg_.modules[k]);
+        out.modules[k] = module_section_from_json(cfg_.modules[k], module->evaluate(d, cfg_));
+        out.modules[k].metrics = module->metrics();
+      }
     } catch (...) {
       next = out.modules.size();  // the others stop too; the failure is rethrown after the join
       throw;
