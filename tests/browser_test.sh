@@ -8,7 +8,7 @@ bin=$1 artefacts=$2 src=$3
 chromium=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$chromium" ]; then
   if [ "${CI:-}" = true ]; then echo "FAIL: chromium is not installed (scripts/test.sh installs it)"; exit 1; fi
-  echo "skip: chromium is not installed (apt-get install chromium, or run scripts/test.sh)"; exit 0
+  echo "skip: chromium is not installed (apt-get install chromium, or run scripts/test.sh)"; exit 77
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

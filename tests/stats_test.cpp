@@ -2,7 +2,7 @@
 #include <cmath>
 #include <limits>
 
-#include "modules/metric_builder.hpp"
+#include "judgebias/module_kit.hpp"
 #include "test_util.hpp"
 
 using namespace judgebias::stats;
@@ -146,7 +146,7 @@ TEST(Bootstrap, TooManyUndefinedResamplesGiveNoInterval) {
 // item_sums: a row per item touched, in first-touch order, found again after the table grows (many
 // items, ids that collide in the low bits), and no memory in the items never touched.
 TEST(ItemSums, RowsByItemThroughGrowthAndCollisions) {
-  judgebias::detail::item_sums sums(1u << 30, 2);  // the dataset's item count no longer sizes anything
+  judgebias::kit::item_sums sums(1u << 30, 2);  // the dataset's item count no longer sizes anything
   std::vector<std::uint32_t> order;
   for (std::uint32_t k = 0; k < 5000; ++k) order.push_back((k * 7919u) % 5000u * 64u);  // distinct
   for (std::uint32_t item : order) sums[item][0] += 1, sums[item][1] += item % 7;

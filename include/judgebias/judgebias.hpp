@@ -10,6 +10,7 @@
 #include "judgebias/importers.hpp"
 #include "judgebias/judgment.hpp"
 #include "judgebias/module.hpp"
+#include "judgebias/module_kit.hpp"
 #include "judgebias/output.hpp"
 #include "judgebias/perturb.hpp"
 #include "judgebias/pipeline.hpp"

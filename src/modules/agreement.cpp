@@ -5,8 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "modules/groups.hpp"
-#include "modules/metric_builder.hpp"
+#include "judgebias/module_kit.hpp"
 #include "judgebias/registry.hpp"
 
 namespace judgebias {
@@ -14,10 +13,9 @@ namespace judgebias {
 namespace {
 
 using json = nlohmann::ordered_json;
-using detail::group_filter;
-using detail::item_sums;
-using detail::metric_builder;
-using detail::ratio;
+using kit::item_sums;
+using kit::metric_builder;
+using kit::ratio;
 
 // Columns: a 3×3 confusion matrix (judge's label × gold's label, A/B/tie), then the Brier sums.
 constexpr std::size_t c_brier = 9, c_brier_n = 10, c_width = 11;
@@ -76,7 +74,7 @@ class agreement_module final : public bias_module {
  protected:
   module_result do_evaluate(const dataset& d, const config& cfg) const override {
     module_result result;
-    const bool any = detail::any_measured_record(d, [&](dataset::index i) {
+    const bool any = kit::any_measured_record(d, [&](dataset::index i) {
       return d.mode(i) == judgment_mode::pairwise && d.gold_in_presentation(i) != verdict::missing;
     });
     if (!any) {
@@ -84,29 +82,25 @@ class agreement_module final : public bias_module {
       result.reason = "no pairwise record of a measured judge has a gold verdict";
       return result;
     }
-    json judges = json::object();
-    for (std::uint32_t j : d.measured_judges())
-      detail::append_member(judges, d.judges().name(j), measure(d, cfg, {j}, {}, d.judges().name(j), ""));
-    result.body["judges"] = std::move(judges);
-    result.body["overall"] = measure(d, cfg, d.measured_judges(), {}, "(overall)", "");
-    detail::add_breakdowns(result.body, d, cfg,
-                           [&](std::uint32_t j, group_filter filter, const std::string& group) {
-                             return measure(d, cfg, {j}, filter, d.judges().name(j), group);
-                           });
+    auto one_judge = [&](const kit::selection& s) { return measure(d, cfg, {s}, d.judges().name(s.judge), s.group_name); };
+    result.body["judges"] = kit::judges(d, one_judge);
+    std::vector<kit::selection> everyone;  // every measured judge's records, pooled
+    for (std::uint32_t j : d.measured_judges()) everyone.push_back(kit::selection{j, {}, ""});
+    result.body["overall"] = measure(d, cfg, everyone, "(overall)", "");
+    kit::breakdowns(result.body, d, cfg, one_judge);
     return result;
   }
 
  private:
-  json measure(const dataset& d, const config& cfg, const std::vector<std::uint32_t>& judges,
-               group_filter filter, const std::string& label, const std::string& group) const {
+  // The metrics over the records of `selections` (one judge's, or every judge's for `overall`); `label`
+  // and `group` name the random stream.
+  json measure(const dataset& d, const config& cfg, const std::vector<kit::selection>& selections,
+               const std::string& label, const std::string& group) const {
     metric_builder mb(cfg, name(), label, group);
     item_sums sums(d.items().size(), c_width);
     std::vector<double> squared_errors;
-    for (std::uint32_t j : judges) {
-      for (auto i : filter.records(d, j)) {
-        if (d.mode(i) != judgment_mode::pairwise || !d.is_control(i) || d.is_duplicate(i) ||
-            !filter.pass(d, i))
-          continue;
+    for (const kit::selection& sel : selections) {
+      for (auto i : sel.controls(d, judgment_mode::pairwise)) {
         const verdict g = d.gold_in_presentation(i);
         if (g == verdict::missing) continue;
         double* r = sums[d.item(i)];
@@ -145,26 +139,24 @@ class agreement_module final : public bias_module {
     };
     const char* none = "no parsed record with a gold verdict";
     const char* none2 = "no parsed record where neither the verdict nor the gold is a tie";
-    json out;
-    out["accuracy"] = to_json(mb.make(
+    mb.put(
         "accuracy", unit::fraction, static_cast<std::uint64_t>(n3), sums,
-        [](std::span<const double> s) { return accuracy_of(s, 3); }, accuracy_closed(3, n3), none));
-    out["kappa"] = to_json(mb.make(
+        [](std::span<const double> s) { return accuracy_of(s, 3); }, accuracy_closed(3, n3), none);
+    mb.put(
         "kappa", unit::coefficient, static_cast<std::uint64_t>(n3), sums,
         [](std::span<const double> s) { return kappa_of(s, 3); }, kappa_closed(3, n3),
-        "needs parsed records with gold and more than one label"));
-    out["accuracy_no_ties"] = to_json(mb.make(
+        "needs parsed records with gold and more than one label");
+    mb.put(
         "accuracy_no_ties", unit::fraction, static_cast<std::uint64_t>(n2), sums,
-        [](std::span<const double> s) { return accuracy_of(s, 2); }, accuracy_closed(2, n2), none2));
-    out["kappa_no_ties"] = to_json(mb.make(
+        [](std::span<const double> s) { return accuracy_of(s, 2); }, accuracy_closed(2, n2), none2);
+    mb.put(
         "kappa_no_ties", unit::coefficient, static_cast<std::uint64_t>(n2), sums,
-        [](std::span<const double> s) { return kappa_of(s, 2); }, kappa_closed(2, n2), none2));
-    out["brier"] = to_json(mb.make(
+        [](std::span<const double> s) { return kappa_of(s, 2); }, kappa_closed(2, n2), none2);
+    mb.put(
         "brier", unit::fraction, static_cast<std::uint64_t>(t[c_brier_n]), sums,
         [](std::span<const double> s) { return ratio(s[c_brier], s[c_brier_n]); },
-        detail::t_closed(squared_errors, conf), "no record with prob_a and a decisive gold verdict"));
-    mb.finish(out);
-    return out;
+        kit::t_closed(squared_errors, conf), "no record with prob_a and a decisive gold verdict");
+    return mb.take();
   }
 };
 

@@ -5,14 +5,20 @@
 #include <map>
 
 #include "modules/cues.hpp"
-#include "modules/groups.hpp"
-#include "modules/metric_builder.hpp"
+#include "judgebias/module_kit.hpp"
 
 namespace judgebias::detail {
 
 namespace {
 
 using json = nlohmann::ordered_json;
+using kit::diff_wald_closed;
+using kit::item_sums;
+using kit::mean_wald_closed;
+using kit::metric_builder;
+using kit::ratio;
+using kit::t_closed;
+using kit::wilson_closed;
 
 // Columns of the per-item sums.
 enum col : std::size_t {
@@ -39,14 +45,14 @@ struct kind_diag {
 };
 
 // Consistency rate groups of a judge: control (comparison, order) groups with ≥ 2 parsed runs.
-void add_consistency_groups(const dataset& d, std::uint32_t j, const group_filter& filter, item_sums& sums,
+void add_consistency_groups(const dataset& d, const kit::selection& sel, item_sums& sums,
                             std::vector<double>& shares) {
-  for (std::uint32_t c : filter.comparisons(d, j)) {
+  for (std::uint32_t c : sel.comparisons(d)) {
     const comparison& cmp = d.comparisons()[c];
     std::array<std::map<std::uint32_t, double>, 2> outcomes;  // per order: outcome → runs
     std::array<double, 2> runs{};
     for (auto i : d.comparison_records(c)) {
-      if (!filter.pass(d, i) || d.outcome(i) == no_id) continue;
+      if (!sel.in_group(d, i) || d.outcome(i) == no_id) continue;
       const std::size_t order = d.cand_a(i) == cmp.lo ? 0 : 1;
       outcomes[order][d.outcome(i)] += 1;
       runs[order] += 1;
@@ -65,12 +71,13 @@ void add_consistency_groups(const dataset& d, std::uint32_t j, const group_filte
 }
 
 json measure(const dataset& d, const config& cfg, std::string_view stream, std::uint32_t kind,
-             std::uint32_t j, const group_filter& filter, const std::string& group, kind_diag* diag) {
-  metric_builder mb(cfg, stream, d.judges().name(j), group);
+             const kit::selection& sel, kind_diag* diag) {
+  metric_builder mb(d, cfg, stream, sel);
   item_sums sums(d.items().size(), c_width);
   std::vector<double> effect_d, change_d, shifts, shares, same_v;
-  for (auto i : filter.records(d, j)) {
-    if (d.kind(i) != kind || d.is_duplicate(i) || !filter.pass(d, i)) continue;
+  // The perturbed records of this kind (their controls are reached through control_of).
+  for (auto i : sel.group.records(d, sel.judge)) {
+    if (d.kind(i) != kind || d.is_duplicate(i) || !sel.in_group(d, i)) continue;
     if (diag) ++diag->perturbed;
     const std::uint32_t ctrl = d.control_of(i);
     if (ctrl == no_id) {
@@ -108,7 +115,7 @@ json measure(const dataset& d, const config& cfg, std::string_view stream, std::
       change_d.push_back(static_cast<double>(p_ok) - static_cast<double>(c_ok));
     }
   }
-  add_consistency_groups(d, j, filter, sums, shares);
+  add_consistency_groups(d, sel, sums, shares);
 
   const auto t = sums.rows().totals();
   const double conf = cfg.confidence;
@@ -116,19 +123,18 @@ json measure(const dataset& d, const config& cfg, std::string_view stream, std::
   auto mean_interval = [conf](const std::vector<double>& v) { return mean_wald_closed(v, conf); };
   auto u64 = [](double x) { return static_cast<std::uint64_t>(x); };
   const char* none = "no matched pair with both verdicts parsed";
-  json out;
-  out["robustness_rate"] = to_json(mb.make(
+  mb.put(
       "robustness_rate", unit::fraction, u64(t[c_n]), sums,
-      [](std::span<const double> s) { return ratio(s[c_same], s[c_n]); }, wilson(t[c_same], t[c_n]), none));
-  out["flip_rate"] = to_json(mb.make(
+      [](std::span<const double> s) { return ratio(s[c_same], s[c_n]); }, wilson(t[c_same], t[c_n]), none);
+  mb.put(
       "flip_rate", unit::fraction, u64(t[c_n]), sums,
       [](std::span<const double> s) { return ratio(s[c_n] - s[c_same], s[c_n]); },
-      wilson(t[c_n] - t[c_same], t[c_n]), none));
-  out["follow_rate"] = to_json(mb.make(
+      wilson(t[c_n] - t[c_same], t[c_n]), none);
+  mb.put(
       "follow_rate", unit::fraction, u64(t[c_not_t]), sums,
       [](std::span<const double> s) { return ratio(s[c_follow], s[c_not_t]); },
-      wilson(t[c_follow], t[c_not_t]), "no matched pair whose control did not already pick the target"));
-  metric effect = mb.make(
+      wilson(t[c_follow], t[c_not_t]), "no matched pair whose control did not already pick the target");
+  metric& effect = mb.put(
       "effect", unit::fraction, u64(t[c_n]), sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[c_n] <= 0) return std::nullopt;
@@ -141,63 +147,56 @@ json measure(const dataset& d, const config& cfg, std::string_view stream, std::
     for (double x : effect_d) b += x > 0, cc += x < 0;
     effect.p = stats::mcnemar_exact(static_cast<std::uint64_t>(b), static_cast<std::uint64_t>(cc));
   }
-  out["effect"] = to_json(effect);
   const char* no_gold = "no matched pair whose comparison has a gold verdict";
-  out["accuracy_control"] = to_json(mb.make(
+  mb.put(
       "accuracy_control", unit::fraction, u64(t[c_gold_n]), sums,
       [](std::span<const double> s) { return ratio(s[c_ctrl_ok], s[c_gold_n]); },
-      wilson(t[c_ctrl_ok], t[c_gold_n]), no_gold));
-  out["accuracy_perturbed"] = to_json(mb.make(
+      wilson(t[c_ctrl_ok], t[c_gold_n]), no_gold);
+  mb.put(
       "accuracy_perturbed", unit::fraction, u64(t[c_gold_n]), sums,
       [](std::span<const double> s) { return ratio(s[c_pert_ok], s[c_gold_n]); },
-      wilson(t[c_pert_ok], t[c_gold_n]), no_gold));
-  out["accuracy_change"] = to_json(mb.make(
+      wilson(t[c_pert_ok], t[c_gold_n]), no_gold);
+  mb.put(
       "accuracy_change", unit::fraction, u64(t[c_gold_n]), sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[c_gold_n] <= 0) return std::nullopt;
         return (s[c_pert_ok] - s[c_ctrl_ok]) / s[c_gold_n];
       },
-      mean_interval(change_d), no_gold));
-  out["harmful_flip_rate"] = to_json(mb.make(
+      mean_interval(change_d), no_gold);
+  mb.put(
       "harmful_flip_rate", unit::fraction, u64(t[c_gold_n]), sums,
       [](std::span<const double> s) { return ratio(s[c_harmful], s[c_gold_n]); },
-      wilson(t[c_harmful], t[c_gold_n]), no_gold));
-  out["helpful_flip_rate"] = to_json(mb.make(
+      wilson(t[c_harmful], t[c_gold_n]), no_gold);
+  mb.put(
       "helpful_flip_rate", unit::fraction, u64(t[c_gold_n]), sums,
       [](std::span<const double> s) { return ratio(s[c_helpful], s[c_gold_n]); },
-      wilson(t[c_helpful], t[c_gold_n]), no_gold));
+      wilson(t[c_helpful], t[c_gold_n]), no_gold);
   const char* no_runs = "needs control comparisons judged in the same order in 2 or more runs";
-  out["consistency_rate"] = to_json(mb.make(
+  mb.put(
       "consistency_rate", unit::fraction, u64(t[c_cr_groups]), sums,
       [](std::span<const double> s) { return ratio(s[c_cr_sum], s[c_cr_groups]); }, t_closed(shares, conf),
-      no_runs));
-  out["excess_flip_rate"] = to_json(mb.make(
+      no_runs);
+  mb.put(
       "excess_flip_rate", unit::fraction, u64(t[c_n]), sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[c_n] <= 0 || s[c_cr_groups] <= 0) return std::nullopt;
         return (s[c_n] - s[c_same]) / s[c_n] - (1 - s[c_cr_sum] / s[c_cr_groups]);
       },
       // (1 − mean same) − (1 − mean share) = −(mean same − mean share)
-      diff_wald_closed(same_v, shares, conf, -1), t[c_cr_groups] > 0 ? none : no_runs));
-  out["score_shift"] = to_json(mb.make(
+      diff_wald_closed(same_v, shares, conf, -1), t[c_cr_groups] > 0 ? none : no_runs);
+  mb.put(
       "score_shift", unit::score, u64(t[c_shift_n]), sums,
       [](std::span<const double> s) { return ratio(s[c_shift], s[c_shift_n]); }, t_closed(shifts, conf),
-      "no matched pointwise pair with both scores parsed"));
-  mb.finish(out);
-  return out;
+      "no matched pointwise pair with both scores parsed");
+  return mb.take();
 }
 
 }  // namespace
 
 json cue_section(const dataset& d, const config& cfg, std::string_view stream, std::uint32_t kind) {
-  json section;
   kind_diag diag;
-  json judges = json::object();
-  for (std::uint32_t j : d.measured_judges())
-    detail::append_member(judges, d.judges().name(j), measure(d, cfg, stream, kind, j, {}, "", &diag));
-  section["judges"] = std::move(judges);
-  add_breakdowns(section, d, cfg, [&](std::uint32_t j, group_filter filter, const std::string& group) {
-    return measure(d, cfg, stream, kind, j, filter, group, nullptr);
+  json section = kit::per_judge(d, cfg, [&](const kit::selection& s) {
+    return measure(d, cfg, stream, kind, s, s.all() ? &diag : nullptr);
   });
   section["diagnostics"] = {{"perturbed_records", diag.perturbed},
                             {"matched", diag.matched},

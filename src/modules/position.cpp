@@ -8,8 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "modules/groups.hpp"
-#include "modules/metric_builder.hpp"
+#include "judgebias/module_kit.hpp"
 #include "modules/swap.hpp"
 #include "judgebias/registry.hpp"
 
@@ -18,15 +17,9 @@ namespace judgebias {
 namespace {
 
 using json = nlohmann::ordered_json;
-using detail::group_filter;
-using detail::item_sums;
-using detail::metric_builder;
-using detail::ratio;
-
-using detail::swap_outcome;
-swap_outcome classify(verdict v1, verdict v2) {
-  return detail::classify_swap(v1, v2);
-}
+using kit::item_sums;
+using kit::metric_builder;
+using kit::ratio;
 
 // Columns of the per-item sums.
 enum col : std::size_t {
@@ -90,7 +83,7 @@ class position_module final : public bias_module {
  protected:
   module_result do_evaluate(const dataset& d, const config& cfg) const override {
     module_result result;
-    const bool any = detail::any_measured_record(
+    const bool any = kit::any_measured_record(
         d, [&](dataset::index i) { return d.mode(i) == judgment_mode::pairwise && d.order_known(i); });
     if (!any) {
       result.skipped = true;
@@ -98,14 +91,8 @@ class position_module final : public bias_module {
       return result;
     }
     left_out diag;
-    json judges = json::object();
-    for (std::uint32_t j : d.measured_judges())
-      detail::append_member(judges, d.judges().name(j), measure(d, cfg, j, {}, "", &diag));
-    result.body["judges"] = std::move(judges);
-    detail::add_breakdowns(result.body, d, cfg,
-                           [&](std::uint32_t j, group_filter filter, const std::string& group) {
-                             return measure(d, cfg, j, filter, group, nullptr);
-                           });
+    result.body = kit::per_judge(
+        d, cfg, [&](const kit::selection& s) { return measure(d, cfg, s, s.all() ? &diag : nullptr); });
     result.body["diagnostics"] = {{"order_unknown_records", diag.order_unknown_records},
                                   {"one_order_comparisons", diag.one_order_comparisons},
                                   {"duplicates", d.diagnostics().duplicates}};
@@ -113,15 +100,12 @@ class position_module final : public bias_module {
   }
 
  private:
-  json measure(const dataset& d, const config& cfg, std::uint32_t j, group_filter filter,
-               const std::string& group, left_out* diag) const {
-    metric_builder mb(cfg, name(), d.judges().name(j), group);
+  json measure(const dataset& d, const config& cfg, const kit::selection& sel, left_out* diag) const {
+    metric_builder mb(d, cfg, name(), sel);
     item_sums sums(d.items().size(), c_width);
     std::vector<double> stabilities;
 
-    for (auto i : filter.records(d, j)) {
-      if (d.mode(i) != judgment_mode::pairwise || !d.is_control(i) || d.is_duplicate(i) || !filter.pass(d, i))
-        continue;
+    for (auto i : sel.controls(d, judgment_mode::pairwise)) {
       if (!d.order_known(i)) {
         if (diag) ++diag->order_unknown_records;
         continue;
@@ -142,11 +126,11 @@ class position_module final : public bias_module {
       if (g == verdict::b) r[c_gold_b] += 1, r[c_gold_b_ok] += v == verdict::b;
     }
 
-    for (std::uint32_t c : filter.comparisons(d, j)) {
+    for (std::uint32_t c : sel.comparisons(d)) {
       const comparison& cmp = d.comparisons()[c];
       for (const swap_pair& s : d.swap_pairs_of(c)) {
-        if (!filter.pass(d, s.lo_first) || !filter.pass(d, s.hi_first)) continue;
-        sums[cmp.item][static_cast<std::size_t>(classify(d.verdict(s.lo_first), d.verdict(s.hi_first)))] += 1;
+        if (!sel.in_group(d, s.lo_first) || !sel.in_group(d, s.hi_first)) continue;
+        sums[cmp.item][static_cast<std::size_t>(detail::classify_swap(d.verdict(s.lo_first), d.verdict(s.hi_first)))] += 1;
       }
       // Per order of this comparison: runs seen, and verdict counts for repetition stability.
       struct order_runs {
@@ -155,7 +139,7 @@ class position_module final : public bias_module {
       };
       std::array<order_runs, 2> orders;  // [0]: lo shown first
       for (auto i : d.comparison_records(c)) {
-        if (!d.order_known(i) || !filter.pass(d, i)) continue;
+        if (!d.order_known(i) || !sel.in_group(d, i)) continue;
         order_runs& o = orders[d.cand_a(i) == cmp.lo ? 0 : 1];
         o.runs.push_back(d.run(i));
         if (d.verdict(i) != verdict::missing) o.counts[static_cast<std::size_t>(d.verdict(i))] += 1;
@@ -181,17 +165,16 @@ class position_module final : public bias_module {
 
     const auto t = sums.rows().totals();
     const double conf = cfg.confidence;
-    auto wilson = [conf](double k, double n) { return detail::wilson_closed(k, n, conf); };
+    auto wilson = [conf](double k, double n) { return kit::wilson_closed(k, n, conf); };
     const double valid = t[c_consistent] + t[c_primacy] + t[c_recency];
     const double all_pairs = valid + t[c_failure];
-    json out;
-    out["consistency"] = to_json(mb.make(
+    mb.put(
         "consistency", unit::fraction, static_cast<std::uint64_t>(valid), sums,
         [](std::span<const double> s) {
           return ratio(s[c_consistent], s[c_consistent] + s[c_primacy] + s[c_recency]);
         },
-        wilson(t[c_consistent], valid), "no swap pair with both verdicts parsed (both orders in one run)"));
-    out["fairness"] = to_json(mb.make(
+        wilson(t[c_consistent], valid), "no swap pair with both verdicts parsed (both orders in one run)");
+    mb.put(
         "fairness", unit::fraction, static_cast<std::uint64_t>(all_pairs), sums,
         [](std::span<const double> s) {
           return ratio(s[c_recency] - s[c_primacy],
@@ -203,30 +186,29 @@ class position_module final : public bias_module {
           return stats::wald_interval(pr - pp, std::sqrt((pr + pp - (pr - pp) * (pr - pp)) / all_pairs),
                                       conf);
         },
-        "no swap pair (both orders in one run)"));
-    metric first = mb.make(
+        "no swap pair (both orders in one run)");
+    metric& first = mb.put(
         "first_slot_rate", unit::fraction, static_cast<std::uint64_t>(t[c_decisive]), sums,
         [](std::span<const double> s) { return ratio(s[c_first], s[c_decisive]); },
         wilson(t[c_first], t[c_decisive]), "no decisive verdict");
     if (first.value)
       first.p = stats::binomial_test(static_cast<std::uint64_t>(t[c_first]),
                                      static_cast<std::uint64_t>(t[c_decisive]));
-    out["first_slot_rate"] = to_json(first);
-    out["repetition_stability"] = to_json(mb.make(
+    mb.put(
         "repetition_stability", unit::fraction, static_cast<std::uint64_t>(t[c_groups]), sums,
         [](std::span<const double> s) { return ratio(s[c_stability], s[c_groups]); },
-        detail::t_closed(stabilities, conf),
-        "needs the same comparison in the same order judged in 2 or more runs"));
+        kit::t_closed(stabilities, conf),
+        "needs the same comparison in the same order judged in 2 or more runs");
     const char* no_gold = "no parsed record whose gold verdict is in that slot";
-    out["accuracy_gold_first"] = to_json(mb.make(
+    mb.put(
         "accuracy_gold_first", unit::fraction, static_cast<std::uint64_t>(t[c_gold_a]), sums,
         [](std::span<const double> s) { return ratio(s[c_gold_a_ok], s[c_gold_a]); },
-        wilson(t[c_gold_a_ok], t[c_gold_a]), no_gold));
-    out["accuracy_gold_second"] = to_json(mb.make(
+        wilson(t[c_gold_a_ok], t[c_gold_a]), no_gold);
+    mb.put(
         "accuracy_gold_second", unit::fraction, static_cast<std::uint64_t>(t[c_gold_b]), sums,
         [](std::span<const double> s) { return ratio(s[c_gold_b_ok], s[c_gold_b]); },
-        wilson(t[c_gold_b_ok], t[c_gold_b]), no_gold));
-    out["accuracy_gap"] = to_json(mb.make(
+        wilson(t[c_gold_b_ok], t[c_gold_b]), no_gold);
+    mb.put(
         "accuracy_gap", unit::fraction, static_cast<std::uint64_t>(t[c_gold_a] + t[c_gold_b]), sums,
         [](std::span<const double> s) -> std::optional<double> {
           if (s[c_gold_a] <= 0 || s[c_gold_b] <= 0) return std::nullopt;
@@ -238,13 +220,12 @@ class position_module final : public bias_module {
           return stats::wald_interval(
               pa - pb, std::sqrt(pa * (1 - pa) / t[c_gold_a] + pb * (1 - pb) / t[c_gold_b]), conf);
         },
-        "needs parsed records with the gold answer in each slot"));
-    out["extraction_failure_rate"] = to_json(mb.make(
+        "needs parsed records with the gold answer in each slot");
+    mb.put(
         "extraction_failure_rate", unit::fraction, static_cast<std::uint64_t>(t[c_records]), sums,
         [](std::span<const double> s) { return ratio(s[c_null], s[c_records]); },
-        wilson(t[c_null], t[c_records]), "no control pairwise record with a known order"));
-    mb.finish(out);
-    return out;
+        wilson(t[c_null], t[c_records]), "no control pairwise record with a known order");
+    return mb.take();
   }
 };
 

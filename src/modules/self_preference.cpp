@@ -9,8 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "modules/groups.hpp"
-#include "modules/metric_builder.hpp"
+#include "judgebias/module_kit.hpp"
 #include "judgebias/registry.hpp"
 
 namespace judgebias {
@@ -18,11 +17,10 @@ namespace judgebias {
 namespace {
 
 using json = nlohmann::ordered_json;
-using detail::group_filter;
-using detail::item_sums;
-using detail::metric_builder;
-using detail::moments_of;
-using detail::ratio;
+using kit::item_sums;
+using kit::metric_builder;
+using kit::moments_of;
+using kit::ratio;
 
 struct left_out {
   std::uint64_t records_without_model = 0;
@@ -64,8 +62,8 @@ struct dbg_acc {
   }
 };
 
-// Writes dbg_pairwise, wr_judge and wr_gold into `out`, which sits at `parent` under the judge's object.
-void put_dbg(json& out, metric_builder& mb, const dbg_acc& acc, const std::vector<std::string>& parent,
+// Puts dbg_pairwise, wr_judge and wr_gold at `parent` under the judge's object (empty: the judge's own level).
+void put_dbg(metric_builder& mb, const dbg_acc& acc, const std::vector<std::string>& parent,
              double confidence) {
   auto path = [&](const char* name) {
     std::vector<std::string> p = parent;
@@ -78,28 +76,28 @@ void put_dbg(json& out, metric_builder& mb, const dbg_acc& acc, const std::vecto
   for (std::size_t k = 0; k < diff.size(); ++k) diff[k] = 100.0 * (acc.w[k] - acc.g[k]);
   std::vector<double> w100(acc.w.size()), g100(acc.g.size());
   for (std::size_t k = 0; k < acc.w.size(); ++k) w100[k] = 100.0 * acc.w[k], g100[k] = 100.0 * acc.g[k];
-  auto t_of = [confidence](const std::vector<double>& v) { return detail::t_closed(v, confidence); };
-  out["dbg_pairwise"] = to_json(mb.make(
+  auto t_of = [confidence](const std::vector<double>& v) { return kit::t_closed(v, confidence); };
+  mb.put(
       path("dbg_pairwise"), unit::pp, n, acc.sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[2] <= 0) return std::nullopt;
         return 100.0 * (s[0] - s[1]) / s[2];
       },
-      t_of(diff), none));
-  out["wr_judge"] = to_json(mb.make(
+      t_of(diff), none);
+  mb.put(
       path("wr_judge"), unit::pp, n, acc.sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[2] <= 0) return std::nullopt;
         return 100.0 * s[0] / s[2];
       },
-      t_of(w100), none));
-  out["wr_gold"] = to_json(mb.make(
+      t_of(w100), none);
+  mb.put(
       path("wr_gold"), unit::pp, n, acc.sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[2] <= 0) return std::nullopt;
         return 100.0 * s[1] / s[2];
       },
-      t_of(g100), none));
+      t_of(g100), none);
 }
 
 class self_preference_module final : public bias_module {
@@ -143,11 +141,8 @@ class self_preference_module final : public bias_module {
     }
     left_out diag;
     bool any_own = false;
-    json judges = json::object();
-    for (std::uint32_t j : d.measured_judges()) {
-      const std::string& jname = d.judges().name(j);
-      detail::append_member(judges, jname, measure(d, cfg, owner, j, group_filter{}, "", &diag, any_own));
-    }
+    json judges =
+        kit::judges(d, [&](const kit::selection& s) { return measure(d, cfg, owner, s, &diag, any_own); });
     if (!any_own) {
       result.skipped = true;
       result.reason =
@@ -157,10 +152,8 @@ class self_preference_module final : public bias_module {
     }
     result.body["judges"] = std::move(judges);
     bool unused = false;
-    detail::add_breakdowns(result.body, d, cfg,
-                           [&](std::uint32_t j, group_filter filter, const std::string& group) {
-                             return measure(d, cfg, owner, j, filter, group, nullptr, unused);
-                           });
+    kit::breakdowns(result.body, d, cfg,
+                    [&](const kit::selection& s) { return measure(d, cfg, owner, s, nullptr, unused); });
     result.body["diagnostics"] = {{"records_without_model", diag.records_without_model},
                                   {"comparisons_without_model", diag.comparisons_without_model},
                                   {"comparisons_both_own", diag.comparisons_both_own},
@@ -171,21 +164,16 @@ class self_preference_module final : public bias_module {
   }
 
  private:
-  json measure(const dataset& d, const config& cfg, const ownership& owner, std::uint32_t j,
-               group_filter filter, const std::string& group, left_out* diag, bool& any_own) const {
-    const std::string& jname = d.judges().name(j);
-    metric_builder mb(cfg, name(), jname, group);
+  json measure(const dataset& d, const config& cfg, const ownership& owner, const kit::selection& sel,
+               left_out* diag, bool& any_own) const {
+    metric_builder mb(d, cfg, name(), sel);
     const std::size_t items = d.items().size();
-    json out;
 
     // Pointwise: rows [own diff sum, own n, other diff sum, other n, own score sum, own n, other score sum,
     // other n].
     item_sums pw(items, 8);
     std::vector<double> own_diff, other_diff, own_score, other_score;
-    for (auto i : filter.records(d, j)) {
-      if (d.mode(i) != judgment_mode::pointwise || !d.is_control(i) || d.is_duplicate(i) ||
-          !filter.pass(d, i))
-        continue;
+    for (auto i : sel.controls(d, judgment_mode::pointwise)) {
       if (d.model_a(i) == no_id) {
         if (diag) ++diag->records_without_model;
         continue;
@@ -207,13 +195,13 @@ class self_preference_module final : public bias_module {
       (own ? own_diff : other_diff).push_back(score - gold);
     }
     const double conf = cfg.confidence;
-    auto t_closed = [conf](const std::vector<double>& v) { return detail::t_closed(v, conf); };
+    auto t_closed = [conf](const std::vector<double>& v) { return kit::t_closed(v, conf); };
     // Difference of two independent means: Wald interval with the two standard errors.
     auto diff_closed = [conf](const std::vector<double>& x, const std::vector<double>& y) {
-      return detail::diff_wald_closed(x, y, conf);
+      return kit::diff_wald_closed(x, y, conf);
     };
 
-    metric dbg_pw = mb.make(
+    metric& dbg_pw = mb.put(
         "dbg_pointwise", unit::score, own_diff.size(), pw,
         [](std::span<const double> s) { return ratio(s[0], s[1]); }, t_closed(own_diff),
         "no pointwise record of an own response with gold and a parsed score");
@@ -224,12 +212,11 @@ class self_preference_module final : public bias_module {
         if (rows.row(k)[1] > 0) per_item.push_back(rows.row(k)[0] / rows.row(k)[1]);
       dbg_pw.p = stats::t_test_one_sample(per_item);
     }
-    out["dbg_pointwise"] = to_json(dbg_pw);
-    out["leniency"] = to_json(mb.make(
+    mb.put(
         "leniency", unit::score, other_diff.size(), pw,
         [](std::span<const double> s) { return ratio(s[2], s[3]); }, t_closed(other_diff),
-        "no pointwise record of another model's response with gold and a parsed score"));
-    metric adj = mb.make(
+        "no pointwise record of another model's response with gold and a parsed score");
+    metric& adj = mb.put(
         "dbg_adjusted", unit::score, own_diff.size() + other_diff.size(), pw,
         [](std::span<const double> s) -> std::optional<double> {
           if (s[1] <= 0 || s[3] <= 0) return std::nullopt;
@@ -247,15 +234,14 @@ class self_preference_module final : public bias_module {
       }
       adj.p = stats::t_test_one_sample(per_item);
     }
-    out["dbg_adjusted"] = to_json(adj);
-    out["raw_gap"] = to_json(mb.make(
+    mb.put(
         "raw_gap", unit::score, own_score.size() + other_score.size(), pw,
         [](std::span<const double> s) -> std::optional<double> {
           if (s[5] <= 0 || s[7] <= 0) return std::nullopt;
           return s[4] / s[5] - s[6] / s[7];
         },
         diff_closed(own_score, other_score),
-        "needs parsed pointwise scores of both own and other models' responses"));
+        "needs parsed pointwise scores of both own and other models' responses");
 
     // Pairwise: per comparison, the judge's own-win share w over its records and the gold's g.
     dbg_acc pooled(items);
@@ -263,7 +249,7 @@ class self_preference_module final : public bias_module {
     item_sums eo_rows(items, 4), dp_rows(items, 3);
     std::vector<double> eo_own, eo_other;  // pick-own given gold own; pick-other given gold other
     std::uint64_t dp_n = 0, dp_own = 0, dp_other = 0;
-    for (std::uint32_t c : filter.comparisons(d, j)) {
+    for (std::uint32_t c : sel.comparisons(d)) {
       const comparison& cmp = d.comparisons()[c];
       const auto recs = d.comparison_records(c);
       if (recs.empty()) continue;
@@ -282,7 +268,7 @@ class self_preference_module final : public bias_module {
       const std::uint32_t opponent = own_lo ? cmp.model_hi : cmp.model_lo;
       double w_sum = 0, w_n = 0;
       for (auto i : recs) {
-        if (!filter.pass(d, i)) continue;
+        if (!sel.in_group(d, i)) continue;
         if (d.model_a(i) == no_id || d.model_b(i) == no_id) {  // this record names no author for a response
           if (diag) ++diag->records_without_model;
           continue;
@@ -323,9 +309,9 @@ class self_preference_module final : public bias_module {
       pooled.add(cmp.item, w, g);
       by_opponent.try_emplace(d.models().name(opponent), items).first->second.add(cmp.item, w, g);
     }
-    put_dbg(out, mb, pooled, {}, conf);
+    put_dbg(mb, pooled, {}, conf);
 
-    out["eo"] = to_json(mb.make(
+    mb.put(
         "eo", unit::fraction, eo_own.size() + eo_other.size(), eo_rows,
         [](std::span<const double> s) -> std::optional<double> {
           if (s[1] <= 0 || s[3] <= 0) return std::nullopt;
@@ -333,8 +319,8 @@ class self_preference_module final : public bias_module {
         },
         diff_closed(eo_own, eo_other),
         "needs parsed records with an own response whose gold picks own and ones whose gold picks the "
-        "other"));
-    out["dp"] = to_json(mb.make(
+        "other");
+    mb.put(
         "dp", unit::fraction, dp_n, dp_rows,
         [](std::span<const double> s) -> std::optional<double> {
           if (s[2] <= 0) return std::nullopt;
@@ -346,17 +332,11 @@ class self_preference_module final : public bias_module {
                        p2 = static_cast<double>(dp_other) / n;
           return stats::wald_interval(p1 - p2, std::sqrt((p1 + p2 - (p1 - p2) * (p1 - p2)) / n), conf);
         },
-        "no parsed pairwise record with exactly one own response"));
+        "no parsed pairwise record with exactly one own response");
 
-    json opp = json::object();
-    for (const auto& [model, acc] : by_opponent) {
-      json m;
-      put_dbg(m, mb, acc, {"by_opponent", model}, conf);
-      detail::append_member(opp, model, std::move(m));
-    }
-    out["by_opponent"] = std::move(opp);
-    mb.finish(out);
-    return out;
+    mb.open({"by_opponent"});
+    for (const auto& [model, acc] : by_opponent) put_dbg(mb, acc, {"by_opponent", model}, conf);
+    return mb.take();
   }
 };
 

@@ -8,8 +8,7 @@
 #include <fmt/format.h>
 
 #include "modules/cues.hpp"
-#include "modules/groups.hpp"
-#include "modules/metric_builder.hpp"
+#include "judgebias/module_kit.hpp"
 #include "stats/regression.hpp"
 #include "judgebias/registry.hpp"
 
@@ -18,10 +17,9 @@ namespace judgebias {
 namespace {
 
 using json = nlohmann::ordered_json;
-using detail::group_filter;
-using detail::item_sums;
-using detail::metric_builder;
-using detail::ratio;
+using kit::item_sums;
+using kit::metric_builder;
+using kit::ratio;
 
 // Columns of the per-item sums: prefer-longer (judge), prefer-longer (gold), and both on the same records.
 enum col : std::size_t {
@@ -84,7 +82,7 @@ class verbosity_module final : public bias_module {
     module_result result;
     const bool tokens = cfg.length == "tokens";
     const bool any =
-        detail::any_measured_record(d, [&](dataset::index i) { return length_a(d, i, tokens) != no_id; });
+        kit::any_measured_record(d, [&](dataset::index i) { return length_a(d, i, tokens) != no_id; });
     if (!any && d.kinds().find("verbosity") == no_id) {
       result.skipped = true;
       result.reason = tokens ? "no record of a measured judge carries \"tokens\" (--length tokens)"
@@ -92,14 +90,8 @@ class verbosity_module final : public bias_module {
       return result;
     }
     left_out diag;
-    json judges = json::object();
-    for (std::uint32_t j : d.measured_judges())
-      detail::append_member(judges, d.judges().name(j), measure(d, cfg, j, {}, "", &diag));
-    result.body["judges"] = std::move(judges);
-    detail::add_breakdowns(result.body, d, cfg,
-                           [&](std::uint32_t j, group_filter filter, const std::string& group) {
-                             return measure(d, cfg, j, filter, group, nullptr);
-                           });
+    result.body = kit::per_judge(
+        d, cfg, [&](const kit::selection& s) { return measure(d, cfg, s, s.all() ? &diag : nullptr); });
     result.body["counterfactual"] = counterfactual(d, cfg);
     result.body["diagnostics"] = {{"records_without_length", diag.records_without_length}};
     return result;
@@ -125,11 +117,10 @@ class verbosity_module final : public bias_module {
     return detail::cue_section(d, cfg, "verbosity/counterfactual", kind);
   }
 
-  json measure(const dataset& d, const config& cfg, std::uint32_t j, group_filter filter,
-               const std::string& group, left_out* diag) const {
+  json measure(const dataset& d, const config& cfg, const kit::selection& sel, left_out* diag) const {
     const bool tokens = cfg.length == "tokens";
     const double gap = cfg.min_length_gap, conf = cfg.confidence;
-    metric_builder mb(cfg, name(), d.judges().name(j), group);
+    metric_builder mb(d, cfg, name(), sel);
     item_sums sums(d.items().size(), c_width);
     std::vector<double> paired;                // judge-longer minus gold-longer, per record of `bias`
     std::vector<double> diffs, labels, golds;  // the regression's records
@@ -137,8 +128,7 @@ class verbosity_module final : public bias_module {
     std::vector<double> log_len, score_y, score_gold;
     bool all_score_gold = true;
 
-    for (auto i : filter.records(d, j)) {
-      if (!d.is_control(i) || d.is_duplicate(i) || !filter.pass(d, i)) continue;
+    for (auto i : sel.controls(d, std::nullopt)) {
       if (d.mode(i) == judgment_mode::pointwise) {
         if (!d.parsed(i)) continue;
         if (length_a(d, i, tokens) == no_id) {
@@ -179,8 +169,7 @@ class verbosity_module final : public bias_module {
     }
 
     const auto t = sums.rows().totals();
-    json out;
-    metric pl = mb.make(
+    metric& pl = mb.put(
         "prefer_longer_rate", unit::fraction, static_cast<std::uint64_t>(t[c_judge_n]), sums,
         [](std::span<const double> s) { return ratio(s[c_judge_longer], s[c_judge_n]); },
         [&]() { return stats::wilson_interval(t[c_judge_longer], t[c_judge_n], conf); },
@@ -188,38 +177,36 @@ class verbosity_module final : public bias_module {
     if (pl.value)
       pl.p = stats::binomial_test(static_cast<std::uint64_t>(t[c_judge_longer]),
                                   static_cast<std::uint64_t>(t[c_judge_n]));
-    out["prefer_longer_rate"] = to_json(pl);
-    out["gold_prefer_longer_rate"] = to_json(mb.make(
+    mb.put(
         "gold_prefer_longer_rate", unit::fraction, static_cast<std::uint64_t>(t[c_gold_n]), sums,
         [](std::span<const double> s) { return ratio(s[c_gold_longer], s[c_gold_n]); },
         [&]() { return stats::wilson_interval(t[c_gold_longer], t[c_gold_n], conf); },
-        "no decisive gold on responses whose lengths differ by more than --min-length-gap"));
-    out["bias"] = to_json(mb.make(
+        "no decisive gold on responses whose lengths differ by more than --min-length-gap");
+    mb.put(
         "bias", unit::fraction, static_cast<std::uint64_t>(t[c_both_n]), sums,
         [](std::span<const double> s) -> std::optional<double> {
           if (s[c_both_n] <= 0) return std::nullopt;
           return (s[c_both_judge] - s[c_both_gold]) / s[c_both_n];
         },
         [&]() -> std::optional<std::array<double, 2>> {
-          auto m = detail::moments_of(paired);
+          auto m = kit::moments_of(paired);
           if (m.n < 2) return std::nullopt;
           return stats::wald_interval(m.mean, m.sd / std::sqrt(m.n), conf);
         },
-        "needs records with a decisive verdict and a decisive gold on responses of different lengths"));
-    fit_length_model(out, diffs, labels, golds, all_gold, conf);
-    put_score_slope(out, log_len, score_y, score_gold, all_score_gold, conf);
-    mb.finish(out);
-    return out;
+        "needs records with a decisive verdict and a decisive gold on responses of different lengths");
+    fit_length_model(mb, diffs, labels, golds, all_gold, conf);
+    put_score_slope(mb, log_len, score_y, score_gold, all_score_gold, conf);
+    return mb.take();
   }
 
   // length_coef and lc_first_slot_rate: P(A) = σ(β0 + β_len·tanh(Δlen / sd) [+ β_gold·gold]).
-  static void fit_length_model(json& out, const std::vector<double>& diffs, const std::vector<double>& labels,
+  static void fit_length_model(metric_builder& mb, const std::vector<double>& diffs, const std::vector<double>& labels,
                                const std::vector<double>& golds, bool all_gold, double conf) {
     metric coef, lc;
     coef.unit = unit::coefficient;
     lc.unit = unit::fraction;
     coef.n = lc.n = diffs.size();
-    const auto m = detail::moments_of(diffs);
+    const auto m = kit::moments_of(diffs);
     // The gold covariate enters when every record has gold and it varies (else it duplicates the intercept).
     bool gold_varies = false;
     for (double g : golds) gold_varies |= g != golds.front();
@@ -260,11 +247,11 @@ class verbosity_module final : public bias_module {
         lc.ci = stats::wald_interval(mean, std::sqrt(var), conf);
       }
     }
-    out["length_coef"] = to_json(coef);
-    out["lc_first_slot_rate"] = to_json(lc);
+    mb.put("length_coef", coef);
+    mb.put("lc_first_slot_rate", lc);
   }
 
-  static void put_score_slope(json& out, const std::vector<double>& log_len, const std::vector<double>& score,
+  static void put_score_slope(metric_builder& mb, const std::vector<double>& log_len, const std::vector<double>& score,
                               const std::vector<double>& gold, bool all_gold, double conf) {
     metric s;
     s.unit = unit::coefficient;
@@ -283,7 +270,7 @@ class verbosity_module final : public bias_module {
     } else {
       s.reason = "needs at least 3 parsed pointwise scores with lengths that vary";
     }
-    out["score_length_slope"] = to_json(s);
+    mb.put("score_length_slope", s);
   }
 };
 

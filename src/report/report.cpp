@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "common/json_object.hpp"
+#include "common/json_tree.hpp"
 #include "judgebias/output.hpp"
 #include "judgebias/registry.hpp"
 
@@ -208,62 +209,6 @@ void row_path(const report_row& row, std::vector<std::string_view>& path) {
   path.emplace_back(row.metric);
 }
 
-// A tree of JSON objects built key by key in first-insertion order, each key found by hash, then
-// turned into an ordered_json without a lookup: linear in the keys (ordered_json finds a key by a
-// linear scan, so building a wide object with it is quadratic).
-class json_tree {
- public:
-  json_tree() : nodes_(1) {}
-  /// The node at `path` (objects created as needed).
-  std::size_t at(const std::vector<std::string_view>& path) {
-    std::size_t n = 0;
-    for (auto key : path) n = child(n, key);
-    return n;
-  }
-  void set(std::size_t n, json value) {
-    nodes_[n].leaf = std::move(value);
-    nodes_[n].is_leaf = true;
-  }
-  json take(std::size_t n = 0) {
-    node& x = nodes_[n];
-    if (x.is_leaf) return std::move(x.leaf);
-    json out = json::object();
-    for (auto& [key, c] : x.children) detail::append_member(out, std::move(key), take(c));
-    return out;
-  }
-
- private:
-  struct node {
-    std::vector<std::pair<std::string, std::size_t>> children;
-    std::unordered_map<std::string, std::size_t> index;  // once there are more than a few children
-    json leaf;
-    bool is_leaf = false;
-  };
-  std::size_t child(std::size_t n, std::string_view key) {
-    {
-      node& x = nodes_[n];
-      if (x.index.empty()) {
-        for (const auto& [k, c] : x.children)
-          if (k == key) return c;
-      } else if (auto it = x.index.find(std::string(key)); it != x.index.end()) {
-        return it->second;
-      }
-    }
-    const std::size_t c = nodes_.size();
-    nodes_.emplace_back();
-    node& x = nodes_[n];
-    x.children.emplace_back(std::string(key), c);
-    if (x.children.size() > 8) {
-      if (x.index.empty())
-        for (const auto& [k, i] : x.children) x.index.emplace(k, i);
-      else
-        x.index.emplace(std::string(key), c);
-    }
-    return c;
-  }
-  std::vector<node> nodes_;
-};
-
 json section_json(const module_section& s) {
   json out = json::object();
   out["status"] = std::string(to_string(s.status));
@@ -271,7 +216,7 @@ json section_json(const module_section& s) {
     out["reason"] = s.reason;
     return out;
   }
-  json_tree tree;
+  detail::json_tree tree;
   std::vector<std::string_view> path;
   auto put_extra = [&](const section_extra& e) {
     path.assign(e.path.begin(), e.path.end());

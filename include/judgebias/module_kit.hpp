@@ -1,0 +1,373 @@
+#pragma once
+/// \file The module kit: what the built-in modules are made of, for modules written outside the library
+/// too (docs/architecture.md, examples/custom_module.cpp). A module measures one judge on one selection
+/// of its records with a metric_builder; per_judge runs that over every measured judge and every
+/// `--by task` / `--by run` group, and the builder gives each metric its item-bootstrap interval (or
+/// its closed form under `--bootstrap 0`).
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "judgebias/dataset.hpp"
+#include "judgebias/module.hpp"
+#include "judgebias/stats.hpp"
+
+namespace judgebias::kit {
+
+/// Per-item rows, created on first touch, in first-touch order (deterministic for a given input). Memory
+/// is in the items touched, not in the dataset's items: a table per opponent, task or run costs what its
+/// own records need (an open-addressing table from item to row, kept at most half full).
+class item_sums {
+ public:
+  /// `items` (the dataset's item count) is not needed any more: kept so that callers read as before.
+  item_sums(std::size_t /*items*/, std::size_t width) : rows_(width) {}
+  /// The row of an item, zeroed when new.
+  double* operator[](std::uint32_t item) {
+    if ((items_.size() + 1) * 2 > slots_.size()) grow();
+    std::size_t s = home(item);
+    while (slots_[s] != no_id) {
+      if (items_[slots_[s]] == item) return rows_.row(slots_[s]);
+      s = (s + 1) & (slots_.size() - 1);
+    }
+    slots_[s] = static_cast<std::uint32_t>(items_.size());
+    items_.push_back(item);
+    return rows_.add_row();
+  }
+  const stats::cluster_sums& rows() const noexcept { return rows_; }
+  /// The item of each row.
+  const std::vector<std::uint32_t>& items() const noexcept { return items_; }
+
+ private:
+  std::size_t home(std::uint32_t item) const noexcept {  // Fibonacci hashing onto the table's size
+    return static_cast<std::size_t>((std::uint64_t{item} * 0x9E3779B97F4A7C15ull) >> shift_);
+  }
+  void grow() {
+    const std::size_t size = slots_.empty() ? 16 : slots_.size() * 2;
+    shift_ = 64;
+    for (std::size_t s = size; s > 1; s >>= 1) --shift_;
+    slots_.assign(size, no_id);
+    for (std::uint32_t row = 0; row < items_.size(); ++row) {
+      std::size_t s = home(items_[row]);
+      while (slots_[s] != no_id) s = (s + 1) & (size - 1);
+      slots_[s] = row;
+    }
+  }
+  std::vector<std::uint32_t> slots_;  // row of the item hashed there, or no_id
+  unsigned shift_ = 64;
+  stats::cluster_sums rows_;
+  std::vector<std::uint32_t> items_;
+};
+
+/// Mean and sample standard deviation of values.
+struct moments {
+  double n = 0, mean = 0, sd = std::nan("");
+};
+inline moments moments_of(std::span<const double> v) {
+  moments m;
+  m.n = static_cast<double>(v.size());
+  if (v.empty()) return m;
+  for (double x : v) m.mean += x;
+  m.mean /= m.n;
+  if (v.size() >= 2) {
+    double ss = 0;
+    for (double x : v) ss += (x - m.mean) * (x - m.mean);
+    m.sd = std::sqrt(ss / (m.n - 1));
+  }
+  return m;
+}
+
+using closed_form = std::function<std::optional<std::array<double, 2>>()>;
+
+// Closed-form intervals for --bootstrap 0. They keep references: use them inside the make() call.
+/// t interval of the mean of unit values.
+inline closed_form t_closed(const std::vector<double>& v, double conf) {
+  return [&v, conf]() {
+    auto m = moments_of(v);
+    return stats::t_interval(m.mean, m.sd, m.n, conf);
+  };
+}
+/// Wilson interval of k successes in n.
+inline closed_form wilson_closed(double k, double n, double conf) {
+  return [k, n, conf]() { return stats::wilson_interval(k, n, conf); };
+}
+/// Wald interval of a mean (of paired differences) from its standard error.
+inline closed_form mean_wald_closed(const std::vector<double>& v, double conf) {
+  return [&v, conf]() -> std::optional<std::array<double, 2>> {
+    auto m = moments_of(v);
+    if (m.n < 2) return std::nullopt;
+    return stats::wald_interval(m.mean, m.sd / std::sqrt(m.n), conf);
+  };
+}
+/// Wald interval of the difference of two independent means, sign · (mean(x) − mean(y)) (sign −1 for
+/// metrics of the form (1 − mean x) − (1 − mean y)).
+inline closed_form diff_wald_closed(const std::vector<double>& x, const std::vector<double>& y, double conf,
+                                    double sign = 1) {
+  return [&x, &y, conf, sign]() -> std::optional<std::array<double, 2>> {
+    auto mx = moments_of(x), my = moments_of(y);
+    if (mx.n < 2 || my.n < 2) return std::nullopt;
+    return stats::wald_interval(sign * (mx.mean - my.mean),
+                                std::sqrt(mx.sd * mx.sd / mx.n + my.sd * my.sd / my.n), conf);
+  };
+}
+
+/// Which of a judge's records a measurement uses: all of them, or one breakdown group's. A group
+/// carries its own records and comparisons, so that measuring every group of a judge costs one pass
+/// over the judge's records in all (not one per group).
+struct group_filter {
+  enum class by { all, task, run } kind = by::all;
+  std::uint32_t id = 0;
+  std::span<const dataset::index> group_records;     // a group's records of the judge, in index order
+  std::span<const std::uint32_t> group_comparisons;  // the judge's comparisons with a record in the group
+
+  bool pass(const dataset& d, dataset::index i) const {
+    switch (kind) {
+      case by::all:
+        return true;
+      case by::task:
+        return d.task(i) == id;
+      case by::run:
+        return d.run(i) == id;
+    }
+    return true;
+  }
+  /// The judge's records to look at (each still to be checked with pass() where a comparison's other
+  /// records are reached through the comparison).
+  std::span<const dataset::index> records(const dataset& d, std::uint32_t judge) const {
+    return kind == by::all ? d.records_of_judge(judge) : group_records;
+  }
+  /// The judge's comparisons with at least one record in the group.
+  std::span<const std::uint32_t> comparisons(const dataset& d, std::uint32_t judge) const {
+    return kind == by::all ? d.comparisons_of_judge(judge) : group_comparisons;
+  }
+};
+
+/// The `by` groups ("task" or "run") among one judge's records, sorted by name bytes (runs as decimal
+/// text), each with its records and comparisons. Records without a task are in no task group.
+class judge_groups {
+ public:
+  judge_groups(const dataset& d, std::uint32_t judge, std::string_view by) {
+    const bool tasks = by == "task";
+    const group_filter::by kind = tasks ? group_filter::by::task : group_filter::by::run;
+    auto key_of = [&](dataset::index i) { return tasks ? d.task(i) : d.run(i); };
+    std::unordered_map<std::uint32_t, std::size_t> slot;
+    for (auto i : d.records_of_judge(judge)) {
+      if (tasks && d.task(i) == no_id) continue;
+      auto [it, added] = slot.try_emplace(key_of(i), groups_.size());
+      if (added)
+        groups_.push_back(
+            {tasks ? d.tasks().name(key_of(i)) : std::to_string(key_of(i)), kind, key_of(i), {}, {}});
+      groups_[it->second].records.push_back(i);
+    }
+    for (std::uint32_t c : d.comparisons_of_judge(judge))
+      for (auto i : d.comparison_records(c)) {
+        if (tasks && d.task(i) == no_id) continue;
+        auto& list = groups_[slot.at(key_of(i))].comparisons;
+        if (list.empty() || list.back() != c) list.push_back(c);
+      }
+    for (auto& g : groups_) {  // a comparison's records may come in any order of groups
+      std::sort(g.comparisons.begin(), g.comparisons.end());
+      g.comparisons.erase(std::unique(g.comparisons.begin(), g.comparisons.end()), g.comparisons.end());
+    }
+    std::sort(groups_.begin(), groups_.end(), [](const group& x, const group& y) { return x.name < y.name; });
+  }
+
+  std::size_t size() const noexcept { return groups_.size(); }
+  const std::string& name(std::size_t k) const { return groups_[k].name; }
+  group_filter filter(std::size_t k) const {
+    const group& g = groups_[k];
+    return group_filter{g.kind, g.id, g.records, g.comparisons};
+  }
+
+ private:
+  struct group {
+    std::string name;
+    group_filter::by kind;
+    std::uint32_t id;
+    std::vector<dataset::index> records;
+    std::vector<std::uint32_t> comparisons;
+  };
+  std::vector<group> groups_;
+};
+
+/// Whether any record of a measured judge satisfies `pred` (stops at the first).
+template <class Pred>
+bool any_measured_record(const dataset& d, Pred&& pred) {
+  for (std::uint32_t j : d.measured_judges())
+    for (auto i : d.records_of_judge(j))
+      if (pred(i)) return true;
+  return false;
+}
+
+/// The records a bias measurement reads, as a range: of a list of a judge's records, those that are
+/// control (unperturbed) records, not duplicates, of the mode asked for (both when nullopt) and in the
+/// group. The one place that predicate is written.
+class control_records {
+ public:
+  control_records(const dataset& d, std::span<const dataset::index> records, const group_filter& group,
+                  std::optional<judgment_mode> mode)
+      : d_(&d), records_(records), group_(&group), mode_(mode) {}
+
+  class iterator {
+   public:
+    using value_type = dataset::index;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    iterator(const control_records* range, std::size_t at) : range_(range), at_(at) { skip(); }
+    dataset::index operator*() const { return range_->records_[at_]; }
+    iterator& operator++() {
+      ++at_;
+      skip();
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator old = *this;
+      ++*this;
+      return old;
+    }
+    bool operator==(const iterator& o) const noexcept { return at_ == o.at_; }
+
+   private:
+    void skip() {
+      while (at_ < range_->records_.size() && !range_->wanted(range_->records_[at_])) ++at_;
+    }
+    const control_records* range_ = nullptr;
+    std::size_t at_ = 0;
+  };
+  iterator begin() const { return iterator(this, 0); }
+  iterator end() const { return iterator(this, records_.size()); }
+
+  /// Whether record i is one of them (for records reached through a comparison).
+  bool wanted(dataset::index i) const {
+    return (!mode_ || d_->mode(i) == *mode_) && d_->is_control(i) && !d_->is_duplicate(i) && group_->pass(*d_, i);
+  }
+
+ private:
+  const dataset* d_;
+  std::span<const dataset::index> records_;
+  const group_filter* group_;
+  std::optional<judgment_mode> mode_;
+};
+
+/// One measurement's records: a measured judge, over all its records or one breakdown group's.
+struct selection {
+  std::uint32_t judge = 0;
+  group_filter group;      ///< Which of the judge's records (all, or one --by group).
+  std::string group_name;  ///< "" for all records, else "task=NAME" or "run=N" (names the random stream).
+
+  /// Whether this is the judge's whole set of records (diagnostics are counted there only).
+  bool all() const noexcept { return group.kind == group_filter::by::all; }
+  /// The judge's control, non-duplicate records in the selection, of `mode` (both modes when nullopt).
+  control_records controls(const dataset& d, std::optional<judgment_mode> mode) const {
+    return control_records(d, group.records(d, judge), group, mode);
+  }
+  /// The judge's comparisons with a record in the selection.
+  std::span<const std::uint32_t> comparisons(const dataset& d) const { return group.comparisons(d, judge); }
+  /// Whether record i (reached through a comparison) is in the selection's group.
+  bool in_group(const dataset& d, dataset::index i) const { return group.pass(d, i); }
+};
+
+/// Builds the metrics of one measurement (module, judge, breakdown group) as the judge's JSON object: each
+/// value from its per-item sums at once; intervals either from the closed form (--bootstrap 0) or, at
+/// take(), from one item bootstrap shared by all the builder's metrics over the same items, seeded from
+/// (seed, stream, judge, group) so that results do not depend on threads or on other modules.
+class metric_builder {
+ public:
+  /// `stream` names the random stream: the module's name (and a kind, for one module's sub-sections).
+  metric_builder(const config& cfg, std::string_view stream, std::string_view judge, std::string_view group)
+      : cfg_(cfg), stream_(stream), judge_(judge), group_(group) {}
+  metric_builder(const dataset& d, const config& cfg, std::string_view stream, const selection& s)
+      : metric_builder(cfg, stream, d.judges().name(s.judge), s.group_name) {}
+
+  /// The metric `name` (or at `path`, e.g. {"by_opponent", MODEL, "wr_gold"}): `stat` of the sums of
+  /// `rows` (null with `empty_reason` when it has no value), over `n` units. Returns the metric, to add a
+  /// p-value to; it is written at take().
+  metric& put(std::vector<std::string> path, unit u, std::uint64_t n, const item_sums& rows,
+              const stats::statistic& stat, const closed_form& closed, std::string_view empty_reason);
+  metric& put(std::string name, unit u, std::uint64_t n, const item_sums& rows, const stats::statistic& stat,
+              const closed_form& closed, std::string_view empty_reason) {
+    return put(std::vector<std::string>{std::move(name)}, u, n, rows, stat, closed, empty_reason);
+  }
+  /// A metric computed another way (a model fit), with its own interval.
+  metric& put(std::vector<std::string> path, metric m);
+  metric& put(std::string name, metric m) { return put(std::vector<std::string>{std::move(name)}, std::move(m)); }
+  /// An object at `path` that is written even when nothing is put under it (an empty by_opponent).
+  void open(std::vector<std::string> path);
+
+  /// Computes the pending bootstrap intervals and returns the object of every metric put, in order.
+  nlohmann::ordered_json take();
+
+ private:
+  struct entry {
+    std::vector<std::string> path;
+    metric value;
+    const item_sums* rows = nullptr;  // set while its bootstrap interval is pending
+    stats::statistic stat;
+    bool object = false;  // an open() object, no metric
+  };
+  void bootstrap();
+  const config& cfg_;
+  std::string stream_, judge_, group_;
+  std::deque<entry> entries_;  // a deque: the metric& put returns stays valid
+};
+
+/// The judge's metrics for every measured judge, in judge order: `{JUDGE: measure(selection)}`.
+/// `measure` takes a selection and returns the judge's object (a metric_builder's take()).
+template <class Measure>
+nlohmann::ordered_json judges(const dataset& d, Measure&& measure) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  auto& members = out.get_ref<nlohmann::ordered_json::object_t&>();
+  for (std::uint32_t j : d.measured_judges()) {
+    selection s;
+    s.judge = j;
+    members.std::vector<nlohmann::ordered_json::object_t::value_type>::emplace_back(d.judges().name(j), measure(s));
+  }
+  return out;
+}
+
+/// Adds the `by_task` / `by_run` sections of cfg.by to a module's body: `by_<by>.JUDGE.GROUP` =
+/// measure(selection of that group) for every measured judge, groups sorted by name.
+template <class Measure>
+void breakdowns(nlohmann::ordered_json& body, const dataset& d, const config& cfg, Measure&& measure) {
+  using object = nlohmann::ordered_json::object_t;
+  for (const auto& by : cfg.by) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    for (std::uint32_t j : d.measured_judges()) {
+      nlohmann::ordered_json per = nlohmann::ordered_json::object();
+      const judge_groups groups(d, j, by);
+      for (std::size_t k = 0; k < groups.size(); ++k) {
+        selection s{j, groups.filter(k), by + "=" + groups.name(k)};
+        per.get_ref<object&>().std::vector<object::value_type>::emplace_back(groups.name(k), measure(s));
+      }
+      out.get_ref<object&>().std::vector<object::value_type>::emplace_back(d.judges().name(j), std::move(per));
+    }
+    body["by_" + by] = std::move(out);
+  }
+}
+
+/// A per-judge module's body: `judges` (judges()), then its breakdowns (breakdowns()).
+template <class Measure>
+nlohmann::ordered_json per_judge(const dataset& d, const config& cfg, Measure&& measure) {
+  nlohmann::ordered_json body = nlohmann::ordered_json::object();
+  body["judges"] = judges(d, measure);
+  breakdowns(body, d, cfg, measure);
+  return body;
+}
+
+/// Ratio of two sums, undefined when the denominator is 0.
+inline std::optional<double> ratio(double num, double den) {
+  if (den <= 0) return std::nullopt;
+  return num / den;
+}
+
+}  // namespace judgebias::kit

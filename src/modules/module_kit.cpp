@@ -1,0 +1,134 @@
+// The module kit's metric builder: values now, bootstrap intervals at take(), the judge's object in the
+// order its metrics were put.
+#include "judgebias/module_kit.hpp"
+
+#include <map>
+
+#include <fmt/format.h>
+
+#include "common/json_tree.hpp"
+
+namespace judgebias::kit {
+
+metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t n, const item_sums& rows,
+                            const stats::statistic& stat, const closed_form& closed,
+                            std::string_view empty_reason) {
+  entry& e = entries_.emplace_back();
+  e.path = std::move(path);
+  metric& m = e.value;
+  m.unit = u;
+  m.n = n;
+  std::optional<double> value;
+  if (n > 0) value = stat(rows.rows().totals());
+  if (!value) {
+    m.reason = std::string(empty_reason);
+    return m;
+  }
+  if (!std::isfinite(*value)) {  // sums of values near the largest double (1e308)
+    m.reason = fmt::format("the value overflows a double: the {} values are too large to sum", n);
+    return m;
+  }
+  m.value = *value;
+  if (cfg_.bootstrap > 0) {
+    e.rows = &rows;
+    e.stat = stat;
+  } else if (closed) {
+    m.ci = closed();
+    if (!m.ci) m.reason = "no closed-form interval for fewer than 2 units";
+  }
+  return m;
+}
+
+metric& metric_builder::put(std::vector<std::string> path, metric m) {
+  entry& e = entries_.emplace_back();
+  e.path = std::move(path);
+  e.value = std::move(m);
+  return e.value;
+}
+
+void metric_builder::open(std::vector<std::string> path) {
+  entry& e = entries_.emplace_back();
+  e.path = std::move(path);
+  e.object = true;
+}
+
+// A metric resamples the items of its own table. Tables over the same set of items share one draw (the
+// usual case: a judge's items); each set of items has its own random stream.
+void metric_builder::bootstrap() {
+  std::vector<entry*> pending;
+  for (auto& e : entries_)
+    if (e.rows) pending.push_back(&e);
+  if (pending.empty()) return;
+  struct item_set {
+    std::vector<std::uint32_t> items;  // sorted: the clusters
+    std::vector<const item_sums*> tables;
+  };
+  std::vector<item_set> sets;
+  std::map<std::vector<std::uint32_t>, std::size_t> set_of_items;  // (one per breakdown: linear in them)
+  std::unordered_map<const item_sums*, std::pair<std::size_t, std::size_t>> table_at;
+  std::vector<std::pair<std::size_t, std::size_t>> where(pending.size());  // (set, table in set)
+  for (std::size_t k = 0; k < pending.size(); ++k) {
+    const item_sums* t = pending[k]->rows;
+    auto known = table_at.find(t);
+    if (known == table_at.end()) {
+      std::vector<std::uint32_t> items = t->items();
+      std::sort(items.begin(), items.end());
+      auto [it, added] = set_of_items.try_emplace(items, sets.size());
+      if (added) sets.push_back(item_set{std::move(items), {}});
+      item_set& set = sets[it->second];
+      set.tables.push_back(t);
+      known = table_at.emplace(t, std::make_pair(it->second, set.tables.size() - 1)).first;
+    }
+    where[k] = known->second;
+  }
+  stats::bootstrap_options bo;
+  bo.resamples = cfg_.bootstrap;
+  bo.confidence = cfg_.confidence;
+  bo.threads = cfg_.threads == 0 ? 1 : cfg_.threads;
+  std::vector<std::vector<std::size_t>> pending_of_set(sets.size());
+  for (std::size_t k = 0; k < pending.size(); ++k) pending_of_set[where[k].first].push_back(k);
+  for (std::size_t s = 0; s < sets.size(); ++s) {
+    const item_set& set = sets[s];
+    std::vector<stats::bootstrap_table> btables(set.tables.size());
+    for (std::size_t t = 0; t < set.tables.size(); ++t) {
+      btables[t].rows = &set.tables[t]->rows();
+      for (std::uint32_t item : set.tables[t]->items())
+        btables[t].cluster_of_row.push_back(static_cast<std::uint32_t>(
+            std::lower_bound(set.items.begin(), set.items.end(), item) - set.items.begin()));
+    }
+    std::vector<stats::bootstrap_statistic> bstats;
+    const std::vector<std::size_t>& owners = pending_of_set[s];
+    for (std::size_t k : owners) bstats.push_back({where[k].second, pending[k]->stat});
+    std::vector<stats::interval_result> r;
+    if (set.items.size() < 2) {
+      r.assign(bstats.size(),
+               stats::interval_result{std::nullopt, "the data come from a single item: nothing to resample"});
+    } else {
+      const std::string which = s == 0 ? std::string() : fmt::format("items {}", s);
+      r = stats::bootstrap_intervals(set.items.size(), btables, bstats, bo,
+                                     stats::stream_seed(cfg_.seed, {stream_, judge_, group_, which}));
+    }
+    for (std::size_t k = 0; k < owners.size(); ++k) {
+      metric& m = pending[owners[k]]->value;
+      m.ci = r[k].ci;
+      if (!r[k].ci) m.reason = r[k].reason;
+    }
+  }
+  for (entry* e : pending) e->rows = nullptr;
+}
+
+nlohmann::ordered_json metric_builder::take() {
+  bootstrap();
+  detail::json_tree tree;
+  std::vector<std::string_view> path;
+  for (const auto& e : entries_) {
+    path.assign(e.path.begin(), e.path.end());
+    const std::size_t n = tree.at(path);
+    if (!e.object) tree.set(n, to_json(e.value));
+  }
+  entries_.clear();
+  nlohmann::ordered_json out = tree.take();
+  return out;
+}
+
+}  // namespace judgebias::kit
