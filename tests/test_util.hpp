@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -31,6 +33,27 @@ inline judgebias::report run_text(std::string_view text, judgebias::config cfg =
   if (cfg.threads == 0) cfg.threads = 1;
   judgebias::pipeline p(std::move(reg), cfg);
   return p.evaluate(load_text(text, cfg));
+}
+
+/// A file's bytes.
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// The built-in modules.
+inline judgebias::module_registry builtin_registry() {
+  judgebias::module_registry r;
+  judgebias::register_builtin_modules(r);
+  return r;
+}
+
+/// The fixed report the writers' golden files are made from (tests/data/report/fixed.json).
+inline judgebias::report fixed_report() {
+  return judgebias::report_from_json(
+      nlohmann::ordered_json::parse(slurp(std::string(JUDGEBIAS_TEST_DATA) + "/report/fixed.json")));
 }
 
 /// The folder of the real data sets, or empty (and the test skipped, or failed under CI=true).

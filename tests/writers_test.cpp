@@ -15,15 +15,9 @@ namespace {
 const std::string dir = std::string(JUDGEBIAS_TEST_DATA) + "/report/";
 const std::string evil = "<script>alert(1)</script>";
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 report fixed() {
-  return report_from_json(nlohmann::ordered_json::parse(slurp(dir + "fixed.json")));
+  return jbtest::fixed_report();
 }
 
 void expect_golden(const std::string& name, const std::string& text) {
@@ -31,7 +25,7 @@ void expect_golden(const std::string& name, const std::string& text) {
     std::ofstream(dir + name, std::ios::binary) << text;
     return;
   }
-  const std::string want = slurp(dir + name);
+  const std::string want = jbtest::slurp(dir + name);
   EXPECT_EQ(text, want) << "differs from tests/data/report/" << name;
 }
 
@@ -41,11 +35,6 @@ std::size_t count(const std::string& s, const std::string& what) {
   return n;
 }
 
-module_registry builtin() {
-  module_registry r;
-  register_builtin_modules(r);
-  return r;
-}
 
 }  // namespace
 
@@ -136,155 +125,6 @@ TEST(Writers, FormatOfPath) {
   EXPECT_EQ(format_of_path("r.htm"), output_format::html);
   EXPECT_THROW(format_of_path("r.txt"), usage_error);
   EXPECT_THROW(format_of_path("json"), usage_error);
-}
-
-TEST(Gates, ParsesTheGrammar) {
-  const auto reg = builtin();
-  gate g = parse_gate("self_preference.dbg_pairwise.ci_low > 5", reg);
-  EXPECT_EQ(g.module, "self_preference");
-  EXPECT_EQ(g.kind, "");
-  EXPECT_EQ(g.metric, "dbg_pairwise");
-  EXPECT_EQ(g.field, gate::field::ci_low);
-  EXPECT_EQ(g.comparison, gate::op::greater);
-  EXPECT_EQ(g.threshold, 5.0);
-  EXPECT_EQ(parse_gate("agreement.overall.kappa < 0.2", reg).kind, "overall");
-  g = parse_gate("cue.distraction.robustness_rate<=0.9", reg);
-  EXPECT_EQ(g.kind, "distraction");
-  EXPECT_EQ(g.comparison, gate::op::less_equal);
-  EXPECT_EQ(g.threshold, 0.9);
-  g = parse_gate("  position.first_slot_rate.ci_high >= -1e-1 ", reg);
-  EXPECT_EQ(g.field, gate::field::ci_high);
-  EXPECT_EQ(g.comparison, gate::op::greater_equal);
-  EXPECT_EQ(g.threshold, -0.1);
-  for (const char* bad :
-       {"self_preference.dbg_pairwise", "dbg_pairwise > 5", "self_preference.dbg_pairwise > x",
-        "self_preference.dbg_pairwise > 5 > 6", "nope.dbg_pairwise > 1", "self_preference.nope > 1",
-        "a.b.c.d.e > 1", "self_preference..dbg_pairwise > 1", "self_preference.dbg_pairwise => 1",
-        "self_preference.dbg_pairwise > inf", "position.bogus.robustness_rate < 1", "cue.robustness_rate < 1",
-        "agreement.by_task.kappa < 1", "verbosity.counterfactual.prefer_longer_rate < 1"})
-    EXPECT_THROW(parse_gate(bad, reg), usage_error) << bad;
-}
-
-TEST(Gates, ChecksEachJudgeAndReportsNulls) {
-  const auto reg = builtin();
-  const report r = fixed();
-  // ci_low of dbg_pairwise: 2.5 (evil) and -10 (gpt-4o).
-  auto res = check_gate(r, parse_gate("self_preference.dbg_pairwise.ci_low > 0", reg));
-  ASSERT_EQ(res.size(), 2u);
-  EXPECT_EQ(res[0].judge, evil);
-  EXPECT_TRUE(res[0].tripped);
-  EXPECT_EQ(*res[0].value, 2.5);
-  EXPECT_FALSE(res[1].tripped);
-  // Strict and non-strict bounds at the value itself.
-  EXPECT_FALSE(check_gate(r, parse_gate("self_preference.dbg_pairwise.ci_low > 2.5", reg))[0].tripped);
-  EXPECT_TRUE(check_gate(r, parse_gate("self_preference.dbg_pairwise.ci_low >= 2.5", reg))[0].tripped);
-  EXPECT_TRUE(check_gate(r, parse_gate("position.consistency < 0.61", reg))[1].tripped);
-  EXPECT_FALSE(check_gate(r, parse_gate("position.consistency <= 0.59", reg))[1].tripped);
-  // A null value never trips by itself and says why.
-  res = check_gate(r, parse_gate("self_preference.dbg_pointwise > 0", reg));
-  ASSERT_EQ(res.size(), 2u);
-  EXPECT_TRUE(res[0].tripped);
-  EXPECT_FALSE(res[1].value);
-  EXPECT_FALSE(res[1].tripped);
-  EXPECT_EQ(res[1].reason, "no pointwise record with gold");
-  // Kinds: a cue kind and counterfactual verbosity.
-  res = check_gate(r, parse_gate("cue.distraction.robustness_rate < 0.95", reg));
-  ASSERT_EQ(res.size(), 1u);
-  EXPECT_TRUE(res[0].tripped);
-  EXPECT_TRUE(check_gate(r, parse_gate("verbosity.counterfactual.robustness_rate < 0.95", reg))[0].tripped);
-  // A skipped module: one result without a judge, saying why.
-  res = check_gate(r, parse_gate("authority.robustness_rate < 0.9", reg));
-  ASSERT_EQ(res.size(), 1u);
-  EXPECT_EQ(res[0].judge, "");
-  EXPECT_FALSE(res[0].value);
-  EXPECT_NE(res[0].reason.find("authority skipped"), std::string::npos);
-}
-
-namespace {
-
-// Swap pairs on items q0..q9: judge X is consistent on every item; Y on the first `y_consistent`.
-std::string swap_lines(int y_consistent) {
-  std::string text;
-  for (int k = 0; k < 10; ++k) {
-    const std::string item = "q" + std::to_string(k);
-    auto line = [&](const std::string& judge, const char* a, const char* b, const char* v) {
-      text +=
-          fmt::format(R"({{"judge":"{}","item":"{}","a":{{"id":"{}"}},"b":{{"id":"{}"}},"verdict":"{}"}})",
-                      judge, item, a, b, v) +
-          "\n";
-    };
-    line("X", "p", "r", "A");
-    line("X", "r", "p", "B");
-    line("Y", "p", "r", "A");
-    line("Y", "r", "p", k < y_consistent ? "B" : "A");
-  }
-  return text;
-}
-
-nlohmann::ordered_json compare_text(const std::string& text, std::uint32_t resamples) {
-  config cfg;
-  cfg.modules = {"position"};
-  cfg.bootstrap = resamples;
-  cfg.threads = 2;
-  module_registry reg;
-  register_builtin_modules(reg);
-  const pipeline p(std::move(reg), cfg);
-  return compare_judges(jbtest::load_text(text, cfg), p, "X", "Y");
-}
-
-const nlohmann::ordered_json& metric_of(const nlohmann::ordered_json& c, const std::string& name) {
-  for (const auto& m : c["metrics"])
-    if (m["metric"] == name) return m;
-  static const nlohmann::ordered_json none;
-  ADD_FAILURE() << "no " << name;
-  return none;
-}
-
-}  // namespace
-
-TEST(Compare, PairedDifferenceOnSharedItems) {
-  // X consistent on 10 of 10 swap pairs, Y on 5 of 10: the difference is 1 - 0.5 = 0.5.
-  const auto c = compare_text(swap_lines(5), 400);
-  EXPECT_EQ(c["items"], 10);
-  const auto& m = metric_of(c, "consistency");
-  EXPECT_EQ(m["a"].get<double>(), 1.0);
-  EXPECT_EQ(m["b"].get<double>(), 0.5);
-  EXPECT_EQ(m["value"].get<double>(), 0.5);
-  ASSERT_TRUE(m["ci"].is_array());
-  // Each resample's difference is the share of drawn items where Y was inconsistent: in [0, 1], and
-  // the interval of a binomial share of 10 around 0.5 is wide but inside (0, 1).
-  EXPECT_GT(m["ci"][0].get<double>(), 0.0);
-  EXPECT_LT(m["ci"][1].get<double>(), 1.0);
-  EXPECT_LT(m["ci"][0].get<double>(), 0.5);
-  EXPECT_GT(m["ci"][1].get<double>(), 0.5);
-}
-
-TEST(Compare, IdenticalJudgesCancelExactly) {
-  // The same verdicts on the same items: every paired resample differs by exactly 0, whatever the
-  // items drawn (an unpaired interval would not be [0, 0]).
-  const auto c = compare_text(swap_lines(10), 200);
-  const auto& m = metric_of(c, "consistency");
-  EXPECT_EQ(m["value"].get<double>(), 0.0);
-  EXPECT_EQ(m["ci"][0].get<double>(), 0.0);
-  EXPECT_EQ(m["ci"][1].get<double>(), 0.0);
-  const auto& f = metric_of(c, "first_slot_rate");
-  EXPECT_EQ(f["ci"][0].get<double>(), 0.0);
-  EXPECT_EQ(f["ci"][1].get<double>(), 0.0);
-}
-
-TEST(Compare, SameResultWhateverTheThreads) {
-  config cfg;
-  cfg.modules = {"position"};
-  cfg.bootstrap = 100;
-  std::string dumps[2];
-  for (unsigned t : {1u, 2u}) {
-    cfg.threads = t;
-    module_registry reg;
-    register_builtin_modules(reg);
-    const pipeline p(std::move(reg), cfg);
-    dumps[t - 1] = compare_judges(jbtest::load_text(swap_lines(6), cfg), p, "X", "Y").dump();
-  }
-  EXPECT_EQ(dumps[0], dumps[1]);
 }
 
 // A cue kind may be called "overall": it is still per judge, unlike agreement's all-judges row.
