@@ -2,7 +2,7 @@
 #include <cmath>
 #include <limits>
 
-#include "detail/metric_builder.hpp"
+#include "modules/metric_builder.hpp"
 #include "test_util.hpp"
 
 using namespace judgebias::stats;
