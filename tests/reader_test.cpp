@@ -1,4 +1,5 @@
 // The reader against FORMAT.md: fields, defaults, aliases, and every error class with its column.
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -388,6 +389,31 @@ TEST(ReaderErrors, FilesThatCannotBeRead) {
   } catch (const io_error& e) {
     EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
   }
+}
+
+// A stream, a buffer and a file are one way of reading (src/ingest/lines.hpp): the same records, counts
+// and errors.
+TEST(Reader, StreamReadsLikeABuffer) {
+  const std::string good = pair_prefix + R"("verdict":"A"})";
+  const std::string text = good + "\r\n\n" + pair_prefix + R"("verdict":"maybe"})" + "\n" + good;
+  reader_options opt;
+  opt.on_invalid = invalid_policy::skip;
+  reader from_buffer(opt), from_stream(opt);
+  std::vector<std::string> a, b;
+  from_buffer.read_buffer("in.jsonl", text, [&](const record& r) { a.emplace_back(r.a.id); });
+  std::istringstream in(text);
+  from_stream.read_stream("in.jsonl", in, [&](const record& r) { b.emplace_back(r.a.id); });
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(b.size(), 2u);
+  const read_stats& st = from_stream.stats();
+  EXPECT_EQ(st.lines, 4u);
+  EXPECT_EQ(st.skipped, 1u);
+  ASSERT_EQ(st.first_errors.size(), 1u);
+  EXPECT_EQ(st.first_errors[0].line, 3u);
+  EXPECT_EQ(st.first_errors[0].column, from_buffer.stats().first_errors.at(0).column);
+  ASSERT_EQ(st.inputs.size(), 1u);
+  EXPECT_EQ(st.inputs[0].records, 2u);
+  EXPECT_EQ(st.inputs[0].bytes, text.size());
 }
 
 TEST(Reader, CodePoints) {

@@ -1,13 +1,13 @@
 // Streaming reader for judgment format v1 (FORMAT.md): one simdjson on-demand pass per line, texts
-// reduced to code-point counts as they are read, every error reported as path:line:column. A line goes
-// through the field walk here (record_walker: JSON into a raw_record) and then FORMAT v1's rules
-// (format_v1.cpp: raw_record into a record).
+// reduced to code-point counts as they are read, every error reported as path:line:column. Input is cut
+// into lines by lines.hpp; each line goes through the field walk here (record_walker: JSON into a
+// raw_record), then FORMAT v1's rules (format_v1.cpp: raw_record into a record), under the invalid-line
+// policy (line_reader).
 #include "judgebias/reader.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
+#include <istream>
 #include <limits>
 #include <optional>
 
@@ -17,7 +17,8 @@
 
 #include "common/utf8.hpp"
 #include "ingest/format_v1.hpp"
-#include "ingest/input_file.hpp"
+#include "ingest/line_reader.hpp"
+#include "ingest/lines.hpp"
 
 namespace judgebias {
 
@@ -672,114 +673,79 @@ class record_walker {
 
 }  // namespace
 
-struct reader::impl {
+static_assert(detail::line_padding >= simdjson::SIMDJSON_PADDING, "lines.hpp keeps too little padding");
+
+namespace detail {
+
+struct line_reader::impl {
   reader_options opt;
-  read_stats st;
   record_walker walker;
-  detail::id_buffers ids;
+  id_buffers ids;
 
-  explicit impl(reader_options o) : opt(o), walker(o.max_line_bytes) {}
+  explicit impl(const reader_options& o) : opt(o), walker(o.max_line_bytes) {}
 
-  // Feeds one line through the policy.
-  void handle_line(const std::string& path, std::uint64_t line_no, const char* p, std::size_t len,
-                   std::size_t capacity, const record_sink& sink, input_summary& in) {
-    if (len > 0 && p[len - 1] == '\r') --len;
-    if (std::string_view(p, len).find_first_not_of(" \t") == std::string_view::npos) return;
-    record r;
-    try {
-      r = detail::resolve_record(walker.read(p, len, capacity, st.unknown_fields), opt.strict_scale, ids);
-    } catch (const line_failure& e) {
-      reject(path, line_no, e.column, e.reason, e.message);
-      return;
-    }
-    sink(r);
-    ++st.records;
-    ++in.records;
-  }
-
-  void reject(const std::string& path, std::uint64_t line_no, std::uint64_t column, const std::string& reason,
-              const std::string& message) {
+  void reject(read_stats& st, const std::string& path, std::uint64_t line_no, std::uint64_t column,
+              const std::string& reason, const std::string& message) {
     if (opt.on_invalid == invalid_policy::stop) throw parse_error(path, line_no, column, reason, message);
     ++st.skipped;
     ++st.skipped_by_reason[reason];
     if (st.first_errors.size() < opt.keep_errors)
       st.first_errors.push_back(line_error{path, line_no, column, reason, message});
   }
+};
 
-  // Splits a byte stream into lines with bounded memory. `fill` reads into a span and returns the
-  // count (0 at the end).
-  template <class Fill>
-  void read_stream(const std::string& path, Fill&& fill, const record_sink& sink,
-                   std::uint64_t first_line = 0, std::size_t first_cap = chunk_bytes) {
-    input_summary in;
-    in.path = path;
-    const std::size_t pad = simdjson::SIMDJSON_PADDING;
-    std::size_t cap = first_cap;
-    std::vector<char> buf(cap + pad);
-    std::size_t begin = 0, end = 0, scan = 0;
-    std::uint64_t line_no = first_line;
-    bool eof = false, discarding = false;
-    std::uint64_t discard_line = 0;
-    while (true) {
-      const char* nl = static_cast<const char*>(std::memchr(buf.data() + scan, '\n', end - scan));
-      if (nl) {
-        const std::size_t stop = static_cast<std::size_t>(nl - buf.data());
-        if (discarding) {
-          discarding = false;
-        } else {
-          ++line_no;
-          ++st.lines;
-          // The limit is on the line's content: a CRLF line's \r does not count.
-          if (stop - begin - (stop > begin && buf[stop - 1] == '\r') > opt.max_line_bytes) {
-            reject(path, line_no, opt.max_line_bytes + 1, "line_too_long",
-                   fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)",
-                               opt.max_line_bytes));
-          } else {
-            handle_line(path, line_no, buf.data() + begin, stop - begin, buf.size() - begin, sink, in);
-          }
-        }
-        begin = scan = stop + 1;
-        continue;
-      }
-      if (discarding) begin = end;  // drop the rest of the over-long line
-      if (eof) {
-        if (begin < end && !discarding) {
-          ++line_no;
-          ++st.lines;
-          if (end - begin - (end > begin && buf[end - 1] == '\r') > opt.max_line_bytes)
-            reject(path, line_no, opt.max_line_bytes + 1, "line_too_long",
-                   fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)",
-                               opt.max_line_bytes));
-          else
-            handle_line(path, line_no, buf.data() + begin, end - begin, buf.size() - begin, sink, in);
-        }
-        break;
-      }
-      // Partial line: keep it at the front and read more.
-      if (!discarding && end - begin > opt.max_line_bytes + 1) {  // + 1: room for a \r
-        ++line_no;
-        ++st.lines;
-        discard_line = line_no;
-        reject(
-            path, discard_line, opt.max_line_bytes + 1, "line_too_long",
-            fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)", opt.max_line_bytes));
-        discarding = true;
-        begin = end;
-      }
-      std::memmove(buf.data(), buf.data() + begin, end - begin);
-      end -= begin;
-      scan = end;
-      begin = 0;
-      if (end == cap) {
-        cap *= 2;
-        buf.resize(cap + pad);
-      }
-      const std::size_t got = fill(buf.data() + end, cap - end);
-      if (got == 0) eof = true;
-      end += got;
-      in.bytes += got;
-    }
-    st.inputs.push_back(std::move(in));
+line_reader::line_reader(const reader_options& options) : impl_(std::make_unique<impl>(options)) {}
+line_reader::~line_reader() = default;
+line_reader::line_reader(line_reader&&) noexcept = default;
+line_reader& line_reader::operator=(line_reader&&) noexcept = default;
+
+void line_reader::read_lines(const std::string& path, const char* data, std::size_t size, std::size_t room,
+                             std::uint64_t first_line, const record_sink& sink, read_stats& st) {
+  impl& m = *impl_;
+  for_each_line(data, size, room, first_line,
+                [&](std::uint64_t line_no, const char* p, std::size_t len, std::size_t capacity) {
+                  ++st.lines;
+                  // The limit is on the line's content: a CRLF line's \r does not count.
+                  const bool cr = len > 0 && p[len - 1] == '\r';
+                  if (len - cr > m.opt.max_line_bytes) {
+                    m.reject(st, path, line_no, m.opt.max_line_bytes + 1, "line_too_long",
+                             fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)",
+                                         m.opt.max_line_bytes));
+                    return;
+                  }
+                  if (cr) --len;
+                  if (std::string_view(p, len).find_first_not_of(" \t") == std::string_view::npos) return;
+                  record r;
+                  try {
+                    r = resolve_record(m.walker.read(p, len, capacity, st.unknown_fields), m.opt.strict_scale,
+                                       m.ids);
+                  } catch (const line_failure& e) {
+                    m.reject(st, path, line_no, e.column, e.reason, e.message);
+                    return;
+                  }
+                  sink(r);
+                  ++st.records;
+                });
+}
+
+}  // namespace detail
+
+struct reader::impl {
+  reader_options opt;
+  read_stats st;
+  detail::line_reader lines;
+
+  explicit impl(reader_options o) : opt(o), lines(o) {}
+
+  // One input, serially: blocks of `block` bytes (lines.hpp), numbered after `first_line` lines.
+  void read(const std::string& path, detail::byte_source& src, std::size_t block, std::uint64_t first_line,
+            const record_sink& sink) {
+    const std::uint64_t before = st.records;
+    const std::uint64_t bytes =
+        detail::read_blocks(src, block, opt.max_line_bytes, [&](const detail::line_block& b) {
+          lines.read_lines(path, b.data, b.size, b.room, first_line + b.first_line, sink, st);
+        });
+    st.inputs.push_back(input_summary{path, st.records - before, bytes});
   }
 };
 
@@ -793,9 +759,8 @@ const read_stats& reader::stats() const noexcept {
 }
 
 void reader::read_file(const std::string& path, const record_sink& sink) {
-  detail::input_file in(path);
-  impl_->read_stream(
-      path, [&](char* dst, std::size_t room) { return in.read(dst, room); }, sink);
+  auto src = detail::byte_source::file(path);
+  impl_->read(path, src, chunk_bytes, 0, sink);
 }
 
 void reader::read_buffer(std::string_view name, std::string_view data, const record_sink& sink) {
@@ -804,16 +769,15 @@ void reader::read_buffer(std::string_view name, std::string_view data, const rec
 
 void reader::read_buffer(std::string_view name, std::string_view data, const record_sink& sink,
                          std::uint64_t first_line) {
-  std::size_t pos = 0;
-  auto fill = [&](char* dst, std::size_t room) -> std::size_t {
-    const std::size_t n = std::min(room, data.size() - pos);
-    std::memcpy(dst, data.data() + pos, n);
-    pos += n;
-    return n;
-  };
-  // A small buffer gets a small chunk (room for all of it and the end-of-input check).
-  const std::size_t cap = std::clamp<std::size_t>(data.size() + 1, 64, chunk_bytes);
-  impl_->read_stream(std::string(name), fill, sink, first_line, cap);
+  auto src = detail::byte_source::text(data);
+  // A small buffer gets a small block (room for all of it and the end-of-input check).
+  impl_->read(std::string(name), src, std::clamp<std::size_t>(data.size() + 1, 64, chunk_bytes), first_line,
+              sink);
+}
+
+void reader::read_stream(std::string_view name, std::istream& in, const record_sink& sink) {
+  auto src = detail::byte_source::stream(in, std::string(name));
+  impl_->read(std::string(name), src, chunk_bytes, 0, sink);
 }
 
 std::uint64_t count_code_points(std::string_view utf8) noexcept {
