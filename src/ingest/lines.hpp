@@ -79,6 +79,19 @@ class byte_source {
   std::string name_;
 };
 
+/// The newlines in [begin, end), found by memchr: several times faster than std::count on lines of
+/// JSON, which are tens of bytes long or more.
+inline std::uint64_t count_newlines(const char* begin, const char* end) noexcept {
+  std::uint64_t n = 0;
+  while (begin < end) {
+    const void* nl = std::memchr(begin, '\n', static_cast<std::size_t>(end - begin));
+    if (!nl) break;
+    ++n;
+    begin = static_cast<const char*>(nl) + 1;
+  }
+  return n;
+}
+
 /// Whole lines of the input, in its order.
 struct line_block {
   const char* data = nullptr;
@@ -135,7 +148,7 @@ std::uint64_t read_blocks(byte_source& src, std::size_t block_bytes, std::uint64
     if (cut == 0) break;
     std::memset(buf.data() + filled, 0, line_padding);  // what follows the input's last line is defined
     on_block(line_block{buf.data(), cut, buf.size(), line_base, bytes - (filled - cut)});
-    line_base += static_cast<std::uint64_t>(std::count(buf.data(), buf.data() + cut, '\n'));
+    line_base += count_newlines(buf.data(), buf.data() + cut);
     if (cut == filled && eof) break;
     std::memmove(buf.data(), buf.data() + cut, filled - cut);
     filled -= cut;

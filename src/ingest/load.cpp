@@ -96,8 +96,8 @@ void read_input(const std::string& name, detail::byte_source& src, load_state& s
         const std::size_t parts = bounds.size() - 1;
         std::vector<std::uint64_t> first_line(parts, b.first_line);
         for (std::size_t p = 1; p < parts; ++p)
-          first_line[p] = first_line[p - 1] + static_cast<std::uint64_t>(std::count(
-                                                  b.data + bounds[p - 1], b.data + bounds[p], '\n'));
+          first_line[p] =
+              first_line[p - 1] + detail::count_newlines(b.data + bounds[p - 1], b.data + bounds[p]);
         while (readers.size() < parts) readers.emplace_back(s.options);
         std::vector<read_stats> counts(parts);
         std::vector<dataset_builder> builders(parts);
