@@ -1,9 +1,11 @@
 // The reader against FORMAT.md: fields, defaults, aliases, and every error class with its column.
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "ingest/format_v1.hpp"
 #include "test_util.hpp"
 
 using namespace judgebias;
@@ -389,6 +391,31 @@ TEST(ReaderErrors, FilesThatCannotBeRead) {
   }
 }
 
+// A stream, a buffer and a file are one way of reading (src/ingest/lines.hpp): the same records, counts
+// and errors.
+TEST(Reader, StreamReadsLikeABuffer) {
+  const std::string good = pair_prefix + R"("verdict":"A"})";
+  const std::string text = good + "\r\n\n" + pair_prefix + R"("verdict":"maybe"})" + "\n" + good;
+  reader_options opt;
+  opt.on_invalid = invalid_policy::skip;
+  reader from_buffer(opt), from_stream(opt);
+  std::vector<std::string> a, b;
+  from_buffer.read_buffer("in.jsonl", text, [&](const record& r) { a.emplace_back(r.a.id); });
+  std::istringstream in(text);
+  from_stream.read_stream("in.jsonl", in, [&](const record& r) { b.emplace_back(r.a.id); });
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(b.size(), 2u);
+  const read_stats& st = from_stream.stats();
+  EXPECT_EQ(st.lines, 4u);
+  EXPECT_EQ(st.skipped, 1u);
+  ASSERT_EQ(st.first_errors.size(), 1u);
+  EXPECT_EQ(st.first_errors[0].line, 3u);
+  EXPECT_EQ(st.first_errors[0].column, from_buffer.stats().first_errors.at(0).column);
+  ASSERT_EQ(st.inputs.size(), 1u);
+  EXPECT_EQ(st.inputs[0].records, 2u);
+  EXPECT_EQ(st.inputs[0].bytes, text.size());
+}
+
 TEST(Reader, CodePoints) {
   EXPECT_EQ(count_code_points(""), 0u);
   EXPECT_EQ(count_code_points("abc"), 3u);
@@ -422,4 +449,210 @@ TEST(ReaderLimits, LineNumbersPast32Bits) {
   EXPECT_EQ(rd.stats().first_errors[0].line, base + 3);
   EXPECT_EQ(rd.stats().lines, 3u);
   EXPECT_EQ(rd.stats().records, 1u);
+}
+
+// FORMAT v1's rules without JSON: hand-built raw records through resolve_record (src/ingest/format_v1.hpp),
+// with the reasons, columns and messages that the tests above see through whole lines.
+namespace {
+
+// What the walk gives for pair_prefix + R"("verdict":"A"})": a at column 29, b at 44, the verdict at 65.
+detail::raw_record raw_pairwise() {
+  detail::raw_record raw;
+  raw.judge = "j";
+  raw.item = "q";
+  raw.a.present = true;
+  raw.a.id = "x";
+  raw.a.column = 29;
+  raw.b.present = true;
+  raw.b.id = "y";
+  raw.b.column = 44;
+  raw.has_verdict = true;
+  raw.verdict = "A";
+  raw.verdict_column = 65;
+  return raw;
+}
+
+// What the walk gives for R"({"judge":"j","item":"q","response":{"id":"r"},"score":)" + the score.
+detail::raw_record raw_pointwise(double score) {
+  detail::raw_record raw;
+  raw.judge = "j";
+  raw.item = "q";
+  raw.response.present = true;
+  raw.response.id = "r";
+  raw.response.column = 36;
+  raw.has_score = true;
+  raw.score = score;
+  raw.score_column = 55;
+  return raw;
+}
+
+detail::line_failure failure_of(const detail::raw_record& raw, bool strict_scale = false) {
+  detail::id_buffers ids;
+  try {
+    detail::resolve_record(raw, strict_scale, ids);
+  } catch (const detail::line_failure& e) {
+    return e;
+  }
+  ADD_FAILURE() << "no failure";
+  return {0, "", ""};
+}
+
+}  // namespace
+
+TEST(FormatRules, DefaultsAndInference) {
+  detail::raw_record raw;
+  raw.judge = "gpt-4o";
+  raw.item = "17";
+  raw.a.present = raw.b.present = true;
+  raw.a.model = "m1";
+  raw.a.text_length = 5;
+  raw.b.model = "m2";
+  raw.b.length = 3;
+  raw.b.tokens = 2;
+  raw.has_verdict = true;
+  raw.verdict = "A>>B";
+  raw.gold_verdict = "b";
+  raw.prob_a = 0.25;
+  raw.run = 2;
+  raw.perturbation_kind = "bandwagon";
+  raw.perturbation_target = "B";
+  detail::id_buffers ids;
+  const record r = detail::resolve_record(raw, false, ids);
+  EXPECT_EQ(r.judge_model, "gpt-4o");          // defaults to judge
+  EXPECT_EQ(r.mode, judgment_mode::pairwise);  // inferred from a + b
+  EXPECT_EQ(r.a.id, "17:m1");                  // default id "<item>:<model>"
+  EXPECT_EQ(r.b.id, "17:m2");
+  EXPECT_EQ(r.a.length, 5u);  // counted from the text
+  EXPECT_EQ(r.b.length, 3u);
+  EXPECT_EQ(r.b.tokens, 2u);
+  EXPECT_EQ(r.v, verdict::a);
+  EXPECT_EQ(r.gold, verdict::b);
+  EXPECT_EQ(r.prob_a, 0.25);
+  EXPECT_EQ(r.run, 2u);
+  EXPECT_EQ(r.perturbation_kind, "bandwagon");
+  EXPECT_EQ(r.perturbation_target, "17:m2");  // slot B resolved to its id
+  EXPECT_FALSE(r.has_task);
+
+  detail::raw_record point = raw_pointwise(3);
+  point.response.id.reset();  // no id, no model: the slot name
+  point.gold_score = 7;
+  const record p = detail::resolve_record(point, false, ids);
+  EXPECT_EQ(p.mode, judgment_mode::pointwise);
+  EXPECT_EQ(p.a.id, "response");
+  EXPECT_EQ(p.score, 3.0);
+  EXPECT_EQ(p.gold_score, 7.0);
+  point.has_score = true;
+  point.score.reset();  // "score": null is an extraction failure, not an error
+  EXPECT_FALSE(detail::resolve_record(point, false, ids).score.has_value());
+}
+
+TEST(FormatRules, EachRuleWithReasonAndColumn) {
+  struct rule_case {
+    const char* what;
+    detail::raw_record raw;
+    std::string reason;
+    std::uint64_t column;
+  };
+  std::vector<rule_case> cases;
+  {
+    detail::raw_record r = raw_pointwise(1);
+    r.judge.reset();
+    r.column = 3;  // "  {": the object's brace
+    cases.push_back({"no judge", r, "missing_field", 3});
+  }
+  {
+    detail::raw_record r = raw_pointwise(1);
+    r.item.reset();
+    r.item_column = 22;  // "item": null points at the null
+    cases.push_back({"null item", r, "missing_field", 22});
+  }
+  {
+    detail::raw_record r = raw_pairwise();
+    r.response.present = true;
+    cases.push_back({"both modes", r, "bad_mode", 1});
+  }
+  {
+    detail::raw_record r = raw_pairwise();
+    r.a.present = r.b.present = false;
+    cases.push_back({"neither mode", r, "bad_mode", 1});
+  }
+  {
+    detail::raw_record r = raw_pairwise();
+    r.mode = "sideways";
+    r.mode_column = 30;
+    cases.push_back({"unknown mode", r, "bad_mode", 30});
+  }
+  {
+    detail::raw_record r = raw_pairwise();
+    r.verdict = "maybe";
+    cases.push_back({"unknown verdict", r, "unknown_verdict", 65});
+  }
+  {
+    detail::raw_record r = raw_pairwise();
+    r.a.id.reset();
+    r.b.id.reset();
+    r.a.model = r.b.model = "m";
+    cases.push_back({"same default id", r, "same_id", 44});  // the column of b
+  }
+  {
+    detail::raw_record r = raw_pairwise();
+    r.has_verdict = false;
+    r.verdict.reset();
+    cases.push_back({"no verdict", r, "missing_field", 1});
+  }
+  {
+    detail::raw_record r = raw_pairwise();
+    r.perturbation_kind = "authority";
+    r.perturbation_target = "z";
+    r.target_column = 108;
+    cases.push_back({"target of neither candidate", r, "bad_target", 108});
+  }
+  {
+    detail::raw_record r = raw_pairwise();
+    r.perturbation_kind = "authority";
+    r.perturbation_column = 80;
+    cases.push_back({"pairwise perturbation without target", r, "missing_field", 80});
+  }
+  {
+    detail::raw_record r = raw_pairwise();
+    r.gold_score = 1;
+    r.gold_column = 77;
+    cases.push_back({"pairwise gold as a number", r, "wrong_type", 77});
+  }
+  {
+    detail::raw_record r = raw_pointwise(5);
+    r.gold_score = 11;
+    r.gold_column = 59;
+    r.scale.emplace(1, 10);
+    cases.push_back({"gold outside the scale", r, "bad_number", 59});  // always an error
+  }
+  {
+    detail::raw_record r = raw_pointwise(5);
+    r.gold_verdict = "A";
+    r.gold_column = 59;
+    cases.push_back({"pointwise gold as a string", r, "wrong_type", 59});
+  }
+  for (const auto& c : cases) {
+    const detail::line_failure e = failure_of(c.raw);
+    EXPECT_EQ(std::string(e.reason), c.reason) << c.what << ": " << e.message;
+    EXPECT_EQ(e.column, c.column) << c.what << ": " << e.message;
+  }
+  detail::raw_record r = raw_pairwise();
+  r.verdict = "maybe";
+  EXPECT_EQ(failure_of(r).message, "\"verdict\" must be \"A\", \"B\", \"tie\" or null, got \"maybe\"");
+}
+
+TEST(FormatRules, ScoreOutsideScale) {
+  detail::raw_record raw = raw_pointwise(11);
+  raw.scale.emplace(1, 10);
+  detail::id_buffers ids;
+  const record r = detail::resolve_record(raw, false, ids);  // the judge's extraction failure
+  EXPECT_TRUE(r.score_out_of_scale);
+  EXPECT_FALSE(r.score.has_value());
+  const detail::line_failure e = failure_of(raw, true);  // --strict-scale: the file's error
+  EXPECT_EQ(std::string(e.reason), "bad_number");
+  EXPECT_EQ(e.column, 55u);
+  EXPECT_EQ(e.message, "\"score\" 11 is outside the scale [1, 10] (--strict-scale)");
+  raw.score = 10;  // the bound itself is inside
+  EXPECT_FALSE(detail::resolve_record(raw, true, ids).score_out_of_scale);
 }

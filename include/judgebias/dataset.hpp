@@ -207,6 +207,7 @@ class dataset_builder {
     std::size_t used = 0, next = 0;
     std::uint32_t intern(string_table& table, std::string_view s);
   };
+  struct index_steps;  // finish()'s steps (dataset.cpp)
   dataset data_;
   recent<1> judge_, item_, task_, kind_;
   recent<4> model_, candidate_;

@@ -9,6 +9,7 @@
 #include "judgebias/gates.hpp"
 #include "judgebias/importers.hpp"
 #include "judgebias/judgment.hpp"
+#include "judgebias/load.hpp"
 #include "judgebias/module.hpp"
 #include "judgebias/module_kit.hpp"
 #include "judgebias/output.hpp"

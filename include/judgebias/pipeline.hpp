@@ -1,5 +1,5 @@
 #pragma once
-/// \file The evaluation pipeline: files → dataset → selected modules → report.
+/// \file The evaluation pipeline: files → dataset (load.hpp) → selected modules → report.
 
 #include <cstdint>
 #include <functional>
@@ -9,35 +9,13 @@
 #include <vector>
 
 #include "judgebias/dataset.hpp"
+#include "judgebias/load.hpp"
 #include "judgebias/module.hpp"
 #include "judgebias/reader.hpp"
 #include "judgebias/registry.hpp"
 #include "judgebias/report.hpp"
 
 namespace judgebias {
-
-/// A dataset with what the reader counted on the way.
-struct loaded_data {
-  judgebias::dataset dataset;
-  read_stats stats;
-};
-
-/// The name under which the embedded sample is reported.
-inline constexpr std::string_view sample_name = "sample.jsonl (embedded)";
-/// The embedded sample judgment file (data/sample.jsonl).
-std::string_view embedded_sample() noexcept;
-
-/// Called while reading: bytes read so far and in all (0 when unknown: standard input), records so far.
-using progress_callback = std::function<void(std::uint64_t done, std::uint64_t total, std::uint64_t records)>;
-
-/// Reads the files ("-" = stdin; none = the embedded sample) into a dataset, keeping only the records
-/// that pass cfg.judges and cfg.tasks. Throws io_error, parse_error (stop policy) or data_error (no
-/// records). `progress`, when set, is called after each block of input (about every 8 MiB).
-loaded_data load(const std::vector<std::string>& paths, const config& cfg,
-                 const progress_callback& progress = {});
-
-/// Like load(), for FORMAT v1 texts already in memory, as (name, text) pairs (what the importers make).
-loaded_data load_texts(const std::vector<std::pair<std::string, std::string>>& inputs, const config& cfg);
 
 /// Runs modules on a loaded dataset and assembles the report.
 class pipeline {

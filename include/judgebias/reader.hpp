@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <string>
@@ -62,7 +63,8 @@ struct read_stats {
 /// Receives each valid record; the record's views die when the call returns.
 using record_sink = std::function<void(const record&)>;
 
-/// Streaming JSON Lines reader. One instance can read several inputs; counts accumulate.
+/// Streaming JSON Lines reader, one thread (load() reads in parallel). One instance can read several
+/// inputs; counts accumulate.
 class reader {
  public:
   explicit reader(reader_options options = {});
@@ -72,6 +74,8 @@ class reader {
 
   /// Reads one file ("-" = standard input). Throws io_error, or parse_error under the stop policy.
   void read_file(const std::string& path, const record_sink& sink);
+  /// Reads a stream to its end, reported under `name`.
+  void read_stream(std::string_view name, std::istream& in, const record_sink& sink);
   /// Reads an in-memory buffer reported under `name`.
   void read_buffer(std::string_view name, std::string_view data, const record_sink& sink);
   /// Reads a buffer holding lines `first_line` + 1 onwards of input `name` (for a part of a file read in

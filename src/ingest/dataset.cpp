@@ -1,4 +1,5 @@
-// The dataset: columns filled record by record, then every shared index built once in finish().
+// The dataset: columns filled record by record, then every shared index built once in finish(), whose
+// steps are dataset_builder::index_steps.
 #include "judgebias/dataset.hpp"
 
 #include <algorithm>
@@ -221,74 +222,109 @@ void dataset_builder::append(dataset_builder&& other) {
   other = dataset_builder{};
 }
 
-dataset dataset_builder::finish(const dataset_options& options) && {
-  dataset d = std::move(data_);
-  const auto n = static_cast<std::uint32_t>(d.size());
-  const std::size_t judges = d.judges_.size();
+namespace {
 
+// Counting sort of the indexes [0, n) by group_of(k) (no_id: left out): the members of group g are
+// members[offsets[g]] .. members[offsets[g + 1] - 1], in index order.
+template <class GroupOf>
+void group_by(std::size_t groups, std::uint32_t n, GroupOf&& group_of, std::vector<std::uint64_t>& offsets,
+              std::vector<std::uint32_t>& members) {
+  offsets.assign(groups + 1, 0);
+  for (std::uint32_t k = 0; k < n; ++k)
+    if (const std::uint32_t g = group_of(k); g != no_id) ++offsets[g + 1];
+  std::partial_sum(offsets.begin(), offsets.end(), offsets.begin());
+  members.resize(offsets.back());
+  std::vector<std::uint64_t> next(offsets.begin(), offsets.end() - 1);
+  for (std::uint32_t k = 0; k < n; ++k)
+    if (const std::uint32_t g = group_of(k); g != no_id) members[next[g]++] = k;
+}
+
+// A record's identity within its item: judge, ids in slot order, run, perturbation kind and target.
+struct keyed {
+  std::array<std::uint32_t, 6> key;
+  std::uint32_t index;
+  bool operator<(const keyed& o) const { return std::tie(key, index) < std::tie(o.key, o.index); }
+};
+
+// A pairwise record's comparison within its item.
+struct pair_key {
+  std::array<std::uint32_t, 3> key;  // judge, lo, hi
+  std::uint32_t index;
+  bool operator<(const pair_key& o) const { return std::tie(key, index) < std::tie(o.key, o.index); }
+};
+
+}  // namespace
+
+// The steps of dataset_builder::finish(), in order: each builds one part of the dataset's indexes.
+struct dataset_builder::index_steps {
   // Gold judges and the judges to measure.
-  d.gold_judge_.assign(judges, 0);
-  for (const auto& name : options.gold_judges) {
-    const std::uint32_t j = d.judges_.find(name);
-    if (j == no_id)
-      d.diag_.warnings.push_back(fmt::format("gold judge \"{}\" has no records", name));
-    else
-      d.gold_judge_[j] = 1;
+  static void resolve_judges(dataset& d, const dataset_options& options) {
+    const std::size_t judges = d.judges_.size();
+    d.gold_judge_.assign(judges, 0);
+    for (const auto& name : options.gold_judges) {
+      const std::uint32_t j = d.judges_.find(name);
+      if (j == no_id)
+        d.diag_.warnings.push_back(fmt::format("gold judge \"{}\" has no records", name));
+      else
+        d.gold_judge_[j] = 1;
+    }
+    for (std::uint32_t j = 0; j < judges; ++j)
+      if (!d.gold_judge_[j]) d.measured_.push_back(j);
+    std::sort(d.measured_.begin(), d.measured_.end(),
+              [&](std::uint32_t x, std::uint32_t y) { return d.judges_.name(x) < d.judges_.name(y); });
   }
-  for (std::uint32_t j = 0; j < judges; ++j)
-    if (!d.gold_judge_[j]) d.measured_.push_back(j);
-  std::sort(d.measured_.begin(), d.measured_.end(),
-            [&](std::uint32_t x, std::uint32_t y) { return d.judges_.name(x) < d.judges_.name(y); });
 
   // Records by judge (counting sort keeps input order within a judge).
-  d.judge_offsets_.assign(judges + 1, 0);
-  for (std::uint32_t i = 0; i < n; ++i) ++d.judge_offsets_[d.judge_[i] + 1];
-  std::partial_sum(d.judge_offsets_.begin(), d.judge_offsets_.end(), d.judge_offsets_.begin());
-  d.judge_records_.resize(n);
-  {
-    std::vector<std::uint64_t> next(d.judge_offsets_.begin(), d.judge_offsets_.end() - 1);
-    for (std::uint32_t i = 0; i < n; ++i) d.judge_records_[next[d.judge_[i]]++] = i;
+  static void index_judges(dataset& d) {
+    group_by(
+        d.judges_.size(), static_cast<std::uint32_t>(d.size()), [&](std::uint32_t i) { return d.judge_[i]; },
+        d.judge_offsets_, d.judge_records_);
   }
 
-  // The per-item work below (duplicates, control matches, comparisons) sorts each item's few records
-  // instead of hashing every record: no index grows with the number of records but these columns.
-  std::vector<std::uint64_t> item_offsets(d.items_.size() + 1, 0);
-  for (std::uint32_t i = 0; i < n; ++i) ++item_offsets[d.item_[i] + 1];
-  std::partial_sum(item_offsets.begin(), item_offsets.end(), item_offsets.begin());
-  std::vector<std::uint32_t> item_records(n);
-  {
-    std::vector<std::uint64_t> next(item_offsets.begin(), item_offsets.end() - 1);
-    for (std::uint32_t i = 0; i < n; ++i) item_records[next[d.item_[i]]++] = i;
+  // The per-item work (duplicates, control matches, comparisons) sorts each item's few records instead of
+  // hashing every record: no index grows with the number of records but these columns.
+  static void index_items(dataset& d) {
+    const auto n = static_cast<std::uint32_t>(d.size());
+    std::vector<std::uint64_t> item_offsets;
+    std::vector<std::uint32_t> item_records;
+    group_by(
+        d.items_.size(), n, [&](std::uint32_t i) { return d.item_[i]; }, item_offsets, item_records);
+    std::vector<keyed> keys;
+    std::vector<pair_key> pairs;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> groups;  // (first index, start in pairs)
+    d.comparison_of_.assign(n, no_id);
+    for (std::size_t item = 0; item + 1 < item_offsets.size(); ++item) {
+      const std::span<const std::uint32_t> recs(item_records.data() + item_offsets[item],
+                                                item_records.data() + item_offsets[item + 1]);
+      keys.clear();
+      for (std::uint32_t i : recs)
+        keys.push_back({{d.judge_[i], d.cand_a_[i], d.cand_b_[i], d.run_[i], d.kind_[i], d.target_[i]}, i});
+      std::sort(keys.begin(), keys.end());
+      mark_duplicates(d, keys);
+      match_controls(d, recs, keys);
+      number_comparisons(d, static_cast<std::uint32_t>(item), recs, pairs, groups);
+    }
+    std::sort(d.control_matches_.begin(), d.control_matches_.end(),
+              [](const control_match& x, const control_match& y) { return x.perturbed < y.perturbed; });
+    item_records = {};
+    item_offsets = {};
+    d.comparisons_.shrink_to_fit();  // growth by doubling leaves up to half of it unused
+    d.control_matches_.shrink_to_fit();
   }
-  // A record's identity within its item: judge, ids in slot order, run, perturbation kind and target.
-  struct keyed {
-    std::array<std::uint32_t, 6> key;
-    std::uint32_t index;
-    bool operator<(const keyed& o) const { return std::tie(key, index) < std::tie(o.key, o.index); }
-  };
-  struct pair_key {
-    std::array<std::uint32_t, 3> key;  // judge, lo, hi
-    std::uint32_t index;
-    bool operator<(const pair_key& o) const { return std::tie(key, index) < std::tie(o.key, o.index); }
-  };
-  std::vector<keyed> keys;
-  std::vector<pair_key> pairs;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> groups;  // (first index, start in pairs)
-  d.comparison_of_.assign(n, no_id);
-  for (std::size_t item = 0; item + 1 < item_offsets.size(); ++item) {
-    const std::span<const std::uint32_t> recs(item_records.data() + item_offsets[item],
-                                              item_records.data() + item_offsets[item + 1]);
-    keys.clear();
-    for (std::uint32_t i : recs)
-      keys.push_back({{d.judge_[i], d.cand_a_[i], d.cand_b_[i], d.run_[i], d.kind_[i], d.target_[i]}, i});
-    std::sort(keys.begin(), keys.end());
-    // Duplicates: the first in input order counts.
+
+  // Duplicates among an item's records (`keys` sorted): the first in input order counts.
+  static void mark_duplicates(dataset& d, const std::vector<keyed>& keys) {
     for (std::size_t k = 1; k < keys.size(); ++k)
       if (keys[k].key == keys[k - 1].key) {
         d.flags_[keys[k].index] |= dataset::flag_duplicate;
         ++d.diag_.duplicates;
       }
-    // Control matches: the same presentation order preferred, the other order accepted.
+  }
+
+  // Control matches of an item's perturbed records: the same presentation order preferred, the other
+  // order accepted.
+  static void match_controls(dataset& d, std::span<const std::uint32_t> recs,
+                             const std::vector<keyed>& keys) {
     auto first_control = [&](std::uint32_t judge, std::uint32_t a, std::uint32_t b, std::uint32_t run) {
       const keyed probe{{judge, a, b, run, no_id, no_id}, 0};
       auto it = std::lower_bound(keys.begin(), keys.end(), probe);
@@ -304,7 +340,12 @@ dataset dataset_builder::finish(const dataset_options& options) && {
       else
         d.control_matches_.push_back(control_match{i, control});
     }
-    // Comparisons: judge and unordered pair, numbered by first appearance.
+  }
+
+  // Comparisons of an item: judge and unordered pair, numbered by first appearance.
+  static void number_comparisons(dataset& d, std::uint32_t item, std::span<const std::uint32_t> recs,
+                                 std::vector<pair_key>& pairs,
+                                 std::vector<std::pair<std::uint32_t, std::uint32_t>>& groups) {
     pairs.clear();
     for (std::uint32_t i : recs) {
       if (d.mode(i) != judgment_mode::pairwise || d.is_duplicate(i)) continue;
@@ -319,13 +360,8 @@ dataset dataset_builder::finish(const dataset_options& options) && {
     std::sort(groups.begin(), groups.end());
     for (const auto& [first, start] : groups) {
       const auto c = static_cast<std::uint32_t>(d.comparisons_.size());
-      comparison cmp{pairs[start].key[0],
-                     static_cast<std::uint32_t>(item),
-                     pairs[start].key[1],
-                     pairs[start].key[2],
-                     no_id,
-                     no_id,
-                     no_id};
+      comparison cmp{
+          pairs[start].key[0], item, pairs[start].key[1], pairs[start].key[2], no_id, no_id, no_id};
       for (std::size_t k = start; k < pairs.size() && pairs[k].key == pairs[start].key; ++k) {
         const std::uint32_t i = pairs[k].index;
         d.comparison_of_[i] = c;
@@ -337,42 +373,35 @@ dataset dataset_builder::finish(const dataset_options& options) && {
       d.comparisons_.push_back(cmp);
     }
   }
-  std::sort(d.control_matches_.begin(), d.control_matches_.end(),
-            [](const control_match& x, const control_match& y) { return x.perturbed < y.perturbed; });
-  item_records = {};
-  item_offsets = {};
-  d.comparisons_.shrink_to_fit();  // growth by doubling leaves up to half of it unused
-  d.control_matches_.shrink_to_fit();
 
-  const auto comps = static_cast<std::uint32_t>(d.comparisons_.size());
-  d.comparison_offsets_.assign(comps + 1, 0);
-  for (std::uint32_t i = 0; i < n; ++i)
-    if (d.comparison_of_[i] != no_id && d.is_control(i)) ++d.comparison_offsets_[d.comparison_of_[i] + 1];
-  std::partial_sum(d.comparison_offsets_.begin(), d.comparison_offsets_.end(), d.comparison_offsets_.begin());
-  d.comparison_records_.resize(d.comparison_offsets_.back());
-  {
-    std::vector<std::uint64_t> next(d.comparison_offsets_.begin(), d.comparison_offsets_.end() - 1);
-    for (std::uint32_t i = 0; i < n; ++i)
-      if (d.comparison_of_[i] != no_id && d.is_control(i))
-        d.comparison_records_[next[d.comparison_of_[i]]++] = i;
-  }
-  d.judge_comparison_offsets_.assign(judges + 1, 0);
-  for (const auto& c : d.comparisons_) ++d.judge_comparison_offsets_[c.judge + 1];
-  std::partial_sum(d.judge_comparison_offsets_.begin(), d.judge_comparison_offsets_.end(),
-                   d.judge_comparison_offsets_.begin());
-  d.judge_comparisons_.resize(comps);
-  {
-    std::vector<std::uint64_t> next(d.judge_comparison_offsets_.begin(),
-                                    d.judge_comparison_offsets_.end() - 1);
-    for (std::uint32_t c = 0; c < comps; ++c) d.judge_comparisons_[next[d.comparisons_[c].judge]++] = c;
+  // The control records of each comparison, and the comparisons of each judge.
+  static void index_comparisons(dataset& d) {
+    const auto n = static_cast<std::uint32_t>(d.size());
+    const auto comps = static_cast<std::uint32_t>(d.comparisons_.size());
+    group_by(
+        comps, n,
+        [&](std::uint32_t i) {
+          return d.comparison_of_[i] != no_id && d.is_control(i) ? d.comparison_of_[i] : no_id;
+        },
+        d.comparison_offsets_, d.comparison_records_);
+    group_by(
+        d.judges_.size(), comps, [&](std::uint32_t c) { return d.comparisons_[c].judge; },
+        d.judge_comparison_offsets_, d.judge_comparisons_);
   }
 
-  // Gold of each comparison.
-  if (!options.gold_judges.empty()) {
-    // Each gold judge votes once per (item, pair): its majority over both orders and all runs.
+  // Gold from the gold judges (--gold-judges) instead of inline gold.
+  static void gold_from_judges(dataset& d) {
+    gold_verdicts_from_judges(d);
+    gold_scores_from_judges(d);
+  }
+
+  // Each gold judge votes once per (item, pair): its majority over both orders and all runs; the gold of
+  // every comparison of that pair is the majority of these votes.
+  static void gold_verdicts_from_judges(dataset& d) {
     key_map<3> pair_of;
     std::vector<std::array<double, 2>> pair_votes;  // weighted votes for lo and hi
     std::vector<std::uint8_t> pair_voted;
+    const auto comps = static_cast<std::uint32_t>(d.comparisons_.size());
     for (std::uint32_t c = 0; c < comps; ++c) {
       const comparison& cmp = d.comparisons_[c];
       auto [it, fresh] =
@@ -410,7 +439,11 @@ dataset dataset_builder::finish(const dataset_options& options) && {
       const std::uint32_t p = pair_of.at({cmp.item, cmp.lo, cmp.hi});
       if (pair_voted[p]) cmp.gold = majority(pair_votes[p][0], pair_votes[p][1], cmp.lo, cmp.hi);
     }
-    // Pointwise: the mean of the gold judges' parsed control scores of the same response.
+  }
+
+  // Pointwise: the mean of the gold judges' parsed control scores of the same response.
+  static void gold_scores_from_judges(dataset& d) {
+    const auto n = static_cast<std::uint32_t>(d.size());
     key_map<2> response_of;
     std::vector<std::pair<double, std::uint64_t>> sums;
     for (std::uint32_t i = 0; i < n; ++i) {
@@ -429,9 +462,12 @@ dataset dataset_builder::finish(const dataset_options& options) && {
                              ? std::nan("")
                              : sums[it->second].first / static_cast<double>(sums[it->second].second);
     }
-  } else {
-    // Inline gold, turned into identity terms; disagreement within a comparison leaves it without gold.
-    std::vector<std::uint8_t> conflict(comps, 0);
+  }
+
+  // Inline gold, turned into identity terms; disagreement within a comparison leaves it without gold.
+  static void inline_gold(dataset& d) {
+    const auto n = static_cast<std::uint32_t>(d.size());
+    std::vector<std::uint8_t> conflict(d.comparisons_.size(), 0);
     for (std::uint32_t i = 0; i < n; ++i) {
       const std::uint32_t c = d.comparison_of_[i];
       if (c == no_id) continue;
@@ -454,32 +490,48 @@ dataset dataset_builder::finish(const dataset_options& options) && {
   }
 
   // Swap pairs: per comparison and run, the first record of each order.
-  d.swap_pair_offsets_.assign(comps + 1, 0);
-  for (std::uint32_t c = 0; c < comps; ++c) {
-    const comparison& cmp = d.comparisons_[c];
-    std::vector<swap_pair> runs;
-    for (auto i : d.comparison_records(c)) {
-      if (!d.order_known(i)) continue;
-      auto it =
-          std::find_if(runs.begin(), runs.end(), [&](const swap_pair& s) { return s.run == d.run_[i]; });
-      if (it == runs.end()) {
-        runs.push_back(swap_pair{c, d.run_[i], no_id, no_id});
-        it = runs.end() - 1;
+  static void find_swap_pairs(dataset& d) {
+    const auto comps = static_cast<std::uint32_t>(d.comparisons_.size());
+    d.swap_pair_offsets_.assign(comps + 1, 0);
+    for (std::uint32_t c = 0; c < comps; ++c) {
+      const comparison& cmp = d.comparisons_[c];
+      std::vector<swap_pair> runs;
+      for (auto i : d.comparison_records(c)) {
+        if (!d.order_known(i)) continue;
+        auto it =
+            std::find_if(runs.begin(), runs.end(), [&](const swap_pair& s) { return s.run == d.run_[i]; });
+        if (it == runs.end()) {
+          runs.push_back(swap_pair{c, d.run_[i], no_id, no_id});
+          it = runs.end() - 1;
+        }
+        std::uint32_t& slot = d.cand_a_[i] == cmp.lo ? it->lo_first : it->hi_first;
+        if (slot == no_id) slot = i;
       }
-      std::uint32_t& slot = d.cand_a_[i] == cmp.lo ? it->lo_first : it->hi_first;
-      if (slot == no_id) slot = i;
+      std::sort(runs.begin(), runs.end(),
+                [](const swap_pair& x, const swap_pair& y) { return x.run < y.run; });
+      for (const auto& s : runs) {
+        if (s.lo_first != no_id && s.hi_first != no_id)
+          d.swap_pairs_.push_back(s);
+        else
+          ++d.diag_.one_order_comparisons;
+      }
+      d.swap_pair_offsets_[c + 1] = d.swap_pairs_.size();
     }
-    std::sort(runs.begin(), runs.end(), [](const swap_pair& x, const swap_pair& y) { return x.run < y.run; });
-    for (const auto& s : runs) {
-      if (s.lo_first != no_id && s.hi_first != no_id)
-        d.swap_pairs_.push_back(s);
-      else
-        ++d.diag_.one_order_comparisons;
-    }
-    d.swap_pair_offsets_[c + 1] = d.swap_pairs_.size();
+    d.swap_pairs_.shrink_to_fit();
   }
+};
 
-  d.swap_pairs_.shrink_to_fit();
+dataset dataset_builder::finish(const dataset_options& options) && {
+  dataset d = std::move(data_);
+  index_steps::resolve_judges(d, options);
+  index_steps::index_judges(d);
+  index_steps::index_items(d);
+  index_steps::index_comparisons(d);
+  if (!options.gold_judges.empty())
+    index_steps::gold_from_judges(d);
+  else
+    index_steps::inline_gold(d);
+  index_steps::find_swap_pairs(d);
   return d;
 }
 

@@ -1,11 +1,13 @@
 // Streaming reader for judgment format v1 (FORMAT.md): one simdjson on-demand pass per line, texts
-// reduced to code-point counts as they are read, every error reported as path:line:column.
+// reduced to code-point counts as they are read, every error reported as path:line:column. Input is cut
+// into lines by lines.hpp; each line goes through the field walk here (record_walker: JSON into a
+// raw_record), then FORMAT v1's rules (format_v1.cpp: raw_record into a record), under the invalid-line
+// policy (line_reader).
 #include "judgebias/reader.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
+#include <istream>
 #include <limits>
 #include <optional>
 
@@ -13,8 +15,10 @@
 #include <simdjson.h>
 #include <nlohmann/json.hpp>
 
-#include "ingest/input_file.hpp"
 #include "common/utf8.hpp"
+#include "ingest/format_v1.hpp"
+#include "ingest/line_reader.hpp"
+#include "ingest/lines.hpp"
 
 namespace judgebias {
 
@@ -22,19 +26,14 @@ namespace od = simdjson::ondemand;
 
 namespace {
 
+using detail::fail;
+using detail::line_failure;
+using detail::quoted;
+using detail::raw_candidate;
+using detail::raw_record;
+
 constexpr int max_depth = 64;  // FORMAT.md: nesting deeper than 64 levels is an error
 constexpr std::size_t chunk_bytes = 1u << 20;
-
-// Thrown inside line parsing; converted to parse_error (stop) or counted (skip) by the caller.
-struct line_failure {
-  std::uint64_t column;
-  const char* reason;
-  std::string message;
-};
-
-[[noreturn]] void fail(std::uint64_t column, const char* reason, std::string message) {
-  throw line_failure{column, reason, std::move(message)};
-}
 
 // Top-level fields, one bit each, to detect duplicates and presence.
 enum field_bit : std::uint32_t {
@@ -88,34 +87,62 @@ field_bit top_field(std::string_view k) {
   }
 }
 
-std::string quoted(std::string_view s) {
-  std::size_t shown = 60;
-  if (s.size() <= shown) return fmt::format("\"{}\"", s);
-  while (shown > 0 && (static_cast<unsigned char>(s[shown]) & 0xC0u) == 0x80u) --shown;  // whole characters
-  return fmt::format("\"{}...\"", s.substr(0, shown));
-}
+// The field walk: one line's JSON into a raw_record, every value read with its type and checked on its
+// own where it is met (format_v1.hpp says which checks are the walk's). Views into the line and into the
+// walker live until the next line.
+class record_walker {
+ public:
+  using unknown_counts = decltype(read_stats::unknown_fields);
 
-// A candidate while it is parsed.
-struct candidate_raw {
-  std::optional<std::string_view> id, model;
-  std::optional<std::uint32_t> length, tokens;
-  std::optional<std::uint64_t> text_length;
-  std::uint64_t column = 0;  // column of the candidate's opening brace
-};
+  explicit record_walker(std::uint64_t max_line_bytes) : parser(std::max<std::size_t>(max_line_bytes, 1)) {}
 
-}  // namespace
+  // Reads one line (without its newline; `capacity`: readable bytes from `p`, the padding included).
+  // Fields judgebias does not know are counted in `unknown` as they are met. Throws line_failure.
+  raw_record read(const char* p, std::size_t len, std::size_t capacity, unknown_counts& unknown) {
+    line_start = p;
+    line_len = len;
+    nested_keys.clear();
+    unknown_ = &unknown;
 
-struct reader::impl {
-  reader_options opt;
-  read_stats st;
+    if (len >= 3 && std::string_view(p, 3) == "\xEF\xBB\xBF")
+      fail(1, "not_json", "the line starts with a UTF-8 byte order mark (BOM); save the file without it");
+    od::document doc;
+    if (auto err = parser.iterate(simdjson::padded_string_view(p, len, capacity)).get(doc)) {
+      if (err == simdjson::UTF8_ERROR) {
+        std::size_t bad = detail::first_invalid_utf8(std::string_view(p, len));
+        fail(bad + 1, "invalid_utf8", "invalid UTF-8");
+      }
+      syntax_problem problem = find_syntax_error();
+      if (problem.column) fail(problem.column, "not_json", fmt::format("not valid JSON: {}", problem.what));
+      fail(1, "not_json", fmt::format("not valid JSON ({})", simdjson::error_message(err)));
+    }
+    raw_record raw;
+    raw.column = std::string_view(p, len).find_first_not_of(" \t") + 1;
+    od::json_type root_type{};
+    if (auto err = doc.type().get(root_type)) fail_syntax(doc, err, raw.column);
+    if (root_type != od::json_type::object) fail_not_object(doc, root_type, raw.column);
+    od::object obj;
+    if (auto err = doc.get_object().get(obj)) fail_syntax(doc, err, raw.column);
+    read_fields(doc, obj, raw);
+    check_large_object(0);
+    // Anything after the object (a second value, a stray bracket) makes the line invalid.
+    const char* after = nullptr;
+    if (!doc.current_location().get(after)) {
+      std::string_view rest(after, static_cast<std::size_t>(line_start + line_len - after));
+      if (rest.find_first_not_of(" \t\r") != std::string_view::npos)
+        fail(column_of(after), "not_json", "unexpected content after the JSON object");
+    }
+    return raw;
+  }
+
+ private:
   od::parser parser;
   // Per-line state.
   const char* line_start = nullptr;
   std::size_t line_len = 0;
-  std::string id_a_buf, id_b_buf, item_buf;
+  std::string item_buf;
   std::vector<std::pair<std::string_view, std::uint64_t>> nested_keys;  // duplicate-key checks
-
-  explicit impl(reader_options o) : opt(o), parser(std::max<std::size_t>(o.max_line_bytes, 1)) {}
+  unknown_counts* unknown_ = nullptr;
 
   std::uint64_t column_of(const char* p) const {
     if (p < line_start || p > line_start + line_len) return line_len + 1;
@@ -348,15 +375,16 @@ struct reader::impl {
 
   void note_unknown(std::string_view prefix, std::string_view key) {
     std::string name = prefix.empty() ? std::string(key) : fmt::format("{}.{}", prefix, key);
-    auto it = st.unknown_fields.find(name);
-    if (it == st.unknown_fields.end())
-      st.unknown_fields.emplace(std::move(name), 1);
+    auto it = unknown_->find(name);
+    if (it == unknown_->end())
+      unknown_->emplace(std::move(name), 1);
     else
       ++it->second;
   }
 
-  candidate_raw parse_candidate(od::value v, std::string_view slot) {
-    candidate_raw c;
+  raw_candidate read_candidate(od::value v, std::string_view slot) {
+    raw_candidate c;
+    c.present = true;
     c.column = column_of(v);
     od::object obj;
     if (auto err = v.get_object().get(obj)) fail_value(slot, c.column, err, "an object");
@@ -400,113 +428,52 @@ struct reader::impl {
     return c;
   }
 
-  candidate_view resolve(const candidate_raw& c, std::string_view slot, std::string_view item,
-                         std::string& buf) {
-    candidate_view out;
-    if (c.model) {
-      out.model = *c.model;
-      out.has_model = true;
+  // A line whose JSON is not an object: "not an object" only when it is valid JSON, else not JSON.
+  [[noreturn]] void fail_not_object(od::document& doc, od::json_type root_type, std::uint64_t brace_col) {
+    simdjson::error_code err = simdjson::SUCCESS;
+    switch (root_type) {
+      case od::json_type::array: {
+        // get_array() on the document checks that the line ends with the array's closing bracket;
+        // simdjson 3.0's on-demand iterator would otherwise read past the end of an unclosed one.
+        od::array root;
+        err = doc.get_array().get(root);
+        if (!err) {
+          for (auto e : root) {
+            od::value elem;
+            if (auto e2 = std::move(e).get(elem)) fail_syntax(doc, e2, brace_col);
+            walk(elem, 2, "record");
+          }
+        }
+        break;
+      }
+      case od::json_type::string:
+        err = doc.get_string().error();
+        break;
+      case od::json_type::number:
+        err = doc.get_double().error();
+        break;
+      case od::json_type::boolean:
+        err = doc.get_bool().error();
+        break;
+      default: {
+        bool null = false;
+        err = doc.is_null().get(null);
+        if (!err && !null) err = simdjson::N_ATOM_ERROR;
+      }
     }
-    if (c.id) {
-      out.id = *c.id;
-    } else if (c.model) {
-      buf.assign(item);
-      buf += ':';
-      buf += *c.model;
-      out.id = buf;
-    } else {
-      out.id = slot;
-    }
-    out.length = c.length;
-    if (!out.length && c.text_length) {
-      if (*c.text_length >= std::numeric_limits<std::uint32_t>::max())
-        fail(c.column, "out_of_range", fmt::format("\"{}\" text is too long to count", slot));
-      out.length = static_cast<std::uint32_t>(*c.text_length);
-    }
-    out.tokens = c.tokens;
-    return out;
+    if (err) fail_syntax(doc, err, brace_col);
+    const char* rest = nullptr;
+    if (!doc.current_location().get(rest) &&
+        std::string_view(rest, static_cast<std::size_t>(line_start + line_len - rest))
+                .find_first_not_of(" \t") != std::string_view::npos)
+      fail(column_of(rest), "not_json", "unexpected content after a JSON value");
+    fail(brace_col, "not_object",
+         fmt::format("a record must be a JSON object, got {}", token_kind(brace_col)));
   }
 
-  void parse_line(const char* p, std::size_t len, std::size_t capacity, const record_sink& sink) {
-    line_start = p;
-    line_len = len;
-    nested_keys.clear();
-
-    if (len >= 3 && std::string_view(p, 3) == "\xEF\xBB\xBF")
-      fail(1, "not_json", "the line starts with a UTF-8 byte order mark (BOM); save the file without it");
-    od::document doc;
-    if (auto err = parser.iterate(simdjson::padded_string_view(p, len, capacity)).get(doc)) {
-      if (err == simdjson::UTF8_ERROR) {
-        std::size_t bad = detail::first_invalid_utf8(std::string_view(p, len));
-        fail(bad + 1, "invalid_utf8", "invalid UTF-8");
-      }
-      syntax_problem problem = find_syntax_error();
-      if (problem.column) fail(problem.column, "not_json", fmt::format("not valid JSON: {}", problem.what));
-      fail(1, "not_json", fmt::format("not valid JSON ({})", simdjson::error_message(err)));
-    }
-    const std::size_t first = std::string_view(p, len).find_first_not_of(" \t");
-    const std::uint64_t brace_col = first + 1;
-    od::json_type root_type{};
-    if (auto err = doc.type().get(root_type)) fail_syntax(doc, err, brace_col);
-    if (root_type != od::json_type::object) {
-      // Only valid JSON that is not an object is "not an object"; anything else is not JSON.
-      simdjson::error_code err = simdjson::SUCCESS;
-      switch (root_type) {
-        case od::json_type::array: {
-          // get_array() on the document checks that the line ends with the array's closing bracket;
-          // simdjson 3.0's on-demand iterator would otherwise read past the end of an unclosed one.
-          od::array root;
-          err = doc.get_array().get(root);
-          if (!err) {
-            for (auto e : root) {
-              od::value elem;
-              if (auto e2 = std::move(e).get(elem)) fail_syntax(doc, e2, brace_col);
-              walk(elem, 2, "record");
-            }
-          }
-          break;
-        }
-        case od::json_type::string:
-          err = doc.get_string().error();
-          break;
-        case od::json_type::number:
-          err = doc.get_double().error();
-          break;
-        case od::json_type::boolean:
-          err = doc.get_bool().error();
-          break;
-        default: {
-          bool null = false;
-          err = doc.is_null().get(null);
-          if (!err && !null) err = simdjson::N_ATOM_ERROR;
-        }
-      }
-      if (err) fail_syntax(doc, err, brace_col);
-      const char* rest = nullptr;
-      if (!doc.current_location().get(rest) &&
-          std::string_view(rest, static_cast<std::size_t>(line_start + line_len - rest))
-                  .find_first_not_of(" \t") != std::string_view::npos)
-        fail(column_of(rest), "not_json", "unexpected content after a JSON value");
-      fail(brace_col, "not_object",
-           fmt::format("a record must be a JSON object, got {}", token_kind(brace_col)));
-    }
-    od::object obj;
-    if (auto err = doc.get_object().get(obj)) fail_syntax(doc, err, brace_col);
-
-    record r;
+  // The record's top-level fields, in the line's order.
+  void read_fields(od::document& doc, od::object& obj, raw_record& raw) {
     std::uint32_t seen = 0;
-    std::optional<std::string_view> judge, judge_model, item, task, mode_text, kind, target;
-    std::uint64_t item_col = 0, mode_col = 0, target_col = 0, pert_col = 0, verdict_col = 0, gold_col = 0,
-                  score_col = 0, b_col = 0;
-    std::optional<std::string_view> verdict_text;
-    bool verdict_null = false, score_null = false;
-    std::optional<double> score, gold_number, prob_a;
-    std::optional<std::string_view> gold_text;
-    std::optional<std::pair<double, double>> scale;
-    candidate_raw ca, cb, cr;
-    std::uint32_t run = 0;
-    bool order_known = true;
-
     for (auto f : obj) {
       od::field field;
       if (auto err = std::move(f).get(field)) fail_syntax(doc, err);
@@ -523,397 +490,262 @@ struct reader::impl {
       }
       if (seen & bit) fail(kcol, "duplicate_key", fmt::format("duplicate key {}", quoted(key)));
       seen |= bit;
-      const std::uint64_t vcol = column_of(v);
-      const bool null = is_null(v);
-      switch (bit) {
-        case f_judge:
-          judge = get_string(v, key);
-          break;
-        case f_judge_model:
-          if (!null) judge_model = get_string(v, key);
-          break;
-        case f_item: {
-          item_col = vcol;
-          if (null) break;
-          od::json_type t{};
-          if (auto err = v.type().get(t)) fail_value(key, vcol, err, "a string or an integer");
-          if (t == od::json_type::string) {
-            item = get_string(v, key);
-          } else if (t == od::json_type::number) {
-            od::number_type nt{};
-            if (auto err = v.get_number_type().get(nt)) {
-              const std::string_view num = v.raw_json_token();
-              if (num.substr(0, num.find_first_of(",}] \t")).find_first_of(".eE") == std::string_view::npos)
-                fail(vcol, "out_of_range", "\"item\" is an integer out of range (use a string)");
-              fail_value(key, vcol, err, "a string or an integer");
-            }
-            if (nt == od::number_type::signed_integer) {
-              std::int64_t i = 0;
-              if (auto err = v.get_int64().get(i)) fail_value(key, vcol, err, "a string or an integer");
-              item_buf = fmt::format("{}", i);
-            } else if (nt == od::number_type::unsigned_integer) {
-              std::uint64_t u = 0;
-              if (v.get_uint64().get(u))
-                fail(vcol, "out_of_range", "\"item\" is an integer out of range (use a string)");
-              item_buf = fmt::format("{}", u);
-            } else {
-              const std::string_view num = v.raw_json_token();
-              if (num.substr(0, num.find_first_of(",}] \t")).find_first_of(".eE") == std::string_view::npos)
-                fail(vcol, "out_of_range", "\"item\" is an integer out of range (use a string)");
-              fail(vcol, "wrong_type", "\"item\" must be a string or an integer, got a fractional number");
-            }
-            item = item_buf;
-          } else {
-            fail(vcol, "wrong_type",
-                 fmt::format("\"item\" must be a string or an integer, got {}", token_kind(vcol)));
-          }
-          break;
-        }
-        case f_task:
-          if (!null) task = get_string(v, key);
-          break;
-        case f_run:
-          if (!null)
-            run = static_cast<std::uint32_t>(
-                get_count(v, key, std::numeric_limits<std::uint32_t>::max(), "out_of_range"));
-          break;
-        case f_mode:
-          mode_col = vcol;
-          if (!null) mode_text = get_string(v, key, "\"pairwise\" or \"pointwise\"");
-          break;
-        case f_perturbation: {
-          if (null) break;
-          pert_col = vcol;
-          od::object po;
-          if (auto err = v.get_object().get(po)) fail_value(key, vcol, err, "an object");
-          const std::size_t begin = nested_keys.size();
-          for (auto pf : po) {
-            od::field pfield;
-            if (auto err = std::move(pf).get(pfield)) fail_value(key, vcol, err, "an object");
-            std::uint64_t pkcol = 0;
-            const std::string_view pkey = read_key(pfield, pkcol);
-            if (check_duplicate(begin, pkey, pkcol))
-              fail(pkcol, "duplicate_key", fmt::format("duplicate key {} in \"perturbation\"", quoted(pkey)));
-            od::value pv = pfield.value();
-            if (pkey == "kind") {
-              kind = get_string(pv, "perturbation.kind");
-              if (kind->empty()) fail(pkcol, "wrong_type", "\"perturbation.kind\" must not be empty");
-            } else if (pkey == "target") {
-              target_col = column_of(pv);
-              if (!is_null(pv))
-                target = get_string(pv, "perturbation.target", "\"A\", \"B\" or a candidate id");
-            } else {
-              if (pkey != "detail") note_unknown("perturbation", pkey);
-              walk(pv, 3, pkey);
-            }
-          }
-          check_large_object(begin);
-          nested_keys.resize(begin);
-          if (!kind) fail(vcol, "missing_field", "\"perturbation\" has no \"kind\"");
-          break;
-        }
-        case f_meta:
-          walk(v, 2, "meta");
-          break;
-        case f_a:
-          ca = parse_candidate(v, "a");
-          break;
-        case f_b:
-          b_col = vcol;
-          cb = parse_candidate(v, "b");
-          break;
-        case f_response:
-          cr = parse_candidate(v, "response");
-          break;
-        case f_verdict:
-          verdict_col = vcol;
-          if (null)
-            verdict_null = true;
-          else
-            verdict_text = get_string(v, key, "\"A\", \"B\", \"tie\" or null");
-          break;
-        case f_score:
-          score_col = vcol;
-          if (null)
-            score_null = true;
-          else
-            score = get_finite(v, key);
-          break;
-        case f_gold: {
-          gold_col = vcol;
-          if (null) break;
-          od::json_type t{};
-          if (auto err = v.type().get(t)) fail_value(key, vcol, err, "a verdict or a score");
-          if (t == od::json_type::string)
-            gold_text = get_string(v, key);
-          else if (t == od::json_type::number)
-            gold_number = get_finite(v, key);
-          else
-            fail(vcol, "wrong_type",
-                 fmt::format("\"gold\" must be a verdict string or a score, got {}", token_kind(vcol)));
-          break;
-        }
-        case f_scale: {
-          if (null) break;
-          od::array arr;
-          if (auto err = v.get_array().get(arr)) fail_value(key, vcol, err, "[min, max]");
-          double bounds[2] = {0, 0};
-          std::size_t count = 0;
-          for (auto e : arr) {
-            od::value ev;
-            if (auto err = std::move(e).get(ev)) fail_value(key, vcol, err, "[min, max]");
-            if (count < 2)
-              bounds[count] = get_finite(ev, "scale");
-            else
-              walk(ev, 3, "scale");
-            ++count;
-          }
-          if (count != 2 || !(bounds[0] < bounds[1]))
-            fail(vcol, "wrong_type", "\"scale\" must be [min, max] with min < max");
-          scale.emplace(bounds[0], bounds[1]);
-          break;
-        }
-        case f_prob_a: {
-          if (null) break;
-          double d = get_finite(v, key);
-          if (d < 0 || d > 1)
-            fail(vcol, "bad_number", fmt::format("\"prob_a\" must be in [0, 1], got {}", d));
-          prob_a = d;
-          break;
-        }
-        case f_order_known: {
-          if (null) break;
-          bool b = true;
-          if (auto err = v.get_bool().get(b)) fail_value(key, vcol, err, "a boolean");
-          order_known = b;
-          break;
-        }
-        default:
-          break;
-      }
+      read_field(bit, key, v, raw);
     }
-    check_large_object(0);
-    // Anything after the object (a second value, a stray bracket) makes the line invalid.
-    const char* after = nullptr;
-    if (!doc.current_location().get(after)) {
-      std::string_view rest(after, static_cast<std::size_t>(line_start + line_len - after));
-      if (rest.find_first_not_of(" \t\r") != std::string_view::npos)
-        fail(column_of(after), "not_json", "unexpected content after the JSON object");
-    }
+  }
 
-    // Required fields and the mode (FORMAT.md).
-    if (!judge) fail(brace_col, "missing_field", "missing required field \"judge\"");
-    if (!item) fail(item_col ? item_col : brace_col, "missing_field", "missing required field \"item\"");
-    const bool has_pair = (seen & (f_a | f_b)) != 0, has_response = (seen & f_response) != 0;
-    judgment_mode mode{};
-    if (mode_text) {
-      if (*mode_text == "pairwise")
-        mode = judgment_mode::pairwise;
-      else if (*mode_text == "pointwise")
-        mode = judgment_mode::pointwise;
-      else
-        fail(mode_col, "bad_mode",
-             fmt::format("\"mode\" must be \"pairwise\" or \"pointwise\", got {}", quoted(*mode_text)));
+  // One known top-level field. A null optional field is absent (its column is still kept).
+  void read_field(field_bit bit, std::string_view key, od::value& v, raw_record& raw) {
+    const std::uint64_t vcol = column_of(v);
+    const bool null = is_null(v);
+    switch (bit) {
+      case f_judge:
+        raw.judge = get_string(v, key);
+        break;
+      case f_judge_model:
+        if (!null) raw.judge_model = get_string(v, key);
+        break;
+      case f_item:
+        raw.item_column = vcol;
+        if (!null) raw.item = read_item(v, key, vcol);
+        break;
+      case f_task:
+        if (!null) raw.task = get_string(v, key);
+        break;
+      case f_run:
+        if (!null)
+          raw.run = static_cast<std::uint32_t>(
+              get_count(v, key, std::numeric_limits<std::uint32_t>::max(), "out_of_range"));
+        break;
+      case f_mode:
+        raw.mode_column = vcol;
+        if (!null) raw.mode = get_string(v, key, "\"pairwise\" or \"pointwise\"");
+        break;
+      case f_perturbation:
+        if (!null) read_perturbation(v, key, vcol, raw);
+        break;
+      case f_meta:
+        walk(v, 2, "meta");
+        break;
+      case f_a:
+        raw.a = read_candidate(v, "a");
+        break;
+      case f_b:
+        raw.b = read_candidate(v, "b");
+        break;
+      case f_response:
+        raw.response = read_candidate(v, "response");
+        break;
+      case f_verdict:
+        raw.has_verdict = true;
+        raw.verdict_column = vcol;
+        if (!null) raw.verdict = get_string(v, key, "\"A\", \"B\", \"tie\" or null");
+        break;
+      case f_score:
+        raw.has_score = true;
+        raw.score_column = vcol;
+        if (!null) raw.score = get_finite(v, key);
+        break;
+      case f_gold:
+        raw.gold_column = vcol;
+        if (!null) read_gold(v, key, vcol, raw);
+        break;
+      case f_scale:
+        if (!null) raw.scale = read_scale(v, key, vcol);
+        break;
+      case f_prob_a: {
+        if (null) break;
+        double d = get_finite(v, key);
+        if (d < 0 || d > 1) fail(vcol, "bad_number", fmt::format("\"prob_a\" must be in [0, 1], got {}", d));
+        raw.prob_a = d;
+        break;
+      }
+      case f_order_known: {
+        if (null) break;
+        bool b = true;
+        if (auto err = v.get_bool().get(b)) fail_value(key, vcol, err, "a boolean");
+        raw.order_known = b;
+        break;
+      }
+      default:
+        break;
     }
-    if (has_pair && has_response)
-      fail(brace_col, "bad_mode",
-           "a record has either \"a\" and \"b\" (pairwise) or \"response\" (pointwise), not both");
-    if (!mode_text) {
-      if (!has_pair && !has_response)
-        fail(brace_col, "bad_mode", "a record needs \"a\" and \"b\" (pairwise) or \"response\" (pointwise)");
-      mode = has_pair ? judgment_mode::pairwise : judgment_mode::pointwise;
-    }
+  }
 
-    r.judge = *judge;
-    r.judge_model = judge_model ? *judge_model : *judge;
-    r.item = *item;
-    if (task) {
-      r.task = *task;
-      r.has_task = true;
+  // "item": a string, or an integer as its decimal text.
+  std::string_view read_item(od::value& v, std::string_view key, std::uint64_t vcol) {
+    od::json_type t{};
+    if (auto err = v.type().get(t)) fail_value(key, vcol, err, "a string or an integer");
+    if (t == od::json_type::string) return get_string(v, key);
+    if (t != od::json_type::number)
+      fail(vcol, "wrong_type",
+           fmt::format("\"item\" must be a string or an integer, got {}", token_kind(vcol)));
+    od::number_type nt{};
+    if (auto err = v.get_number_type().get(nt)) {
+      const std::string_view num = v.raw_json_token();
+      if (num.substr(0, num.find_first_of(",}] \t")).find_first_of(".eE") == std::string_view::npos)
+        fail(vcol, "out_of_range", "\"item\" is an integer out of range (use a string)");
+      fail_value(key, vcol, err, "a string or an integer");
     }
-    r.run = run;
-    r.mode = mode;
-    r.order_known = order_known;
-    r.prob_a = prob_a;
-
-    if (mode == judgment_mode::pairwise) {
-      if (!(seen & f_a)) fail(brace_col, "missing_field", "missing required field \"a\"");
-      if (!(seen & f_b)) fail(brace_col, "missing_field", "missing required field \"b\"");
-      if (!(seen & f_verdict)) fail(brace_col, "missing_field", "missing required field \"verdict\"");
-      r.a = resolve(ca, "a", r.item, id_a_buf);
-      r.b = resolve(cb, "b", r.item, id_b_buf);
-      if (r.a.id == r.b.id)
-        fail(b_col, "same_id",
-             fmt::format("\"a\" and \"b\" have the same id {}; give explicit ids", quoted(r.a.id)));
-      if (verdict_null) {
-        r.v = verdict::missing;
-      } else {
-        auto v = parse_verdict(*verdict_text);
-        if (!v)
-          fail(verdict_col, "unknown_verdict",
-               fmt::format("\"verdict\" must be \"A\", \"B\", \"tie\" or null, got {}",
-                           quoted(*verdict_text)));
-        r.v = *v;
-      }
-      if (gold_number)
-        fail(gold_col, "wrong_type",
-             "\"gold\" of a pairwise record must be \"A\", \"B\" or \"tie\", got a number");
-      if (gold_text) {
-        auto g = parse_verdict(*gold_text);
-        if (!g)
-          fail(gold_col, "unknown_verdict",
-               fmt::format("\"gold\" must be \"A\", \"B\" or \"tie\", got {}", quoted(*gold_text)));
-        r.gold = *g;
-      }
-      if (kind) {
-        if (!target)
-          fail(target_col ? target_col : pert_col, "missing_field",
-               "\"perturbation\" of a pairwise record needs a \"target\"");
-        if (*target == "A")
-          r.perturbation_target = r.a.id;
-        else if (*target == "B")
-          r.perturbation_target = r.b.id;
-        else if (*target == r.a.id || *target == r.b.id)
-          r.perturbation_target = *target;
-        else
-          fail(target_col, "bad_target",
-               fmt::format(
-                   "\"perturbation.target\" must be \"A\", \"B\" or a candidate id of this record, got {}",
-                   quoted(*target)));
-        r.perturbation_kind = *kind;
-      }
+    if (nt == od::number_type::signed_integer) {
+      std::int64_t i = 0;
+      if (auto err = v.get_int64().get(i)) fail_value(key, vcol, err, "a string or an integer");
+      item_buf = fmt::format("{}", i);
+    } else if (nt == od::number_type::unsigned_integer) {
+      std::uint64_t u = 0;
+      if (v.get_uint64().get(u))
+        fail(vcol, "out_of_range", "\"item\" is an integer out of range (use a string)");
+      item_buf = fmt::format("{}", u);
     } else {
-      if (!(seen & f_response)) fail(brace_col, "missing_field", "missing required field \"response\"");
-      if (!(seen & f_score)) fail(brace_col, "missing_field", "missing required field \"score\"");
-      r.a = resolve(cr, "response", r.item, id_a_buf);
-      if (gold_text)
-        fail(gold_col, "wrong_type", "\"gold\" of a pointwise record must be a number, got a string");
-      if (scale) {
-        if (score && (*score < scale->first || *score > scale->second)) {
-          if (opt.strict_scale)
-            fail(score_col, "bad_number",
-                 fmt::format("\"score\" {} is outside the scale [{}, {}] (--strict-scale)", *score,
-                             scale->first, scale->second));
-          score.reset();
-          r.score_out_of_scale = true;
-        }
-        if (gold_number && (*gold_number < scale->first || *gold_number > scale->second))
-          fail(gold_col, "bad_number",
-               fmt::format("\"gold\" {} is outside the scale [{}, {}]", *gold_number, scale->first,
-                           scale->second));
-      }
-      (void)score_null;
-      r.score = score;
-      r.gold_score = gold_number;
-      if (kind) {
-        if (target && *target != r.a.id && *target != "A")
-          fail(target_col, "bad_target",
-               fmt::format("\"perturbation.target\" of a pointwise record must be the response, got {}",
-                           quoted(*target)));
-        r.perturbation_kind = *kind;
-        r.perturbation_target = r.a.id;
-      }
+      const std::string_view num = v.raw_json_token();
+      if (num.substr(0, num.find_first_of(",}] \t")).find_first_of(".eE") == std::string_view::npos)
+        fail(vcol, "out_of_range", "\"item\" is an integer out of range (use a string)");
+      fail(vcol, "wrong_type", "\"item\" must be a string or an integer, got a fractional number");
     }
-    sink(r);
+    return item_buf;
   }
 
-  // Feeds one line through the policy.
-  void handle_line(const std::string& path, std::uint64_t line_no, const char* p, std::size_t len,
-                   std::size_t capacity, const record_sink& sink, input_summary& in) {
-    if (len > 0 && p[len - 1] == '\r') --len;
-    if (std::string_view(p, len).find_first_not_of(" \t") == std::string_view::npos) return;
-    try {
-      parse_line(p, len, capacity, sink);
-      ++st.records;
-      ++in.records;
-    } catch (const line_failure& e) {
-      reject(path, line_no, e.column, e.reason, e.message);
+  // "perturbation": {"kind", "target"?, "detail"?}.
+  void read_perturbation(od::value& v, std::string_view key, std::uint64_t vcol, raw_record& raw) {
+    raw.perturbation_column = vcol;
+    od::object po;
+    if (auto err = v.get_object().get(po)) fail_value(key, vcol, err, "an object");
+    const std::size_t begin = nested_keys.size();
+    for (auto pf : po) {
+      od::field pfield;
+      if (auto err = std::move(pf).get(pfield)) fail_value(key, vcol, err, "an object");
+      std::uint64_t pkcol = 0;
+      const std::string_view pkey = read_key(pfield, pkcol);
+      if (check_duplicate(begin, pkey, pkcol))
+        fail(pkcol, "duplicate_key", fmt::format("duplicate key {} in \"perturbation\"", quoted(pkey)));
+      od::value pv = pfield.value();
+      if (pkey == "kind") {
+        raw.perturbation_kind = get_string(pv, "perturbation.kind");
+        if (raw.perturbation_kind->empty())
+          fail(pkcol, "wrong_type", "\"perturbation.kind\" must not be empty");
+      } else if (pkey == "target") {
+        raw.target_column = column_of(pv);
+        if (!is_null(pv))
+          raw.perturbation_target = get_string(pv, "perturbation.target", "\"A\", \"B\" or a candidate id");
+      } else {
+        if (pkey != "detail") note_unknown("perturbation", pkey);
+        walk(pv, 3, pkey);
+      }
     }
+    check_large_object(begin);
+    nested_keys.resize(begin);
+    if (!raw.perturbation_kind) fail(vcol, "missing_field", "\"perturbation\" has no \"kind\"");
   }
 
-  void reject(const std::string& path, std::uint64_t line_no, std::uint64_t column, const std::string& reason,
-              const std::string& message) {
+  // "gold": a verdict string (pairwise) or a number (pointwise).
+  void read_gold(od::value& v, std::string_view key, std::uint64_t vcol, raw_record& raw) {
+    od::json_type t{};
+    if (auto err = v.type().get(t)) fail_value(key, vcol, err, "a verdict or a score");
+    if (t == od::json_type::string)
+      raw.gold_verdict = get_string(v, key);
+    else if (t == od::json_type::number)
+      raw.gold_score = get_finite(v, key);
+    else
+      fail(vcol, "wrong_type",
+           fmt::format("\"gold\" must be a verdict string or a score, got {}", token_kind(vcol)));
+  }
+
+  // "scale": [min, max] with min < max.
+  std::pair<double, double> read_scale(od::value& v, std::string_view key, std::uint64_t vcol) {
+    od::array arr;
+    if (auto err = v.get_array().get(arr)) fail_value(key, vcol, err, "[min, max]");
+    double bounds[2] = {0, 0};
+    std::size_t count = 0;
+    for (auto e : arr) {
+      od::value ev;
+      if (auto err = std::move(e).get(ev)) fail_value(key, vcol, err, "[min, max]");
+      if (count < 2)
+        bounds[count] = get_finite(ev, "scale");
+      else
+        walk(ev, 3, "scale");
+      ++count;
+    }
+    if (count != 2 || !(bounds[0] < bounds[1]))
+      fail(vcol, "wrong_type", "\"scale\" must be [min, max] with min < max");
+    return {bounds[0], bounds[1]};
+  }
+};
+
+}  // namespace
+
+static_assert(detail::line_padding >= simdjson::SIMDJSON_PADDING, "lines.hpp keeps too little padding");
+
+namespace detail {
+
+struct line_reader::impl {
+  reader_options opt;
+  record_walker walker;
+  id_buffers ids;
+
+  explicit impl(const reader_options& o) : opt(o), walker(o.max_line_bytes) {}
+
+  void reject(read_stats& st, const std::string& path, std::uint64_t line_no, std::uint64_t column,
+              const std::string& reason, const std::string& message) {
     if (opt.on_invalid == invalid_policy::stop) throw parse_error(path, line_no, column, reason, message);
     ++st.skipped;
     ++st.skipped_by_reason[reason];
     if (st.first_errors.size() < opt.keep_errors)
       st.first_errors.push_back(line_error{path, line_no, column, reason, message});
   }
+};
 
-  // Splits a byte stream into lines with bounded memory. `fill` reads into a span and returns the
-  // count (0 at the end).
-  template <class Fill>
-  void read_stream(const std::string& path, Fill&& fill, const record_sink& sink,
-                   std::uint64_t first_line = 0, std::size_t first_cap = chunk_bytes) {
-    input_summary in;
-    in.path = path;
-    const std::size_t pad = simdjson::SIMDJSON_PADDING;
-    std::size_t cap = first_cap;
-    std::vector<char> buf(cap + pad);
-    std::size_t begin = 0, end = 0, scan = 0;
-    std::uint64_t line_no = first_line;
-    bool eof = false, discarding = false;
-    std::uint64_t discard_line = 0;
-    while (true) {
-      const char* nl = static_cast<const char*>(std::memchr(buf.data() + scan, '\n', end - scan));
-      if (nl) {
-        const std::size_t stop = static_cast<std::size_t>(nl - buf.data());
-        if (discarding) {
-          discarding = false;
-        } else {
-          ++line_no;
-          ++st.lines;
-          // The limit is on the line's content: a CRLF line's \r does not count.
-          if (stop - begin - (stop > begin && buf[stop - 1] == '\r') > opt.max_line_bytes) {
-            reject(path, line_no, opt.max_line_bytes + 1, "line_too_long",
-                   fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)",
-                               opt.max_line_bytes));
-          } else {
-            handle_line(path, line_no, buf.data() + begin, stop - begin, buf.size() - begin, sink, in);
-          }
-        }
-        begin = scan = stop + 1;
-        continue;
-      }
-      if (discarding) begin = end;  // drop the rest of the over-long line
-      if (eof) {
-        if (begin < end && !discarding) {
-          ++line_no;
-          ++st.lines;
-          if (end - begin - (end > begin && buf[end - 1] == '\r') > opt.max_line_bytes)
-            reject(path, line_no, opt.max_line_bytes + 1, "line_too_long",
-                   fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)",
-                               opt.max_line_bytes));
-          else
-            handle_line(path, line_no, buf.data() + begin, end - begin, buf.size() - begin, sink, in);
-        }
-        break;
-      }
-      // Partial line: keep it at the front and read more.
-      if (!discarding && end - begin > opt.max_line_bytes + 1) {  // + 1: room for a \r
-        ++line_no;
-        ++st.lines;
-        discard_line = line_no;
-        reject(
-            path, discard_line, opt.max_line_bytes + 1, "line_too_long",
-            fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)", opt.max_line_bytes));
-        discarding = true;
-        begin = end;
-      }
-      std::memmove(buf.data(), buf.data() + begin, end - begin);
-      end -= begin;
-      scan = end;
-      begin = 0;
-      if (end == cap) {
-        cap *= 2;
-        buf.resize(cap + pad);
-      }
-      const std::size_t got = fill(buf.data() + end, cap - end);
-      if (got == 0) eof = true;
-      end += got;
-      in.bytes += got;
-    }
-    st.inputs.push_back(std::move(in));
+line_reader::line_reader(const reader_options& options) : impl_(std::make_unique<impl>(options)) {}
+line_reader::~line_reader() = default;
+line_reader::line_reader(line_reader&&) noexcept = default;
+line_reader& line_reader::operator=(line_reader&&) noexcept = default;
+
+void line_reader::read_lines(const std::string& path, const char* data, std::size_t size, std::size_t room,
+                             std::uint64_t first_line, const record_sink& sink, read_stats& st) {
+  impl& m = *impl_;
+  for_each_line(data, size, room, first_line,
+                [&](std::uint64_t line_no, const char* p, std::size_t len, std::size_t capacity) {
+                  ++st.lines;
+                  // The limit is on the line's content: a CRLF line's \r does not count.
+                  const bool cr = len > 0 && p[len - 1] == '\r';
+                  if (len - cr > m.opt.max_line_bytes) {
+                    m.reject(st, path, line_no, m.opt.max_line_bytes + 1, "line_too_long",
+                             fmt::format("line is longer than the limit of {} bytes (--max-line-bytes)",
+                                         m.opt.max_line_bytes));
+                    return;
+                  }
+                  if (cr) --len;
+                  if (std::string_view(p, len).find_first_not_of(" \t") == std::string_view::npos) return;
+                  record r;
+                  try {
+                    r = resolve_record(m.walker.read(p, len, capacity, st.unknown_fields), m.opt.strict_scale,
+                                       m.ids);
+                  } catch (const line_failure& e) {
+                    m.reject(st, path, line_no, e.column, e.reason, e.message);
+                    return;
+                  }
+                  sink(r);
+                  ++st.records;
+                });
+}
+
+}  // namespace detail
+
+struct reader::impl {
+  reader_options opt;
+  read_stats st;
+  detail::line_reader lines;
+
+  explicit impl(reader_options o) : opt(o), lines(o) {}
+
+  // One input, serially: blocks of `block` bytes (lines.hpp), numbered after `first_line` lines.
+  void read(const std::string& path, detail::byte_source& src, std::size_t block, std::uint64_t first_line,
+            const record_sink& sink) {
+    const std::uint64_t before = st.records;
+    const std::uint64_t bytes =
+        detail::read_blocks(src, block, opt.max_line_bytes, [&](const detail::line_block& b) {
+          lines.read_lines(path, b.data, b.size, b.room, first_line + b.first_line, sink, st);
+        });
+    st.inputs.push_back(input_summary{path, st.records - before, bytes});
   }
 };
 
@@ -927,9 +759,8 @@ const read_stats& reader::stats() const noexcept {
 }
 
 void reader::read_file(const std::string& path, const record_sink& sink) {
-  detail::input_file in(path);
-  impl_->read_stream(
-      path, [&](char* dst, std::size_t room) { return in.read(dst, room); }, sink);
+  auto src = detail::byte_source::file(path);
+  impl_->read(path, src, chunk_bytes, 0, sink);
 }
 
 void reader::read_buffer(std::string_view name, std::string_view data, const record_sink& sink) {
@@ -938,16 +769,15 @@ void reader::read_buffer(std::string_view name, std::string_view data, const rec
 
 void reader::read_buffer(std::string_view name, std::string_view data, const record_sink& sink,
                          std::uint64_t first_line) {
-  std::size_t pos = 0;
-  auto fill = [&](char* dst, std::size_t room) -> std::size_t {
-    const std::size_t n = std::min(room, data.size() - pos);
-    std::memcpy(dst, data.data() + pos, n);
-    pos += n;
-    return n;
-  };
-  // A small buffer gets a small chunk (room for all of it and the end-of-input check).
-  const std::size_t cap = std::clamp<std::size_t>(data.size() + 1, 64, chunk_bytes);
-  impl_->read_stream(std::string(name), fill, sink, first_line, cap);
+  auto src = detail::byte_source::text(data);
+  // A small buffer gets a small block (room for all of it and the end-of-input check).
+  impl_->read(std::string(name), src, std::clamp<std::size_t>(data.size() + 1, 64, chunk_bytes), first_line,
+              sink);
+}
+
+void reader::read_stream(std::string_view name, std::istream& in, const record_sink& sink) {
+  auto src = detail::byte_source::stream(in, std::string(name));
+  impl_->read(std::string(name), src, chunk_bytes, 0, sink);
 }
 
 std::uint64_t count_code_points(std::string_view utf8) noexcept {

@@ -1,0 +1,189 @@
+// Files and texts → a dataset: the blocks of lines of lines.hpp parsed by up to --threads line readers,
+// records and counts merged in input order, so that nothing depends on the thread count.
+#include "judgebias/load.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <set>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/parallel.hpp"
+#include "ingest/line_reader.hpp"
+#include "ingest/lines.hpp"
+#include "judgebias/error.hpp"
+
+namespace judgebias {
+
+namespace {
+
+constexpr std::size_t block_bytes = std::size_t{8} << 20;
+
+// Adds the counts of a reader that read a later part of the input.
+void merge_stats(read_stats& into, const read_stats& from, std::size_t keep_errors) {
+  into.lines += from.lines;
+  into.records += from.records;
+  into.skipped += from.skipped;
+  for (const auto& [reason, n] : from.skipped_by_reason) into.skipped_by_reason[reason] += n;
+  for (const auto& e : from.first_errors)
+    if (into.first_errors.size() < keep_errors) into.first_errors.push_back(e);
+  for (const auto& [name, n] : from.unknown_fields) into.unknown_fields[name] += n;
+}
+
+// Which records --judges and --tasks keep (gold judges always).
+struct record_filter {
+  std::set<std::string, std::less<>> judges, tasks;
+  bool keep(const record& r) const {
+    if (!judges.empty() && !judges.count(r.judge)) return false;
+    if (!tasks.empty() && (!r.has_task || !tasks.count(r.task))) return false;
+    return true;
+  }
+};
+
+record_filter make_filter(const config& cfg) {
+  record_filter filter;
+  filter.judges.insert(cfg.judges.begin(), cfg.judges.end());
+  if (!filter.judges.empty()) filter.judges.insert(cfg.gold_judges.begin(), cfg.gold_judges.end());
+  filter.tasks.insert(cfg.tasks.begin(), cfg.tasks.end());
+  return filter;
+}
+
+// Everything that reads one input into a dataset, the same for each input.
+struct load_state {
+  reader_options options;
+  unsigned threads = 1;
+  record_filter filter;
+  const record_filter* keep = nullptr;  // nullptr: no --judges or --tasks
+  dataset_builder builder;
+  read_stats stats;
+  std::uint64_t filtered = 0;
+
+  explicit load_state(const config& cfg) : filter(make_filter(cfg)) {
+    options.on_invalid = cfg.skip_invalid ? invalid_policy::skip : invalid_policy::stop;
+    options.max_line_bytes = cfg.max_line_bytes;
+    options.strict_scale = cfg.strict_scale;
+    threads = std::min(cfg.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : cfg.threads,
+                       max_threads);
+    if (!filter.judges.empty() || !filter.tasks.empty()) keep = &filter;
+  }
+  load_state(const load_state&) = delete;
+  load_state& operator=(const load_state&) = delete;
+};
+
+// Reads one input with one or more threads. The input comes in blocks of whole lines; each block is split
+// at newlines into one part per thread, each part is parsed into its own builder, and the builders and
+// counts are merged in input order, so that the dataset, the counts and the first error are exactly
+// those of one thread. Memory stays bounded: one block (grown only for a longer line, up to the limit).
+void read_input(const std::string& name, detail::byte_source& src, load_state& s,
+                const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+  std::vector<detail::line_reader> readers;  // one per part, kept from block to block
+  std::uint64_t records = 0;
+  const std::uint64_t bytes =
+      detail::read_blocks(src, block_bytes, s.options.max_line_bytes, [&](const detail::line_block& b) {
+        const std::size_t cut = b.size;
+        // Parts split at newlines, at most one per 64 KiB: a part per thread while there is work for it.
+        const std::size_t part_count = std::clamp<std::size_t>(cut >> 16, 1, s.threads);
+        std::vector<std::size_t> bounds{0};
+        for (std::size_t t = 1; t < part_count; ++t) {
+          std::size_t at = std::max(bounds.back(), cut * t / part_count);
+          const char* nl =
+              at < cut ? static_cast<const char*>(std::memchr(b.data + at, '\n', cut - at)) : nullptr;
+          bounds.push_back(nl ? static_cast<std::size_t>(nl - b.data) + 1 : cut);
+        }
+        bounds.push_back(cut);
+        const std::size_t parts = bounds.size() - 1;
+        std::vector<std::uint64_t> first_line(parts, b.first_line);
+        for (std::size_t p = 1; p < parts; ++p)
+          first_line[p] =
+              first_line[p - 1] + detail::count_newlines(b.data + bounds[p - 1], b.data + bounds[p]);
+        while (readers.size() < parts) readers.emplace_back(s.options);
+        std::vector<read_stats> counts(parts);
+        std::vector<dataset_builder> builders(parts);
+        std::vector<std::uint64_t> left_out(parts, 0);
+        detail::parallel_for(parts, [&](std::size_t p) {
+          readers[p].read_lines(
+              name, b.data + bounds[p], bounds[p + 1] - bounds[p], b.room - bounds[p], first_line[p],
+              [&](const record& r) {
+                if (!s.keep || s.keep->keep(r))
+                  builders[p].add(r);
+                else
+                  ++left_out[p];
+              },
+              counts[p]);
+        });  // the earliest part's error is rethrown: it is the first in the input
+        if (records == 0 && src.size() > cut) {
+          // From the first block's density, room for the whole file: the columns then never grow by
+          // doubling, which would hold up to twice their size during the copy.
+          std::uint64_t first = 0;
+          for (const auto& c : counts) first += c.records;
+          s.builder.reserve(static_cast<std::size_t>(static_cast<double>(first) / static_cast<double>(cut) *
+                                                     static_cast<double>(src.size()) * 1.02) +
+                            16);
+        }
+        for (std::size_t p = 0; p < parts; ++p) {
+          s.filtered += left_out[p];
+          records += counts[p].records;
+          merge_stats(s.stats, counts[p], s.options.keep_errors);
+          s.builder.append(std::move(builders[p]));
+        }
+        if (progress) progress(b.done, src.size());
+      });
+  s.stats.inputs.push_back(input_summary{name, records, bytes});
+}
+
+// The dataset of what was read, or why there is none.
+loaded_data finish_load(load_state& s, const std::string& where, const config& cfg) {
+  s.stats.filtered = s.filtered;
+  if (s.builder.size() == 0) {
+    if (s.stats.skipped)
+      throw data_error(
+          fmt::format("{}: no valid records ({} line(s) skipped as invalid)", where, s.stats.skipped));
+    if (s.stats.filtered)
+      throw data_error(
+          fmt::format("{}: no records left after --judges/--tasks ({} left out)", where, s.stats.filtered));
+    throw data_error(fmt::format("{}: no records", where));
+  }
+  dataset_options dopt;
+  dopt.gold_judges = cfg.gold_judges;
+  return loaded_data{std::move(s.builder).finish(dopt), std::move(s.stats)};
+}
+
+}  // namespace
+
+loaded_data load(const std::vector<std::string>& paths, const config& cfg,
+                 const progress_callback& progress) {
+  load_state s(cfg);
+  if (paths.empty()) {
+    auto src = detail::byte_source::text(embedded_sample());
+    read_input(std::string(sample_name), src, s, {});
+    return finish_load(s, std::string(sample_name), cfg);
+  }
+  // Progress over all inputs: the sizes of the regular files, known before reading.
+  std::uint64_t total = 0, before = 0;
+  if (progress)
+    for (const auto& p : paths) total += p == "-" ? 0 : detail::input_file(p).size();
+  for (const auto& p : paths) {
+    std::function<void(std::uint64_t, std::uint64_t)> step;
+    if (progress)
+      step = [&](std::uint64_t done, std::uint64_t) { progress(before + done, total, s.stats.records); };
+    auto src = detail::byte_source::file(p);
+    read_input(p, src, s, step);
+    before += s.stats.inputs.back().bytes;
+  }
+  return finish_load(s, fmt::format("{}", fmt::join(paths, ", ")), cfg);
+}
+
+loaded_data load_texts(const std::vector<std::pair<std::string, std::string>>& inputs, const config& cfg) {
+  load_state s(cfg);
+  std::vector<std::string> names;
+  for (const auto& [name, text] : inputs) {
+    names.push_back(name);
+    auto src = detail::byte_source::text(text);
+    read_input(name, src, s, {});
+  }
+  return finish_load(s, fmt::format("{}", fmt::join(names, ", ")), cfg);
+}
+
+}  // namespace judgebias
