@@ -24,8 +24,8 @@ using kit::ratio;
 // Columns of the per-item sums.
 enum col : std::size_t {
   c_consistent,
-  c_primacy,
-  c_recency,
+  c_first_slot_both,
+  c_second_slot_both,
   c_failure,  // swap pairs
   c_first,
   c_decisive,  // first-slot rate
@@ -60,7 +60,7 @@ class position_module final : public bias_module {
                     "Share of swap pairs with the same choice in both orders (1 = never swayed by the slot).",
                     std::nullopt, "consistency"}),
         metric_info{"fairness", unit::fraction, bias_direction::away_from_zero,
-                    "(recency - primacy) / all swap pairs; > 0 favours the second slot"}
+                    "(second_slot - first_slot) / all swap pairs; > 0 favours the second slot"}
             .shown(2),
         metric_info{"first_slot_rate", unit::fraction, bias_direction::away_from_half,
                     "P(verdict = A) over decisive records"}
@@ -166,23 +166,23 @@ class position_module final : public bias_module {
     const auto t = sums.rows().totals();
     const double conf = cfg.confidence;
     auto wilson = [conf](double k, double n) { return kit::wilson_closed(k, n, conf); };
-    const double valid = t[c_consistent] + t[c_primacy] + t[c_recency];
+    const double valid = t[c_consistent] + t[c_first_slot_both] + t[c_second_slot_both];
     const double all_pairs = valid + t[c_failure];
     mb.put(
         "consistency", unit::fraction, static_cast<std::uint64_t>(valid), sums,
         [](std::span<const double> s) {
-          return ratio(s[c_consistent], s[c_consistent] + s[c_primacy] + s[c_recency]);
+          return ratio(s[c_consistent], s[c_consistent] + s[c_first_slot_both] + s[c_second_slot_both]);
         },
         wilson(t[c_consistent], valid), "no swap pair with both verdicts parsed (both orders in one run)");
     mb.put(
         "fairness", unit::fraction, static_cast<std::uint64_t>(all_pairs), sums,
         [](std::span<const double> s) {
-          return ratio(s[c_recency] - s[c_primacy],
-                       s[c_consistent] + s[c_primacy] + s[c_recency] + s[c_failure]);
+          return ratio(s[c_second_slot_both] - s[c_first_slot_both],
+                       s[c_consistent] + s[c_first_slot_both] + s[c_second_slot_both] + s[c_failure]);
         },
         [&]() -> std::optional<std::array<double, 2>> {
           if (all_pairs < 2) return std::nullopt;
-          const double pr = t[c_recency] / all_pairs, pp = t[c_primacy] / all_pairs;
+          const double pr = t[c_second_slot_both] / all_pairs, pp = t[c_first_slot_both] / all_pairs;
           return stats::wald_interval(pr - pp, std::sqrt((pr + pp - (pr - pp) * (pr - pp)) / all_pairs),
                                       conf);
         },

@@ -47,10 +47,10 @@ std::string per_item_lines(const dataset& d) {
       case detail::swap_outcome::consistent:
         line["outcome"] = "consistent";
         break;
-      case detail::swap_outcome::primacy:
+      case detail::swap_outcome::first_slot:
         line["outcome"] = "first_slot";
         break;
-      case detail::swap_outcome::recency:
+      case detail::swap_outcome::second_slot:
         line["outcome"] = "second_slot";
         break;
       case detail::swap_outcome::failure:
