@@ -30,7 +30,8 @@ namespace judgebias::kit {
 /// own records need (an open-addressing table from item to row, kept at most half full).
 class item_sums {
  public:
-  /// `items` (the dataset's item count) is not needed any more: kept so that callers read as before.
+  /// `items` (the dataset's item count) does not size anything (memory is in the items touched);
+  /// `width` is the number of sums per item.
   item_sums(std::size_t /*items*/, std::size_t width) : rows_(width) {}
   /// The row of an item, zeroed when new.
   double* operator[](std::uint32_t item) {
@@ -89,7 +90,8 @@ inline moments moments_of(std::span<const double> v) {
 
 using closed_form = std::function<std::optional<std::array<double, 2>>()>;
 
-// Closed-form intervals for --bootstrap 0. They keep references: use them inside the make() call.
+// Closed-form intervals for --bootstrap 0. They keep references: pass them straight to put(), which
+// calls them at once.
 /// t interval of the mean of unit values.
 inline closed_form t_closed(const std::vector<double>& v, double conf) {
   return [&v, conf]() {
@@ -244,6 +246,7 @@ class control_records {
     const control_records* range_ = nullptr;
     std::size_t at_ = 0;
   };
+  /// Iterators point into the range: use it in a range-for, or keep the range alive.
   iterator begin() const { return iterator(this, 0); }
   iterator end() const { return iterator(this, records_.size()); }
 
@@ -291,7 +294,8 @@ class metric_builder {
 
   /// The metric `name` (or at `path`, e.g. {"by_opponent", MODEL, "wr_gold"}): `stat` of the sums of
   /// `rows` (null with `empty_reason` when it has no value), over `n` units. Returns the metric, to add a
-  /// p-value to; it is written at take().
+  /// p-value to; it is written at take(). With --bootstrap, the builder keeps a pointer to `rows` until
+  /// take(): keep them alive and unchanged until then.
   metric& put(std::vector<std::string> path, unit u, std::uint64_t n, const item_sums& rows,
               const stats::statistic& stat, const closed_form& closed, std::string_view empty_reason);
   metric& put(std::string name, unit u, std::uint64_t n, const item_sums& rows, const stats::statistic& stat,

@@ -30,7 +30,8 @@ struct report_row {
   row_scope scope = row_scope::judge;
   std::string judge;     ///< Empty for row_scope::overall.
   std::string group;     ///< The task, or the run as decimal text; empty for judge and overall scopes.
-  std::string opponent;  ///< The opponent model of a per-opponent metric; empty otherwise.
+  std::string opponent;  ///< The opponent model of a per-opponent metric (which may be named "").
+  bool per_opponent = false;  ///< Whether it is a per-opponent metric (under `by_opponent`).
   std::string metric;    ///< The metric's name.
   judgebias::metric value;
 
@@ -60,9 +61,9 @@ struct module_section {
   /// shows, what the HTML charts draw. Not written to JSON.
   std::vector<metric_info> metrics;
 
-  /// The declarations of the metrics in sub-section `kind` ("" for the module's own, "overall" for
-  /// those over all judges together).
-  std::vector<const metric_info*> declared(std::string_view kind) const;
+  /// The declarations of the metrics in sub-section `kind` ("" for the module's own), or with
+  /// `over_all_judges` those reported over all judges together.
+  std::vector<const metric_info*> declared(std::string_view kind, bool over_all_judges = false) const;
 };
 
 /// The whole report (REPORT.md, schema_version 1).
@@ -83,8 +84,9 @@ struct report {
 /// A report from its JSON value. Sections are read by shape (judges, by_task, by_run, overall,
 /// by_opponent; any other object holding those is a sub-section, `kinds` holds one per key); what is
 /// not a metric is kept as an extra, and `modules` that is not an object stays in `meta`, so to_json
-/// gives back the same value. Check untrusted input with validate_report (diff.hpp): this trusts the
-/// shape.
+/// gives back a report judgebias wrote key for key. Of other reports, each metric is rewritten as
+/// to_json(metric) writes one, and a module's `status` comes first. Check untrusted input with
+/// validate_report (diff.hpp): this trusts the shape.
 report report_from_json(const nlohmann::ordered_json& j);
 /// The same, with the declarations of `registry`'s modules (the first form uses the built-in ones).
 report report_from_json(const nlohmann::ordered_json& j, const module_registry& registry);

@@ -111,7 +111,12 @@ void metric_builder::bootstrap() {
     for (std::size_t k = 0; k < owners.size(); ++k) {
       metric& m = pending[owners[k]]->value;
       m.ci = r[k].ci;
-      if (!r[k].ci) m.reason = r[k].reason;
+      if (!r[k].ci) {
+        m.reason = r[k].reason;
+      } else if (!std::isfinite((*m.ci)[0]) || !std::isfinite((*m.ci)[1])) {
+        m.ci.reset();
+        m.reason = "the interval overflows a double: resampled sums are too large";
+      }
     }
   }
   for (entry* e : pending) e->rows = nullptr;

@@ -104,11 +104,16 @@ gate parse_gate(const std::string& text, const module_registry& registry) {
     if (in) metrics.push_back(m);
   }
   if (!g.kind.empty() && metrics.empty()) {
+    // Every module's kinds: any kind first, then named sub-sections, then over all judges.
     std::vector<std::string> all;
-    for (const auto& name : registry.names())
-      for (const auto& k : kinds_of(registry.create(name)->metrics())) all.push_back(name + "." + k);
-    throw bad(fmt::format("\"{}\" has no kind \"{}\" (kinds exist for {})", g.module, g.kind,
-                          all.empty() ? std::string("no module") : fmt::format("{}", fmt::join(all, ", "))));
+    for (const char* which : {"<kind>", "", "overall"})
+      for (const auto& name : registry.names())
+        for (const auto& k : kinds_of(registry.create(name)->metrics()))
+          if (which == k || (*which == '\0' && k != "<kind>" && k != "overall")) all.push_back(name + "." + k);
+    std::string list = all.empty() ? std::string("no module") : all.back();
+    if (all.size() > 1)
+      list = fmt::format("{} and {}", fmt::join(all.begin(), all.end() - 1, ", "), all.back());
+    throw bad(fmt::format("\"{}\" has no kind \"{}\" (kinds exist for {})", g.module, g.kind, list));
   }
   bool known = false;
   std::vector<std::string> names;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "report/report_text.hpp"
+#include "judgebias/registry.hpp"
 #include "judgebias/writers.hpp"
 
 namespace judgebias {
@@ -299,9 +300,20 @@ std::string to_html(const report& r) {
     unit u;
     std::vector<std::pair<int, series_spec>> series;
   };
-  std::vector<planned> plan;
+  // Each built-in module's charts are drawn even when it was not run (empty, saying so), as are those of
+  // the report's other modules.
+  std::vector<std::pair<std::string, std::vector<metric_info>>> declarations;
+  module_registry builtin;
+  register_builtin_modules(builtin);
+  for (const auto& name : builtin.names()) {
+    const module_section* in = r.find(name);
+    declarations.emplace_back(name, in && !in->metrics.empty() ? in->metrics : builtin.create(name)->metrics());
+  }
   for (const auto& section : r.modules)
-    for (const auto& m : section.metrics) {
+    if (!builtin.contains(section.name)) declarations.emplace_back(section.name, section.metrics);
+  std::vector<planned> plan;
+  for (const auto& [module, metrics] : declarations)
+    for (const auto& m : metrics) {
       if (!m.chart) continue;
       auto it = std::find_if(plan.begin(), plan.end(), [&](const planned& p) { return p.spec->id == m.chart->id; });
       if (it == plan.end()) {
@@ -311,14 +323,13 @@ std::string to_html(const report& r) {
       if (m.section == every_section) {
         std::vector<std::string> kinds;
         for (const auto& row : rows)
-          if (row.module == section.name && !row.kind.empty() &&
+          if (row.module == module && !row.kind.empty() &&
               std::find(kinds.begin(), kinds.end(), row.kind) == kinds.end())
             kinds.push_back(row.kind);
-        for (const auto& k : kinds) it->series.push_back({m.chart->series_order, {k, section.name, k, m.name}});
+        for (const auto& k : kinds) it->series.push_back({m.chart->series_order, {k, module, k, m.name}});
       } else {
         it->series.push_back({m.chart->series_order,
-                              {m.chart->series.empty() ? section.name : m.chart->series, section.name, m.section,
-                               m.name}});
+                              {m.chart->series.empty() ? module : m.chart->series, module, m.section, m.name}});
       }
     }
   std::stable_sort(plan.begin(), plan.end(),

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <unordered_map>
 
 #include "common/json_object.hpp"
@@ -116,11 +117,16 @@ class section_reader {
           row.value = metric_of(m);
           out_.rows.push_back(std::move(row));
         }
-      } else if (key == "kinds" && v.is_object() && !v.empty() &&
-                 std::all_of(v.begin(), v.end(), [](const json& k) { return is_section(k); })) {
+      } else if (key == "kinds" && v.is_object()) {
+        keep_if_empty(path, v);
         for (const auto& [kind, kv] : v.items()) {
           auto kpath = path;
           kpath.push_back(kind);
+          if (!kv.is_object()) {
+            extra(kpath, kv);
+            continue;
+          }
+          keep_if_empty(kpath, kv);
           section(kv, kpath, false);
         }
       } else if (is_section(v)) {
@@ -142,7 +148,7 @@ class section_reader {
     keep_if_empty(path, v);
     for (const auto& [name, m] : v.items()) {
       if (is_metric(m)) {
-        push(prefix, scope, judge, group, "", name, m);
+        push(prefix, scope, judge, group, "", false, name, m);
       } else if (name == "by_opponent" && m.is_object()) {
         auto opath = path;
         opath.push_back(name);
@@ -157,7 +163,7 @@ class section_reader {
           keep_if_empty(mpath, om);
           for (const auto& [mn, mv] : om.items()) {
             if (is_metric(mv)) {
-              push(prefix, scope, judge, group, opponent, mn, mv);
+              push(prefix, scope, judge, group, opponent, true, mn, mv);
             } else {
               auto xpath = mpath;
               xpath.push_back(mn);
@@ -173,13 +179,15 @@ class section_reader {
     }
   }
   void push(const std::vector<std::string>& prefix, row_scope scope, const std::string& judge,
-            const std::string& group, const std::string& opponent, const std::string& name, const json& m) {
+            const std::string& group, const std::string& opponent, bool per_opponent, const std::string& name,
+            const json& m) {
     report_row row;
     row.section = prefix;
     row.scope = scope;
     row.judge = judge;
     row.group = group;
     row.opponent = opponent;
+    row.per_opponent = per_opponent;
     row.metric = name;
     row.value = metric_of(m);
     out_.rows.push_back(std::move(row));
@@ -202,7 +210,7 @@ void row_path(const report_row& row, std::vector<std::string_view>& path) {
   path.push_back(scope_key(row.scope));
   if (row.scope != row_scope::overall) path.emplace_back(row.judge);
   if (row.scope == row_scope::task || row.scope == row_scope::run) path.emplace_back(row.group);
-  if (!row.opponent.empty()) {
+  if (row.per_opponent) {
     path.emplace_back("by_opponent");
     path.emplace_back(row.opponent);
   }
@@ -294,12 +302,12 @@ std::string report::dump() const {
   return to_json().dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-std::vector<const metric_info*> module_section::declared(std::string_view kind) const {
+std::vector<const metric_info*> module_section::declared(std::string_view kind, bool over_all_judges) const {
   std::vector<const metric_info*> out;
   for (const auto& m : metrics) {
-    const bool in = kind == "overall" ? m.overall
-                    : kind.empty()    ? m.section.empty()
-                                      : m.section == kind || m.section == every_section;
+    const bool in = over_all_judges ? m.overall
+                    : kind.empty()  ? m.section.empty()
+                                    : m.section == kind || m.section == every_section;
     if (in) out.push_back(&m);
   }
   return out;
@@ -354,19 +362,20 @@ std::vector<metric_row> tidy_rows(const report& r) {
     if (m.status != module_status::ok) continue;
     // The module's own section first, then sub-sections in the order they first appear; within each,
     // judges, by_task, by_run, then overall.
-    std::vector<const std::vector<std::string>*> sections;
+    // A sub-section's rows are mostly together: the last one found is tried first, then a hash.
+    std::map<std::vector<std::string>, std::size_t> sections;
+    const std::vector<std::string>* last = nullptr;
+    std::size_t last_rank = 0;
     std::vector<std::pair<std::pair<std::size_t, int>, const report_row*>> order;
     order.reserve(m.rows.size());
     for (const auto& row : m.rows) {
       std::size_t s = 0;
       if (!row.section.empty()) {
-        auto it = std::find_if(sections.begin(), sections.end(),
-                               [&](const std::vector<std::string>* x) { return *x == row.section; });
-        if (it == sections.end()) {
-          sections.push_back(&row.section);
-          it = sections.end() - 1;
+        if (!last || *last != row.section) {
+          last = &row.section;
+          last_rank = sections.try_emplace(row.section, sections.size() + 1).first->second;
         }
-        s = static_cast<std::size_t>(it - sections.begin()) + 1;
+        s = last_rank;
       }
       order.push_back({{s, static_cast<int>(row.scope)}, &row});
     }
