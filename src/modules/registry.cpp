@@ -32,14 +32,26 @@ std::vector<std::string> module_registry::names() const {
   return out;
 }
 
+// The built-in modules, in the report's default order. A built-in module is a file in src/modules/
+// (CMake takes every .cpp there) that defines `std::unique_ptr<bias_module> make_NAME_module()`, and
+// one X(NAME) here, which both declares that factory and registers it under "NAME".
+#define JUDGEBIAS_BUILTIN_MODULES(X) \
+  X(self_preference)                 \
+  X(position)                        \
+  X(verbosity)                       \
+  X(bandwagon)                       \
+  X(authority)                       \
+  X(cue)                             \
+  X(agreement)
+
+#define JUDGEBIAS_DECLARE(name) std::unique_ptr<bias_module> make_##name##_module();
+JUDGEBIAS_BUILTIN_MODULES(JUDGEBIAS_DECLARE)
+#undef JUDGEBIAS_DECLARE
+
 void register_builtin_modules(module_registry& registry) {
-  registry.add("self_preference", make_self_preference_module);
-  registry.add("position", make_position_module);
-  registry.add("verbosity", make_verbosity_module);
-  registry.add("bandwagon", make_bandwagon_module);
-  registry.add("authority", make_authority_module);
-  registry.add("cue", make_cue_module);
-  registry.add("agreement", make_agreement_module);
+#define JUDGEBIAS_REGISTER(name) registry.add(#name, make_##name##_module);
+  JUDGEBIAS_BUILTIN_MODULES(JUDGEBIAS_REGISTER)
+#undef JUDGEBIAS_REGISTER
 }
 
 }  // namespace judgebias
