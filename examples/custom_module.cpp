@@ -56,7 +56,8 @@ class tie_share_module final : public bias_module {
 
 // Judge J: task t1 has verdicts A, tie, B, B (1 tie in 4), task t2 tie, tie (2 in 2): 3 ties in 6 = 0.5.
 // Judge K: A, B, A on t1 and one unparsed verdict (null), which does not count: 0 ties in 3.
-constexpr const char* records = R"({"judge":"J","item":"q1","task":"t1","a":{"model":"x"},"b":{"model":"y"},"verdict":"A"}
+constexpr const char* records =
+    R"({"judge":"J","item":"q1","task":"t1","a":{"model":"x"},"b":{"model":"y"},"verdict":"A"}
 {"judge":"J","item":"q2","task":"t1","a":{"model":"x"},"b":{"model":"y"},"verdict":"tie"}
 {"judge":"J","item":"q3","task":"t1","a":{"model":"x"},"b":{"model":"y"},"verdict":"B"}
 {"judge":"J","item":"q4","task":"t1","a":{"model":"x"},"b":{"model":"y"},"verdict":"B"}

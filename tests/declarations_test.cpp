@@ -65,9 +65,10 @@ TEST(Declarations, EveryModuleEmitsExactlyWhatItDeclares) {
     for (const auto& m : section.metrics) {
       EXPECT_TRUE(seen.count({m.section, m.name, false}))
           << section.name << ": declares " << m.section << "." << m.name << " but never emits it";
-      if (m.overall)
+      if (m.overall) {
         EXPECT_TRUE(seen.count({m.section, m.name, true}))
             << section.name << ": declares " << m.name << " over all judges but never emits it there";
+      }
     }
   }
   EXPECT_EQ(modules, 7u);  // self_preference, position, verbosity, bandwagon, authority, cue, agreement
@@ -88,15 +89,15 @@ TEST(Declarations, HeadlineAndChartsFollowTheDeclarations) {
   // dbg_adjusted): the pointwise ones come first in its rows.
   const auto block = bare.find("\nself_preference\n") + 17;
   const std::string header = bare.substr(block, bare.find('\n', block) - block);
-  EXPECT_EQ(header,
-            "  judge       dbg_pointwise (score)     leniency (score)          dbg_adjusted (score)")
+  EXPECT_EQ(header, "  judge       dbg_pointwise (score)     leniency (score)          dbg_adjusted (score)")
       << bare;
   // The built-in modules' charts come from the registry then, as for a module that was not run: drawn
   // empty, as before the declarations existed.
   EXPECT_NE(judgebias::to_html(r).find("Robustness per cue kind"), std::string::npos);
   judgebias::config only;
   only.modules = {"position"};
-  const std::string page = judgebias::to_html(jbtest::run_text("{\"judge\":\"J\",\"item\":\"q\",\"a\":{},\"b\":{},\"verdict\":\"A\"}\n", only));
+  const std::string page = judgebias::to_html(
+      jbtest::run_text("{\"judge\":\"J\",\"item\":\"q\",\"a\":{},\"b\":{},\"verdict\":\"A\"}\n", only));
   EXPECT_NE(page.find("Self-preference: DBG, pairwise (pp)"), std::string::npos);
   EXPECT_NE(page.find("No judge has a value for this chart."), std::string::npos);
 }

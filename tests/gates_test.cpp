@@ -70,4 +70,3 @@ TEST(Gates, ChecksEachJudgeAndReportsNulls) {
   EXPECT_FALSE(res[0].value);
   EXPECT_NE(res[0].reason.find("authority skipped"), std::string::npos);
 }
-

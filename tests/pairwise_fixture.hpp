@@ -9,7 +9,7 @@ namespace jbtest {
 
 // One record of judge J on `item` showing `first` then `second`.
 inline std::string rec(const std::string& item, const std::string& first, const std::string& second,
-                const std::string& v, const std::string& extra = "") {
+                       const std::string& v, const std::string& extra = "") {
   return R"({"judge":"J","item":")" + item + R"(","a":{"id":")" + first + R"("},"b":{"id":")" + second +
          R"("},"verdict":)" + v + extra + "}\n";
 }

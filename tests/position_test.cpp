@@ -10,11 +10,9 @@ using jbtest::value;
 
 namespace {
 
-
 json position(const report& r, const std::string& judge = "J") {
   return r.to_json()["modules"]["position"]["judges"][judge];
 }
-
 
 report run_position(const std::string& text, config cfg = {}) {
   cfg.modules = {"position"};

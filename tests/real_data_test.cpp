@@ -28,9 +28,9 @@ TEST(RealData, LlmbarPairwiseDbg) {
   EXPECT_EQ(r.to_json()["diagnostics"]["skipped"], 0);
   EXPECT_EQ(r.to_json()["diagnostics"]["out_of_scale"], 143);
   EXPECT_EQ(r.to_json()["diagnostics"]["out_of_scale_by_judge"], (json{{"ChatGPT/Rating", 15},
-                                                                  {"ChatGPT/Rating_NoRules", 13},
-                                                                  {"GPT-4/Rating", 77},
-                                                                  {"GPT-4/Rating_NoRules", 38}}));
+                                                                       {"ChatGPT/Rating_NoRules", 13},
+                                                                       {"GPT-4/Rating", 77},
+                                                                       {"GPT-4/Rating_NoRules", 38}}));
   EXPECT_GE(r.to_json()["diagnostics"]["extraction_failures_by_judge"]["GPT-4/Rating"].get<int>(), 77);
   // With --strict-scale the first of them stops the run, at its line.
   config strict = cfg;
@@ -61,8 +61,8 @@ TEST(RealData, LlmbarPairwiseDbg) {
   EXPECT_TRUE(
       r2.to_json()["modules"]["self_preference"]["judges"]["ChatGPT/Vanilla_NoRules"]["dbg_pairwise"]["value"]
           .is_null());
-  EXPECT_EQ(r2.to_json()["modules"]["self_preference"]["judges"]["GPT-4/Vanilla_NoRules"]["dbg_pairwise"]["n"],
-            38);
+  EXPECT_EQ(
+      r2.to_json()["modules"]["self_preference"]["judges"]["GPT-4/Vanilla_NoRules"]["dbg_pairwise"]["n"], 38);
 }
 
 TEST(RealData, JudgingTheJudgesReadsCleanly) {

@@ -23,22 +23,23 @@ std::string metric_text(double v) {
 
 // by_opponent holds "" and "o": the "" opponent's metric stays there and the judge's own stays its own.
 TEST(TypedReport, OpponentNamedEmptyStaysUnderByOpponent) {
-  const json j = report_with(R"({"self_preference":{"status":"ok","judges":{"J":{"dbg_pairwise":)" + metric_text(50) +
-                             R"(,"by_opponent":{"":{"dbg_pairwise":)" + metric_text(100) + R"(},"o":{"dbg_pairwise":)" +
-                             metric_text(0) + "}}}}}}");
+  const json j = report_with(R"({"self_preference":{"status":"ok","judges":{"J":{"dbg_pairwise":)" +
+                             metric_text(50) + R"(,"by_opponent":{"":{"dbg_pairwise":)" + metric_text(100) +
+                             R"(},"o":{"dbg_pairwise":)" + metric_text(0) + "}}}}}}");
   const report r = report_from_json(j);
   EXPECT_EQ(r.to_json().dump(), j.dump());
   const auto rows = tidy_rows(r);
   ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(*rows[0].value, 50.0);  // the judge's own
+  EXPECT_EQ(*rows[0].value, 50.0);   // the judge's own
   EXPECT_EQ(*rows[1].value, 100.0);  // against ""
   EXPECT_EQ(*rows[2].value, 0.0);    // against o
 }
 
 // A kind that is empty, or not an object, beside one with judges: the other's rows stay rows.
 TEST(TypedReport, KindsBesideAnEmptyKindKeepTheirRows) {
-  const json j = report_with(R"({"cue":{"status":"ok","kinds":{"distraction":{"judges":{"J":{"robustness_rate":)" +
-                             metric_text(0.5) + R"(}}},"empty":{},"odd":3}}})");
+  const json j =
+      report_with(R"({"cue":{"status":"ok","kinds":{"distraction":{"judges":{"J":{"robustness_rate":)" +
+                  metric_text(0.5) + R"(}}},"empty":{},"odd":3}}})");
   const report r = report_from_json(j);
   EXPECT_EQ(r.to_json().dump(), j.dump());
   const auto rows = tidy_rows(r);
@@ -50,9 +51,10 @@ TEST(TypedReport, KindsBesideAnEmptyKindKeepTheirRows) {
 // A cue kind may be called "overall": its block shows the cue headline (robustness, follow, effect),
 // not agreement's metrics over all judges nor the first three.
 TEST(TypedReport, CueKindNamedOverallShowsTheCueHeadline) {
-  const json j = report_with(R"({"cue":{"status":"ok","kinds":{"overall":{"judges":{"J":{"robustness_rate":)" +
-                             metric_text(1) + R"(,"flip_rate":)" + metric_text(0) + R"(,"follow_rate":)" + metric_text(0) +
-                             R"(,"effect":)" + metric_text(0) + "}}}}}}");
+  const json j =
+      report_with(R"({"cue":{"status":"ok","kinds":{"overall":{"judges":{"J":{"robustness_rate":)" +
+                  metric_text(1) + R"(,"flip_rate":)" + metric_text(0) + R"(,"follow_rate":)" +
+                  metric_text(0) + R"(,"effect":)" + metric_text(0) + "}}}}}}");
   const std::string table = format_table(report_from_json(j));
   const auto at = table.find("cue.overall\n");
   ASSERT_NE(at, std::string::npos) << table;

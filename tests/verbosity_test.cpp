@@ -68,10 +68,12 @@ TEST(Verbosity, TokensInsteadOfCharacters) {
       R"({"judge":"J","item":"t","a":{"id":"x","length":500,"tokens":10},"b":{"id":"y","length":100,"tokens":90},"verdict":"B"})";
   config cfg;
   EXPECT_DOUBLE_EQ(
-      value(run_verbosity(text, cfg).to_json()["modules"]["verbosity"]["judges"]["J"]["prefer_longer_rate"]), 0.0);
+      value(run_verbosity(text, cfg).to_json()["modules"]["verbosity"]["judges"]["J"]["prefer_longer_rate"]),
+      0.0);
   cfg.length = "tokens";
   EXPECT_DOUBLE_EQ(
-      value(run_verbosity(text, cfg).to_json()["modules"]["verbosity"]["judges"]["J"]["prefer_longer_rate"]), 1.0);
+      value(run_verbosity(text, cfg).to_json()["modules"]["verbosity"]["judges"]["J"]["prefer_longer_rate"]),
+      1.0);
 }
 
 // Two length groups and no gold: the design is saturated, so the fit reproduces each group's mean label,

@@ -15,7 +15,6 @@ namespace {
 const std::string dir = std::string(JUDGEBIAS_TEST_DATA) + "/report/";
 const std::string evil = "<script>alert(1)</script>";
 
-
 report fixed() {
   return jbtest::fixed_report();
 }
@@ -34,7 +33,6 @@ std::size_t count(const std::string& s, const std::string& what) {
   for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
   return n;
 }
-
 
 }  // namespace
 

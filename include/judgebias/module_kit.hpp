@@ -252,7 +252,8 @@ class control_records {
 
   /// Whether record i is one of them (for records reached through a comparison).
   bool wanted(dataset::index i) const {
-    return (!mode_ || d_->mode(i) == *mode_) && d_->is_control(i) && !d_->is_duplicate(i) && group_->pass(*d_, i);
+    return (!mode_ || d_->mode(i) == *mode_) && d_->is_control(i) && !d_->is_duplicate(i) &&
+           group_->pass(*d_, i);
   }
 
  private:
@@ -304,7 +305,9 @@ class metric_builder {
   }
   /// A metric computed another way (a model fit), with its own interval.
   metric& put(std::vector<std::string> path, metric m);
-  metric& put(std::string name, metric m) { return put(std::vector<std::string>{std::move(name)}, std::move(m)); }
+  metric& put(std::string name, metric m) {
+    return put(std::vector<std::string>{std::move(name)}, std::move(m));
+  }
   /// An object at `path` that is written even when nothing is put under it (an empty by_opponent).
   void open(std::vector<std::string> path);
 
@@ -325,16 +328,22 @@ class metric_builder {
   std::deque<entry> entries_;  // a deque: the metric& put returns stays valid
 };
 
+/// Appends a member to a JSON object without looking its key up (ordered_json finds a key by a linear
+/// scan, so filling a wide object by operator[] is quadratic). The caller knows the key is new.
+inline void append_new_member(nlohmann::ordered_json& object, std::string key, nlohmann::ordered_json value) {
+  using members = nlohmann::ordered_json::object_t;
+  object.get_ref<members&>().std::vector<members::value_type>::emplace_back(std::move(key), std::move(value));
+}
+
 /// The judge's metrics for every measured judge, in judge order: `{JUDGE: measure(selection)}`.
 /// `measure` takes a selection and returns the judge's object (a metric_builder's take()).
 template <class Measure>
 nlohmann::ordered_json judges(const dataset& d, Measure&& measure) {
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
-  auto& members = out.get_ref<nlohmann::ordered_json::object_t&>();
   for (std::uint32_t j : d.measured_judges()) {
     selection s;
     s.judge = j;
-    members.std::vector<nlohmann::ordered_json::object_t::value_type>::emplace_back(d.judges().name(j), measure(s));
+    append_new_member(out, d.judges().name(j), measure(s));
   }
   return out;
 }
@@ -343,7 +352,6 @@ nlohmann::ordered_json judges(const dataset& d, Measure&& measure) {
 /// measure(selection of that group) for every measured judge, groups sorted by name.
 template <class Measure>
 void breakdowns(nlohmann::ordered_json& body, const dataset& d, const config& cfg, Measure&& measure) {
-  using object = nlohmann::ordered_json::object_t;
   for (const auto& by : cfg.by) {
     nlohmann::ordered_json out = nlohmann::ordered_json::object();
     for (std::uint32_t j : d.measured_judges()) {
@@ -351,9 +359,9 @@ void breakdowns(nlohmann::ordered_json& body, const dataset& d, const config& cf
       const judge_groups groups(d, j, by);
       for (std::size_t k = 0; k < groups.size(); ++k) {
         selection s{j, groups.filter(k), by + "=" + groups.name(k)};
-        per.get_ref<object&>().std::vector<object::value_type>::emplace_back(groups.name(k), measure(s));
+        append_new_member(per, groups.name(k), measure(s));
       }
-      out.get_ref<object&>().std::vector<object::value_type>::emplace_back(d.judges().name(j), std::move(per));
+      append_new_member(out, d.judges().name(j), std::move(per));
     }
     body["by_" + by] = std::move(out);
   }

@@ -28,11 +28,11 @@ struct report_row {
   /// measurements, {"counterfactual"} for verbosity's padded variants, {"kinds", K} for cue kind K.
   std::vector<std::string> section;
   row_scope scope = row_scope::judge;
-  std::string judge;     ///< Empty for row_scope::overall.
-  std::string group;     ///< The task, or the run as decimal text; empty for judge and overall scopes.
-  std::string opponent;  ///< The opponent model of a per-opponent metric (which may be named "").
+  std::string judge;          ///< Empty for row_scope::overall.
+  std::string group;          ///< The task, or the run as decimal text; empty for judge and overall scopes.
+  std::string opponent;       ///< The opponent model of a per-opponent metric (which may be named "").
   bool per_opponent = false;  ///< Whether it is a per-opponent metric (under `by_opponent`).
-  std::string metric;    ///< The metric's name.
+  std::string metric;         ///< The metric's name.
   judgebias::metric value;
 
   /// The CSV's `kind`: the sub-section's last key, or "overall" for a metric over all judges.
@@ -54,7 +54,7 @@ struct section_extra {
 struct module_section {
   std::string name;
   module_status status = module_status::ok;
-  std::string reason;  ///< Why skipped or failed; empty when ok.
+  std::string reason;            ///< Why skipped or failed; empty when ok.
   std::vector<report_row> rows;  ///< In the order the JSON holds them.
   std::vector<section_extra> extras;
   /// The module's declarations (its metrics(), when the module is known): what the terminal table

@@ -428,7 +428,8 @@ int cmd_list() {
     // A metric of a named sub-section is listed as section.metric (the name --fail-if takes after the
     // module); one reported in every kind, as the metric alone.
     auto shown = [](const metric_info& info) {
-      return info.section.empty() || info.section == every_section ? info.name : info.section + "." + info.name;
+      return info.section.empty() || info.section == every_section ? info.name
+                                                                   : info.section + "." + info.name;
     };
     std::size_t w = 0;
     for (const auto& info : m->metrics()) w = std::max(w, shown(info).size());

@@ -60,7 +60,8 @@ class agreement_module final : public bias_module {
   }
   std::vector<metric_info> metrics() const override {
     std::vector<metric_info> out = {
-        metric_info{"accuracy", unit::fraction, bias_direction::none, "verdict equals gold, over A/B/tie"}.shown(1),
+        metric_info{"accuracy", unit::fraction, bias_direction::none, "verdict equals gold, over A/B/tie"}
+            .shown(1),
         metric_info{"kappa", unit::coefficient, bias_direction::none, "Cohen's kappa over A/B/tie"}.shown(2),
         {"accuracy_no_ties", unit::fraction, bias_direction::none, "accuracy where neither side is a tie"},
         {"kappa_no_ties", unit::coefficient, bias_direction::none,
@@ -82,7 +83,9 @@ class agreement_module final : public bias_module {
       result.reason = "no pairwise record of a measured judge has a gold verdict";
       return result;
     }
-    auto one_judge = [&](const kit::selection& s) { return measure(d, cfg, {s}, d.judges().name(s.judge), s.group_name); };
+    auto one_judge = [&](const kit::selection& s) {
+      return measure(d, cfg, {s}, d.judges().name(s.judge), s.group_name);
+    };
     result.body["judges"] = kit::judges(d, one_judge);
     std::vector<kit::selection> everyone;  // every measured judge's records, pooled
     for (std::uint32_t j : d.measured_judges()) everyone.push_back(kit::selection{j, {}, ""});

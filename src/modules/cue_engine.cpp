@@ -4,8 +4,8 @@
 #include <array>
 #include <map>
 
-#include "modules/cues.hpp"
 #include "judgebias/module_kit.hpp"
+#include "modules/cues.hpp"
 
 namespace judgebias::detail {
 

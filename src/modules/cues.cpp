@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 #include <algorithm>
 
-#include "modules/cues.hpp"
 #include "judgebias/registry.hpp"
+#include "modules/cues.hpp"
 
 namespace judgebias {
 

@@ -9,8 +9,8 @@
 #include <fmt/format.h>
 
 #include "judgebias/module_kit.hpp"
-#include "modules/swap.hpp"
 #include "judgebias/registry.hpp"
+#include "modules/swap.hpp"
 
 namespace judgebias {
 
@@ -130,7 +130,9 @@ class position_module final : public bias_module {
       const comparison& cmp = d.comparisons()[c];
       for (const swap_pair& s : d.swap_pairs_of(c)) {
         if (!sel.in_group(d, s.lo_first) || !sel.in_group(d, s.hi_first)) continue;
-        sums[cmp.item][static_cast<std::size_t>(detail::classify_swap(d.verdict(s.lo_first), d.verdict(s.hi_first)))] += 1;
+        sums[cmp.item]
+            [static_cast<std::size_t>(detail::classify_swap(d.verdict(s.lo_first), d.verdict(s.hi_first)))] +=
+            1;
       }
       // Per order of this comparison: runs seen, and verdict counts for repetition stability.
       struct order_runs {

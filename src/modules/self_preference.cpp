@@ -62,7 +62,8 @@ struct dbg_acc {
   }
 };
 
-// Puts dbg_pairwise, wr_judge and wr_gold at `parent` under the judge's object (empty: the judge's own level).
+// Puts dbg_pairwise, wr_judge and wr_gold at `parent` under the judge's object (empty: the judge's own
+// level).
 void put_dbg(metric_builder& mb, const dbg_acc& acc, const std::vector<std::string>& parent,
              double confidence) {
   auto path = [&](const char* name) {
@@ -108,7 +109,8 @@ class self_preference_module final : public bias_module {
   }
   std::vector<metric_info> metrics() const override {
     return {
-        metric_info{"dbg_pointwise", unit::score, bias_direction::higher, "mean(score - gold) over own responses"}
+        metric_info{"dbg_pointwise", unit::score, bias_direction::higher,
+                    "mean(score - gold) over own responses"}
             .shown(2)
             .drawn({"dbg_pointwise", 20, "Self-preference: DBG, pointwise (score)",
                     "Judge's score for its own responses minus the gold score of the same responses.", 0.0,

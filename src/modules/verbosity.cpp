@@ -7,10 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "modules/cues.hpp"
 #include "judgebias/module_kit.hpp"
-#include "stats/regression.hpp"
 #include "judgebias/registry.hpp"
+#include "modules/cues.hpp"
+#include "stats/regression.hpp"
 
 namespace judgebias {
 
@@ -48,8 +48,13 @@ class verbosity_module final : public bias_module {
     return "Whether a judge prefers longer responses beyond what the gold does, and net of position";
   }
   std::vector<metric_info> metrics() const override {
-    const chart_spec longer{"prefer_longer", 50, "Verbosity: prefers the longer response",
-                            "The judge's rate beside the gold's on the same comparisons.", 0.5, "judge", 0};
+    const chart_spec longer{"prefer_longer",
+                            50,
+                            "Verbosity: prefers the longer response",
+                            "The judge's rate beside the gold's on the same comparisons.",
+                            0.5,
+                            "judge",
+                            0};
     chart_spec gold = longer;
     gold.series = "gold";
     gold.series_order = 1;
@@ -200,8 +205,9 @@ class verbosity_module final : public bias_module {
   }
 
   // length_coef and lc_first_slot_rate: P(A) = σ(β0 + β_len·tanh(Δlen / sd) [+ β_gold·gold]).
-  static void fit_length_model(metric_builder& mb, const std::vector<double>& diffs, const std::vector<double>& labels,
-                               const std::vector<double>& golds, bool all_gold, double conf) {
+  static void fit_length_model(metric_builder& mb, const std::vector<double>& diffs,
+                               const std::vector<double>& labels, const std::vector<double>& golds,
+                               bool all_gold, double conf) {
     metric coef, lc;
     coef.unit = unit::coefficient;
     lc.unit = unit::fraction;
@@ -251,8 +257,9 @@ class verbosity_module final : public bias_module {
     mb.put("lc_first_slot_rate", lc);
   }
 
-  static void put_score_slope(metric_builder& mb, const std::vector<double>& log_len, const std::vector<double>& score,
-                              const std::vector<double>& gold, bool all_gold, double conf) {
+  static void put_score_slope(metric_builder& mb, const std::vector<double>& log_len,
+                              const std::vector<double>& score, const std::vector<double>& gold,
+                              bool all_gold, double conf) {
     metric s;
     s.unit = unit::coefficient;
     s.n = log_len.size();

@@ -1,10 +1,10 @@
 // --fail-if gates: parsing `module[.kind].metric[.ci_low|.ci_high] OP number` and checking it per judge.
 #include "judgebias/gates.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -91,16 +91,16 @@ gate parse_gate(const std::string& text, const module_registry& registry) {
     }
     return kinds;
   };
-  const bool own = std::any_of(declared.begin(), declared.end(),
-                               [](const metric_info& m) { return m.section.empty(); });
+  const bool own =
+      std::any_of(declared.begin(), declared.end(), [](const metric_info& m) { return m.section.empty(); });
   if (g.kind.empty() && !own)
-    throw bad(fmt::format("the {0} module needs a kind: {0}.<kind>.<metric>, e.g. {0}.distraction.{1}", g.module,
-                          declared.empty() ? std::string("metric") : declared.front().name));
+    throw bad(fmt::format("the {0} module needs a kind: {0}.<kind>.<metric>, e.g. {0}.distraction.{1}",
+                          g.module, declared.empty() ? std::string("metric") : declared.front().name));
   std::vector<metric_info> metrics;
   for (const auto& m : declared) {
-    const bool in = g.kind.empty()         ? m.section.empty()
-                    : g.kind == "overall"  ? m.overall || m.section == every_section
-                                           : m.section == g.kind || m.section == every_section;
+    const bool in = g.kind.empty()        ? m.section.empty()
+                    : g.kind == "overall" ? m.overall || m.section == every_section
+                                          : m.section == g.kind || m.section == every_section;
     if (in) metrics.push_back(m);
   }
   if (!g.kind.empty() && metrics.empty()) {
@@ -109,7 +109,8 @@ gate parse_gate(const std::string& text, const module_registry& registry) {
     for (const char* which : {"<kind>", "", "overall"})
       for (const auto& name : registry.names())
         for (const auto& k : kinds_of(registry.create(name)->metrics()))
-          if (which == k || (*which == '\0' && k != "<kind>" && k != "overall")) all.push_back(name + "." + k);
+          if (which == k || (*which == '\0' && k != "<kind>" && k != "overall"))
+            all.push_back(name + "." + k);
     std::string list = all.empty() ? std::string("no module") : all.back();
     if (all.size() > 1)
       list = fmt::format("{} and {}", fmt::join(all.begin(), all.end() - 1, ", "), all.back());

@@ -6,9 +6,9 @@
 
 #include <fmt/format.h>
 
-#include "report/report_text.hpp"
 #include "judgebias/registry.hpp"
 #include "judgebias/writers.hpp"
+#include "report/report_text.hpp"
 
 namespace judgebias {
 
@@ -307,7 +307,8 @@ std::string to_html(const report& r) {
   register_builtin_modules(builtin);
   for (const auto& name : builtin.names()) {
     const module_section* in = r.find(name);
-    declarations.emplace_back(name, in && !in->metrics.empty() ? in->metrics : builtin.create(name)->metrics());
+    declarations.emplace_back(name,
+                              in && !in->metrics.empty() ? in->metrics : builtin.create(name)->metrics());
   }
   for (const auto& section : r.modules)
     if (!builtin.contains(section.name)) declarations.emplace_back(section.name, section.metrics);
@@ -315,7 +316,8 @@ std::string to_html(const report& r) {
   for (const auto& [module, metrics] : declarations)
     for (const auto& m : metrics) {
       if (!m.chart) continue;
-      auto it = std::find_if(plan.begin(), plan.end(), [&](const planned& p) { return p.spec->id == m.chart->id; });
+      auto it =
+          std::find_if(plan.begin(), plan.end(), [&](const planned& p) { return p.spec->id == m.chart->id; });
       if (it == plan.end()) {
         plan.push_back({&*m.chart, m.unit, {}});
         it = plan.end() - 1;
@@ -328,8 +330,9 @@ std::string to_html(const report& r) {
             kinds.push_back(row.kind);
         for (const auto& k : kinds) it->series.push_back({m.chart->series_order, {k, module, k, m.name}});
       } else {
-        it->series.push_back({m.chart->series_order,
-                              {m.chart->series.empty() ? module : m.chart->series, module, m.section, m.name}});
+        it->series.push_back(
+            {m.chart->series_order,
+             {m.chart->series.empty() ? module : m.chart->series, module, m.section, m.name}});
       }
     }
   std::stable_sort(plan.begin(), plan.end(),
@@ -350,8 +353,8 @@ std::string to_html(const report& r) {
     const std::string& module = section.name;
     out += fmt::format("<section id=\"module-{0}\">\n<h2>{0}</h2>\n", html_escape(module));
     if (section.status != module_status::ok) {
-      out += fmt::format("<p class=\"status\">{}: {}</p>\n</section>\n", html_escape(to_string(section.status)),
-                         html_escape(section.reason));
+      out += fmt::format("<p class=\"status\">{}: {}</p>\n</section>\n",
+                         html_escape(to_string(section.status)), html_escape(section.reason));
       continue;
     }
     std::vector<std::string> order;

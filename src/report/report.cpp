@@ -81,8 +81,9 @@ class section_reader {
       path.push_back(key);
       if (v.is_object() && std::find(scope_keys.begin(), scope_keys.end(), key) != scope_keys.end()) {
         keep_if_empty(path, v);
-        const row_scope scope = key == "judges" ? row_scope::judge : key == "by_task" ? row_scope::task
-                                                                                       : row_scope::run;
+        const row_scope scope = key == "judges"    ? row_scope::judge
+                                : key == "by_task" ? row_scope::task
+                                                   : row_scope::run;
         for (const auto& [judge, jv] : v.items()) {
           auto jpath = path;
           jpath.push_back(judge);
@@ -110,12 +111,7 @@ class section_reader {
             extra(mpath, m);
             continue;
           }
-          report_row row;
-          row.section = prefix;
-          row.scope = row_scope::overall;
-          row.metric = name;
-          row.value = metric_of(m);
-          out_.rows.push_back(std::move(row));
+          push(prefix, row_scope::overall, "", "", "", false, name, m);
         }
       } else if (key == "kinds" && v.is_object()) {
         keep_if_empty(path, v);
@@ -139,8 +135,9 @@ class section_reader {
 
  private:
   // A judge's (or a group's) metrics and its per-opponent ones.
-  void judge_object(const json& v, const std::vector<std::string>& path, const std::vector<std::string>& prefix,
-                    row_scope scope, const std::string& judge, const std::string& group) {
+  void judge_object(const json& v, const std::vector<std::string>& path,
+                    const std::vector<std::string>& prefix, row_scope scope, const std::string& judge,
+                    const std::string& group) {
     if (!v.is_object()) {
       extra(path, v);
       return;
@@ -345,8 +342,9 @@ module_section module_section_from_json(std::string name, const json& s) {
              : status == "skipped" ? module_status::skipped
                                    : module_status::error;
   if (m.status != module_status::ok)
-    m.reason = s.is_object() && s.contains("reason") && s["reason"].is_string() ? s["reason"].get<std::string>()
-                                                                                : std::string();
+    m.reason = s.is_object() && s.contains("reason") && s["reason"].is_string()
+                   ? s["reason"].get<std::string>()
+                   : std::string();
   else
     section_reader(m).section(s, {}, true);
   return m;

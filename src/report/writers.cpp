@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "report/report_text.hpp"
 #include "judgebias/error.hpp"
+#include "report/report_text.hpp"
 
 namespace judgebias {
 

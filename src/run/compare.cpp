@@ -11,8 +11,8 @@
 
 #include "common/parallel.hpp"
 #include "judgebias/error.hpp"
-#include "judgebias/stats.hpp"
 #include "judgebias/report.hpp"
+#include "judgebias/stats.hpp"
 
 namespace judgebias {
 

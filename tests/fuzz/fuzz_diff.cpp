@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;  // rejected with our message: what the reader is for
   }
   // An accepted report must diff without any exception at all.
-  const judgebias::report empty{{{"schema_version", 1}, {"modules", nlohmann::ordered_json::object()}}};
+  const judgebias::report empty =
+      judgebias::report_from_json({{"schema_version", 1}, {"modules", nlohmann::ordered_json::object()}});
   for (const bool breakdowns : {false, true}) {
     const std::string same = judgebias::diff_reports(r, r, breakdowns);
     // Table cells never hold a newline (names are escaped): the only blank line starts the summary.
