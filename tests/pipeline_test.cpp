@@ -48,7 +48,11 @@ class counting_module final : public bias_module {
     m.value = static_cast<double>(d.size());
     m.n = d.size();
     m.unit = unit::count;
-    r.body["judges"]["J"]["records"] = to_json(m);
+    report_row row;
+    row.judge = "J";
+    row.metric = "records";
+    row.value = m;
+    r.body.rows.push_back(row);
     return r;
   }
 };

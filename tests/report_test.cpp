@@ -1,5 +1,10 @@
 // The typed report: its JSON form read back and written again, key for key, for shapes the writers
-// must not lose (an opponent named "", a kind without judges, a cue kind named "overall").
+// must not lose (an opponent named "", a kind without judges, a cue kind named "overall"), and its
+// streamed text, which must be the tree's.
+#include <unistd.h>
+
+#include <filesystem>
+#include <stdexcept>
 #include <string>
 
 #include "test_util.hpp"
@@ -73,4 +78,114 @@ TEST(TypedReport, GateNamesTheKindsThatExist) {
               std::string::npos)
         << e.what();
   }
+}
+
+namespace {
+
+// The text dump() writes by streaming, and the text of the whole tree.
+std::string tree_text(const report& r) {
+  return r.to_json().dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+report_row row_of(std::string judge, std::string name, double v, std::string opponent = "") {
+  report_row row;
+  row.judge = std::move(judge);
+  row.metric = std::move(name);
+  row.per_opponent = !opponent.empty();
+  row.opponent = std::move(opponent);
+  row.value.value = v;
+  row.value.n = 3;
+  return row;
+}
+
+}  // namespace
+
+// The streamed JSON is the tree's text, byte for byte: every module, breakdowns, sub-sections, extras,
+// skipped modules, and the golden files' fixed report.
+TEST(StreamedJson, IsTheTreeDumped) {
+  config cfg;
+  cfg.bootstrap = 20;
+  cfg.by = {"task", "run"};
+  const report run = pipeline(jbtest::builtin_registry(), cfg).run({});
+  ASSERT_GT(run.modules.size(), 5u);
+  EXPECT_EQ(run.dump(), tree_text(run));
+  const report fixed = jbtest::fixed_report();
+  EXPECT_EQ(fixed.dump(), tree_text(fixed));
+}
+
+// Rows out of document order (judge J reopened after K, a key set twice, an extra over an object that
+// rows fill) cannot be streamed object by object: the section is written from its tree, so the text is
+// still the tree's, with J's two metrics together.
+TEST(StreamedJson, SectionsOutOfOrderAreWrittenFromTheirTree) {
+  report r;
+  module_section s;
+  s.name = "m";
+  s.rows = {row_of("J", "a", 1), row_of("K", "a", 2), row_of("J", "b", 3)};
+  r.modules.push_back(s);
+  module_section t;
+  t.name = "t";
+  t.extras.push_back(section_extra{{"judges"}, json::object(), 0});
+  t.rows = {row_of("J", "a", 1), row_of("J", "a", 5)};
+  t.extras.push_back(section_extra{{"diagnostics"}, json{{"x", 1}}, 2});
+  r.modules.push_back(t);
+  const std::string text = r.dump();
+  EXPECT_EQ(text, tree_text(r));
+  const json back = json::parse(text);
+  EXPECT_EQ(back["modules"]["m"]["judges"]["J"]["b"]["value"], 3.0);
+  EXPECT_EQ(back["modules"]["m"]["judges"].size(), 2u);
+  EXPECT_EQ(back["modules"]["t"]["judges"]["J"]["a"]["value"], 5.0);  // the last one set
+  EXPECT_EQ(back["modules"]["t"]["diagnostics"]["x"], 1);
+}
+
+// Per-opponent metrics between a judge's own, an empty by_opponent, names with quotes, control
+// characters and bytes that are not UTF-8 (written as U+FFFD), and a report of more than a megabyte,
+// which reaches the sink in several pieces that make up the same text.
+TEST(StreamedJson, ShapesAndPiecesMatchTheTree) {
+  report r;
+  r.meta["schema_version"] = 1;
+  r.meta["compare"] = json{{"x", 1}};
+  module_section s;
+  s.name = "m";
+  s.rows = {row_of("J", "a", 1), row_of("J", "w", 2, "o1"), row_of("J", "b", 3), row_of("J", "w", 4, "o2"),
+            row_of("q\"\x01\xff", "a", 5)};
+  s.extras.push_back(section_extra{{"judges", "q\"\x01\xff", "by_opponent"}, json::object(), 5});
+  for (int k = 0; k < 8000; ++k) s.rows.push_back(row_of("judge-" + std::to_string(k), "a", k / 7.0));
+  r.modules.push_back(s);
+  module_section skipped;
+  skipped.name = "n";
+  skipped.status = module_status::skipped;
+  skipped.reason = "none";
+  r.modules.push_back(skipped);
+  std::string pieces;
+  std::size_t calls = 0;
+  write_json(r, [&](std::string_view p) {
+    pieces += p;
+    ++calls;
+  });
+  EXPECT_GT(calls, 1u);
+  EXPECT_GT(pieces.size(), 1u << 20);
+  EXPECT_EQ(pieces, tree_text(r));
+  EXPECT_NE(pieces.find("\\u0001\xEF\xBF\xBD"), std::string::npos);
+  // modules before compare, as REPORT.md orders them
+  EXPECT_LT(pieces.find("\"modules\""), pieces.find("\"compare\""));
+}
+
+// A report written while its text is produced: a failure half way leaves the old file as it was and
+// no temporary file beside it.
+TEST(StreamedJson, FailureWhileWritingLeavesTheOldFile) {
+  const auto dir = std::filesystem::temp_directory_path() / ("jb-stream-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "r.json").string();
+  write_file_atomic(path, "old\n");
+  EXPECT_THROW(write_file_atomic(path,
+                                 [](const text_sink& sink) {
+                                   sink("{\"half\":");
+                                   throw std::runtime_error("stopped");
+                                 }),
+               std::runtime_error);
+  EXPECT_EQ(jbtest::slurp(path), "old\n");
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files += e.is_regular_file();
+  EXPECT_EQ(files, 1u);
+  std::filesystem::remove_all(dir);
 }

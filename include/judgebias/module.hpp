@@ -56,6 +56,9 @@ struct metric {
 };
 /// The metric as REPORT.md writes it.
 nlohmann::ordered_json to_json(const metric& m);
+/// The metric as REPORT.md's JSON reads back: no value that is not finite, no interval or p without a
+/// value, and "not computable" as the reason of a null value that has none.
+metric normal_form(metric m);
 
 /// Which direction of a metric means more bias.
 enum class bias_direction : std::uint8_t { higher, lower, away_from_zero, away_from_half, none };
@@ -109,11 +112,72 @@ struct metric_info {
   }
 };
 
+/// What a row's judge and group mean: a judge's metric over all its records, over one `--by task` or
+/// `--by run` group, or a metric over all judges together (agreement's `overall`).
+enum class row_scope : std::uint8_t { judge, task, run, overall };
+
+/// One metric of one module: where it belongs and its value (REPORT.md "metric").
+struct report_row {
+  /// The sub-section it is in, as its JSON keys under the module: empty for the module's own
+  /// measurements, {"counterfactual"} for verbosity's padded variants, {"kinds", K} for cue kind K.
+  std::vector<std::string> section;
+  row_scope scope = row_scope::judge;
+  std::string judge;          ///< Empty for row_scope::overall.
+  std::string group;          ///< The task, or the run as decimal text; empty for judge and overall scopes.
+  std::string opponent;       ///< The opponent model of a per-opponent metric (which may be named "").
+  bool per_opponent = false;  ///< Whether it is a per-opponent metric (under `by_opponent`).
+  std::string metric;         ///< The metric's name.
+  judgebias::metric value;
+
+  /// The CSV's `kind`: the sub-section's last key, or "overall" for a metric over all judges.
+  std::string_view kind() const noexcept;
+};
+
+/// A value of a module's section that is not a metric (its `diagnostics`, a sub-section's `reason`),
+/// at its JSON keys under the module, placed after the first `after_rows` rows.
+struct section_extra {
+  std::vector<std::string> path;
+  nlohmann::ordered_json value;
+  std::size_t after_rows = 0;
+};
+
+/// A module's section as it is built: its rows and extras, in the order of its JSON keys. The kit
+/// (module_kit.hpp) fills it; a module adds its diagnostics with extra().
+struct section_body {
+  std::vector<report_row> rows;
+  std::vector<section_extra> extras;
+
+  /// Adds `value` (not a metric) at `path` under the section, after the rows so far.
+  void extra(std::vector<std::string> path, nlohmann::ordered_json value);
+  /// Places the rows and extras of `sub` under `path` (`{"counterfactual"}`, `{"kinds", K}`), after
+  /// the rows so far; an empty `sub` is written as an empty object.
+  void nest(const std::vector<std::string>& path, section_body sub);
+};
+
 /// What a module's do_evaluate returns: its section, or a reason to skip.
 struct module_result {
   bool skipped = false;
-  std::string reason;           ///< Why skipped.
-  nlohmann::ordered_json body;  ///< Keys after "status" (judges, by_task, diagnostics...).
+  std::string reason;  ///< Why skipped.
+  section_body body;   ///< The section's rows and extras (judges, by_task, diagnostics...).
+};
+
+enum class module_status : std::uint8_t { ok, skipped, error };
+std::string_view to_string(module_status s) noexcept;
+
+/// One module's part of the report.
+struct module_section {
+  std::string name;
+  module_status status = module_status::ok;
+  std::string reason;            ///< Why skipped or failed; empty when ok.
+  std::vector<report_row> rows;  ///< In the order the JSON holds them.
+  std::vector<section_extra> extras;
+  /// The module's declarations (its metrics(), when the module is known): what the terminal table
+  /// shows, what the HTML charts draw. Not written to JSON.
+  std::vector<metric_info> metrics;
+
+  /// The declarations of the metrics in sub-section `kind` ("" for the module's own), or with
+  /// `over_all_judges` those reported over all judges together.
+  std::vector<const metric_info*> declared(std::string_view kind, bool over_all_judges = false) const;
 };
 
 /// A bias module: reads the dataset, never the file, and reports one section.
@@ -123,8 +187,9 @@ class bias_module {
   virtual std::string_view name() const noexcept = 0;         ///< Report key, e.g. "self_preference".
   virtual std::string_view description() const noexcept = 0;  ///< One line for `judgebias list`.
   virtual std::vector<metric_info> metrics() const = 0;       ///< The metrics it reports.
-  /// The module's report section, with "status" first; never throws (errors become status "error").
-  nlohmann::ordered_json evaluate(const dataset& data, const config& cfg) const;
+  /// The module's report section, with its declarations; never throws but for out of memory (errors
+  /// become status "error").
+  module_section evaluate(const dataset& data, const config& cfg) const;
 
  protected:
   virtual module_result do_evaluate(const dataset& data, const config& cfg) const = 0;

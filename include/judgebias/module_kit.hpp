@@ -281,7 +281,23 @@ struct selection {
   bool in_group(const dataset& d, dataset::index i) const { return group.pass(d, i); }
 };
 
-/// Builds the metrics of one measurement (module, judge, breakdown group) as the judge's JSON object: each
+/// What one measurement reports (a metric_builder's take()): the judge's metrics in the order of its
+/// JSON object (by first insertion: a by_opponent object where its first metric was put).
+struct measurement {
+  struct member {
+    std::vector<std::string> path;  ///< {NAME}, {"by_opponent", MODEL, NAME}, or any other keys
+    std::optional<metric> value;    ///< nullopt: an empty object (open() with nothing put under it)
+  };
+  std::vector<member> members;
+};
+
+/// Places a measurement in a section: its metrics as rows of `scope`, `judge` and `group` (names of
+/// one, two or three keys), anything else as extras, under the JSON object at `object` (e.g.
+/// {"judges", J}); an empty measurement is an empty object there.
+void place(section_body& body, row_scope scope, const std::string& judge, const std::string& group,
+           measurement m, const std::vector<std::string>& object);
+
+/// Builds the metrics of one measurement (module, judge, breakdown group): each
 /// value from its per-item sums at once; intervals either from the closed form (--bootstrap 0) or, at
 /// take(), from one item bootstrap shared by all the builder's metrics over the same items, seeded from
 /// (seed, stream, judge, group) so that results do not depend on threads or on other modules.
@@ -311,8 +327,8 @@ class metric_builder {
   /// An object at `path` that is written even when nothing is put under it (an empty by_opponent).
   void open(std::vector<std::string> path);
 
-  /// Computes the pending bootstrap intervals and returns the object of every metric put, in order.
-  nlohmann::ordered_json take();
+  /// Computes the pending bootstrap intervals and returns every metric put, in JSON order.
+  measurement take();
 
  private:
   struct entry {
@@ -328,50 +344,49 @@ class metric_builder {
   std::deque<entry> entries_;  // a deque: the metric& put returns stays valid
 };
 
-/// Appends a member to a JSON object without looking its key up (ordered_json finds a key by a linear
-/// scan, so filling a wide object by operator[] is quadratic). The caller knows the key is new.
-inline void append_new_member(nlohmann::ordered_json& object, std::string key, nlohmann::ordered_json value) {
-  using members = nlohmann::ordered_json::object_t;
-  object.get_ref<members&>().std::vector<members::value_type>::emplace_back(std::move(key), std::move(value));
-}
-
-/// The judge's metrics for every measured judge, in judge order: `{JUDGE: measure(selection)}`.
-/// `measure` takes a selection and returns the judge's object (a metric_builder's take()).
+/// Adds `judges.JUDGE` = measure(selection of all its records) for every measured judge, in judge order.
+/// `measure` takes a selection and returns a measurement (a metric_builder's take()).
 template <class Measure>
-nlohmann::ordered_json judges(const dataset& d, Measure&& measure) {
-  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+void judges(section_body& body, const dataset& d, Measure&& measure) {
+  if (d.measured_judges().empty()) body.extra({"judges"}, nlohmann::ordered_json::object());
   for (std::uint32_t j : d.measured_judges()) {
     selection s;
     s.judge = j;
-    append_new_member(out, d.judges().name(j), measure(s));
+    const std::string& name = d.judges().name(j);
+    place(body, row_scope::judge, name, "", measure(s), {"judges", name});
   }
-  return out;
 }
 
-/// Adds the `by_task` / `by_run` sections of cfg.by to a module's body: `by_<by>.JUDGE.GROUP` =
-/// measure(selection of that group) for every measured judge, groups sorted by name.
+/// Adds `overall` = a measurement over all judges together.
+inline void overall(section_body& body, measurement m) {
+  place(body, row_scope::overall, "", "", std::move(m), {"overall"});
+}
+
+/// Adds the `by_task` / `by_run` sections of cfg.by: `by_<by>.JUDGE.GROUP` = measure(selection of that
+/// group) for every measured judge, groups sorted by name.
 template <class Measure>
-void breakdowns(nlohmann::ordered_json& body, const dataset& d, const config& cfg, Measure&& measure) {
+void breakdowns(section_body& body, const dataset& d, const config& cfg, Measure&& measure) {
   for (const auto& by : cfg.by) {
-    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    const std::string key = "by_" + by;
+    const row_scope scope = by == "task" ? row_scope::task : row_scope::run;
+    if (d.measured_judges().empty()) body.extra({key}, nlohmann::ordered_json::object());
     for (std::uint32_t j : d.measured_judges()) {
-      nlohmann::ordered_json per = nlohmann::ordered_json::object();
+      const std::string& name = d.judges().name(j);
       const judge_groups groups(d, j, by);
+      if (groups.size() == 0) body.extra({key, name}, nlohmann::ordered_json::object());
       for (std::size_t k = 0; k < groups.size(); ++k) {
         selection s{j, groups.filter(k), by + "=" + groups.name(k)};
-        append_new_member(per, groups.name(k), measure(s));
+        place(body, scope, name, groups.name(k), measure(s), {key, name, groups.name(k)});
       }
-      append_new_member(out, d.judges().name(j), std::move(per));
     }
-    body["by_" + by] = std::move(out);
   }
 }
 
-/// A per-judge module's body: `judges` (judges()), then its breakdowns (breakdowns()).
+/// A per-judge module's section: `judges` (judges()), then its breakdowns (breakdowns()).
 template <class Measure>
-nlohmann::ordered_json per_judge(const dataset& d, const config& cfg, Measure&& measure) {
-  nlohmann::ordered_json body = nlohmann::ordered_json::object();
-  body["judges"] = judges(d, measure);
+section_body per_judge(const dataset& d, const config& cfg, Measure&& measure) {
+  section_body body;
+  judges(body, d, measure);
   breakdowns(body, d, cfg, measure);
   return body;
 }

@@ -1,7 +1,9 @@
 #pragma once
 /// \file Output files: the checks made before anything is read, and the atomic writer.
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace judgebias {
@@ -28,6 +30,12 @@ void check_paths(const std::vector<std::string>& inputs, const std::vector<outpu
 /// is written at that descriptor, after what it holds.
 /// Throws io_error; on failure a previous file at `path` survives and no temporary file is left.
 void write_file_atomic(const std::string& path, const std::string& content);
+
+/// Where text is written piece by piece (a report too large to hold as one string).
+using text_sink = std::function<void(std::string_view)>;
+/// write_file_atomic with the text produced by `produce`, piece by piece into the sink it is given: the
+/// same guarantees, without holding the whole text. An exception from `produce` leaves no file.
+void write_file_atomic(const std::string& path, const std::function<void(const text_sink&)>& produce);
 
 /// Removes the temporary file of a write in progress, if any. Async-signal-safe: for a SIGINT or
 /// SIGTERM handler, so that an interrupted write leaves nothing beside the target.

@@ -4,6 +4,7 @@
 /// writers.hpp. Every form reads these rows: none re-derives the structure from JSON key names.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,54 +18,6 @@
 namespace judgebias {
 
 class module_registry;
-
-/// What a row's judge and group mean: a judge's metric over all its records, over one `--by task` or
-/// `--by run` group, or a metric over all judges together (agreement's `overall`).
-enum class row_scope : std::uint8_t { judge, task, run, overall };
-
-/// One metric of one module: where it belongs and its value (REPORT.md "metric").
-struct report_row {
-  /// The sub-section it is in, as its JSON keys under the module: empty for the module's own
-  /// measurements, {"counterfactual"} for verbosity's padded variants, {"kinds", K} for cue kind K.
-  std::vector<std::string> section;
-  row_scope scope = row_scope::judge;
-  std::string judge;          ///< Empty for row_scope::overall.
-  std::string group;          ///< The task, or the run as decimal text; empty for judge and overall scopes.
-  std::string opponent;       ///< The opponent model of a per-opponent metric (which may be named "").
-  bool per_opponent = false;  ///< Whether it is a per-opponent metric (under `by_opponent`).
-  std::string metric;         ///< The metric's name.
-  judgebias::metric value;
-
-  /// The CSV's `kind`: the sub-section's last key, or "overall" for a metric over all judges.
-  std::string_view kind() const noexcept;
-};
-
-enum class module_status : std::uint8_t { ok, skipped, error };
-std::string_view to_string(module_status s) noexcept;
-
-/// A value of a module's section that is not a metric (its `diagnostics`, a sub-section's `reason`),
-/// at its JSON keys under the module, placed after the first `after_rows` rows.
-struct section_extra {
-  std::vector<std::string> path;
-  nlohmann::ordered_json value;
-  std::size_t after_rows = 0;
-};
-
-/// One module's part of the report.
-struct module_section {
-  std::string name;
-  module_status status = module_status::ok;
-  std::string reason;            ///< Why skipped or failed; empty when ok.
-  std::vector<report_row> rows;  ///< In the order the JSON holds them.
-  std::vector<section_extra> extras;
-  /// The module's declarations (its metrics(), when the module is known): what the terminal table
-  /// shows, what the HTML charts draw. Not written to JSON.
-  std::vector<metric_info> metrics;
-
-  /// The declarations of the metrics in sub-section `kind` ("" for the module's own), or with
-  /// `over_all_judges` those reported over all judges together.
-  std::vector<const metric_info*> declared(std::string_view kind, bool over_all_judges = false) const;
-};
 
 /// The whole report (REPORT.md, schema_version 1).
 struct report {
@@ -93,6 +46,10 @@ report report_from_json(const nlohmann::ordered_json& j, const module_registry& 
 /// One module's section from its JSON value (`{"status": ..., ...}`), read as report_from_json reads it.
 module_section module_section_from_json(std::string name, const nlohmann::ordered_json& section);
 
+/// dump()'s text, written piece by piece into `sink` without building the JSON tree of the report: memory
+/// in the largest object of one judge, not in the report.
+void write_json(const report& r, const text_sink& sink);
+
 /// Writes the report atomically: a temporary file in the same folder, flushed, renamed into place.
 /// Throws io_error; on failure nothing is left at `path`, and a previous file there survives.
 void write_json_file(const report& r, const std::string& path);
@@ -110,5 +67,9 @@ struct metric_row {
 /// Every metric of the modules whose status is ok, in tidy order: per module its own section (judges,
 /// then by_task, by_run, overall), then each sub-section in report order.
 std::vector<metric_row> tidy_rows(const report& r);
+/// The rows of tidy_rows, one at a time and without a copy: f(module, row) in tidy order.
+void visit_tidy_rows(const report& r, const std::function<void(const module_section&, const report_row&)>& f);
+/// One row as tidy_rows writes it.
+metric_row tidy_row(const module_section& m, const report_row& row);
 
 }  // namespace judgebias

@@ -252,8 +252,12 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
     else
       write_file_atomic(*opt.per_item, per_item_lines(data.dataset));
   }
-  for (std::size_t k = 0; k < opt.outputs.size(); ++k)
-    write_file_atomic(opt.outputs[k], render(r, formats[k]));
+  for (std::size_t k = 0; k < opt.outputs.size(); ++k) {
+    if (formats[k] == output_format::json)
+      write_json_file(r, opt.outputs[k]);  // streamed: a report of a million judges is not held as text
+    else
+      write_file_atomic(opt.outputs[k], render(r, formats[k]));
+  }
   if (!opt.quiet) {
     for (const auto& w : r.meta["diagnostics"]["warnings"])
       std::fprintf(stderr, "judgebias: warning: %s\n", printable(w.get<std::string>()).c_str());
@@ -263,7 +267,7 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
       std::fputs(format_table(r, style).c_str(), stdout);
       for (const auto& o : opt.outputs) std::fprintf(stdout, "%s written\n", o.c_str());
     } else if (opt.format == "json") {
-      std::fputs(r.dump().c_str(), stdout);
+      write_json(r, [](std::string_view piece) { std::fwrite(piece.data(), 1, piece.size(), stdout); });
     } else if (opt.format == "csv") {
       std::fputs(to_csv(r).c_str(), stdout);
     }

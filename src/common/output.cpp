@@ -109,7 +109,7 @@ target_kind kind_of(const std::string& path) {
 }
 
 // False on a write error, with errno set.
-bool write_all(int fd, const std::string& content) {
+bool write_all(int fd, std::string_view content) {
   std::size_t done = 0;
   while (done < content.size()) {
     const ssize_t w = ::write(fd, content.data() + done, content.size() - done);
@@ -217,7 +217,35 @@ void check_paths(const std::vector<std::string>& inputs, const std::vector<outpu
   }
 }
 
+namespace {
+
+// A write that failed inside produce(): errno at the failure, carried out of it.
+struct write_failed {
+  int err;
+};
+
+// Runs produce() with a sink that writes to fd; false (errno set) if a write failed. Other exceptions
+// of produce() pass through.
+bool produce_into(int fd, const std::function<void(const text_sink&)>& produce) {
+  const text_sink sink = [fd](std::string_view piece) {
+    if (!write_all(fd, piece)) throw write_failed{errno};
+  };
+  try {
+    produce(sink);
+  } catch (const write_failed& f) {
+    errno = f.err;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::string& content) {
+  write_file_atomic(path, [&](const text_sink& sink) { sink(content); });
+}
+
+void write_file_atomic(const std::string& path, const std::function<void(const text_sink&)>& produce) {
   const target_kind k = kind_of(path);
   const struct stat& existing = k.st;
   const bool exists = k.exists;
@@ -230,14 +258,21 @@ void write_file_atomic(const std::string& path, const std::string& content) {
       if (k.fd == 2) std::fflush(stderr);
       if (::fcntl(k.fd, F_GETFD) < 0)
         throw io_error(fmt::format("{}: names descriptor {}, which is not open", path, k.fd));
-      if (!write_all(k.fd, content))
+      if (!produce_into(k.fd, produce))
         throw io_error(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
       return;
     }
     // Devices, FIFOs and sockets are opened as they are: no truncation, which some devices refuse.
     const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) throw io_error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-    if (!write_all(fd, content)) {
+    bool written = false;
+    try {
+      written = produce_into(fd, produce);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    if (!written) {
       const int err = errno;
       ::close(fd);
       throw io_error(fmt::format("{}: write failed: {}", path, std::strerror(err)));
@@ -260,7 +295,16 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     clear_pending();
     throw io_error(fmt::format("{}: {}: {}", path, what, std::strerror(err)));
   };
-  if (!write_all(fd, content)) fail("write failed");
+  bool written = false;
+  try {
+    written = produce_into(fd, produce);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmpl.c_str());
+    clear_pending();
+    throw;
+  }
+  if (!written) fail("write failed");
   if (::fsync(fd) != 0) fail("flush failed");
   // mkstemp creates 0600: a new report is an ordinary file (0666 less the umask); a replaced one keeps
   // its permission bits and, where allowed, its owner.

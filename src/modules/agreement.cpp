@@ -86,10 +86,10 @@ class agreement_module final : public bias_module {
     auto one_judge = [&](const kit::selection& s) {
       return measure(d, cfg, {s}, d.judges().name(s.judge), s.group_name);
     };
-    result.body["judges"] = kit::judges(d, one_judge);
+    kit::judges(result.body, d, one_judge);
     std::vector<kit::selection> everyone;  // every measured judge's records, pooled
     for (std::uint32_t j : d.measured_judges()) everyone.push_back(kit::selection{j, {}, ""});
-    result.body["overall"] = measure(d, cfg, everyone, "(overall)", "");
+    kit::overall(result.body, measure(d, cfg, everyone, "(overall)", ""));
     kit::breakdowns(result.body, d, cfg, one_judge);
     return result;
   }
@@ -97,8 +97,8 @@ class agreement_module final : public bias_module {
  private:
   // The metrics over the records of `selections` (one judge's, or every judge's for `overall`); `label`
   // and `group` name the random stream.
-  json measure(const dataset& d, const config& cfg, const std::vector<kit::selection>& selections,
-               const std::string& label, const std::string& group) const {
+  kit::measurement measure(const dataset& d, const config& cfg, const std::vector<kit::selection>& selections,
+                           const std::string& label, const std::string& group) const {
     metric_builder mb(cfg, name(), label, group);
     item_sums sums(d.items().size(), c_width);
     std::vector<double> squared_errors;

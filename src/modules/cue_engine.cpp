@@ -70,8 +70,8 @@ void add_consistency_groups(const dataset& d, const kit::selection& sel, item_su
   }
 }
 
-json measure(const dataset& d, const config& cfg, std::string_view stream, std::uint32_t kind,
-             const kit::selection& sel, kind_diag* diag) {
+kit::measurement measure(const dataset& d, const config& cfg, std::string_view stream, std::uint32_t kind,
+                         const kit::selection& sel, kind_diag* diag) {
   metric_builder mb(d, cfg, stream, sel);
   item_sums sums(d.items().size(), c_width);
   std::vector<double> effect_d, change_d, shifts, shares, same_v;
@@ -193,15 +193,15 @@ json measure(const dataset& d, const config& cfg, std::string_view stream, std::
 
 }  // namespace
 
-json cue_section(const dataset& d, const config& cfg, std::string_view stream, std::uint32_t kind) {
+section_body cue_section(const dataset& d, const config& cfg, std::string_view stream, std::uint32_t kind) {
   kind_diag diag;
-  json section = kit::per_judge(d, cfg, [&](const kit::selection& s) {
+  section_body section = kit::per_judge(d, cfg, [&](const kit::selection& s) {
     return measure(d, cfg, stream, kind, s, s.all() ? &diag : nullptr);
   });
-  section["diagnostics"] = {{"perturbed_records", diag.perturbed},
-                            {"matched", diag.matched},
-                            {"unmatched", diag.unmatched},
-                            {"failures", diag.failures}};
+  section.extra({"diagnostics"}, {{"perturbed_records", diag.perturbed},
+                                  {"matched", diag.matched},
+                                  {"unmatched", diag.unmatched},
+                                  {"failures", diag.failures}});
   return section;
 }
 

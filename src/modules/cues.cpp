@@ -64,9 +64,8 @@ class cue_module final : public bias_module {
       return result;
     }
     std::sort(kinds.begin(), kinds.end());
-    json out = json::object();
-    for (const auto& [name, k] : kinds) out[name] = detail::cue_section(d, cfg, "cue/" + name, k);
-    result.body["kinds"] = std::move(out);
+    for (const auto& [name, k] : kinds)
+      result.body.nest({"kinds", name}, detail::cue_section(d, cfg, "cue/" + name, k));
     return result;
   }
 };

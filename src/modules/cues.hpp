@@ -13,8 +13,7 @@ namespace judgebias::detail {
 
 /// One kind's section: {"judges": {judge: metrics}, "by_task"/"by_run"..., "diagnostics": {...}}.
 /// `stream` names the random streams (the module, and the kind for `cue`).
-nlohmann::ordered_json cue_section(const dataset& d, const config& cfg, std::string_view stream,
-                                   std::uint32_t kind);
+section_body cue_section(const dataset& d, const config& cfg, std::string_view stream, std::uint32_t kind);
 
 /// The metrics of a cue section, declared in `section` (empty, a name, or every_section); their
 /// robustness_rate is a series of the "robustness" chart, placed by `series_order`.

@@ -40,23 +40,85 @@ nlohmann::ordered_json to_json(const metric& m) {
   return j;
 }
 
-nlohmann::ordered_json bias_module::evaluate(const dataset& data, const config& cfg) const {
-  nlohmann::ordered_json out;
+metric normal_form(metric m) {
+  const bool has_value = m.value && std::isfinite(*m.value);
+  if (!has_value) m.value.reset();
+  if (!has_value || (m.ci && !(std::isfinite((*m.ci)[0]) && std::isfinite((*m.ci)[1])))) m.ci.reset();
+  if (!has_value || (m.p && !std::isfinite(*m.p))) m.p.reset();
+  if (m.reason.empty() && !has_value) m.reason = "not computable";
+  return m;
+}
+
+std::string_view report_row::kind() const noexcept {
+  if (scope == row_scope::overall) return "overall";
+  return section.empty() ? std::string_view() : std::string_view(section.back());
+}
+
+std::string_view to_string(module_status s) noexcept {
+  switch (s) {
+    case module_status::ok:
+      return "ok";
+    case module_status::skipped:
+      return "skipped";
+    case module_status::error:
+      return "error";
+  }
+  return "error";
+}
+
+std::vector<const metric_info*> module_section::declared(std::string_view kind, bool over_all_judges) const {
+  std::vector<const metric_info*> out;
+  for (const auto& m : metrics) {
+    const bool in = over_all_judges ? m.overall
+                    : kind.empty()  ? m.section.empty()
+                                    : m.section == kind || m.section == every_section;
+    if (in) out.push_back(&m);
+  }
+  return out;
+}
+
+void section_body::extra(std::vector<std::string> path, nlohmann::ordered_json value) {
+  extras.push_back(section_extra{std::move(path), std::move(value), rows.size()});
+}
+
+void section_body::nest(const std::vector<std::string>& path, section_body sub) {
+  if (sub.rows.empty() && sub.extras.empty()) {
+    extra(path, nlohmann::ordered_json::object());
+    return;
+  }
+  const std::size_t before = rows.size();
+  for (auto& e : sub.extras) {
+    e.path.insert(e.path.begin(), path.begin(), path.end());
+    e.after_rows += before;
+    extras.push_back(std::move(e));
+  }
+  rows.reserve(rows.size() + sub.rows.size());
+  for (auto& r : sub.rows) {
+    r.section.insert(r.section.begin(), path.begin(), path.end());
+    rows.push_back(std::move(r));
+  }
+}
+
+module_section bias_module::evaluate(const dataset& data, const config& cfg) const {
+  module_section out;
+  out.name = std::string(name());
+  out.metrics = metrics();
   try {
     module_result r = do_evaluate(data, cfg);
     if (r.skipped) {
-      out["status"] = "skipped";
-      out["reason"] = r.reason;
+      out.status = module_status::skipped;
+      out.reason = std::move(r.reason);
       return out;
     }
-    out["status"] = "ok";
-    for (auto& [key, value] : r.body.items()) out[key] = std::move(value);
+    out.rows = std::move(r.body.rows);
+    out.extras = std::move(r.body.extras);
   } catch (const std::bad_alloc&) {
     throw;  // out of memory is the run's failure (exit status 1), not one module's
   } catch (const std::exception& e) {
-    out = nlohmann::ordered_json::object();
-    out["status"] = "error";
-    out["reason"] = e.what();
+    out.rows.clear();
+    out.extras.clear();
+    out.status = module_status::error;
+    out.reason = e.what();
   }
   return out;
 }

@@ -1,5 +1,5 @@
-// The module kit's metric builder: values now, bootstrap intervals at take(), the judge's object in the
-// order its metrics were put.
+// The module kit's metric builder (values now, bootstrap intervals at take(), the metrics in the order
+// of the judge's JSON object) and the placing of a measurement's metrics as rows.
 #include "judgebias/module_kit.hpp"
 
 #include <map>
@@ -122,18 +122,50 @@ void metric_builder::bootstrap() {
   for (entry* e : pending) e->rows = nullptr;
 }
 
-nlohmann::ordered_json metric_builder::take() {
+measurement metric_builder::take() {
   bootstrap();
-  detail::json_tree tree;
+  detail::key_tree<const entry*> tree;
   std::vector<std::string_view> path;
   for (const auto& e : entries_) {
     path.assign(e.path.begin(), e.path.end());
     const std::size_t n = tree.at(path);
-    if (!e.object) tree.set(n, to_json(e.value));
+    if (!e.object) tree.set(n, &e);
   }
+  measurement out;
+  tree.walk([&](const std::vector<std::string_view>& keys, const entry* const* leaf) {
+    measurement::member m;
+    m.path.assign(keys.begin(), keys.end());
+    if (leaf) m.value = (*leaf)->value;
+    out.members.push_back(std::move(m));
+  });
   entries_.clear();
-  nlohmann::ordered_json out = tree.take();
   return out;
+}
+
+void place(section_body& body, row_scope scope, const std::string& judge, const std::string& group,
+           measurement m, const std::vector<std::string>& object) {
+  if (m.members.empty()) {
+    body.extra(object, nlohmann::ordered_json::object());
+    return;
+  }
+  for (auto& [path, value] : m.members) {
+    const bool own = path.size() == 1;
+    const bool per_opponent = scope != row_scope::overall && path.size() == 3 && path[0] == "by_opponent";
+    if (!value || !(own || per_opponent)) {  // an empty object, or keys no row has: kept as they are
+      std::vector<std::string> at = object;
+      at.insert(at.end(), path.begin(), path.end());
+      body.extra(std::move(at), value ? to_json(*value) : nlohmann::ordered_json::object());
+      continue;
+    }
+    report_row& row = body.rows.emplace_back();
+    row.scope = scope;
+    row.judge = judge;
+    row.group = group;
+    row.per_opponent = per_opponent;
+    if (per_opponent) row.opponent = std::move(path[1]);
+    row.metric = std::move(path.back());
+    row.value = normal_form(std::move(*value));
+  }
 }
 
 }  // namespace judgebias::kit

@@ -93,14 +93,15 @@ class position_module final : public bias_module {
     left_out diag;
     result.body = kit::per_judge(
         d, cfg, [&](const kit::selection& s) { return measure(d, cfg, s, s.all() ? &diag : nullptr); });
-    result.body["diagnostics"] = {{"order_unknown_records", diag.order_unknown_records},
-                                  {"one_order_comparisons", diag.one_order_comparisons},
-                                  {"duplicates", d.diagnostics().duplicates}};
+    result.body.extra({"diagnostics"}, {{"order_unknown_records", diag.order_unknown_records},
+                                        {"one_order_comparisons", diag.one_order_comparisons},
+                                        {"duplicates", d.diagnostics().duplicates}});
     return result;
   }
 
  private:
-  json measure(const dataset& d, const config& cfg, const kit::selection& sel, left_out* diag) const {
+  kit::measurement measure(const dataset& d, const config& cfg, const kit::selection& sel,
+                           left_out* diag) const {
     metric_builder mb(d, cfg, name(), sel);
     item_sums sums(d.items().size(), c_width);
     std::vector<double> stabilities;

@@ -143,31 +143,31 @@ class self_preference_module final : public bias_module {
     }
     left_out diag;
     bool any_own = false;
-    json judges =
-        kit::judges(d, [&](const kit::selection& s) { return measure(d, cfg, owner, s, &diag, any_own); });
+    kit::judges(result.body, d,
+                [&](const kit::selection& s) { return measure(d, cfg, owner, s, &diag, any_own); });
     if (!any_own) {
       result.skipped = true;
       result.reason =
           "no record compares or scores a response of the judge's own model (give candidates a \"model\" "
           "equal to the judge's judge_model, or pair them with --self MODEL=JUDGE_MODEL)";
+      result.body = {};
       return result;
     }
-    result.body["judges"] = std::move(judges);
     bool unused = false;
     kit::breakdowns(result.body, d, cfg,
                     [&](const kit::selection& s) { return measure(d, cfg, owner, s, nullptr, unused); });
-    result.body["diagnostics"] = {{"records_without_model", diag.records_without_model},
-                                  {"comparisons_without_model", diag.comparisons_without_model},
-                                  {"comparisons_both_own", diag.comparisons_both_own},
-                                  {"comparisons_neither_own", diag.comparisons_neither_own},
-                                  {"comparisons_without_gold", diag.comparisons_without_gold},
-                                  {"pointwise_without_gold", diag.pointwise_without_gold}};
+    result.body.extra({"diagnostics"}, {{"records_without_model", diag.records_without_model},
+                                        {"comparisons_without_model", diag.comparisons_without_model},
+                                        {"comparisons_both_own", diag.comparisons_both_own},
+                                        {"comparisons_neither_own", diag.comparisons_neither_own},
+                                        {"comparisons_without_gold", diag.comparisons_without_gold},
+                                        {"pointwise_without_gold", diag.pointwise_without_gold}});
     return result;
   }
 
  private:
-  json measure(const dataset& d, const config& cfg, const ownership& owner, const kit::selection& sel,
-               left_out* diag, bool& any_own) const {
+  kit::measurement measure(const dataset& d, const config& cfg, const ownership& owner,
+                           const kit::selection& sel, left_out* diag, bool& any_own) const {
     metric_builder mb(d, cfg, name(), sel);
     const std::size_t items = d.items().size();
 

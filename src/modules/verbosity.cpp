@@ -97,8 +97,8 @@ class verbosity_module final : public bias_module {
     left_out diag;
     result.body = kit::per_judge(
         d, cfg, [&](const kit::selection& s) { return measure(d, cfg, s, s.all() ? &diag : nullptr); });
-    result.body["counterfactual"] = counterfactual(d, cfg);
-    result.body["diagnostics"] = {{"records_without_length", diag.records_without_length}};
+    result.body.nest({"counterfactual"}, counterfactual(d, cfg));
+    result.body.extra({"diagnostics"}, {{"records_without_length", diag.records_without_length}});
     return result;
   }
 
@@ -111,18 +111,19 @@ class verbosity_module final : public bias_module {
   }
 
   // Padded variants (perturbation.kind "verbosity"), measured by the perturbation engine.
-  static json counterfactual(const dataset& d, const config& cfg) {
+  static section_body counterfactual(const dataset& d, const config& cfg) {
     const std::uint32_t kind = d.kinds().find("verbosity");
     if (kind == no_id) {
-      json out;
-      out["judges"] = json::object();
-      out["reason"] = "no record with perturbation.kind \"verbosity\"";
+      section_body out;
+      out.extra({"judges"}, json::object());
+      out.extra({"reason"}, "no record with perturbation.kind \"verbosity\"");
       return out;
     }
     return detail::cue_section(d, cfg, "verbosity/counterfactual", kind);
   }
 
-  json measure(const dataset& d, const config& cfg, const kit::selection& sel, left_out* diag) const {
+  kit::measurement measure(const dataset& d, const config& cfg, const kit::selection& sel,
+                           left_out* diag) const {
     const bool tokens = cfg.length == "tokens";
     const double gap = cfg.min_length_gap, conf = cfg.confidence;
     metric_builder mb(d, cfg, name(), sel);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <map>
 #include <unordered_map>
 
@@ -10,6 +11,7 @@
 #include "common/json_tree.hpp"
 #include "judgebias/output.hpp"
 #include "judgebias/registry.hpp"
+#include "report/report_json.hpp"
 
 namespace judgebias {
 
@@ -18,20 +20,6 @@ using json = nlohmann::ordered_json;
 namespace {
 
 constexpr std::array<std::string_view, 3> scope_keys = {"judges", "by_task", "by_run"};
-
-std::string_view scope_key(row_scope s) {
-  switch (s) {
-    case row_scope::judge:
-      return "judges";
-    case row_scope::task:
-      return "by_task";
-    case row_scope::run:
-      return "by_run";
-    case row_scope::overall:
-      return "overall";
-  }
-  return "judges";
-}
 
 bool is_metric(const json& v) {
   return v.is_object() && v.contains("unit") && v.contains("n");
@@ -200,7 +188,24 @@ class section_reader {
   module_section& out_;
 };
 
-// The JSON keys of a row's metric under its module.
+}  // namespace
+
+namespace detail {
+
+std::string_view scope_key(row_scope s) {
+  switch (s) {
+    case row_scope::judge:
+      return "judges";
+    case row_scope::task:
+      return "by_task";
+    case row_scope::run:
+      return "by_run";
+    case row_scope::overall:
+      return "overall";
+  }
+  return "judges";
+}
+
 void row_path(const report_row& row, std::vector<std::string_view>& path) {
   path.clear();
   for (const auto& s : row.section) path.emplace_back(s);
@@ -232,7 +237,7 @@ json section_json(const module_section& s) {
   for (std::size_t k = 0; k < s.rows.size(); ++k) {
     for (; x < s.extras.size() && s.extras[x].after_rows <= k; ++x) put_extra(s.extras[x]);
     row_path(s.rows[k], path);
-    tree.set(tree.at(path), to_json(s.rows[k].value));
+    tree.set(tree.at(path), judgebias::to_json(s.rows[k].value));
   }
   for (; x < s.extras.size(); ++x) put_extra(s.extras[x]);
   json body = tree.take();
@@ -240,24 +245,7 @@ json section_json(const module_section& s) {
   return out;
 }
 
-}  // namespace
-
-std::string_view report_row::kind() const noexcept {
-  if (scope == row_scope::overall) return "overall";
-  return section.empty() ? std::string_view() : std::string_view(section.back());
-}
-
-std::string_view to_string(module_status s) noexcept {
-  switch (s) {
-    case module_status::ok:
-      return "ok";
-    case module_status::skipped:
-      return "skipped";
-    case module_status::error:
-      return "error";
-  }
-  return "error";
-}
+}  // namespace detail
 
 const module_section* report::find(std::string_view module) const noexcept {
   for (const auto& m : modules)
@@ -270,7 +258,7 @@ json report::to_json() const {
   bool placed = false;
   auto modules_json = [&]() {
     json all = json::object();
-    for (const auto& m : modules) detail::append_member(all, m.name, section_json(m));
+    for (const auto& m : modules) detail::append_member(all, m.name, detail::section_json(m));
     return all;
   };
   for (const auto& [key, v] : meta.items()) {
@@ -296,17 +284,8 @@ json report::to_json() const {
 // Messages quote the input; should one ever carry invalid UTF-8, its bytes are written as U+FFFD
 // rather than failing the whole report.
 std::string report::dump() const {
-  return to_json().dump(2, ' ', false, json::error_handler_t::replace) + "\n";
-}
-
-std::vector<const metric_info*> module_section::declared(std::string_view kind, bool over_all_judges) const {
-  std::vector<const metric_info*> out;
-  for (const auto& m : metrics) {
-    const bool in = over_all_judges ? m.overall
-                    : kind.empty()  ? m.section.empty()
-                                    : m.section == kind || m.section == every_section;
-    if (in) out.push_back(&m);
-  }
+  std::string out;
+  write_json(*this, [&](std::string_view piece) { out += piece; });
   return out;
 }
 
@@ -351,57 +330,74 @@ module_section module_section_from_json(std::string name, const json& s) {
 }
 
 void write_json_file(const report& r, const std::string& path) {
-  write_file_atomic(path, r.dump());
+  write_file_atomic(path, [&](const text_sink& sink) { write_json(r, sink); });
+}
+
+void visit_tidy_rows(const report& r,
+                     const std::function<void(const module_section&, const report_row&)>& f) {
+  for (const auto& m : r.modules) {
+    if (m.status != module_status::ok) continue;
+    // The module's own section first, then sub-sections in the order they first appear; within each,
+    // judges, by_task, by_run, then overall; rows of one (section, scope) in their order. Each row's
+    // place is one small number, and the rows are visited sorted by it (stably): no copy of the rows.
+    // A sub-section's rows are mostly together: the last one found is tried first, then the map.
+    std::map<std::vector<std::string>, std::uint32_t> sections;
+    const std::vector<std::string>* last = nullptr;
+    std::uint32_t last_rank = 0;
+    constexpr std::uint32_t scopes = 4;
+    std::vector<std::uint32_t> place(m.rows.size());
+    std::vector<std::size_t> filled;
+    for (std::size_t k = 0; k < m.rows.size(); ++k) {
+      const report_row& row = m.rows[k];
+      std::uint32_t s = 0;
+      if (!row.section.empty()) {
+        if (!last || *last != row.section) {
+          last = &row.section;
+          last_rank = sections.try_emplace(row.section, static_cast<std::uint32_t>(sections.size() + 1))
+                          .first->second;
+        }
+        s = last_rank;
+      }
+      place[k] = s * scopes + static_cast<std::uint32_t>(row.scope);
+      if (place[k] >= filled.size()) filled.resize(place[k] + 1, 0);
+      ++filled[place[k]];
+    }
+    std::vector<std::size_t> order(m.rows.size());  // a counting sort by place, stable
+    std::size_t at = 0;
+    for (auto& n : filled) at += std::exchange(n, at);
+    for (std::size_t k = 0; k < m.rows.size(); ++k) order[filled[place[k]]++] = k;
+    place = {};
+    for (std::size_t k : order) f(m, m.rows[k]);
+  }
+}
+
+metric_row tidy_row(const module_section& m, const report_row& row) {
+  metric_row t;
+  t.module = m.name;
+  t.kind = std::string(row.kind());
+  t.judge = row.judge;
+  t.opponent = row.opponent;
+  if (row.scope == row_scope::task) t.task = row.group;
+  if (row.scope == row_scope::run) t.run = row.group;
+  t.metric = row.metric;
+  const metric& v = row.value;
+  const bool has_value = v.value && std::isfinite(*v.value);
+  if (has_value) t.value = v.value;
+  if (has_value && v.ci && std::isfinite((*v.ci)[0]) && std::isfinite((*v.ci)[1])) {
+    t.ci_low = (*v.ci)[0];
+    t.ci_high = (*v.ci)[1];
+  }
+  t.n = v.n;
+  if (has_value && v.p && std::isfinite(*v.p)) t.p = v.p;
+  t.unit = std::string(to_string(v.unit));
+  t.reason = v.reason.empty() && !has_value ? "not computable" : v.reason;
+  return t;
 }
 
 std::vector<metric_row> tidy_rows(const report& r) {
   std::vector<metric_row> out;
-  for (const auto& m : r.modules) {
-    if (m.status != module_status::ok) continue;
-    // The module's own section first, then sub-sections in the order they first appear; within each,
-    // judges, by_task, by_run, then overall.
-    // A sub-section's rows are mostly together: the last one found is tried first, then a hash.
-    std::map<std::vector<std::string>, std::size_t> sections;
-    const std::vector<std::string>* last = nullptr;
-    std::size_t last_rank = 0;
-    std::vector<std::pair<std::pair<std::size_t, int>, const report_row*>> order;
-    order.reserve(m.rows.size());
-    for (const auto& row : m.rows) {
-      std::size_t s = 0;
-      if (!row.section.empty()) {
-        if (!last || *last != row.section) {
-          last = &row.section;
-          last_rank = sections.try_emplace(row.section, sections.size() + 1).first->second;
-        }
-        s = last_rank;
-      }
-      order.push_back({{s, static_cast<int>(row.scope)}, &row});
-    }
-    std::stable_sort(order.begin(), order.end(),
-                     [](const auto& x, const auto& y) { return x.first < y.first; });
-    for (const auto& [rank, row] : order) {
-      metric_row t;
-      t.module = m.name;
-      t.kind = std::string(row->kind());
-      t.judge = row->judge;
-      t.opponent = row->opponent;
-      if (row->scope == row_scope::task) t.task = row->group;
-      if (row->scope == row_scope::run) t.run = row->group;
-      t.metric = row->metric;
-      const metric& v = row->value;
-      const bool has_value = v.value && std::isfinite(*v.value);
-      if (has_value) t.value = v.value;
-      if (has_value && v.ci && std::isfinite((*v.ci)[0]) && std::isfinite((*v.ci)[1])) {
-        t.ci_low = (*v.ci)[0];
-        t.ci_high = (*v.ci)[1];
-      }
-      t.n = v.n;
-      if (has_value && v.p && std::isfinite(*v.p)) t.p = v.p;
-      t.unit = std::string(to_string(v.unit));
-      t.reason = v.reason.empty() && !has_value ? "not computable" : v.reason;
-      out.push_back(std::move(t));
-    }
-  }
+  visit_tidy_rows(r,
+                  [&](const module_section& m, const report_row& row) { out.push_back(tidy_row(m, row)); });
   return out;
 }
 

@@ -25,14 +25,18 @@ void warn_small_samples(report& r) {
   constexpr std::uint64_t enough = 30;
   std::vector<std::string> small;
   std::size_t count = 0;
-  for (const auto& row : tidy_rows(r)) {
-    if (!row.value || row.n >= enough || row.unit == "count" || !row.opponent.empty() || !row.task.empty() ||
-        !row.run.empty())
-      continue;
-    if (++count <= 8)
-      small.push_back(fmt::format("{}{}.{} of {} (n={})", row.module, row.kind.empty() ? "" : "." + row.kind,
-                                  row.metric, row.judge.empty() ? "all judges" : row.judge, row.n));
-  }
+  visit_tidy_rows(r, [&](const module_section& m, const report_row& row) {
+    const bool breakdown =
+        (row.scope == row_scope::task || row.scope == row_scope::run) && !row.group.empty();
+    if (!(row.value.value && std::isfinite(*row.value.value)) || row.value.n >= enough ||
+        row.value.unit == unit::count || !row.opponent.empty() || breakdown)
+      return;
+    if (++count <= 8) {
+      const std::string_view kind = row.kind();
+      small.push_back(fmt::format("{}{}{}.{} of {} (n={})", m.name, kind.empty() ? "" : ".", kind, row.metric,
+                                  row.judge.empty() ? "all judges" : row.judge, row.value.n));
+    }
+  });
   if (count == 0) return;
   std::string text = fmt::format("{} metric(s) rest on fewer than {} units, so their intervals are wide: {}",
                                  count, enough, fmt::join(small, ", "));
@@ -175,9 +179,8 @@ report pipeline::evaluate(const loaded_data& data) const {
   detail::parallel_for(workers, [&](std::size_t) {
     try {
       for (std::size_t k = next++; k < out.modules.size(); k = next++) {
-        const auto module = registry_.create(cfg_.modules[k]);
-        out.modules[k] = module_section_from_json(cfg_.modules[k], module->evaluate(d, cfg_));
-        out.modules[k].metrics = module->metrics();
+        out.modules[k] = registry_.create(cfg_.modules[k])->evaluate(d, cfg_);
+        out.modules[k].name = cfg_.modules[k];
       }
     } catch (...) {
       next = out.modules.size();  // the others stop too; the failure is rethrown after the join

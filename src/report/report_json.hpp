@@ -1,0 +1,22 @@
+#pragma once
+// The JSON keys of the typed report, shared by its tree form (report.cpp) and its streamed text
+// (json_stream.cpp).
+
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "judgebias/report.hpp"
+
+namespace judgebias::detail {
+
+// The key of a row's scope under its (sub-)section: judges, by_task, by_run or overall.
+std::string_view scope_key(row_scope s);
+// The keys of a row's metric under its module: section, scope key, judge, group, by_opponent and
+// opponent where they apply, the metric's name.
+void row_path(const report_row& row, std::vector<std::string_view>& path);
+// One module's section as a JSON object: status, then (when ok) its rows and extras in order.
+nlohmann::ordered_json section_json(const module_section& s);
+
+}  // namespace judgebias::detail
