@@ -86,7 +86,7 @@ int main() {
     registry.add("tie_share", [] { return std::make_unique<tie_share_module>(); });
     config cfg;
     cfg.modules = {"position", "tie_share"};
-    cfg.by = {"task"};
+    cfg.by = {breakdown::task};
     cfg.bootstrap = 200;
     const pipeline p(registry, cfg);
     const report r = p.evaluate(load_texts({{"ties.jsonl", records}}, cfg));

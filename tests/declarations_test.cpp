@@ -33,7 +33,7 @@ judgebias::report every_section_report() {
   }
   judgebias::config cfg;
   cfg.bootstrap = 0;
-  cfg.by = {"task", "run"};
+  cfg.by = {judgebias::breakdown::task, judgebias::breakdown::run};
   return jbtest::run_text(all + extra, cfg);
 }
 

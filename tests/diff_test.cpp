@@ -200,7 +200,7 @@ TEST(ReadReport, RealReportsAreAccepted) {
   // What the pipeline writes reads back, with the same tidy rows (the golden report too).
   judgebias::config cfg;
   cfg.bootstrap = 50;
-  cfg.by = {"task"};
+  cfg.by = {judgebias::breakdown::task};
   std::ifstream in(std::string(JUDGEBIAS_TEST_DATA) + "/good.jsonl");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto made = jbtest::run_text(text, cfg);

@@ -136,9 +136,9 @@ TEST(Pipeline, BadConfigurationIsAUsageError) {
   cfg.confidence = 1.5;
   EXPECT_THROW(pipeline(reg, cfg), usage_error);
   cfg.confidence = 0.9;
-  cfg.by = {"judge"};
-  EXPECT_THROW(pipeline(reg, cfg), usage_error);
-  cfg.by = {"task", "task"};
+  EXPECT_THROW(parse_breakdown("judge"), usage_error);  // a breakdown is typed: words are read there
+  EXPECT_THROW(parse_length_unit("words"), usage_error);
+  cfg.by = {breakdown::task, breakdown::task};
   EXPECT_THROW(pipeline(reg, cfg), usage_error);
   cfg.by = {};
   cfg.modules = {"position", "position"};
@@ -211,7 +211,7 @@ TEST(Pipeline, AllModulesBitIdenticalAcrossThreadCounts) {
   so.items = 400;
   synthesize(so, sample);
   config cfg;
-  cfg.by = {"task"};
+  cfg.by = {breakdown::task};
   cfg.threads = 1;
   const std::string one = jbtest::run_text(sample.str(), cfg).dump();
   cfg.threads = 2;
@@ -310,7 +310,7 @@ TEST(Pipeline, TaskBreakdownEqualsARunOnThatTaskAlone) {
   synthesize(so, sample);
   config cfg;
   cfg.bootstrap = 0;
-  cfg.by = {"task"};
+  cfg.by = {breakdown::task};
   const json whole = jbtest::run_text(sample.str(), cfg).to_json();
   std::size_t compared = 0;
   for (const char* task : {"synth/writing", "synth/coding", "synth/reasoning", "synth/math"}) {

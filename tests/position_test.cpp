@@ -148,7 +148,7 @@ TEST(Position, ByTaskAndByRun) {
   text += rec("a4", "x", "y", R"("A","run":3)") + rec("a4", "y", "x", R"("B","run":3)");
   config cfg;
   cfg.bootstrap = 0;
-  cfg.by = {"task", "run"};
+  cfg.by = {breakdown::task, breakdown::run};
   report r = run_position(text, cfg);
   const json by_task = r.to_json()["modules"]["position"]["by_task"]["J"];
   EXPECT_DOUBLE_EQ(value(by_task["t1"]["consistency"]), 0.5);

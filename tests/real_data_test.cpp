@@ -89,7 +89,7 @@ TEST(RealData, LlmbarPositionConsistency) {
   JBTEST_REQUIRE_REAL_DATA(dir);
   config cfg;
   cfg.bootstrap = 0;
-  cfg.by = {"task"};
+  cfg.by = {breakdown::task};
   cfg.modules = {"position"};
   loaded_data data = load({(dir / "llmbar.jsonl").string()}, cfg);
   module_registry reg;
@@ -134,7 +134,7 @@ TEST(RealData, JudgingTheJudgesConsistencyPerRun) {
   JBTEST_REQUIRE_REAL_DATA(dir);
   config cfg;
   cfg.bootstrap = 0;
-  cfg.by = {"run"};
+  cfg.by = {breakdown::run};
   cfg.modules = {"position"};
   loaded_data data = load({(dir / "judging_the_judges_mtbench.jsonl").string()}, cfg);
   module_registry reg;

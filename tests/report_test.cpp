@@ -105,7 +105,7 @@ report_row row_of(std::string judge, std::string name, double v, std::string opp
 TEST(StreamedJson, IsTheTreeDumped) {
   config cfg;
   cfg.bootstrap = 20;
-  cfg.by = {"task", "run"};
+  cfg.by = {breakdown::task, breakdown::run};
   const report run = pipeline(jbtest::builtin_registry(), cfg).run({});
   ASSERT_GT(run.modules.size(), 5u);
   EXPECT_EQ(run.dump(), tree_text(run));

@@ -170,7 +170,7 @@ TEST(SelfPreference, ByTaskEqualsRunningOnEachTaskAlone) {
   synthesize(so, sample);
   config cfg;
   cfg.bootstrap = 0;
-  cfg.by = {"task"};
+  cfg.by = {breakdown::task};
   report all = jbtest::run_text(sample.str(), cfg);
   const json by_task = all.to_json()["modules"]["self_preference"]["by_task"];
   for (const std::string task : {"synth/coding", "synth/math"}) {

@@ -70,7 +70,7 @@ TEST(Verbosity, TokensInsteadOfCharacters) {
   EXPECT_DOUBLE_EQ(
       value(run_verbosity(text, cfg).to_json()["modules"]["verbosity"]["judges"]["J"]["prefer_longer_rate"]),
       0.0);
-  cfg.length = "tokens";
+  cfg.length = length_unit::tokens;
   EXPECT_DOUBLE_EQ(
       value(run_verbosity(text, cfg).to_json()["modules"]["verbosity"]["judges"]["J"]["prefer_longer_rate"]),
       1.0);

@@ -22,6 +22,17 @@ inline constexpr std::uint32_t max_bootstrap = 100000;
 /// The most threads a run uses, whatever `--threads` says (each use takes at most one per unit of work).
 inline constexpr unsigned max_threads = 256;
 
+/// What verbosity measures a length in (`--length`).
+enum class length_unit : std::uint8_t { chars, tokens };
+/// A breakdown of every per-judge metric (`--by`): by task or by run.
+enum class breakdown : std::uint8_t { task, run };
+std::string_view to_string(length_unit u) noexcept;
+std::string_view to_string(breakdown b) noexcept;
+/// "chars" or "tokens"; anything else is a usage_error naming --length.
+length_unit parse_length_unit(std::string_view text);
+/// "task" or "run"; anything else is a usage_error naming --by.
+breakdown parse_breakdown(std::string_view text);
+
 struct config {
   std::vector<std::string> modules;  ///< Modules to run, in report order; empty = all registered.
   std::uint32_t bootstrap = 1000;    ///< Resamples; 0 = closed-form intervals.
@@ -30,11 +41,11 @@ struct config {
   std::vector<std::string> gold_judges;
   std::vector<std::pair<std::string, std::string>> self;  ///< (response model, judge model) pairs.
   bool soft = false;                                      ///< Use prob_a in pairwise self-preference.
-  std::string length = "chars";                           ///< "chars" or "tokens".
+  length_unit length = length_unit::chars;
   double min_length_gap = 30;
   bool skip_invalid = false;
-  std::vector<std::string> by;  ///< Breakdowns: "task", "run".
-  unsigned threads = 0;         ///< 0 = all cores. Results do not depend on it.
+  std::vector<breakdown> by;  ///< Breakdowns, each at most once.
+  unsigned threads = 0;       ///< 0 = all cores. Results do not depend on it.
   std::uint64_t max_line_bytes = 64ull << 20;
   bool strict_scale = false;        ///< A judge's score outside its scale is an error, not a failure.
   std::vector<std::string> judges;  ///< Keep only these judges' records (gold judges are always kept).

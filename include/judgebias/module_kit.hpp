@@ -154,12 +154,12 @@ struct group_filter {
   }
 };
 
-/// The `by` groups ("task" or "run") among one judge's records, sorted by name bytes (runs as decimal
+/// The `by` groups (tasks or runs) among one judge's records, sorted by name bytes (runs as decimal
 /// text), each with its records and comparisons. Records without a task are in no task group.
 class judge_groups {
  public:
-  judge_groups(const dataset& d, std::uint32_t judge, std::string_view by) {
-    const bool tasks = by == "task";
+  judge_groups(const dataset& d, std::uint32_t judge, breakdown by) {
+    const bool tasks = by == breakdown::task;
     const group_filter::by kind = tasks ? group_filter::by::task : group_filter::by::run;
     auto key_of = [&](dataset::index i) { return tasks ? d.task(i) : d.run(i); };
     std::unordered_map<std::uint32_t, std::size_t> slot;
@@ -362,20 +362,25 @@ inline void overall(section_body& body, measurement m) {
   place(body, row_scope::overall, "", "", std::move(m), {"overall"});
 }
 
+/// The key of a breakdown's section: by_task or by_run.
+inline std::string breakdown_key(breakdown by) {
+  return "by_" + std::string(to_string(by));
+}
+
 /// Adds the `by_task` / `by_run` sections of cfg.by: `by_<by>.JUDGE.GROUP` = measure(selection of that
 /// group) for every measured judge, groups sorted by name.
 template <class Measure>
 void breakdowns(section_body& body, const dataset& d, const config& cfg, Measure&& measure) {
-  for (const auto& by : cfg.by) {
-    const std::string key = "by_" + by;
-    const row_scope scope = by == "task" ? row_scope::task : row_scope::run;
+  for (const breakdown by : cfg.by) {
+    const std::string key = breakdown_key(by);
+    const row_scope scope = by == breakdown::task ? row_scope::task : row_scope::run;
     if (d.measured_judges().empty()) body.extra({key}, nlohmann::ordered_json::object());
     for (std::uint32_t j : d.measured_judges()) {
       const std::string& name = d.judges().name(j);
       const judge_groups groups(d, j, by);
       if (groups.size() == 0) body.extra({key, name}, nlohmann::ordered_json::object());
       for (std::size_t k = 0; k < groups.size(); ++k) {
-        selection s{j, groups.filter(k), by + "=" + groups.name(k)};
+        selection s{j, groups.filter(k), std::string(to_string(by)) + "=" + groups.name(k)};
         place(body, scope, name, groups.name(k), measure(s), {key, name, groups.name(k)});
       }
     }

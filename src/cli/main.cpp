@@ -489,6 +489,8 @@ int main(int argc, char** argv) {
 
   // run
   config cfg;
+  std::string length_text = "chars";  // --length and --by, read as text (the help shows their words)
+  std::vector<std::string> by_text;
   std::vector<std::string> files, self_specs, judge_list, task_list, module_list, gold_list, compare_list;
   run_options ropt;
   auto* run =
@@ -540,7 +542,7 @@ int main(int argc, char** argv) {
   run->add_option("--confidence", cfg.confidence, "Confidence level of the intervals")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  run->add_option("--length", cfg.length, "Measure lengths in chars or tokens (verbosity)")
+  run->add_option("--length", length_text, "Measure lengths in chars or tokens (verbosity)")
       ->capture_default_str()
       ->check(CLI::IsMember({"chars", "tokens"}));
   run->add_option(
@@ -556,7 +558,7 @@ int main(int argc, char** argv) {
   run->add_option("--max-line-bytes", cfg.max_line_bytes, "Longest accepted line")
       ->capture_default_str()
       ->transform(decimal(u64_max));
-  run->add_option("--by", cfg.by, "Also break metrics down by task and/or run")
+  run->add_option("--by", by_text, "Also break metrics down by task and/or run")
       ->delimiter(',')
       ->check(CLI::IsMember({"task", "run"}));
   run->add_option("--threads", cfg.threads,
@@ -667,6 +669,8 @@ int main(int argc, char** argv) {
       cfg.tasks = split_names(task_list, "--tasks");
       cfg.modules = split_names(module_list, "--modules");
       cfg.gold_judges = split_names(gold_list, "--gold-judges");
+      cfg.length = parse_length_unit(length_text);
+      for (const auto& b : by_text) cfg.by.push_back(parse_breakdown(b));
       ropt.compare = split_names(compare_list, "--compare");
       status = cmd_run(files, cfg, self_specs, ropt);
     } else if (*diff)

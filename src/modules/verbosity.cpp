@@ -85,7 +85,7 @@ class verbosity_module final : public bias_module {
  protected:
   module_result do_evaluate(const dataset& d, const config& cfg) const override {
     module_result result;
-    const bool tokens = cfg.length == "tokens";
+    const bool tokens = cfg.length == length_unit::tokens;
     const bool any =
         kit::any_measured_record(d, [&](dataset::index i) { return length_a(d, i, tokens) != no_id; });
     if (!any && d.kinds().find("verbosity") == no_id) {
@@ -124,7 +124,7 @@ class verbosity_module final : public bias_module {
 
   kit::measurement measure(const dataset& d, const config& cfg, const kit::selection& sel,
                            left_out* diag) const {
-    const bool tokens = cfg.length == "tokens";
+    const bool tokens = cfg.length == length_unit::tokens;
     const double gap = cfg.min_length_gap, conf = cfg.confidence;
     metric_builder mb(d, cfg, name(), sel);
     item_sums sums(d.items().size(), c_width);

@@ -44,6 +44,12 @@ void warn_small_samples(report& r) {
   r.meta["diagnostics"]["warnings"].push_back(text);
 }
 
+std::vector<std::string> by_names(const std::vector<breakdown>& by) {
+  std::vector<std::string> out;
+  for (breakdown b : by) out.emplace_back(to_string(b));
+  return out;
+}
+
 }  // namespace
 
 pipeline::pipeline(module_registry registry, config cfg)
@@ -55,8 +61,6 @@ pipeline::pipeline(module_registry registry, config cfg)
           fmt::format("unknown module \"{}\" (known: {})", m, fmt::join(registry_.names(), ", ")));
   if (!(cfg_.confidence > 0 && cfg_.confidence < 1))
     throw usage_error(fmt::format("--confidence must be between 0 and 1, got {}", cfg_.confidence));
-  for (const auto& b : cfg_.by)
-    if (b != "task" && b != "run") throw usage_error(fmt::format("--by takes task or run, got \"{}\"", b));
   if (!(cfg_.min_length_gap >= 0) || !std::isfinite(cfg_.min_length_gap))
     throw usage_error(fmt::format("--min-length-gap must be a number >= 0, got {}", cfg_.min_length_gap));
   if (cfg_.max_line_bytes == 0) throw usage_error("--max-line-bytes must be at least 1");
@@ -70,9 +74,7 @@ pipeline::pipeline(module_registry registry, config cfg)
         throw usage_error(fmt::format("{} lists \"{}\" twice", option, v[k]));
   };
   no_repeats(cfg_.modules, "--modules");
-  no_repeats(cfg_.by, "--by");
-  if (cfg_.length != "chars" && cfg_.length != "tokens")
-    throw usage_error(fmt::format("--length takes chars or tokens, got \"{}\"", cfg_.length));
+  no_repeats(by_names(cfg_.by), "--by");
   // More threads than there is work only costs memory: each use takes at most one per unit of work
   // (module, block part, resample batch), and no more than max_threads in all.
   if (cfg_.threads == 0) cfg_.threads = std::max(1u, std::thread::hardware_concurrency());
@@ -108,10 +110,10 @@ report pipeline::evaluate(const loaded_data& data) const {
                  {"gold_judges", cfg_.gold_judges},
                  {"self", std::move(self)},
                  {"soft", cfg_.soft},
-                 {"length", cfg_.length},
+                 {"length", std::string(to_string(cfg_.length))},
                  {"min_length_gap", cfg_.min_length_gap},
                  {"skip_invalid", cfg_.skip_invalid},
-                 {"by", cfg_.by}};
+                 {"by", by_names(cfg_.by)}};
   if (!cfg_.judges.empty()) r["config"]["judges"] = cfg_.judges;
   if (!cfg_.tasks.empty()) r["config"]["tasks"] = cfg_.tasks;
 

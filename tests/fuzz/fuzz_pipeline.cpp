@@ -16,12 +16,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   cfg.bootstrap = 20;
   cfg.threads = 1;
   cfg.skip_invalid = true;
-  cfg.by = {"task", "run"};
+  cfg.by = {judgebias::breakdown::task, judgebias::breakdown::run};
   // The first byte picks a few settings, so that the fuzzer explores them too.
   const unsigned flags = size > 0 ? static_cast<unsigned char>(text[0]) : 0;
   if (flags & 1) cfg.bootstrap = 0;
   if (flags & 2) cfg.soft = true;
-  if (flags & 4) cfg.length = "tokens";
+  if (flags & 4) cfg.length = judgebias::length_unit::tokens;
   if (flags & 8) cfg.gold_judges = {"gold"};
   if (flags & 16) cfg.self = {{"m1", "j"}};
   judgebias::reader_options ro;
