@@ -47,12 +47,13 @@ struct kind_diag {
 // Consistency rate groups of a judge: control (comparison, order) groups with ≥ 2 parsed runs.
 void add_consistency_groups(const dataset& d, const kit::selection& sel, item_sums& sums,
                             std::vector<double>& shares) {
-  for (std::uint32_t c : sel.comparisons(d)) {
-    const comparison& cmp = d.comparisons()[c];
+  const auto comparisons = sel.comparisons(d);
+  for (std::size_t k = 0; k < comparisons.size(); ++k) {
+    const comparison& cmp = d.comparisons()[comparisons[k]];
     std::array<std::map<std::uint32_t, double>, 2> outcomes;  // per order: outcome → runs
     std::array<double, 2> runs{};
-    for (auto i : d.comparison_records(c)) {
-      if (!sel.in_group(d, i) || d.outcome(i) == no_id) continue;
+    for (auto i : sel.comparison_records(d, k)) {
+      if (d.outcome(i) == no_id) continue;
       const std::size_t order = d.cand_a(i) == cmp.lo ? 0 : 1;
       outcomes[order][d.outcome(i)] += 1;
       runs[order] += 1;

@@ -127,10 +127,10 @@ class position_module final : public bias_module {
       if (g == verdict::b) r[c_gold_b] += 1, r[c_gold_b_ok] += v == verdict::b;
     }
 
-    for (std::uint32_t c : sel.comparisons(d)) {
-      const comparison& cmp = d.comparisons()[c];
-      for (const swap_pair& s : d.swap_pairs_of(c)) {
-        if (!sel.in_group(d, s.lo_first) || !sel.in_group(d, s.hi_first)) continue;
+    const auto comparisons = sel.comparisons(d);
+    for (std::size_t k = 0; k < comparisons.size(); ++k) {
+      const comparison& cmp = d.comparisons()[comparisons[k]];
+      for (const swap_pair& s : sel.swap_pairs(d, k)) {  // (both records in the selection's group)
         sums[cmp.item]
             [static_cast<std::size_t>(detail::classify_swap(d.verdict(s.lo_first), d.verdict(s.hi_first)))] +=
             1;
@@ -141,8 +141,8 @@ class position_module final : public bias_module {
         std::array<double, 3> counts{};  // A, B, tie
       };
       std::array<order_runs, 2> orders;  // [0]: lo shown first
-      for (auto i : d.comparison_records(c)) {
-        if (!d.order_known(i) || !sel.in_group(d, i)) continue;
+      for (auto i : sel.comparison_records(d, k)) {
+        if (!d.order_known(i)) continue;
         order_runs& o = orders[d.cand_a(i) == cmp.lo ? 0 : 1];
         o.runs.push_back(d.run(i));
         if (d.verdict(i) != verdict::missing) o.counts[static_cast<std::size_t>(d.verdict(i))] += 1;

@@ -251,9 +251,10 @@ class self_preference_module final : public bias_module {
     item_sums eo_rows(items, 4), dp_rows(items, 3);
     std::vector<double> eo_own, eo_other;  // pick-own given gold own; pick-other given gold other
     std::uint64_t dp_n = 0, dp_own = 0, dp_other = 0;
-    for (std::uint32_t c : sel.comparisons(d)) {
-      const comparison& cmp = d.comparisons()[c];
-      const auto recs = d.comparison_records(c);
+    const auto comparisons = sel.comparisons(d);
+    for (std::size_t k = 0; k < comparisons.size(); ++k) {
+      const comparison& cmp = d.comparisons()[comparisons[k]];
+      const auto recs = d.comparison_records(comparisons[k]);
       if (recs.empty()) continue;
       if (cmp.model_lo == no_id || cmp.model_hi == no_id) {
         if (diag) ++diag->comparisons_without_model;
@@ -269,8 +270,7 @@ class self_preference_module final : public bias_module {
       const std::uint32_t own_id = own_lo ? cmp.lo : cmp.hi;
       const std::uint32_t opponent = own_lo ? cmp.model_hi : cmp.model_lo;
       double w_sum = 0, w_n = 0;
-      for (auto i : recs) {
-        if (!sel.in_group(d, i)) continue;
+      for (auto i : sel.comparison_records(d, k)) {
         if (d.model_a(i) == no_id || d.model_b(i) == no_id) {  // this record names no author for a response
           if (diag) ++diag->records_without_model;
           continue;
