@@ -394,7 +394,7 @@ struct measurement {
 /// one, two or three keys), anything else as extras, under the JSON object at `object` (e.g.
 /// {"judges", J}); an empty measurement is an empty object there.
 void place(section_body& body, row_scope scope, const std::string& judge, const std::string& group,
-           measurement m, const std::vector<std::string>& object);
+           measurement&& m, const std::vector<std::string>& object);
 
 /// Builds the metrics of one measurement (module, judge, breakdown group): each
 /// value from its per-item sums at once; intervals either from the closed form (--bootstrap 0) or, at

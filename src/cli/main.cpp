@@ -479,7 +479,8 @@ int cmd_synth(const synth_options& opt, const std::string& output, const std::st
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// Declaring the options throws only on a programming error (a bad option name): let that abort.
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   CLI::App app{"judgebias: measure the biases of LLM judges from their verdicts (JSON Lines)", "judgebias"};
   app.set_version_flag("--version", fmt::format("judgebias {}", judgebias::version()));
   app.require_subcommand(1);

@@ -98,6 +98,7 @@ void metric_builder::bootstrap() {
     }
     std::vector<stats::bootstrap_statistic> bstats;
     const std::vector<std::size_t>& owners = pending_of_set[s];
+    bstats.reserve(owners.size());
     for (std::size_t k : owners) bstats.push_back({where[k].second, pending[k]->stat});
     std::vector<stats::interval_result> r;
     if (set.items.size() < 2) {
@@ -143,7 +144,7 @@ measurement metric_builder::take() {
 }
 
 void place(section_body& body, row_scope scope, const std::string& judge, const std::string& group,
-           measurement m, const std::vector<std::string>& object) {
+           measurement&& m, const std::vector<std::string>& object) {
   if (m.members.empty()) {
     body.extra(object, nlohmann::ordered_json::object());
     return;

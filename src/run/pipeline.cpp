@@ -46,6 +46,7 @@ void warn_small_samples(report& r) {
 
 std::vector<std::string> by_names(const std::vector<breakdown>& by) {
   std::vector<std::string> out;
+  out.reserve(by.size());
   for (breakdown b : by) out.emplace_back(to_string(b));
   return out;
 }
