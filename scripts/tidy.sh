@@ -13,10 +13,18 @@ base=${2:-}
 [ -f "$build/compile_commands.json" ] || { echo "tidy.sh: no $build/compile_commands.json (cmake --preset default)" >&2; exit 1; }
 command -v clang-tidy >/dev/null || { echo "tidy.sh: clang-tidy is not installed (scripts/deps.sh clang-tidy)" >&2; exit 1; }
 git rev-parse -q --verify HEAD >/dev/null 2>&1 || { echo "clang-tidy: not a git checkout, no change to check"; exit 0; }
+if [ -z "$base" ] && [ "$(git rev-parse --is-shallow-repository)" = true ]; then
+  # A shallow clone may lack the base: fetch the history if the origin can be reached.
+  timeout 120 git fetch -q --unshallow 2>/dev/null || true
+fi
 if [ -z "$base" ]; then
   base=$(tr -d '[:space:]' <.ci/tidy-base 2>/dev/null || true)
   if [ -z "$base" ] || ! git merge-base --is-ancestor "$base" HEAD 2>/dev/null; then
-    base=$(git rev-parse -q --verify HEAD~1 || git rev-parse HEAD)
+    base=$(git rev-parse -q --verify HEAD~1 || true)
+    if [ -z "$base" ]; then
+      echo "clang-tidy: NOT RUN: HEAD has no parent here (a shallow clone) and .ci/tidy-base's commit is absent" >&2
+      exit 0
+    fi
   fi
 fi
 changed=$(git diff --name-only --diff-filter=d "$base" HEAD -- src include examples bench tests)
@@ -27,13 +35,13 @@ for f in $changed; do
     *.hpp)  # one source that includes it is enough to check it: the one of its name, else the first
       stem=$(basename "$f" .hpp)
       c=$(find src examples -name "$stem.cpp" | head -1)
-      [ -n "$c" ] || c=$(grep -rl --include='*.cpp' "$(basename "$f")\"" src examples 2>/dev/null | sort | head -1)
+      [ -n "$c" ] || c=$(grep -rlF --include='*.cpp' "$(basename "$f")\"" src examples tests bench 2>/dev/null | sort | head -1 || true)
       [ -z "$c" ] || files+=("$c") ;;
   esac
 done
 # Only sources the build compiles (the fuzz targets and the package consumer are not in it).
 mapfile -t files < <(printf '%s\n' "${files[@]}" | sort -u | while read -r f; do
-  [ -n "$f" ] && grep -q "\"file\": \"$(pwd)/$f\"" "$build/compile_commands.json" && echo "$f"; done)
+  [ -n "$f" ] && grep -qF "\"file\": \"$(pwd -P)/$f\"" "$build/compile_commands.json" && echo "$f"; done)
 if [ ${#files[@]} -eq 0 ]; then
   echo "clang-tidy: no C++ source changed since $(git rev-parse --short "$base")"
   exit 0

@@ -220,6 +220,33 @@ TEST(Pipeline, AllModulesBitIdenticalAcrossThreadCounts) {
   EXPECT_EQ(one, jbtest::run_text(sample.str(), cfg).dump());
 }
 
+// The --by groups indexed once by the dataset (what load() builds for the pipeline) give the report the
+// kit's own grouping gives (a dataset built without them), for tasks and runs, with repeated runs.
+TEST(Pipeline, BreakdownsIndexedByTheDatasetMatchTheKitsGrouping) {
+  std::ostringstream sample;
+  synth_options so;
+  so.items = 60;
+  synthesize(so, sample);
+  std::string text = sample.str(), again = text;  // every record again in run 1: repeated runs
+  for (std::size_t at = 0; (at = again.find("{\"judge\"", at)) != std::string::npos; at += 9)
+    again.insert(at + 1, "\"run\":1,");
+  text += again;
+  config cfg;
+  cfg.by = {breakdown::task, breakdown::run};
+  cfg.bootstrap = 50;
+  const pipeline p(jbtest::builtin_registry(), cfg);
+  const std::string kit_groups = p.evaluate(jbtest::load_text(text, cfg)).to_json()["modules"].dump();
+  const loaded_data indexed = load_texts({{"test.jsonl", text}}, cfg);
+  const breakdown_groups* runs =
+      indexed.dataset.groups_of(indexed.dataset.measured_judges()[0], breakdown::run);
+  ASSERT_NE(runs, nullptr);
+  EXPECT_EQ(runs->size(), 2u);  // runs 0 and 1
+  EXPECT_EQ(jbtest::load_text(text, cfg).dataset.groups_of(0, breakdown::run), nullptr);
+  const std::string dataset_groups = p.evaluate(indexed).to_json()["modules"].dump();
+  EXPECT_NE(kit_groups.find("\"by_run\""), std::string::npos);
+  EXPECT_EQ(kit_groups, dataset_groups);
+}
+
 // Reading a file on several threads gives the records, counts and errors of one thread.
 TEST(Pipeline, ParallelReadingMatchesOneThread) {
   fs::path dir = temp_dir();

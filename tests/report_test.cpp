@@ -189,3 +189,14 @@ TEST(StreamedJson, FailureWhileWritingLeavesTheOldFile) {
   EXPECT_EQ(files, 1u);
   std::filesystem::remove_all(dir);
 }
+
+// A "modules" that is not an object stays where the report had it, with its value, whether it comes
+// after diagnostics, after compare or first: the streamed text is still the tree's.
+TEST(StreamedJson, ModulesKeptInMetaStayInPlace) {
+  for (const char* text : {R"({"schema_version":1,"diagnostics":{},"modules":5,"compare":{}})",
+                           R"({"compare":{"x":1},"modules":[1,2]})", R"({"modules":"m","diagnostics":{}})"}) {
+    const report r = report_from_json(json::parse(text));
+    EXPECT_EQ(r.dump(), tree_text(r)) << text;
+    EXPECT_EQ(r.dump().find("\"modules\": {"), std::string::npos) << text;  // not the typed modules too
+  }
+}

@@ -65,10 +65,69 @@ struct control_match {
   std::uint32_t control = no_id;
 };
 
-/// How the dataset's gold and judges are resolved.
+/// A breakdown of every per-judge metric (`--by`): by task or by run.
+enum class breakdown : std::uint8_t { task, run };
+std::string_view to_string(breakdown b) noexcept;
+/// "task" or "run"; anything else is a usage_error naming --by.
+breakdown parse_breakdown(std::string_view text);
+
+/// How the dataset's gold and judges are resolved, and which breakdowns it indexes.
 struct dataset_options {
   /// Judges whose majority replaces inline gold; they are excluded from the measured judges.
   std::vector<std::string> gold_judges;
+  /// Breakdowns whose groups are indexed for every measured judge (dataset::groups_of), once for all
+  /// modules.
+  std::vector<breakdown> breakdowns;
+};
+
+class dataset;
+
+/// The groups of one breakdown (tasks or runs) among one judge's records, sorted by name bytes (runs as
+/// decimal text), each with its records, its comparisons, and per comparison its records and swap pairs
+/// in the group, in flat arrays: two passes over the judge's records and swap pairs. Records without a
+/// task are in no task group.
+class breakdown_groups {
+ public:
+  breakdown_groups(const dataset& d, std::uint32_t judge, breakdown by);
+
+  std::size_t size() const noexcept { return order_.size(); }
+  const std::string& name(std::size_t k) const { return names_[order_[k]]; }
+  std::uint32_t id(std::size_t k) const { return ids_[order_[k]]; }  ///< The task id or the run.
+  /// The group's records, in index order.
+  std::span<const std::uint32_t> records(std::size_t k) const {
+    return part(records_, record_start_, order_[k]);
+  }
+  /// The judge's comparisons with a record in the group, ascending.
+  std::span<const std::uint32_t> comparisons(std::size_t k) const {
+    return part(comparisons_, comp_start_, order_[k]);
+  }
+  /// Per comparison c of comparisons(k): its records in the group are comparison_records(k)[at[c],
+  /// at[c + 1]) and its swap pairs with both records in the group swaps(k)[swap_at[c], swap_at[c + 1]).
+  std::span<const std::size_t> record_at(std::size_t k) const { return offsets(record_at_, order_[k]); }
+  std::span<const std::size_t> swap_at(std::size_t k) const { return offsets(swap_at_, order_[k]); }
+  std::span<const std::uint32_t> comparison_records(std::size_t k) const {
+    return part(comparison_records_, rec_start_, order_[k]);
+  }
+  std::span<const swap_pair> swaps(std::size_t k) const { return part(swaps_, swap_start_, order_[k]); }
+
+ private:
+  template <class T>
+  static std::span<const T> part(const std::vector<T>& v, const std::vector<std::size_t>& start,
+                                 std::size_t g) {
+    return std::span<const T>(v.data() + start[g], start[g + 1] - start[g]);
+  }
+  std::span<const std::size_t> offsets(const std::vector<std::size_t>& v, std::size_t g) const {
+    return std::span<const std::size_t>(v.data() + comp_start_[g] + g,
+                                        comp_start_[g + 1] - comp_start_[g] + 1);
+  }
+  std::vector<std::uint32_t> ids_;  // task id or run, per group in first-seen order
+  std::vector<std::string> names_;
+  std::vector<std::uint32_t> order_;  // groups by name
+  std::vector<std::size_t> record_start_, comp_start_, rec_start_, swap_start_;
+  std::vector<std::uint32_t> records_, comparison_records_;
+  std::vector<std::uint32_t> comparisons_;
+  std::vector<std::size_t> record_at_, swap_at_;  // per group: its comparisons' starts and an end
+  std::vector<swap_pair> swaps_;
 };
 
 /// Counts the dataset found while building its indexes.
@@ -156,6 +215,9 @@ class dataset {
   /// The control of a perturbed record, or no_id (a control record, a duplicate, or unmatched).
   std::uint32_t control_of(index i) const;
   const dataset_diagnostics& diagnostics() const noexcept { return diag_; }
+  /// The groups of breakdown `by` among a measured judge's records, when the dataset was built with
+  /// that breakdown (dataset_options::breakdowns); nullptr otherwise (build them with breakdown_groups).
+  const breakdown_groups* groups_of(std::uint32_t judge, breakdown by) const;
 
  private:
   friend class dataset_builder;
@@ -182,6 +244,8 @@ class dataset {
   std::vector<std::uint64_t> swap_pair_offsets_;
   std::vector<control_match> control_matches_;
   dataset_diagnostics diag_;
+  std::array<std::vector<breakdown_groups>, 2> groups_;  // per breakdown: per measured judge, or empty
+  std::vector<std::uint32_t> measured_slot_;             // a judge's place in measured_, or no_id
 };
 
 /// Collects records (from the reader or by hand) and builds the dataset's indexes once.

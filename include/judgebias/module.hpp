@@ -24,14 +24,9 @@ inline constexpr unsigned max_threads = 256;
 
 /// What verbosity measures a length in (`--length`).
 enum class length_unit : std::uint8_t { chars, tokens };
-/// A breakdown of every per-judge metric (`--by`): by task or by run.
-enum class breakdown : std::uint8_t { task, run };
 std::string_view to_string(length_unit u) noexcept;
-std::string_view to_string(breakdown b) noexcept;
 /// "chars" or "tokens"; anything else is a usage_error naming --length.
 length_unit parse_length_unit(std::string_view text);
-/// "task" or "run"; anything else is a usage_error naming --by.
-breakdown parse_breakdown(std::string_view text);
 
 struct config {
   std::vector<std::string> modules;  ///< Modules to run, in report order; empty = all registered.

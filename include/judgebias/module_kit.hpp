@@ -171,126 +171,37 @@ struct group_filter {
   }
 };
 
-/// The `by` groups (tasks or runs) among one judge's records, sorted by name bytes (runs as decimal
-/// text), each with its records, its comparisons and their records and swap pairs in the group, in
-/// flat arrays: two passes over the judge's records and swap pairs. Records without a task are in no
-/// task group.
+/// The `by` groups (tasks or runs) among one judge's records: the dataset's, built once for every module
+/// when it was built with that breakdown (the pipeline's datasets are), else built here
+/// (breakdown_groups, dataset.hpp).
 class judge_groups {
  public:
-  judge_groups(const dataset& d, std::uint32_t judge, breakdown by) {
-    const bool tasks = by == breakdown::task;
-    kind_ = tasks ? group_filter::by::task : group_filter::by::run;
-    auto key_of = [&](dataset::index i) { return tasks ? d.task(i) : d.run(i); };
-    std::unordered_map<std::uint32_t, std::uint32_t> slot;
-    std::vector<std::uint32_t> group_of_record;  // by position in records_of_judge
-    for (auto i : d.records_of_judge(judge)) {
-      if (tasks && d.task(i) == no_id) continue;
-      auto [it, added] = slot.try_emplace(key_of(i), static_cast<std::uint32_t>(ids_.size()));
-      if (added) ids_.push_back(key_of(i));
-      group_of_record.push_back(it->second);
-    }
-    const std::size_t groups = ids_.size();
-    auto group = [&](dataset::index i) -> std::uint32_t {
-      if (tasks && d.task(i) == no_id) return no_id;
-      return slot.at(key_of(i));
-    };
-    // Records of each group, in index order (a stable counting sort).
-    record_start_.assign(groups + 1, 0);
-    for (auto g : group_of_record) ++record_start_[g + 1];
-    for (std::size_t g = 0; g < groups; ++g) record_start_[g + 1] += record_start_[g];
-    records_.resize(group_of_record.size());
-    {
-      std::vector<std::size_t> at(record_start_.begin(), record_start_.end() - 1);
-      std::size_t k = 0;
-      for (auto i : d.records_of_judge(judge))
-        if (!(tasks && d.task(i) == no_id)) records_[at[group_of_record[k++]]++] = i;
-    }
-    // Comparisons of each group (the judge's are in ascending order, so each group's are too), with
-    // their records and swap pairs in the group: counted, then placed.
-    std::vector<std::uint32_t> last(groups, no_id);
-    std::vector<std::size_t> comps(groups + 1, 0), recs(groups + 1, 0), swaps(groups + 1, 0);
-    for (std::uint32_t c : d.comparisons_of_judge(judge)) {
-      for (auto i : d.comparison_records(c)) {
-        const std::uint32_t g = group(i);
-        if (g == no_id) continue;
-        if (last[g] != c) last[g] = c, ++comps[g + 1];
-        ++recs[g + 1];
-      }
-      for (const swap_pair& s : d.swap_pairs_of(c)) {
-        const std::uint32_t g = group(s.lo_first);
-        if (g != no_id && g == group(s.hi_first)) ++swaps[g + 1];
-      }
-    }
-    for (std::size_t g = 0; g < groups; ++g)
-      comps[g + 1] += comps[g], recs[g + 1] += recs[g], swaps[g + 1] += swaps[g];
-    comparisons_.resize(comps[groups]);
-    record_at_.assign(comps[groups] + groups, 0);  // per group: its comparisons' starts and an end
-    swap_at_.assign(comps[groups] + groups, 0);
-    comparison_records_.resize(recs[groups]);
-    swaps_.resize(swaps[groups]);
-    comp_start_ = comps;
-    std::vector<std::size_t> ci(comps.begin(), comps.end() - 1), ri(recs.begin(), recs.end() - 1),
-        si(swaps.begin(), swaps.end() - 1);
-    last.assign(groups, no_id);
-    for (std::uint32_t c : d.comparisons_of_judge(judge)) {
-      for (auto i : d.comparison_records(c)) {
-        const std::uint32_t g = group(i);
-        if (g == no_id) continue;
-        if (last[g] != c) {
-          last[g] = c;
-          comparisons_[ci[g]] = c;
-          record_at_[ci[g] + g] = ri[g] - recs[g];
-          swap_at_[ci[g] + g] = si[g] - swaps[g];
-          ++ci[g];
-        }
-        comparison_records_[ri[g]++] = i;
-      }
-      for (const swap_pair& s : d.swap_pairs_of(c)) {
-        const std::uint32_t g = group(s.lo_first);
-        if (g != no_id && g == group(s.hi_first)) swaps_[si[g]++] = s;
-      }
-    }
-    for (std::size_t g = 0; g < groups; ++g) {  // each group's end
-      record_at_[comps[g + 1] + g] = recs[g + 1] - recs[g];
-      swap_at_[comps[g + 1] + g] = swaps[g + 1] - swaps[g];
-    }
-    rec_start_ = std::move(recs);
-    swap_start_ = std::move(swaps);
-    names_.reserve(groups);
-    for (auto id : ids_) names_.push_back(tasks ? d.tasks().name(id) : std::to_string(id));
-    order_.resize(groups);
-    for (std::uint32_t g = 0; g < groups; ++g) order_[g] = g;
-    std::sort(order_.begin(), order_.end(), [&](auto x, auto y) { return names_[x] < names_[y]; });
+  judge_groups(const dataset& d, std::uint32_t judge, breakdown by)
+      : kind_(by == breakdown::task ? group_filter::by::task : group_filter::by::run),
+        groups_(d.groups_of(judge, by)) {
+    if (!groups_) groups_ = &own_.emplace(d, judge, by);
   }
+  judge_groups(const judge_groups&) = delete;
+  judge_groups& operator=(const judge_groups&) = delete;
 
-  std::size_t size() const noexcept { return order_.size(); }
-  const std::string& name(std::size_t k) const { return names_[order_[k]]; }
+  std::size_t size() const noexcept { return groups_->size(); }
+  const std::string& name(std::size_t k) const { return groups_->name(k); }
   group_filter filter(std::size_t k) const {
-    const std::size_t g = order_[k];
-    auto span_of = [](const auto& v, std::size_t from, std::size_t to) {
-      return std::span(v.data() + from, to - from);
-    };
-    const std::size_t c0 = comp_start_[g], c1 = comp_start_[g + 1];
+    const breakdown_groups& g = *groups_;
     return group_filter{kind_,
-                        ids_[g],
-                        span_of(records_, record_start_[g], record_start_[g + 1]),
-                        span_of(comparisons_, c0, c1),
-                        span_of(record_at_, c0 + g, c1 + g + 1),
-                        span_of(swap_at_, c0 + g, c1 + g + 1),
-                        span_of(comparison_records_, rec_start_[g], rec_start_[g + 1]),
-                        span_of(swaps_, swap_start_[g], swap_start_[g + 1])};
+                        g.id(k),
+                        g.records(k),
+                        g.comparisons(k),
+                        g.record_at(k),
+                        g.swap_at(k),
+                        g.comparison_records(k),
+                        g.swaps(k)};
   }
 
  private:
   group_filter::by kind_;
-  std::vector<std::uint32_t> ids_;  // task id or run, per group in first-seen order
-  std::vector<std::string> names_;
-  std::vector<std::uint32_t> order_;  // groups by name
-  std::vector<std::size_t> record_start_, comp_start_, rec_start_, swap_start_;
-  std::vector<dataset::index> records_, comparison_records_;
-  std::vector<std::uint32_t> comparisons_;
-  std::vector<std::size_t> record_at_, swap_at_;  // relative to the group's rec_start_ / swap_start_
-  std::vector<swap_pair> swaps_;
+  const breakdown_groups* groups_;
+  std::optional<breakdown_groups> own_;
 };
 
 /// Whether any record of a measured judge satisfies `pred` (stops at the first).

@@ -33,8 +33,11 @@ void write_file_atomic(const std::string& path, const std::string& content);
 
 /// Where text is written piece by piece (a report too large to hold as one string).
 using text_sink = std::function<void(std::string_view)>;
-/// write_file_atomic with the text produced by `produce`, piece by piece into the sink it is given: the
-/// same guarantees, without holding the whole text. An exception from `produce` leaves no file.
+/// write_file_atomic with the text produced by `produce`, piece by piece into the sink it is given,
+/// without holding the whole text. For a regular file the same guarantees: an exception from `produce`
+/// (or a failed write) leaves the previous file and no temporary one. A target written through (a
+/// device, a FIFO, a descriptor) gets the text as it comes, so there a failure part way leaves the part
+/// written. `produce` must let the sink's exceptions pass.
 void write_file_atomic(const std::string& path, const std::function<void(const text_sink&)>& produce);
 
 /// Removes the temporary file of a write in progress, if any. Async-signal-safe: for a SIGINT or

@@ -257,6 +257,19 @@ struct pair_key {
 
 // The steps of dataset_builder::finish(), in order: each builds one part of the dataset's indexes.
 struct dataset_builder::index_steps {
+  // The --by groups of every measured judge, once for all modules (the last step: it reads the
+  // comparisons and swap pairs).
+  static void index_breakdowns(dataset& d, const dataset_options& options) {
+    d.measured_slot_.assign(d.judges_.size(), no_id);
+    for (std::uint32_t k = 0; k < d.measured_.size(); ++k) d.measured_slot_[d.measured_[k]] = k;
+    for (breakdown by : options.breakdowns) {
+      auto& all = d.groups_[static_cast<std::size_t>(by)];
+      if (!all.empty()) continue;  // (named twice)
+      all.reserve(d.measured_.size());
+      for (std::uint32_t j : d.measured_) all.emplace_back(d, j, by);
+    }
+  }
+
   // Gold judges and the judges to measure.
   static void resolve_judges(dataset& d, const dataset_options& options) {
     const std::size_t judges = d.judges_.size();
@@ -521,6 +534,110 @@ struct dataset_builder::index_steps {
   }
 };
 
+std::string_view to_string(breakdown b) noexcept {
+  return b == breakdown::run ? "run" : "task";
+}
+
+breakdown parse_breakdown(std::string_view text) {
+  if (text == "task") return breakdown::task;
+  if (text == "run") return breakdown::run;
+  throw usage_error(fmt::format("--by takes task or run, got \"{}\"", text));
+}
+
+breakdown_groups::breakdown_groups(const dataset& d, std::uint32_t judge, breakdown by) {
+  const bool tasks = by == breakdown::task;
+  auto key_of = [&](dataset::index i) { return tasks ? d.task(i) : d.run(i); };
+  std::unordered_map<std::uint32_t, std::uint32_t> slot;
+  std::vector<std::uint32_t> group_of_record;  // by position among the judge's records in a group
+  for (auto i : d.records_of_judge(judge)) {
+    if (tasks && d.task(i) == no_id) continue;
+    auto [it, added] = slot.try_emplace(key_of(i), static_cast<std::uint32_t>(ids_.size()));
+    if (added) ids_.push_back(key_of(i));
+    group_of_record.push_back(it->second);
+  }
+  const std::size_t groups = ids_.size();
+  auto group = [&](dataset::index i) -> std::uint32_t {
+    if (tasks && d.task(i) == no_id) return no_id;
+    return slot.at(key_of(i));
+  };
+  // Records of each group, in index order (a stable counting sort).
+  record_start_.assign(groups + 1, 0);
+  for (auto g : group_of_record) ++record_start_[g + 1];
+  for (std::size_t g = 0; g < groups; ++g) record_start_[g + 1] += record_start_[g];
+  records_.resize(group_of_record.size());
+  {
+    std::vector<std::size_t> at(record_start_.begin(), record_start_.end() - 1);
+    std::size_t k = 0;
+    for (auto i : d.records_of_judge(judge))
+      if (!(tasks && d.task(i) == no_id)) records_[at[group_of_record[k++]]++] = i;
+  }
+  // Comparisons of each group (the judge's are ascending, so each group's are too), with their records
+  // and swap pairs in the group: counted, then placed.
+  std::vector<std::uint32_t> last(groups, no_id);
+  std::vector<std::size_t> comps(groups + 1, 0), recs(groups + 1, 0), swaps(groups + 1, 0);
+  for (std::uint32_t c : d.comparisons_of_judge(judge)) {
+    for (auto i : d.comparison_records(c)) {
+      const std::uint32_t g = group(i);
+      if (g == no_id) continue;
+      if (last[g] != c) last[g] = c, ++comps[g + 1];
+      ++recs[g + 1];
+    }
+    for (const swap_pair& s : d.swap_pairs_of(c)) {
+      const std::uint32_t g = group(s.lo_first);
+      if (g != no_id && g == group(s.hi_first)) ++swaps[g + 1];
+    }
+  }
+  for (std::size_t g = 0; g < groups; ++g) {
+    comps[g + 1] += comps[g];
+    recs[g + 1] += recs[g];
+    swaps[g + 1] += swaps[g];
+  }
+  comparisons_.resize(comps[groups]);
+  record_at_.assign(comps[groups] + groups, 0);  // per group: its comparisons' starts and an end
+  swap_at_.assign(comps[groups] + groups, 0);
+  comparison_records_.resize(recs[groups]);
+  swaps_.resize(swaps[groups]);
+  std::vector<std::size_t> ci(comps.begin(), comps.end() - 1), ri(recs.begin(), recs.end() - 1),
+      si(swaps.begin(), swaps.end() - 1);
+  last.assign(groups, no_id);
+  for (std::uint32_t c : d.comparisons_of_judge(judge)) {
+    for (auto i : d.comparison_records(c)) {
+      const std::uint32_t g = group(i);
+      if (g == no_id) continue;
+      if (last[g] != c) {
+        last[g] = c;
+        comparisons_[ci[g]] = c;
+        record_at_[ci[g] + g] = ri[g] - recs[g];
+        swap_at_[ci[g] + g] = si[g] - swaps[g];
+        ++ci[g];
+      }
+      comparison_records_[ri[g]++] = i;
+    }
+    for (const swap_pair& s : d.swap_pairs_of(c)) {
+      const std::uint32_t g = group(s.lo_first);
+      if (g != no_id && g == group(s.hi_first)) swaps_[si[g]++] = s;
+    }
+  }
+  for (std::size_t g = 0; g < groups; ++g) {  // each group's end
+    record_at_[comps[g + 1] + g] = recs[g + 1] - recs[g];
+    swap_at_[comps[g + 1] + g] = swaps[g + 1] - swaps[g];
+  }
+  comp_start_ = std::move(comps);
+  rec_start_ = std::move(recs);
+  swap_start_ = std::move(swaps);
+  names_.reserve(groups);
+  for (auto id : ids_) names_.push_back(tasks ? d.tasks().name(id) : std::to_string(id));
+  order_.resize(groups);
+  for (std::uint32_t g = 0; g < groups; ++g) order_[g] = g;
+  std::sort(order_.begin(), order_.end(), [&](auto x, auto y) { return names_[x] < names_[y]; });
+}
+
+const breakdown_groups* dataset::groups_of(std::uint32_t judge, breakdown by) const {
+  const auto& all = groups_[static_cast<std::size_t>(by)];
+  if (all.empty() || judge >= measured_slot_.size() || measured_slot_[judge] == no_id) return nullptr;
+  return &all[measured_slot_[judge]];
+}
+
 dataset dataset_builder::finish(const dataset_options& options) && {
   dataset d = std::move(data_);
   index_steps::resolve_judges(d, options);
@@ -532,6 +649,7 @@ dataset dataset_builder::finish(const dataset_options& options) && {
   else
     index_steps::inline_gold(d);
   index_steps::find_swap_pairs(d);
+  index_steps::index_breakdowns(d, options);
   return d;
 }
 

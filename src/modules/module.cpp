@@ -30,20 +30,10 @@ std::string_view to_string(length_unit u) noexcept {
   return u == length_unit::tokens ? "tokens" : "chars";
 }
 
-std::string_view to_string(breakdown b) noexcept {
-  return b == breakdown::run ? "run" : "task";
-}
-
 length_unit parse_length_unit(std::string_view text) {
   if (text == "chars") return length_unit::chars;
   if (text == "tokens") return length_unit::tokens;
   throw usage_error(fmt::format("--length takes chars or tokens, got \"{}\"", text));
-}
-
-breakdown parse_breakdown(std::string_view text) {
-  if (text == "task") return breakdown::task;
-  if (text == "run") return breakdown::run;
-  throw usage_error(fmt::format("--by takes task or run, got \"{}\"", text));
 }
 
 nlohmann::ordered_json to_json(const metric& m) {

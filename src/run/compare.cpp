@@ -110,6 +110,7 @@ json compare_judges(const loaded_data& data, const pipeline& p, const std::strin
   const pipeline fast(p.registry(), closed);
   dataset_options dopt;
   dopt.gold_judges = cfg.gold_judges;
+  dopt.breakdowns = cfg.by;  // the --by groups, indexed once for every module
   // The modules on the items drawn (positions into the shared items; a repeated item gets a new name).
   std::vector<key> order;  // the report's order of the metrics, from the first evaluation
   auto evaluate = [&](const std::vector<std::uint32_t>& draw, bool rename) {

@@ -26,10 +26,9 @@ void warn_small_samples(report& r) {
   std::vector<std::string> small;
   std::size_t count = 0;
   visit_tidy_rows(r, [&](const module_section& m, const report_row& row) {
-    const bool breakdown =
-        (row.scope == row_scope::task || row.scope == row_scope::run) && !row.group.empty();
+    const bool in_group = (row.scope == row_scope::task || row.scope == row_scope::run) && !row.group.empty();
     if (!(row.value.value && std::isfinite(*row.value.value)) || row.value.n >= enough ||
-        row.value.unit == unit::count || !row.opponent.empty() || breakdown)
+        row.value.unit == unit::count || !row.opponent.empty() || in_group)
       return;
     if (++count <= 8) {
       const std::string_view kind = row.kind();
