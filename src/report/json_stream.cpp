@@ -223,36 +223,26 @@ void write_json(const report& r, const text_sink& sink) {
   json_writer w(sink);
   w.text("{");
   std::size_t count = 0;
-  bool placed = false;
-  // As to_json places them: the modules after diagnostics (or before compare, or last); a "modules"
-  // kept in meta (a report whose modules were not an object) is written there instead of the typed ones.
-  const auto kept = r.meta.find("modules");
-  auto modules = [&]() {
-    w.key(1, count++, "modules");
-    placed = true;
-    if (kept != r.meta.end()) {
-      w.value(*kept, 1);
-      return;
-    }
-    w.text("{");
-    std::size_t k = 0;
-    for (const auto& m : r.modules) {
-      w.key(2, k++, m.name);
-      write_section(m, w, 2);
-    }
-    w.close(2, k);
-  };
-  for (const auto& [key, v] : r.meta.items()) {
-    if (key == "modules") {
-      if (!placed) modules();
-      continue;
-    }
-    if (!placed && key == "compare") modules();
-    w.key(1, count++, key);
-    w.value(v, 1);
-    if (!placed && key == "diagnostics") modules();
-  }
-  if (!placed) modules();
+  detail::top_level_members(
+      r,
+      [&](const std::string& key, const json& v) {
+        w.key(1, count++, key);
+        w.value(v, 1);
+      },
+      [&](const json* kept) {
+        w.key(1, count++, "modules");
+        if (kept) {
+          w.value(*kept, 1);
+          return;
+        }
+        w.text("{");
+        std::size_t k = 0;
+        for (const auto& m : r.modules) {
+          w.key(2, k++, m.name);
+          write_section(m, w, 2);
+        }
+        w.close(2, k);
+      });
   w.close(1, count);
   w.text("\n");
   w.flush();

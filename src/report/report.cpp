@@ -255,29 +255,16 @@ const module_section* report::find(std::string_view module) const noexcept {
 
 json report::to_json() const {
   json out = json::object();
-  bool placed = false;
-  auto modules_json = [&]() {
-    json all = json::object();
-    for (const auto& m : modules) detail::append_member(all, m.name, detail::section_json(m));
-    return all;
-  };
-  for (const auto& [key, v] : meta.items()) {
-    if (key == "modules") {  // a value report_from_json could not read as modules, kept for the checks
-      out[key] = v;
-      placed = true;
-      continue;
-    }
-    if (!placed && key == "compare") {
-      out["modules"] = modules_json();
-      placed = true;
-    }
-    out[key] = v;
-    if (!placed && key == "diagnostics") {
-      out["modules"] = modules_json();
-      placed = true;
-    }
-  }
-  if (!placed) out["modules"] = modules_json();
+  detail::top_level_members(
+      *this, [&](const std::string& key, const json& v) { detail::append_member(out, key, v); },
+      [&](const json* kept) {
+        json all = json::object();
+        if (kept)
+          all = *kept;
+        else
+          for (const auto& m : modules) detail::append_member(all, m.name, detail::section_json(m));
+        detail::append_member(out, "modules", std::move(all));
+      });
   return out;
 }
 
