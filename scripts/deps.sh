@@ -3,7 +3,7 @@
 # named as arguments (the fuzzers' clang). Needs root (or sudo).
 set -euo pipefail
 packages=(g++ cmake make pkg-config nlohmann-json3-dev libfmt-dev libeigen3-dev libgtest-dev libcli11-dev
-          libsimdjson-dev libbenchmark-dev "$@")
+          libsimdjson-dev libbenchmark-dev libcurl4-openssl-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,7 +5,7 @@
 # opens the HTML report in a real browser, python3-jsonschema for the test of the JSON Schemas in docs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh chromium python3-jsonschema clang-tidy
+bash scripts/deps.sh chromium python3 python3-jsonschema clang-tidy
 cmake --preset default
 cmake --build --preset default -j "$(nproc)"
 bash scripts/tidy.sh build

@@ -1,4 +1,5 @@
-// The judgebias command line: run, validate, synth, perturb, list.
+// The judgebias command line: run, validate, synth, perturb, import, diff, list; judge, respond and
+// pairs are in judge_commands.cpp.
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
@@ -23,6 +24,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "cli/judge_commands.hpp"
 #include "judgebias/judgebias.hpp"
 
 namespace {
@@ -641,6 +643,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   diff->add_option("new", dnew, "The later report (.json)")->required();
   diff->add_flag("--all", dall, "Also the breakdowns (opponents, tasks, runs)");
 
+  judgebias::cli::judge_commands runner_commands(app);
+
   auto* list = app.add_subcommand(
       "list", "List the modules, their metrics, units and which direction means more bias");
 
@@ -686,6 +690,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       status = cmd_list();
     else if (*perturb)
       status = cmd_perturb(pinput, poutput, popt, ptemplates);
+    else
+      runner_commands.dispatch(status);
     if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
       std::fprintf(stderr, "judgebias: cannot write to standard output: %s\n", std::strerror(errno));
       return exit_data;
