@@ -2,7 +2,7 @@
 // their backoff ends); an answer is accepted, retried, or the end of the run.
 #include "judge/http.hpp"
 
-#include <curl/curl.h>
+#include "judge/curl_api.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -22,13 +22,6 @@ namespace judgebias::judge {
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) throw io_error("libcurl could not be initialised");
-  });
-}
 
 // One transfer slot: an easy handle reused across jobs, so that connections stay open.
 struct slot {
@@ -117,13 +110,13 @@ std::optional<double> retry_after_seconds(const std::string& value) {
   if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
     return value.size() > 9 ? 1e9 : std::stod(value);
   // An HTTP date, e.g. "Wed, 21 Oct 2015 07:28:00 GMT": libcurl parses it.
-  const time_t when = curl_getdate(value.c_str(), nullptr);
+  const time_t when = curl().getdate(value.c_str(), nullptr);
   if (when < 0) return std::nullopt;
   return std::max(0.0, std::difftime(when, std::time(nullptr)));
 }
 
 chat_client::chat_client(client_options options) : options_(std::move(options)) {
-  global_init();
+  curl();  // loaded and initialised here, so that a missing libcurl is reported before any work
   options_.concurrency = std::max(1u, options_.concurrency);
 }
 
@@ -131,13 +124,13 @@ chat_client::~chat_client() = default;
 
 void chat_client::run(const std::vector<std::size_t>& jobs, const body_fn& body_of, const accept_fn& accept,
                       const tick_fn& tick) {
-  CURLM* multi = curl_multi_init();
+  CURLM* multi = curl().multi_init();
   if (!multi) throw io_error("libcurl could not start a transfer");
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  curl_slist* headers = curl().slist_append(nullptr, "Content-Type: application/json");
   // No "Expect: 100-continue" for large bodies: a server that does not answer it costs a second wait.
-  headers = curl_slist_append(headers, "Expect:");
+  headers = curl().slist_append(headers, "Expect:");
   if (!options_.api_key.empty())
-    headers = curl_slist_append(headers, ("Authorization: Bearer " + options_.api_key).c_str());
+    headers = curl().slist_append(headers, ("Authorization: Bearer " + options_.api_key).c_str());
   std::vector<slot> slots(std::min<std::size_t>(options_.concurrency, std::max<std::size_t>(jobs.size(), 1)));
   // Everything libcurl holds is released on every way out, a thrown call_failure included.
   struct cleanup {
@@ -147,27 +140,27 @@ void chat_client::run(const std::vector<std::size_t>& jobs, const body_fn& body_
     ~cleanup() {
       for (auto& s : slots)
         if (s.easy) {
-          curl_multi_remove_handle(multi, s.easy);
-          curl_easy_cleanup(s.easy);
+          curl().multi_remove_handle(multi, s.easy);
+          curl().easy_cleanup(s.easy);
         }
-      curl_multi_cleanup(multi);
-      curl_slist_free_all(headers);
+      curl().multi_cleanup(multi);
+      curl().slist_free_all(headers);
     }
   } guard{multi, headers, slots};
   for (auto& s : slots) {
-    s.easy = curl_easy_init();
+    s.easy = curl().easy_init();
     if (!s.easy) throw io_error("libcurl could not start a transfer");
-    curl_easy_setopt(s.easy, CURLOPT_URL, options_.url.c_str());
-    curl_easy_setopt(s.easy, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(s.easy, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(s.easy, CURLOPT_WRITEDATA, &s);
-    curl_easy_setopt(s.easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(s.easy, CURLOPT_HEADERDATA, &s);
-    curl_easy_setopt(s.easy, CURLOPT_ERRORBUFFER, s.error);
-    curl_easy_setopt(s.easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(s.easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(options_.timeout_s * 1000)));
-    curl_easy_setopt(s.easy, CURLOPT_PRIVATE, &s);
-    curl_easy_setopt(s.easy, CURLOPT_USERAGENT, "judgebias");
+    curl().easy_setopt(s.easy, CURLOPT_URL, options_.url.c_str());
+    curl().easy_setopt(s.easy, CURLOPT_HTTPHEADER, headers);
+    curl().easy_setopt(s.easy, CURLOPT_WRITEFUNCTION, on_data);
+    curl().easy_setopt(s.easy, CURLOPT_WRITEDATA, &s);
+    curl().easy_setopt(s.easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl().easy_setopt(s.easy, CURLOPT_HEADERDATA, &s);
+    curl().easy_setopt(s.easy, CURLOPT_ERRORBUFFER, s.error);
+    curl().easy_setopt(s.easy, CURLOPT_NOSIGNAL, 1L);
+    curl().easy_setopt(s.easy, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(options_.timeout_s * 1000)));
+    curl().easy_setopt(s.easy, CURLOPT_PRIVATE, &s);
+    curl().easy_setopt(s.easy, CURLOPT_USERAGENT, "judgebias");
   }
 
   std::mt19937_64 jitter{std::random_device{}()};
@@ -183,9 +176,9 @@ void chat_client::run(const std::vector<std::size_t>& jobs, const body_fn& body_
     s.reply.clear();
     s.retry_after.clear();
     s.error[0] = '\0';
-    curl_easy_setopt(s.easy, CURLOPT_POSTFIELDS, s.body.c_str());
-    curl_easy_setopt(s.easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.body.size()));
-    if (curl_multi_add_handle(multi, s.easy) != CURLM_OK) throw io_error("libcurl could not start a transfer");
+    curl().easy_setopt(s.easy, CURLOPT_POSTFIELDS, s.body.c_str());
+    curl().easy_setopt(s.easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.body.size()));
+    if (curl().multi_add_handle(multi, s.easy) != CURLM_OK) throw io_error("libcurl could not start a transfer");
     s.busy = true;
     ++busy;
     ++stats_.calls;
@@ -218,20 +211,20 @@ void chat_client::run(const std::vector<std::size_t>& jobs, const body_fn& body_
       }
     }
     int running = 0;
-    curl_multi_perform(multi, &running);
+    curl().multi_perform(multi, &running);
     int left = 0;
-    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
+    while (CURLMsg* m = curl().multi_info_read(multi, &left)) {
       if (m->msg != CURLMSG_DONE) continue;
       slot* s = nullptr;
-      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&s));
+      curl().easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&s));
       const CURLcode code = m->data.result;
-      curl_multi_remove_handle(multi, s->easy);
+      curl().multi_remove_handle(multi, s->easy);
       s->busy = false;
       --busy;
       long status = 0;
-      curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+      curl().easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
       if (code != CURLE_OK) {
-        const std::string what = s->error[0] ? std::string(s->error) : curl_easy_strerror(code);
+        const std::string what = s->error[0] ? std::string(s->error) : curl().easy_strerror(code);
         if (!retriable(code)) throw call_failure(s->job, 0, fmt::format("cannot reach the server: {}", what));
         again(*s, 0, what, std::nullopt);
       } else if (status == 200) {
@@ -257,7 +250,7 @@ void chat_client::run(const std::vector<std::size_t>& jobs, const body_fn& body_
       wait_ms = std::clamp(static_cast<int>(due.count()), 0, wait_ms);
     }
     if (busy > 0)
-      curl_multi_poll(multi, nullptr, 0, wait_ms, nullptr);
+      curl().multi_poll(multi, nullptr, 0, wait_ms, nullptr);
     else if (wait_ms > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
     if (clock_type::now() - last_tick >= std::chrono::milliseconds(250)) {

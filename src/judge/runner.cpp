@@ -147,15 +147,19 @@ struct call {
 std::vector<std::string> answer_all(const char* command, const server_options& s, const std::string& url,
                                     const std::string& input, const std::vector<input_line>& lines,
                                     const std::vector<call>& calls,
-                                    const std::function<std::string(std::size_t)>& body_of, run_summary& sum) {
+                                    const std::function<std::string(std::size_t)>& body_of,
+                                    const std::function<bool(std::size_t, const nlohmann::json&)>& unreadable,
+                                    run_summary& sum) {
   const auto began = std::chrono::steady_clock::now();
   const response_cache cache(sum.cache_dir);
   std::vector<std::string> answers(calls.size());
   std::vector<std::size_t> missing;
+  std::uint64_t answered = 0, failures = 0;  // failures: answers whose verdict cannot be read, so far
   for (std::size_t k = 0; k < calls.size(); ++k) {
     if (auto hit = cache.get(calls[k].key)) {
       const auto j = nlohmann::json::parse(*hit, nullptr, false);
       if (usable(j).empty()) {
+        failures += unreadable(k, j);
         answers[k] = std::move(*hit);
         ++sum.cache_hits;
         continue;
@@ -172,7 +176,6 @@ std::vector<std::string> answer_all(const char* command, const server_options& s
   co.max_retries = s.max_retries;
   co.backoff_s = s.backoff_s;
   chat_client client(co);
-  std::uint64_t answered = 0;
   auto last_print = std::chrono::steady_clock::now() - std::chrono::seconds(1);
   auto print = [&](const call_stats& st, bool final_line) {
     if (!s.progress) return;
@@ -184,9 +187,9 @@ std::vector<std::string> answer_all(const char* command, const server_options& s
     const std::uint64_t done = sum.cache_hits + answered, total = calls.size();
     const std::string eta = rate > 0 ? fmt::format("{:.0f} s", static_cast<double>(missing.size() - answered) / rate)
                                      : std::string("-");
-    std::fprintf(stderr, "\r%s: %llu/%llu done, %.1f requests/s, ETA %s, %llu retries\033[K", command,
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), rate,
-                 eta.c_str(), static_cast<unsigned long long>(st.retries));
+    std::fprintf(stderr, "\r%s: %llu/%llu done, %.1f requests/s, ETA %s, %llu retries, %llu extraction failures\033[K",
+                 command, static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), rate,
+                 eta.c_str(), static_cast<unsigned long long>(st.retries), static_cast<unsigned long long>(failures));
     if (final_line) std::fputc('\n', stderr);
   };
   auto accept = [&](std::size_t k, std::string&& reply) -> std::string {
@@ -200,6 +203,7 @@ std::vector<std::string> answer_all(const char* command, const server_options& s
       if (u.contains("completion_tokens") && u["completion_tokens"].is_number_unsigned())
         sum.completion_tokens += u["completion_tokens"].get<std::uint64_t>();
     }
+    failures += unreadable(k, j);
     cache.put(calls[k].key, reply);
     answers[k] = std::move(reply);
     ++answered;
@@ -445,8 +449,12 @@ run_summary judge_file(const std::string& input, const std::string& output, cons
         c.key = cache_key(url, body_of(c), run);
         calls.push_back(std::move(c));
       }
-  const auto answers =
-      answer_all("judge", s, url, input, lines, calls, [&](std::size_t k) { return body_of(calls[k]); }, sum);
+  auto unreadable = [&](std::size_t k, const nlohmann::json& completion) {
+    const std::string text = content_of(completion);
+    return requests[calls[k].line].pairwise ? !extract_verdict(pair_template, text) : !extract_score(point_template, text);
+  };
+  const auto answers = answer_all(
+      "judge", s, url, input, lines, calls, [&](std::size_t k) { return body_of(calls[k]); }, unreadable, sum);
 
   const std::string judge = o.judge.empty() ? s.model : o.judge;
   const std::string judge_model = o.judge_model.empty() ? s.model : o.judge_model;
@@ -540,8 +548,9 @@ run_summary respond_file(const std::string& input, const std::string& output, co
     c.key = cache_key(url, body_of(c), 0);
     calls.push_back(std::move(c));
   }
-  const auto answers =
-      answer_all("respond", s, url, input, lines, calls, [&](std::size_t k) { return body_of(calls[k]); }, sum);
+  const auto answers = answer_all(
+      "respond", s, url, input, lines, calls, [&](std::size_t k) { return body_of(calls[k]); },
+      [](std::size_t, const nlohmann::json& completion) { return content_of(completion).empty(); }, sum);
   write_file_atomic(output == "-" ? "/dev/stdout" : output, [&](const text_sink& sink) {
     for (std::size_t k = 0; k < calls.size(); ++k) {
       ojson rec = lines[k].value;
