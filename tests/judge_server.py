@@ -154,7 +154,8 @@ class Handler(BaseHTTPRequestHandler):
             a, b, cue = m.group(1), m.group(2), m.group(3)
             p = planted_p_first(model, a, b, cue)
             letter = "A" if u < p else "B"
-            content = letter if LETTER.search(user) else f"Output ({letter.lower()}) is better. [[{letter}]]"
+            content = (letter if LETTER.search(user) else
+                       f"Output ({letter.lower()}) is better (seed {req.get('seed')}). [[{letter}]]")
             tokens = None
             if req.get("logprobs"):
                 tokens = []

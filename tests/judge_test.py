@@ -29,6 +29,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import judge_server as srv  # noqa: E402
 
+# Loopback only, never through a proxy the machine may have set.
+for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
+    os.environ.pop(var, None)
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
 BIN = sys.argv[1]
 CASE = sys.argv[2]
 WORK = tempfile.mkdtemp(prefix="judgebias-judge-")
@@ -222,7 +227,7 @@ def case_cache():
 
 def case_resume():
     fast = Server()
-    slow = Server(delay=0.004)
+    slow = Server(delay=0.01)  # 1600 answers at concurrency 8: 2 s of calls, more than ten kills allow
     try:
         ref = os.path.join(WORK, "reference.jsonl")
         to_judge = judged_roundtrip(fast, ref)
@@ -239,7 +244,7 @@ def case_resume():
                 p.send_signal(signal.SIGKILL)
                 kills += 1
             p.wait()
-        check(kills >= 8, f"most of the ten runs were killed while working ({kills})")
+        check(kills >= 5, f"most of the ten runs were killed while working ({kills})")
         check(not os.path.exists(out), "a killed run leaves no output")
         r = subprocess.run(args, capture_output=True)
         check(r.returncode == 0, f"the resumed run succeeds ({r.returncode})")
@@ -263,14 +268,21 @@ def case_faults():
         req = os.path.join(WORK, "faults.jsonl")
         write_lines(req, rows)
         out = os.path.join(WORK, "faults-out.jsonl")
-        t0 = time.time()
         r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--timeout", "1",
                       "--backoff", "0.05", "--api-key-env", "JB_KEY", "-o", out, env=env, check_ok=False)
         check(r.returncode == 0, f"every retriable fault is retried and the run completes ({r.returncode}: {r.stderr})")
-        check(time.time() - t0 >= 1.0, "Retry-After: 1 is waited for")
         check("retries 7" in r.stderr, f"one retry per planted fault: {r.stderr}")
         recs = read_lines(out) if os.path.exists(out) else []
         check(len(recs) == 8 and all(x["verdict"] in ("A", "B") for x in recs), "every faulted request got its verdict")
+        # Retry-After alone: with no backoff of its own, the retry still waits the second the server asked.
+        one = design(1)
+        one[0]["question"] += " (alone) FAULT:429"  # a body the server has not seen: it faults once
+        write_lines(req, one)
+        t0 = time.time()
+        r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--backoff", "0",
+                      "--no-cache", "-o", out, check_ok=False)
+        check("retries 1" in r.stderr, f"the 429 was retried: {r.stderr}")
+        check(r.returncode == 0 and time.time() - t0 >= 1.0, f"Retry-After: 1 is waited for ({time.time() - t0:.2f} s)")
         for code, hint in (("400", ""), ("401", "check --api-key-env (JB_KEY is set)"), ("403", "check --api-key-env"),
                            ("404", "check --endpoint")):
             rows = design(3)
@@ -319,7 +331,74 @@ def case_options():
             first, second = recs[2 * k], recs[2 * k + 1]
             check(first["a"] == second["b"] and first["b"] == second["a"], "the generated order swaps a and b")
             check({first["gold"], second["gold"]} == {"A", "B"}, "and the gold's letter")
-            check(first["a"]["id"] == f"q{k}:{first['a']['model']}", "both orders name their ids")
+        rep = os.path.join(WORK, "orders.json")
+        judgebias("run", out, "-q", "--modules", "position", "-o", rep)
+        check(metric(json.load(open(rep)), "position", "judge-m", "fairness")["n"] == 6, "run pairs the two orders")
+        # Answers with neither id nor model: named by their text's hash in both orders, so that run pairs
+        # them; a comparison given in both orders gets no third record.
+        bare = [{"item": "b1", "question": "Q?", "a": {"text": "quality=good x"}, "b": {"text": "quality=bad y"}},
+                {"item": "b2", "question": "Q?", "a": {"text": "quality=good u"}, "b": {"text": "quality=bad v"}},
+                {"item": "b2", "question": "Q?", "a": {"text": "quality=bad v"}, "b": {"text": "quality=good u"}}]
+        write_lines(req, bare)
+        judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "-o", out, "-q")
+        recs = read_lines(out)
+        check(len(recs) == 4, f"one generated order, none for the comparison given in both ({len(recs)})")
+        check(all(r["a"]["id"].startswith(r["item"] + ":") and len(r["a"]["id"]) == len(r["item"]) + 13 for r in recs),
+              "ids from the text's hash")
+        judgebias("run", out, "-q", "--modules", "position", "-o", rep)
+        check(metric(json.load(open(rep)), "position", "judge-m", "fairness")["n"] == 2, "and run pairs both comparisons")
+        # A slot-letter target is exchanged with the slots; a one-order prompt cue cannot be, and is refused.
+        cued = [dict(design(1)[0], perturbation={"kind": "authority", "target": "B"})]
+        write_lines(req, cued)
+        judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "-o", out, "-q")
+        recs = read_lines(out)
+        check([r["perturbation"]["target"] for r in recs] == ["B", "A"], "the target's letter follows its answer")
+        cued[0]["perturbation"] = {"kind": "bandwagon", "target": "B",
+                                   "detail": {"cue": "90% of people believe that Output (b) is better.",
+                                              "placement": "prompt"}}
+        write_lines(req, cued)
+        before = s.calls()
+        r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "-o", out, check_ok=False)
+        check(r.returncode == 1 and "prompt cue comes in one order only" in r.stderr and f"{req}:1:" in r.stderr,
+              f"a one-order prompt cue is refused: {r.stderr}")
+        check(s.calls() == before, "before any call")
+        # A template without {cue} cannot carry a prompt cue: refused, not sent as if it were the control.
+        nocue = os.path.join(WORK, "nocue.json")
+        json.dump({"mode": "pairwise", "user": "{answer_a} {answer_b}", "pattern": "x"}, open(nocue, "w"))
+        r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--template",
+                      nocue, "-o", out, check_ok=False)
+        check(r.returncode == 1 and "has no {cue}" in r.stderr, f"a prompt cue needs {{cue}}: {r.stderr}")
+        # Requests whose records run would refuse cost no call: the reader's checks, at the line's columns.
+        before = s.calls()
+        line = json.dumps({"item": "q1", "question": "Q?", "run": -3, "a": {"model": "m", "text": "x"},
+                           "b": {"model": "n", "text": "y"}})
+        open(req, "w").write(line + "\n")
+        r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "-o", out, check_ok=False)
+        check(r.returncode == 1 and f"{req}:1:{line.index('-3') + 1}:" in r.stderr, f"a negative run at its column: {r.stderr}")
+        write_lines(req, [{"item": "q1", "question": "Q?", "a": {"model": "m", "text": "x"}, "b": {"model": "m", "text": "y"}}])
+        r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "-o", out, check_ok=False)
+        check(r.returncode == 1 and "same id" in r.stderr, f"one model on both sides without ids: {r.stderr}")
+        line = json.dumps({"item": "q1", "question": 5, "a": {"text": "x"}, "b": {"text": "y"}})
+        open(req, "w").write(line + "\n")
+        r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "-o", out, check_ok=False)
+        check(r.returncode == 1 and f"{req}:1:{line.index('5') + 1}:" in r.stderr, f"a wrong type at its column: {r.stderr}")
+        check(s.calls() == before, "no call for any of them")
+        # A line's own run is part of its key: two lines that differ only in run are two calls and two
+        # entries; exact duplicates are one call; a rerun calls nothing and writes the same bytes.
+        base = {"item": "r1", "question": "Q?", "a": {"model": "m", "text": "quality=good"}, "b": {"model": "n", "text": "quality=bad"}}
+        write_lines(req, [dict(base, run=0), dict(base, run=1), dict(base, run=1)])
+        cache = os.path.join(WORK, "run-cache")
+        before = s.calls()
+        judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--cache", cache,
+                  "-o", out, "-q")
+        first_bytes = open(out, "rb").read()
+        check(s.calls() - before == 2, f"runs 0 and 1: two calls, the duplicate none ({s.calls() - before})")
+        entries = sum(len(f) for _, _, f in os.walk(cache))
+        check(entries == 2, f"two cache entries ({entries})")
+        judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--cache", cache,
+                  "-o", out, "-q")
+        check(s.calls() - before == 2 and open(out, "rb").read() == first_bytes, "a rerun: no call, the same bytes")
+        write_lines(req, design(6))
         judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "-o", out, "-q")
         check(len(read_lines(out)) == 6, "--orders as-given judges each line once")
         # The pairwise template: reasoning then [[A]] / [[B]]; the verdict follows the planted choice.
@@ -331,6 +410,10 @@ def case_options():
                   "--seed", "7", "--temperature", "0.5", "-o", out, "-q")
         recs = read_lines(out)
         check(s.calls() - before == 18 and [r["run"] for r in recs[:3]] == [0, 1, 2], "--runs 3: three calls per line")
+        judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--runs", "3",
+                  "--seed", "7", "--keep-raw", "-o", out, "-q")
+        check([f"(seed {7 + r})" in x["meta"]["judge_raw"] for r, x in enumerate(read_lines(out)[:3])] == [True] * 3,
+              "run r sends seed 7 + r")
         # A template of one's own; a pattern that never matches is an extraction failure, never a tie.
         tpl = os.path.join(WORK, "mine.json")
         builtin_user = ("[Question]\n{question}\n\n[Output (a)]\n{answer_a}\n[End of Output (a)]\n\n[Output (b)]\n"
@@ -362,7 +445,8 @@ def case_options():
         # Already judged lines are refused with their line.
         write_lines(req, [dict(design(1)[0], verdict="A")])
         r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "-o", out, check_ok=False)
-        check(r.returncode == 1 and f"{req}:1:1: the line already has a \"verdict\"" in r.stderr, r.stderr)
+        col = open(req).read().index('"verdict": "A"') + len('"verdict": ') + 1
+        check(r.returncode == 1 and f'{req}:1:{col}: the line already has a "verdict"' in r.stderr, r.stderr)
     finally:
         s.stop()
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <ctime>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -107,13 +108,20 @@ TEST(Prompt, TemplateFilesAreCheckedAtTheirLineAndColumn) {
     FAIL() << "an unknown placeholder must be refused";
   } catch (const judgebias::parse_error& e) {
     EXPECT_EQ(e.line(), 2u);
-    EXPECT_EQ(e.column(), 2u);
+    EXPECT_EQ(e.column(), 22u);  // line 2 is ` "user": "{question} {answr_a}"`: the placeholder's "{" is byte 22
     EXPECT_NE(std::string(e.what()).find("unknown placeholder {answr_a}"), std::string::npos);
   }
   EXPECT_THROW(jb::parse_template("t.json", R"json({"mode": "pairwise", "user": "u", "pattern": "(["})json"),
                judgebias::parse_error);
   EXPECT_THROW(jb::parse_template("t.json", R"({"mode": "both", "user": "u", "pattern": "x"})"), judgebias::parse_error);
   EXPECT_THROW(jb::parse_template("t.json", R"({"mode": "pairwise", "user": "u"})"), judgebias::parse_error);
+  // The answers must be shown: a pairwise template without {answer_b} is refused.
+  EXPECT_THROW(jb::parse_template("t.json", R"({"mode": "pairwise", "user": "{answer_a}", "pattern": "x"})"),
+               judgebias::parse_error);
+  EXPECT_THROW(jb::parse_template("t.json", R"({"mode": "pointwise", "user": "{answer_a}", "pattern": "x"})"),
+               judgebias::parse_error);
+  EXPECT_TRUE(jb::uses(jb::builtin_template("letter"), jb::placeholder::cue));
+  EXPECT_FALSE(jb::uses(t, jb::placeholder::cue));
   EXPECT_THROW(jb::parse_template("t.json", R"({"mode": "pairwise", "user": "u", "pattern": "x", "temp": 1})"),
                judgebias::parse_error);
 }
@@ -142,11 +150,23 @@ TEST(Http, RetryAfterInSecondsOrAsADate) {
   EXPECT_EQ(jb::retry_after_seconds(""), std::nullopt);
   EXPECT_EQ(jb::retry_after_seconds("soon"), std::nullopt);
   EXPECT_EQ(jb::retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT"), 0.0);  // in the past: at once
+  // An hour from now, as a server writes it (RFC 7231's IMF-fixdate, always GMT).
+  const std::time_t later = std::time(nullptr) + 3600;
+  char date[64];
+  std::tm gmt{};
+  gmtime_r(&later, &gmt);
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &gmt);
+  const auto wait = jb::retry_after_seconds(date);
+  ASSERT_TRUE(wait);
+  EXPECT_NEAR(*wait, 3600.0, 5.0);
 }
 
 TEST(Http, ServerMessagesNeverCarryTheKey) {
   EXPECT_EQ(jb::server_message(R"({"error":{"message":"Incorrect API key provided: sk-123"}})", "sk-123"),
             "Incorrect API key provided: ***");
   EXPECT_EQ(jb::server_message("plain\ntext", ""), "plain text");
-  EXPECT_EQ(jb::server_message(std::string(400, 'x'), "").size(), 300u);
+  EXPECT_EQ(jb::server_message(std::string(400, 'x'), ""), std::string(300, 'x') + "...");
+  // A key that straddles the 300-byte cut is masked before the cut, so no part of it shows.
+  const std::string shown = jb::server_message(std::string(290, 'x') + "sk-livekey-0123456789", "sk-livekey-0123456789");
+  EXPECT_EQ(shown, std::string(290, 'x') + "***");
 }

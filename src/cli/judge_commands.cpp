@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -119,6 +121,10 @@ judge_commands::~judge_commands() = default;
 
 bool judge_commands::dispatch(int& status) {
   state& s = *s_;
+  // An output option given an empty path names no file (rather than meaning standard output).
+  for (CLI::App* c : {s.judge, s.respond, s.pairs})
+    if (*c && c->count("--output") > 0 && c->get_option("--output")->as<std::string>().empty())
+      throw usage_error("-o: an empty path names no file");
   auto out_or_stdout = [](const std::string& o) { return o.empty() ? std::string("-") : o; };
   auto checked = [](const std::vector<std::string>& in, const std::string& out) {
     std::vector<output_path> outs;
@@ -132,13 +138,13 @@ bool judge_commands::dispatch(int& status) {
     finish_server_options(s.judge, s.jopt.server, s.jtemperature, s.jseed, s.jmax_tokens, s.jcache, s.jno_cache, s.quiet_j);
     s.jopt.both_orders = s.orders == "both";
     const auto comma = s.scale.find(',');
-    try {
-      if (comma == std::string::npos) throw std::invalid_argument("");
-      s.jopt.scale_min = std::stod(s.scale.substr(0, comma));
-      s.jopt.scale_max = std::stod(s.scale.substr(comma + 1));
-    } catch (const std::exception&) {
-      throw usage_error(fmt::format("--scale must be MIN,MAX, got \"{}\"", s.scale));
-    }
+    auto number = [&](std::string_view t, double& v) {
+      const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+      return ec == std::errc() && end == t.data() + t.size() && std::isfinite(v);
+    };
+    if (comma == std::string::npos || !number(std::string_view(s.scale).substr(0, comma), s.jopt.scale_min) ||
+        !number(std::string_view(s.scale).substr(comma + 1), s.jopt.scale_max))
+      throw usage_error(fmt::format("--scale must be MIN,MAX (two numbers), got \"{}\"", s.scale));
     if (!(s.jopt.scale_min < s.jopt.scale_max)) throw usage_error("--scale: MIN must be below MAX");
     const std::string out = out_or_stdout(s.joutput);
     checked({s.jinput}, out);

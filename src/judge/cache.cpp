@@ -2,7 +2,11 @@
 // thousand files for a million requests.
 #include "judge/cache.hpp"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <filesystem>
 #include <fstream>
@@ -16,7 +20,7 @@
 
 namespace judgebias::judge {
 
-std::string cache_key(std::string_view url, std::string_view body, unsigned run) {
+std::string cache_key(std::string_view url, std::string_view body, std::uint64_t run) {
   sha256 h;
   // Each part with its length, so that no two different triples hash the same text.
   for (std::string_view part : {std::string_view("judgebias-cache/1"), url, body}) {
@@ -55,7 +59,8 @@ void response_cache::put(const std::string& key, const std::string& answer) cons
   // Not flushed to the disk (that would cost a disk round trip per request): after a power cut an
   // entry may be empty, which get() takes for a miss.
   const std::string target = path_of(key);
-  const std::string temporary = fmt::format("{}.tmp.{}", target, static_cast<long>(::getpid()));
+  const std::string temporary =
+      (std::filesystem::path(dir_) / fmt::format(".tmp-{}-{}", static_cast<long>(::getpid()), key)).string();
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out << answer;
@@ -69,6 +74,18 @@ void response_cache::put(const std::string& key, const std::string& answer) cons
   if (ec) {
     std::filesystem::remove(temporary, ec);
     throw io_error(fmt::format("{}: cannot write the cache entry: {}", target, ec.message()));
+  }
+}
+
+void response_cache::remove_stale_temporaries() const {
+  if (dir_.empty()) return;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(".tmp-", 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + 5, nullptr, 10);
+    // A writer that is gone (killed mid-write) left it; a live one's is its own business.
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove(e.path(), ec);
   }
 }
 

@@ -95,13 +95,14 @@ std::string server_message(const std::string& body, const std::string& secret) {
     }
   } catch (const nlohmann::json::exception&) {
   }
-  if (text.empty()) text = body.substr(0, 300);
-  if (text.size() > 300) text = text.substr(0, 300) + "...";
-  for (char& c : text)
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+  if (text.empty()) text = body;
+  // The key out first, over the whole text: cut first, and a key that straddles the cut would show.
   if (!secret.empty())
     for (std::size_t p = text.find(secret); p != std::string::npos; p = text.find(secret, p + 3))
       text.replace(p, secret.size(), "***");
+  if (text.size() > 300) text = text.substr(0, 300) + "...";
+  for (char& c : text)
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
   return text;
 }
 
@@ -185,11 +186,17 @@ void chat_client::run(const std::vector<std::size_t>& jobs, const body_fn& body_
     if (attempt > 0) ++stats_.retries;
   };
   // Schedules a retry of the slot's job, or ends the run when its retries are spent.
+  // The first call that cannot succeed; thrown once the answers already in are taken, so that they
+  // reach the cache.
+  std::optional<call_failure> fatal;
   auto again = [&](slot& s, long status, const std::string& why, std::optional<double> asked) {
-    if (s.attempt >= options_.max_retries)
-      throw call_failure(s.job, status,
-                         fmt::format("no usable answer after {} {}: {}", s.attempt + 1,
-                                     s.attempt == 0 ? "attempt" : "attempts", why));
+    if (s.attempt >= options_.max_retries) {
+      if (!fatal)
+        fatal.emplace(s.job, status,
+                      fmt::format("no usable answer after {} {}: {}", s.attempt + 1,
+                                  s.attempt == 0 ? "attempt" : "attempts", why));
+      return;
+    }
     const double ceiling = std::min(options_.max_backoff_s, options_.backoff_s * std::ldexp(1.0, static_cast<int>(s.attempt)));
     double wait = std::uniform_real_distribution<double>(0.0, std::max(ceiling, 0.0))(jitter);
     if (asked) wait = std::max(wait, std::min(*asked, 3600.0));
@@ -225,8 +232,11 @@ void chat_client::run(const std::vector<std::size_t>& jobs, const body_fn& body_
       curl().easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
       if (code != CURLE_OK) {
         const std::string what = s->error[0] ? std::string(s->error) : curl().easy_strerror(code);
-        if (!retriable(code)) throw call_failure(s->job, 0, fmt::format("cannot reach the server: {}", what));
-        again(*s, 0, what, std::nullopt);
+        if (!retriable(code)) {
+          if (!fatal) fatal.emplace(s->job, 0, fmt::format("cannot reach the server: {}", what));
+        } else {
+          again(*s, 0, what, std::nullopt);
+        }
       } else if (status == 200) {
         std::string problem = accept(s->job, std::move(s->reply));
         if (!problem.empty()) again(*s, status, problem, std::nullopt);
@@ -234,12 +244,13 @@ void chat_client::run(const std::vector<std::size_t>& jobs, const body_fn& body_
         again(*s, status,
               fmt::format("HTTP {}: {}", status, server_message(s->reply, options_.api_key)),
               retry_after_seconds(s->retry_after));
-      } else {
-        throw call_failure(s->job, status, server_message(s->reply, options_.api_key));
+      } else if (!fatal) {
+        fatal.emplace(s->job, status, server_message(s->reply, options_.api_key));
       }
       tick(stats_);
       last_tick = clock_type::now();
     }
+    if (fatal) throw *fatal;
     if (next >= jobs.size() && retries.empty() && busy == 0) break;
     // Sleep until a socket is ready, the next retry is due, or a quarter second has passed.
     int wait_ms = 250;

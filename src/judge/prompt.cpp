@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -126,6 +127,13 @@ std::optional<std::string> last_match(const judge_template& t, std::string_view 
 
 }  // namespace
 
+bool uses(const judge_template& t, placeholder p) {
+  for (const auto* parts : {&t.system_parts, &t.user_parts})
+    for (const auto& part : *parts)
+      if (part.fill == p) return true;
+  return false;
+}
+
 judge_template builtin_template(std::string_view name) {
   if (name == "pairwise")
     return make(
@@ -174,9 +182,15 @@ judge_template parse_template(const std::string& name, std::string_view text) {
     }
     throw parse_error(name, line, col, "not_json", refused.message);
   }
-  // Where a key is, for messages: the line and column of its first occurrence in the text.
-  auto at = [&](const std::string& key, const std::string& reason, const std::string& message) {
-    const std::size_t off = key.empty() ? std::string_view::npos : text.find("\"" + key + "\"");
+  // Where a key is, for messages: the line and column of its first occurrence in the text (or of
+  // `inside`, when given, after it: a placeholder in the key's string).
+  auto at = [&](const std::string& key, const std::string& reason, const std::string& message,
+                const std::string& inside = {}) {
+    std::size_t off = key.empty() ? std::string_view::npos : text.find("\"" + key + "\"");
+    if (off != std::string_view::npos && !inside.empty()) {
+      const std::size_t found = text.find(inside, off + key.size() + 2);
+      if (found != std::string_view::npos) off = found;
+    }
     std::uint64_t line = 1, col = 1;
     const std::size_t end = off == std::string_view::npos ? text.find('{') : off;
     for (std::size_t k = 0; k < end && k < text.size(); ++k) {
@@ -214,12 +228,24 @@ judge_template parse_template(const std::string& name, std::string_view text) {
     max_tokens = static_cast<std::uint32_t>(j["max_tokens"].get<std::uint64_t>());
   }
   std::vector<message_part> parts;
+  std::set<placeholder> used;
   for (const char* key : {"system", "user"}) {
     if (const auto u = cut(key[0] == 's' ? system : user, parts))
       throw at(key, "unknown_placeholder",
                fmt::format("unknown placeholder {{{}}} in \"{}\" (known: {}; write {{{{ for a literal {{)",
-                           u->second, key, known_list()));
+                           u->second, key, known_list()),
+               fmt::format("{{{}}}", u->second));
+    for (const auto& part : parts) used.insert(part.fill);
   }
+  // The answers must reach the judge: a template without them would be judged on nothing.
+  const std::vector<std::pair<placeholder, const char*>> needed =
+      mode == "pairwise" ? std::vector<std::pair<placeholder, const char*>>{{placeholder::answer_a, "answer_a"},
+                                                                            {placeholder::answer_b, "answer_b"}}
+                         : std::vector<std::pair<placeholder, const char*>>{{placeholder::answer, "answer"}};
+  for (const auto& [p, n] : needed)
+    if (!used.count(p))
+      throw at("user", "missing_placeholder",
+               fmt::format("a {} template must show {{{}}} in \"system\" or \"user\"", mode, n));
   try {
     return make(name, mode == "pairwise" ? template_mode::pairwise : template_mode::pointwise,
                 std::move(system), std::move(user), std::move(pattern), max_tokens);

@@ -33,6 +33,9 @@ struct judge_template {
   std::optional<std::uint32_t> max_tokens;  ///< the template's default for --max-tokens
 };
 
+/// Whether the template's messages use a placeholder.
+bool uses(const judge_template& t, placeholder p);
+
 /// A built-in template by name; usage_error for another name.
 judge_template builtin_template(std::string_view name);
 

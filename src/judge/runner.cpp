@@ -19,11 +19,14 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_stop.hpp"
+#include "common/utf8.hpp"
 #include "judge/cache.hpp"
 #include "judge/http.hpp"
 #include "judge/prompt.hpp"
+#include "judge/sha256.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/output.hpp"
+#include "judgebias/reader.hpp"
 
 namespace judgebias::judge {
 
@@ -32,9 +35,10 @@ namespace {
 using ojson = nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
-// One non-blank line of an input file.
+// One non-blank line of an input file: its text (for the columns of messages) and its value.
 struct input_line {
   std::uint64_t number;
+  std::string text;
   ojson value;
 };
 
@@ -64,20 +68,62 @@ std::vector<input_line> read_objects(const std::string& path) {
       throw parse_error(path, number, refused.offset + 1, "not_json", refused.message);
     }
     if (!value.is_object()) throw parse_error(path, number, first + 1, "not_object", "a line must be a JSON object");
-    lines.push_back({number, std::move(value)});
+    lines.push_back({number, line, std::move(value)});
   }
   if (in->bad()) throw io_error(fmt::format("{}: read failed", path));
   return lines;
 }
 
-// The column of a field's key in its line (for messages), or 1.
+// The 1-based column of a field's value in a line, for messages: `path` is the field's keys from the
+// top ("a.text"); where a key is missing, the column of the value that should hold it (for a missing
+// top-level field, the line's opening brace), as FORMAT.md places errors.
+std::uint64_t column_of(std::string_view text, std::string_view path) {
+  std::size_t at = text.find('{');
+  if (at == std::string_view::npos) return 1;
+  while (!path.empty()) {
+    const std::size_t dot = path.find('.');
+    const std::string key = fmt::format("\"{}\"", path.substr(0, dot));
+    const std::size_t k = text.find(key, at);
+    if (k == std::string_view::npos) break;
+    std::size_t v = k + key.size();
+    while (v < text.size() && (text[v] == ' ' || text[v] == '\t' || text[v] == ':')) ++v;
+    at = v;
+    path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+  }
+  return at + 1;
+}
+
 struct line_error {
   const std::string& path;
-  std::uint64_t line;
-  [[noreturn]] void operator()(const std::string& reason, const std::string& message) const {
-    throw parse_error(path, line, 1, reason, message);
+  const input_line& line;
+  [[noreturn]] void operator()(std::string_view field, const std::string& reason, const std::string& message) const {
+    throw parse_error(path, line.number, column_of(line.text, field), reason, message);
   }
 };
+
+// The record a request line becomes, checked by the FORMAT v1 reader before any call is made, so that
+// a request whose records `run` would refuse (the same id on both sides, a negative run, a bad
+// perturbation) costs nothing: the line with a placeholder judge (when it has none) and a null verdict
+// or score put after its opening brace; errors are moved back to the line's own columns.
+void check_as_record(const std::string& path, const input_line& l, bool pairwise, reader& format) {
+  const std::size_t brace = l.text.find('{');
+  std::string inserted;
+  if (!l.value.contains("judge")) inserted += "\"judge\":\"judge\",";
+  const char* judged = pairwise ? "verdict" : "score";
+  if (!l.value.contains(judged)) inserted += fmt::format("\"{}\":null,", judged);
+  std::string text = l.text;
+  text.insert(brace + 1, inserted);
+  try {
+    format.read_buffer(path, text, [](const record&) {}, l.number - 1);
+  } catch (const parse_error& e) {
+    std::uint64_t col = e.column();
+    if (col > brace + 1 + inserted.size())
+      col -= inserted.size();
+    else if (col > brace + 1)
+      col = brace + 1;
+    throw parse_error(path, l.number, col, e.reason(), e.message());
+  }
+}
 
 std::string default_cache(const server_options& s, const std::string& output) {
   if (s.cache_dir) return *s.cache_dir;
@@ -100,7 +146,7 @@ std::string url_of(const server_options& s) {
 }
 
 // The request body of one call. The same options give the same text, so the cache key is stable.
-std::string body_text(const server_options& s, ojson messages, unsigned run, bool logprobs, unsigned top,
+std::string body_text(const server_options& s, ojson messages, std::uint64_t run, bool logprobs, unsigned top,
                       std::optional<std::uint32_t> max_tokens) {
   ojson b;
   b["model"] = s.model;
@@ -113,6 +159,24 @@ std::string body_text(const server_options& s, ojson messages, unsigned run, boo
     b["top_logprobs"] = top;
   }
   return b.dump();
+}
+
+// The text with each byte that does not begin or continue a valid UTF-8 sequence replaced by U+FFFD.
+std::string valid_utf8(std::string text) {
+  std::size_t bad = detail::first_invalid_utf8(text);
+  if (bad == text.size()) return text;
+  std::string out;
+  out.reserve(text.size() + 16);
+  std::size_t from = 0;
+  while (bad < text.size()) {
+    out.append(text, from, bad - from);
+    out += "\xEF\xBF\xBD";
+    from = bad + 1;
+    const std::size_t next = detail::first_invalid_utf8(std::string_view(text).substr(from));
+    bad = from + next;
+  }
+  out.append(text, from, std::string::npos);
+  return out;
 }
 
 // What makes a 200 answer usable: JSON, with a first choice that has a message.
@@ -137,7 +201,7 @@ std::string content_of(const nlohmann::json& j) {
 // One call to make: which line, run and order, and its cache key.
 struct call {
   std::size_t line;
-  unsigned run;
+  std::uint64_t run;
   bool swapped;
   std::string key;
 };
@@ -152,10 +216,18 @@ std::vector<std::string> answer_all(const char* command, const server_options& s
                                     run_summary& sum) {
   const auto began = std::chrono::steady_clock::now();
   const response_cache cache(sum.cache_dir);
+  cache.remove_stale_temporaries();
   std::vector<std::string> answers(calls.size());
-  std::vector<std::size_t> missing;
+  // One call per distinct key: two calls with one key (duplicate lines) share its answer, so that the
+  // output depends only on what the cache holds and a resumed run writes what an uninterrupted one does.
+  std::vector<std::size_t> missing, copies;  // copies: calls answered by an earlier call with their key
+  std::map<std::string, std::size_t> first_with_key;
   std::uint64_t answered = 0, failures = 0;  // failures: answers whose verdict cannot be read, so far
   for (std::size_t k = 0; k < calls.size(); ++k) {
+    if (!first_with_key.try_emplace(calls[k].key, k).second) {
+      copies.push_back(k);
+      continue;
+    }
     if (auto hit = cache.get(calls[k].key)) {
       const auto j = nlohmann::json::parse(*hit, nullptr, false);
       if (usable(j).empty()) {
@@ -168,6 +240,19 @@ std::vector<std::string> answer_all(const char* command, const server_options& s
     missing.push_back(k);
   }
   const std::string secret = secret_of(s);
+  std::uint64_t copied = 0;
+  auto fill_copies = [&] {
+    for (std::size_t k : copies) {
+      answers[k] = answers[first_with_key.at(calls[k].key)];
+      failures += unreadable(k, nlohmann::json::parse(answers[k]));
+      ++copied;
+    }
+  };
+  if (missing.empty()) {  // everything cached: no libcurl needed
+    fill_copies();
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    return answers;
+  }
   client_options co;
   co.url = url;
   co.api_key = secret;
@@ -184,7 +269,7 @@ std::vector<std::string> answer_all(const char* command, const server_options& s
     last_print = now;
     const double secs = std::chrono::duration<double>(now - began).count();
     const double rate = secs > 0 ? static_cast<double>(answered) / secs : 0;
-    const std::uint64_t done = sum.cache_hits + answered, total = calls.size();
+    const std::uint64_t done = sum.cache_hits + answered + copied, total = calls.size();
     const std::string eta = rate > 0 ? fmt::format("{:.0f} s", static_cast<double>(missing.size() - answered) / rate)
                                      : std::string("-");
     std::fprintf(stderr, "\r%s: %llu/%llu done, %.1f requests/s, ETA %s, %llu retries, %llu extraction failures\033[K",
@@ -193,6 +278,9 @@ std::vector<std::string> answer_all(const char* command, const server_options& s
     if (final_line) std::fputc('\n', stderr);
   };
   auto accept = [&](std::size_t k, std::string&& reply) -> std::string {
+    // Invalid UTF-8 (a server that cuts a character at max_tokens) would make the whole answer
+    // unreadable: each bad byte becomes U+FFFD first.
+    reply = valid_utf8(std::move(reply));
     const auto j = nlohmann::json::parse(reply, nullptr, false);
     if (j.is_discarded()) return "the answer is not valid JSON";
     if (std::string why = usable(j); !why.empty()) return why;
@@ -227,6 +315,7 @@ std::vector<std::string> answer_all(const char* command, const server_options& s
                                  "command goes on from here",
                                  input, line, what, hint, sum.cache_dir.empty() ? "none: --no-cache" : sum.cache_dir));
   }
+  fill_copies();
   sum.calls = client.stats().calls;
   sum.retries = client.stats().retries;
   print(client.stats(), true);
@@ -238,10 +327,13 @@ std::vector<std::string> answer_all(const char* command, const server_options& s
 
 const char* const judged_fields[] = {"judge", "judge_model", "verdict", "score", "prob_a"};
 
-std::string candidate_id(const ojson& c, const std::string& item, int slot) {
+// A candidate's id as the records will carry it: its own, else "<item>:<model>" (FORMAT's default),
+// else "<item>:" and the first 12 hex digits of its text's SHA-256, so that an answer keeps its
+// identity in both orders (FORMAT's last default, the slot name, would not).
+std::string candidate_id(const ojson& c, const std::string& item) {
   if (c.contains("id") && c["id"].is_string()) return c["id"].get<std::string>();
   if (c.contains("model") && c["model"].is_string()) return item + ":" + c["model"].get<std::string>();
-  return item + ":" + (slot == 0 ? "1" : "2");
+  return item + ":" + sha256_hex(c["text"].get<std::string>()).substr(0, 12);
 }
 
 struct request {
@@ -253,34 +345,40 @@ struct request {
   bool needs_swap = false;  // --orders both and the other order is not in the input
 };
 
-request check_request(const std::string& path, const input_line& l, const judge_options& o) {
+request check_request(const std::string& path, const input_line& l, const judge_options& o, reader& format) {
   const ojson& r = l.value;
-  const line_error fail{path, l.number};
+  const line_error fail{path, l};
   request q;
-  if (!r.contains("item")) fail("missing_field", "missing required field \"item\"");
+  if (!r.contains("item")) fail("", "missing_field", "missing required field \"item\"");
   if (r["item"].is_string())
     q.item = r["item"].get<std::string>();
   else if (r["item"].is_number_integer())
     q.item = r["item"].dump();
   else
-    fail("wrong_type", "\"item\" must be a string or an integer");
+    fail("item", "wrong_type", "\"item\" must be a string or an integer");
   if (!r.contains("question") || !r["question"].is_string())
-    fail(r.contains("question") ? "wrong_type" : "missing_field", "\"question\" must be a string (the judge is shown it)");
+    fail("question", r.contains("question") ? "wrong_type" : "missing_field",
+         "\"question\" must be a string (the judge is shown it)");
   const bool pair = r.contains("a") || r.contains("b");
   const bool point = r.contains("response");
-  if (pair == point) fail("mode", "a request has \"a\" and \"b\" (pairwise) or \"response\" (pointwise)");
+  if (pair == point) fail("", "mode", "a request has \"a\" and \"b\" (pairwise) or \"response\" (pointwise)");
   q.pairwise = pair;
   for (const char* judged : {"verdict", "score"})
     if (r.contains(judged) && !r[judged].is_null())
-      fail("already_judged", fmt::format("the line already has a \"{}\"; judge requests (no verdict or score)", judged));
+      fail(judged, "already_judged",
+           fmt::format("the line already has a \"{}\"; judge requests (no verdict or score)", judged));
   for (const char* slot : pair ? std::vector<const char*>{"a", "b"} : std::vector<const char*>{"response"}) {
     if (!r.contains(slot) || !r[slot].is_object())
-      fail(r.contains(slot) ? "wrong_type" : "missing_field", fmt::format("\"{}\" must be an object with \"text\"", slot));
+      fail(r.contains(slot) ? slot : "", r.contains(slot) ? "wrong_type" : "missing_field",
+           fmt::format("\"{}\" must be an object with \"text\"", slot));
     if (!r[slot].contains("text") || !r[slot]["text"].is_string())
-      fail("missing_field", fmt::format("\"{}.text\" must be a string (the judge is shown it)", slot));
+      fail(fmt::format("{}.text", slot), r[slot].contains("text") ? "wrong_type" : "missing_field",
+           fmt::format("\"{}.text\" must be a string (the judge is shown it)", slot));
   }
   if (r.contains("run") && !r["run"].is_null() && o.runs > 1)
-    fail("run", "the line has its own \"run\"; --runs numbers the runs itself (drop one of them)");
+    fail("run", "run_and_runs", "the line has its own \"run\"; --runs numbers the runs itself (drop one of them)");
+  // Everything FORMAT v1 asks of the record this line becomes (ids, run, perturbation, scale, ...).
+  check_as_record(path, l, pair, format);
   if (r.contains("perturbation") && r["perturbation"].is_object()) {
     const auto& p = r["perturbation"];
     if (p.contains("detail") && p["detail"].is_object()) {
@@ -291,14 +389,17 @@ request check_request(const std::string& path, const input_line& l, const judge_
       }
     }
   }
-  if (!pair) {
+  if (pair) {
+    const std::string ids[2] = {candidate_id(r["a"], q.item), candidate_id(r["b"], q.item)};
+    if (ids[0] == ids[1])
+      fail("b", "same_id",
+           fmt::format("\"a\" and \"b\" would have the same id \"{}\" (the same text and no id or model); give "
+                       "explicit ids",
+                       ids[0]));
+  } else {
     if (r.contains("scale") && !r["scale"].is_null()) {
-      const auto& sc = r["scale"];
-      if (!sc.is_array() || sc.size() != 2 || !sc[0].is_number() || !sc[1].is_number() ||
-          !(sc[0].get<double>() < sc[1].get<double>()))
-        fail("wrong_type", "\"scale\" must be [min, max] with min < max");
-      q.scale_min = sc[0].get<double>();
-      q.scale_max = sc[1].get<double>();
+      q.scale_min = r["scale"][0].get<double>();  // checked by the reader: [min, max] with min < max
+      q.scale_max = r["scale"][1].get<double>();
     } else {
       q.scale_min = o.scale_min;
       q.scale_max = o.scale_max;
@@ -309,7 +410,7 @@ request check_request(const std::string& path, const input_line& l, const judge_
 
 // The comparison a pairwise line shows, whatever its order: item, the two ids, the cue, the run.
 std::string comparison_of(const ojson& r, const std::string& item, std::string* first_id) {
-  std::string ids[2] = {candidate_id(r["a"], item, 0), candidate_id(r["b"], item, 1)};
+  std::string ids[2] = {candidate_id(r["a"], item), candidate_id(r["b"], item)};
   *first_id = ids[0];
   std::string kind, target;
   if (r.contains("perturbation") && r["perturbation"].is_object()) {
@@ -334,27 +435,25 @@ std::string swap_letter(const std::string& v) {
   return v;
 }
 
-// The request as the judge sees it in the other order: a and b exchanged (with explicit ids, so that
-// the two orders are matched), slot letters in gold and perturbation.target exchanged.
-ojson swapped(const ojson& r, const std::string& item) {
+// A pairwise line with ids on the answers that have neither id nor model (their text's hash, as
+// candidate_id gives), so that `run` matches the two orders; other lines as they are.
+ojson named(const ojson& r, const std::string& item) {
+  if (!r.contains("a")) return r;
   ojson s = r;
-  ojson a = r["a"], b = r["b"];
-  if (!a.contains("id")) a["id"] = candidate_id(r["a"], item, 0);
-  if (!b.contains("id")) b["id"] = candidate_id(r["b"], item, 1);
-  s["a"] = std::move(b);
-  s["b"] = std::move(a);
+  for (const char* slot : {"a", "b"})
+    if (!s[slot].contains("id") && !s[slot].contains("model")) s[slot]["id"] = candidate_id(r[slot], item);
+  return s;
+}
+
+// The request as the judge sees it in the other order: a and b exchanged, the slot letters of gold
+// and perturbation.target exchanged.
+ojson swapped(const ojson& r, const std::string& item) {
+  ojson s = named(r, item);
+  std::swap(s["a"], s["b"]);
   if (s.contains("gold") && s["gold"].is_string()) s["gold"] = swap_letter(s["gold"].get<std::string>());
   if (s.contains("perturbation") && s["perturbation"].is_object() && s["perturbation"].contains("target") &&
       s["perturbation"]["target"].is_string())
     s["perturbation"]["target"] = swap_letter(s["perturbation"]["target"].get<std::string>());
-  return s;
-}
-
-// With a generated swap, the original line also names its ids, so that both orders match.
-ojson with_ids(const ojson& r, const std::string& item) {
-  ojson s = r;
-  if (!s["a"].contains("id")) s["a"]["id"] = candidate_id(r["a"], item, 0);
-  if (!s["b"].contains("id")) s["b"]["id"] = candidate_id(r["b"], item, 1);
   return s;
 }
 
@@ -380,12 +479,19 @@ run_summary judge_file(const std::string& input, const std::string& output, cons
   if (lines.empty()) throw data_error(fmt::format("{}: no requests", input));
   std::vector<request> requests;
   requests.reserve(lines.size());
+  reader format;
   for (const auto& l : lines) {
-    request q = check_request(input, l, o);
+    request q = check_request(input, l, o, format);
     if (chosen && (chosen->mode == template_mode::pairwise) != q.pairwise)
-      throw parse_error(input, l.number, 1, "template_mode",
+      throw parse_error(input, l.number, column_of(l.text, q.pairwise ? "a" : "response"), "template_mode",
                         fmt::format("a {} request, but the template \"{}\" is {}", q.pairwise ? "pairwise" : "pointwise",
                                     chosen->name, q.pairwise ? "pointwise" : "pairwise"));
+    // A cue the judge is to read must reach the prompt: a template without {cue} would send the
+    // variant as if it were the control, and the cue's measured effect would be nothing.
+    if (q.prompt_cue && !uses(q.pairwise ? pair_template : point_template, placeholder::cue))
+      throw parse_error(input, l.number, column_of(l.text, "perturbation.detail.cue"), "template_without_cue",
+                        fmt::format("the request has a prompt cue, but the template \"{}\" has no {{cue}} to put it in",
+                                    (q.pairwise ? pair_template : point_template).name));
     requests.push_back(std::move(q));
   }
   // --orders both: a comparison that comes in one order only gets the other, after its first line.
@@ -402,7 +508,8 @@ run_summary judge_file(const std::string& input, const std::string& output, cons
       if (seen.second.size() != 1) continue;
       request& q = requests[seen.first];
       if (q.prompt_cue)
-        throw parse_error(input, lines[seen.first].number, 1, "one_order_cue",
+        throw parse_error(input, lines[seen.first].number, column_of(lines[seen.first].text, "perturbation.detail.cue"),
+                          "one_order_cue",
                           "the request's prompt cue comes in one order only and its text names a slot, so the other "
                           "order cannot be written; give both orders (perturb writes them) or use --orders as-given");
       q.needs_swap = true;
@@ -414,7 +521,9 @@ run_summary judge_file(const std::string& input, const std::string& output, cons
   sum.cache_dir = s.use_cache ? default_cache(s, output) : std::string();
   // Calls in output order: each line, its runs, and in each run the line's order then the other.
   std::vector<call> calls;
-  auto shown = [&](const call& c) { return c.swapped ? swapped(lines[c.line].value, requests[c.line].item) : lines[c.line].value; };
+  auto shown = [&](const call& c) {
+    return c.swapped ? swapped(lines[c.line].value, requests[c.line].item) : lines[c.line].value;
+  };
   auto body_of = [&](const call& c) {
     const ojson r = shown(c);
     const request& q = requests[c.line];
@@ -443,10 +552,11 @@ run_summary judge_file(const std::string& input, const std::string& output, cons
       for (bool swap : {false, true}) {
         if (swap && !requests[k].needs_swap) continue;
         // A line's own run (with one --runs) is its run index too: its repeats are separate calls.
-        const ojson& own = lines[k].value.contains("run") ? lines[k].value["run"] : ojson();
-        const unsigned index = o.runs > 1 || !own.is_number_unsigned() ? run : own.get<unsigned>();
+        const auto& v = lines[k].value;
+        const std::uint64_t index =
+            o.runs == 1 && v.contains("run") && v["run"].is_number_unsigned() ? v["run"].get<std::uint64_t>() : run;
         call c{k, index, swap, {}};
-        c.key = cache_key(url, body_of(c), run);
+        c.key = cache_key(url, body_of(c), index);
         calls.push_back(std::move(c));
       }
   auto unreadable = [&](std::size_t k, const nlohmann::json& completion) {
@@ -462,8 +572,7 @@ run_summary judge_file(const std::string& input, const std::string& output, cons
     for (std::size_t k = 0; k < calls.size(); ++k) {
       const call& c = calls[k];
       const request& q = requests[c.line];
-      const ojson r = c.swapped ? swapped(lines[c.line].value, q.item)
-                                : q.needs_swap ? with_ids(lines[c.line].value, q.item) : lines[c.line].value;
+      const ojson r = c.swapped ? swapped(lines[c.line].value, q.item) : named(lines[c.line].value, q.item);
       const auto completion = nlohmann::json::parse(answers[k]);
       const std::string text = content_of(completion);
       ojson rec;
@@ -527,11 +636,11 @@ run_summary respond_file(const std::string& input, const std::string& output, co
   auto lines = read_objects(input);
   if (lines.empty()) throw data_error(fmt::format("{}: no prompts", input));
   for (const auto& l : lines) {
-    const line_error fail{input, l.number};
+    const line_error fail{input, l};
     if (!l.value.contains("item") || !(l.value["item"].is_string() || l.value["item"].is_number_integer()))
-      fail(l.value.contains("item") ? "wrong_type" : "missing_field", "\"item\" must be a string or an integer");
+      fail("item", l.value.contains("item") ? "wrong_type" : "missing_field", "\"item\" must be a string or an integer");
     if (!l.value.contains("question") || !l.value["question"].is_string())
-      fail(l.value.contains("question") ? "wrong_type" : "missing_field", "\"question\" must be a string");
+      fail("question", l.value.contains("question") ? "wrong_type" : "missing_field", "\"question\" must be a string");
   }
   run_summary sum;
   sum.requests = lines.size();
@@ -583,13 +692,13 @@ std::pair<std::uint64_t, std::uint64_t> pairs_files(const std::vector<std::strin
   std::uint64_t read = 0;
   for (const auto& path : inputs) {
     for (auto& l : read_objects(path)) {
-      const line_error fail{path, l.number};
+      const line_error fail{path, l};
       ojson& r = l.value;
       if (!r.contains("item") || !(r["item"].is_string() || r["item"].is_number_integer()))
-        fail(r.contains("item") ? "wrong_type" : "missing_field", "\"item\" must be a string or an integer");
+        fail("item", r.contains("item") ? "wrong_type" : "missing_field", "\"item\" must be a string or an integer");
       for (const char* f : {"question", "model", "text"})
         if (!r.contains(f) || !r[f].is_string())
-          fail(r.contains(f) ? "wrong_type" : "missing_field", fmt::format("\"{}\" must be a string", f));
+          fail(f, r.contains(f) ? "wrong_type" : "missing_field", fmt::format("\"{}\" must be a string", f));
       const std::string item = r["item"].is_string() ? r["item"].get<std::string>() : r["item"].dump();
       auto [it, fresh] = items.try_emplace(item);
       if (fresh) {
@@ -598,12 +707,12 @@ std::pair<std::uint64_t, std::uint64_t> pairs_files(const std::vector<std::strin
         it->second.question = r["question"];
         if (r.contains("task")) it->second.task = r["task"];
       } else if (it->second.question != r["question"]) {
-        fail("question_differs", fmt::format("item \"{}\" was asked another question on an earlier line", item));
+        fail("question", "question_differs", fmt::format("item \"{}\" was asked another question on an earlier line", item));
       }
       const std::string model = r["model"].get<std::string>();
       for (const auto& a : it->second.answers)
         if (a.model == model)
-          fail("duplicate_answer", fmt::format("a second answer of \"{}\" to item \"{}\"", model, item));
+          fail("model", "duplicate_answer", fmt::format("a second answer of \"{}\" to item \"{}\"", model, item));
       it->second.answers.push_back({model, r["text"]});
       ++read;
     }
