@@ -283,6 +283,14 @@ def case_faults():
                       "--no-cache", "-o", out, check_ok=False)
         check("retries 1" in r.stderr, f"the 429 was retried: {r.stderr}")
         check(r.returncode == 0 and time.time() - t0 >= 1.0, f"Retry-After: 1 is waited for ({time.time() - t0:.2f} s)")
+        # A byte that is not UTF-8 in an answer is not a fault: it becomes U+FFFD and the verdict is read.
+        one[0]["question"] = "Question? FAULT:utf8"
+        write_lines(req, one)
+        r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--keep-raw",
+                      "--no-cache", "-o", out, check_ok=False)
+        got = read_lines(out) if r.returncode == 0 else []
+        check(got and got[0]["verdict"] == "B" and got[0]["meta"]["judge_raw"] == "caf\ufffd [[B]]" and "retries 0" in r.stderr,
+              f"invalid UTF-8 read as U+FFFD, not retried: {r.stderr}")
         for code, hint in (("400", ""), ("401", "check --api-key-env (JB_KEY is set)"), ("403", "check --api-key-env"),
                            ("404", "check --endpoint")):
             rows = design(3)
@@ -398,6 +406,16 @@ def case_options():
         judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--cache", cache,
                   "-o", out, "-q")
         check(s.calls() - before == 2 and open(out, "rb").read() == first_bytes, "a rerun: no call, the same bytes")
+        # A temporary entry of a writer that is gone (killed mid-write) is removed by the next run.
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        stale = os.path.join(cache, f".tmp-{dead.pid}-0123")
+        open(stale, "w").write("{half")
+        judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--cache", cache,
+                  "-o", out, "-q")
+        check(not os.path.exists(stale), "a dead writer's temporary entry is removed")
+        r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "-o", "", check_ok=False)
+        check(r.returncode == 2 and "empty path" in r.stderr, f"-o '' names no file: {r.stderr}")
         write_lines(req, design(6))
         judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "-o", out, "-q")
         check(len(read_lines(out)) == 6, "--orders as-given judges each line once")
