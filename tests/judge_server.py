@@ -14,9 +14,10 @@ gets the same answer. With "logprobs" it returns the first token's top_logprobs:
 for its own. A prompt that is neither (respond's) gets an answer "quality=good|bad written by MODEL".
 
 Faults, planted in the question text: "FAULT:429" (Retry-After: 1), "FAULT:500", "FAULT:503",
-"FAULT:slow" (sleeps 3 s), "FAULT:badjson", "FAULT:empty" (no choices), "FAULT:reset" (the connection
+"FAULT:slow" (sleeps 6 s), "FAULT:badjson", "FAULT:empty" (no choices), "FAULT:reset" (the connection
 is reset) fail the first attempt of that body and then answer; "FAULT:400", "FAULT:401", "FAULT:403",
-"FAULT:404" fail every attempt, and "FAULT:utf8" answers every attempt with a byte that is not UTF-8 (the 401 echoes the Authorization header's token in its message, as some
+"FAULT:404" fail every attempt, "FAULT:utf8" answers every attempt with a byte that is not UTF-8, "FAULT:quota" answers every attempt 429 with
+Retry-After: 86400 (the 401 echoes the Authorization header's token in its message, as some
 servers do, so that the test can check the runner never repeats it).
 
 GET /calls returns {"calls": N}, the POSTs received. Options: --port-file F (the port chosen is written
@@ -129,6 +130,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(int(kind), {"error": {"message": f"planted {kind}"}})
             if kind == "utf8":  # every attempt: a byte that is not UTF-8 inside the content
                 return self.send(200, b'{"choices": [{"message": {"role": "assistant", "content": "caf\xe9 [[B]]"}}]}')
+            if kind == "quota":  # every attempt: come back tomorrow
+                return self.send(429, {"error": {"message": "daily quota spent"}}, [("Retry-After", "86400")])
             if kind == "401":
                 token = self.headers.get("Authorization", "").removeprefix("Bearer ")
                 return self.send(401, {"error": {"message": f"Incorrect API key provided: {token}"}})
@@ -138,7 +141,7 @@ class Handler(BaseHTTPRequestHandler):
                 if kind in ("500", "503"):
                     return self.send(int(kind), {"error": {"message": f"planted {kind}"}})
                 if kind == "slow":
-                    time.sleep(3)
+                    time.sleep(6)
                 if kind == "badjson":
                     return self.send(200, b'{"choices": [')
                 if kind == "empty":

@@ -268,10 +268,11 @@ def case_faults():
         req = os.path.join(WORK, "faults.jsonl")
         write_lines(req, rows)
         out = os.path.join(WORK, "faults-out.jsonl")
-        r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--timeout", "1",
+        # --timeout 3 against a 6 s answer: a timeout, with room for a slow machine's ordinary answers.
+        r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--timeout", "3",
                       "--backoff", "0.05", "--api-key-env", "JB_KEY", "-o", out, env=env, check_ok=False)
         check(r.returncode == 0, f"every retriable fault is retried and the run completes ({r.returncode}: {r.stderr})")
-        check("retries 7" in r.stderr, f"one retry per planted fault: {r.stderr}")
+        check("retries 7," in r.stderr, f"one retry per planted fault: {r.stderr}")
         recs = read_lines(out) if os.path.exists(out) else []
         check(len(recs) == 8 and all(x["verdict"] in ("A", "B") for x in recs), "every faulted request got its verdict")
         # Retry-After alone: with no backoff of its own, the retry still waits the second the server asked.
@@ -281,15 +282,24 @@ def case_faults():
         t0 = time.time()
         r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--backoff", "0",
                       "--no-cache", "-o", out, check_ok=False)
-        check("retries 1" in r.stderr, f"the 429 was retried: {r.stderr}")
-        check(r.returncode == 0 and time.time() - t0 >= 1.0, f"Retry-After: 1 is waited for ({time.time() - t0:.2f} s)")
+        elapsed = time.time() - t0
+        check(r.returncode == 0 and elapsed >= 1.0, f"Retry-After: 1 is waited for ({elapsed:.2f} s, {r.returncode}: {r.stderr})")
+        check("retries 1," in r.stderr, f"the 429 was retried: {r.stderr}")
+        # A Retry-After of a day is a spent quota: the run stops at once with the server's words.
+        one[0]["question"] = "Question? FAULT:quota"
+        write_lines(req, one)
+        t0 = time.time()
+        r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--no-cache",
+                      "-o", out, check_ok=False)
+        check(r.returncode == 1 and "daily quota spent" in r.stderr and "86400 s (Retry-After)" in r.stderr
+              and time.time() - t0 < 30, f"a day's Retry-After stops the run: {r.stderr}")
         # A byte that is not UTF-8 in an answer is not a fault: it becomes U+FFFD and the verdict is read.
         one[0]["question"] = "Question? FAULT:utf8"
         write_lines(req, one)
         r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--keep-raw",
                       "--no-cache", "-o", out, check_ok=False)
         got = read_lines(out) if r.returncode == 0 else []
-        check(got and got[0]["verdict"] == "B" and got[0]["meta"]["judge_raw"] == "caf\ufffd [[B]]" and "retries 0" in r.stderr,
+        check(got and got[0]["verdict"] == "B" and got[0]["meta"]["judge_raw"] == "caf\ufffd [[B]]" and "retries 0," in r.stderr,
               f"invalid UTF-8 read as U+FFFD, not retried: {r.stderr}")
         for code, hint in (("400", ""), ("401", "check --api-key-env (JB_KEY is set)"), ("403", "check --api-key-env"),
                            ("404", "check --endpoint")):
@@ -355,6 +365,23 @@ def case_options():
               "ids from the text's hash")
         judgebias("run", out, "-q", "--modules", "position", "-o", rep)
         check(metric(json.load(open(rep)), "position", "judge-m", "fairness")["n"] == 2, "and run pairs both comparisons")
+        # A null id or model is an absent one: those answers are named by their text too.
+        for b in bare:
+            b["a"]["id"] = None
+            b["b"]["model"] = None
+        write_lines(req, bare)
+        judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "-o", out, "-q")
+        judgebias("run", out, "-q", "--modules", "position", "-o", rep)
+        check(metric(json.load(open(rep)), "position", "judge-m", "fairness")["n"] == 2, "null ids: still paired")
+        # A target naming a bare answer by its slot ("b") follows the answer's new id, in both orders.
+        write_lines(req, [dict(bare[0], perturbation={"kind": "authority", "target": "b"}, a={"model": "m", "text": "x"})])
+        r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "-o", out, check_ok=False)
+        check(r.returncode == 1 and "needs an \"id\" or a \"model\"" in r.stderr,
+              f"a cue variant's bare answer is refused before any call: {r.stderr}")
+        write_lines(req, [{"item": "t1", "question": "Q?", "a": {"model": "m", "text": "x"}, "b": {"text": "y"},
+                           "perturbation": {"kind": "authority", "target": "B"}}])
+        r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "-o", out, check_ok=False)
+        check(r.returncode == 1 and f"{req}:1:" in r.stderr, f"a bare answer in a variant: refused at its line: {r.stderr}")
         # A slot-letter target is exchanged with the slots; a one-order prompt cue cannot be, and is refused.
         cued = [dict(design(1)[0], perturbation={"kind": "authority", "target": "B"})]
         write_lines(req, cued)
@@ -390,6 +417,12 @@ def case_options():
         open(req, "w").write(line + "\n")
         r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "-o", out, check_ok=False)
         check(r.returncode == 1 and f"{req}:1:{line.index('5') + 1}:" in r.stderr, f"a wrong type at its column: {r.stderr}")
+        # Keys are matched as keys of the right object: "text" as an item's value, and in b, are not a's.
+        line = json.dumps({"item": "text", "question": "Q?", "a": {"id": "x"}, "b": {"text": "y"}})
+        open(req, "w").write(line + "\n")
+        r = judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "-o", out, check_ok=False)
+        col = line.index('{"id"') + 1
+        check(r.returncode == 1 and f"{req}:1:{col}:" in r.stderr, f"a missing a.text at a's brace: {r.stderr}")
         check(s.calls() == before, "no call for any of them")
         # A line's own run is part of its key: two lines that differ only in run are two calls and two
         # entries; exact duplicates are one call; a rerun calls nothing and writes the same bytes.
@@ -411,6 +444,7 @@ def case_options():
         dead.wait()
         stale = os.path.join(cache, f".tmp-{dead.pid}-0123")
         open(stale, "w").write("{half")
+        os.utime(stale, (time.time() - 3600, time.time() - 3600))  # left an hour ago
         judgebias("judge", req, "--endpoint", s.url, "--model", "judge-m", "--orders", "as-given", "--cache", cache,
                   "-o", out, "-q")
         check(not os.path.exists(stale), "a dead writer's temporary entry is removed")

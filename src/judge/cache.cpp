@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -84,7 +85,10 @@ void response_cache::remove_stale_temporaries() const {
     const std::string name = e.path().filename().string();
     if (name.rfind(".tmp-", 0) != 0) continue;
     const long pid = std::strtol(name.c_str() + 5, nullptr, 10);
-    // A writer that is gone (killed mid-write) left it; a live one's is its own business.
+    // A writer that is gone (killed mid-write) left it; a live one's is its own business. Older than a
+    // minute too, in case the folder is shared with processes this one cannot see (another container).
+    const auto written = std::filesystem::last_write_time(e.path(), ec);
+    if (ec || std::filesystem::file_time_type::clock::now() - written < std::chrono::minutes(1)) continue;
     if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove(e.path(), ec);
   }
 }

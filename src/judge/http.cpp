@@ -197,9 +197,17 @@ void chat_client::run(const std::vector<std::size_t>& jobs, const body_fn& body_
                                   s.attempt == 0 ? "attempt" : "attempts", why));
       return;
     }
+    if (asked && *asked > 600) {  // a quota, not a hiccup: waiting in silence would not help
+      if (!fatal)
+        fatal.emplace(s.job, status,
+                      fmt::format("{}; the server asks to wait {:.0f} s (Retry-After), more than 10 minutes: run the "
+                                  "same command again later",
+                                  why, *asked));
+      return;
+    }
     const double ceiling = std::min(options_.max_backoff_s, options_.backoff_s * std::ldexp(1.0, static_cast<int>(s.attempt)));
     double wait = std::uniform_real_distribution<double>(0.0, std::max(ceiling, 0.0))(jitter);
-    if (asked) wait = std::max(wait, std::min(*asked, 3600.0));
+    if (asked) wait = std::max(wait, *asked);
     retries.push({clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
                                           std::chrono::duration<double>(wait)),
                   s.job, s.attempt + 1});

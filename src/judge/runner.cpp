@@ -74,19 +74,66 @@ std::vector<input_line> read_objects(const std::string& path) {
   return lines;
 }
 
-// The 1-based column of a field's value in a line, for messages: `path` is the field's keys from the
-// top ("a.text"); where a key is missing, the column of the value that should hold it (for a missing
-// top-level field, the line's opening brace), as FORMAT.md places errors.
+// Scanning a line's JSON text for where values are (for the columns of messages): positions of
+// bytes, strings skipped with their escapes, nesting followed, so that a key is matched only as a key
+// of the object in question, never inside a string or a nested value.
+std::size_t skip_space(std::string_view t, std::size_t p) {
+  while (p < t.size() && (t[p] == ' ' || t[p] == '\t' || t[p] == '\r' || t[p] == '\n')) ++p;
+  return p;
+}
+std::size_t skip_string(std::string_view t, std::size_t p) {  // p at the opening quote
+  for (++p; p < t.size() && t[p] != '"'; ++p)
+    if (t[p] == '\\') ++p;
+  return p + 1;
+}
+std::size_t skip_value(std::string_view t, std::size_t p) {
+  if (p >= t.size()) return p;
+  if (t[p] == '"') return skip_string(t, p);
+  if (t[p] == '{' || t[p] == '[') {
+    int depth = 0;
+    while (p < t.size()) {
+      if (t[p] == '"') {
+        p = skip_string(t, p);
+        continue;
+      }
+      if (t[p] == '{' || t[p] == '[') ++depth;
+      if (t[p] == '}' || t[p] == ']') {
+        if (--depth == 0) return p + 1;
+      }
+      ++p;
+    }
+    return p;
+  }
+  while (p < t.size() && t[p] != ',' && t[p] != '}' && t[p] != ']') ++p;
+  return p;
+}
+// The offset of the value of `key` in the object that opens at `object`, or npos.
+std::size_t member_value(std::string_view t, std::size_t object, std::string_view key) {
+  std::size_t p = skip_space(t, object + 1);
+  while (p < t.size() && t[p] == '"') {
+    const std::size_t end = skip_string(t, p);
+    const std::string_view name = t.substr(p + 1, end - p - 2);
+    p = skip_space(t, end);
+    if (p >= t.size() || t[p] != ':') return std::string_view::npos;
+    const std::size_t value = skip_space(t, p + 1);
+    if (name == key) return value;
+    p = skip_space(t, skip_value(t, value));
+    if (p >= t.size() || t[p] != ',') return std::string_view::npos;
+    p = skip_space(t, p + 1);
+  }
+  return std::string_view::npos;
+}
+
+// The 1-based column of a field's value in a line: `path` is the field's keys from the top ("a.text");
+// where a key is missing, the column of the object that should hold it (for a missing top-level field,
+// the line's opening brace), as FORMAT.md places errors.
 std::uint64_t column_of(std::string_view text, std::string_view path) {
   std::size_t at = text.find('{');
   if (at == std::string_view::npos) return 1;
-  while (!path.empty()) {
+  while (!path.empty() && text[at] == '{') {
     const std::size_t dot = path.find('.');
-    const std::string key = fmt::format("\"{}\"", path.substr(0, dot));
-    const std::size_t k = text.find(key, at);
-    if (k == std::string_view::npos) break;
-    std::size_t v = k + key.size();
-    while (v < text.size() && (text[v] == ' ' || text[v] == '\t' || text[v] == ':')) ++v;
+    const std::size_t v = member_value(text, at, path.substr(0, dot));
+    if (v == std::string_view::npos) break;
     at = v;
     path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
   }
@@ -226,6 +273,7 @@ std::vector<std::string> answer_all(const char* command, const server_options& s
   for (std::size_t k = 0; k < calls.size(); ++k) {
     if (!first_with_key.try_emplace(calls[k].key, k).second) {
       copies.push_back(k);
+      ++sum.duplicates;
       continue;
     }
     if (auto hit = cache.get(calls[k].key)) {
@@ -307,10 +355,12 @@ std::vector<std::string> answer_all(const char* command, const server_options& s
       hint = fmt::format("; check --api-key-env ({} is {})", s.api_key_env, secret.empty() ? "not set" : "set");
     else if (f.status() == 404)
       hint = fmt::format("; check --endpoint ({}) and --model ({})", s.endpoint, s.model);
-    const std::string what =
-        f.status() > 0 && f.status() != 200 && f.detail().rfind("no usable answer", 0) != 0
-            ? fmt::format("the server answered HTTP {}: {}", f.status(), f.detail())
-            : f.detail();
+    // A status's own message, or a retry's account that already names the status ("HTTP 429: ...").
+    const bool told = f.detail().rfind("no usable answer", 0) == 0 || f.detail().rfind("HTTP ", 0) == 0;
+    const std::string what = f.status() > 0 && f.status() != 200 && !told
+                                 ? fmt::format("the server answered HTTP {}: {}", f.status(), f.detail())
+                             : f.detail().rfind("HTTP ", 0) == 0 ? "the server answered " + f.detail()
+                                                                  : f.detail();
     throw data_error(fmt::format("{}:{}: {}{}; the answers received so far are in the cache ({}), so the same "
                                  "command goes on from here",
                                  input, line, what, hint, sum.cache_dir.empty() ? "none: --no-cache" : sum.cache_dir));
@@ -333,6 +383,7 @@ const char* const judged_fields[] = {"judge", "judge_model", "verdict", "score",
 std::string candidate_id(const ojson& c, const std::string& item) {
   if (c.contains("id") && c["id"].is_string()) return c["id"].get<std::string>();
   if (c.contains("model") && c["model"].is_string()) return item + ":" + c["model"].get<std::string>();
+  // (a null id or model is an absent one, as FORMAT.md has it)
   return item + ":" + sha256_hex(c["text"].get<std::string>()).substr(0, 12);
 }
 
@@ -390,6 +441,15 @@ request check_request(const std::string& path, const input_line& l, const judge_
     }
   }
   if (pair) {
+    // A cue variant changes an answer's text, so the text's hash cannot name the answer in both the
+    // variant and its control: such answers need an id or a model (perturb writes ids).
+    if (r.contains("perturbation") && !r["perturbation"].is_null())
+      for (const char* slot : {"a", "b"})
+        if (!(r[slot].contains("id") && r[slot]["id"].is_string()) &&
+            !(r[slot].contains("model") && r[slot]["model"].is_string()))
+          fail(slot, "no_id", fmt::format("a cue variant's \"{}\" needs an \"id\" or a \"model\", so that run can "
+                                          "match it with its control",
+                                          slot));
     const std::string ids[2] = {candidate_id(r["a"], q.item), candidate_id(r["b"], q.item)};
     if (ids[0] == ids[1])
       fail("b", "same_id",
@@ -440,8 +500,17 @@ std::string swap_letter(const std::string& v) {
 ojson named(const ojson& r, const std::string& item) {
   if (!r.contains("a")) return r;
   ojson s = r;
-  for (const char* slot : {"a", "b"})
-    if (!s[slot].contains("id") && !s[slot].contains("model")) s[slot]["id"] = candidate_id(r[slot], item);
+  for (const char* slot : {"a", "b"}) {
+    const ojson& c = r[slot];
+    const bool has_id = c.contains("id") && c["id"].is_string();
+    const bool has_model = c.contains("model") && c["model"].is_string();
+    if (has_id || has_model) continue;
+    s[slot]["id"] = candidate_id(c, item);
+    // A target that named this answer by its default id (the slot name) names its new one.
+    if (s.contains("perturbation") && s["perturbation"].is_object() && s["perturbation"].contains("target") &&
+        s["perturbation"]["target"] == slot)
+      s["perturbation"]["target"] = s[slot]["id"];
+  }
   return s;
 }
 
@@ -559,6 +628,36 @@ run_summary judge_file(const std::string& input, const std::string& output, cons
         c.key = cache_key(url, body_of(c), index);
         calls.push_back(std::move(c));
       }
+  const std::string judge = o.judge.empty() ? s.model : o.judge;
+  const std::string judge_model = o.judge_model.empty() ? s.model : o.judge_model;
+  // The record of a call up to its verdict: judge and judge_model first, then the request's fields.
+  auto record_of = [&](const call& c, const ojson& r) {
+    ojson rec;
+    rec["judge"] = judge;
+    rec["judge_model"] = judge_model;
+    for (const auto& [key, value] : r.items()) {
+      bool ours = key == "run" && o.runs > 1;
+      for (const char* f : judged_fields) ours = ours || key == f;
+      if (!ours && key != "meta") rec[key] = value;
+    }
+    if (o.runs > 1) rec["run"] = c.run;
+    return rec;
+  };
+  // Every record as it will be written (with a null verdict or score) through the FORMAT v1 reader,
+  // before any call: what judge writes, run reads.
+  for (const call& c : calls) {
+    const request& q = requests[c.line];
+    ojson rec = record_of(c, c.swapped ? swapped(lines[c.line].value, q.item) : named(lines[c.line].value, q.item));
+    rec[q.pairwise ? "verdict" : "score"] = nullptr;
+    try {
+      format.read_buffer(input, rec.dump(-1, ' ', false, ojson::error_handler_t::replace), [](const record&) {},
+                         lines[c.line].number - 1);
+    } catch (const parse_error& e) {
+      throw data_error(fmt::format("{}:{}: the record judge would write for this line{} is not valid FORMAT v1: {}",
+                                   input, lines[c.line].number, c.swapped ? " (in the other order)" : "",
+                                   e.message()));
+    }
+  }
   auto unreadable = [&](std::size_t k, const nlohmann::json& completion) {
     const std::string text = content_of(completion);
     return requests[calls[k].line].pairwise ? !extract_verdict(pair_template, text) : !extract_score(point_template, text);
@@ -566,8 +665,6 @@ run_summary judge_file(const std::string& input, const std::string& output, cons
   const auto answers = answer_all(
       "judge", s, url, input, lines, calls, [&](std::size_t k) { return body_of(calls[k]); }, unreadable, sum);
 
-  const std::string judge = o.judge.empty() ? s.model : o.judge;
-  const std::string judge_model = o.judge_model.empty() ? s.model : o.judge_model;
   write_file_atomic(output == "-" ? "/dev/stdout" : output, [&](const text_sink& sink) {
     for (std::size_t k = 0; k < calls.size(); ++k) {
       const call& c = calls[k];
@@ -575,15 +672,7 @@ run_summary judge_file(const std::string& input, const std::string& output, cons
       const ojson r = c.swapped ? swapped(lines[c.line].value, q.item) : named(lines[c.line].value, q.item);
       const auto completion = nlohmann::json::parse(answers[k]);
       const std::string text = content_of(completion);
-      ojson rec;
-      rec["judge"] = judge;
-      rec["judge_model"] = judge_model;
-      for (const auto& [key, value] : r.items()) {
-        bool ours = key == "run" && o.runs > 1;
-        for (const char* f : judged_fields) ours = ours || key == f;
-        if (!ours && key != "meta") rec[key] = value;
-      }
-      if (o.runs > 1) rec["run"] = c.run;
+      ojson rec = record_of(c, r);
       if (q.pairwise) {
         const auto v = extract_verdict(pair_template, text);
         rec["verdict"] = v ? ojson(*v) : ojson(nullptr);
@@ -744,8 +833,8 @@ std::pair<std::uint64_t, std::uint64_t> pairs_files(const std::vector<std::strin
 std::string summary_text(const char* command, const run_summary& s) {
   std::string t = fmt::format("{}: {} requests, {} records written in {:.1f} s\n", command, s.requests, s.records,
                               s.seconds);
-  t += fmt::format("  calls made {}, cache hits {}, retries {}, extraction failures {}\n", s.calls, s.cache_hits,
-                   s.retries, s.extraction_failures);
+  t += fmt::format("  calls made {}, cache hits {}, duplicates sent once {}, retries {}, extraction failures {}\n",
+                   s.calls, s.cache_hits, s.duplicates, s.retries, s.extraction_failures);
   t += fmt::format("  tokens (this run's answers): prompt {}, completion {}\n", s.prompt_tokens, s.completion_tokens);
   t += s.cache_dir.empty() ? std::string("  cache: none (--no-cache)\n") : fmt::format("  cache: {}\n", s.cache_dir);
   return t;

@@ -47,6 +47,7 @@ struct run_summary {
   std::uint64_t records = 0;       ///< lines written
   std::uint64_t calls = 0;         ///< HTTP attempts, retries included
   std::uint64_t cache_hits = 0;
+  std::uint64_t duplicates = 0;    ///< calls that were the same request as an earlier one, sent once
   std::uint64_t retries = 0;
   std::uint64_t extraction_failures = 0;
   std::uint64_t prompt_tokens = 0, completion_tokens = 0;  ///< from this run's answers' `usage`
