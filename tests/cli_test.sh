@@ -26,6 +26,10 @@ cd "$work"
 "$bin" run --modules nope >out 2>err; check unknown-module 2 $? 'unknown module "nope"' err
 "$bin" run --self gpt-4 >out 2>err; check bad-self 2 $? "MODEL=JUDGE_MODEL" err
 "$bin" run --help >out 2>err; check help 0 $? "--skip-invalid" out
+"$bin" run --pair-rule majority >out 2>err; check bad-pair-rule 2 $? "--pair-rule" err
+"$bin" run --soft --pair-rule counter >out 2>err; check soft-with-counter 2 $? "goes with --pair-rule each" err
+"$bin" run --pair-rule conservative --bootstrap 0 --format json >out 2>err
+check pair-rule-in-config 0 $? '"pair_rule": "conservative"' out
 
 # No file: the embedded sample, from any folder.
 "$bin" run --bootstrap 100 -o sample.json >out 2>err; check sample 0 $? "alpha-7b" out "dbg_pairwise" out "\"schema_version\": 1" sample.json

@@ -28,6 +28,16 @@ std::string_view to_string(length_unit u) noexcept;
 /// "chars" or "tokens"; anything else is a usage_error naming --length.
 length_unit parse_length_unit(std::string_view text);
 
+/// How a comparison judged in both orders is scored (`--pair-rule`, METRICS.md / docs/metrics.md).
+enum class pair_rule : std::uint8_t {
+  each,          ///< every record counts on its own
+  conservative,  ///< FastChat's MT-Bench rule: both orders must pick the same answer, else a tie
+  counter,       ///< JudgeBench's rule: +1 per order picking a side, -1 per order picking the other
+};
+std::string_view to_string(pair_rule r) noexcept;
+/// "each", "conservative" or "counter"; anything else is a usage_error naming --pair-rule.
+pair_rule parse_pair_rule(std::string_view text);
+
 struct config {
   std::vector<std::string> modules;  ///< Modules to run, in report order; empty = all registered.
   std::uint32_t bootstrap = 1000;    ///< Resamples; 0 = closed-form intervals.
@@ -36,6 +46,7 @@ struct config {
   std::vector<std::string> gold_judges;
   std::vector<std::pair<std::string, std::string>> self;  ///< (response model, judge model) pairs.
   bool soft = false;                                      ///< Use prob_a in pairwise self-preference.
+  judgebias::pair_rule pair_rule = pair_rule::each;       ///< Scoring of both orders (self_preference, agreement).
   length_unit length = length_unit::chars;
   double min_length_gap = 30;
   bool skip_invalid = false;

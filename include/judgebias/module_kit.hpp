@@ -291,6 +291,26 @@ struct selection {
   bool in_group(const dataset& d, dataset::index i) const { return group.pass(d, i); }
 };
 
+/// One scored unit of a comparison under a pair rule: a record on its own (rule each, or a record
+/// whose other order is not in the selection), or a swap pair (the two orders in one run) scored as one.
+struct scored_unit {
+  std::uint32_t outcome = no_id;  ///< the candidate id picked, tie_outcome, or no_id (an extraction failure)
+  dataset::index first = 0;       ///< the record, or the swap pair's record that shows `lo` first
+  bool pair = false;              ///< a swap pair (then `second` is its other record)
+  dataset::index second = 0;
+};
+
+/// The units of the k-th of s.comparisons(d) under `rule` (docs/metrics.md "pair rules"), appended to
+/// `out` (the records that are units of their own first, in record order, then the swap pairs): with
+/// `each` every record of the comparison in the selection; with
+/// `conservative` (FastChat's MT-Bench rule) a swap pair picks an answer only when both orders pick it,
+/// a tie in either order or a disagreement is a tie, a failure in either a failure; with `counter`
+/// (JudgeBench's rule) each order adds +1 for the lower id, -1 for the other, 0 for a tie or a failure,
+/// and the sign of the sum picks (0: a tie; two failures: a failure). Records in no swap pair are units
+/// of their own under every rule.
+void score_comparison(const dataset& d, const selection& s, std::size_t k, pair_rule rule,
+                      std::vector<scored_unit>& out);
+
 /// What one measurement reports (a metric_builder's take()): the judge's metrics in the order of its
 /// JSON object (by first insertion: a by_opponent object where its first metric was put).
 struct measurement {

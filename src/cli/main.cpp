@@ -492,6 +492,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
 
   // run
   config cfg;
+  std::string pair_rule_text = "each";  // --pair-rule, read as text like --length
   std::string length_text = "chars";  // --length and --by, read as text (the help shows their words)
   std::vector<std::string> by_text;
   std::vector<std::string> files, self_specs, judge_list, task_list, module_list, gold_list, compare_list;
@@ -553,6 +554,12 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
          "Lengths must differ by more than this to count as longer (verbosity; same unit as --length)")
       ->capture_default_str();
   run->add_flag("--soft", cfg.soft, "Use prob_a (the judge's probability) in pairwise self-preference");
+  run->add_option("--pair-rule", pair_rule_text,
+                  "Scoring of a comparison judged in both orders, in self_preference's DBG and agreement: each "
+                  "(every record), conservative (FastChat: both orders must agree, else a tie) or counter "
+                  "(JudgeBench: the sign of +1/-1 votes)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"each", "conservative", "counter"}));
   run->add_flag("--skip-invalid", cfg.skip_invalid,
                 "Skip invalid lines (counted in the report) instead of stopping");
   run->add_flag("--strict-scale", cfg.strict_scale,
@@ -675,6 +682,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       cfg.modules = split_names(module_list, "--modules");
       cfg.gold_judges = split_names(gold_list, "--gold-judges");
       cfg.length = parse_length_unit(length_text);
+      cfg.pair_rule = parse_pair_rule(pair_rule_text);
       for (const auto& b : by_text) cfg.by.push_back(parse_breakdown(b));
       ropt.compare = split_names(compare_list, "--compare");
       status = cmd_run(files, cfg, self_specs, ropt);

@@ -1,6 +1,7 @@
 // Agreement with gold (METRICS.md §5).
 // Sources: Zheng et al. 2023, "Judging LLM-as-a-Judge with MT-Bench and Chatbot Arena" (agreement with
-// human verdicts, with and without ties); Cohen 1960 (kappa); Brier 1950 (probability score).
+// human verdicts, with and without ties); Cohen 1960 (kappa); Brier 1950 (probability score); Tan et al.
+// 2024, "JudgeBench" (utils/metrics.py: the pair accuracy of the counter rule, inconsistent pairs).
 #include <array>
 
 #include <fmt/format.h>
@@ -67,6 +68,10 @@ class agreement_module final : public bias_module {
         {"kappa_no_ties", unit::coefficient, bias_direction::none,
          "Cohen's kappa where neither side is a tie"},
         {"brier", unit::fraction, bias_direction::none, "mean (prob_a - [gold = A])^2, decisive gold"},
+        {"pair_accuracy", unit::fraction, bias_direction::none,
+         "JudgeBench's pair accuracy: per comparison, +1 per record for gold's answer, -1 for the other; > 0"},
+        {"inconsistent_pairs", unit::fraction, bias_direction::higher,
+         "share of swap pairs whose two orders picked different answers"},
     };
     for (auto& m : out) m = m.with_overall();  // every metric also over all judges together
     return out;
@@ -101,18 +106,70 @@ class agreement_module final : public bias_module {
                            const std::string& label, const std::string& group) const {
     metric_builder mb(cfg, name(), label, group);
     item_sums sums(d.items().size(), c_width);
+    // JudgeBench's pair metrics: per item [correct, comparisons, inconsistent, swap pairs].
+    item_sums pair_sums(d.items().size(), 4);
     std::vector<double> squared_errors;
+    std::uint64_t pa_n = 0, pa_correct = 0, inc_n = 0, inc = 0;
+    std::vector<kit::scored_unit> units;
     for (const kit::selection& sel : selections) {
+      if (cfg.pair_rule != pair_rule::each) {
+        // A unit's label and the gold's in the comparison's own frame: "A" for its lower id, "B" for
+        // the other (a record that is a unit of its own keeps its presentation).
+        const auto comparisons = sel.comparisons(d);
+        for (std::size_t k = 0; k < comparisons.size(); ++k) {
+          const comparison& c = d.comparisons()[comparisons[k]];
+          if (c.gold == no_id) continue;
+          units.clear();
+          kit::score_comparison(d, sel, k, cfg.pair_rule, units);
+          auto frame = [&](std::uint32_t o) { return o == c.lo ? verdict::a : o == c.hi ? verdict::b : verdict::tie; };
+          for (const auto& u : units) {
+            const verdict g = u.pair ? frame(c.gold) : d.gold_in_presentation(u.first);
+            double* r = sums[d.item(u.first)];
+            if (u.outcome == no_id) continue;
+            r[cell(u.pair ? frame(u.outcome) : d.verdict(u.first), g)] += 1;
+          }
+        }
+      }
       for (auto i : sel.controls(d, judgment_mode::pairwise)) {
         const verdict g = d.gold_in_presentation(i);
         if (g == verdict::missing) continue;
         double* r = sums[d.item(i)];
-        if (d.verdict(i) != verdict::missing) r[cell(d.verdict(i), g)] += 1;
+        if (cfg.pair_rule == pair_rule::each && d.verdict(i) != verdict::missing) r[cell(d.verdict(i), g)] += 1;
         if (!std::isnan(d.prob_a(i)) && g != verdict::tie) {
           const double e = d.prob_a(i) - (g == verdict::a ? 1.0 : 0.0);
           r[c_brier] += e * e;
           r[c_brier_n] += 1;
           squared_errors.push_back(e * e);
+        }
+      }
+      // JudgeBench's counter over all of a comparison's records (both orders, every run): +1 for the
+      // gold's answer, -1 for the other, 0 for a tie or a failure; correct when the sum is positive.
+      // Inconsistent: a swap pair whose two orders picked different answers.
+      const auto comparisons = sel.comparisons(d);
+      for (std::size_t k = 0; k < comparisons.size(); ++k) {
+        const comparison& c = d.comparisons()[comparisons[k]];
+        const auto records = sel.comparison_records(d, k);
+        if (records.empty()) continue;
+        if (c.gold != no_id && c.gold != tie_outcome) {
+          int counter = 0;
+          for (auto i : records) {
+            const std::uint32_t o = d.outcome(i);
+            counter += o == c.gold ? 1 : (o == c.lo || o == c.hi) ? -1 : 0;
+          }
+          double* r = pair_sums[d.item(records.front())];
+          r[0] += counter > 0;
+          r[1] += 1;
+          pa_correct += counter > 0;
+          ++pa_n;
+        }
+        for (const swap_pair& p : sel.swap_pairs(d, k)) {
+          const std::uint32_t o1 = d.outcome(p.lo_first), o2 = d.outcome(p.hi_first);
+          const bool differ = o1 != no_id && o2 != no_id && o1 != tie_outcome && o2 != tie_outcome && o1 != o2;
+          double* r = pair_sums[d.item(p.lo_first)];
+          r[2] += differ;
+          r[3] += 1;
+          inc += differ;
+          ++inc_n;
         }
       }
     }
@@ -159,6 +216,16 @@ class agreement_module final : public bias_module {
         "brier", unit::fraction, static_cast<std::uint64_t>(t[c_brier_n]), sums,
         [](std::span<const double> s) { return ratio(s[c_brier], s[c_brier_n]); },
         kit::t_closed(squared_errors, conf), "no record with prob_a and a decisive gold verdict");
+    mb.put(
+        "pair_accuracy", unit::fraction, pa_n, pair_sums,
+        [](std::span<const double> s) { return ratio(s[0], s[1]); },
+        kit::wilson_closed(static_cast<double>(pa_correct), static_cast<double>(pa_n), conf),
+        "no comparison with a decisive gold verdict");
+    mb.put(
+        "inconsistent_pairs", unit::fraction, inc_n, pair_sums,
+        [](std::span<const double> s) { return ratio(s[2], s[3]); },
+        kit::wilson_closed(static_cast<double>(inc), static_cast<double>(inc_n), conf),
+        "no comparison judged in both orders in one run");
     return mb.take();
   }
 };

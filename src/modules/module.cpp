@@ -36,6 +36,17 @@ length_unit parse_length_unit(std::string_view text) {
   throw usage_error(fmt::format("--length takes chars or tokens, got \"{}\"", text));
 }
 
+std::string_view to_string(pair_rule r) noexcept {
+  return r == pair_rule::conservative ? "conservative" : r == pair_rule::counter ? "counter" : "each";
+}
+
+pair_rule parse_pair_rule(std::string_view text) {
+  if (text == "each") return pair_rule::each;
+  if (text == "conservative") return pair_rule::conservative;
+  if (text == "counter") return pair_rule::counter;
+  throw usage_error(fmt::format("--pair-rule takes each, conservative or counter, got \"{}\"", text));
+}
+
 nlohmann::ordered_json to_json(const metric& m) {
   nlohmann::ordered_json j;
   const bool has_value = m.value && std::isfinite(*m.value);

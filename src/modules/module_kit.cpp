@@ -169,4 +169,34 @@ void place(section_body& body, row_scope scope, const std::string& judge, const 
   }
 }
 
+void score_comparison(const dataset& d, const selection& s, std::size_t k, pair_rule rule,
+                      std::vector<scored_unit>& out) {
+  const auto records = s.comparison_records(d, k);
+  if (rule == pair_rule::each) {
+    for (auto i : records) out.push_back({d.outcome(i), i, false, 0});
+    return;
+  }
+  const comparison& c = d.comparisons()[s.comparisons(d)[k]];
+  const auto pairs = s.swap_pairs(d, k);
+  // The records of the selection's swap pairs are scored by pair; the others alone, in record order.
+  std::vector<dataset::index> paired;
+  paired.reserve(2 * pairs.size());
+  for (const swap_pair& p : pairs) paired.push_back(p.lo_first), paired.push_back(p.hi_first);
+  std::sort(paired.begin(), paired.end());
+  for (auto i : records)
+    if (!std::binary_search(paired.begin(), paired.end(), i)) out.push_back({d.outcome(i), i, false, 0});
+  for (const swap_pair& p : pairs) {
+    const std::uint32_t o1 = d.outcome(p.lo_first), o2 = d.outcome(p.hi_first);
+    std::uint32_t o = no_id;
+    if (rule == pair_rule::conservative) {
+      if (o1 != no_id && o2 != no_id) o = o1 != tie_outcome && o1 == o2 ? o1 : tie_outcome;
+    } else {
+      auto vote = [&](std::uint32_t x) { return x == c.lo ? 1 : x == c.hi ? -1 : 0; };
+      const int sum = vote(o1) + vote(o2);
+      if (o1 != no_id || o2 != no_id) o = sum > 0 ? c.lo : sum < 0 ? c.hi : tie_outcome;
+    }
+    out.push_back({o, p.lo_first, true, p.hi_first});
+  }
+}
+
 }  // namespace judgebias::kit

@@ -252,6 +252,7 @@ class self_preference_module final : public bias_module {
     std::vector<double> eo_own, eo_other;  // pick-own given gold own; pick-other given gold other
     std::uint64_t dp_n = 0, dp_own = 0, dp_other = 0;
     const auto comparisons = sel.comparisons(d);
+    std::vector<kit::scored_unit> units;
     for (std::size_t k = 0; k < comparisons.size(); ++k) {
       const comparison& cmp = d.comparisons()[comparisons[k]];
       const auto recs = d.comparison_records(comparisons[k]);
@@ -300,6 +301,18 @@ class self_preference_module final : public bias_module {
             er[2] += 1.0 - pick_own, er[3] += 1;
             eo_other.push_back(1.0 - pick_own);
           }
+        }
+      }
+      if (cfg.pair_rule != pair_rule::each) {  // w_J(c) from the units of the pair rule instead
+        w_sum = w_n = 0;
+        units.clear();
+        kit::score_comparison(d, sel, k, cfg.pair_rule, units);
+        for (const auto& u : units) {
+          const bool named = d.model_a(u.first) != no_id && d.model_b(u.first) != no_id &&
+                             (!u.pair || (d.model_a(u.second) != no_id && d.model_b(u.second) != no_id));
+          if (!named || u.outcome == no_id) continue;
+          w_sum += u.outcome == own_id ? 1.0 : u.outcome == tie_outcome ? 0.5 : 0.0;
+          w_n += 1;
         }
       }
       if (w_n == 0) continue;

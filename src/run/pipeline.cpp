@@ -64,6 +64,9 @@ pipeline::pipeline(module_registry registry, config cfg)
   if (!(cfg_.min_length_gap >= 0) || !std::isfinite(cfg_.min_length_gap))
     throw usage_error(fmt::format("--min-length-gap must be a number >= 0, got {}", cfg_.min_length_gap));
   if (cfg_.max_line_bytes == 0) throw usage_error("--max-line-bytes must be at least 1");
+  if (cfg_.soft && cfg_.pair_rule != pair_rule::each)
+    throw usage_error(fmt::format("--soft scores each record by its prob_a, so it goes with --pair-rule each, not {}",
+                                  to_string(cfg_.pair_rule)));
   if (cfg_.bootstrap > max_bootstrap)
     throw usage_error(
         fmt::format("--bootstrap must be at most {} resamples, got {}", max_bootstrap, cfg_.bootstrap));
@@ -114,6 +117,7 @@ report pipeline::evaluate(const loaded_data& data) const {
                  {"min_length_gap", cfg_.min_length_gap},
                  {"skip_invalid", cfg_.skip_invalid},
                  {"by", by_names(cfg_.by)}};
+  if (cfg_.pair_rule != pair_rule::each) r["config"]["pair_rule"] = std::string(to_string(cfg_.pair_rule));
   if (!cfg_.judges.empty()) r["config"]["judges"] = cfg_.judges;
   if (!cfg_.tasks.empty()) r["config"]["tasks"] = cfg_.tasks;
 
