@@ -56,36 +56,12 @@ TEST(Agreement, SkippedWithoutGold) {
 
 namespace {
 
-// Judge J on items i1..i8, answers x and y, gold x (i8: a tie), in both orders except i7 and i8; the
-// outcomes by id, x-first order then y-first: i1 (x, x), i2 (x, y), i3 (x, tie), i4 (y, y),
-// i5 (x, failure), i6 (failure, failure), i7 y (x first only), i8 x (x first only, gold tie). With
-// `models`, x is by J's own model m1 and y by m2.
-std::string pair_rule_fixture(bool models) {
-  const std::string ma = models ? R"(,"model":"m1")" : "", mb = models ? R"(,"model":"m2")" : "";
-  auto line = [&](const std::string& item, bool x_first, const char* verdict, const char* gold) {
-    const std::string x = R"({"id":"x")" + ma + "}", y = R"({"id":"y")" + mb + "}";
-    return R"({"judge":"J","judge_model":"m1","item":")" + item + R"(","a":)" + (x_first ? x : y) + R"(,"b":)" +
-           (x_first ? y : x) + R"(,"verdict":)" + verdict + R"(,"gold":")" + gold + "\"}\n";
-  };
-  // Verdicts in presentation: x first, "A" picks x; y first, "A" picks y.
-  std::string t;
-  t += line("i1", true, R"("A")", "A") + line("i1", false, R"("B")", "B");
-  t += line("i2", true, R"("A")", "A") + line("i2", false, R"("A")", "B");
-  t += line("i3", true, R"("A")", "A") + line("i3", false, R"("tie")", "B");
-  t += line("i4", true, R"("B")", "A") + line("i4", false, R"("A")", "B");
-  t += line("i5", true, R"("A")", "A") + line("i5", false, "null", "B");
-  t += line("i6", true, "null", "A") + line("i6", false, "null", "B");
-  t += line("i7", true, R"("B")", "A");
-  t += line("i8", true, R"("A")", "tie");
-  return t;
-}
-
 json agreement_under(pair_rule rule) {
   config cfg;
   cfg.bootstrap = 0;
   cfg.modules = {"agreement"};
   cfg.pair_rule = rule;
-  return jbtest::run_text(pair_rule_fixture(false), cfg).to_json()["modules"]["agreement"]["judges"]["J"];
+  return jbtest::run_text(jbtest::pair_rule_fixture(false), cfg).to_json()["modules"]["agreement"]["judges"]["J"];
 }
 
 }  // namespace
@@ -97,8 +73,9 @@ TEST(Agreement, JudgeBenchPairAccuracyAndInconsistentPairs) {
   const json a = agreement_under(pair_rule::each);
   EXPECT_DOUBLE_EQ(value(a["pair_accuracy"]), 3.0 / 7.0);
   EXPECT_EQ(a["pair_accuracy"]["n"], 7);
-  // Swap pairs i1..i6; only i2's orders picked different answers (a tie or a failure picks no side).
-  EXPECT_DOUBLE_EQ(value(a["inconsistent_pairs"]), 1.0 / 6.0);
+  // Swap pairs i1..i6, JudgeBench's decision1 != decision2: i2 (x, y), i3 (x, tie), i5 (x, failure);
+  // i6's two failures agree: 3 of 6.
+  EXPECT_DOUBLE_EQ(value(a["inconsistent_pairs"]), 3.0 / 6.0);
   EXPECT_EQ(a["inconsistent_pairs"]["n"], 6);
   // The pair rule does not change them: they are the counter rule's by definition.
   EXPECT_DOUBLE_EQ(value(agreement_under(pair_rule::conservative)["pair_accuracy"]), 3.0 / 7.0);
@@ -122,29 +99,60 @@ TEST(Agreement, PairRulesScoreBothOrdersAsOne) {
   EXPECT_EQ(counter["accuracy"]["n"], 7);
 }
 
-TEST(SelfPreference, PairRulesInTheDbg) {
-  // x is J's own (m1), gold x in i1..i7 (g = 1), a tie in i8 (g = 0.5). w_J per comparison:
-  //   each:         i1 1, i2 0.5, i3 0.75, i4 0, i5 1, i6 - (no parsed record), i7 0, i8 1
-  //   conservative: i1 1, i2 0.5, i3 0.5,  i4 0, i5 -, i6 -, i7 0, i8 1
-  //   counter:      i1 1, i2 0.5, i3 1,    i4 0, i5 1, i6 -, i7 0, i8 1
-  // wr_gold over the same comparisons: each and counter (6 with g 1, i8 0.5): 6.5/7; conservative
-  // (i1-i4 and i7 with g 1, i8): 5.5/6; wr_judge 4.25/7, 3/6 and 4.5/7.
-  auto dbg = [](pair_rule rule) {
-    config cfg;
-    cfg.bootstrap = 0;
-    cfg.modules = {"self_preference"};
-    cfg.pair_rule = rule;
-    const json j = jbtest::run_text(pair_rule_fixture(true), cfg).to_json();
-    return j["modules"]["self_preference"]["judges"]["J"];
-  };
-  const json each = dbg(pair_rule::each), cons = dbg(pair_rule::conservative), counter = dbg(pair_rule::counter);
-  EXPECT_NEAR(value(each["dbg_pairwise"]), 100 * (4.25 / 7 - 6.5 / 7), 1e-9);
-  EXPECT_EQ(each["dbg_pairwise"]["n"], 7);
-  EXPECT_NEAR(value(cons["dbg_pairwise"]), 100 * (3.0 / 6 - 5.5 / 6), 1e-9);
-  EXPECT_EQ(cons["dbg_pairwise"]["n"], 6);
-  EXPECT_NEAR(value(counter["dbg_pairwise"]), 100 * (4.5 / 7 - 6.5 / 7), 1e-9);
-  // eo and dp count records whatever the rule.
-  EXPECT_DOUBLE_EQ(value(each["dp"]), value(counter["dp"]));
+TEST(Agreement, KappaUnderAPairRuleIsTheSameWhicheverAnswerComesFirst) {
+  // counter's units: (x, x) x3, (y, x) x2, (tie, x), (x, tie), each counted half as is and half with A
+  // and B exchanged: p_o = 3/7, margins 3, 3, 1 of 7 on both sides, p_e = 19/49, kappa = 1/15.
+  const json counter = agreement_under(pair_rule::counter);
+  EXPECT_NEAR(value(counter["kappa"]), 1.0 / 15.0, 1e-12);
+  // The same records with each comparison's lines in the other order (y's record first, so that y is
+  // interned first): the same kappa, accuracy and n.
+  std::string text = jbtest::pair_rule_fixture(false), reversed;
+  std::vector<std::string> lines;
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t end = text.find('\n', at);
+    lines.push_back(text.substr(at, end + 1 - at));
+    at = end + 1;
+  }
+  for (std::size_t k = lines.size(); k-- > 0;) reversed += lines[k];
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.modules = {"agreement"};
+  cfg.pair_rule = pair_rule::counter;
+  const json again = jbtest::run_text(reversed, cfg).to_json()["modules"]["agreement"]["judges"]["J"];
+  EXPECT_NEAR(value(again["kappa"]), 1.0 / 15.0, 1e-12);
+  EXPECT_DOUBLE_EQ(value(again["accuracy"]), 3.0 / 7.0);
+  EXPECT_EQ(again["accuracy"]["n"], counter["accuracy"]["n"]);
+}
+
+TEST(Agreement, PairRulesPairOrdersWithinOneRunAndOneGroup) {
+  // q judged in runs 0 and 1 (both orders each): conservative makes two units; x wins both orders in
+  // run 0, the orders disagree in run 1: accuracy 1/2 against gold x.
+  std::string runs;
+  for (const auto& [run, v2] : {std::pair<int, const char*>{0, R"("B")"}, {1, R"("A")"}}) {
+    const std::string r = std::to_string(run);
+    runs += R"({"judge":"J","item":"q","run":)" + r + R"(,"a":{"id":"x"},"b":{"id":"y"},"verdict":"A","gold":"A"})" "\n";
+    runs += R"({"judge":"J","item":"q","run":)" + r + R"(,"a":{"id":"y"},"b":{"id":"x"},"verdict":)" + v2 +
+            R"(,"gold":"B"})" "\n";
+  }
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.modules = {"agreement"};
+  cfg.pair_rule = pair_rule::conservative;
+  json a = jbtest::run_text(runs, cfg).to_json()["modules"]["agreement"]["judges"]["J"];
+  EXPECT_DOUBLE_EQ(value(a["accuracy"]), 0.5);
+  EXPECT_EQ(a["accuracy"]["n"], 2);
+  // The two orders of one comparison in two tasks: under --by task each group has one record, a unit of
+  // its own (x picked in t1, right; y picked in t2, wrong).
+  const std::string tasks =
+      R"({"judge":"J","item":"q","task":"t1","a":{"id":"x"},"b":{"id":"y"},"verdict":"A","gold":"A"})" "\n"
+      R"({"judge":"J","item":"q","task":"t2","a":{"id":"y"},"b":{"id":"x"},"verdict":"A","gold":"B"})" "\n";
+  cfg.by = {breakdown::task};
+  const json t = jbtest::run_text(tasks, cfg).to_json()["modules"]["agreement"];
+  EXPECT_DOUBLE_EQ(value(t["by_task"]["J"]["t1"]["accuracy"]), 1.0);
+  EXPECT_DOUBLE_EQ(value(t["by_task"]["J"]["t2"]["accuracy"]), 0.0);
+  // Over all the judge's records they are one pair that disagrees: a tie, wrong.
+  EXPECT_DOUBLE_EQ(value(t["judges"]["J"]["accuracy"]), 0.0);
+  EXPECT_EQ(t["judges"]["J"]["accuracy"]["n"], 1);
 }
 
 TEST(PairRule, NamesAndTheSoftConflict) {
@@ -154,5 +162,5 @@ TEST(PairRule, NamesAndTheSoftConflict) {
   config cfg;
   cfg.soft = true;
   cfg.pair_rule = pair_rule::counter;
-  EXPECT_THROW(jbtest::run_text(pair_rule_fixture(true), cfg), usage_error);
+  EXPECT_THROW(jbtest::run_text(jbtest::pair_rule_fixture(true), cfg), usage_error);
 }

@@ -4,7 +4,7 @@ from JudgeBench's definition (utils/metrics.py, compute_final_metrics with rever
 of a judge (item and the two candidate ids), a counter of +1 for each record picking the gold's answer,
 -1 for each picking the other, 0 for a tie or an unparsed verdict; correct when the counter is > 0, every
 comparison with a gold in the denominator. Inconsistent: a comparison in both orders whose two records
-picked different answers.
+gave different outcomes (an answer, a tie or an unparsed verdict; two unparsed ones agree).
 
 Usage: judgebench_pairs_test.py JUDGEBIAS LLMBAR_JSONL
 """
@@ -46,10 +46,9 @@ for (judge, _, ids), records in comparisons.items():
         counter = sum(1 if picked(r) == answer else -1 if picked(r) in ids else 0 for r in records)
         correct[judge] += counter > 0
         total[judge] += 1
-    if len(records) == 2:
-        p1, p2 = picked(records[0]), picked(records[1])
-        pairs[judge] += 1
-        inconsistent[judge] += p1 in ids and p2 in ids and p1 != p2
+        if len(records) == 2:  # JudgeBench's n_inconsistent: decision1 != decision2 (None and ties included)
+            pairs[judge] += 1
+            inconsistent[judge] += picked(records[0]) != picked(records[1])
 
 failures = 0
 checked = 0

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "pairwise_fixture.hpp"
 #include "test_util.hpp"
 
 using namespace judgebias;
@@ -227,4 +228,55 @@ TEST(SelfPreference, RecordsWithoutAModelAreLeftOutOneByOne) {
   EXPECT_EQ(j["dp"]["n"], 1);                     // only the first record
   EXPECT_DOUBLE_EQ(value(j["wr_judge"]), 100.0);  // w over that record alone
   EXPECT_EQ(r.to_json()["modules"]["self_preference"]["diagnostics"]["records_without_model"], 2);
+}
+
+TEST(SelfPreference, PairRulesInTheDbg) {
+  // tests/pairwise_fixture.hpp's pair-rule fixture: x is J's own (m1), gold x in i1..i7 (g = 1), a tie
+  // in i8 (g = 0.5). w_J per comparison:
+  //   each:         i1 1, i2 0.5, i3 0.75, i4 0, i5 1, i6 - (no parsed record), i7 0, i8 1
+  //   conservative: i1 1, i2 0.5, i3 0.5,  i4 0, i5 -, i6 -, i7 0, i8 1
+  //   counter:      i1 1, i2 0.5, i3 1,    i4 0, i5 1, i6 -, i7 0, i8 1
+  // wr_judge 4.25/7, 3/6, 4.5/7; wr_gold over the same comparisons 6.5/7, 5.5/6, 6.5/7.
+  auto dbg = [](pair_rule rule) {
+    config cfg;
+    cfg.bootstrap = 0;
+    cfg.modules = {"self_preference"};
+    cfg.pair_rule = rule;
+    const json j = jbtest::run_text(jbtest::pair_rule_fixture(true), cfg).to_json();
+    return j["modules"]["self_preference"]["judges"]["J"];
+  };
+  const json each = dbg(pair_rule::each), cons = dbg(pair_rule::conservative), counter = dbg(pair_rule::counter);
+  auto v = [](const json& m) { return m["value"].get<double>(); };
+  EXPECT_NEAR(v(each["wr_judge"]), 100 * 4.25 / 7, 1e-9);
+  EXPECT_NEAR(v(each["wr_gold"]), 100 * 6.5 / 7, 1e-9);
+  EXPECT_NEAR(v(each["dbg_pairwise"]), 100 * (4.25 / 7 - 6.5 / 7), 1e-9);
+  EXPECT_EQ(each["dbg_pairwise"]["n"], 7);
+  EXPECT_NEAR(v(cons["wr_judge"]), 100 * 3.0 / 6, 1e-9);
+  EXPECT_NEAR(v(cons["wr_gold"]), 100 * 5.5 / 6, 1e-9);
+  EXPECT_NEAR(v(cons["dbg_pairwise"]), 100 * (3.0 / 6 - 5.5 / 6), 1e-9);
+  EXPECT_EQ(cons["dbg_pairwise"]["n"], 6);
+  EXPECT_NEAR(v(counter["wr_judge"]), 100 * 4.5 / 7, 1e-9);
+  EXPECT_NEAR(v(counter["dbg_pairwise"]), 100 * (4.5 / 7 - 6.5 / 7), 1e-9);
+  EXPECT_EQ(counter["dbg_pairwise"]["n"], 7);
+  // dp counts records whatever the rule: own picked in i1 x2, i2, i3, i5, i8 = 6 of the 11 parsed
+  // records, the other in i2, i4 x2, i7 = 4: (6 - 4) / 11.
+  EXPECT_NEAR(v(each["dp"]), 2.0 / 11.0, 1e-12);
+  EXPECT_NEAR(v(counter["dp"]), 2.0 / 11.0, 1e-12);
+}
+
+TEST(SelfPreference, APairWithOneUnnamedRecordCountsTheOther) {
+  // x (own, m1) against y (m2): the x-first record names both authors and picks x; the y-first one
+  // names none and picks y. Under each the unnamed record is left out: w = 1. Under conservative the
+  // pair would be a tie, but its unnamed half cannot count: the named record alone, w = 1 again.
+  const std::string text =
+      R"({"judge":"J","judge_model":"m1","item":"q","a":{"id":"x","model":"m1"},"b":{"id":"y","model":"m2"},"verdict":"A","gold":"A"})" "\n"
+      R"({"judge":"J","judge_model":"m1","item":"q","a":{"id":"y"},"b":{"id":"x"},"verdict":"A","gold":"B"})" "\n";
+  for (pair_rule rule : {pair_rule::each, pair_rule::conservative, pair_rule::counter}) {
+    config cfg;
+    cfg.bootstrap = 0;
+    cfg.modules = {"self_preference"};
+    cfg.pair_rule = rule;
+    const json j = jbtest::run_text(text, cfg).to_json()["modules"]["self_preference"]["judges"]["J"];
+    EXPECT_DOUBLE_EQ(j["wr_judge"]["value"].get<double>(), 100.0) << to_string(rule);
+  }
 }

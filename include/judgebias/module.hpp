@@ -28,7 +28,7 @@ std::string_view to_string(length_unit u) noexcept;
 /// "chars" or "tokens"; anything else is a usage_error naming --length.
 length_unit parse_length_unit(std::string_view text);
 
-/// How a comparison judged in both orders is scored (`--pair-rule`, METRICS.md / docs/metrics.md).
+/// How a comparison judged in both orders is scored (`--pair-rule`, docs/metrics.md "Pair rules").
 enum class pair_rule : std::uint8_t {
   each,          ///< every record counts on its own
   conservative,  ///< FastChat's MT-Bench rule: both orders must pick the same answer, else a tie

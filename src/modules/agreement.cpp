@@ -71,7 +71,7 @@ class agreement_module final : public bias_module {
         {"pair_accuracy", unit::fraction, bias_direction::none,
          "JudgeBench's pair accuracy: per comparison, +1 per record for gold's answer, -1 for the other; > 0"},
         {"inconsistent_pairs", unit::fraction, bias_direction::higher,
-         "share of swap pairs whose two orders picked different answers"},
+         "JudgeBench's: share of swap pairs (decisive gold) whose two orders' outcomes differ"},
     };
     for (auto& m : out) m = m.with_overall();  // every metric also over all judges together
     return out;
@@ -113,20 +113,23 @@ class agreement_module final : public bias_module {
     std::vector<kit::scored_unit> units;
     for (const kit::selection& sel : selections) {
       if (cfg.pair_rule != pair_rule::each) {
-        // A unit's label and the gold's in the comparison's own frame: "A" for its lower id, "B" for
-        // the other (a record that is a unit of its own keeps its presentation).
+        // A unit has no presentation of its own (a swap pair shows each answer first once), so it is
+        // counted half in each orientation: (label, gold) and both flipped. Accuracy is what it would
+        // be either way, and kappa does not depend on which answer is called A.
         const auto comparisons = sel.comparisons(d);
         for (std::size_t k = 0; k < comparisons.size(); ++k) {
           const comparison& c = d.comparisons()[comparisons[k]];
           if (c.gold == no_id) continue;
           units.clear();
           kit::score_comparison(d, sel, k, cfg.pair_rule, units);
-          auto frame = [&](std::uint32_t o) { return o == c.lo ? verdict::a : o == c.hi ? verdict::b : verdict::tie; };
+          auto label = [&](std::uint32_t o) { return o == c.lo ? verdict::a : o == c.hi ? verdict::b : verdict::tie; };
+          auto flip = [](verdict v) { return v == verdict::a ? verdict::b : v == verdict::b ? verdict::a : v; };
           for (const auto& u : units) {
-            const verdict g = u.pair ? frame(c.gold) : d.gold_in_presentation(u.first);
             double* r = sums[d.item(u.first)];
             if (u.outcome == no_id) continue;
-            r[cell(u.pair ? frame(u.outcome) : d.verdict(u.first), g)] += 1;
+            const verdict l = label(u.outcome), g = label(c.gold);
+            r[cell(l, g)] += 0.5;
+            r[cell(flip(l), flip(g))] += 0.5;
           }
         }
       }
@@ -144,7 +147,8 @@ class agreement_module final : public bias_module {
       }
       // JudgeBench's counter over all of a comparison's records (both orders, every run): +1 for the
       // gold's answer, -1 for the other, 0 for a tie or a failure; correct when the sum is positive.
-      // Inconsistent: a swap pair whose two orders picked different answers.
+      // Inconsistent, as JudgeBench counts it: a swap pair of a comparison with a decisive gold whose two
+      // outcomes differ (an answer, a tie or a failure: two failures agree).
       const auto comparisons = sel.comparisons(d);
       for (std::size_t k = 0; k < comparisons.size(); ++k) {
         const comparison& c = d.comparisons()[comparisons[k]];
@@ -162,9 +166,10 @@ class agreement_module final : public bias_module {
           pa_correct += counter > 0;
           ++pa_n;
         }
+        if (c.gold == no_id || c.gold == tie_outcome) continue;
         for (const swap_pair& p : sel.swap_pairs(d, k)) {
           const std::uint32_t o1 = d.outcome(p.lo_first), o2 = d.outcome(p.hi_first);
-          const bool differ = o1 != no_id && o2 != no_id && o1 != tie_outcome && o2 != tie_outcome && o1 != o2;
+          const bool differ = o1 != o2;
           double* r = pair_sums[d.item(p.lo_first)];
           r[2] += differ;
           r[3] += 1;
@@ -225,7 +230,7 @@ class agreement_module final : public bias_module {
         "inconsistent_pairs", unit::fraction, inc_n, pair_sums,
         [](std::span<const double> s) { return ratio(s[2], s[3]); },
         kit::wilson_closed(static_cast<double>(inc), static_cast<double>(inc_n), conf),
-        "no comparison judged in both orders in one run");
+        "no comparison with a decisive gold judged in both orders in one run");
     return mb.take();
   }
 };

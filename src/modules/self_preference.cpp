@@ -307,11 +307,14 @@ class self_preference_module final : public bias_module {
         w_sum = w_n = 0;
         units.clear();
         kit::score_comparison(d, sel, k, cfg.pair_rule, units);
+        auto named = [&](dataset::index i) { return d.model_a(i) != no_id && d.model_b(i) != no_id; };
         for (const auto& u : units) {
-          const bool named = d.model_a(u.first) != no_id && d.model_b(u.first) != no_id &&
-                             (!u.pair || (d.model_a(u.second) != no_id && d.model_b(u.second) != no_id));
-          if (!named || u.outcome == no_id) continue;
-          w_sum += u.outcome == own_id ? 1.0 : u.outcome == tie_outcome ? 0.5 : 0.0;
+          std::uint32_t o = u.outcome;
+          // A pair with one record that names no author: the other record counts alone, as under each.
+          if (u.pair && named(u.first) != named(u.second)) o = d.outcome(named(u.first) ? u.first : u.second);
+          else if (!named(u.first)) continue;
+          if (o == no_id) continue;
+          w_sum += o == own_id ? 1.0 : o == tie_outcome ? 0.5 : 0.0;
           w_n += 1;
         }
       }
