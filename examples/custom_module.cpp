@@ -104,8 +104,8 @@ int main() {
 
     // The other forms.
     const std::string csv = to_csv(r), md = to_markdown(r), html = to_html(r), table = format_table(r);
-    expect(csv.find("tie_share,,J,,,,tie_share,0.5,") != std::string::npos, "CSV row of J");
-    expect(csv.find("tie_share,,J,,t1,,tie_share,0.25,") != std::string::npos, "CSV row of J on t1");
+    expect(csv.find("tie_share,,J,,,,,tie_share,0.5,") != std::string::npos, "CSV row of J");
+    expect(csv.find("tie_share,,J,,,t1,,tie_share,0.25,") != std::string::npos, "CSV row of J on t1");
     expect(md.find("## tie_share") != std::string::npos, "Markdown section");
     expect(html.find("Share of tie verdicts") != std::string::npos, "HTML chart");
     expect(table.find("tie_share (fraction)") != std::string::npos, "terminal table column");

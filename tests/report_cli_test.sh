@@ -13,7 +13,7 @@ source "$checks"
 # Every format at once, chosen by the extension.
 "$bin" run --bootstrap 0 -o r.json -o r.md -o r.csv -o r.html >out 2>err
 check formats 0 $? '"schema_version": 1' r.json '| alpha-7b | +3.05 [+2.90, +3.20] n=80 |' r.md \
-  'module,kind,judge,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason' r.csv \
+  'module,kind,judge,model,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason' r.csv \
   '<figure class="chart" id="chart-dbg_pairwise" data-marks="3">' r.html "r.html written" out
 "$bin" run --bootstrap 0 -o r.txt >out 2>err; check unknown-extension 2 $? "use .json, .md, .csv or .html" err
 # The CSV has one row per metric of the JSON report: every "unit" key of a judge-level or breakdown metric.
@@ -21,7 +21,7 @@ equal csv-rows "$(grep -c '"unit":' r.json)" "$(($(wc -l <r.csv) - 1))"
 
 # What goes to standard output.
 "$bin" run --bootstrap 0 --format json >out 2>err; check format-json 0 $? '"schema_version": 1' out
-"$bin" run --bootstrap 0 --format csv >out 2>err; check format-csv 0 $? "position,,alpha-7b,,,,consistency," out
+"$bin" run --bootstrap 0 --format csv >out 2>err; check format-csv 0 $? "position,,alpha-7b,,,,,consistency," out
 "$bin" run --bootstrap 0 --format none >out 2>err; check format-none 0 $?
 equal format-none-empty 0 "$(wc -c <out)"
 "$bin" run --bootstrap 0 -q -o q.json >out 2>err; check quiet 0 $? '"modules"' q.json
@@ -55,7 +55,7 @@ absent control-chars-raw $'\x1b[2J' out
 printf '%s\n' '{"judge":"=1+1\u202e\u2028","item":"s1","a":{"model":"m"},"b":{"model":"o"},"verdict":"A"}' \
   '{"judge":"=1+1\u202e\u2028","item":"s1","a":{"model":"o"},"b":{"model":"m"},"verdict":"B"}' >formula.jsonl
 "$bin" run formula.jsonl --bootstrap 0 --modules position -o formula.csv -o formula.html >out 2>err
-check csv-formula 0 $? "position,,'=1+1\\u{202e}\\u{2028},,,,consistency,1," formula.csv \
+check csv-formula 0 $? "position,,'=1+1\\u{202e}\\u{2028},,,,,consistency,1," formula.csv \
   '=1+1\u{202e}\u{2028}' out '<td>=1+1\u{202e}\u{2028}</td>' formula.html
 for f in out formula.csv formula.html; do absent "bidi-raw-$f" $'\xe2\x80\xae' $f; done
 "$bin" run --bootstrap 0 -q --fail-if 'position.consistency << 0.9' >out 2>err; check gate-bad 2 $? "the right side must be one number" err

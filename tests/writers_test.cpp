@@ -65,11 +65,11 @@ TEST(Writers, CsvIsTidyQuotedAndGolden) {
   expect_golden("fixed.csv", csv);
   EXPECT_EQ(count(csv, "\r\n"), 20u);  // header + 19 rows
   // A judge name with a comma, a quote and a bar is one quoted field.
-  EXPECT_NE(csv.find("position,,\"judge|x,\"\"y\"\"\",,,,first_slot_rate,0.75,0.5,1,12,0.146,fraction,\r\n"),
+  EXPECT_NE(csv.find("position,,\"judge|x,\"\"y\"\"\",,,,,first_slot_rate,0.75,0.5,1,12,0.146,fraction,\r\n"),
             std::string::npos);
   // A null value: empty cells and the reason.
   EXPECT_NE(
-      csv.find("self_preference,,gpt-4o,,,,dbg_pointwise,,,,0,,score,no pointwise record with gold\r\n"),
+      csv.find("self_preference,,gpt-4o,,,,,dbg_pointwise,,,,0,,score,no pointwise record with gold\r\n"),
       std::string::npos);
 }
 
@@ -168,12 +168,12 @@ report named(const std::string& p) {
 // The CSV of named(p) when each of its text cells reads `q` + letter.
 std::string named_csv(const std::string& q) {
   return fmt::format(
-      "module,kind,judge,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason\r\n"
-      "self_preference,,{0}j,,,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
-      "self_preference,,{0}j,{0}o,,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
-      "self_preference,,{0}j,,{0}t,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
-      "self_preference,,{0}j,,,{0}u,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
-      "cue,{0}k,{0}j,,,,robustness_rate,1,,,2,,fraction,{0}r\r\n",
+      "module,kind,judge,model,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason\r\n"
+      "self_preference,,{0}j,,,,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
+      "self_preference,,{0}j,,{0}o,,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
+      "self_preference,,{0}j,,,{0}t,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
+      "self_preference,,{0}j,,,,{0}u,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
+      "cue,{0}k,{0}j,,,,,robustness_rate,1,,,2,,fraction,{0}r\r\n",
       q);
 }
 
@@ -250,7 +250,7 @@ TEST(Writers, CsvFormulaCellsGetAQuote) {
   EXPECT_EQ(to_csv(named("\r")), named_csv("'\\x0d"));
   // Elsewhere in a cell they are harmless; a quote-prefixed cell with a comma is still one field.
   EXPECT_EQ(to_csv(named("x=")), named_csv("x="));
-  EXPECT_NE(to_csv(named("=1,")).find("\r\nself_preference,,\"'=1,j\",\"'=1,o\",,,dbg_pairwise,-0.5,"),
+  EXPECT_NE(to_csv(named("=1,")).find("\r\nself_preference,,\"'=1,j\",,\"'=1,o\",,,dbg_pairwise,-0.5,"),
             std::string::npos);
 }
 

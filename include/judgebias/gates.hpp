@@ -29,6 +29,7 @@ gate parse_gate(const std::string& text, const module_registry& registry);
 /// What a gate found for one judge.
 struct gate_result {
   std::string judge;            ///< Empty when the report has no row for the metric at all.
+  std::string model;            ///< The model of a per-model metric (winrate's); empty otherwise.
   std::optional<double> value;  ///< nullopt: the report has null here (never trips by itself).
   std::string reason;           ///< Why the value is null, when it is.
   bool tripped = false;

@@ -46,7 +46,8 @@ struct config {
   std::vector<std::string> gold_judges;
   std::vector<std::pair<std::string, std::string>> self;  ///< (response model, judge model) pairs.
   bool soft = false;                                      ///< Use prob_a in pairwise self-preference.
-  judgebias::pair_rule pair_rule = pair_rule::each;       ///< Scoring of both orders (self_preference, agreement).
+  judgebias::pair_rule pair_rule = pair_rule::each;       ///< Scoring of both orders (self_preference, agreement, winrate).
+  std::string baseline;  ///< winrate: the model each model's win rate is against (`--baseline`); empty: all.
   length_unit length = length_unit::chars;
   double min_length_gap = 30;
   bool skip_invalid = false;
@@ -141,6 +142,8 @@ struct report_row {
   row_scope scope = row_scope::judge;
   std::string judge;          ///< Empty for row_scope::overall.
   std::string group;          ///< The task, or the run as decimal text; empty for judge and overall scopes.
+  std::string model;          ///< The model of a per-model metric (winrate's, under `models`).
+  bool per_model = false;     ///< Whether it is a per-model metric (under `models.MODEL`).
   std::string opponent;       ///< The opponent model of a per-opponent metric (which may be named "").
   bool per_opponent = false;  ///< Whether it is a per-opponent metric (under `by_opponent`).
   std::string metric;         ///< The metric's name.

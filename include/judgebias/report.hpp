@@ -55,10 +55,10 @@ void write_json(const report& r, const text_sink& sink);
 void write_json_file(const report& r, const std::string& path);
 
 /// One metric of a report as a flat row: the CSV's columns. Empty strings for what does not apply
-/// (no opponent, no task breakdown...). `kind` is the cue kind for the `cue` module, `counterfactual`
+/// (no model, no opponent, no task breakdown...). `kind` is the cue kind for the `cue` module, `counterfactual`
 /// for padded verbosity variants, `overall` for agreement over all judges (whose `judge` is empty).
 struct metric_row {
-  std::string module, kind, judge, opponent, task, run, metric;
+  std::string module, kind, judge, model, opponent, task, run, metric;
   std::optional<double> value, ci_low, ci_high, p;
   std::uint64_t n = 0;
   std::string unit, reason;

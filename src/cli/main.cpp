@@ -280,14 +280,19 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
     for (const auto& res : check_gate(r, g)) {
       if (res.value && res.tripped) {
         tripped = true;
-        std::fprintf(stderr, "judgebias: --fail-if '%s' tripped for judge %s (%s)\n", g.text.c_str(),
-                     printable(res.judge).c_str(), fmt::format("{:g}", *res.value).c_str());
+        std::fprintf(stderr, "judgebias: --fail-if '%s' tripped for judge %s%s (%s)\n", g.text.c_str(),
+                     printable(res.judge).c_str(),
+                     res.model.empty() ? "" : fmt::format(", model {}", printable(res.model)).c_str(),
+                     fmt::format("{:g}", *res.value).c_str());
       } else if (!res.value) {
         tripped |= opt.fail_if_missing;
         if (opt.quiet && !opt.fail_if_missing) continue;  // a warning; -q prints errors and trips only
         std::fprintf(stderr, "judgebias: %s: --fail-if '%s' has no value%s (%s)%s\n",
                      opt.fail_if_missing ? "gate" : "warning", g.text.c_str(),
-                     res.judge.empty() ? "" : fmt::format(" for judge {}", printable(res.judge)).c_str(),
+                     res.judge.empty() ? ""
+                     : fmt::format(" for judge {}{}", printable(res.judge),
+                                   res.model.empty() ? "" : ", model " + printable(res.model))
+                           .c_str(),
                      res.reason.c_str(),
                      opt.fail_if_missing ? ": tripped (--fail-if-missing)" : "; not tripped");
       }
@@ -521,7 +526,9 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       "--from", ropt.from,
       "Read the files in another tool's format: fastchat, fastchat-single, arena-hard, alpaca-eval, "
       "judgebench (docs/ecosystem.md)");
-  run->add_option("--baseline", ropt.import.baseline, "arena-hard: the baseline model (game 1's answer A)");
+  run->add_option("--baseline", cfg.baseline,
+                  "The baseline model: winrate's reference opponent (each model's win rate against it), and "
+                  "arena-hard's game-1 answer A with --from arena-hard");
   run->add_option("--compare", compare_list,
                   "Paired difference of every metric between two judges on the items both judged, with a "
                   "paired bootstrap interval (--bootstrap resamples)")
@@ -683,6 +690,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       cfg.gold_judges = split_names(gold_list, "--gold-judges");
       cfg.length = parse_length_unit(length_text);
       cfg.pair_rule = parse_pair_rule(pair_rule_text);
+      ropt.import.baseline = cfg.baseline;  // one option for both (docs/cli.md)
       for (const auto& b : by_text) cfg.by.push_back(parse_breakdown(b));
       ropt.compare = split_names(compare_list, "--compare");
       status = cmd_run(files, cfg, self_specs, ropt);

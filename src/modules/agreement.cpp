@@ -122,12 +122,12 @@ class agreement_module final : public bias_module {
           if (c.gold == no_id) continue;
           units.clear();
           kit::score_comparison(d, sel, k, cfg.pair_rule, units);
-          auto label = [&](std::uint32_t o) { return o == c.lo ? verdict::a : o == c.hi ? verdict::b : verdict::tie; };
+          auto frame_of = [&](std::uint32_t o) { return o == c.lo ? verdict::a : o == c.hi ? verdict::b : verdict::tie; };
           auto flip = [](verdict v) { return v == verdict::a ? verdict::b : v == verdict::b ? verdict::a : v; };
           for (const auto& u : units) {
             double* r = sums[d.item(u.first)];
             if (u.outcome == no_id) continue;
-            const verdict l = label(u.outcome), g = label(c.gold);
+            const verdict l = frame_of(u.outcome), g = frame_of(c.gold);
             r[cell(l, g)] += 0.5;
             r[cell(flip(l), flip(g))] += 0.5;
           }

@@ -150,8 +150,12 @@ void place(section_body& body, row_scope scope, const std::string& judge, const 
     return;
   }
   for (auto& [path, value] : m.members) {
-    const bool own = path.size() == 1;
-    const bool per_opponent = scope != row_scope::overall && path.size() == 3 && path[0] == "by_opponent";
+    // {NAME}, {"by_opponent", O, NAME}, {"models", M, NAME} or {"models", M, "by_opponent", O, NAME}.
+    const bool per_model = scope != row_scope::overall && path.size() >= 3 && path[0] == "models";
+    const std::size_t rest = per_model ? 2 : 0;  // where the path after the model starts
+    const bool own = path.size() == rest + 1;
+    const bool per_opponent =
+        scope != row_scope::overall && path.size() == rest + 3 && path[rest] == "by_opponent";
     if (!value || !(own || per_opponent)) {  // an empty object, or keys no row has: kept as they are
       std::vector<std::string> at = object;
       at.insert(at.end(), path.begin(), path.end());
@@ -162,8 +166,10 @@ void place(section_body& body, row_scope scope, const std::string& judge, const 
     row.scope = scope;
     row.judge = judge;
     row.group = group;
+    row.per_model = per_model;
+    if (per_model) row.model = std::move(path[1]);
     row.per_opponent = per_opponent;
-    if (per_opponent) row.opponent = std::move(path[1]);
+    if (per_opponent) row.opponent = std::move(path[rest + 1]);
     row.metric = std::move(path.back());
     row.value = normal_form(std::move(*value));
   }

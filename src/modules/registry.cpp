@@ -42,7 +42,8 @@ std::vector<std::string> module_registry::names() const {
   X(bandwagon)                       \
   X(authority)                       \
   X(cue)                             \
-  X(agreement)
+  X(agreement)                       \
+  X(winrate)
 
 #define JUDGEBIAS_DECLARE(name) std::unique_ptr<bias_module> make_##name##_module();
 JUDGEBIAS_BUILTIN_MODULES(JUDGEBIAS_DECLARE)

@@ -247,11 +247,14 @@ class checker {
     string_field(section, "reason");
   }
 
-  // A judge's metrics, and self-preference's `by_opponent`.
-  void metrics(const json& v) {
+  // A judge's metrics, self-preference's `by_opponent`, and winrate's `models` (each model's metrics
+  // and its `by_opponent`).
+  void metrics(const json& v, bool in_model = false) {
     each(v, [&](const json& m) {
       if (path_.back() == "by_opponent")
         each(m, [&](const json& opponent) { each(opponent, [&](const json& om) { metric(om); }); });
+      else if (path_.back() == "models" && !in_model)
+        each(m, [&](const json& model) { metrics(model, true); });
       else
         metric(m);
     });
@@ -345,15 +348,16 @@ std::string change_text(double before, double after) {
   return after > before ? ">+1.797e+308" : "<-1.797e+308";  // where long double is a double
 }
 
-using row_key =
-    std::tuple<std::string, std::string, std::string, std::string, std::string, std::string, std::string>;
+using row_key = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string,
+                           std::string, std::string>;
 
 row_key key_of(const metric_row& m) {
-  return {m.module, m.kind, m.metric, m.judge, m.opponent, m.task, m.run};
+  return {m.module, m.kind, m.metric, m.judge, m.model, m.opponent, m.task, m.run};
 }
 
 std::string label(const metric_row& m) {
   std::string s = m.module + (m.kind.empty() ? "" : "." + m.kind) + "." + m.metric;
+  if (!m.model.empty()) s += " of " + m.model;
   if (!m.opponent.empty()) s += " vs " + m.opponent;
   if (!m.task.empty()) s += " task " + m.task;
   if (!m.run.empty()) s += " run " + m.run;

@@ -131,11 +131,13 @@ gate parse_gate(const std::string& text, const module_registry& registry) {
 std::vector<gate_result> check_gate(const report& r, const gate& g) {
   std::vector<gate_result> out;
   for (const auto& row : tidy_rows(r)) {
+    // A judge's metric, or a per-model one (checked for every judge and model), never a breakdown.
     if (row.module != g.module || row.kind != g.kind || row.metric != g.metric || !row.opponent.empty() ||
         !row.task.empty() || !row.run.empty())
       continue;
     gate_result res;
     res.judge = row.judge.empty() ? "(all judges)" : row.judge;
+    res.model = row.model;
     res.value = g.field == gate::field::value    ? row.value
                 : g.field == gate::field::ci_low ? row.ci_low
                                                  : row.ci_high;

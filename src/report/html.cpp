@@ -172,7 +172,7 @@ chart make_chart(const std::vector<metric_row>& rows, std::string id, std::strin
   chart c{std::move(id), std::move(caption), std::move(unit), std::move(note), reference, {}, {}};
   auto selected = [](const metric_row& r, const series_spec& s) {
     return r.module == s.module && r.kind == s.kind && r.metric == s.metric && !r.judge.empty() &&
-           r.opponent.empty() && r.task.empty() && r.run.empty();
+           r.model.empty() && r.opponent.empty() && r.task.empty() && r.run.empty();
   };
   for (const auto& s : specs)
     for (const auto& r : rows)
@@ -194,10 +194,12 @@ chart make_chart(const std::vector<metric_row>& rows, std::string id, std::strin
 }
 
 std::string long_table(const std::vector<const metric_row*>& rows) {
+  const bool model = std::any_of(rows.begin(), rows.end(), [](auto* r) { return !r->model.empty(); });
   const bool opponent = std::any_of(rows.begin(), rows.end(), [](auto* r) { return !r->opponent.empty(); });
   const bool task = std::any_of(rows.begin(), rows.end(), [](auto* r) { return !r->task.empty(); });
   const bool run = std::any_of(rows.begin(), rows.end(), [](auto* r) { return !r->run.empty(); });
   std::string out = "<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\">judge</th>";
+  if (model) out += "<th scope=\"col\">model</th>";
   if (opponent) out += "<th scope=\"col\">opponent</th>";
   if (task) out += "<th scope=\"col\">task</th>";
   if (run) out += "<th scope=\"col\">run</th>";
@@ -206,6 +208,7 @@ std::string long_table(const std::vector<const metric_row*>& rows) {
       "<th scope=\"col\">n</th><th scope=\"col\">p</th><th scope=\"col\">note</th></tr></thead>\n<tbody>\n";
   for (const auto* r : rows) {
     out += "<tr><td>" + html_escape(r->judge.empty() ? "(all judges)" : r->judge) + "</td>";
+    if (model) out += "<td>" + html_escape(r->model) + "</td>";
     if (opponent) out += "<td>" + html_escape(r->opponent) + "</td>";
     if (task) out += "<td>" + html_escape(r->task) + "</td>";
     if (run) out += "<td>" + html_escape(r->run) + "</td>";
@@ -362,6 +365,7 @@ std::string to_html(const report& r) {
     for (const auto& row : rows) {
       if (row.module != module) continue;
       std::string key = row.judge.empty() ? "all judges" : row.kind;
+      if (!row.model.empty()) key += key.empty() ? "by model" : ", by model";
       if (!row.opponent.empty()) key += key.empty() ? "by opponent" : ", by opponent";
       if (!row.task.empty()) key += key.empty() ? "by task" : ", by task";
       if (!row.run.empty()) key += key.empty() ? "by run" : ", by run";

@@ -99,7 +99,7 @@ class section_reader {
             extra(mpath, m);
             continue;
           }
-          push(prefix, row_scope::overall, "", "", "", false, name, m);
+          push(prefix, row_scope::overall, "", "", nullptr, "", false, name, m);
         }
       } else if (key == "kinds" && v.is_object()) {
         keep_if_empty(path, v);
@@ -122,10 +122,11 @@ class section_reader {
   }
 
  private:
-  // A judge's (or a group's) metrics and its per-opponent ones.
+  // A judge's (or a group's) metrics and its per-opponent ones; under `models`, each model's metrics
+  // and per-opponent ones the same way (`model` set, not empty, for those).
   void judge_object(const json& v, const std::vector<std::string>& path,
                     const std::vector<std::string>& prefix, row_scope scope, const std::string& judge,
-                    const std::string& group) {
+                    const std::string& group, const std::string* model = nullptr) {
     if (!v.is_object()) {
       extra(path, v);
       return;
@@ -133,7 +134,7 @@ class section_reader {
     keep_if_empty(path, v);
     for (const auto& [name, m] : v.items()) {
       if (is_metric(m)) {
-        push(prefix, scope, judge, group, "", false, name, m);
+        push(prefix, scope, judge, group, model, "", false, name, m);
       } else if (name == "by_opponent" && m.is_object()) {
         auto opath = path;
         opath.push_back(name);
@@ -148,13 +149,22 @@ class section_reader {
           keep_if_empty(mpath, om);
           for (const auto& [mn, mv] : om.items()) {
             if (is_metric(mv)) {
-              push(prefix, scope, judge, group, opponent, true, mn, mv);
+              push(prefix, scope, judge, group, model, opponent, true, mn, mv);
             } else {
               auto xpath = mpath;
               xpath.push_back(mn);
               extra(xpath, mv);
             }
           }
+        }
+      } else if (name == "models" && !model && scope != row_scope::overall && m.is_object()) {
+        auto mpath = path;
+        mpath.push_back(name);
+        keep_if_empty(mpath, m);
+        for (const auto& [model_name, mv] : m.items()) {
+          auto one = mpath;
+          one.push_back(model_name);
+          judge_object(mv, one, prefix, scope, judge, group, &model_name);
         }
       } else {
         auto xpath = path;
@@ -164,13 +174,15 @@ class section_reader {
     }
   }
   void push(const std::vector<std::string>& prefix, row_scope scope, const std::string& judge,
-            const std::string& group, const std::string& opponent, bool per_opponent, const std::string& name,
-            const json& m) {
+            const std::string& group, const std::string* model, const std::string& opponent, bool per_opponent,
+            const std::string& name, const json& m) {
     report_row row;
     row.section = prefix;
     row.scope = scope;
     row.judge = judge;
     row.group = group;
+    row.per_model = model != nullptr;
+    if (model) row.model = *model;
     row.opponent = opponent;
     row.per_opponent = per_opponent;
     row.metric = name;
@@ -212,6 +224,10 @@ void row_path(const report_row& row, std::vector<std::string_view>& path) {
   path.push_back(scope_key(row.scope));
   if (row.scope != row_scope::overall) path.emplace_back(row.judge);
   if (row.scope == row_scope::task || row.scope == row_scope::run) path.emplace_back(row.group);
+  if (row.per_model) {
+    path.emplace_back("models");
+    path.emplace_back(row.model);
+  }
   if (row.per_opponent) {
     path.emplace_back("by_opponent");
     path.emplace_back(row.opponent);
@@ -363,6 +379,7 @@ metric_row tidy_row(const module_section& m, const report_row& row) {
   t.module = m.name;
   t.kind = std::string(row.kind());
   t.judge = row.judge;
+  t.model = row.model;
   t.opponent = row.opponent;
   if (row.scope == row_scope::task) t.task = row.group;
   if (row.scope == row_scope::run) t.run = row.group;

@@ -181,10 +181,10 @@ std::string render(const report& r, output_format f) {
 }
 
 std::string to_csv(const report& r) {
-  std::string out = "module,kind,judge,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason\r\n";
+  std::string out = "module,kind,judge,model,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason\r\n";
   for (const auto& row : tidy_rows(r)) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_field(row.module),
-                       csv_field(row.kind), csv_field(row.judge), csv_field(row.opponent),
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_field(row.module),
+                       csv_field(row.kind), csv_field(row.judge), csv_field(row.model), csv_field(row.opponent),
                        csv_field(row.task), csv_field(row.run), csv_field(row.metric), csv_number(row.value),
                        csv_number(row.ci_low), csv_number(row.ci_high), row.n, csv_number(row.p),
                        csv_field(row.unit), csv_field(row.reason));
@@ -215,6 +215,11 @@ std::string to_markdown(const report& r) {
       std::string key, label = row.judge, first = "judge";
       if (!row.opponent.empty())
         key = "by opponent", label = row.judge + " vs " + row.opponent, first = "judge vs opponent";
+      if (!row.model.empty() && row.opponent.empty())
+        key = "by model", label = row.judge + ": " + row.model, first = "judge: model";
+      if (!row.model.empty() && !row.opponent.empty())
+        key = "by model and opponent", label = row.judge + ": " + row.model + " vs " + row.opponent,
+        first = "judge: model vs opponent";
       if (!row.task.empty()) key = "by task", label = row.judge + " / " + row.task, first = "judge / task";
       if (!row.run.empty()) key = "by run", label = row.judge + " / run " + row.run, first = "judge / run";
       if (row.judge.empty()) label = "(all judges)";  // only agreement's overall rows have no judge
@@ -339,6 +344,8 @@ std::string format_table(const report& r, const table_style& style) {
         if (row.module == name && row.kind == kind && row.opponent.empty() && row.task.empty() &&
             row.run.empty())
           mine.push_back(&row);
+      // A table row per judge, or per judge and model for per-model metrics (winrate's).
+      auto row_name = [](const metric_row& m) { return m.model.empty() ? m.judge : m.judge + ": " + m.model; };
       // The declared headline; a module without one (a report of an unknown module) shows its first three.
       std::vector<std::string> cols = headline(section, kind), judges;
       if (cols.empty())
@@ -350,13 +357,14 @@ std::string format_table(const report& r, const table_style& style) {
                             [&](const metric_row* m) { return m->metric == c && m->value; });
       });
       for (const auto* row : mine)
-        if (std::find(judges.begin(), judges.end(), row->judge) == judges.end()) judges.push_back(row->judge);
+        if (std::find(judges.begin(), judges.end(), row_name(*row)) == judges.end()) judges.push_back(row_name(*row));
+      const bool models = std::any_of(mine.begin(), mine.end(), [](const metric_row* m) { return !m->model.empty(); });
       if (cols.empty()) {
         out += "  (no judge has a value to show)\n";
         continue;
       }
       std::vector<std::vector<std::string>> table;
-      table.push_back({"judge"});
+      table.push_back({models ? "judge: model" : "judge"});
       for (const auto& c : cols) {
         std::string unit;
         for (const auto* m : mine)
@@ -367,7 +375,7 @@ std::string format_table(const report& r, const table_style& style) {
         std::vector<std::string> line{printable(judge)};
         for (const auto& c : cols) {
           auto it = std::find_if(mine.begin(), mine.end(),
-                                 [&](const metric_row* m) { return m->judge == judge && m->metric == c; });
+                                 [&](const metric_row* m) { return row_name(*m) == judge && m->metric == c; });
           line.push_back(it == mine.end() ? "" : detail::cell_text(**it));
         }
         table.push_back(std::move(line));
@@ -399,10 +407,11 @@ std::vector<std::vector<std::string>> compare_table(const report& r, bool breakd
   rows.push_back({"metric", c["judges"][0].get<std::string>(), c["judges"][1].get<std::string>(),
                   "difference", "interval"});
   for (const auto& m : c["metrics"]) {
-    const bool breakdown = m.contains("opponent") || m.contains("task") || m.contains("run");
+    const bool breakdown = m.contains("opponent") || m.contains("task") || m.contains("run");  // a model is not one
     if (breakdown && !breakdowns) continue;
     std::string name = m.value("module", "") + (m.contains("kind") ? "." + m.value("kind", "") : "") + "." +
                        m.value("metric", "");
+    if (m.contains("model")) name += " of " + m.value("model", "");
     if (m.contains("opponent")) name += " vs " + m.value("opponent", "");
     if (m.contains("task")) name += " task " + m.value("task", "");
     if (m.contains("run")) name += " run " + m.value("run", "");

@@ -19,7 +19,7 @@ namespace judgebias {
 namespace {
 
 using json = nlohmann::ordered_json;
-using key = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string>;
+using key = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string, std::string>;
 
 // Both judges' values of one metric in one evaluation.
 struct pair_values {
@@ -28,7 +28,7 @@ struct pair_values {
 };
 
 key key_of(const metric_row& m) {
-  return {m.module, m.kind, m.metric, m.opponent, m.task, m.run};
+  return {m.module, m.kind, m.metric, m.model, m.opponent, m.task, m.run};
 }
 
 // A record view of a dataset row (texts are gone; lengths and everything measured remain).
@@ -169,11 +169,12 @@ json compare_judges(const loaded_data& data, const pipeline& p, const std::strin
   json metrics = json::array();
   const double alpha = 1.0 - cfg.confidence;
   for (std::size_t k = 0; k < keys.size(); ++k) {
-    const auto& [module, kind, metric, opponent, task, run] = keys[k];
+    const auto& [module, kind, metric, model, opponent, task, run] = keys[k];
     const auto& v = point.at(keys[k]);
     json m;
     m["module"] = module;
     if (!kind.empty()) m["kind"] = kind;
+    if (!model.empty()) m["model"] = model;
     if (!opponent.empty()) m["opponent"] = opponent;
     if (!task.empty()) m["task"] = task;
     if (!run.empty()) m["run"] = run;

@@ -28,7 +28,7 @@ void warn_small_samples(report& r) {
   visit_tidy_rows(r, [&](const module_section& m, const report_row& row) {
     const bool in_group = (row.scope == row_scope::task || row.scope == row_scope::run) && !row.group.empty();
     if (!(row.value.value && std::isfinite(*row.value.value)) || row.value.n >= enough ||
-        row.value.unit == unit::count || !row.opponent.empty() || in_group)
+        row.value.unit == unit::count || row.per_model || !row.opponent.empty() || in_group)
       return;
     if (++count <= 8) {
       const std::string_view kind = row.kind();
@@ -118,6 +118,7 @@ report pipeline::evaluate(const loaded_data& data) const {
                  {"skip_invalid", cfg_.skip_invalid},
                  {"by", by_names(cfg_.by)}};
   if (cfg_.pair_rule != pair_rule::each) r["config"]["pair_rule"] = std::string(to_string(cfg_.pair_rule));
+  if (!cfg_.baseline.empty()) r["config"]["baseline"] = cfg_.baseline;
   if (!cfg_.judges.empty()) r["config"]["judges"] = cfg_.judges;
   if (!cfg_.tasks.empty()) r["config"]["tasks"] = cfg_.tasks;
 
