@@ -258,7 +258,7 @@ TEST(Writers, CsvNegativeNumbersAreNotPrefixed) {
   const std::string csv = to_csv(named(""));
   EXPECT_EQ(csv, named_csv(""));
   EXPECT_NE(csv.find(",dbg_pairwise,-0.5,-1.5,0.5,8,"), std::string::npos);
-  EXPECT_EQ(csv.find("'"), std::string::npos);
+  EXPECT_EQ(csv.find('\''), std::string::npos);
 }
 
 TEST(Writers, HostileNamesEscapedInCsv) {

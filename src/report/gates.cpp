@@ -110,7 +110,7 @@ gate parse_gate(const std::string& text, const module_registry& registry) {
       for (const auto& name : registry.names())
         for (const auto& k : kinds_of(registry.create(name)->metrics()))
           if (which == k || (*which == '\0' && k != "<kind>" && k != "overall"))
-            all.push_back(name + "." + k);
+            all.push_back(fmt::format("{}.{}", name, k));
     std::string list = all.empty() ? std::string("no module") : all.back();
     if (all.size() > 1)
       list = fmt::format("{} and {}", fmt::join(all.begin(), all.end() - 1, ", "), all.back());

@@ -1,6 +1,7 @@
 // The HTML report: one self-contained page (inline CSS and SVG, no scripts, no external resources)
 // with charts drawn here and every value of the report in tables.
 #include <algorithm>
+#include <limits>
 #include <cmath>
 #include <map>
 
@@ -93,7 +94,7 @@ std::string render_chart(const chart& c) {
   const double legend = c.series.size() > 1 ? key_at.back().second - top + 14 : 0;
   const double row = dot_gap * static_cast<double>(std::max<std::size_t>(1, c.series.size())) + 10;
   const double height = top + legend + row * static_cast<double>(c.labels.size()) + axis;
-  double lo = INFINITY, hi = -INFINITY;
+  double lo = std::numeric_limits<double>::infinity(), hi = -std::numeric_limits<double>::infinity();
   std::size_t marks = 0;
   for (const auto& s : c.series)
     for (const auto& p : s.points) {
@@ -229,7 +230,7 @@ std::string long_table(const std::vector<const metric_row*>& rows) {
 void flatten(const json& v, const std::string& prefix,
              std::vector<std::pair<std::string, std::string>>& out) {
   if (v.is_object()) {
-    for (const auto& [k, x] : v.items()) flatten(x, prefix.empty() ? k : prefix + "." + k, out);
+    for (const auto& [k, x] : v.items()) flatten(x, prefix.empty() ? k : fmt::format("{}.{}", prefix, k), out);
   } else if (v.is_array()) {
     if (v.empty()) return;
     std::vector<std::string> parts;

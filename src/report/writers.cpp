@@ -223,7 +223,7 @@ std::string to_markdown(const report& r) {
       if (!row.task.empty()) key = "by task", label = row.judge + " / " + row.task, first = "judge / task";
       if (!row.run.empty()) key = "by run", label = row.judge + " / run " + row.run, first = "judge / run";
       if (row.judge.empty()) label = "(all judges)";  // only agreement's overall rows have no judge
-      if (!row.kind.empty() && !row.judge.empty()) key = row.kind + (key.empty() ? "" : ", " + key);
+      if (!row.kind.empty() && !row.judge.empty()) key = key.empty() ? row.kind : fmt::format("{}, {}", row.kind, key);
       if (!grids.count(key)) order.push_back(key);
       grid_add(grids[key], label, row);
       firsts[key] = first;
@@ -267,6 +267,7 @@ std::vector<std::string> headline(const module_section& section, std::string_vie
   std::stable_sort(shown.begin(), shown.end(),
                    [](const metric_info* x, const metric_info* y) { return x->headline < y->headline; });
   std::vector<std::string> out;
+  out.reserve(shown.size());
   for (const metric_info* m : shown) out.push_back(m->name);
   return out;
 }
@@ -338,7 +339,9 @@ std::string format_table(const report& r, const table_style& style) {
       continue;
     }
     for (const auto& kind : kinds) {
-      out += "\n" + paint("1", printable(kind.empty() ? name : name + "." + kind)) + "\n";
+      out += '\n';
+      out += paint("1", printable(kind.empty() ? name : fmt::format("{}.{}", name, kind)));
+      out += '\n';
       std::vector<const metric_row*> mine;
       for (const auto& row : rows)
         if (row.module == name && row.kind == kind && row.opponent.empty() && row.task.empty() &&
@@ -419,7 +422,7 @@ std::vector<std::vector<std::string>> compare_table(const report& r, bool breakd
     std::string ci = m["ci"].is_array() ? fmt::format("[{}, {}]", number_text(m["ci"][0].get<double>(), unit),
                                                       number_text(m["ci"][1].get<double>(), unit))
                                         : m.value("reason", "");
-    rows.push_back({name + " (" + unit + ")", number_text(m["a"].get<double>(), unit),
+    rows.push_back({fmt::format("{} ({})", name, unit), number_text(m["a"].get<double>(), unit),
                     number_text(m["b"].get<double>(), unit), number_text(m["value"].get<double>(), unit),
                     ci});
   }
