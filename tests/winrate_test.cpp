@@ -4,6 +4,7 @@
 #include "judgebias/diff.hpp"
 #include "judgebias/gates.hpp"
 #include "judgebias/registry.hpp"
+#include "judgebias/writers.hpp"
 #include "test_util.hpp"
 
 using namespace judgebias;
@@ -50,6 +51,7 @@ TEST(Winrate, AlpacaEvalsWinRateStandardErrorAndCounts) {
   EXPECT_NEAR(v(m1["standard_error"]), 100 * std::sqrt(0.0386), 1e-9);
   EXPECT_TRUE(m1["standard_error"]["ci"].is_null());
   // Above, below, at one half: 1, 1 | 0, 0.3 | 0.5.
+  EXPECT_TRUE(m1["n_wins"]["value"].is_number_integer());  // a count is written as a whole number
   EXPECT_EQ(m1["n_wins"]["value"], 2);
   EXPECT_EQ(m1["n_losses"]["value"], 2);
   EXPECT_EQ(m1["n_draws"]["value"], 1);
@@ -70,6 +72,24 @@ TEST(Winrate, AlpacaEvalsWinRateStandardErrorAndCounts) {
   EXPECT_EQ(w["diagnostics"]["extraction_failures_by_judge"]["J"], 1);
 }
 
+TEST(Winrate, ModelsNamedEmptyAreToldApartFromNone) {
+  // m1 against a model named "": its pooled row and its row against "" are two rows, not one.
+  const std::string text =
+      R"({"judge":"J","item":"q","a":{"id":"x","model":"m1"},"b":{"id":"y","model":""},"verdict":"A"})" "\n";
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.modules = {"winrate"};
+  const report r = jbtest::run_text(text, cfg);
+  std::size_t m1_rows = 0, against_empty = 0;
+  for (const auto& row : tidy_rows(r))
+    if (row.metric == "win_rate" && row.model == "m1") {
+      ++m1_rows;
+      against_empty += row.per_opponent && row.opponent.empty();
+    }
+  EXPECT_EQ(m1_rows, 2u);
+  EXPECT_EQ(against_empty, 1u);
+}
+
 TEST(Winrate, AgainstABaselineAndUnderAPairRule) {
   // --baseline m2: each model against m2 only, and m2 (only an opponent now) has no row of its own.
   config cfg;
@@ -79,6 +99,16 @@ TEST(Winrate, AgainstABaselineAndUnderAPairRule) {
   EXPECT_NEAR(v(b["judges"]["J"]["models"]["m3"]["win_rate"]), 20.0, 1e-9);  // q3: 1 - 0.8
   EXPECT_FALSE(b["judges"]["J"]["models"].contains("m2"));
   EXPECT_EQ(b["diagnostics"]["baseline_found"], true);
+  // A baseline that no answer is by: a warning in the report's diagnostics (a typo, most likely).
+  config typo;
+  typo.bootstrap = 0;
+  typo.modules = {"winrate"};
+  typo.baseline = "m22";
+  const json t = jbtest::run_text(fixture(), typo).to_json();
+  bool warned = false;
+  for (const auto& w : t["diagnostics"]["warnings"])
+    warned |= w.get<std::string>().find("--baseline: no answer in the input is by \"m22\"") != std::string::npos;
+  EXPECT_TRUE(warned);
   // conservative: q1 a pair for m1 (1), q2 a pair that disagrees (a tie, 0.5), q4 alone and scored by its
   // verdict, not prob_a (m3 won: 0); q3's pair has a failure and is left out.
   config rule;
@@ -114,7 +144,20 @@ TEST(Winrate, ModelRowsInTheTidyFormsAndGates) {
   for (const auto& g : results) tripped += g.tripped;
   EXPECT_EQ(results.size(), 3u);  // m1, m2, m3 of J
   EXPECT_EQ(tripped, 2u);         // m1 (56) and m3 (60)
-  // The JSON read back gives the same rows (diff and --fail-if on a saved report).
+  // The JSON read back gives the same rows, field by field (diff and --fail-if on a saved report).
   const report back = parse_report(r.dump(), "r.json");
-  EXPECT_EQ(back.dump(), r.dump());
+  const auto before = tidy_rows(r), after = tidy_rows(back);
+  ASSERT_EQ(before.size(), after.size());
+  for (std::size_t k = 0; k < before.size(); ++k) {
+    EXPECT_EQ(after[k].model, before[k].model);
+    EXPECT_EQ(after[k].per_model, before[k].per_model);
+    EXPECT_EQ(after[k].opponent, before[k].opponent);
+    EXPECT_EQ(after[k].metric, before[k].metric);
+    EXPECT_EQ(after[k].value, before[k].value);
+  }
+  EXPECT_EQ(check_gate(back, parse_gate("winrate.win_rate > 50", registry)).size(), 3u);
+  // Markdown: one table by model, one by model and opponent, each row labelled with both.
+  const std::string md = to_markdown(r);
+  EXPECT_NE(md.find("### by model, by opponent"), std::string::npos);
+  EXPECT_NE(md.find("| J: m1 vs m3 |"), std::string::npos);
 }

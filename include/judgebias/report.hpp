@@ -59,6 +59,8 @@ void write_json_file(const report& r, const std::string& path);
 /// for padded verbosity variants, `overall` for agreement over all judges (whose `judge` is empty).
 struct metric_row {
   std::string module, kind, judge, model, opponent, task, run, metric;
+  /// Whether the row is per model / per opponent (a model or opponent may be named "").
+  bool per_model = false, per_opponent = false;
   std::optional<double> value, ci_low, ci_high, p;
   std::uint64_t n = 0;
   std::string unit, reason;

@@ -2,8 +2,10 @@
 // what the gold says. Sources: AlpacaEval (src/alpaca_eval/metrics/helpers.py: the weighted win rate
 // from the preference probability, its standard error as the sample sd over sqrt(n), wins, losses and
 // draws, the discrete win rate); FastChat's MT-Bench pairwise win rate against a baseline.
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -51,6 +53,13 @@ metric count_metric(std::uint64_t count, std::uint64_t n) {
   return m;
 }
 
+// A closed-form interval of a win rate in pp, kept within [0, 100] (a t interval of few outcomes can
+// reach past them).
+std::optional<std::array<double, 2>> in_pp(std::optional<std::array<double, 2>> ci) {
+  if (!ci) return ci;
+  return std::array<double, 2>{std::clamp(100 * (*ci)[0], 0.0, 100.0), std::clamp(100 * (*ci)[1], 0.0, 100.0)};
+}
+
 void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string>& at, double conf) {
   auto path = [&](const char* name) {
     auto p = at;
@@ -64,11 +73,7 @@ void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string
         if (s[c_n] <= 0) return std::nullopt;
         return 100 * s[c_sum] / s[c_n];
       },
-      [&]() -> std::optional<std::array<double, 2>> {
-        auto ci = kit::t_closed(t.outcomes, conf)();
-        if (!ci) return ci;
-        return std::array<double, 2>{100 * (*ci)[0], 100 * (*ci)[1]};
-      },
+      [&]() { return in_pp(kit::t_closed(t.outcomes, conf)()); },
       "no parsed record of the model against this opponent");
   // AlpacaEval's standard error: the sample sd (n - 1) of the outcomes over sqrt(n).
   metric se;
@@ -91,11 +96,9 @@ void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string
         if (s[c_n] <= 0) return std::nullopt;
         return 100 * (s[c_wins] + s[c_draws] / 2) / s[c_n];
       },
-      [&]() -> std::optional<std::array<double, 2>> {
-        auto ci = stats::wilson_interval(static_cast<double>(t.wins) + static_cast<double>(t.draws) / 2,
-                                         static_cast<double>(n), conf);
-        if (!ci) return ci;
-        return std::array<double, 2>{100 * (*ci)[0], 100 * (*ci)[1]};
+      [&]() {
+        return in_pp(stats::wilson_interval(static_cast<double>(t.wins) + static_cast<double>(t.draws) / 2,
+                                            static_cast<double>(n), conf));
       },
       "no parsed record of the model against this opponent");
   mb.put(
@@ -104,11 +107,7 @@ void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string
         if (s[c_gold_n] <= 0) return std::nullopt;
         return 100 * s[c_gold] / s[c_gold_n];
       },
-      [&]() -> std::optional<std::array<double, 2>> {
-        auto ci = kit::t_closed(t.gold, conf)();
-        if (!ci) return ci;
-        return std::array<double, 2>{100 * (*ci)[0], 100 * (*ci)[1]};
-      },
+      [&]() { return in_pp(kit::t_closed(t.gold, conf)()); },
       "no record of the model against this opponent has gold");
 }
 
@@ -173,8 +172,13 @@ class winrate_module final : public bias_module {
     // name so that the report's order does not depend on interning.
     std::map<std::string, std::pair<tally, std::map<std::string, tally>>> models;
     auto of = [&](std::uint32_t model) -> auto& {
-      return models.try_emplace(d.models().name(model), tally(items), std::map<std::string, tally>{})
-          .first->second;
+      const std::string& name = d.models().name(model);
+      auto it = models.find(name);
+      if (it == models.end())
+        it = models.emplace(std::piecewise_construct, std::forward_as_tuple(name),
+                            std::forward_as_tuple(tally(items), std::map<std::string, tally>{}))
+                 .first;
+      return it->second;
     };
     std::vector<kit::scored_unit> units;
     const auto comparisons = sel.comparisons(d);

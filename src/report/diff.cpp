@@ -348,17 +348,17 @@ std::string change_text(double before, double after) {
   return after > before ? ">+1.797e+308" : "<-1.797e+308";  // where long double is a double
 }
 
-using row_key = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string,
-                           std::string, std::string>;
+using row_key = std::tuple<std::string, std::string, std::string, std::string, bool, std::string, bool,
+                           std::string, std::string, std::string>;
 
 row_key key_of(const metric_row& m) {
-  return {m.module, m.kind, m.metric, m.judge, m.model, m.opponent, m.task, m.run};
+  return {m.module, m.kind, m.metric, m.judge, m.per_model, m.model, m.per_opponent, m.opponent, m.task, m.run};
 }
 
 std::string label(const metric_row& m) {
   std::string s = m.module + (m.kind.empty() ? "" : "." + m.kind) + "." + m.metric;
-  if (!m.model.empty()) s += " of " + m.model;
-  if (!m.opponent.empty()) s += " vs " + m.opponent;
+  if (m.per_model) s += " of " + m.model;
+  if (m.per_opponent) s += " vs " + m.opponent;
   if (!m.task.empty()) s += " task " + m.task;
   if (!m.run.empty()) s += " run " + m.run;
   return printable(s);
@@ -418,7 +418,7 @@ std::string diff_reports(const report& before, const report& after, bool breakdo
   validate_report(before.to_json(), "old report");
   validate_report(after.to_json(), "new report");
   auto shown = [&](const metric_row& m) {
-    return breakdowns || (m.opponent.empty() && m.task.empty() && m.run.empty());
+    return breakdowns || (!m.per_opponent && m.task.empty() && m.run.empty());
   };
   // A crafted report can name one metric twice (a cue kind called "counterfactual"): the first counts.
   std::map<row_key, metric_row> old_rows;

@@ -132,7 +132,7 @@ std::vector<gate_result> check_gate(const report& r, const gate& g) {
   std::vector<gate_result> out;
   for (const auto& row : tidy_rows(r)) {
     // A judge's metric, or a per-model one (checked for every judge and model), never a breakdown.
-    if (row.module != g.module || row.kind != g.kind || row.metric != g.metric || !row.opponent.empty() ||
+    if (row.module != g.module || row.kind != g.kind || row.metric != g.metric || row.per_opponent ||
         !row.task.empty() || !row.run.empty())
       continue;
     gate_result res;

@@ -381,6 +381,8 @@ metric_row tidy_row(const module_section& m, const report_row& row) {
   t.judge = row.judge;
   t.model = row.model;
   t.opponent = row.opponent;
+  t.per_model = row.per_model;
+  t.per_opponent = row.per_opponent;
   if (row.scope == row_scope::task) t.task = row.group;
   if (row.scope == row_scope::run) t.run = row.group;
   t.metric = row.metric;

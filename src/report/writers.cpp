@@ -212,16 +212,17 @@ std::string to_markdown(const report& r) {
     std::map<std::string, std::string> firsts;
     for (const auto& row : rows) {
       if (row.module != module) continue;
+      // The table and its row label from every dimension the row has: judge, model, opponent, task or run.
       std::string key, label = row.judge, first = "judge";
-      if (!row.opponent.empty())
-        key = "by opponent", label = row.judge + " vs " + row.opponent, first = "judge vs opponent";
-      if (!row.model.empty() && row.opponent.empty())
-        key = "by model", label = row.judge + ": " + row.model, first = "judge: model";
-      if (!row.model.empty() && !row.opponent.empty())
-        key = "by model and opponent", label = row.judge + ": " + row.model + " vs " + row.opponent,
-        first = "judge: model vs opponent";
-      if (!row.task.empty()) key = "by task", label = row.judge + " / " + row.task, first = "judge / task";
-      if (!row.run.empty()) key = "by run", label = row.judge + " / run " + row.run, first = "judge / run";
+      auto add = [&](const char* what, const char* sep, const std::string& value, const char* head) {
+        key += key.empty() ? what : fmt::format(", {}", what);
+        label += sep + value;
+        first += head;
+      };
+      if (row.per_model) add("by model", ": ", row.model, ": model");
+      if (row.per_opponent) add("by opponent", " vs ", row.opponent, " vs opponent");
+      if (!row.task.empty()) add("by task", " / ", row.task, " / task");
+      if (!row.run.empty()) add("by run", " / run ", row.run, " / run");
       if (row.judge.empty()) label = "(all judges)";  // only agreement's overall rows have no judge
       if (!row.kind.empty() && !row.judge.empty()) key = key.empty() ? row.kind : fmt::format("{}, {}", row.kind, key);
       if (!grids.count(key)) order.push_back(key);

@@ -28,7 +28,9 @@ struct pair_values {
 };
 
 key key_of(const metric_row& m) {
-  return {m.module, m.kind, m.metric, m.model, m.opponent, m.task, m.run};
+  // A model or opponent named "" is told apart from none by prefixing the names of the dimensions used.
+  return {m.module, m.kind, m.metric, m.per_model ? "=" + m.model : "", m.per_opponent ? "=" + m.opponent : "",
+          m.task, m.run};
 }
 
 // A record view of a dataset row (texts are gone; lengths and everything measured remain).
@@ -174,8 +176,8 @@ json compare_judges(const loaded_data& data, const pipeline& p, const std::strin
     json m;
     m["module"] = module;
     if (!kind.empty()) m["kind"] = kind;
-    if (!model.empty()) m["model"] = model;
-    if (!opponent.empty()) m["opponent"] = opponent;
+    if (!model.empty()) m["model"] = model.substr(1);
+    if (!opponent.empty()) m["opponent"] = opponent.substr(1);
     if (!task.empty()) m["task"] = task;
     if (!run.empty()) m["run"] = run;
     m["metric"] = metric;

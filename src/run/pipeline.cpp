@@ -150,6 +150,10 @@ report pipeline::evaluate(const loaded_data& data) const {
                             {"message", e.message}});
   json warnings = json::array();
   for (const auto& w : d.diagnostics().warnings) warnings.push_back(w);
+  if (!cfg_.baseline.empty() && d.models().find(cfg_.baseline) == no_id)
+    warnings.push_back(fmt::format("--baseline: no answer in the input is by \"{}\", so winrate has no win rate "
+                                   "against it",
+                                   cfg_.baseline));
   for (auto j : all_judges)
     if (out_of_scale[j] > 0)
       warnings.push_back(fmt::format(
