@@ -61,7 +61,8 @@ json agreement_under(pair_rule rule) {
   cfg.bootstrap = 0;
   cfg.modules = {"agreement"};
   cfg.pair_rule = rule;
-  return jbtest::run_text(jbtest::pair_rule_fixture(false), cfg).to_json()["modules"]["agreement"]["judges"]["J"];
+  return jbtest::run_text(jbtest::pair_rule_fixture(false), cfg)
+      .to_json()["modules"]["agreement"]["judges"]["J"];
 }
 
 }  // namespace
@@ -130,9 +131,12 @@ TEST(Agreement, PairRulesPairOrdersWithinOneRunAndOneGroup) {
   std::string runs;
   for (const auto& [run, v2] : {std::pair<int, const char*>{0, R"("B")"}, {1, R"("A")"}}) {
     const std::string r = std::to_string(run);
-    runs += R"({"judge":"J","item":"q","run":)" + r + R"(,"a":{"id":"x"},"b":{"id":"y"},"verdict":"A","gold":"A"})" "\n";
+    runs += R"({"judge":"J","item":"q","run":)" + r +
+            R"(,"a":{"id":"x"},"b":{"id":"y"},"verdict":"A","gold":"A"})"
+            "\n";
     runs += R"({"judge":"J","item":"q","run":)" + r + R"(,"a":{"id":"y"},"b":{"id":"x"},"verdict":)" + v2 +
-            R"(,"gold":"B"})" "\n";
+            R"(,"gold":"B"})"
+            "\n";
   }
   config cfg;
   cfg.bootstrap = 0;
@@ -144,8 +148,10 @@ TEST(Agreement, PairRulesPairOrdersWithinOneRunAndOneGroup) {
   // The two orders of one comparison in two tasks: under --by task each group has one record, a unit of
   // its own (x picked in t1, right; y picked in t2, wrong).
   const std::string tasks =
-      R"({"judge":"J","item":"q","task":"t1","a":{"id":"x"},"b":{"id":"y"},"verdict":"A","gold":"A"})" "\n"
-      R"({"judge":"J","item":"q","task":"t2","a":{"id":"y"},"b":{"id":"x"},"verdict":"A","gold":"B"})" "\n";
+      R"({"judge":"J","item":"q","task":"t1","a":{"id":"x"},"b":{"id":"y"},"verdict":"A","gold":"A"})"
+      "\n"
+      R"({"judge":"J","item":"q","task":"t2","a":{"id":"y"},"b":{"id":"x"},"verdict":"A","gold":"B"})"
+      "\n";
   cfg.by = {breakdown::task};
   const json t = jbtest::run_text(tasks, cfg).to_json()["modules"]["agreement"];
   EXPECT_DOUBLE_EQ(value(t["by_task"]["J"]["t1"]["accuracy"]), 1.0);

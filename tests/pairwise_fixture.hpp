@@ -28,8 +28,8 @@ inline std::string pair_rule_fixture(bool models) {
   const std::string ma = models ? R"(,"model":"m1")" : "", mb = models ? R"(,"model":"m2")" : "";
   auto line = [&](const std::string& item, bool x_first, const char* verdict, const char* gold) {
     const std::string x = R"({"id":"x")" + ma + "}", y = R"({"id":"y")" + mb + "}";
-    return R"({"judge":"J","judge_model":"m1","item":")" + item + R"(","a":)" + (x_first ? x : y) + R"(,"b":)" +
-           (x_first ? y : x) + R"(,"verdict":)" + verdict + R"(,"gold":")" + gold + "\"}\n";
+    return R"({"judge":"J","judge_model":"m1","item":")" + item + R"(","a":)" + (x_first ? x : y) +
+           R"(,"b":)" + (x_first ? y : x) + R"(,"verdict":)" + verdict + R"(,"gold":")" + gold + "\"}\n";
   };
   // Verdicts in presentation: x first, "A" picks x; y first, "A" picks y.
   std::string t;

@@ -64,12 +64,14 @@ TEST(Prompt, BuiltinsFillTheirPlaceholdersAndTheCueLine) {
   ASSERT_EQ(m.size(), 2u);
   EXPECT_EQ(m[0]["role"], "system");
   const std::string user = m[1]["content"];
-  EXPECT_EQ(user,
-            "[Question]\nQ?\n\n[Output (a)]\nfirst\n[End of Output (a)]\n\n[Output (b)]\nsecond\n[End of Output "
-            "(b)]\n\nWhich output is better? End with [[A]], [[B]] or [[C]].");
+  EXPECT_EQ(
+      user,
+      "[Question]\nQ?\n\n[Output (a)]\nfirst\n[End of Output (a)]\n\n[Output (b)]\nsecond\n[End of Output "
+      "(b)]\n\nWhich output is better? End with [[A]], [[B]] or [[C]].");
   f.cue = "90% of people believe that Output (b) is better.";
   const std::string with_cue = jb::render_messages(t, f)[1]["content"];
-  EXPECT_NE(with_cue.find("[End of Output (b)]\n\n90% of people believe that Output (b) is better.\n\nWhich output"),
+  EXPECT_NE(with_cue.find(
+                "[End of Output (b)]\n\n90% of people believe that Output (b) is better.\n\nWhich output"),
             std::string::npos);
   const auto p = jb::builtin_template("pointwise");
   f.answer = "ans";
@@ -97,23 +99,27 @@ TEST(Prompt, TheLastMatchWinsAndNoMatchIsAFailureNotATie) {
 }
 
 TEST(Prompt, TemplateFilesAreCheckedAtTheirLineAndColumn) {
-  const auto t = jb::parse_template("t.json", R"json({"mode": "pointwise", "user": "{{literal} {answer}", "pattern": "S=(\\d+)"})json");
+  const auto t = jb::parse_template(
+      "t.json", R"json({"mode": "pointwise", "user": "{{literal} {answer}", "pattern": "S=(\\d+)"})json");
   jb::prompt_fields f;
   f.answer = "x";
   EXPECT_EQ(jb::render_messages(t, f).size(), 1u);  // no system message
   EXPECT_EQ(jb::render_messages(t, f)[0]["content"], "{literal} x");
   EXPECT_EQ(jb::extract_score(t, "S=4 S=6"), 6.0);
   try {
-    jb::parse_template("t.json", "{\"mode\": \"pairwise\",\n \"user\": \"{question} {answr_a}\", \"pattern\": \"x\"}");
+    jb::parse_template("t.json",
+                       "{\"mode\": \"pairwise\",\n \"user\": \"{question} {answr_a}\", \"pattern\": \"x\"}");
     FAIL() << "an unknown placeholder must be refused";
   } catch (const judgebias::parse_error& e) {
     EXPECT_EQ(e.line(), 2u);
-    EXPECT_EQ(e.column(), 22u);  // line 2 is ` "user": "{question} {answr_a}"`: the placeholder's "{" is byte 22
+    EXPECT_EQ(e.column(),
+              22u);  // line 2 is ` "user": "{question} {answr_a}"`: the placeholder's "{" is byte 22
     EXPECT_NE(std::string(e.what()).find("unknown placeholder {answr_a}"), std::string::npos);
   }
   EXPECT_THROW(jb::parse_template("t.json", R"json({"mode": "pairwise", "user": "u", "pattern": "(["})json"),
                judgebias::parse_error);
-  EXPECT_THROW(jb::parse_template("t.json", R"({"mode": "both", "user": "u", "pattern": "x"})"), judgebias::parse_error);
+  EXPECT_THROW(jb::parse_template("t.json", R"({"mode": "both", "user": "u", "pattern": "x"})"),
+               judgebias::parse_error);
   EXPECT_THROW(jb::parse_template("t.json", R"({"mode": "pairwise", "user": "u"})"), judgebias::parse_error);
   // The answers must be shown: a pairwise template without {answer_b} is refused.
   EXPECT_THROW(jb::parse_template("t.json", R"({"mode": "pairwise", "user": "{answer_a}", "pattern": "x"})"),
@@ -122,24 +128,30 @@ TEST(Prompt, TemplateFilesAreCheckedAtTheirLineAndColumn) {
                judgebias::parse_error);
   EXPECT_TRUE(jb::uses(jb::builtin_template("letter"), jb::placeholder::cue));
   EXPECT_FALSE(jb::uses(t, jb::placeholder::cue));
-  EXPECT_THROW(jb::parse_template("t.json", R"({"mode": "pairwise", "user": "u", "pattern": "x", "temp": 1})"),
-               judgebias::parse_error);
+  EXPECT_THROW(
+      jb::parse_template("t.json", R"({"mode": "pairwise", "user": "u", "pattern": "x", "temp": 1})"),
+      judgebias::parse_error);
 }
 
 TEST(Prompt, ProbabilityOfAFromTheFirstTokensVariants) {
   // p(A) = 0.3 + 0.1 (" A" is a variant), p(B) = 0.2: 0.4 / 0.6.
   const auto j = nlohmann::json::parse(R"({"choices":[{"message":{"content":"A"},"logprobs":{"content":[
-      {"token":"A","logprob":)" + std::to_string(std::log(0.3)) + R"(,"top_logprobs":[
-        {"token":"A","logprob":)" + std::to_string(std::log(0.3)) + R"(},
-        {"token":" A","logprob":)" + std::to_string(std::log(0.1)) + R"(},
-        {"token":"B","logprob":)" + std::to_string(std::log(0.2)) + R"(},
+      {"token":"A","logprob":)" + std::to_string(std::log(0.3)) +
+                                       R"(,"top_logprobs":[
+        {"token":"A","logprob":)" + std::to_string(std::log(0.3)) +
+                                       R"(},
+        {"token":" A","logprob":)" + std::to_string(std::log(0.1)) +
+                                       R"(},
+        {"token":"B","logprob":)" + std::to_string(std::log(0.2)) +
+                                       R"(},
         {"token":"The","logprob":-1.0}]}]}}]})");
   ASSERT_TRUE(jb::prob_a_from(j));
   EXPECT_NEAR(*jb::prob_a_from(j), 0.4 / 0.6, 1e-6);
   const auto none = nlohmann::json::parse(
       R"({"choices":[{"logprobs":{"content":[{"token":"The","logprob":-0.1,"top_logprobs":[{"token":"a","logprob":-1}]}]}}]})");
   EXPECT_EQ(jb::prob_a_from(none), std::nullopt);  // lowercase "a" is the article, not the slot
-  EXPECT_EQ(jb::prob_a_from(nlohmann::json::parse(R"({"choices":[{"message":{"content":"A"}}]})")), std::nullopt);
+  EXPECT_EQ(jb::prob_a_from(nlohmann::json::parse(R"({"choices":[{"message":{"content":"A"}}]})")),
+            std::nullopt);
   const auto only_b = nlohmann::json::parse(
       R"({"choices":[{"logprobs":{"content":[{"token":"B\n","logprob":-0.5,"top_logprobs":[]}]}}]})");
   EXPECT_EQ(jb::prob_a_from(only_b), 0.0);
@@ -167,6 +179,7 @@ TEST(Http, ServerMessagesNeverCarryTheKey) {
   EXPECT_EQ(jb::server_message("plain\ntext", ""), "plain text");
   EXPECT_EQ(jb::server_message(std::string(400, 'x'), ""), std::string(300, 'x') + "...");
   // A key that straddles the 300-byte cut is masked before the cut, so no part of it shows.
-  const std::string shown = jb::server_message(std::string(290, 'x') + "sk-livekey-0123456789", "sk-livekey-0123456789");
+  const std::string shown =
+      jb::server_message(std::string(290, 'x') + "sk-livekey-0123456789", "sk-livekey-0123456789");
   EXPECT_EQ(shown, std::string(290, 'x') + "***");
 }

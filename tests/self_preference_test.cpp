@@ -245,7 +245,8 @@ TEST(SelfPreference, PairRulesInTheDbg) {
     const json j = jbtest::run_text(jbtest::pair_rule_fixture(true), cfg).to_json();
     return j["modules"]["self_preference"]["judges"]["J"];
   };
-  const json each = dbg(pair_rule::each), cons = dbg(pair_rule::conservative), counter = dbg(pair_rule::counter);
+  const json each = dbg(pair_rule::each), cons = dbg(pair_rule::conservative),
+             counter = dbg(pair_rule::counter);
   auto v = [](const json& m) { return m["value"].get<double>(); };
   EXPECT_NEAR(v(each["wr_judge"]), 100 * 4.25 / 7, 1e-9);
   EXPECT_NEAR(v(each["wr_gold"]), 100 * 6.5 / 7, 1e-9);
@@ -269,8 +270,10 @@ TEST(SelfPreference, APairWithOneUnnamedRecordCountsTheOther) {
   // names none and picks y. Under each the unnamed record is left out: w = 1. Under conservative the
   // pair would be a tie, but its unnamed half cannot count: the named record alone, w = 1 again.
   const std::string text =
-      R"({"judge":"J","judge_model":"m1","item":"q","a":{"id":"x","model":"m1"},"b":{"id":"y","model":"m2"},"verdict":"A","gold":"A"})" "\n"
-      R"({"judge":"J","judge_model":"m1","item":"q","a":{"id":"y"},"b":{"id":"x"},"verdict":"A","gold":"B"})" "\n";
+      R"({"judge":"J","judge_model":"m1","item":"q","a":{"id":"x","model":"m1"},"b":{"id":"y","model":"m2"},"verdict":"A","gold":"A"})"
+      "\n"
+      R"({"judge":"J","judge_model":"m1","item":"q","a":{"id":"y"},"b":{"id":"x"},"verdict":"A","gold":"B"})"
+      "\n";
   for (pair_rule rule : {pair_rule::each, pair_rule::conservative, pair_rule::counter}) {
     config cfg;
     cfg.bootstrap = 0;

@@ -23,10 +23,12 @@ std::string fixture() {
     return std::string(R"({"judge":"J","judge_model":"j","item":")") + item + R"(","a":{"model":")" + a +
            R"("},"b":{"model":")" + b + R"("},)" + rest + "}\n";
   };
-  return line("q1", "m1", "m2", R"("verdict":"A","gold":"A")") + line("q1", "m2", "m1", R"("verdict":"B","gold":"B")") +
+  return line("q1", "m1", "m2", R"("verdict":"A","gold":"A")") +
+         line("q1", "m2", "m1", R"("verdict":"B","gold":"B")") +
          line("q2", "m1", "m3", R"("verdict":"tie","gold":"tie")") +
          line("q2", "m3", "m1", R"("verdict":"A","gold":"tie")") +
-         line("q3", "m2", "m3", R"("verdict":"A","prob_a":0.8)") + line("q3", "m3", "m2", R"("verdict":null)") +
+         line("q3", "m2", "m3", R"("verdict":"A","prob_a":0.8)") +
+         line("q3", "m3", "m2", R"("verdict":null)") +
          line("q4", "m1", "m3", R"("verdict":"B","prob_a":0.3,"gold":"B")");
 }
 
@@ -36,7 +38,9 @@ json winrate(config cfg) {
   return jbtest::run_text(fixture(), cfg).to_json()["modules"]["winrate"];
 }
 
-double v(const json& m) { return m["value"].get<double>(); }
+double v(const json& m) {
+  return m["value"].get<double>();
+}
 
 }  // namespace
 
@@ -75,7 +79,8 @@ TEST(Winrate, AlpacaEvalsWinRateStandardErrorAndCounts) {
 TEST(Winrate, ModelsNamedEmptyAreToldApartFromNone) {
   // m1 against a model named "": its pooled row and its row against "" are two rows, not one.
   const std::string text =
-      R"({"judge":"J","item":"q","a":{"id":"x","model":"m1"},"b":{"id":"y","model":""},"verdict":"A"})" "\n";
+      R"({"judge":"J","item":"q","a":{"id":"x","model":"m1"},"b":{"id":"y","model":""},"verdict":"A"})"
+      "\n";
   config cfg;
   cfg.bootstrap = 0;
   cfg.modules = {"winrate"};
@@ -107,7 +112,8 @@ TEST(Winrate, AgainstABaselineAndUnderAPairRule) {
   const json t = jbtest::run_text(fixture(), typo).to_json();
   bool warned = false;
   for (const auto& w : t["diagnostics"]["warnings"])
-    warned |= w.get<std::string>().find("--baseline: no answer in the input is by \"m22\"") != std::string::npos;
+    warned |=
+        w.get<std::string>().find("--baseline: no answer in the input is by \"m22\"") != std::string::npos;
   EXPECT_TRUE(warned);
   // conservative: q1 a pair for m1 (1), q2 a pair that disagrees (a tie, 0.5), q4 alone and scored by its
   // verdict, not prob_a (m3 won: 0); q3's pair has a failure and is left out.

@@ -46,7 +46,8 @@ struct config {
   std::vector<std::string> gold_judges;
   std::vector<std::pair<std::string, std::string>> self;  ///< (response model, judge model) pairs.
   bool soft = false;                                      ///< Use prob_a in pairwise self-preference.
-  judgebias::pair_rule pair_rule = pair_rule::each;       ///< Scoring of both orders (self_preference, agreement, winrate).
+  judgebias::pair_rule pair_rule =
+      pair_rule::each;   ///< Scoring of both orders (self_preference, agreement, winrate).
   std::string baseline;  ///< winrate: the model each model's win rate is against (`--baseline`); empty: all.
   length_unit length = length_unit::chars;
   double min_length_gap = 30;

@@ -55,8 +55,9 @@ void write_json(const report& r, const text_sink& sink);
 void write_json_file(const report& r, const std::string& path);
 
 /// One metric of a report as a flat row: the CSV's columns. Empty strings for what does not apply
-/// (no model, no opponent, no task breakdown...). `kind` is the cue kind for the `cue` module, `counterfactual`
-/// for padded verbosity variants, `overall` for agreement over all judges (whose `judge` is empty).
+/// (no model, no opponent, no task breakdown...). `kind` is the cue kind for the `cue` module,
+/// `counterfactual` for padded verbosity variants, `overall` for agreement over all judges (whose `judge` is
+/// empty).
 struct metric_row {
   std::string module, kind, judge, model, opponent, task, run, metric;
   /// Whether the row is per model / per opponent (a model or opponent may be named "").

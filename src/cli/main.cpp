@@ -287,14 +287,14 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
       } else if (!res.value) {
         tripped |= opt.fail_if_missing;
         if (opt.quiet && !opt.fail_if_missing) continue;  // a warning; -q prints errors and trips only
-        std::fprintf(stderr, "judgebias: %s: --fail-if '%s' has no value%s (%s)%s\n",
-                     opt.fail_if_missing ? "gate" : "warning", g.text.c_str(),
-                     res.judge.empty() ? ""
-                     : fmt::format(" for judge {}{}", printable(res.judge),
-                                   res.model.empty() ? "" : ", model " + printable(res.model))
-                           .c_str(),
-                     res.reason.c_str(),
-                     opt.fail_if_missing ? ": tripped (--fail-if-missing)" : "; not tripped");
+        std::fprintf(
+            stderr, "judgebias: %s: --fail-if '%s' has no value%s (%s)%s\n",
+            opt.fail_if_missing ? "gate" : "warning", g.text.c_str(),
+            res.judge.empty() ? ""
+                              : fmt::format(" for judge {}{}", printable(res.judge),
+                                            res.model.empty() ? "" : ", model " + printable(res.model))
+                                    .c_str(),
+            res.reason.c_str(), opt.fail_if_missing ? ": tripped (--fail-if-missing)" : "; not tripped");
       }
     }
   return tripped ? exit_gate : exit_ok;
@@ -498,7 +498,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   // run
   config cfg;
   std::string pair_rule_text = "each";  // --pair-rule, read as text like --length
-  std::string length_text = "chars";  // --length and --by, read as text (the help shows their words)
+  std::string length_text = "chars";    // --length and --by, read as text (the help shows their words)
   std::vector<std::string> by_text;
   std::vector<std::string> files, self_specs, judge_list, task_list, module_list, gold_list, compare_list;
   run_options ropt;
@@ -562,7 +562,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       ->capture_default_str();
   run->add_flag("--soft", cfg.soft, "Use prob_a (the judge's probability) in pairwise self-preference");
   run->add_option("--pair-rule", pair_rule_text,
-                  "Scoring of a comparison judged in both orders, in self_preference's DBG and agreement: each "
+                  "Scoring of a comparison judged in both orders, in self_preference's DBG, agreement and "
+                  "winrate: each "
                   "(every record), conservative (FastChat: both orders must agree, else a tie) or counter "
                   "(JudgeBench: the sign of +1/-1 votes)")
       ->capture_default_str()

@@ -55,7 +55,8 @@ void response_cache::put(const std::string& key, const std::string& answer) cons
   const std::filesystem::path folder = std::filesystem::path(dir_) / key.substr(0, 2);
   std::error_code ec;
   std::filesystem::create_directories(folder, ec);
-  if (ec) throw io_error(fmt::format("{}: cannot create the cache folder: {}", folder.string(), ec.message()));
+  if (ec)
+    throw io_error(fmt::format("{}: cannot create the cache folder: {}", folder.string(), ec.message()));
   // A temporary file renamed into place: a process killed at any moment leaves a whole entry or none.
   // Not flushed to the disk (that would cost a disk round trip per request): after a power cut an
   // entry may be empty, which get() takes for a miss.
@@ -89,7 +90,8 @@ void response_cache::remove_stale_temporaries() const {
     // minute too, in case the folder is shared with processes this one cannot see (another container).
     const auto written = std::filesystem::last_write_time(e.path(), ec);
     if (ec || std::filesystem::file_time_type::clock::now() - written < std::chrono::minutes(1)) continue;
-    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove(e.path(), ec);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+      std::filesystem::remove(e.path(), ec);
   }
 }
 

@@ -17,7 +17,9 @@ namespace {
 template <class F>
 void bind(void* lib, F& slot, const char* name) {
   void* p = ::dlsym(lib, name);
-  if (!p) throw io_error(fmt::format("libcurl.so.4 has no {}: a libcurl older than 7.66 (Debian 12 has 7.88)", name));
+  if (!p)
+    throw io_error(
+        fmt::format("libcurl.so.4 has no {}: a libcurl older than 7.66 (Debian 12 has 7.88)", name));
   slot = reinterpret_cast<F>(p);
 }
 

@@ -71,7 +71,9 @@ bool retriable(CURLcode c) {
   }
 }
 
-bool retriable_status(long s) { return s == 408 || s == 429 || s >= 500; }
+bool retriable_status(long s) {
+  return s == 408 || s == 429 || s >= 500;
+}
 
 struct pending_retry {
   clock_type::time_point at;
@@ -179,7 +181,8 @@ void chat_client::run(const std::vector<std::size_t>& jobs, const body_fn& body_
     s.error[0] = '\0';
     curl().easy_setopt(s.easy, CURLOPT_POSTFIELDS, s.body.c_str());
     curl().easy_setopt(s.easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(s.body.size()));
-    if (curl().multi_add_handle(multi, s.easy) != CURLM_OK) throw io_error("libcurl could not start a transfer");
+    if (curl().multi_add_handle(multi, s.easy) != CURLM_OK)
+      throw io_error("libcurl could not start a transfer");
     s.busy = true;
     ++busy;
     ++stats_.calls;
@@ -199,17 +202,19 @@ void chat_client::run(const std::vector<std::size_t>& jobs, const body_fn& body_
     }
     if (asked && *asked > 600) {  // a quota, not a hiccup: waiting in silence would not help
       if (!fatal)
-        fatal.emplace(s.job, status,
-                      fmt::format("{}; the server asks to wait {:.0f} s (Retry-After), more than 10 minutes: run the "
-                                  "same command again later",
-                                  why, *asked));
+        fatal.emplace(
+            s.job, status,
+            fmt::format("{}; the server asks to wait {:.0f} s (Retry-After), more than 10 minutes: run the "
+                        "same command again later",
+                        why, *asked));
       return;
     }
-    const double ceiling = std::min(options_.max_backoff_s, options_.backoff_s * std::ldexp(1.0, static_cast<int>(s.attempt)));
+    const double ceiling =
+        std::min(options_.max_backoff_s, options_.backoff_s * std::ldexp(1.0, static_cast<int>(s.attempt)));
     double wait = std::uniform_real_distribution<double>(0.0, std::max(ceiling, 0.0))(jitter);
     if (asked) wait = std::max(wait, *asked);
-    retries.push({clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
-                                          std::chrono::duration<double>(wait)),
+    retries.push({clock_type::now() +
+                      std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(wait)),
                   s.job, s.attempt + 1});
   };
 
@@ -249,8 +254,7 @@ void chat_client::run(const std::vector<std::size_t>& jobs, const body_fn& body_
         std::string problem = accept(s->job, std::move(s->reply));
         if (!problem.empty()) again(*s, status, problem, std::nullopt);
       } else if (retriable_status(status)) {
-        again(*s, status,
-              fmt::format("HTTP {}: {}", status, server_message(s->reply, options_.api_key)),
+        again(*s, status, fmt::format("HTTP {}: {}", status, server_message(s->reply, options_.api_key)),
               retry_after_seconds(s->retry_after));
       } else if (!fatal) {
         fatal.emplace(s->job, status, server_message(s->reply, options_.api_key));
@@ -265,7 +269,8 @@ void chat_client::run(const std::vector<std::size_t>& jobs, const body_fn& body_
     const bool free_slot = busy < slots.size();
     if (free_slot && next < jobs.size()) wait_ms = 0;
     if (free_slot && !retries.empty()) {
-      const auto due = std::chrono::duration_cast<std::chrono::milliseconds>(retries.top().at - clock_type::now());
+      const auto due =
+          std::chrono::duration_cast<std::chrono::milliseconds>(retries.top().at - clock_type::now());
       wait_ms = std::clamp(static_cast<int>(due.count()), 0, wait_ms);
     }
     if (busy > 0)

@@ -17,9 +17,9 @@ struct client_options {
   std::string url;      ///< the full URL POSTed to ({endpoint}/chat/completions)
   std::string api_key;  ///< sent as "Authorization: Bearer ..." when not empty; never in a message
   unsigned concurrency = 8;
-  double timeout_s = 120;   ///< per attempt, connection included
+  double timeout_s = 120;  ///< per attempt, connection included
   unsigned max_retries = 5;
-  double backoff_s = 0.5;   ///< the first retry's ceiling; doubled for each further one
+  double backoff_s = 0.5;  ///< the first retry's ceiling; doubled for each further one
   double max_backoff_s = 60;
 };
 

@@ -3,19 +3,15 @@
 #include "judge/prompt.hpp"
 
 #include <cctype>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 
 #include "common/json_stop.hpp"
+#include "common/text_file.hpp"
 #include "judgebias/error.hpp"
 
 namespace judgebias::judge {
@@ -25,17 +21,25 @@ namespace {
 using ojson = nlohmann::ordered_json;
 
 constexpr std::pair<std::string_view, placeholder> placeholder_names[] = {
-    {"question", placeholder::question}, {"answer_a", placeholder::answer_a},
-    {"answer_b", placeholder::answer_b}, {"answer", placeholder::answer},
-    {"cue", placeholder::cue},           {"scale_min", placeholder::scale_min},
+    {"question", placeholder::question},
+    {"answer_a", placeholder::answer_a},
+    {"answer_b", placeholder::answer_b},
+    {"answer", placeholder::answer},
+    {"cue", placeholder::cue},
+    {"scale_min", placeholder::scale_min},
     {"scale_max", placeholder::scale_max}};
 
-bool name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool name_char(char c) { return name_start(c) || (c >= '0' && c <= '9') || c == '-'; }
+bool name_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool name_char(char c) {
+  return name_start(c) || (c >= '0' && c <= '9') || c == '-';
+}
 
 // Cuts a message into parts. Returns the offset and name of an unknown placeholder, if any. "{{" is a
 // literal "{"; a brace not followed by a name and "}" is text.
-std::optional<std::pair<std::size_t, std::string>> cut(const std::string& s, std::vector<message_part>& parts) {
+std::optional<std::pair<std::size_t, std::string>> cut(const std::string& s,
+                                                       std::vector<message_part>& parts) {
   parts.clear();
   std::string literal;
   for (std::size_t k = 0; k < s.size();) {
@@ -75,19 +79,32 @@ std::string fill(const std::vector<message_part>& parts, const prompt_fields& f)
   for (const auto& p : parts) {
     out += p.literal;
     switch (p.fill) {
-      case placeholder::none: break;
-      case placeholder::question: out += f.question; break;
-      case placeholder::answer_a: out += f.answer_a; break;
-      case placeholder::answer_b: out += f.answer_b; break;
-      case placeholder::answer: out += f.answer; break;
+      case placeholder::none:
+        break;
+      case placeholder::question:
+        out += f.question;
+        break;
+      case placeholder::answer_a:
+        out += f.answer_a;
+        break;
+      case placeholder::answer_b:
+        out += f.answer_b;
+        break;
+      case placeholder::answer:
+        out += f.answer;
+        break;
       case placeholder::cue:
         if (!f.cue.empty()) {
           out += f.cue;
           out += "\n\n";
         }
         break;
-      case placeholder::scale_min: out += number_text(f.scale_min); break;
-      case placeholder::scale_max: out += number_text(f.scale_max); break;
+      case placeholder::scale_min:
+        out += number_text(f.scale_min);
+        break;
+      case placeholder::scale_max:
+        out += number_text(f.scale_max);
+        break;
     }
   }
   return out;
@@ -162,7 +179,8 @@ judge_template builtin_template(std::string_view name) {
                 "the rating on a line of its own as Rating: [[N]].",
                 R"(Rating:\s*\[\[\s*(-?[0-9]+(?:\.[0-9]+)?)\s*\]\])", std::nullopt);
   throw usage_error(fmt::format(
-      "--template: unknown template \"{}\" (built in: pairwise, letter, pointwise; or a template file)", name));
+      "--template: unknown template \"{}\" (built in: pairwise, letter, pointwise; or a template file)",
+      name));
 }
 
 judge_template parse_template(const std::string& name, std::string_view text) {
@@ -171,15 +189,7 @@ judge_template parse_template(const std::string& name, std::string_view text) {
     j = ojson::parse(text);
   } catch (const ojson::exception&) {
     const auto refused = detail::json_refusal_of<ojson>(text);
-    std::uint64_t line = 1, col = 1;
-    for (std::size_t k = 0; k < refused.offset && k < text.size(); ++k) {
-      if (text[k] == '\n') {
-        ++line;
-        col = 1;
-      } else {
-        ++col;
-      }
-    }
+    const auto [line, col] = detail::line_column(text, refused.offset);
     throw parse_error(name, line, col, "not_json", refused.message);
   }
   // Where a key is, for messages: the line and column of its first occurrence in the text (or of
@@ -191,23 +201,15 @@ judge_template parse_template(const std::string& name, std::string_view text) {
       const std::size_t found = text.find(inside, off + key.size() + 2);
       if (found != std::string_view::npos) off = found;
     }
-    std::uint64_t line = 1, col = 1;
-    const std::size_t end = off == std::string_view::npos ? text.find('{') : off;
-    for (std::size_t k = 0; k < end && k < text.size(); ++k) {
-      if (text[k] == '\n') {
-        ++line;
-        col = 1;
-      } else {
-        ++col;
-      }
-    }
+    const auto [line, col] = detail::line_column(text, off == std::string_view::npos ? text.find('{') : off);
     return parse_error(name, line, col, reason, message);
   };
   if (!j.is_object()) throw at("", "not_object", "a template file is a JSON object");
   for (const auto& [key, value] : j.items())
     if (key != "mode" && key != "system" && key != "user" && key != "pattern" && key != "max_tokens")
-      throw at(key, "unknown_field",
-               fmt::format("unknown field \"{}\" (a template has mode, system, user, pattern, max_tokens)", key));
+      throw at(
+          key, "unknown_field",
+          fmt::format("unknown field \"{}\" (a template has mode, system, user, pattern, max_tokens)", key));
   auto text_of = [&](const char* key, bool required) -> std::string {
     if (!j.contains(key)) {
       if (required) throw at("", "missing_field", fmt::format("missing required field \"{}\"", key));
@@ -218,8 +220,10 @@ judge_template parse_template(const std::string& name, std::string_view text) {
   };
   const std::string mode = text_of("mode", true);
   if (mode != "pairwise" && mode != "pointwise")
-    throw at("mode", "wrong_type", fmt::format("\"mode\" must be \"pairwise\" or \"pointwise\", got \"{}\"", mode));
-  std::string system = text_of("system", false), user = text_of("user", true), pattern = text_of("pattern", true);
+    throw at("mode", "wrong_type",
+             fmt::format("\"mode\" must be \"pairwise\" or \"pointwise\", got \"{}\"", mode));
+  std::string system = text_of("system", false), user = text_of("user", true),
+              pattern = text_of("pattern", true);
   std::optional<std::uint32_t> max_tokens;
   if (j.contains("max_tokens")) {
     if (!j["max_tokens"].is_number_unsigned() || j["max_tokens"].get<std::uint64_t>() == 0 ||
@@ -239,9 +243,10 @@ judge_template parse_template(const std::string& name, std::string_view text) {
   }
   // The answers must reach the judge: a template without them would be judged on nothing.
   const std::vector<std::pair<placeholder, const char*>> needed =
-      mode == "pairwise" ? std::vector<std::pair<placeholder, const char*>>{{placeholder::answer_a, "answer_a"},
-                                                                            {placeholder::answer_b, "answer_b"}}
-                         : std::vector<std::pair<placeholder, const char*>>{{placeholder::answer, "answer"}};
+      mode == "pairwise"
+          ? std::vector<std::pair<placeholder, const char*>>{{placeholder::answer_a, "answer_a"},
+                                                             {placeholder::answer_b, "answer_b"}}
+          : std::vector<std::pair<placeholder, const char*>>{{placeholder::answer, "answer"}};
   for (const auto& [p, n] : needed)
     if (!used.count(p))
       throw at("user", "missing_placeholder",
@@ -250,20 +255,13 @@ judge_template parse_template(const std::string& name, std::string_view text) {
     return make(name, mode == "pairwise" ? template_mode::pairwise : template_mode::pointwise,
                 std::move(system), std::move(user), std::move(pattern), max_tokens);
   } catch (const std::regex_error& e) {
-    throw at("pattern", "bad_pattern", fmt::format("\"pattern\" is not a valid regular expression: {}", e.what()));
+    throw at("pattern", "bad_pattern",
+             fmt::format("\"pattern\" is not a valid regular expression: {}", e.what()));
   }
 }
 
 judge_template load_template(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw io_error(fmt::format("{}: cannot read the template file: it is a directory", path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw io_error(fmt::format("{}: cannot open the template file: {}", path, std::strerror(errno)));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) throw io_error(fmt::format("{}: cannot read the template file", path));
-  return parse_template(path, buf.str());
+  return parse_template(path, detail::read_text_file(path, "the template file"));
 }
 
 nlohmann::ordered_json render_messages(const judge_template& t, const prompt_fields& f) {
@@ -275,9 +273,7 @@ nlohmann::ordered_json render_messages(const judge_template& t, const prompt_fie
 }
 
 std::optional<std::string> verdict_word(std::string_view w) {
-  while (!w.empty() && std::isspace(static_cast<unsigned char>(w.front()))) w.remove_prefix(1);
-  while (!w.empty() && std::isspace(static_cast<unsigned char>(w.back()))) w.remove_suffix(1);
-  std::string u(w);
+  std::string u(detail::trimmed(w));
   for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (u == "A" || u == "1" || u == "A>B" || u == "A>>B") return "A";
   if (u == "B" || u == "2" || u == "B>A" || u == "B>>A") return "B";
@@ -294,9 +290,7 @@ std::optional<std::string> extract_verdict(const judge_template& t, std::string_
 std::optional<double> extract_score(const judge_template& t, std::string_view reply) {
   auto m = last_match(t, reply);
   if (!m) return std::nullopt;
-  std::string_view s = *m;
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  const std::string_view s = detail::trimmed(*m);
   double v = 0;
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
@@ -326,9 +320,7 @@ std::optional<double> prob_a_from(const nlohmann::json& completion) {
   double pa = 0, pb = 0;
   bool any = false;
   for (const auto& [token, logprob] : seen) {
-    std::string_view w = token;
-    while (!w.empty() && std::isspace(static_cast<unsigned char>(w.front()))) w.remove_prefix(1);
-    while (!w.empty() && std::isspace(static_cast<unsigned char>(w.back()))) w.remove_suffix(1);
+    const std::string_view w = detail::trimmed(token);
     if (w == "A") {
       pa += std::exp(logprob);
       any = true;

@@ -16,7 +16,16 @@ namespace judgebias::judge {
 enum class template_mode : std::uint8_t { pairwise, pointwise };
 
 /// One placeholder-free piece of a message, or a placeholder.
-enum class placeholder : std::uint8_t { none, question, answer_a, answer_b, answer, cue, scale_min, scale_max };
+enum class placeholder : std::uint8_t {
+  none,
+  question,
+  answer_a,
+  answer_b,
+  answer,
+  cue,
+  scale_min,
+  scale_max
+};
 
 struct message_part {
   std::string literal;

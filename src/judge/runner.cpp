@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_stop.hpp"
+#include "common/text_file.hpp"
 #include "common/utf8.hpp"
 #include "judge/cache.hpp"
 #include "judge/http.hpp"
@@ -67,7 +68,8 @@ std::vector<input_line> read_objects(const std::string& path) {
       const auto refused = detail::json_refusal_of<ojson>(line);
       throw parse_error(path, number, refused.offset + 1, "not_json", refused.message);
     }
-    if (!value.is_object()) throw parse_error(path, number, first + 1, "not_object", "a line must be a JSON object");
+    if (!value.is_object())
+      throw parse_error(path, number, first + 1, "not_object", "a line must be a JSON object");
     lines.push_back({number, line, std::move(value)});
   }
   if (in->bad()) throw io_error(fmt::format("{}: read failed", path));
@@ -81,19 +83,14 @@ std::size_t skip_space(std::string_view t, std::size_t p) {
   while (p < t.size() && (t[p] == ' ' || t[p] == '\t' || t[p] == '\r' || t[p] == '\n')) ++p;
   return p;
 }
-std::size_t skip_string(std::string_view t, std::size_t p) {  // p at the opening quote
-  for (++p; p < t.size() && t[p] != '"'; ++p)
-    if (t[p] == '\\') ++p;
-  return p + 1;
-}
 std::size_t skip_value(std::string_view t, std::size_t p) {
   if (p >= t.size()) return p;
-  if (t[p] == '"') return skip_string(t, p);
+  if (t[p] == '"') return detail::string_end(t, p);
   if (t[p] == '{' || t[p] == '[') {
     int depth = 0;
     while (p < t.size()) {
       if (t[p] == '"') {
-        p = skip_string(t, p);
+        p = detail::string_end(t, p);
         continue;
       }
       if (t[p] == '{' || t[p] == '[') ++depth;
@@ -111,7 +108,7 @@ std::size_t skip_value(std::string_view t, std::size_t p) {
 std::size_t member_value(std::string_view t, std::size_t object, std::string_view key) {
   std::size_t p = skip_space(t, object + 1);
   while (p < t.size() && t[p] == '"') {
-    const std::size_t end = skip_string(t, p);
+    const std::size_t end = detail::string_end(t, p);
     const std::string_view name = t.substr(p + 1, end - p - 2);
     p = skip_space(t, end);
     if (p >= t.size() || t[p] != ':') return std::string_view::npos;
@@ -143,7 +140,8 @@ std::uint64_t column_of(std::string_view text, std::string_view path) {
 struct line_error {
   const std::string& path;
   const input_line& line;
-  [[noreturn]] void operator()(std::string_view field, const std::string& reason, const std::string& message) const {
+  [[noreturn]] void operator()(std::string_view field, const std::string& reason,
+                               const std::string& message) const {
     throw parse_error(path, line.number, column_of(line.text, field), reason, message);
   }
 };
@@ -161,7 +159,8 @@ void check_as_record(const std::string& path, const input_line& l, bool pairwise
   std::string text = l.text;
   text.insert(brace + 1, inserted);
   try {
-    format.read_buffer(path, text, [](const record&) {}, l.number - 1);
+    format.read_buffer(
+        path, text, [](const record&) {}, l.number - 1);
   } catch (const parse_error& e) {
     std::uint64_t col = e.column();
     if (col > brace + 1 + inserted.size())
@@ -318,11 +317,13 @@ std::vector<std::string> answer_all(const char* command, const server_options& s
     const double secs = std::chrono::duration<double>(now - began).count();
     const double rate = secs > 0 ? static_cast<double>(answered) / secs : 0;
     const std::uint64_t done = sum.cache_hits + answered + copied, total = calls.size();
-    const std::string eta = rate > 0 ? fmt::format("{:.0f} s", static_cast<double>(missing.size() - answered) / rate)
-                                     : std::string("-");
-    std::fprintf(stderr, "\r%s: %llu/%llu done, %.1f requests/s, ETA %s, %llu retries, %llu extraction failures\033[K",
-                 command, static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), rate,
-                 eta.c_str(), static_cast<unsigned long long>(st.retries), static_cast<unsigned long long>(failures));
+    const std::string eta =
+        rate > 0 ? fmt::format("{:.0f} s", static_cast<double>(missing.size() - answered) / rate)
+                 : std::string("-");
+    std::fprintf(
+        stderr, "\r%s: %llu/%llu done, %.1f requests/s, ETA %s, %llu retries, %llu extraction failures\033[K",
+        command, static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), rate,
+        eta.c_str(), static_cast<unsigned long long>(st.retries), static_cast<unsigned long long>(failures));
     if (final_line) std::fputc('\n', stderr);
   };
   auto accept = [&](std::size_t k, std::string&& reply) -> std::string {
@@ -352,7 +353,8 @@ std::vector<std::string> answer_all(const char* command, const server_options& s
     const std::uint64_t line = lines[calls[f.job()].line].number;
     std::string hint;
     if (f.status() == 401 || f.status() == 403)
-      hint = fmt::format("; check --api-key-env ({} is {})", s.api_key_env, secret.empty() ? "not set" : "set");
+      hint =
+          fmt::format("; check --api-key-env ({} is {})", s.api_key_env, secret.empty() ? "not set" : "set");
     else if (f.status() == 404)
       hint = fmt::format("; check --endpoint ({}) and --model ({})", s.endpoint, s.model);
     // A status's own message, or a retry's account that already names the status ("HTTP 429: ...").
@@ -360,10 +362,11 @@ std::vector<std::string> answer_all(const char* command, const server_options& s
     const std::string what = f.status() > 0 && f.status() != 200 && !told
                                  ? fmt::format("the server answered HTTP {}: {}", f.status(), f.detail())
                              : f.detail().rfind("HTTP ", 0) == 0 ? "the server answered " + f.detail()
-                                                                  : f.detail();
-    throw data_error(fmt::format("{}:{}: {}{}; the answers received so far are in the cache ({}), so the same "
-                                 "command goes on from here",
-                                 input, line, what, hint, sum.cache_dir.empty() ? "none: --no-cache" : sum.cache_dir));
+                                                                 : f.detail();
+    throw data_error(
+        fmt::format("{}:{}: {}{}; the answers received so far are in the cache ({}), so the same "
+                    "command goes on from here",
+                    input, line, what, hint, sum.cache_dir.empty() ? "none: --no-cache" : sum.cache_dir));
   }
   fill_copies();
   sum.calls = client.stats().calls;
@@ -427,14 +430,16 @@ request check_request(const std::string& path, const input_line& l, const judge_
            fmt::format("\"{}.text\" must be a string (the judge is shown it)", slot));
   }
   if (r.contains("run") && !r["run"].is_null() && o.runs > 1)
-    fail("run", "run_and_runs", "the line has its own \"run\"; --runs numbers the runs itself (drop one of them)");
+    fail("run", "run_and_runs",
+         "the line has its own \"run\"; --runs numbers the runs itself (drop one of them)");
   // Everything FORMAT v1 asks of the record this line becomes (ids, run, perturbation, scale, ...).
   check_as_record(path, l, pair, format);
   if (r.contains("perturbation") && r["perturbation"].is_object()) {
     const auto& p = r["perturbation"];
     if (p.contains("detail") && p["detail"].is_object()) {
       const auto& d = p["detail"];
-      if (d.contains("placement") && d["placement"] == "prompt" && d.contains("cue") && d["cue"].is_string()) {
+      if (d.contains("placement") && d["placement"] == "prompt" && d.contains("cue") &&
+          d["cue"].is_string()) {
         q.cue = d["cue"].get<std::string>();
         q.prompt_cue = true;
       }
@@ -447,15 +452,17 @@ request check_request(const std::string& path, const input_line& l, const judge_
       for (const char* slot : {"a", "b"})
         if (!(r[slot].contains("id") && r[slot]["id"].is_string()) &&
             !(r[slot].contains("model") && r[slot]["model"].is_string()))
-          fail(slot, "no_id", fmt::format("a cue variant's \"{}\" needs an \"id\" or a \"model\", so that run can "
-                                          "match it with its control",
-                                          slot));
+          fail(slot, "no_id",
+               fmt::format("a cue variant's \"{}\" needs an \"id\" or a \"model\", so that run can "
+                           "match it with its control",
+                           slot));
     const std::string ids[2] = {candidate_id(r["a"], q.item), candidate_id(r["b"], q.item)};
     if (ids[0] == ids[1])
       fail("b", "same_id",
-           fmt::format("\"a\" and \"b\" would have the same id \"{}\" (the same text and no id or model); give "
-                       "explicit ids",
-                       ids[0]));
+           fmt::format(
+               "\"a\" and \"b\" would have the same id \"{}\" (the same text and no id or model); give "
+               "explicit ids",
+               ids[0]));
   } else {
     if (r.contains("scale") && !r["scale"].is_null()) {
       q.scale_min = r["scale"][0].get<double>();  // checked by the reader: [min, max] with min < max
@@ -552,15 +559,17 @@ run_summary judge_file(const std::string& input, const std::string& output, cons
   for (const auto& l : lines) {
     request q = check_request(input, l, o, format);
     if (chosen && (chosen->mode == template_mode::pairwise) != q.pairwise)
-      throw parse_error(input, l.number, column_of(l.text, q.pairwise ? "a" : "response"), "template_mode",
-                        fmt::format("a {} request, but the template \"{}\" is {}", q.pairwise ? "pairwise" : "pointwise",
-                                    chosen->name, q.pairwise ? "pointwise" : "pairwise"));
+      throw parse_error(
+          input, l.number, column_of(l.text, q.pairwise ? "a" : "response"), "template_mode",
+          fmt::format("a {} request, but the template \"{}\" is {}", q.pairwise ? "pairwise" : "pointwise",
+                      chosen->name, q.pairwise ? "pointwise" : "pairwise"));
     // A cue the judge is to read must reach the prompt: a template without {cue} would send the
     // variant as if it were the control, and the cue's measured effect would be nothing.
     if (q.prompt_cue && !uses(q.pairwise ? pair_template : point_template, placeholder::cue))
-      throw parse_error(input, l.number, column_of(l.text, "perturbation.detail.cue"), "template_without_cue",
-                        fmt::format("the request has a prompt cue, but the template \"{}\" has no {{cue}} to put it in",
-                                    (q.pairwise ? pair_template : point_template).name));
+      throw parse_error(
+          input, l.number, column_of(l.text, "perturbation.detail.cue"), "template_without_cue",
+          fmt::format("the request has a prompt cue, but the template \"{}\" has no {{cue}} to put it in",
+                      (q.pairwise ? pair_template : point_template).name));
     requests.push_back(std::move(q));
   }
   // --orders both: a comparison that comes in one order only gets the other, after its first line.
@@ -577,10 +586,11 @@ run_summary judge_file(const std::string& input, const std::string& output, cons
       if (seen.second.size() != 1) continue;
       request& q = requests[seen.first];
       if (q.prompt_cue)
-        throw parse_error(input, lines[seen.first].number, column_of(lines[seen.first].text, "perturbation.detail.cue"),
-                          "one_order_cue",
-                          "the request's prompt cue comes in one order only and its text names a slot, so the other "
-                          "order cannot be written; give both orders (perturb writes them) or use --orders as-given");
+        throw parse_error(
+            input, lines[seen.first].number, column_of(lines[seen.first].text, "perturbation.detail.cue"),
+            "one_order_cue",
+            "the request's prompt cue comes in one order only and its text names a slot, so the other "
+            "order cannot be written; give both orders (perturb writes them) or use --orders as-given");
       q.needs_swap = true;
     }
   }
@@ -622,8 +632,9 @@ run_summary judge_file(const std::string& input, const std::string& output, cons
         if (swap && !requests[k].needs_swap) continue;
         // A line's own run (with one --runs) is its run index too: its repeats are separate calls.
         const auto& v = lines[k].value;
-        const std::uint64_t index =
-            o.runs == 1 && v.contains("run") && v["run"].is_number_unsigned() ? v["run"].get<std::uint64_t>() : run;
+        const std::uint64_t index = o.runs == 1 && v.contains("run") && v["run"].is_number_unsigned()
+                                        ? v["run"].get<std::uint64_t>()
+                                        : run;
         call c{k, index, swap, {}};
         c.key = cache_key(url, body_of(c), index);
         calls.push_back(std::move(c));
@@ -647,23 +658,27 @@ run_summary judge_file(const std::string& input, const std::string& output, cons
   // before any call: what judge writes, run reads.
   for (const call& c : calls) {
     const request& q = requests[c.line];
-    ojson rec = record_of(c, c.swapped ? swapped(lines[c.line].value, q.item) : named(lines[c.line].value, q.item));
+    ojson rec =
+        record_of(c, c.swapped ? swapped(lines[c.line].value, q.item) : named(lines[c.line].value, q.item));
     rec[q.pairwise ? "verdict" : "score"] = nullptr;
     try {
-      format.read_buffer(input, rec.dump(-1, ' ', false, ojson::error_handler_t::replace), [](const record&) {},
-                         lines[c.line].number - 1);
+      format.read_buffer(
+          input, rec.dump(-1, ' ', false, ojson::error_handler_t::replace), [](const record&) {},
+          lines[c.line].number - 1);
     } catch (const parse_error& e) {
-      throw data_error(fmt::format("{}:{}: the record judge would write for this line{} is not valid FORMAT v1: {}",
-                                   input, lines[c.line].number, c.swapped ? " (in the other order)" : "",
-                                   e.message()));
+      throw data_error(
+          fmt::format("{}:{}: the record judge would write for this line{} is not valid FORMAT v1: {}", input,
+                      lines[c.line].number, c.swapped ? " (in the other order)" : "", e.message()));
     }
   }
   auto unreadable = [&](std::size_t k, const nlohmann::json& completion) {
     const std::string text = content_of(completion);
-    return requests[calls[k].line].pairwise ? !extract_verdict(pair_template, text) : !extract_score(point_template, text);
+    return requests[calls[k].line].pairwise ? !extract_verdict(pair_template, text)
+                                            : !extract_score(point_template, text);
   };
   const auto answers = answer_all(
-      "judge", s, url, input, lines, calls, [&](std::size_t k) { return body_of(calls[k]); }, unreadable, sum);
+      "judge", s, url, input, lines, calls, [&](std::size_t k) { return body_of(calls[k]); }, unreadable,
+      sum);
 
   write_file_atomic(output == "-" ? "/dev/stdout" : output, [&](const text_sink& sink) {
     for (std::size_t k = 0; k < calls.size(); ++k) {
@@ -727,9 +742,11 @@ run_summary respond_file(const std::string& input, const std::string& output, co
   for (const auto& l : lines) {
     const line_error fail{input, l};
     if (!l.value.contains("item") || !(l.value["item"].is_string() || l.value["item"].is_number_integer()))
-      fail("item", l.value.contains("item") ? "wrong_type" : "missing_field", "\"item\" must be a string or an integer");
+      fail("item", l.value.contains("item") ? "wrong_type" : "missing_field",
+           "\"item\" must be a string or an integer");
     if (!l.value.contains("question") || !l.value["question"].is_string())
-      fail("question", l.value.contains("question") ? "wrong_type" : "missing_field", "\"question\" must be a string");
+      fail("question", l.value.contains("question") ? "wrong_type" : "missing_field",
+           "\"question\" must be a string");
   }
   run_summary sum;
   sum.requests = lines.size();
@@ -765,7 +782,8 @@ run_summary respond_file(const std::string& input, const std::string& output, co
   return sum;
 }
 
-std::pair<std::uint64_t, std::uint64_t> pairs_files(const std::vector<std::string>& inputs, const std::string& output) {
+std::pair<std::uint64_t, std::uint64_t> pairs_files(const std::vector<std::string>& inputs,
+                                                    const std::string& output) {
   struct answer {
     std::string model;
     ojson text;
@@ -784,7 +802,8 @@ std::pair<std::uint64_t, std::uint64_t> pairs_files(const std::vector<std::strin
       const line_error fail{path, l};
       ojson& r = l.value;
       if (!r.contains("item") || !(r["item"].is_string() || r["item"].is_number_integer()))
-        fail("item", r.contains("item") ? "wrong_type" : "missing_field", "\"item\" must be a string or an integer");
+        fail("item", r.contains("item") ? "wrong_type" : "missing_field",
+             "\"item\" must be a string or an integer");
       for (const char* f : {"question", "model", "text"})
         if (!r.contains(f) || !r[f].is_string())
           fail(f, r.contains(f) ? "wrong_type" : "missing_field", fmt::format("\"{}\" must be a string", f));
@@ -796,12 +815,14 @@ std::pair<std::uint64_t, std::uint64_t> pairs_files(const std::vector<std::strin
         it->second.question = r["question"];
         if (r.contains("task")) it->second.task = r["task"];
       } else if (it->second.question != r["question"]) {
-        fail("question", "question_differs", fmt::format("item \"{}\" was asked another question on an earlier line", item));
+        fail("question", "question_differs",
+             fmt::format("item \"{}\" was asked another question on an earlier line", item));
       }
       const std::string model = r["model"].get<std::string>();
       for (const auto& a : it->second.answers)
         if (a.model == model)
-          fail("model", "duplicate_answer", fmt::format("a second answer of \"{}\" to item \"{}\"", model, item));
+          fail("model", "duplicate_answer",
+               fmt::format("a second answer of \"{}\" to item \"{}\"", model, item));
       it->second.answers.push_back({model, r["text"]});
       ++read;
     }
@@ -831,12 +852,15 @@ std::pair<std::uint64_t, std::uint64_t> pairs_files(const std::vector<std::strin
 }
 
 std::string summary_text(const char* command, const run_summary& s) {
-  std::string t = fmt::format("{}: {} requests, {} records written in {:.1f} s\n", command, s.requests, s.records,
-                              s.seconds);
-  t += fmt::format("  calls made {}, cache hits {}, duplicates sent once {}, retries {}, extraction failures {}\n",
-                   s.calls, s.cache_hits, s.duplicates, s.retries, s.extraction_failures);
-  t += fmt::format("  tokens (this run's answers): prompt {}, completion {}\n", s.prompt_tokens, s.completion_tokens);
-  t += s.cache_dir.empty() ? std::string("  cache: none (--no-cache)\n") : fmt::format("  cache: {}\n", s.cache_dir);
+  std::string t = fmt::format("{}: {} requests, {} records written in {:.1f} s\n", command, s.requests,
+                              s.records, s.seconds);
+  t += fmt::format(
+      "  calls made {}, cache hits {}, duplicates sent once {}, retries {}, extraction failures {}\n",
+      s.calls, s.cache_hits, s.duplicates, s.retries, s.extraction_failures);
+  t += fmt::format("  tokens (this run's answers): prompt {}, completion {}\n", s.prompt_tokens,
+                   s.completion_tokens);
+  t += s.cache_dir.empty() ? std::string("  cache: none (--no-cache)\n")
+                           : fmt::format("  cache: {}\n", s.cache_dir);
   return t;
 }
 

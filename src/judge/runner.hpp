@@ -30,8 +30,8 @@ struct server_options {
 
 struct judge_options {
   server_options server;
-  std::string judge;        ///< the records' `judge`; default: the model
-  std::string judge_model;  ///< the records' `judge_model`; default: the model
+  std::string judge;          ///< the records' `judge`; default: the model
+  std::string judge_model;    ///< the records' `judge_model`; default: the model
   std::string template_name;  ///< pairwise, letter, pointwise or a file; default per request mode
   bool both_orders = true;
   bool logprobs = false;
@@ -43,11 +43,11 @@ struct judge_options {
 
 /// What a run did, for the summary on stderr.
 struct run_summary {
-  std::uint64_t requests = 0;      ///< lines read
-  std::uint64_t records = 0;       ///< lines written
-  std::uint64_t calls = 0;         ///< HTTP attempts, retries included
+  std::uint64_t requests = 0;  ///< lines read
+  std::uint64_t records = 0;   ///< lines written
+  std::uint64_t calls = 0;     ///< HTTP attempts, retries included
   std::uint64_t cache_hits = 0;
-  std::uint64_t duplicates = 0;    ///< calls that were the same request as an earlier one, sent once
+  std::uint64_t duplicates = 0;  ///< calls that were the same request as an earlier one, sent once
   std::uint64_t retries = 0;
   std::uint64_t extraction_failures = 0;
   std::uint64_t prompt_tokens = 0, completion_tokens = 0;  ///< from this run's answers' `usage`

@@ -69,7 +69,8 @@ class agreement_module final : public bias_module {
          "Cohen's kappa where neither side is a tie"},
         {"brier", unit::fraction, bias_direction::none, "mean (prob_a - [gold = A])^2, decisive gold"},
         {"pair_accuracy", unit::fraction, bias_direction::none,
-         "JudgeBench's pair accuracy: per comparison, +1 per record for gold's answer, -1 for the other; > 0"},
+         "JudgeBench's pair accuracy: per comparison, +1 per record for gold's answer, -1 for the other; > "
+         "0"},
         {"inconsistent_pairs", unit::fraction, bias_direction::higher,
          "JudgeBench's: share of swap pairs (decisive gold) whose two orders' outcomes differ"},
     };
@@ -122,8 +123,12 @@ class agreement_module final : public bias_module {
           if (c.gold == no_id) continue;
           units.clear();
           kit::score_comparison(d, sel, k, cfg.pair_rule, units);
-          auto frame_of = [&](std::uint32_t o) { return o == c.lo ? verdict::a : o == c.hi ? verdict::b : verdict::tie; };
-          auto flip = [](verdict v) { return v == verdict::a ? verdict::b : v == verdict::b ? verdict::a : v; };
+          auto frame_of = [&](std::uint32_t o) {
+            return o == c.lo ? verdict::a : o == c.hi ? verdict::b : verdict::tie;
+          };
+          auto flip = [](verdict v) {
+            return v == verdict::a ? verdict::b : v == verdict::b ? verdict::a : v;
+          };
           for (const auto& u : units) {
             double* r = sums[d.item(u.first)];
             if (u.outcome == no_id) continue;
@@ -137,7 +142,8 @@ class agreement_module final : public bias_module {
         const verdict g = d.gold_in_presentation(i);
         if (g == verdict::missing) continue;
         double* r = sums[d.item(i)];
-        if (cfg.pair_rule == pair_rule::each && d.verdict(i) != verdict::missing) r[cell(d.verdict(i), g)] += 1;
+        if (cfg.pair_rule == pair_rule::each && d.verdict(i) != verdict::missing)
+          r[cell(d.verdict(i), g)] += 1;
         if (!std::isnan(d.prob_a(i)) && g != verdict::tie) {
           const double e = d.prob_a(i) - (g == verdict::a ? 1.0 : 0.0);
           r[c_brier] += e * e;

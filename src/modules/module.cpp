@@ -51,8 +51,8 @@ nlohmann::ordered_json to_json(const metric& m) {
   nlohmann::ordered_json j;
   const bool has_value = m.value && std::isfinite(*m.value);
   // A count is written as the whole number it is (12, not 12.0).
-  const bool whole = has_value && m.unit == unit::count && std::floor(*m.value) == *m.value &&
-                     std::fabs(*m.value) < 9.0e15;
+  const bool whole =
+      has_value && m.unit == unit::count && std::floor(*m.value) == *m.value && std::fabs(*m.value) < 9.0e15;
   j["value"] = !has_value ? nlohmann::ordered_json(nullptr)
                : whole    ? nlohmann::ordered_json(static_cast<std::int64_t>(*m.value))
                           : nlohmann::ordered_json(*m.value);

@@ -311,8 +311,10 @@ class self_preference_module final : public bias_module {
         for (const auto& u : units) {
           std::uint32_t o = u.outcome;
           // A pair with one record that names no author: the other record counts alone, as under each.
-          if (u.pair && named(u.first) != named(u.second)) o = d.outcome(named(u.first) ? u.first : u.second);
-          else if (!named(u.first)) continue;
+          if (u.pair && named(u.first) != named(u.second))
+            o = d.outcome(named(u.first) ? u.first : u.second);
+          else if (!named(u.first))
+            continue;
           if (o == no_id) continue;
           w_sum += o == own_id ? 1.0 : o == tie_outcome ? 0.5 : 0.0;
           w_n += 1;

@@ -57,7 +57,8 @@ metric count_metric(std::uint64_t count, std::uint64_t n) {
 // reach past them).
 std::optional<std::array<double, 2>> in_pp(std::optional<std::array<double, 2>> ci) {
   if (!ci) return ci;
-  return std::array<double, 2>{std::clamp(100 * (*ci)[0], 0.0, 100.0), std::clamp(100 * (*ci)[1], 0.0, 100.0)};
+  return std::array<double, 2>{std::clamp(100 * (*ci)[0], 0.0, 100.0),
+                               std::clamp(100 * (*ci)[1], 0.0, 100.0)};
 }
 
 void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string>& at, double conf) {
@@ -115,7 +116,8 @@ class winrate_module final : public bias_module {
  public:
   std::string_view name() const noexcept override { return "winrate"; }
   std::string_view description() const noexcept override {
-    return "Win rate of each model under each judge (against each opponent, or --baseline), beside the gold's";
+    return "Win rate of each model under each judge (against each opponent, or --baseline), beside the "
+           "gold's";
   }
   std::vector<metric_info> metrics() const override {
     return {
@@ -138,7 +140,8 @@ class winrate_module final : public bias_module {
     module_result result;
     bool any = false;
     for (const comparison& c : d.comparisons())
-      any |= !d.is_gold_judge(c.judge) && c.model_lo != no_id && c.model_hi != no_id && c.model_lo != c.model_hi;
+      any |=
+          !d.is_gold_judge(c.judge) && c.model_lo != no_id && c.model_hi != no_id && c.model_lo != c.model_hi;
     if (!any) {
       result.skipped = true;
       result.reason = "no pairwise comparison of a measured judge names the models of both answers";
@@ -175,8 +178,9 @@ class winrate_module final : public bias_module {
       const std::string& name = d.models().name(model);
       auto it = models.find(name);
       if (it == models.end())
-        it = models.emplace(std::piecewise_construct, std::forward_as_tuple(name),
-                            std::forward_as_tuple(tally(items), std::map<std::string, tally>{}))
+        it = models
+                 .emplace(std::piecewise_construct, std::forward_as_tuple(name),
+                          std::forward_as_tuple(tally(items), std::map<std::string, tally>{}))
                  .first;
       return it->second;
     };
@@ -187,9 +191,10 @@ class winrate_module final : public bias_module {
       if (c.model_lo == no_id || c.model_hi == no_id || c.model_lo == c.model_hi) continue;
       units.clear();
       kit::score_comparison(d, sel, k, cfg.pair_rule, units);
-      const std::optional<double> gold_lo =
-          c.gold == no_id ? std::nullopt
-                          : std::optional<double>(c.gold == c.lo ? 1.0 : c.gold == c.hi ? 0.0 : 0.5);
+      const std::optional<double> gold_lo = c.gold == no_id ? std::nullopt
+                                                            : std::optional<double>(c.gold == c.lo   ? 1.0
+                                                                                    : c.gold == c.hi ? 0.0
+                                                                                                     : 0.5);
       for (const auto& u : units) {
         double lo;  // the outcome of the lower id's model
         if (soft && !u.pair && !std::isnan(d.prob_a(u.first))) {
@@ -201,7 +206,8 @@ class winrate_module final : public bias_module {
           continue;
         }
         const std::uint32_t item = d.item(u.first);
-        auto count = [&](std::uint32_t model, std::uint32_t opponent, double outcome, std::optional<double> g) {
+        auto count = [&](std::uint32_t model, std::uint32_t opponent, double outcome,
+                         std::optional<double> g) {
           auto& [all, by] = of(model);
           if (!against_baseline || opponent == baseline) all.add(item, outcome, g);
           by.try_emplace(d.models().name(opponent), items).first->second.add(item, outcome, g);

@@ -352,7 +352,8 @@ using row_key = std::tuple<std::string, std::string, std::string, std::string, b
                            std::string, std::string, std::string>;
 
 row_key key_of(const metric_row& m) {
-  return {m.module, m.kind, m.metric, m.judge, m.per_model, m.model, m.per_opponent, m.opponent, m.task, m.run};
+  return {m.module, m.kind,         m.metric,   m.judge, m.per_model,
+          m.model,  m.per_opponent, m.opponent, m.task,  m.run};
 }
 
 std::string label(const metric_row& m) {

@@ -1,8 +1,8 @@
 // The HTML report: one self-contained page (inline CSS and SVG, no scripts, no external resources)
 // with charts drawn here and every value of the report in tables.
 #include <algorithm>
-#include <limits>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include <fmt/format.h>
@@ -230,7 +230,8 @@ std::string long_table(const std::vector<const metric_row*>& rows) {
 void flatten(const json& v, const std::string& prefix,
              std::vector<std::pair<std::string, std::string>>& out) {
   if (v.is_object()) {
-    for (const auto& [k, x] : v.items()) flatten(x, prefix.empty() ? k : fmt::format("{}.{}", prefix, k), out);
+    for (const auto& [k, x] : v.items())
+      flatten(x, prefix.empty() ? k : fmt::format("{}.{}", prefix, k), out);
   } else if (v.is_array()) {
     if (v.empty()) return;
     std::vector<std::string> parts;

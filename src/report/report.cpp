@@ -174,8 +174,8 @@ class section_reader {
     }
   }
   void push(const std::vector<std::string>& prefix, row_scope scope, const std::string& judge,
-            const std::string& group, const std::string* model, const std::string& opponent, bool per_opponent,
-            const std::string& name, const json& m) {
+            const std::string& group, const std::string* model, const std::string& opponent,
+            bool per_opponent, const std::string& name, const json& m) {
     report_row row;
     row.section = prefix;
     row.scope = scope;

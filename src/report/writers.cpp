@@ -181,13 +181,14 @@ std::string render(const report& r, output_format f) {
 }
 
 std::string to_csv(const report& r) {
-  std::string out = "module,kind,judge,model,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason\r\n";
+  std::string out =
+      "module,kind,judge,model,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason\r\n";
   for (const auto& row : tidy_rows(r)) {
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_field(row.module),
-                       csv_field(row.kind), csv_field(row.judge), csv_field(row.model), csv_field(row.opponent),
-                       csv_field(row.task), csv_field(row.run), csv_field(row.metric), csv_number(row.value),
-                       csv_number(row.ci_low), csv_number(row.ci_high), row.n, csv_number(row.p),
-                       csv_field(row.unit), csv_field(row.reason));
+    out += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_field(row.module), csv_field(row.kind),
+        csv_field(row.judge), csv_field(row.model), csv_field(row.opponent), csv_field(row.task),
+        csv_field(row.run), csv_field(row.metric), csv_number(row.value), csv_number(row.ci_low),
+        csv_number(row.ci_high), row.n, csv_number(row.p), csv_field(row.unit), csv_field(row.reason));
   }
   return out;
 }
@@ -224,7 +225,8 @@ std::string to_markdown(const report& r) {
       if (!row.task.empty()) add("by task", " / ", row.task, " / task");
       if (!row.run.empty()) add("by run", " / run ", row.run, " / run");
       if (row.judge.empty()) label = "(all judges)";  // only agreement's overall rows have no judge
-      if (!row.kind.empty() && !row.judge.empty()) key = key.empty() ? row.kind : fmt::format("{}, {}", row.kind, key);
+      if (!row.kind.empty() && !row.judge.empty())
+        key = key.empty() ? row.kind : fmt::format("{}, {}", row.kind, key);
       if (!grids.count(key)) order.push_back(key);
       grid_add(grids[key], label, row);
       firsts[key] = first;
@@ -349,7 +351,9 @@ std::string format_table(const report& r, const table_style& style) {
             row.run.empty())
           mine.push_back(&row);
       // A table row per judge, or per judge and model for per-model metrics (winrate's).
-      auto row_name = [](const metric_row& m) { return m.model.empty() ? m.judge : m.judge + ": " + m.model; };
+      auto row_name = [](const metric_row& m) {
+        return m.model.empty() ? m.judge : m.judge + ": " + m.model;
+      };
       // The declared headline; a module without one (a report of an unknown module) shows its first three.
       std::vector<std::string> cols = headline(section, kind), judges;
       if (cols.empty())
@@ -361,8 +365,10 @@ std::string format_table(const report& r, const table_style& style) {
                             [&](const metric_row* m) { return m->metric == c && m->value; });
       });
       for (const auto* row : mine)
-        if (std::find(judges.begin(), judges.end(), row_name(*row)) == judges.end()) judges.push_back(row_name(*row));
-      const bool models = std::any_of(mine.begin(), mine.end(), [](const metric_row* m) { return !m->model.empty(); });
+        if (std::find(judges.begin(), judges.end(), row_name(*row)) == judges.end())
+          judges.push_back(row_name(*row));
+      const bool models =
+          std::any_of(mine.begin(), mine.end(), [](const metric_row* m) { return !m->model.empty(); });
       if (cols.empty()) {
         out += "  (no judge has a value to show)\n";
         continue;
@@ -378,8 +384,9 @@ std::string format_table(const report& r, const table_style& style) {
       for (const auto& judge : judges) {
         std::vector<std::string> line{printable(judge)};
         for (const auto& c : cols) {
-          auto it = std::find_if(mine.begin(), mine.end(),
-                                 [&](const metric_row* m) { return row_name(*m) == judge && m->metric == c; });
+          auto it = std::find_if(mine.begin(), mine.end(), [&](const metric_row* m) {
+            return row_name(*m) == judge && m->metric == c;
+          });
           line.push_back(it == mine.end() ? "" : detail::cell_text(**it));
         }
         table.push_back(std::move(line));
@@ -411,7 +418,8 @@ std::vector<std::vector<std::string>> compare_table(const report& r, bool breakd
   rows.push_back({"metric", c["judges"][0].get<std::string>(), c["judges"][1].get<std::string>(),
                   "difference", "interval"});
   for (const auto& m : c["metrics"]) {
-    const bool breakdown = m.contains("opponent") || m.contains("task") || m.contains("run");  // a model is not one
+    const bool breakdown =
+        m.contains("opponent") || m.contains("task") || m.contains("run");  // a model is not one
     if (breakdown && !breakdowns) continue;
     std::string name = m.value("module", "") + (m.contains("kind") ? "." + m.value("kind", "") : "") + "." +
                        m.value("metric", "");

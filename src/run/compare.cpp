@@ -19,7 +19,8 @@ namespace judgebias {
 namespace {
 
 using json = nlohmann::ordered_json;
-using key = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string, std::string>;
+using key =
+    std::tuple<std::string, std::string, std::string, std::string, std::string, std::string, std::string>;
 
 // Both judges' values of one metric in one evaluation.
 struct pair_values {
@@ -29,8 +30,9 @@ struct pair_values {
 
 key key_of(const metric_row& m) {
   // A model or opponent named "" is told apart from none by prefixing the names of the dimensions used.
-  return {m.module, m.kind, m.metric, m.per_model ? "=" + m.model : "", m.per_opponent ? "=" + m.opponent : "",
-          m.task, m.run};
+  return {
+      m.module, m.kind, m.metric, m.per_model ? "=" + m.model : "", m.per_opponent ? "=" + m.opponent : "",
+      m.task,   m.run};
 }
 
 // A record view of a dataset row (texts are gone; lengths and everything measured remain).

@@ -65,8 +65,9 @@ pipeline::pipeline(module_registry registry, config cfg)
     throw usage_error(fmt::format("--min-length-gap must be a number >= 0, got {}", cfg_.min_length_gap));
   if (cfg_.max_line_bytes == 0) throw usage_error("--max-line-bytes must be at least 1");
   if (cfg_.soft && cfg_.pair_rule != pair_rule::each)
-    throw usage_error(fmt::format("--soft scores each record by its prob_a, so it goes with --pair-rule each, not {}",
-                                  to_string(cfg_.pair_rule)));
+    throw usage_error(
+        fmt::format("--soft scores each record by its prob_a, so it goes with --pair-rule each, not {}",
+                    to_string(cfg_.pair_rule)));
   if (cfg_.bootstrap > max_bootstrap)
     throw usage_error(
         fmt::format("--bootstrap must be at most {} resamples, got {}", max_bootstrap, cfg_.bootstrap));
@@ -151,9 +152,10 @@ report pipeline::evaluate(const loaded_data& data) const {
   json warnings = json::array();
   for (const auto& w : d.diagnostics().warnings) warnings.push_back(w);
   if (!cfg_.baseline.empty() && d.models().find(cfg_.baseline) == no_id)
-    warnings.push_back(fmt::format("--baseline: no answer in the input is by \"{}\", so winrate has no win rate "
-                                   "against it",
-                                   cfg_.baseline));
+    warnings.push_back(
+        fmt::format("--baseline: no answer in the input is by \"{}\", so winrate has no win rate "
+                    "against it",
+                    cfg_.baseline));
   for (auto j : all_judges)
     if (out_of_scale[j] > 0)
       warnings.push_back(fmt::format(

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_stop.hpp"
+#include "common/text_file.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/stats.hpp"
 
@@ -168,26 +169,8 @@ chosen_cue choose(const cue_placement placement, const std::vector<std::vector<t
   return c;
 }
 
-// Line and column (1-based, bytes) of an offset in a text.
-std::pair<std::uint64_t, std::uint64_t> line_column(std::string_view text, std::size_t offset) {
-  offset = std::min(offset, text.size());
-  std::uint64_t line = 1;
-  std::size_t start = 0;
-  for (std::size_t k = 0; k < offset; ++k)
-    if (text[k] == '\n') ++line, start = k + 1;
-  return {line, offset - start + 1};
-}
-
-// The end (one past the closing quote) of the JSON string token that opens at `at`.
-std::size_t string_end(std::string_view text, std::size_t at) {
-  for (std::size_t k = at + 1; k < text.size(); ++k) {
-    if (text[k] == '\\')
-      ++k;
-    else if (text[k] == '"')
-      return k + 1;
-  }
-  return text.size();
-}
+using detail::line_column;
+using detail::string_end;
 
 // Where each kind of a template file sits: indexes into the file's string tokens (keys and string
 // values, in the order they appear), npos where the value is not a string.
@@ -337,15 +320,7 @@ cue_templates parse_cue_templates(const std::string& name, std::string_view text
 }
 
 cue_templates load_cue_templates(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw io_error(fmt::format("{}: cannot read the template file: it is a directory", path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw io_error(fmt::format("{}: cannot open the template file: {}", path, std::strerror(errno)));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) throw io_error(fmt::format("{}: cannot read the template file", path));
-  return parse_cue_templates(path, buf.str());
+  return parse_cue_templates(path, detail::read_text_file(path, "the template file"));
 }
 
 std::uint64_t perturb_requests(std::istream& in, const std::string& name, const perturb_options& options,
