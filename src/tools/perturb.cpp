@@ -423,10 +423,12 @@ std::uint64_t perturb_requests(std::istream& in, const std::string& name, const 
         c["id"] = r.id;
         if (r.model) c["model"] = *r.model;
         std::string text = r.text;
-        if (cue && shown[s] == target && cue->placement == cue_placement::answer_append)
-          text += "\n\n" + rendered;
+        if (cue && shown[s] == target && cue->placement == cue_placement::answer_append) {
+          text += "\n\n";
+          text += rendered;
+        }
         if (cue && shown[s] == target && cue->placement == cue_placement::answer_prepend)
-          text = rendered + text;
+          text.insert(0, rendered);
         c["text"] = std::move(text);
         rec[s == 0 ? "a" : "b"] = std::move(c);
       }
