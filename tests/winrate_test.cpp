@@ -96,13 +96,16 @@ TEST(Winrate, ModelsNamedEmptyAreToldApartFromNone) {
 }
 
 TEST(Winrate, AgainstABaselineAndUnderAPairRule) {
-  // --baseline m2: each model against m2 only, and m2 (only an opponent now) has no row of its own.
+  // --baseline m2: each model against m2 only, and m2 (only an opponent now) has no win rate of its own,
+  // only its Bradley-Terry strength (0, the anchor) and rank.
   config cfg;
   cfg.baseline = "m2";
   const json b = winrate(cfg);
   EXPECT_NEAR(v(b["judges"]["J"]["models"]["m1"]["win_rate"]), 100.0, 1e-9);
   EXPECT_NEAR(v(b["judges"]["J"]["models"]["m3"]["win_rate"]), 20.0, 1e-9);  // q3: 1 - 0.8
-  EXPECT_FALSE(b["judges"]["J"]["models"].contains("m2"));
+  EXPECT_FALSE(b["judges"]["J"]["models"]["m2"].contains("win_rate"));
+  EXPECT_FALSE(b["judges"]["J"]["models"]["m2"].contains("by_opponent"));
+  EXPECT_EQ(b["judges"]["J"]["models"]["m2"]["bt_strength"]["value"], 0.0);
   EXPECT_EQ(b["diagnostics"]["baseline_found"], true);
   // A baseline that no answer is by: a warning in the report's diagnostics (a typo, most likely).
   config typo;
@@ -166,4 +169,144 @@ TEST(Winrate, ModelRowsInTheTidyFormsAndGates) {
   const std::string md = to_markdown(r);
   EXPECT_NE(md.find("### by model, by opponent"), std::string::npos);
   EXPECT_NE(md.find("| J: m1 vs m3 |"), std::string::npos);
+}
+
+namespace {
+
+// One pairwise line of judge J: m1 in slot A against m2, `verdict` and, when not empty, `gold`.
+std::string m1_vs_m2(int item, const char* verdict, const char* gold, const char* a = "m1",
+                     const char* b = "m2") {
+  std::string line = R"({"judge":"J","judge_model":"j","item":"q)" + std::to_string(item) +
+                     R"(","a":{"model":")" + a + R"("},"b":{"model":")" + b + R"("},"verdict":")" + verdict +
+                     '"';
+  if (*gold) line += R"(,"gold":")" + std::string(gold) + '"';
+  return line + "}\n";
+}
+
+}  // namespace
+
+TEST(Winrate, PredictionPoweredCorrectionClosedForms) {
+  // m1 (slot A) against m2, one record per item. Judge's outcome f for m1, gold Y where labelled:
+  //   q1 f 1 Y 1, q2 f 1 Y 0, q3 f 0 Y 0 (labelled, n = 3); q4 f 1, q5 f 0, q6 f 0 (unlabelled, N = 3).
+  std::string text = m1_vs_m2(1, "A", "A") + m1_vs_m2(2, "A", "B") + m1_vs_m2(3, "B", "B") +
+                     m1_vs_m2(4, "A", "") + m1_vs_m2(5, "B", "") + m1_vs_m2(6, "B", "");
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.modules = {"winrate"};
+  const json w = jbtest::run_text(text, cfg).to_json()["modules"]["winrate"];
+  const json& m1 = w["judges"]["J"]["models"]["m1"];
+  EXPECT_NEAR(v(m1["win_rate"]), 50.0, 1e-9);            // 3 of 6
+  EXPECT_NEAR(v(m1["gold_win_rate"]), 100.0 / 3, 1e-9);  // 1 of 3
+  // Classical PPI (lambda 1): mean_N(f) + mean_n(Y - f) = 1/3 + (1 - 2)/3 = 0.
+  EXPECT_NEAR(v(m1["corrected_win_rate_ppi"]), 0.0, 1e-9);
+  // Its variance: Var_N(f)/N + Var_n(Y - f)/n, f over q4..q6 = 1, 0, 0 (sample variance 1/3) and
+  // Y - f = 0, -1, 0 (1/3): 1/9 + 1/9 = 2/9; the interval 0 ± 1.96 sqrt(2/9), cut at 0.
+  EXPECT_NEAR(m1["corrected_win_rate_ppi"]["ci"][0].get<double>(), 0.0, 1e-9);
+  EXPECT_NEAR(m1["corrected_win_rate_ppi"]["ci"][1].get<double>(),
+              100 * 1.959963984540054 * std::sqrt(2.0 / 9), 1e-6);
+  // PPI++: Var over all six f (sum 3, sum of squares 3) = (3 - 9/6)/5 = 0.3; Cov_n(Y, f) over the labelled
+  // = (sum Yf - sum Y sum f / n) / n = (1 - 1 * 2/3)/3 = 1/9; lambda = (1/9) / ((1 + 3/3) 0.3) = 5/27.
+  const double lambda = 5.0 / 27;
+  EXPECT_NEAR(v(m1["correction_lambda"]), lambda, 1e-12);
+  // theta = lambda * 1/3 + (1 - 2 lambda)/3 = (1 - lambda)/3 = 22/81.
+  EXPECT_NEAR(v(m1["corrected_win_rate"]), 100 * 22.0 / 81, 1e-9);
+  // Variance: lambda^2 (1/3)/3 + Var_n(Y - lambda f)/3, the residuals 22/27, -5/27, 0 about their mean
+  // 17/81: (49^2 + 32^2 + 17^2)/81^2 / 2 = 3714/13122.
+  const double se = std::sqrt(lambda * lambda / 9 + 3714.0 / 13122 / 3);
+  EXPECT_NEAR(m1["corrected_win_rate"]["ci"][0].get<double>(), 0.0, 1e-9);  // 27.2 - 61.4 cut at 0
+  EXPECT_NEAR(m1["corrected_win_rate"]["ci"][1].get<double>(), 100 * (22.0 / 81 + 1.959963984540054 * se),
+              1e-6);
+  // m2's outcomes are 1 - m1's: the same lambda, the complement of the estimate.
+  const json& m2 = w["judges"]["J"]["models"]["m2"];
+  EXPECT_NEAR(v(m2["corrected_win_rate"]), 100 * (1 - 22.0 / 81), 1e-9);
+  EXPECT_NEAR(v(m2["corrected_win_rate_ppi"]), 100.0, 1e-9);
+}
+
+TEST(Winrate, CorrectionIsTheGoldsRateWhenEveryRecordHasGoldAndNullWithoutGold) {
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.modules = {"winrate"};
+  const json all =
+      jbtest::run_text(m1_vs_m2(1, "A", "B") + m1_vs_m2(2, "A", "A") + m1_vs_m2(3, "B", "B"), cfg)
+          .to_json()["modules"]["winrate"]["judges"]["J"]["models"]["m1"];
+  EXPECT_NEAR(v(all["corrected_win_rate"]), 100.0 / 3, 1e-9);  // no unlabelled record: lambda 0
+  EXPECT_NEAR(v(all["corrected_win_rate_ppi"]), 100.0 / 3, 1e-9);
+  EXPECT_EQ(v(all["correction_lambda"]), 0.0);
+  const json none = jbtest::run_text(m1_vs_m2(1, "A", "") + m1_vs_m2(2, "B", ""), cfg)
+                        .to_json()["modules"]["winrate"]["judges"]["J"]["models"]["m1"];
+  EXPECT_TRUE(none["corrected_win_rate"]["value"].is_null());
+  EXPECT_EQ(none["corrected_win_rate"]["reason"], "no record of the model against this opponent has gold");
+}
+
+TEST(Winrate, BradleyTerryOfTwoModelsHasAClosedForm) {
+  // m1 against m2: a win, a win, a tie, a loss: m1 scores 2.5 of 4, p = 0.625. The gold: m2, m2, m2, m1.
+  const std::string text =
+      m1_vs_m2(1, "A", "B") + m1_vs_m2(2, "A", "B") + m1_vs_m2(3, "tie", "B") + m1_vs_m2(4, "B", "A");
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.modules = {"winrate"};
+  json w = jbtest::run_text(text, cfg).to_json()["modules"]["winrate"]["judges"]["J"]["models"];
+  // The maximum sets sigma(b1 - b2) = 2.5/4: b1 - b2 = logit(0.625) = ln(5/3); the mean at 0 halves it.
+  const double d = std::log(5.0 / 3);
+  EXPECT_NEAR(v(w["m1"]["bt_strength"]), d / 2, 1e-9);
+  EXPECT_NEAR(v(w["m2"]["bt_strength"]), -d / 2, 1e-9);
+  // Fisher information of the difference n p (1 - p) = 4 * 0.625 * 0.375 = 0.9375; b1 = (b1 - b2)/2.
+  const double se = std::sqrt(1 / 0.9375) / 2, z = 1.959963984540054;
+  EXPECT_NEAR(w["m1"]["bt_strength"]["ci"][0].get<double>(), d / 2 - z * se, 1e-7);
+  EXPECT_NEAR(w["m1"]["bt_strength"]["ci"][1].get<double>(), d / 2 + z * se, 1e-7);
+  EXPECT_EQ(w["m1"]["bt_strength"]["n"], 4);
+  // The gold: m1 scores 1 of 4, logit(0.25) = -ln 3.
+  EXPECT_NEAR(v(w["m1"]["gold_bt_strength"]), -std::log(3.0) / 2, 1e-9);
+  EXPECT_EQ(w["m1"]["rank"]["value"], 1);
+  EXPECT_EQ(w["m1"]["gold_rank"]["value"], 2);
+  EXPECT_EQ(w["m1"]["rank_shift"]["value"], -1);  // the judge moves m1 up one place
+  EXPECT_EQ(w["m2"]["rank_shift"]["value"], 1);
+  EXPECT_TRUE(w["m1"]["rank"]["ci"].is_null());
+  EXPECT_EQ(w["m1"]["rank"]["reason"], "no closed-form interval (the bootstrap gives one)");
+  // Anchored at the baseline m2: b1 = ln(5/3) with the whole difference's standard error; m2 has its
+  // strength (0) and rank, no win rate against itself.
+  cfg.baseline = "m2";
+  w = jbtest::run_text(text, cfg).to_json()["modules"]["winrate"]["judges"]["J"]["models"];
+  EXPECT_NEAR(v(w["m1"]["bt_strength"]), d, 1e-9);
+  EXPECT_NEAR(w["m1"]["bt_strength"]["ci"][1].get<double>(), d + z * 2 * se, 1e-7);
+  EXPECT_EQ(v(w["m2"]["bt_strength"]), 0.0);
+  EXPECT_EQ(w["m2"]["rank"]["value"], 2);
+  EXPECT_FALSE(w["m2"].contains("win_rate"));
+}
+
+TEST(Winrate, BradleyTerryHasNoFiniteMaximumWhenAModelLosesEverything) {
+  // m3 loses both its comparisons: its strength would be minus infinity, so no model has a fit.
+  const std::string text = m1_vs_m2(1, "A", "B") + m1_vs_m2(2, "B", "A") + m1_vs_m2(3, "A", "", "m1", "m3") +
+                           m1_vs_m2(4, "B", "", "m3", "m2");
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.modules = {"winrate"};
+  const json w = jbtest::run_text(text, cfg).to_json()["modules"]["winrate"]["judges"]["J"]["models"];
+  for (const char* m : {"m1", "m2", "m3"}) {
+    EXPECT_TRUE(w[m]["bt_strength"]["value"].is_null()) << m;
+    EXPECT_NE(w[m]["bt_strength"]["reason"].get<std::string>().find("no finite maximum"), std::string::npos);
+    EXPECT_TRUE(w[m]["rank_shift"]["value"].is_null());
+  }
+  // The gold saw m1 and m2 only, each winning once: equal strengths, both first.
+  EXPECT_NEAR(v(w["m1"]["gold_bt_strength"]), 0.0, 1e-9);
+  EXPECT_EQ(w["m2"]["gold_rank"]["value"], 1);
+  EXPECT_EQ(w["m3"]["gold_bt_strength"]["reason"], "no comparison of the model has gold");
+}
+
+TEST(Winrate, BootstrapRankIntervalsAreWholeRanks) {
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += m1_vs_m2(i, i % 3 == 0 ? "B" : "A", i % 2 ? "A" : "B");
+  config cfg;
+  cfg.bootstrap = 200;
+  cfg.modules = {"winrate"};
+  const json m1 = jbtest::run_text(text, cfg).to_json()["modules"]["winrate"]["judges"]["J"]["models"]["m1"];
+  for (const char* name : {"rank", "gold_rank", "rank_shift"}) {
+    ASSERT_TRUE(m1[name]["ci"].is_array()) << name;
+    for (const auto& end : m1[name]["ci"])
+      EXPECT_EQ(end.get<double>(), std::round(end.get<double>())) << name;
+  }
+  EXPECT_EQ(m1["rank"]["value"], 1);  // 26 of 40 wins
+  // The strength's interval holds its value.
+  EXPECT_LT(m1["bt_strength"]["ci"][0].get<double>(), v(m1["bt_strength"]));
+  EXPECT_GT(m1["bt_strength"]["ci"][1].get<double>(), v(m1["bt_strength"]));
 }

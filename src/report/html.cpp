@@ -164,7 +164,8 @@ std::string render_chart(const chart& c) {
   return out + "</figure>\n";
 }
 
-// A chart of judge-level metrics: each series is (module, kind, metric).
+// A chart of judge-level metrics (or, for a per-model metric, judge-and-model ones): each series is
+// (module, kind, metric).
 struct series_spec {
   std::string name, module, kind, metric;
 };
@@ -173,19 +174,30 @@ chart make_chart(const std::vector<metric_row>& rows, std::string id, std::strin
   chart c{std::move(id), std::move(caption), std::move(unit), std::move(note), reference, {}, {}};
   auto selected = [](const metric_row& r, const series_spec& s) {
     return r.module == s.module && r.kind == s.kind && r.metric == s.metric && !r.judge.empty() &&
-           r.model.empty() && r.opponent.empty() && r.task.empty() && r.run.empty();
+           !r.per_opponent && r.task.empty() && r.run.empty();
+  };
+  // A per-model metric's label leads with the model (what a label cut to fit keeps), and names the
+  // judge when there are several.
+  std::vector<std::string> judges;
+  for (const auto& s : specs)
+    for (const auto& r : rows)
+      if (selected(r, s) && std::find(judges.begin(), judges.end(), r.judge) == judges.end())
+        judges.push_back(r.judge);
+  auto label = [&](const metric_row& r) {
+    if (!r.per_model) return r.judge;
+    return judges.size() > 1 ? r.model + " (" + r.judge + ")" : r.model;
   };
   for (const auto& s : specs)
     for (const auto& r : rows)
-      if (selected(r, s) && std::find(c.labels.begin(), c.labels.end(), r.judge) == c.labels.end())
-        c.labels.push_back(r.judge);
+      if (selected(r, s) && std::find(c.labels.begin(), c.labels.end(), label(r)) == c.labels.end())
+        c.labels.push_back(label(r));
   std::sort(c.labels.begin(), c.labels.end());
   for (const auto& s : specs) {
     chart_series cs{s.name, std::vector<chart_point>(c.labels.size())};
     bool any = false;
     for (const auto& r : rows)
       if (selected(r, s)) {
-        const auto at = std::find(c.labels.begin(), c.labels.end(), r.judge) - c.labels.begin();
+        const auto at = std::find(c.labels.begin(), c.labels.end(), label(r)) - c.labels.begin();
         cs.points[static_cast<std::size_t>(at)] = chart_point{r.value, r.ci_low, r.ci_high, r.n};
         any = true;
       }

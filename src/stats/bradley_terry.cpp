@@ -1,0 +1,131 @@
+// Bradley–Terry by Newton's method on the log-likelihood, which is concave; one strength is held at 0
+// while fitting (the model is identified up to a shift) and the anchor applied at the end.
+#include "stats/bradley_terry.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <Eigen/Dense>
+
+namespace judgebias::detail {
+
+namespace {
+
+// Whether every player reaches every other along edges a → b "a took a score from b" (Ford's condition).
+bool strongly_connected(std::size_t players, std::span<const bt_games> games) {
+  std::vector<std::vector<std::uint32_t>> out(players), in(players);
+  for (const bt_games& g : games) {
+    if (g.score > 0) out[g.a].push_back(g.b), in[g.b].push_back(g.a);
+    if (g.games - g.score > 0) out[g.b].push_back(g.a), in[g.a].push_back(g.b);
+  }
+  auto reaches_all = [&](const std::vector<std::vector<std::uint32_t>>& edges) {
+    std::vector<char> seen(players, 0);
+    std::vector<std::uint32_t> stack{0};
+    seen[0] = 1;
+    std::size_t count = 1;
+    while (!stack.empty()) {
+      const std::uint32_t p = stack.back();
+      stack.pop_back();
+      for (std::uint32_t q : edges[p])
+        if (!seen[q]) seen[q] = 1, ++count, stack.push_back(q);
+    }
+    return count == players;
+  };
+  return reaches_all(out) && reaches_all(in);
+}
+
+double log_sigmoid(double x) {
+  return x >= 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x));
+}
+
+}  // namespace
+
+bt_fit fit_bradley_terry(std::size_t players, std::span<const bt_games> games,
+                         std::optional<std::size_t> anchor, bool with_se) {
+  bt_fit fit;
+  if (players < 2) {
+    fit.reason = "needs two or more models";
+    return fit;
+  }
+  std::vector<double> played(players, 0);
+  for (const bt_games& g : games) played[g.a] += g.games, played[g.b] += g.games;
+  if (std::any_of(played.begin(), played.end(), [](double p) { return p <= 0; })) {
+    fit.reason = "a model has no comparison";
+    return fit;
+  }
+  if (!strongly_connected(players, games)) {
+    fit.reason =
+        "no finite maximum: some models won (or lost) every comparison against the others (the "
+        "comparisons do not link every model both ways)";
+    return fit;
+  }
+  const auto m = static_cast<Eigen::Index>(players);
+  Eigen::VectorXd beta = Eigen::VectorXd::Zero(m);
+  auto log_likelihood = [&](const Eigen::VectorXd& b) {
+    double ll = 0;
+    for (const bt_games& g : games) {
+      const double d = b[g.a] - b[g.b];
+      ll += g.score * log_sigmoid(d) + (g.games - g.score) * log_sigmoid(-d);
+    }
+    return ll;
+  };
+  Eigen::VectorXd grad(m);
+  Eigen::MatrixXd info(m, m);  // the Fisher information, − the Hessian
+  auto derivatives = [&](const Eigen::VectorXd& b) {
+    grad.setZero();
+    info.setZero();
+    for (const bt_games& g : games) {
+      const double p = 1 / (1 + std::exp(b[g.b] - b[g.a]));  // P(a beats b)
+      const double r = g.score - g.games * p, w = g.games * p * (1 - p);
+      grad[g.a] += r, grad[g.b] -= r;
+      info(g.a, g.a) += w, info(g.b, g.b) += w, info(g.a, g.b) -= w, info(g.b, g.a) -= w;
+    }
+  };
+  // Player 0 stays at 0 while fitting: the other strengths are free.
+  double ll = log_likelihood(beta);
+  bool converged = false;
+  for (int iteration = 0; iteration < 200 && !converged; ++iteration) {
+    derivatives(beta);
+    const Eigen::VectorXd step = info.bottomRightCorner(m - 1, m - 1).ldlt().solve(grad.tail(m - 1));
+    if (!step.allFinite()) break;
+    double t = 1;
+    Eigen::VectorXd next = beta;
+    for (int halvings = 0; halvings < 40; ++halvings, t /= 2) {
+      next.tail(m - 1) = beta.tail(m - 1) + t * step;
+      const double ll_next = log_likelihood(next);
+      if (ll_next >= ll - 1e-12 * std::abs(ll)) {
+        ll = ll_next;
+        break;
+      }
+    }
+    converged = t * step.cwiseAbs().maxCoeff() < 1e-11 * (1 + beta.cwiseAbs().maxCoeff());
+    beta = next;
+  }
+  if (!converged) {
+    fit.reason = "the fit did not converge";
+    return fit;
+  }
+  const double shift = anchor ? beta[static_cast<Eigen::Index>(*anchor)] : beta.mean();
+  fit.strength.resize(players);
+  for (Eigen::Index k = 0; k < m; ++k) fit.strength[static_cast<std::size_t>(k)] = beta[k] - shift;
+  if (with_se) {
+    derivatives(beta);
+    Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(m, m);
+    cov.bottomRightCorner(m - 1, m - 1) =
+        info.bottomRightCorner(m - 1, m - 1).ldlt().solve(Eigen::MatrixXd::Identity(m - 1, m - 1));
+    // The anchored strengths are A·β: A = I − 1·e_anchorᵀ, or I − 11ᵀ/m for the mean.
+    Eigen::MatrixXd a = Eigen::MatrixXd::Identity(m, m);
+    if (anchor)
+      a.col(static_cast<Eigen::Index>(*anchor)).array() -= 1;
+    else
+      a.array() -= 1.0 / static_cast<double>(m);
+    const Eigen::MatrixXd anchored = a * cov * a.transpose();
+    fit.se.resize(players);
+    for (Eigen::Index k = 0; k < m; ++k)
+      fit.se[static_cast<std::size_t>(k)] = std::sqrt(std::max(0.0, anchored(k, k)));
+  }
+  fit.ok = true;
+  return fit;
+}
+
+}  // namespace judgebias::detail
