@@ -71,8 +71,8 @@ TEST(Declarations, EveryModuleEmitsExactlyWhatItDeclares) {
       }
     }
   }
-  EXPECT_EQ(modules,
-            8u);  // self_preference, position, verbosity, bandwagon, authority, cue, agreement, winrate
+  // self_preference, position, verbosity, bandwagon, authority, cue, agreement, winrate, sensitivity
+  EXPECT_EQ(modules, 9u);
 }
 
 // The terminal table's columns and the HTML charts come from the declarations: a module that declares

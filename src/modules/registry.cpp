@@ -43,7 +43,8 @@ std::vector<std::string> module_registry::names() const {
   X(authority)                       \
   X(cue)                             \
   X(agreement)                       \
-  X(winrate)
+  X(winrate)                         \
+  X(sensitivity)
 
 #define JUDGEBIAS_DECLARE(name) std::unique_ptr<bias_module> make_##name##_module();
 JUDGEBIAS_BUILTIN_MODULES(JUDGEBIAS_DECLARE)

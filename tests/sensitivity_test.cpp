@@ -1,0 +1,63 @@
+// The sensitivity section (issue #16): the pairwise DBG and the win rates under the three pair rules, on
+// the fixture docs/metrics.md "Pair rules" works by hand.
+#include "judgebias/registry.hpp"
+#include "pairwise_fixture.hpp"
+#include "test_util.hpp"
+
+using namespace judgebias;
+using json = nlohmann::ordered_json;
+using jbtest::value;
+
+namespace {
+
+json sensitivity(const std::string& text, config cfg = {}) {
+  cfg.modules = {"sensitivity"};
+  return jbtest::run_text(text, cfg).to_json()["modules"]["sensitivity"];
+}
+
+}  // namespace
+
+TEST(Sensitivity, DbgAndWinRatesUnderEachRuleSideBySide) {
+  const json s = sensitivity(jbtest::pair_rule_fixture(true));
+  ASSERT_EQ(s["status"], "ok");
+  const json& j = s["judges"]["J"];
+  // docs/metrics.md: 100 (4.25 - 6.5) / 7, 100 (3 - 5.5) / 6, 100 (4.5 - 6.5) / 7.
+  EXPECT_NEAR(value(j["dbg_pairwise_each"]), 100 * (4.25 - 6.5) / 7, 1e-9);
+  EXPECT_NEAR(value(j["dbg_pairwise_conservative"]), 100 * (3 - 5.5) / 6, 1e-9);
+  EXPECT_NEAR(value(j["dbg_pairwise_counter"]), 100 * (4.5 - 6.5) / 7, 1e-9);
+  EXPECT_NEAR(value(j["dbg_pairwise_spread"]), 100 * (4.5 - 6.5) / 7 - 100 * (3 - 5.5) / 6, 1e-9);
+  // m1's (x's) outcomes. each, per record: i1 1, 1; i2 1, 0; i3 1, 0.5; i4 0, 0; i5 1; i7 0; i8 1
+  // (three failures out): 6.5 of 11. conservative, per pair: i1 1, i2 0.5, i3 0.5, i4 0, i7 0, i8 1
+  // (i5, i6 failures): 3 of 6. counter: i1 1, i2 0.5, i3 1, i4 0, i5 1, i7 0, i8 1: 4.5 of 7.
+  const json& m1 = j["models"]["m1"];
+  EXPECT_NEAR(value(m1["win_rate_each"]), 100 * 6.5 / 11, 1e-9);
+  EXPECT_EQ(m1["win_rate_each"]["n"], 11);
+  EXPECT_NEAR(value(m1["win_rate_conservative"]), 50.0, 1e-9);
+  EXPECT_EQ(m1["win_rate_conservative"]["n"], 6);
+  EXPECT_NEAR(value(m1["win_rate_counter"]), 100 * 4.5 / 7, 1e-9);
+  EXPECT_NEAR(value(m1["win_rate_spread"]), 100 * 4.5 / 7 - 50, 1e-9);
+  EXPECT_NEAR(value(j["models"]["m2"]["win_rate_conservative"]), 50.0, 1e-9);
+  // Closed-form intervals whatever --bootstrap says, and the section says so.
+  EXPECT_TRUE(m1["win_rate_each"]["ci"].is_array());
+  EXPECT_TRUE(s["intervals"].is_string());
+  EXPECT_TRUE(j["dbg_pairwise_spread"]["ci"].is_null());
+}
+
+TEST(Sensitivity, SkippedWithoutBothOrdersAndNullWhereAModuleSaysNothing) {
+  // One order only: every rule scores the same.
+  const std::string one =
+      R"({"judge":"J","judge_model":"m1","item":"q","a":{"model":"m1"},"b":{"model":"m2"},"verdict":"A"})"
+      "\n";
+  const json s = sensitivity(one);
+  EXPECT_EQ(s["status"], "skipped");
+  EXPECT_EQ(s["reason"], "no comparison is judged in both orders: every pair rule scores the same");
+  // Both orders but no model names: self_preference and winrate are skipped, and each rule's value says
+  // why.
+  const json n = sensitivity(jbtest::pair_rule_fixture(false));
+  ASSERT_EQ(n["status"], "ok");
+  const json& j = n["judges"]["J"];
+  EXPECT_TRUE(j["dbg_pairwise_counter"]["value"].is_null());
+  EXPECT_EQ(j["dbg_pairwise_counter"]["reason"].get<std::string>().rfind("self_preference skipped: ", 0), 0u);
+  EXPECT_EQ(j["dbg_pairwise_spread"]["reason"], "not every rule gives a value");
+  EXPECT_FALSE(j.contains("models"));
+}
