@@ -6,11 +6,18 @@
 # python3 for the judge runner's scripted server (tests/judge_server.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh chromium python3 python3-jsonschema clang-tidy
-cmake --preset default
-cmake --build --preset default -j "$(nproc)"
-bash scripts/tidy.sh build
-ctest --preset default -j "$(nproc)"
-cmake --preset sanitize
-cmake --build --preset sanitize -j "$(nproc)"
-ctest --preset sanitize -j "$(nproc)"
+# Each phase's wall time, so that a slow suite shows where its time goes.
+phase() {
+  local name=$1 start=$SECONDS
+  shift
+  "$@"
+  echo "test.sh: $name took $((SECONDS - start)) s (total $SECONDS s)"
+}
+phase deps bash scripts/deps.sh chromium python3 python3-jsonschema clang-tidy
+phase configure cmake --preset default
+phase build cmake --build --preset default -j "$(nproc)"
+phase clang-tidy bash scripts/tidy.sh build
+phase tests ctest --preset default -j "$(nproc)"
+phase sanitize-configure cmake --preset sanitize
+phase sanitize-build cmake --build --preset sanitize -j "$(nproc)"
+phase sanitize-tests ctest --preset sanitize -j "$(nproc)"

@@ -74,6 +74,23 @@ TEST(Winrate, AlpacaEvalsWinRateStandardErrorAndCounts) {
   // m3: q2 0.5, 1; q3 0.2; q4 0.7: 2.4 / 4.
   EXPECT_NEAR(v(w["judges"]["J"]["models"]["m3"]["win_rate"]), 60.0, 1e-9);
   EXPECT_EQ(w["diagnostics"]["extraction_failures_by_judge"]["J"], 1);
+  // The corrections. m1: every unit has gold (N = 0), so lambda is 0 and both are the gold's 60.
+  EXPECT_NEAR(v(m1["corrected_win_rate"]), 60.0, 1e-9);
+  EXPECT_NEAR(v(m1["corrected_win_rate_ppi"]), 60.0, 1e-9);
+  // m2: labelled f = 0, 0 with Y = 0, 0; unlabelled q3 f = 0.8. Cov_n(Y, f) = 0, so lambda = 0 and
+  // PPI++ gives the gold's 0; classical PPI gives 0.8 + mean(Y - f) = 0.8, with no closed-form
+  // interval from one unlabelled unit.
+  EXPECT_EQ(v(m2["correction_lambda"]), 0.0);
+  EXPECT_NEAR(v(m2["corrected_win_rate"]), 0.0, 1e-12);
+  EXPECT_NEAR(v(m2["corrected_win_rate_ppi"]), 80.0, 1e-9);
+  EXPECT_TRUE(m2["corrected_win_rate_ppi"]["ci"].is_null());
+  // m3: labelled f = 0.5, 1, 0.7 with Y = 0.5, 0.5, 1; unlabelled f = 0.2. Classical PPI: 0.2 +
+  // (0 - 0.5 + 0.3)/3 = 0.1333. PPI++: Cov_n = (1.45 - 2.2 * 2/3)/3 < 0, clipped to lambda 0: the gold's
+  // 2/3.
+  const json& m3 = w["judges"]["J"]["models"]["m3"];
+  EXPECT_NEAR(v(m3["corrected_win_rate_ppi"]), 100 * (0.2 - 0.2 / 3), 1e-9);
+  EXPECT_EQ(v(m3["correction_lambda"]), 0.0);
+  EXPECT_NEAR(v(m3["corrected_win_rate"]), 100 * 2.0 / 3, 1e-9);
 }
 
 TEST(Winrate, ModelsNamedEmptyAreToldApartFromNone) {
@@ -200,8 +217,10 @@ TEST(Winrate, PredictionPoweredCorrectionClosedForms) {
   // Classical PPI (lambda 1): mean_N(f) + mean_n(Y - f) = 1/3 + (1 - 2)/3 = 0.
   EXPECT_NEAR(v(m1["corrected_win_rate_ppi"]), 0.0, 1e-9);
   // Its variance: Var_N(f)/N + Var_n(Y - f)/n, f over q4..q6 = 1, 0, 0 (sample variance 1/3) and
-  // Y - f = 0, -1, 0 (1/3): 1/9 + 1/9 = 2/9; the interval 0 ± 1.96 sqrt(2/9), cut at 0.
-  EXPECT_NEAR(m1["corrected_win_rate_ppi"]["ci"][0].get<double>(), 0.0, 1e-9);
+  // Y - f = 0, -1, 0 (1/3): 1/9 + 1/9 = 2/9; the interval 0 ± 1.96 sqrt(2/9), not cut at 0 (the
+  // estimate itself can leave [0, 100]).
+  EXPECT_NEAR(m1["corrected_win_rate_ppi"]["ci"][0].get<double>(),
+              -100 * 1.959963984540054 * std::sqrt(2.0 / 9), 1e-6);
   EXPECT_NEAR(m1["corrected_win_rate_ppi"]["ci"][1].get<double>(),
               100 * 1.959963984540054 * std::sqrt(2.0 / 9), 1e-6);
   // PPI++: Var over all six f (sum 3, sum of squares 3) = (3 - 9/6)/5 = 0.3; Cov_n(Y, f) over the labelled
@@ -213,7 +232,8 @@ TEST(Winrate, PredictionPoweredCorrectionClosedForms) {
   // Variance: lambda^2 (1/3)/3 + Var_n(Y - lambda f)/3, the residuals 22/27, -5/27, 0 about their mean
   // 17/81: (49^2 + 32^2 + 17^2)/81^2 / 2 = 3714/13122.
   const double se = std::sqrt(lambda * lambda / 9 + 3714.0 / 13122 / 3);
-  EXPECT_NEAR(m1["corrected_win_rate"]["ci"][0].get<double>(), 0.0, 1e-9);  // 27.2 - 61.4 cut at 0
+  EXPECT_NEAR(m1["corrected_win_rate"]["ci"][0].get<double>(), 100 * (22.0 / 81 - 1.959963984540054 * se),
+              1e-6);
   EXPECT_NEAR(m1["corrected_win_rate"]["ci"][1].get<double>(), 100 * (22.0 / 81 + 1.959963984540054 * se),
               1e-6);
   // m2's outcomes are 1 - m1's: the same lambda, the complement of the estimate.
@@ -294,17 +314,28 @@ TEST(Winrate, BradleyTerryHasNoFiniteMaximumWhenAModelLosesEverything) {
 }
 
 TEST(Winrate, BootstrapRankIntervalsAreWholeRanks) {
+  // Three close models in a round robin (m1 a little ahead), so that resampled ranks spread over 1..3
+  // and their percentiles fall between ranks before they are widened.
   std::string text;
   for (int i = 0; i < 40; ++i) text += m1_vs_m2(i, i % 3 == 0 ? "B" : "A", i % 2 ? "A" : "B");
+  for (int i = 40; i < 70; ++i) text += m1_vs_m2(i, i % 2 ? "A" : "B", i % 2 ? "B" : "A", "m2", "m3");
+  for (int i = 70; i < 100; ++i) text += m1_vs_m2(i, i % 5 < 2 ? "A" : "B", i % 2 ? "A" : "B", "m3", "m1");
   config cfg;
   cfg.bootstrap = 200;
+  cfg.seed = 2;  // with this draw m3's rank_shift interval starts at -1.025 before it is widened to -2
   cfg.modules = {"winrate"};
   const json m1 = jbtest::run_text(text, cfg).to_json()["modules"]["winrate"]["judges"]["J"]["models"]["m1"];
-  for (const char* name : {"rank", "gold_rank", "rank_shift"}) {
-    ASSERT_TRUE(m1[name]["ci"].is_array()) << name;
-    for (const auto& end : m1[name]["ci"])
-      EXPECT_EQ(end.get<double>(), std::round(end.get<double>())) << name;
-  }
+  const json models = jbtest::run_text(text, cfg).to_json()["modules"]["winrate"]["judges"]["J"]["models"];
+  int spread = 0;  // intervals that span more than one rank
+  for (const char* m : {"m1", "m2", "m3"})
+    for (const char* name : {"rank", "gold_rank", "rank_shift"}) {
+      ASSERT_TRUE(models[m][name]["ci"].is_array()) << m << " " << name;
+      const double lo = models[m][name]["ci"][0].get<double>(), hi = models[m][name]["ci"][1].get<double>();
+      EXPECT_EQ(lo, std::round(lo)) << m << " " << name;
+      EXPECT_EQ(hi, std::round(hi)) << m << " " << name;
+      spread += hi > lo;
+    }
+  EXPECT_GT(spread, 3);
   EXPECT_EQ(m1["rank"]["value"], 1);  // 26 of 40 wins
   // The strength's interval holds its value.
   EXPECT_LT(m1["bt_strength"]["ci"][0].get<double>(), v(m1["bt_strength"]));

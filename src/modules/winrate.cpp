@@ -7,7 +7,6 @@
 // as Chatbot Arena and Arena-Hard rank models. docs/metrics.md "Win rates" has every formula.
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cmath>
 #include <map>
 #include <tuple>
@@ -15,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "common/parallel.hpp"
 #include "judgebias/module_kit.hpp"
 #include "judgebias/registry.hpp"
 #include "stats/bradley_terry.hpp"
@@ -190,7 +190,9 @@ void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string
     const auto closed = [&tot, tuned, conf]() -> std::optional<std::array<double, 2>> {
       const auto e = ppi(tot, tuned);
       if (!e || !std::isfinite(e->variance)) return std::nullopt;
-      return in_pp(stats::wald_interval(e->value, std::sqrt(e->variance), conf));
+      // Not cut to [0, 100] as the other closed forms are: the estimate itself can leave it.
+      const auto ci = stats::wald_interval(e->value, std::sqrt(e->variance), conf);
+      return std::array<double, 2>{100 * ci[0], 100 * ci[1]};
     };
     mb.put(path(tuned ? "corrected_win_rate" : "corrected_win_rate_ppi"), unit::pp, n, t.rows, estimate,
            closed, "no record of the model against this opponent has gold");
@@ -207,39 +209,42 @@ void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string
   mb.put(path("correction_lambda"), lambda);
 }
 
-// The Bradley–Terry fits of one measurement, under the judge and under the gold, from per-item sums:
-// per model pair p (model ids, first < second) columns 4p..4p+3 hold the first model's score (its
-// outcome: 1, 0.5, 0 or P(preferred)) and the games, then the same from the gold verdicts.
+// The Bradley–Terry fits of one measurement, under the judge and under the gold. The units are kept
+// sparse, one entry per (item, model pair) met: a dense row per item would cost items × models² (Arena
+// data compares hundreds of model pairs, each item a few). The item bootstrap is done here, over the
+// items of these entries and seeded from the measurement's own stream, because one resample's fit gives
+// every model's strength and rank at once.
 class bt_fits {
  public:
-  bt_fits(const dataset& d, const kit::selection& sel, std::uint32_t baseline) : id_(++last_id_) {
-    for (std::uint32_t k : sel.comparisons(d)) {
-      const comparison& c = d.comparisons()[k];
-      if (c.model_lo == no_id || c.model_hi == no_id || c.model_lo == c.model_hi) continue;
-      const auto key = std::minmax(c.model_lo, c.model_hi);
-      if (pair_at_.try_emplace(std::pair(key.first, key.second), pairs_.size()).second)
-        pairs_.emplace_back(key.first, key.second);
-    }
-    baseline_ = baseline;
-  }
-  std::size_t width() const noexcept { return 4 * pairs_.size(); }
-  /// The pair of models a and b (of a comparison the constructor saw).
-  std::size_t pair_of(std::uint32_t a, std::uint32_t b) const { return pair_at_.at(std::minmax(a, b)); }
-  /// Adds a unit of `pair` (pair_of(a, b)) to an item's row: `a_score` is a's outcome.
-  static void add(double* row, std::size_t pair, std::uint32_t a, std::uint32_t b, double a_score,
-                  std::optional<double> a_gold) {
+  explicit bt_fits(std::uint32_t baseline) : baseline_(baseline) {}
+
+  /// Adds a unit of the comparison between models a ≠ b in `item`: `a_score` is a's outcome, `a_gold`
+  /// the gold's outcome for a when the comparison has gold.
+  void add(std::uint32_t item, std::uint32_t a, std::uint32_t b, double a_score,
+           std::optional<double> a_gold) {
     const bool swapped = b < a;
-    const std::size_t p = 4 * pair;
-    row[p] += swapped ? 1 - a_score : a_score, row[p + 1] += 1;
-    if (a_gold) row[p + 2] += swapped ? 1 - *a_gold : *a_gold, row[p + 3] += 1;
+    const auto key = swapped ? std::pair(b, a) : std::pair(a, b);
+    const auto [p, added] = pair_at_.try_emplace(key, pairs_.size());
+    if (added) pairs_.push_back(key);
+    const auto pair = static_cast<std::uint32_t>(p->second);
+    const auto [e, fresh] = entry_at_.try_emplace((std::uint64_t{item} << 32) | pair, entries_.size());
+    if (fresh) entries_.push_back({item, pair, {}});
+    std::array<double, 4>& v = entries_[e->second].sums;
+    v[0] += swapped ? 1 - a_score : a_score, v[1] += 1;
+    if (a_gold) v[2] += swapped ? 1 - *a_gold : *a_gold, v[3] += 1;
   }
-  /// Fixes the players (the models with games) from the totals, once every unit is in.
-  void settle(std::span<const double> totals, const dataset& d) {
+
+  /// Once every unit is in: the totals, the players of each fit (the models with games there, in name
+  /// order) and the point fits with their standard errors.
+  void settle(const dataset& d) {
+    totals_.assign(4 * pairs_.size(), 0.0);
+    for (const entry& e : entries_)
+      for (std::size_t k = 0; k < 4; ++k) totals_[4 * e.pair + k] += e.sums[k];
     for (const bool gold : {false, true}) {
       side& s = side_[gold];
       std::vector<std::uint32_t> models;
       for (std::size_t p = 0; p < pairs_.size(); ++p)
-        if (totals[4 * p + (gold ? 3 : 1)] > 0)
+        if (totals_[4 * p + (gold ? 3 : 1)] > 0)
           models.push_back(pairs_[p].first), models.push_back(pairs_[p].second);
       std::sort(models.begin(), models.end(),
                 [&](std::uint32_t x, std::uint32_t y) { return d.models().name(x) < d.models().name(y); });
@@ -248,9 +253,11 @@ class bt_fits {
         s.player.emplace(models[k], k);
         if (models[k] == baseline_) s.anchor = k;
       }
-      s.players = models.size();
+      s.models = std::move(models);
+      s.whole = fit(totals_, gold, true);
     }
   }
+
   /// The player index of a model in a fit, or nullopt when it has no games there.
   std::optional<std::size_t> player(std::uint32_t model, bool gold) const {
     const auto& p = side_[gold].player;
@@ -259,47 +266,17 @@ class bt_fits {
     return it->second;
   }
   /// The games of a model in a fit (its units against every opponent).
-  std::uint64_t games_of(std::span<const double> totals, std::uint32_t model, bool gold) const {
+  std::uint64_t games_of(std::uint32_t model, bool gold) const {
     double n = 0;
     for (std::size_t p = 0; p < pairs_.size(); ++p)
-      if (pairs_[p].first == model || pairs_[p].second == model) n += totals[4 * p + (gold ? 3 : 1)];
+      if (pairs_[p].first == model || pairs_[p].second == model) n += totals_[4 * p + (gold ? 3 : 1)];
     return static_cast<std::uint64_t>(n);
   }
-  bool same_players() const { return side_[0].player == side_[1].player; }
-  /// The fit from sums (the totals, or one resample's), kept per thread for the other models' metrics
-  /// of the same resample.
-  const detail::bt_fit& fit(std::span<const double> sums, bool gold, bool with_se = false) const {
-    struct entry {
-      std::uint64_t owner = 0;
-      bool gold = false, se = false;
-      std::vector<double> key;
-      detail::bt_fit fit;
-    };
-    thread_local std::array<entry, 96> ring;
-    thread_local std::size_t next = 0;
-    for (const entry& e : ring)
-      if (e.owner == id_ && e.gold == gold && e.se == with_se &&
-          std::equal(e.key.begin(), e.key.end(), sums.begin(), sums.end()))
-        return e.fit;
-    entry& e = ring[next];
-    next = (next + 1) % ring.size();
-    e.owner = id_, e.gold = gold, e.se = with_se;
-    e.key.assign(sums.begin(), sums.end());
-    const side& s = side_[gold];
-    std::vector<detail::bt_games> games;
-    games.reserve(pairs_.size());
-    for (std::size_t p = 0; p < pairs_.size(); ++p) {
-      const double n = sums[4 * p + (gold ? 3 : 1)];
-      if (n <= 0) continue;
-      const auto a = s.player.find(pairs_[p].first), b = s.player.find(pairs_[p].second);
-      if (a == s.player.end() || b == s.player.end()) continue;
-      games.push_back({static_cast<std::uint32_t>(a->second), static_cast<std::uint32_t>(b->second),
-                       sums[4 * p + (gold ? 2 : 0)], n});
-    }
-    e.fit = detail::fit_bradley_terry(s.players, games, s.anchor, with_se);
-    return e.fit;
-  }
-  /// The rank (1 for the strongest; ties share the better rank) of a player in a fit.
+  bool same_players() const { return side_[0].models == side_[1].models; }
+  const detail::bt_fit& whole(bool gold) const { return side_[gold].whole; }
+  std::optional<std::size_t> anchor(bool gold) const { return side_[gold].anchor; }
+
+  /// The rank (1 for the strongest; equal strengths share the better rank) of a player in a fit.
   static double rank(const detail::bt_fit& f, std::size_t player) {
     const double mine = f.strength[player];
     double rank = 1;
@@ -307,111 +284,193 @@ class bt_fits {
     return rank;
   }
 
+  /// The statistics of one model that the bootstrap resamples.
+  enum statistic : std::size_t { s_strength, s_rank, s_gold_strength, s_gold_rank, s_shift, s_count };
+  /// The item bootstrap: values[m][statistic][resample] for models[m], NaN where that resample's fit has
+  /// no maximum (or the model no games). Resample b draws the items with replacement from a generator
+  /// seeded from `stream` and b, so the values do not depend on the thread count.
+  std::vector<std::array<std::vector<double>, s_count>> bootstrap(
+      const config& cfg, std::uint64_t stream, const std::vector<std::uint32_t>& models) const {
+    const std::uint32_t resamples = cfg.bootstrap;
+    std::vector<std::array<std::vector<double>, s_count>> values(models.size());
+    for (auto& v : values)
+      for (auto& x : v) x.assign(resamples, std::nan(""));
+    std::vector<std::uint32_t> items;  // the clusters, in increasing id
+    items.reserve(entries_.size());
+    for (const entry& e : entries_) items.push_back(e.item);
+    std::sort(items.begin(), items.end());
+    items.erase(std::unique(items.begin(), items.end()), items.end());
+    const auto n = static_cast<std::uint32_t>(items.size());
+    if (n < 2) return values;
+    std::vector<std::uint32_t> cluster(entries_.size());
+    for (std::size_t k = 0; k < entries_.size(); ++k)
+      cluster[k] = static_cast<std::uint32_t>(std::lower_bound(items.begin(), items.end(), entries_[k].item) -
+                                              items.begin());
+    auto work = [&](std::uint32_t first, std::uint32_t last) {
+      std::vector<std::uint32_t> counts(n);
+      std::vector<double> sums(totals_.size());
+      for (std::uint32_t b = first; b < last; ++b) {
+        std::uint64_t state = stream + b;
+        stats::rng gen(stats::splitmix64(state));
+        std::fill(counts.begin(), counts.end(), 0u);
+        for (std::uint32_t i = 0; i < n; ++i) ++counts[gen.below32(n)];
+        std::fill(sums.begin(), sums.end(), 0.0);
+        for (std::size_t k = 0; k < entries_.size(); ++k) {
+          const double w = counts[cluster[k]];
+          if (w == 0) continue;
+          for (std::size_t c = 0; c < 4; ++c) sums[4 * entries_[k].pair + c] += w * entries_[k].sums[c];
+        }
+        const detail::bt_fit judge = fit(sums, false, false), gold = fit(sums, true, false);
+        for (std::size_t m = 0; m < models.size(); ++m) {
+          const auto pj = player(models[m], false), pg = player(models[m], true);
+          double rj = std::nan(""), rg = std::nan("");
+          if (pj && judge.ok) {
+            values[m][s_strength][b] = judge.strength[*pj];
+            values[m][s_rank][b] = rj = rank(judge, *pj);
+          }
+          if (pg && gold.ok) {
+            values[m][s_gold_strength][b] = gold.strength[*pg];
+            values[m][s_gold_rank][b] = rg = rank(gold, *pg);
+          }
+          values[m][s_shift][b] = rj - rg;
+        }
+      }
+    };
+    const unsigned threads = std::clamp<unsigned>(cfg.threads == 0 ? 1 : cfg.threads, 1, 64);
+    if (threads == 1 || resamples < 64) {
+      work(0, resamples);
+    } else {  // each resample is its own: the split changes no value
+      detail::parallel_for(threads, [&](std::size_t t) {
+        work(static_cast<std::uint32_t>(resamples * t / threads),
+             static_cast<std::uint32_t>(resamples * (t + 1) / threads));
+      });
+    }
+    return values;
+  }
+
  private:
+  struct entry {
+    std::uint32_t item, pair;
+    std::array<double, 4> sums;  // the first model's score, the games; the same from the gold
+  };
   struct side {
     std::unordered_map<std::uint32_t, std::size_t> player;  // model id -> player
-    std::size_t players = 0;
-    std::optional<std::size_t> anchor;  // the baseline's player; nullopt: the mean is 0
+    std::vector<std::uint32_t> models;                      // the players' models
+    std::optional<std::size_t> anchor;                      // the baseline's player; nullopt: the mean is 0
+    detail::bt_fit whole;
   };
-  static inline std::atomic<std::uint64_t> last_id_{0};
-  std::uint64_t id_;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs_;
+  detail::bt_fit fit(std::span<const double> sums, bool gold, bool with_se) const {
+    const side& s = side_[gold];
+    std::vector<detail::bt_games> games;
+    games.reserve(pairs_.size());
+    for (std::size_t p = 0; p < pairs_.size(); ++p) {
+      const double g = sums[4 * p + (gold ? 3 : 1)];
+      if (g <= 0) continue;
+      const auto a = s.player.find(pairs_[p].first), b = s.player.find(pairs_[p].second);
+      if (a == s.player.end() || b == s.player.end()) continue;
+      games.push_back({static_cast<std::uint32_t>(a->second), static_cast<std::uint32_t>(b->second),
+                       sums[4 * p + (gold ? 2 : 0)], g});
+    }
+    return detail::fit_bradley_terry(s.models.size(), games, s.anchor, with_se);
+  }
+  std::uint32_t baseline_;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs_;  // model ids, first < second
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> pair_at_;
-  std::uint32_t baseline_ = no_id;
+  std::vector<entry> entries_;
+  std::unordered_map<std::uint64_t, std::size_t> entry_at_;  // (item << 32 | pair) -> entry
+  std::vector<double> totals_;
   std::array<side, 2> side_;
 };
 
-// A metric of a fit that has no closed-form interval (a rank): with --bootstrap the builder's, else
-// the value alone, saying why.
-void put_without_closed_form(metric_builder& mb, const config& cfg, std::vector<std::string> path, unit u,
-                             std::uint64_t n, const kit::item_sums& rows, const stats::statistic& stat,
-                             std::string_view empty_reason) {
-  if (cfg.bootstrap > 0) {
-    mb.put(std::move(path), u, n, rows, stat, nullptr, empty_reason);
-    return;
+// A percentile interval from resampled values (NaN: undefined) by the builder's rule (more than 1 %
+// undefined gives none); a rank's is widened to whole ranks.
+metric with_bootstrap(metric m, const std::vector<double>& values, double confidence, bool whole) {
+  if (!m.value) return m;
+  std::vector<double> ok;
+  ok.reserve(values.size());
+  for (double v : values)
+    if (!std::isnan(v)) ok.push_back(v);
+  const std::size_t dropped = values.size() - ok.size();
+  if (ok.empty() || dropped * 100 > values.size()) {
+    m.reason = fmt::format(
+        "bootstrap: the fit has no finite maximum in {} of {} resamples (more than 1%): a model with few "
+        "comparisons, or one that won or lost nearly all of them, leaves every strength without an interval",
+        dropped, values.size());
+    return m;
   }
-  metric m;
-  m.unit = u;
-  m.n = n;
-  m.value = n > 0 ? stat(rows.rows().totals()) : std::nullopt;
-  m.reason = m.value ? "no closed-form interval (the bootstrap gives one)" : std::string(empty_reason);
-  mb.put(std::move(path), std::move(m));
+  std::sort(ok.begin(), ok.end());
+  const double alpha = 1 - confidence;
+  std::array<double, 2> ci{stats::quantile_type7(ok, alpha / 2), stats::quantile_type7(ok, 1 - alpha / 2)};
+  if (whole) ci = {std::floor(ci[0]), std::ceil(ci[1])};
+  m.ci = ci;
+  return m;
 }
 
-// The Bradley–Terry metrics of one model: its strength and rank under the judge and under the gold,
-// and the shift of its rank.
-void put_bt(metric_builder& mb, const config& cfg, const bt_fits& bt, const kit::item_sums& rows,
-            std::span<const double> totals, std::uint32_t model, const std::vector<std::string>& at) {
-  auto path = [&](const char* name) {
-    auto p = at;
-    p.emplace_back(name);
-    return p;
-  };
-  const auto strength_of = [&bt, model](bool gold) {
-    return [&bt, model, gold](std::span<const double> s) -> std::optional<double> {
-      const auto p = bt.player(model, gold);
-      const auto& f = bt.fit(s, gold);
-      if (!p || !f.ok) return std::nullopt;
-      return f.strength[*p];
-    };
-  };
-  const auto rank_of = [&bt, model](bool gold) {
-    return [&bt, model, gold](std::span<const double> s) -> std::optional<double> {
-      const auto p = bt.player(model, gold);
-      const auto& f = bt.fit(s, gold);
-      if (!p || !f.ok) return std::nullopt;
-      return bt_fits::rank(f, *p);
-    };
-  };
-  std::array<std::string, 2> why;  // why there is no fit, judge and gold
-  for (const bool gold : {false, true}) {
-    const auto player = bt.player(model, gold);
-    const std::uint64_t n = bt.games_of(totals, model, gold);
-    const detail::bt_fit whole = bt.fit(totals, gold, true);  // a copy: later fits reuse the cache
-    why[gold] = !player ? (gold ? "no comparison of the model has gold" : "no parsed comparison of the model")
-                : whole.ok ? ""
-                           : whole.reason;
-    const char* strength = gold ? "gold_bt_strength" : "bt_strength";
-    const char* rank = gold ? "gold_rank" : "rank";
-    if (!why[gold].empty()) {
-      metric m;
-      m.unit = unit::coefficient;
-      m.n = n;
-      m.reason = why[gold];
-      mb.put(path(strength), m);
-      m.unit = unit::count;
-      mb.put(path(rank), m);
-      continue;
+// The Bradley–Terry metrics of every model: strength and rank under the judge and under the gold, and
+// the shift of the rank, at {"models", M, ...}.
+void put_bt(metric_builder& mb, const dataset& d, const config& cfg, const kit::selection& sel,
+            const bt_fits& bt, const std::vector<std::string>& model_names) {
+  std::vector<std::uint32_t> models;
+  models.reserve(model_names.size());
+  for (const auto& name : model_names) models.push_back(d.models().find(name));
+  std::vector<std::array<std::vector<double>, bt_fits::s_count>> boot;
+  if (cfg.bootstrap > 0)
+    boot = bt.bootstrap(cfg,
+                        stats::stream_seed(cfg.seed, {"winrate", d.judges().name(sel.judge), sel.group_name,
+                                                      "bradley-terry"}),
+                        models);
+  const std::array<const char*, 2> no_games{"no parsed comparison of the model",
+                                            "no comparison of the model has gold"};
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    const std::uint32_t model = models[m];
+    auto path = [&](const char* name) { return std::vector<std::string>{"models", model_names[m], name}; };
+    std::array<std::string, 2> why;  // why a fit gives the model nothing (empty: it does)
+    std::array<double, 2> rank{};
+    for (const bool gold : {false, true}) {
+      const auto player = bt.player(model, gold);
+      const detail::bt_fit& f = bt.whole(gold);
+      why[gold] = !player ? no_games[gold] : f.ok ? "" : f.reason;
+      metric strength, r;
+      strength.unit = unit::coefficient;
+      r.unit = unit::count;
+      strength.n = r.n = bt.games_of(model, gold);
+      if (why[gold].empty()) {
+        strength.value = f.strength[*player];
+        r.value = rank[gold] = bt_fits::rank(f, *player);
+        if (bt.anchor(gold) == player) {
+          strength.reason = "the anchor (--baseline): 0 by definition";
+        } else if (cfg.bootstrap > 0) {
+          strength = with_bootstrap(strength, boot[m][gold ? bt_fits::s_gold_strength : bt_fits::s_strength],
+                                    cfg.confidence, false);
+        } else {
+          strength.ci = stats::wald_interval(f.strength[*player], f.se[*player], cfg.confidence);
+        }
+        if (cfg.bootstrap > 0)
+          r = with_bootstrap(r, boot[m][gold ? bt_fits::s_gold_rank : bt_fits::s_rank], cfg.confidence, true);
+        else
+          r.reason = "no closed-form interval (the bootstrap gives one)";
+      } else {
+        strength.reason = r.reason = why[gold];
+      }
+      mb.put(path(gold ? "gold_bt_strength" : "bt_strength"), strength);
+      mb.put(path(gold ? "gold_rank" : "rank"), r);
     }
-    const std::size_t k = *player;
-    const double conf = cfg.confidence;
-    mb.put(
-        path(strength), unit::coefficient, n, rows, strength_of(gold),
-        [&]() -> std::optional<std::array<double, 2>> {
-          return stats::wald_interval(whole.strength[k], whole.se[k], conf);
-        },
-        why[gold]);
-    put_without_closed_form(mb, cfg, path(rank), unit::count, n, rows, rank_of(gold), why[gold]);
+    metric shift;
+    shift.unit = unit::count;
+    shift.n = bt.games_of(model, false);
+    if (!why[0].empty() || !why[1].empty() || !bt.same_players()) {
+      shift.reason = !why[0].empty()   ? "no rank under the judge: " + why[0]
+                     : !why[1].empty() ? "no rank under the gold: " + why[1]
+                                       : "the gold does not compare the same models as the judge";
+    } else {
+      shift.value = rank[0] - rank[1];
+      if (cfg.bootstrap > 0)
+        shift = with_bootstrap(shift, boot[m][bt_fits::s_shift], cfg.confidence, true);
+      else
+        shift.reason = "no closed-form interval (the bootstrap gives one)";
+    }
+    mb.put(path("rank_shift"), shift);
   }
-  const std::uint64_t n = bt.games_of(totals, model, false);
-  if (!why[0].empty() || !why[1].empty() || !bt.same_players()) {
-    metric m;
-    m.unit = unit::count;
-    m.n = n;
-    m.reason = !why[0].empty()   ? "no rank under the judge: " + why[0]
-               : !why[1].empty() ? "no rank under the gold: " + why[1]
-                                 : "the gold does not compare the same models as the judge";
-    mb.put(path("rank_shift"), m);
-    return;
-  }
-  put_without_closed_form(
-      mb, cfg, path("rank_shift"), unit::count, n, rows,
-      [judge = rank_of(false), gold = rank_of(true)](std::span<const double> s) -> std::optional<double> {
-        const auto j = judge(s), g = gold(s);
-        if (!j || !g) return std::nullopt;
-        return *j - *g;
-      },
-      "");
 }
 
 // The chart of win rates per model under the judge, the gold and the correction.
@@ -528,8 +587,7 @@ class winrate_module final : public bias_module {
       if (!t) t = &m.by.try_emplace(d.models().name(opponent), items).first->second;
       return *t;
     };
-    bt_fits bt(d, sel, baseline);
-    kit::item_sums bt_rows(items, bt.width());
+    bt_fits bt(baseline);
     std::vector<kit::scored_unit> units;
     const auto comparisons = sel.comparisons(d);
     for (std::size_t k = 0; k < comparisons.size(); ++k) {
@@ -537,7 +595,6 @@ class winrate_module final : public bias_module {
       if (c.model_lo == no_id || c.model_hi == no_id || c.model_lo == c.model_hi) continue;
       units.clear();
       kit::score_comparison(d, sel, k, cfg.pair_rule, units);
-      const std::size_t pair = bt.pair_of(c.model_lo, c.model_hi);
       const std::optional<double> gold_lo = c.gold == no_id ? std::nullopt
                                                             : std::optional<double>(c.gold == c.lo   ? 1.0
                                                                                     : c.gold == c.hi ? 0.0
@@ -559,30 +616,30 @@ class winrate_module final : public bias_module {
           if (!against_baseline || opponent == baseline) m.all.add(item, outcome, g);
           against(m, opponent).add(item, outcome, g);
         };
-        bt.add(bt_rows[item], pair, c.model_lo, c.model_hi, lo, gold_lo);
+        bt.add(item, c.model_lo, c.model_hi, lo, gold_lo);
         count(c.model_lo, c.model_hi, lo, gold_lo);
         count(c.model_hi, c.model_lo, 1.0 - lo,
               gold_lo ? std::optional<double>(1.0 - *gold_lo) : std::nullopt);
       }
     }
     const double conf = cfg.confidence;
-    const std::vector<double> bt_totals = bt_rows.rows().totals();
-    bt.settle(bt_totals, d);
+    bt.settle(d);
+    // Per model: its win rates, its Bradley–Terry metrics, then against each opponent. The baseline
+    // against itself says nothing: it has its strength and rank only.
+    std::vector<std::string> names;
     for (const auto& [model, tallies] : models) {
-      const auto& [all, by, by_id] = tallies;
-      // The baseline against itself says nothing: it has its strength and rank only.
-      if (!against_baseline || model != cfg.baseline) put_tally(mb, all, {"models", model}, conf);
-      put_bt(mb, cfg, bt, bt_rows, bt_totals, d.models().find(model), {"models", model});
-      if (against_baseline && model == cfg.baseline) continue;
-      for (const auto& [opponent, t] : by) put_tally(mb, t, {"models", model, "by_opponent", opponent}, conf);
+      names.push_back(model);
+      if (against_baseline && model == cfg.baseline)
+        mb.open({"models", model});
+      else
+        put_tally(mb, tallies.all, {"models", model}, conf);
     }
-    kit::measurement out = mb.take();
-    // A rank's percentile interval can fall between ranks: widened to whole ones.
-    for (auto& member : out.members)
-      if (member.value && member.value->unit == unit::count && member.value->ci)
-        member.value->ci =
-            std::array<double, 2>{std::floor((*member.value->ci)[0]), std::ceil((*member.value->ci)[1])};
-    return out;
+    put_bt(mb, d, cfg, sel, bt, names);
+    for (const auto& [model, tallies] : models)
+      if (!against_baseline || model != cfg.baseline)
+        for (const auto& [opponent, t] : tallies.by)
+          put_tally(mb, t, {"models", model, "by_opponent", opponent}, conf);
+    return mb.take();
   }
 };
 

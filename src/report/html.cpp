@@ -207,8 +207,8 @@ chart make_chart(const std::vector<metric_row>& rows, std::string id, std::strin
 }
 
 std::string long_table(const std::vector<const metric_row*>& rows) {
-  const bool model = std::any_of(rows.begin(), rows.end(), [](auto* r) { return !r->model.empty(); });
-  const bool opponent = std::any_of(rows.begin(), rows.end(), [](auto* r) { return !r->opponent.empty(); });
+  const bool model = std::any_of(rows.begin(), rows.end(), [](auto* r) { return r->per_model; });
+  const bool opponent = std::any_of(rows.begin(), rows.end(), [](auto* r) { return r->per_opponent; });
   const bool task = std::any_of(rows.begin(), rows.end(), [](auto* r) { return !r->task.empty(); });
   const bool run = std::any_of(rows.begin(), rows.end(), [](auto* r) { return !r->run.empty(); });
   std::string out = "<div class=\"scroll\"><table>\n<thead><tr><th scope=\"col\">judge</th>";
@@ -379,8 +379,8 @@ std::string to_html(const report& r) {
     for (const auto& row : rows) {
       if (row.module != module) continue;
       std::string key = row.judge.empty() ? "all judges" : row.kind;
-      if (!row.model.empty()) key += key.empty() ? "by model" : ", by model";
-      if (!row.opponent.empty()) key += key.empty() ? "by opponent" : ", by opponent";
+      if (row.per_model) key += key.empty() ? "by model" : ", by model";
+      if (row.per_opponent) key += key.empty() ? "by opponent" : ", by opponent";
       if (!row.task.empty()) key += key.empty() ? "by task" : ", by task";
       if (!row.run.empty()) key += key.empty() ? "by run" : ", by run";
       if (!groups.count(key)) order.push_back(key);

@@ -334,7 +334,7 @@ std::string format_table(const report& r, const table_style& style) {
     // One block per kind (cue kinds, counterfactual verbosity), judges as rows; breakdowns stay in files.
     std::vector<std::string> kinds;
     for (const auto& row : rows)
-      if (row.module == name && !row.judge.empty() && row.opponent.empty() && row.task.empty() &&
+      if (row.module == name && !row.judge.empty() && !row.per_opponent && row.task.empty() &&
           row.run.empty() && std::find(kinds.begin(), kinds.end(), row.kind) == kinds.end())
         kinds.push_back(row.kind);
     if (kinds.empty()) {
@@ -347,13 +347,11 @@ std::string format_table(const report& r, const table_style& style) {
       out += '\n';
       std::vector<const metric_row*> mine;
       for (const auto& row : rows)
-        if (row.module == name && row.kind == kind && row.opponent.empty() && row.task.empty() &&
+        if (row.module == name && row.kind == kind && !row.per_opponent && row.task.empty() &&
             row.run.empty())
           mine.push_back(&row);
       // A table row per judge, or per judge and model for per-model metrics (winrate's).
-      auto row_name = [](const metric_row& m) {
-        return m.model.empty() ? m.judge : m.judge + ": " + m.model;
-      };
+      auto row_name = [](const metric_row& m) { return m.per_model ? m.judge + ": " + m.model : m.judge; };
       // The declared headline; a module without one (a report of an unknown module) shows its first three.
       std::vector<std::string> cols = headline(section, kind), judges;
       if (cols.empty())
@@ -368,7 +366,7 @@ std::string format_table(const report& r, const table_style& style) {
         if (std::find(judges.begin(), judges.end(), row_name(*row)) == judges.end())
           judges.push_back(row_name(*row));
       const bool models =
-          std::any_of(mine.begin(), mine.end(), [](const metric_row* m) { return !m->model.empty(); });
+          std::any_of(mine.begin(), mine.end(), [](const metric_row* m) { return m->per_model; });
       if (cols.empty()) {
         out += "  (no judge has a value to show)\n";
         continue;
