@@ -65,6 +65,7 @@ class sensitivity_module final : public bias_module {
   }
   std::vector<metric_info> metrics() const override {
     std::vector<metric_info> m;
+    m.reserve(2 * (rules.size() + 1));
     for (pair_rule r : rules)
       m.push_back({ruled("dbg_pairwise", r), unit::pp, bias_direction::away_from_zero,
                    fmt::format("self_preference's dbg_pairwise under --pair-rule {}", to_string(r))});

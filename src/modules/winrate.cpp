@@ -239,7 +239,7 @@ class bt_fits {
   void settle(const dataset& d) {
     totals_.assign(4 * pairs_.size(), 0.0);
     for (const entry& e : entries_)
-      for (std::size_t k = 0; k < 4; ++k) totals_[4 * e.pair + k] += e.sums[k];
+      for (std::size_t k = 0; k < 4; ++k) totals_[4 * std::size_t{e.pair} + k] += e.sums[k];
     for (const bool gold : {false, true}) {
       side& s = side_[gold];
       std::vector<std::uint32_t> models;
@@ -318,7 +318,8 @@ class bt_fits {
         for (std::size_t k = 0; k < entries_.size(); ++k) {
           const double w = counts[cluster[k]];
           if (w == 0) continue;
-          for (std::size_t c = 0; c < 4; ++c) sums[4 * entries_[k].pair + c] += w * entries_[k].sums[c];
+          for (std::size_t c = 0; c < 4; ++c)
+            sums[4 * std::size_t{entries_[k].pair} + c] += w * entries_[k].sums[c];
         }
         const detail::bt_fit judge = fit(sums, false, false), gold = fit(sums, true, false);
         for (std::size_t m = 0; m < models.size(); ++m) {
