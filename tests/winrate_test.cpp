@@ -341,3 +341,39 @@ TEST(Winrate, BootstrapRankIntervalsAreWholeRanks) {
   EXPECT_LT(m1["bt_strength"]["ci"][0].get<double>(), v(m1["bt_strength"]));
   EXPECT_GT(m1["bt_strength"]["ci"][1].get<double>(), v(m1["bt_strength"]));
 }
+
+TEST(Winrate, ASparseModelLeavesTheOthersTheirBootstrapIntervals) {
+  // m1, m2, m3 in a round robin of 60 items; m4 on two items only, winning both: in most resamples m4
+  // has no game or won all it has, so it cannot be fitted there, while the others still can.
+  std::string text;
+  for (int i = 0; i < 20; ++i) text += m1_vs_m2(i, i % 3 ? "A" : "B", "");
+  for (int i = 20; i < 40; ++i) text += m1_vs_m2(i, i % 3 ? "A" : "B", "", "m2", "m3");
+  for (int i = 40; i < 60; ++i) text += m1_vs_m2(i, i % 3 ? "B" : "A", "", "m1", "m3");
+  text += m1_vs_m2(60, "A", "", "m4", "m1") + m1_vs_m2(61, "B", "", "m2", "m4") +
+          m1_vs_m2(62, "B", "", "m4", "m3");
+  config cfg;
+  cfg.bootstrap = 300;
+  cfg.modules = {"winrate"};
+  const json w = jbtest::run_text(text, cfg).to_json()["modules"]["winrate"]["judges"]["J"]["models"];
+  // m4 lost once (q62: m3 picked), so the whole fit exists and every model has a strength.
+  for (const char* m : {"m1", "m2", "m3", "m4"}) ASSERT_TRUE(w[m]["bt_strength"]["value"].is_number()) << m;
+  for (const char* m : {"m1", "m2", "m3"}) {
+    EXPECT_TRUE(w[m]["bt_strength"]["ci"].is_array()) << m << ": " << w[m]["bt_strength"].value("reason", "");
+    EXPECT_TRUE(w[m]["rank"]["ci"].is_array()) << m;
+  }
+  EXPECT_TRUE(w["m4"]["bt_strength"]["ci"].is_null());
+  EXPECT_EQ(w["m4"]["bt_strength"]["reason"].get<std::string>().rfind(
+                "bootstrap: the model cannot be fitted under the judge in ", 0),
+            0u);
+}
+
+TEST(Winrate, OneItemHasNothingToResample) {
+  config cfg;
+  cfg.bootstrap = 100;
+  cfg.modules = {"winrate"};
+  // One item, both orders, each won by the model shown first: a finite fit, one cluster.
+  const json m1 = jbtest::run_text(m1_vs_m2(1, "A", "") + m1_vs_m2(1, "A", "", "m2", "m1"), cfg)
+                      .to_json()["modules"]["winrate"]["judges"]["J"]["models"]["m1"];
+  ASSERT_TRUE(m1["bt_strength"]["value"].is_number());
+  EXPECT_EQ(m1["bt_strength"]["reason"], "the data come from a single item: nothing to resample");
+}

@@ -301,7 +301,7 @@ class bt_fits {
     std::sort(items.begin(), items.end());
     items.erase(std::unique(items.begin(), items.end()), items.end());
     const auto n = static_cast<std::uint32_t>(items.size());
-    if (n < 2) return values;
+    if (n < 2) return {};  // nothing to resample
     std::vector<std::uint32_t> cluster(entries_.size());
     for (std::size_t k = 0; k < entries_.size(); ++k)
       cluster[k] = static_cast<std::uint32_t>(std::lower_bound(items.begin(), items.end(), entries_[k].item) -
@@ -321,15 +321,17 @@ class bt_fits {
           for (std::size_t c = 0; c < 4; ++c)
             sums[4 * std::size_t{entries_[k].pair} + c] += w * entries_[k].sums[c];
         }
-        const detail::bt_fit judge = fit(sums, false, false), gold = fit(sums, true, false);
+        // Over the models that can be fitted in this resample: a model without games in it, or one that
+        // won or lost all of them, leaves the others' values defined.
+        const detail::bt_fit judge = fit(sums, false, false, true), gold = fit(sums, true, false, true);
         for (std::size_t m = 0; m < models.size(); ++m) {
           const auto pj = player(models[m], false), pg = player(models[m], true);
           double rj = std::nan(""), rg = std::nan("");
-          if (pj && judge.ok) {
+          if (pj && judge.ok && !std::isnan(judge.strength[*pj])) {
             values[m][s_strength][b] = judge.strength[*pj];
             values[m][s_rank][b] = rj = rank(judge, *pj);
           }
-          if (pg && gold.ok) {
+          if (pg && gold.ok && !std::isnan(gold.strength[*pg])) {
             values[m][s_gold_strength][b] = gold.strength[*pg];
             values[m][s_gold_rank][b] = rg = rank(gold, *pg);
           }
@@ -338,7 +340,7 @@ class bt_fits {
       }
     };
     const unsigned threads = std::clamp<unsigned>(cfg.threads == 0 ? 1 : cfg.threads, 1, 64);
-    if (threads == 1 || resamples < 64) {
+    if (threads == 1 || static_cast<double>(n) * resamples < 2e5) {  // (threads cost more than tiny work)
       work(0, resamples);
     } else {  // each resample is its own: the split changes no value
       detail::parallel_for(threads, [&](std::size_t t) {
@@ -360,7 +362,7 @@ class bt_fits {
     std::optional<std::size_t> anchor;                      // the baseline's player; nullopt: the mean is 0
     detail::bt_fit whole;
   };
-  detail::bt_fit fit(std::span<const double> sums, bool gold, bool with_se) const {
+  detail::bt_fit fit(std::span<const double> sums, bool gold, bool with_se, bool fittable = false) const {
     const side& s = side_[gold];
     std::vector<detail::bt_games> games;
     games.reserve(pairs_.size());
@@ -372,6 +374,7 @@ class bt_fits {
       games.push_back({static_cast<std::uint32_t>(a->second), static_cast<std::uint32_t>(b->second),
                        sums[4 * p + (gold ? 2 : 0)], g});
     }
+    if (fittable) return detail::fit_bradley_terry_fittable(s.models.size(), games, s.anchor);
     return detail::fit_bradley_terry(s.models.size(), games, s.anchor, with_se);
   }
   std::uint32_t baseline_;
@@ -384,19 +387,24 @@ class bt_fits {
 };
 
 // A percentile interval from resampled values (NaN: undefined) by the builder's rule (more than 1 %
-// undefined gives none); a rank's is widened to whole ranks.
-metric with_bootstrap(metric m, const std::vector<double>& values, double confidence, bool whole) {
+// undefined gives none); a rank's is widened to whole ranks. `values` empty: a single item.
+metric with_bootstrap(metric m, const std::vector<double>& values, double confidence, bool whole,
+                      std::string_view fit) {
   if (!m.value) return m;
+  if (values.empty()) {
+    m.reason = "the data come from a single item: nothing to resample";
+    return m;
+  }
   std::vector<double> ok;
   ok.reserve(values.size());
   for (double v : values)
     if (!std::isnan(v)) ok.push_back(v);
   const std::size_t dropped = values.size() - ok.size();
-  if (ok.empty() || dropped * 100 > values.size()) {
+  if (dropped * 100 > values.size()) {
     m.reason = fmt::format(
-        "bootstrap: the fit has no finite maximum in {} of {} resamples (more than 1%): a model with few "
-        "comparisons, or one that won or lost nearly all of them, leaves every strength without an interval",
-        dropped, values.size());
+        "bootstrap: the model cannot be fitted under the {} in {} of {} resamples (more than 1%): it has no "
+        "comparison in them, or won or lost all of them",
+        fit, dropped, values.size());
     return m;
   }
   std::sort(ok.begin(), ok.end());
@@ -415,7 +423,7 @@ void put_bt(metric_builder& mb, const dataset& d, const config& cfg, const kit::
   models.reserve(model_names.size());
   for (const auto& name : model_names) models.push_back(d.models().find(name));
   std::vector<std::array<std::vector<double>, bt_fits::s_count>> boot;
-  if (cfg.bootstrap > 0)
+  if (cfg.bootstrap > 0 && (bt.whole(false).ok || bt.whole(true).ok))
     boot = bt.bootstrap(cfg,
                         stats::stream_seed(cfg.seed, {"winrate", d.judges().name(sel.judge), sel.group_name,
                                                       "bradley-terry"}),
@@ -441,13 +449,19 @@ void put_bt(metric_builder& mb, const dataset& d, const config& cfg, const kit::
         if (bt.anchor(gold) == player) {
           strength.reason = "the anchor (--baseline): 0 by definition";
         } else if (cfg.bootstrap > 0) {
-          strength = with_bootstrap(strength, boot[m][gold ? bt_fits::s_gold_strength : bt_fits::s_strength],
-                                    cfg.confidence, false);
+          strength =
+              with_bootstrap(strength,
+                             boot.empty() ? std::vector<double>{}
+                                          : boot[m][gold ? bt_fits::s_gold_strength : bt_fits::s_strength],
+                             cfg.confidence, false, gold ? "gold" : "judge");
         } else {
           strength.ci = stats::wald_interval(f.strength[*player], f.se[*player], cfg.confidence);
         }
         if (cfg.bootstrap > 0)
-          r = with_bootstrap(r, boot[m][gold ? bt_fits::s_gold_rank : bt_fits::s_rank], cfg.confidence, true);
+          r = with_bootstrap(
+              r,
+              boot.empty() ? std::vector<double>{} : boot[m][gold ? bt_fits::s_gold_rank : bt_fits::s_rank],
+              cfg.confidence, true, gold ? "gold" : "judge");
         else
           r.reason = "no closed-form interval (the bootstrap gives one)";
       } else {
@@ -466,7 +480,8 @@ void put_bt(metric_builder& mb, const dataset& d, const config& cfg, const kit::
     } else {
       shift.value = rank[0] - rank[1];
       if (cfg.bootstrap > 0)
-        shift = with_bootstrap(shift, boot[m][bt_fits::s_shift], cfg.confidence, true);
+        shift = with_bootstrap(shift, boot.empty() ? std::vector<double>{} : boot[m][bt_fits::s_shift],
+                               cfg.confidence, true, "judge or the gold");
       else
         shift.reason = "no closed-form interval (the bootstrap gives one)";
     }

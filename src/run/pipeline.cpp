@@ -28,7 +28,7 @@ void warn_small_samples(report& r) {
   visit_tidy_rows(r, [&](const module_section& m, const report_row& row) {
     const bool in_group = (row.scope == row_scope::task || row.scope == row_scope::run) && !row.group.empty();
     if (!(row.value.value && std::isfinite(*row.value.value)) || row.value.n >= enough ||
-        row.value.unit == unit::count || row.per_model || !row.opponent.empty() || in_group)
+        row.value.unit == unit::count || row.per_model || row.per_opponent || in_group)
       return;
     if (++count <= 8) {
       const std::string_view kind = row.kind();

@@ -34,4 +34,11 @@ struct bt_fit {
 bt_fit fit_bradley_terry(std::size_t players, std::span<const bt_games> games,
                          std::optional<std::size_t> anchor, bool with_se);
 
+/// The same over the players that can be fitted: the largest set of players that Ford's condition
+/// links (the largest strongly connected part of "a took a score from b"; on a tie in size, the one
+/// with the anchor, else the one with the lowest player). The others get NaN strengths. Not ok when
+/// fewer than two players are left, or the anchor is not among them. No standard errors.
+bt_fit fit_bradley_terry_fittable(std::size_t players, std::span<const bt_games> games,
+                                  std::optional<std::size_t> anchor);
+
 }  // namespace judgebias::detail
