@@ -106,6 +106,19 @@ struct interval_result {
 interval_result bootstrap_interval(const cluster_sums& rows, const statistic& stat,
                                    const bootstrap_options& options, std::uint64_t stream);
 
+/// Resample b of the cluster bootstrap seeded by `stream`: how many times each of counts.size()
+/// clusters is drawn (counts.size() draws with replacement, from a generator seeded from stream + b).
+/// Every bootstrap of the library draws this way.
+void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint32_t> counts) noexcept;
+
+/// The percentile interval of resampled values at `confidence` (type 7), NaN values being resamples
+/// where the statistic is undefined; no interval when more than 1 % are.
+struct percentile_result {
+  std::optional<std::array<double, 2>> ci;
+  std::size_t undefined = 0;  ///< The NaN values.
+};
+percentile_result percentile_interval(std::span<const double> values, double confidence);
+
 /// A table of per-cluster sums taking part in a shared resampling: row r belongs to cluster
 /// cluster_of_row[r] (clusters without a row contribute nothing to this table).
 struct bootstrap_table {

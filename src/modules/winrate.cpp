@@ -310,10 +310,7 @@ class bt_fits {
       std::vector<std::uint32_t> counts(n);
       std::vector<double> sums(totals_.size());
       for (std::uint32_t b = first; b < last; ++b) {
-        std::uint64_t state = stream + b;
-        stats::rng gen(stats::splitmix64(state));
-        std::fill(counts.begin(), counts.end(), 0u);
-        for (std::uint32_t i = 0; i < n; ++i) ++counts[gen.below32(n)];
+        stats::resample_counts(stream, b, counts);
         std::fill(sums.begin(), sums.end(), 0.0);
         for (std::size_t k = 0; k < entries_.size(); ++k) {
           const double w = counts[cluster[k]];
@@ -388,30 +385,22 @@ class bt_fits {
 
 // A percentile interval from resampled values (NaN: undefined) by the builder's rule (more than 1 %
 // undefined gives none); a rank's is widened to whole ranks. `values` empty: a single item.
-metric with_bootstrap(metric m, const std::vector<double>& values, double confidence, bool whole,
+metric with_bootstrap(metric m, std::span<const double> values, double confidence, bool whole,
                       std::string_view fit) {
   if (!m.value) return m;
   if (values.empty()) {
     m.reason = "the data come from a single item: nothing to resample";
     return m;
   }
-  std::vector<double> ok;
-  ok.reserve(values.size());
-  for (double v : values)
-    if (!std::isnan(v)) ok.push_back(v);
-  const std::size_t dropped = values.size() - ok.size();
-  if (dropped * 100 > values.size()) {
+  const stats::percentile_result p = stats::percentile_interval(values, confidence);
+  if (!p.ci) {
     m.reason = fmt::format(
         "bootstrap: the model cannot be fitted under the {} in {} of {} resamples (more than 1%): it has no "
         "comparison in them, or won or lost all of them",
-        fit, dropped, values.size());
+        fit, p.undefined, values.size());
     return m;
   }
-  std::sort(ok.begin(), ok.end());
-  const double alpha = 1 - confidence;
-  std::array<double, 2> ci{stats::quantile_type7(ok, alpha / 2), stats::quantile_type7(ok, 1 - alpha / 2)};
-  if (whole) ci = {std::floor(ci[0]), std::ceil(ci[1])};
-  m.ci = ci;
+  m.ci = whole ? std::array<double, 2>{std::floor((*p.ci)[0]), std::ceil((*p.ci)[1])} : *p.ci;
   return m;
 }
 
@@ -428,6 +417,11 @@ void put_bt(metric_builder& mb, const dataset& d, const config& cfg, const kit::
                         stats::stream_seed(cfg.seed, {"winrate", d.judges().name(sel.judge), sel.group_name,
                                                       "bradley-terry"}),
                         models);
+  // The resampled values of model m's statistic (none: a single item, nothing was resampled).
+  auto resampled = [&boot](std::size_t m, bt_fits::statistic st) -> std::span<const double> {
+    if (boot.empty()) return {};
+    return boot[m][st];
+  };
   const std::array<const char*, 2> no_games{"no parsed comparison of the model",
                                             "no comparison of the model has gold"};
   for (std::size_t m = 0; m < models.size(); ++m) {
@@ -450,18 +444,14 @@ void put_bt(metric_builder& mb, const dataset& d, const config& cfg, const kit::
           strength.reason = "the anchor (--baseline): 0 by definition";
         } else if (cfg.bootstrap > 0) {
           strength =
-              with_bootstrap(strength,
-                             boot.empty() ? std::vector<double>{}
-                                          : boot[m][gold ? bt_fits::s_gold_strength : bt_fits::s_strength],
+              with_bootstrap(strength, resampled(m, gold ? bt_fits::s_gold_strength : bt_fits::s_strength),
                              cfg.confidence, false, gold ? "gold" : "judge");
         } else {
           strength.ci = stats::wald_interval(f.strength[*player], f.se[*player], cfg.confidence);
         }
         if (cfg.bootstrap > 0)
-          r = with_bootstrap(
-              r,
-              boot.empty() ? std::vector<double>{} : boot[m][gold ? bt_fits::s_gold_rank : bt_fits::s_rank],
-              cfg.confidence, true, gold ? "gold" : "judge");
+          r = with_bootstrap(r, resampled(m, gold ? bt_fits::s_gold_rank : bt_fits::s_rank), cfg.confidence,
+                             true, gold ? "gold" : "judge");
         else
           r.reason = "no closed-form interval (the bootstrap gives one)";
       } else {
@@ -480,8 +470,8 @@ void put_bt(metric_builder& mb, const dataset& d, const config& cfg, const kit::
     } else {
       shift.value = rank[0] - rank[1];
       if (cfg.bootstrap > 0)
-        shift = with_bootstrap(shift, boot.empty() ? std::vector<double>{} : boot[m][bt_fits::s_shift],
-                               cfg.confidence, true, "judge or the gold");
+        shift =
+            with_bootstrap(shift, resampled(m, bt_fits::s_shift), cfg.confidence, true, "judge or the gold");
       else
         shift.reason = "no closed-form interval (the bootstrap gives one)";
     }

@@ -11,27 +11,54 @@ namespace judgebias::detail {
 
 namespace {
 
-// Whether every player reaches every other along edges a → b "a took a score from b" (Ford's condition).
-bool strongly_connected(std::size_t players, std::span<const bt_games> games) {
+constexpr std::uint32_t no_part = 0xFFFFFFFFu;
+
+// The strongly connected parts of the graph a → b "a took a score from b" (Ford's condition holds
+// when there is one), by Kosaraju's two passes: the part of each player, and each part's size.
+struct strong_parts {
+  std::vector<std::uint32_t> part;
+  std::vector<std::size_t> size;
+};
+strong_parts parts_of(std::size_t players, std::span<const bt_games> games) {
   std::vector<std::vector<std::uint32_t>> out(players), in(players);
   for (const bt_games& g : games) {
     if (g.score > 0) out[g.a].push_back(g.b), in[g.b].push_back(g.a);
     if (g.games - g.score > 0) out[g.b].push_back(g.a), in[g.a].push_back(g.b);
   }
-  auto reaches_all = [&](const std::vector<std::vector<std::uint32_t>>& edges) {
-    std::vector<char> seen(players, 0);
-    std::vector<std::uint32_t> stack{0};
-    seen[0] = 1;
-    std::size_t count = 1;
+  std::vector<std::uint32_t> order;  // players by finishing time of a depth-first walk
+  std::vector<char> seen(players, 0);
+  for (std::uint32_t start = 0; start < players; ++start) {
+    if (seen[start]) continue;
+    std::vector<std::pair<std::uint32_t, std::size_t>> stack{{start, 0}};
+    seen[start] = 1;
+    while (!stack.empty()) {
+      auto& [p, next] = stack.back();
+      if (next < out[p].size()) {
+        const std::uint32_t q = out[p][next++];
+        if (!seen[q]) seen[q] = 1, stack.emplace_back(q, 0);
+      } else {
+        order.push_back(p);
+        stack.pop_back();
+      }
+    }
+  }
+  strong_parts r;
+  r.part.assign(players, no_part);
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    if (r.part[*it] != no_part) continue;
+    const auto id = static_cast<std::uint32_t>(r.size.size());
+    r.size.push_back(0);
+    std::vector<std::uint32_t> stack{*it};
+    r.part[*it] = id;
     while (!stack.empty()) {
       const std::uint32_t p = stack.back();
       stack.pop_back();
-      for (std::uint32_t q : edges[p])
-        if (!seen[q]) seen[q] = 1, ++count, stack.push_back(q);
+      ++r.size[id];
+      for (std::uint32_t q : in[p])
+        if (r.part[q] == no_part) r.part[q] = id, stack.push_back(q);
     }
-    return count == players;
-  };
-  return reaches_all(out) && reaches_all(in);
+  }
+  return r;
 }
 
 double log_sigmoid(double x) {
@@ -53,7 +80,7 @@ bt_fit fit_bradley_terry(std::size_t players, std::span<const bt_games> games,
     fit.reason = "a model has no comparison";
     return fit;
   }
-  if (!strongly_connected(players, games)) {
+  if (parts_of(players, games).size.size() != 1) {
     fit.reason =
         "no finite maximum: some models won (or lost) every comparison against the others (the "
         "comparisons do not link every model both ways)";
@@ -130,55 +157,18 @@ bt_fit fit_bradley_terry(std::size_t players, std::span<const bt_games> games,
 
 bt_fit fit_bradley_terry_fittable(std::size_t players, std::span<const bt_games> games,
                                   std::optional<std::size_t> anchor) {
-  // Strongly connected parts by Kosaraju's two passes (the players are few: models).
-  std::vector<std::vector<std::uint32_t>> out(players), in(players);
-  for (const bt_games& g : games) {
-    if (g.score > 0) out[g.a].push_back(g.b), in[g.b].push_back(g.a);
-    if (g.games - g.score > 0) out[g.b].push_back(g.a), in[g.a].push_back(g.b);
-  }
-  std::vector<std::uint32_t> order;  // players by finishing time of a depth-first walk
-  std::vector<char> seen(players, 0);
-  for (std::uint32_t start = 0; start < players; ++start) {
-    if (seen[start]) continue;
-    std::vector<std::pair<std::uint32_t, std::size_t>> stack{{start, 0}};
-    seen[start] = 1;
-    while (!stack.empty()) {
-      auto& [p, next] = stack.back();
-      if (next < out[p].size()) {
-        const std::uint32_t q = out[p][next++];
-        if (!seen[q]) seen[q] = 1, stack.emplace_back(q, 0);
-      } else {
-        order.push_back(p);
-        stack.pop_back();
-      }
-    }
-  }
-  constexpr std::uint32_t none = 0xFFFFFFFFu;
-  std::vector<std::uint32_t> part(players, none);
-  std::vector<std::size_t> size;
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    if (part[*it] != none) continue;
-    const auto id = static_cast<std::uint32_t>(size.size());
-    size.push_back(0);
-    std::vector<std::uint32_t> stack{*it};
-    part[*it] = id;
-    while (!stack.empty()) {
-      const std::uint32_t p = stack.back();
-      stack.pop_back();
-      ++size[id];
-      for (std::uint32_t q : in[p])
-        if (part[q] == none) part[q] = id, stack.push_back(q);
-    }
-  }
+  const strong_parts parts = parts_of(players, games);
+  const auto& part = parts.part;
+  const auto& size = parts.size;
   // The largest part; on a tie the anchor's, else the lowest player's.
-  std::uint32_t best = none;
+  std::uint32_t best = no_part;
   for (std::uint32_t p = 0; p < players; ++p) {
     const std::uint32_t c = part[p];
-    if (best == none || size[c] > size[best] || (size[c] == size[best] && anchor && part[*anchor] == c))
+    if (best == no_part || size[c] > size[best] || (size[c] == size[best] && anchor && part[*anchor] == c))
       best = c;
   }
   bt_fit fit;
-  if (best == none || size[best] < 2) {
+  if (best == no_part || size[best] < 2) {
     fit.reason = "no two models can be fitted together";
     return fit;
   }
@@ -186,20 +176,21 @@ bt_fit fit_bradley_terry_fittable(std::size_t players, std::span<const bt_games>
     fit.reason = "the anchor cannot be fitted with the other models";
     return fit;
   }
-  std::vector<std::uint32_t> kept(players, none);
+  std::vector<std::uint32_t> kept(players, no_part);
   std::uint32_t count = 0;
   for (std::uint32_t p = 0; p < players; ++p)
     if (part[p] == best) kept[p] = count++;
   std::vector<bt_games> inside;
   for (const bt_games& g : games)
-    if (kept[g.a] != none && kept[g.b] != none) inside.push_back({kept[g.a], kept[g.b], g.score, g.games});
-  bt_fit sub = fit_bradley_terry(
-      count, inside, anchor ? std::optional<std::size_t>(kept[*anchor]) : std::nullopt, false);
+    if (kept[g.a] != no_part && kept[g.b] != no_part)
+      inside.push_back({kept[g.a], kept[g.b], g.score, g.games});
+  bt_fit sub = fit_bradley_terry(count, inside,
+                                 anchor ? std::optional<std::size_t>(kept[*anchor]) : std::nullopt, false);
   if (!sub.ok) return sub;
   fit.ok = true;
   fit.strength.assign(players, std::nan(""));
   for (std::uint32_t p = 0; p < players; ++p)
-    if (kept[p] != none) fit.strength[p] = sub.strength[kept[p]];
+    if (kept[p] != no_part) fit.strength[p] = sub.strength[kept[p]];
   return fit;
 }
 

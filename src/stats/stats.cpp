@@ -327,10 +327,7 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
     for (std::size_t bb = first_batch; bb < last_batch; ++bb) {
       const std::size_t start = bb * batch, m = std::min<std::size_t>(batch, resamples - start);
       for (std::size_t b = 0; b < m; ++b) {
-        std::uint64_t state = stream + start + b;
-        rng gen(splitmix64(state));
-        std::fill(counts.begin(), counts.end(), 0u);
-        for (std::uint32_t i = 0; i < n; ++i) ++counts[gen.below32(n)];
+        resample_counts(stream, start + b, counts);
         for (std::uint32_t i = 0; i < n; ++i) weights(static_cast<Eigen::Index>(b), i) = counts[i];
       }
       sums.noalias() = weights.topRows(static_cast<Eigen::Index>(m)) * dense;
@@ -352,22 +349,36 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
     detail::parallel_for(threads,
                          [&](std::size_t t) { work(batches * t / threads, batches * (t + 1) / threads); });
   }
-  const double alpha = 1.0 - options.confidence;
   for (std::size_t s = 0; s < statistics.size(); ++s) {
-    std::vector<double> ok;
-    ok.reserve(resamples);
-    for (double v : values[s])
-      if (!std::isnan(v)) ok.push_back(v);
-    const std::size_t dropped = resamples - ok.size();
-    if (dropped * 100 > resamples) {
+    const percentile_result p = percentile_interval(values[s], options.confidence);
+    out[s].ci = p.ci;
+    if (!p.ci)
       out[s].reason = fmt::format("bootstrap: the metric is undefined in {} of {} resamples (more than 1%)",
-                                  dropped, resamples);
-      continue;
-    }
-    std::sort(ok.begin(), ok.end());
-    out[s].ci = std::array<double, 2>{quantile_type7(ok, alpha / 2.0), quantile_type7(ok, 1.0 - alpha / 2.0)};
+                                  p.undefined, resamples);
   }
   return out;
+}
+
+void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint32_t> counts) noexcept {
+  std::uint64_t state = stream + b;
+  rng gen(splitmix64(state));
+  std::fill(counts.begin(), counts.end(), 0u);
+  const auto n = static_cast<std::uint32_t>(counts.size());
+  for (std::uint32_t i = 0; i < n; ++i) ++counts[gen.below32(n)];
+}
+
+percentile_result percentile_interval(std::span<const double> values, double confidence) {
+  percentile_result r;
+  std::vector<double> ok;
+  ok.reserve(values.size());
+  for (double v : values)
+    if (!std::isnan(v)) ok.push_back(v);
+  r.undefined = values.size() - ok.size();
+  if (ok.empty() || r.undefined * 100 > values.size()) return r;
+  std::sort(ok.begin(), ok.end());
+  const double alpha = 1.0 - confidence;
+  r.ci = std::array<double, 2>{quantile_type7(ok, alpha / 2.0), quantile_type7(ok, 1.0 - alpha / 2.0)};
+  return r;
 }
 
 }  // namespace judgebias::stats
