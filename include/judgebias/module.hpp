@@ -51,6 +51,9 @@ struct config {
   std::string baseline;  ///< winrate: the model each model's win rate is against (`--baseline`); empty: all.
   length_unit length = length_unit::chars;
   double min_length_gap = 30;
+  /// attribution: the gold verdict is a covariate, and records without gold are left out
+  /// (`--no-gold-covariate`: false, every parsed record is used and the gold is not).
+  bool gold_covariate = true;
   bool skip_invalid = false;
   std::vector<breakdown> by;  ///< Breakdowns, each at most once.
   unsigned threads = 0;       ///< 0 = all cores. Results do not depend on it.

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -425,6 +426,26 @@ section_body per_judge(const dataset& d, const config& cfg, Measure&& measure) {
   breakdowns(body, d, cfg, measure);
   return body;
 }
+
+/// Whose responses are a judge's own (METRICS.md §1): a candidate whose model is the record's judge model,
+/// or is paired with it by `--self MODEL=JUDGE_MODEL` (many-to-many).
+class ownership {
+ public:
+  ownership(const dataset& d, const config& cfg) {
+    for (const auto& [model, judge_model] : cfg.self) {
+      const std::uint32_t m = d.models().find(model), j = d.models().find(judge_model);
+      if (m != no_id && j != no_id) pairs_.insert((std::uint64_t{m} << 32) | j);
+    }
+  }
+  /// Whether a response by `model` is own for a judge of `judge_model` (never when the model is unknown).
+  bool own(std::uint32_t model, std::uint32_t judge_model) const {
+    return model != no_id &&
+           (model == judge_model || pairs_.count((std::uint64_t{model} << 32) | judge_model) != 0);
+  }
+
+ private:
+  std::unordered_set<std::uint64_t> pairs_;
+};
 
 /// Ratio of two sums, undefined when the denominator is 0.
 inline std::optional<double> ratio(double num, double den) {

@@ -15,15 +15,23 @@ namespace judgebias {
 class module_registry {
  public:
   using factory = std::function<std::unique_ptr<bias_module>()>;
-  /// Adds (or replaces) a module under `name`.
-  void add(std::string name, factory make);
+  /// Adds (or replaces) a module under `name`; `by_default` false makes it opt-in: run only when
+  /// `--modules` (config::modules) names it.
+  void add(std::string name, factory make, bool by_default = true);
   bool contains(std::string_view name) const;
   /// A new instance of the named module; throws usage_error for an unknown name.
   std::unique_ptr<bias_module> create(std::string_view name) const;
-  std::vector<std::string> names() const;  ///< Registered names in order.
+  std::vector<std::string> names() const;          ///< Registered names in order.
+  std::vector<std::string> default_names() const;  ///< Those run when no module is named, in order.
+  bool by_default(std::string_view name) const;    ///< Whether a registered module runs by default.
 
  private:
-  std::vector<std::pair<std::string, factory>> entries_;
+  struct entry {
+    std::string name;
+    factory make;
+    bool by_default = true;
+  };
+  std::vector<entry> entries_;
 };
 
 /// Adds the built-in modules, in the report's default order.

@@ -435,7 +435,8 @@ int cmd_list() {
   std::string out;
   for (const auto& name : registry.names()) {
     auto m = registry.create(name);
-    out += fmt::format("{}: {}\n", name, m->description());
+    out += fmt::format("{}: {}{}\n", name, m->description(),
+                       registry.by_default(name) ? "" : fmt::format(" (opt-in: --modules {})", name));
     // A metric of a named sub-section is listed as section.metric (the name --fail-if takes after the
     // module); one reported in every kind, as the metric alone.
     auto shown = [](const metric_info& info) {
@@ -568,6 +569,9 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
                   "(JudgeBench: the sign of +1/-1 votes)")
       ->capture_default_str()
       ->check(CLI::IsMember({"each", "conservative", "counter"}));
+  run->add_flag("--no-gold-covariate{false}", cfg.gold_covariate,
+                "attribution: fit without the gold verdict as a covariate, on every parsed record (default: "
+                "with it, on the records that have gold)");
   run->add_flag("--skip-invalid", cfg.skip_invalid,
                 "Skip invalid lines (counted in the report) instead of stopping");
   run->add_flag("--strict-scale", cfg.strict_scale,
@@ -614,6 +618,13 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
                    "Give responses texts of about this many bytes instead of lengths (0: lengths)")
       ->capture_default_str()
       ->transform(decimal(u64_max));
+  std::vector<std::string> slogit, sscale;
+  synth->add_option(
+      "--logit-judge", slogit,
+      "A judge whose verdicts follow a logistic model, NAME:position=X,gold=X,self=X,length=X,cue=X "
+      "(repeatable; replaces the default panel; docs/synth.md)");
+  synth->add_option("--length-scale", sscale,
+                    "MODEL=FACTOR: multiply that model's response lengths (repeatable)");
   auto* synth_out = synth->add_option("-o,--output", soutput, "Output file (default: standard output)");
   auto* synth_expected_opt = synth->add_option("--expected", sexpected,
                                                "Also write the planted metrics' expected values (JSON) here");
@@ -701,9 +712,21 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       status = cmd_import(ifrom, ifiles, ioutput, iopt);
     else if (*validate)
       status = cmd_validate(vfiles, vmax, vshow, vstrict);
-    else if (*synth)
+    else if (*synth) {
+      for (const auto& j : slogit) sopt.judges.push_back(parse_synth_logit_judge(j));
+      for (const auto& m : sscale) {
+        const auto eq = m.find('=');
+        if (eq == std::string::npos)
+          throw usage_error(fmt::format("--length-scale \"{}\": expected MODEL=FACTOR", m));
+        char* end = nullptr;
+        const std::string f = m.substr(eq + 1);
+        const double v = std::strtod(f.c_str(), &end);
+        if (f.empty() || *end != '\0')
+          throw usage_error(fmt::format("--length-scale \"{}\": \"{}\" is not a number", m, f));
+        sopt.length_scale.emplace_back(m.substr(0, eq), v);
+      }
       status = cmd_synth(sopt, soutput, sexpected);
-    else if (*list)
+    } else if (*list)
       status = cmd_list();
     else if (*perturb)
       status = cmd_perturb(pinput, poutput, popt, ptemplates);

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -20,6 +19,7 @@ using json = nlohmann::ordered_json;
 using kit::item_sums;
 using kit::metric_builder;
 using kit::moments_of;
+using kit::ownership;
 using kit::ratio;
 
 struct left_out {
@@ -29,24 +29,6 @@ struct left_out {
   std::uint64_t comparisons_neither_own = 0;
   std::uint64_t comparisons_without_gold = 0;
   std::uint64_t pointwise_without_gold = 0;
-};
-
-// Own response: the candidate's model is the judge's model, or paired with it by --self.
-class ownership {
- public:
-  ownership(const dataset& d, const config& cfg) {
-    for (const auto& [model, judge_model] : cfg.self) {
-      const std::uint32_t m = d.models().find(model), j = d.models().find(judge_model);
-      if (m != no_id && j != no_id) pairs_.insert((std::uint64_t{m} << 32) | j);
-    }
-  }
-  bool own(std::uint32_t model, std::uint32_t judge_model) const {
-    return model != no_id &&
-           (model == judge_model || pairs_.count((std::uint64_t{model} << 32) | judge_model) != 0);
-  }
-
- private:
-  std::unordered_set<std::uint64_t> pairs_;
 };
 
 // Pairwise DBG of one set of comparisons (pooled, or one opponent): rows [w, g, 1] per item.

@@ -317,13 +317,14 @@ std::string to_html(const report& r) {
     unit u;
     std::vector<std::pair<int, series_spec>> series;
   };
-  // Each built-in module's charts are drawn even when it was not run (empty, saying so), as are those of
-  // the report's other modules.
+  // Each default built-in module's charts are drawn even when it was not run (empty, saying so), as are
+  // those of the report's other modules (an opt-in module's when it ran).
   std::vector<std::pair<std::string, std::vector<metric_info>>> declarations;
   module_registry builtin;
   register_builtin_modules(builtin);
   for (const auto& name : builtin.names()) {
     const module_section* in = r.find(name);
+    if (!in && !builtin.by_default(name)) continue;
     declarations.emplace_back(name,
                               in && !in->metrics.empty() ? in->metrics : builtin.create(name)->metrics());
   }

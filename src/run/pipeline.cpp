@@ -54,7 +54,7 @@ std::vector<std::string> by_names(const std::vector<breakdown>& by) {
 
 pipeline::pipeline(module_registry registry, config cfg)
     : registry_(std::move(registry)), cfg_(std::move(cfg)) {
-  if (cfg_.modules.empty()) cfg_.modules = registry_.names();
+  if (cfg_.modules.empty()) cfg_.modules = registry_.default_names();
   for (const auto& m : cfg_.modules)
     if (!registry_.contains(m))
       throw usage_error(
@@ -120,6 +120,7 @@ report pipeline::evaluate(const loaded_data& data) const {
                  {"by", by_names(cfg_.by)}};
   if (cfg_.pair_rule != pair_rule::each) r["config"]["pair_rule"] = std::string(to_string(cfg_.pair_rule));
   if (!cfg_.baseline.empty()) r["config"]["baseline"] = cfg_.baseline;
+  if (!cfg_.gold_covariate) r["config"]["gold_covariate"] = false;
   if (!cfg_.judges.empty()) r["config"]["judges"] = cfg_.judges;
   if (!cfg_.tasks.empty()) r["config"]["tasks"] = cfg_.tasks;
 

@@ -52,9 +52,11 @@ logistic_fit fit_logistic(std::span<const double> x, std::span<const double> y, 
     Eigen::FullPivLU<Eigen::MatrixXd> lu(info);
     lu.setThreshold(1e-10);
     if (lu.rank() < k) {
+      fit.separated = it > 1;  // the weights vanished on the way out: separation
       fit.reason = it == 1
                        ? "singular design: a covariate does not vary (or duplicates another)"
                        : "the fit does not converge (separation: a covariate predicts the verdict perfectly)";
+      if (fit.separated) fit.coef.assign(beta.data(), beta.data() + k);
       return fit;
     }
     const Eigen::VectorXd step = lu.solve(score);
@@ -62,6 +64,8 @@ logistic_fit fit_logistic(std::span<const double> x, std::span<const double> y, 
     fit.iterations = it;
     if (beta.cwiseAbs().maxCoeff() > max_abs_coef) {
       fit.reason = "the fit does not converge (separation: a covariate predicts the verdict perfectly)";
+      fit.separated = true;
+      fit.coef.assign(beta.data(), beta.data() + k);
       return fit;
     }
     converged = step.cwiseAbs().maxCoeff() < 1e-10;
@@ -86,6 +90,44 @@ logistic_fit fit_logistic(std::span<const double> x, std::span<const double> y, 
     for (Eigen::Index b = 0; b < k; ++b)
       fit.cov[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)] = cov(a, b);
   return fit;
+}
+
+std::vector<bool> dependent_columns(std::span<const double> x, std::size_t cols) {
+  std::vector<bool> out(cols, false);
+  if (cols == 0) return out;
+  const std::size_t rows = x.size() / cols;
+  const auto k = static_cast<Eigen::Index>(cols);
+  Eigen::MatrixXd xtx = Eigen::MatrixXd::Zero(k, k);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double* xr = x.data() + r * cols;
+    for (std::size_t a = 0; a < cols; ++a)
+      for (std::size_t c = 0; c <= a; ++c)
+        xtx(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(c)) += xr[a] * xr[c];
+  }
+  // Scaled to unit diagonal, so that a column's units do not decide what counts as zero.
+  Eigen::VectorXd scale(k);
+  for (Eigen::Index a = 0; a < k; ++a) {
+    if (!(xtx(a, a) > 0)) {
+      out[static_cast<std::size_t>(a)] = true;  // an all-zero column
+      scale(a) = 0;
+    } else {
+      scale(a) = 1 / std::sqrt(xtx(a, a));
+    }
+  }
+  for (Eigen::Index a = 0; a < k; ++a)
+    for (Eigen::Index c = 0; c <= a; ++c) xtx(a, c) = xtx(c, a) = xtx(a, c) * scale(a) * scale(c);
+  for (Eigen::Index a = 0; a < k; ++a)
+    if (scale(a) == 0) xtx(a, a) = 1;  // kept out of the dependences of the others
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(xtx);
+  constexpr double zero = 1e-9;  // relative to the largest eigenvalue (at least 1 with unit diagonal)
+  const double top = eig.eigenvalues().maxCoeff();
+  for (Eigen::Index e = 0; e < k; ++e) {
+    if (eig.eigenvalues()(e) > zero * top) continue;
+    for (Eigen::Index a = 0; a < k; ++a)
+      if (scale(a) != 0 && std::fabs(eig.eigenvectors()(a, e)) > 1e-6)
+        out[static_cast<std::size_t>(a)] = true;
+  }
+  return out;
 }
 
 std::optional<ols_slope> fit_slope(std::span<const double> x, std::span<const double> y) {

@@ -17,11 +17,19 @@ struct logistic_fit {
   std::vector<double> coef;              ///< One per column of the design.
   std::vector<std::vector<double>> cov;  ///< Inverse Fisher information at the estimate.
   int iterations = 0;
+  /// Not ok because the coefficients run off to infinity (a covariate, or a combination, predicts the
+  /// label perfectly); `coef` then holds the last Newton iterate, whose largest entries name the culprits.
+  bool separated = false;
 };
 
 /// Fits P(y = 1) = σ(Xβ) by maximum likelihood with soft labels y in [0, 1]. `x` holds `rows` rows of
 /// `cols` values each (row-major), `y` one label per row.
 logistic_fit fit_logistic(std::span<const double> x, std::span<const double> y, std::size_t cols);
+
+/// The columns of a design (`rows` rows of `cols` values, row-major) that take part in an exact linear
+/// dependence among the columns: the eigenvectors of the scaled cross-product matrix whose eigenvalues are
+/// numerically zero, and the columns with weight in them. An all-zero column is dependent on its own.
+std::vector<bool> dependent_columns(std::span<const double> x, std::size_t cols);
 
 /// Ordinary least-squares slope of y on x with its standard error; nullopt with < 3 points or no spread.
 struct ols_slope {

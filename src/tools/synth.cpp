@@ -25,6 +25,7 @@ struct synth_model {
 constexpr synth_model models[] = {
     {"alpha-7b", -0.5}, {"bravo-13b", 0.0}, {"charlie-70b", 0.5}, {"delta-api", 0.8}};
 constexpr std::size_t model_count = std::size(models);
+constexpr double log_length_mean = 6.5, log_length_sd = 0.6;  // a response's length is log-normal
 constexpr const char* tasks[] = {"synth/writing", "synth/coding", "synth/reasoning", "synth/math"};
 
 double sigmoid(double x) {
@@ -53,6 +54,8 @@ class generator {
                        [&](const synth_model& m) { return j.name == m.name; }))
         throw usage_error(fmt::format("synth judge \"{}\" is not one of the generator models", j.name));
     }
+    scale_ = length_scales(o);
+    length_sd_ = synth_length_sd(o);
   }
 
   std::uint64_t run() {
@@ -70,7 +73,8 @@ class generator {
     for (std::size_t m = 0; m < model_count; ++m) {
       response& r = resp[m];
       r.quality = models[m].strength + 0.7 * rng_.normal();
-      r.length = static_cast<std::uint32_t>(std::lround(std::exp(6.5 + 0.6 * rng_.normal())));
+      r.length = static_cast<std::uint32_t>(
+          std::lround(scale_[m] * std::exp(log_length_mean + log_length_sd * rng_.normal())));
       r.tokens = static_cast<std::uint32_t>(std::lround(r.length / 4.2));
       r.gold_score = static_cast<int>(std::clamp<long>(std::lround(4.0 + 1.2 * r.quality), 2, 6));
     }
@@ -108,7 +112,7 @@ class generator {
           for (int order = 0; order < 2; ++order) {
             const std::size_t a = order == 0 ? x : y, b = order == 0 ? y : x;
             const bool gold_a = (order == 0) == (gold_first_wins[x][y] == 1);
-            const verdict v = judge_verdict(judge, resp, a, b);
+            const verdict v = judge_verdict(judge, resp, a, b, gold_a, 0);
             if (order == 0) first_order = v;
             emit(pairwise_line(judge, item, task, resp, a, b, v, gold_a, ""));
             if (own_x != own_y) expected_w += expected_own_win(judge, resp, a, b, own_x ? x : y) / 2.0;
@@ -139,10 +143,12 @@ class generator {
     const verdict target = gold_a ? verdict::b : verdict::a;
     verdict v = verdict::missing;
     if (rng_.uniform() >= opt_.failure_rate) {
-      if (rng_.uniform() < pull)
+      if (judge.logit.on)
+        v = logit_verdict(judge, resp, a, b, gold_a, target == verdict::a ? 1 : -1);
+      else if (rng_.uniform() < pull)
         v = target;
       else
-        v = control != verdict::missing ? control : judge_verdict(judge, resp, a, b);
+        v = control != verdict::missing ? control : judge_verdict(judge, resp, a, b, gold_a, 0);
     }
     const char* slot = target == verdict::a ? "A" : "B";
     const std::string detail =
@@ -171,14 +177,28 @@ class generator {
   // The planted decision process (docs/synth.md): failure, then self, first-slot and length pulls,
   // then a tie or a Bradley-Terry draw on latent quality.
   verdict judge_verdict(const synth_judge& judge, const std::array<response, model_count>& resp,
-                        std::size_t a, std::size_t b) {
+                        std::size_t a, std::size_t b, bool gold_a, int cue) {
     if (rng_.uniform() < opt_.failure_rate) return verdict::missing;
+    if (judge.logit.on) return logit_verdict(judge, resp, a, b, gold_a, cue);
     const bool own_a = judge.name == models[a].name, own_b = judge.name == models[b].name;
     if (own_a != own_b && rng_.uniform() < judge.self_pull) return own_a ? verdict::a : verdict::b;
     if (rng_.uniform() < judge.first_slot_pull) return verdict::a;
     if (rng_.uniform() < judge.length_pull) return resp[a].length >= resp[b].length ? verdict::a : verdict::b;
     if (rng_.uniform() < judge.tie_rate) return verdict::tie;
     return rng_.uniform() < sigmoid(resp[a].quality - resp[b].quality) ? verdict::a : verdict::b;
+  }
+
+  // A logistic judge's verdict (synth_logit): A with probability σ(η), else B.
+  verdict logit_verdict(const synth_judge& judge, const std::array<response, model_count>& resp,
+                        std::size_t a, std::size_t b, bool gold_a, int cue) {
+    const synth_logit& l = judge.logit;
+    const double own =
+        static_cast<double>(judge.name == models[a].name) - static_cast<double>(judge.name == models[b].name);
+    const double len =
+        std::tanh((static_cast<double>(resp[a].length) - static_cast<double>(resp[b].length)) / length_sd_);
+    const double eta =
+        l.position + l.gold * (gold_a ? 1.0 : -1.0) + l.self * own + l.length * len + l.cue * cue;
+    return rng_.uniform() < sigmoid(eta) ? verdict::a : verdict::b;
   }
 
   // E[own wins] for one record under judge_verdict (ties count half), given the latent qualities.
@@ -223,7 +243,26 @@ class generator {
   std::ostream* out_;
   stats::rng rng_;
   std::vector<synth_judge> judges_;
+  std::array<double, model_count> scale_{};
+  double length_sd_ = 1;
   std::uint64_t records_ = 0;
+
+ public:
+  static std::array<double, model_count> length_scales(const synth_options& o) {
+    std::array<double, model_count> scale;
+    scale.fill(1.0);
+    for (const auto& [model, factor] : o.length_scale) {
+      const auto* m = std::find_if(std::begin(models), std::end(models),
+                                   [&](const synth_model& x) { return model == x.name; });
+      if (m == std::end(models))
+        throw usage_error(fmt::format("--length-scale: \"{}\" is not one of the generator models", model));
+      if (!(factor > 0) || !std::isfinite(factor))
+        throw usage_error(
+            fmt::format("--length-scale: the factor of \"{}\" must be a positive number", model));
+      scale[static_cast<std::size_t>(m - std::begin(models))] = factor;
+    }
+    return scale;
+  }
 };
 
 }  // namespace
@@ -235,6 +274,63 @@ std::vector<synth_judge> default_synth_judges() {
       {"charlie-70b", 0.10, 0.05, 0.10, 0.08, 0, 1, 0.15, 0.10},
       {"delta-api", 0.00, 0.10, 0.05, 0.05, 0, 0, 0.05, 0.02},
   };
+}
+
+double synth_length_sd(const synth_options& options) {
+  // L = e^(μ + σZ): E L = e^(μ + σ²/2), Var L = e^(2μ + σ²)(e^(σ²) − 1). For scales u, v of the two
+  // models, len A − len B has mean (u − v)·E L and variance (u² + v²)·Var L; over every ordered pair of
+  // models the mean is 0, so the variance is the mean of (u² + v²)·Var L + (u − v)²·(E L)².
+  const auto scale = generator::length_scales(options);
+  const double s2 = log_length_sd * log_length_sd;
+  const double mean = std::exp(log_length_mean + s2 / 2);
+  const double var = std::exp(2 * log_length_mean + s2) * (std::exp(s2) - 1);
+  double sum = 0, pairs = 0;
+  for (std::size_t x = 0; x < model_count; ++x)
+    for (std::size_t y = 0; y < model_count; ++y)
+      if (x != y) {
+        const double u = scale[x], v = scale[y];
+        sum += (u * u + v * v) * var + (u - v) * (u - v) * mean * mean;
+        pairs += 1;
+      }
+  return std::sqrt(sum / pairs);
+}
+
+synth_judge parse_synth_logit_judge(std::string_view text) {
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0)
+    throw usage_error(
+        fmt::format("--logit-judge \"{}\": expected NAME:position=X,gold=X,self=X,length=X,cue=X", text));
+  synth_judge j;
+  j.name = std::string(text.substr(0, colon));
+  j.tie_rate = 0;
+  j.logit.on = true;
+  std::string_view rest = text.substr(colon + 1);
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string_view part = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    const auto eq = part.find('=');
+    const std::string key(part.substr(0, eq));
+    double* at = key == "position" ? &j.logit.position
+                 : key == "gold"   ? &j.logit.gold
+                 : key == "self"   ? &j.logit.self
+                 : key == "length" ? &j.logit.length
+                 : key == "cue"    ? &j.logit.cue
+                                   : nullptr;
+    if (!at || eq == std::string_view::npos)
+      throw usage_error(
+          fmt::format("--logit-judge \"{}\": \"{}\" is not TERM=NUMBER with TERM one of "
+                      "position, gold, self, length, cue",
+                      text, part));
+    const std::string number(part.substr(eq + 1));
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(number.c_str(), &end);
+    if (number.empty() || *end != '\0' || errno != 0 || !std::isfinite(v))
+      throw usage_error(fmt::format("--logit-judge \"{}\": \"{}\" is not a finite number", text, number));
+    *at = v;
+  }
+  return j;
 }
 
 std::uint64_t synthesize(const synth_options& options, std::ostream& out) {
