@@ -32,7 +32,7 @@ std::string rec(int item, bool own_first, const char* verdict, int len_x = -1, i
 json attribution_of(const std::string& text, config cfg) {
   cfg.modules = {"attribution"};
   const report r = jbtest::run_text(text, cfg);
-  const json out = r.to_json()["modules"]["attribution"];
+  json out = r.to_json()["modules"]["attribution"];
   EXPECT_EQ(out["status"], "ok") << out;
   return out;
 }
@@ -118,7 +118,8 @@ TEST(Attribution, BootstrapIntervalIsBesideTheWaldInterval) {
   config cfg;
   cfg.gold_covariate = false;
   const json j = attribution_of(text, cfg)["judges"]["J"];
-  const json boot = j["self_coef"], wald = j["self_coef_wald"];
+  const json& boot = j["self_coef"];
+  const json& wald = j["self_coef_wald"];
   ASSERT_TRUE(boot["ci"].is_array()) << boot;
   EXPECT_TRUE(covers(boot, boot["value"].get<double>()));
   const double wb = boot["ci"][1].get<double>() - boot["ci"][0].get<double>(),

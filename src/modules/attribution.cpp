@@ -329,6 +329,7 @@ class attribution_module final : public bias_module {
     for (std::size_t c = 0; c < x.cols; ++c) f.terms[c].reason = x.out_reason[c];
     auto names_of = [&](const std::vector<std::size_t>& cols) {
       std::vector<std::string> n;
+      n.reserve(cols.size());
       for (std::size_t c : cols) n.push_back(c < fixed_terms ? std::string(fixed_names[c]) : "a cue");
       return fmt::format("{}", fmt::join(n, ", "));
     };

@@ -251,7 +251,9 @@ class generator {
   static std::array<double, model_count> length_scales(const synth_options& o) {
     std::array<double, model_count> scale;
     scale.fill(1.0);
-    for (const auto& [model, factor] : o.length_scale) {
+    for (const auto& entry : o.length_scale) {
+      const std::string& model = entry.first;
+      const double factor = entry.second;
       const auto* m = std::find_if(std::begin(models), std::end(models),
                                    [&](const synth_model& x) { return model == x.name; });
       if (m == std::end(models))
