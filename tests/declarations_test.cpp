@@ -73,7 +73,7 @@ TEST(Declarations, EveryModuleEmitsExactlyWhatItDeclares) {
     }
   }
   // self_preference, position, verbosity, bandwagon, authority, cue, agreement, winrate, sensitivity
-  EXPECT_EQ(modules, 10u);
+  EXPECT_EQ(modules, 11u);
 }
 
 // The terminal table's columns and the HTML charts come from the declarations: a module that declares

@@ -94,6 +94,9 @@ struct chart_spec {
   std::optional<double> reference;  ///< The no-bias value, drawn as a dashed line.
   std::string series;               ///< The series' label; empty: the module's name (or the kind).
   int series_order = 0;             ///< Series within a chart are placed by this.
+  /// Drawn as a heat map of the metric's per-opponent values, a judge's row against each opponent's
+  /// column (judge_agreement's judge-by-judge κ), instead of dots per judge.
+  bool matrix = false;
 };
 
 /// Any sub-section: the metric is reported in each sub-section the module writes (a cue kind).

@@ -57,6 +57,7 @@ bool module_registry::by_default(std::string_view name) const {
   X(authority)                       \
   X(cue)                             \
   X(agreement)                       \
+  X(judge_agreement)                 \
   X(winrate)                         \
   X(sensitivity)
 // Opt-in built-ins, run only when --modules names them (docs/metrics.md says why each is not a default).

@@ -169,6 +169,80 @@ std::string render_chart(const chart& c) {
 struct series_spec {
   std::string name, module, kind, metric;
 };
+// A heat map of one per-opponent metric (chart_spec::matrix): a row per judge, a column per opponent,
+// each cell coloured by its value on a diverging scale from −1 (red) through 0 (white) to 1 (blue), its
+// value written in it and its interval in its title; none on the diagonal.
+std::string render_matrix(const std::vector<metric_row>& rows, const std::string& id,
+                          const std::string& caption, const std::string& unit, const std::string& note,
+                          const series_spec& s) {
+  std::vector<std::string> names;
+  std::map<std::pair<std::string, std::string>, const metric_row*> cell;
+  for (const auto& r : rows) {
+    if (r.module != s.module || r.kind != s.kind || r.metric != s.metric || !r.per_opponent ||
+        !r.task.empty() || !r.run.empty())
+      continue;
+    cell[{r.judge, r.opponent}] = &r;
+    for (const std::string* n : {&r.judge, &r.opponent})
+      if (std::find(names.begin(), names.end(), *n) == names.end()) names.push_back(*n);
+  }
+  std::sort(names.begin(), names.end());
+  std::size_t marks = 0;
+  for (const auto& entry : cell) marks += entry.second->value.has_value() ? 1 : 0;
+  std::string out = fmt::format(
+      "<figure class=\"chart matrix\" id=\"chart-{}\" data-marks=\"{}\">\n<figcaption>{}</figcaption>\n", id,
+      marks, html_escape(caption));
+  if (marks == 0)
+    return out + "<p class=\"empty\">No two judges have a value for this chart.</p>\n</figure>\n";
+  constexpr double left = 150, top = 96, cell_w = 44, cell_h = 24;
+  const double side = static_cast<double>(names.size());
+  const double width = left + cell_w * side + 60, height = top + cell_h * side + 8;
+  out += fmt::format(
+      "<svg viewBox=\"0 0 {:.0f} {:.0f}\" role=\"img\" aria-label=\"{}\" "
+      "xmlns=\"http://www.w3.org/2000/svg\">\n",
+      width, height, html_escape(caption));
+  for (std::size_t c = 0; c < names.size(); ++c) {
+    const double x = left + cell_w * (static_cast<double>(c) + 0.5);
+    out += fmt::format(
+        "<text class=\"col\" transform=\"translate({:.1f} {:.1f}) rotate(-45)\"><title>{}</title>{}</text>\n",
+        x, top - 6, html_escape(names[c]), html_escape(shorten(names[c], 14)));
+  }
+  for (std::size_t r = 0; r < names.size(); ++r) {
+    const double y = top + cell_h * static_cast<double>(r);
+    out +=
+        fmt::format("<text class=\"label\" x=\"{:.1f}\" y=\"{:.1f}\"><title>{}</title>{}</text>\n", left - 8,
+                    y + cell_h / 2 + 4, html_escape(names[r]), html_escape(shorten(names[r], 18)));
+    for (std::size_t c = 0; c < names.size(); ++c) {
+      const double x = left + cell_w * static_cast<double>(c);
+      const auto it = cell.find({names[r], names[c]});
+      if (r == c || it == cell.end()) continue;
+      const metric_row& m = *it->second;
+      std::string fill = "#f4f6f9", text;
+      if (m.value) {
+        const double v = std::clamp(*m.value, -1.0, 1.0);
+        // White at 0, towards #1f77b4 at 1 and #c62b33 at −1.
+        const auto mix = [&](int to) {
+          return static_cast<int>(std::lround(255 + (to - 255) * std::fabs(v)));
+        };
+        fill = v >= 0 ? fmt::format("#{:02x}{:02x}{:02x}", mix(0x1f), mix(0x77), mix(0xb4))
+                      : fmt::format("#{:02x}{:02x}{:02x}", mix(0xc6), mix(0x2b), mix(0x33));
+        text = fmt::format("<text class=\"value{}\" x=\"{:.1f}\" y=\"{:.1f}\">{:.2f}</text>",
+                           std::fabs(v) > 0.6 ? " light" : "", x + (cell_w - 2) / 2, y + cell_h / 2 + 3,
+                           *m.value);
+      }
+      metric_row shown = m;
+      shown.unit = unit;
+      out += fmt::format(
+          "<rect class=\"cell\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\">"
+          "<title>{} vs {}: {}</title></rect>{}\n",
+          x, y, cell_w - 2, cell_h - 2, fill, html_escape(names[r]), html_escape(names[c]),
+          html_escape(m.value ? detail::cell_text(shown) : "null: " + m.reason), text);
+    }
+  }
+  out += "</svg>\n";
+  if (!note.empty()) out += "<p class=\"note\">" + html_escape(note) + "</p>\n";
+  return out + "</figure>\n";
+}
+
 chart make_chart(const std::vector<metric_row>& rows, std::string id, std::string caption, std::string unit,
                  std::optional<double> reference, std::string note, const std::vector<series_spec>& specs) {
   chart c{std::move(id), std::move(caption), std::move(unit), std::move(note), reference, {}, {}};
@@ -280,6 +354,7 @@ svg text { font: 13px system-ui, sans-serif; fill: var(--ink); }
 svg .tick { text-anchor: middle; fill: var(--muted); } svg .label { text-anchor: end; } svg .na { fill: var(--muted); font-style: italic; }
 svg .grid { stroke: var(--rule); } svg .reference { stroke: #7a8293; stroke-dasharray: 4 3; }
 svg .ci { stroke-width: 2; }
+svg .col { text-anchor: start; fill: var(--muted); } svg .value { text-anchor: middle; font-size: 11px; } svg .value.light { fill: #fff; }
 .s0 { fill: #1f77b4; stroke: #1f77b4; } .s1 { fill: #e8710a; stroke: #e8710a; } .s2 { fill: #2a9d48; stroke: #2a9d48; }
 .s3 { fill: #c62b33; stroke: #c62b33; } .s4 { fill: #7d52b5; stroke: #7d52b5; } .s5 { fill: #8c564b; stroke: #8c564b; }
 .scroll { overflow-x: auto; }
@@ -361,8 +436,12 @@ std::string to_html(const report& r) {
                      [](const auto& x, const auto& y) { return x.first < y.first; });
     std::vector<series_spec> specs;
     for (auto& [order, spec] : p.series) specs.push_back(std::move(spec));
-    out += render_chart(make_chart(rows, p.spec->id, p.spec->caption, std::string(to_string(p.u)),
-                                   p.spec->reference, p.spec->note, specs));
+    if (p.spec->matrix && !specs.empty())
+      out += render_matrix(rows, p.spec->id, p.spec->caption, std::string(to_string(p.u)), p.spec->note,
+                           specs.front());
+    else
+      out += render_chart(make_chart(rows, p.spec->id, p.spec->caption, std::string(to_string(p.u)),
+                                     p.spec->reference, p.spec->note, specs));
   }
   out += "</div>\n</section>\n";
 

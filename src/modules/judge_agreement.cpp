@@ -1,0 +1,221 @@
+// The judge-by-judge agreement matrix (issue #17; Shi et al. 2024, "Judging the Judges", which tabulates
+// how often every two judges agree): for every two measured judges, over the comparisons both judged in
+// the same order and run, the share of equal verdicts and Cohen's κ over the labels A / B / tie; and per
+// judge the same pooled over every other judge. A judge that agrees with no one stands out at once.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "judgebias/module_kit.hpp"
+#include "judgebias/registry.hpp"
+
+namespace judgebias {
+
+namespace {
+
+// Per-item sums: the 3 × 3 table of (this judge's label, the other's label), labels A, B, tie.
+constexpr std::size_t labels = 3, width = labels * labels;
+
+std::size_t label_of(verdict v) {
+  return v == verdict::a ? 0 : v == verdict::b ? 1 : 2;
+}
+
+// A 3 × 3 table's units, observed agreement p_o and chance agreement p_e (from its margins).
+struct table_stats {
+  double n = 0, po = 0, pe = 0;
+};
+table_stats stats_of(std::span<const double> t) {
+  table_stats s;
+  double agree = 0;
+  std::array<double, labels> row{}, col{};
+  for (std::size_t a = 0; a < labels; ++a)
+    for (std::size_t b = 0; b < labels; ++b) {
+      const double c = t[a * labels + b];
+      s.n += c, row[a] += c, col[b] += c;
+      if (a == b) agree += c;
+    }
+  if (s.n <= 0) return s;
+  s.po = agree / s.n;
+  for (std::size_t a = 0; a < labels; ++a) s.pe += row[a] * col[a] / (s.n * s.n);
+  return s;
+}
+
+// Cohen's κ of a 3 × 3 table: (p_o − p_e) / (1 − p_e); undefined with no unit or when p_e = 1 (both judges
+// always gave one and the same label).
+std::optional<double> kappa_of(std::span<const double> t) {
+  const table_stats s = stats_of(t);
+  if (s.n <= 0 || s.pe >= 1 - 1e-12) return std::nullopt;
+  return (s.po - s.pe) / (1 - s.pe);
+}
+
+std::optional<double> agreement_of(std::span<const double> t) {
+  const table_stats s = stats_of(t);
+  if (s.n <= 0) return std::nullopt;
+  return s.po;
+}
+
+// One record's place in the matching: the comparison in its order and run, and its label.
+struct keyed {
+  std::uint32_t item, a, b, run, judge;
+  std::uint8_t label;
+  auto key() const { return std::tie(item, a, b, run, judge); }
+  bool operator<(const keyed& o) const { return key() < o.key(); }
+};
+
+class judge_agreement_module final : public bias_module {
+ public:
+  std::string_view name() const noexcept override { return "judge_agreement"; }
+  std::string_view description() const noexcept override {
+    return "How often every two judges give the same verdict on the same comparison in the same order "
+           "(agreement, Cohen's kappa)";
+  }
+  std::vector<metric_info> metrics() const override {
+    chart_spec heat{"judge_kappa",
+                    80,
+                    "Judge by judge: Cohen's κ",
+                    "Each cell: the two judges' κ over the comparisons both judged in the same order and run "
+                    "(1 = always the same verdict, 0 = chance).",
+                    std::nullopt,
+                    "",
+                    0};
+    heat.matrix = true;
+    return {
+        metric_info{"agreement", unit::fraction, bias_direction::none,
+                    "share of equal verdicts (A, B, tie) with the other judges, or with one (by_opponent)"}
+            .shown(1),
+        metric_info{"kappa", unit::coefficient, bias_direction::none,
+                    "Cohen's kappa over A / B / tie with the other judges, or with one (by_opponent)"}
+            .shown(2)
+            .drawn(heat),
+    };
+  }
+
+ protected:
+  module_result do_evaluate(const dataset& d, const config& cfg) const override {
+    module_result result;
+    const auto& judges = d.measured_judges();
+    // Every parsed control pairwise record of a measured judge, sorted so that the records of one
+    // comparison-order-run sit together, judges in id order.
+    std::vector<std::uint32_t> slot(d.judges().size(), no_id);  // a judge's place in `judges`
+    for (std::uint32_t k = 0; k < judges.size(); ++k) slot[judges[k]] = k;
+    std::vector<keyed> recs;
+    for (std::uint32_t j : judges) {
+      const kit::selection all{j, {}, ""};
+      for (auto i : all.controls(d, judgment_mode::pairwise)) {
+        const verdict v = d.verdict(i);
+        if (v == verdict::missing || !d.order_known(i)) continue;
+        recs.push_back(
+            {d.item(i), d.cand_a(i), d.cand_b(i), d.run(i), slot[j], static_cast<std::uint8_t>(label_of(v))});
+      }
+    }
+    std::sort(recs.begin(), recs.end());
+    // Per unordered pair of judges (k < l), the per-item tables; a judge's repeated record of one
+    // comparison-order-run (a duplicate is never here; two records differ in something else) counts once,
+    // its first.
+    const std::size_t n = judges.size();
+    std::map<std::pair<std::uint32_t, std::uint32_t>, kit::item_sums> pairs;
+    for (std::size_t s = 0; s < recs.size();) {
+      std::size_t e = s;
+      while (e < recs.size() && recs[e].item == recs[s].item && recs[e].a == recs[s].a &&
+             recs[e].b == recs[s].b && recs[e].run == recs[s].run)
+        ++e;
+      for (std::size_t x = s; x < e; ++x) {
+        if (x > s && recs[x].judge == recs[x - 1].judge) continue;
+        for (std::size_t y = x + 1; y < e; ++y) {
+          if (recs[y].judge == recs[y - 1].judge) continue;
+          auto it = pairs.try_emplace({recs[x].judge, recs[y].judge}, d.items().size(), width).first;
+          it->second[recs[x].item][recs[x].label * labels + recs[y].label] += 1;
+        }
+      }
+      s = e;
+    }
+    if (pairs.empty()) {
+      result.skipped = true;
+      result.reason = "no two measured judges judged the same comparison in the same order and run";
+      return result;
+    }
+    // Each pair measured once, on its own random stream, and placed under both judges (the other's table
+    // transposed is the same agreement and κ).
+    std::vector<kit::measurement> per_judge(n);
+    std::vector<std::vector<const kit::item_sums*>> pooled(n);
+    for (const auto& [pair, sums] : pairs) {
+      const std::string &x = d.judges().name(judges[pair.first]), &y = d.judges().name(judges[pair.second]);
+      kit::metric_builder mb(cfg, name(), fmt::format("{}\x1f{}", x, y), "");
+      put_pair(mb, cfg, sums, {"by_opponent", y});
+      kit::measurement m = mb.take();
+      for (auto& member : m.members) {
+        per_judge[pair.first].members.push_back(member);
+        member.path[1] = x;
+        per_judge[pair.second].members.push_back(std::move(member));
+      }
+      pooled[pair.first].push_back(&sums);
+      pooled[pair.second].push_back(&sums);
+    }
+    kit::judges(result.body, d, [&](const kit::selection& s) {
+      const std::uint32_t k = slot[s.judge];
+      // Pooled over every other judge: the judge's tables added up per item (transposes need no care:
+      // agreement and κ of the pooled table are symmetric in which judge is the row only per pair, so
+      // the pooled table keeps this judge on the rows).
+      kit::item_sums all(d.items().size(), width);
+      for (const auto& [pair, sums] : pairs) {
+        if (pair.first != k && pair.second != k) continue;
+        const bool rows_are_mine = pair.first == k;
+        const auto& items = sums.items();
+        for (std::size_t r = 0; r < items.size(); ++r) {
+          const double* from = sums.rows().row(r);
+          double* to = all[items[r]];
+          for (std::size_t a = 0; a < labels; ++a)
+            for (std::size_t b = 0; b < labels; ++b)
+              to[a * labels + b] += rows_are_mine ? from[a * labels + b] : from[b * labels + a];
+        }
+      }
+      kit::metric_builder mb(d, cfg, name(), s);
+      put_pair(mb, cfg, all, {});
+      kit::measurement own = mb.take();
+      std::stable_sort(per_judge[k].members.begin(), per_judge[k].members.end(),
+                       [](const auto& p, const auto& q) { return p.path[1] < q.path[1]; });
+      for (auto& member : per_judge[k].members) own.members.push_back(std::move(member));
+      return own;
+    });
+    return result;
+  }
+
+ private:
+  static void put_pair(kit::metric_builder& mb, const config& cfg, const kit::item_sums& sums,
+                       const std::vector<std::string>& parent) {
+    const auto t = sums.rows().totals();
+    const table_stats ts = stats_of(t);
+    auto at = [&](const char* metric) {
+      std::vector<std::string> p = parent;
+      p.emplace_back(metric);
+      return p;
+    };
+    const auto units = static_cast<std::uint64_t>(ts.n);
+    mb.put(at("agreement"), unit::fraction, units, sums, agreement_of,
+           kit::wilson_closed(ts.po * ts.n, ts.n, cfg.confidence),
+           "no comparison judged by both in the same order");
+    // κ's closed form: the large-sample standard error of Cohen (1960), √(p_o(1 − p_o) / (n (1 − p_e)²)).
+    mb.put(
+        at("kappa"), unit::coefficient, units, sums, kappa_of,
+        [&t, ts, conf = cfg.confidence]() -> std::optional<std::array<double, 2>> {
+          const auto k = kappa_of(t);
+          if (!k || ts.n < 2) return std::nullopt;
+          const double se = std::sqrt(ts.po * (1 - ts.po) / (ts.n * (1 - ts.pe) * (1 - ts.pe)));
+          auto ci = stats::wald_interval(*k, se, conf);
+          ci[0] = std::max(ci[0], -1.0), ci[1] = std::min(ci[1], 1.0);  // κ lies in [−1, 1]
+          return ci;
+        },
+        "no comparison judged by both in the same order, or both always gave one and the same label");
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<bias_module> make_judge_agreement_module() {
+  return std::make_unique<judge_agreement_module>();
+}
+
+}  // namespace judgebias

@@ -1,0 +1,92 @@
+// The judge-by-judge agreement matrix (docs/metrics.md "Judge by judge"): agreement and Cohen's κ of
+// every two judges on a fixture worked by hand, pooled per judge, the heat map, and when it is skipped.
+#include "judgebias/writers.hpp"
+#include "test_util.hpp"
+
+using namespace judgebias;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+std::string rec(const char* judge, int item, const char* verdict) {
+  return std::string(R"({"judge":")") + judge + R"(","item":"i)" + std::to_string(item) +
+         R"(","a":{"id":"x"},"b":{"id":"y"},"verdict":)" + verdict + "}\n";
+}
+
+// Six items, x shown first, one record per judge:
+//   J1: A A B B tie A      J2: A B B A tie A      J3: B B B B B null
+std::string fixture() {
+  const char* v1[] = {R"("A")", R"("A")", R"("B")", R"("B")", R"("tie")", R"("A")"};
+  const char* v2[] = {R"("A")", R"("B")", R"("B")", R"("A")", R"("tie")", R"("A")"};
+  const char* v3[] = {R"("B")", R"("B")", R"("B")", R"("B")", R"("B")", "null"};
+  std::string t;
+  for (int i = 0; i < 6; ++i)
+    t += rec("J1", i + 1, v1[i]) + rec("J2", i + 1, v2[i]) + rec("J3", i + 1, v3[i]);
+  return t;
+}
+
+report run_matrix(const std::string& text) {
+  config cfg;
+  cfg.modules = {"judge_agreement"};
+  cfg.bootstrap = 0;
+  return jbtest::run_text(text, cfg);
+}
+
+double value(const json& m) {
+  return m["value"].get<double>();
+}
+
+}  // namespace
+
+TEST(JudgeAgreement, EveryTwoJudgesAndPooled) {
+  const report r = run_matrix(fixture());
+  const json m = r.to_json()["modules"]["judge_agreement"]["judges"];
+  // J1–J2: equal on i1, i3, i5, i6 → 4/6. Margins (A, B, tie): J1 (3, 2, 1), J2 (3, 2, 1):
+  // p_e = (9 + 4 + 1)/36 = 14/36, κ = (24/36 − 14/36)/(22/36) = 5/11.
+  const json p12 = m["J1"]["by_opponent"]["J2"];
+  EXPECT_DOUBLE_EQ(value(p12["agreement"]), 4.0 / 6.0);
+  EXPECT_EQ(p12["agreement"]["n"], 6);
+  EXPECT_NEAR(value(p12["kappa"]), 5.0 / 11.0, 1e-12);
+  // The same pair under J2, the same numbers, interval and all.
+  EXPECT_EQ(m["J2"]["by_opponent"]["J1"], p12);
+  // J1–J3: i6 is J3's failure, 5 units; equal on i3, i4 → 2/5; J3 always says B, so p_e = 2·5/25 = p_o: κ 0.
+  const json p13 = m["J1"]["by_opponent"]["J3"];
+  EXPECT_DOUBLE_EQ(value(p13["agreement"]), 0.4);
+  EXPECT_EQ(p13["agreement"]["n"], 5);
+  EXPECT_NEAR(value(p13["kappa"]), 0.0, 1e-12);
+  // J1 pooled over J2 and J3 (J1 on the rows): 11 units, 6 equal; rows (5, 4, 2), columns (3, 7, 1):
+  // p_e = (15 + 28 + 2)/121 = 45/121, κ = (66 − 45)/(121 − 45) = 21/76.
+  EXPECT_DOUBLE_EQ(value(m["J1"]["agreement"]), 6.0 / 11.0);
+  EXPECT_NEAR(value(m["J1"]["kappa"]), 21.0 / 76.0, 1e-12);
+  // J3 pooled: 10 units, 4 equal, always B: κ 0.
+  EXPECT_DOUBLE_EQ(value(m["J3"]["agreement"]), 0.4);
+  EXPECT_NEAR(value(m["J3"]["kappa"]), 0.0, 1e-12);
+  // Cohen's large-sample interval of J1–J2's κ: ±z·√(p_o(1 − p_o)/(n(1 − p_e)²)), cut at 1 (here
+  // 0.455 + 0.617).
+  const double po = 4.0 / 6, pe = 14.0 / 36, se = std::sqrt(po * (1 - po) / (6 * (1 - pe) * (1 - pe)));
+  EXPECT_NEAR(value(p12["kappa"]) - p12["kappa"]["ci"][0].get<double>(), stats::normal_quantile(0.975) * se,
+              1e-9);
+  EXPECT_DOUBLE_EQ(p12["kappa"]["ci"][1].get<double>(), 1.0);
+  // The heat map: one cell per ordered pair of judges with its value.
+  const std::string html = to_html(r);
+  EXPECT_NE(html.find(R"(id="chart-judge_kappa" data-marks="6")"), std::string::npos);
+  EXPECT_NE(html.find("<title>J1 vs J2: 0.455 ["), std::string::npos)
+      << html.substr(html.find("chart-judge_kappa"), 3000);
+  EXPECT_NE(html.find("<title>J2 vs J1: 0.455 ["), std::string::npos);
+}
+
+TEST(JudgeAgreement, BootstrapIntervalsAreSymmetricInThePair) {
+  config cfg;
+  cfg.modules = {"judge_agreement"};
+  cfg.bootstrap = 200;
+  const json m = jbtest::run_text(fixture(), cfg).to_json()["modules"]["judge_agreement"]["judges"];
+  EXPECT_EQ(m["J1"]["by_opponent"]["J2"]["kappa"], m["J2"]["by_opponent"]["J1"]["kappa"]);
+  EXPECT_TRUE(m["J1"]["by_opponent"]["J2"]["kappa"]["ci"].is_array());
+}
+
+TEST(JudgeAgreement, SkippedWithoutTwoJudgesOnOneComparison) {
+  const report r = run_matrix(rec("J1", 1, R"("A")") + rec("J2", 2, R"("B")"));
+  ASSERT_EQ(r.modules.size(), 1u);
+  EXPECT_EQ(r.modules[0].status, module_status::skipped);
+  EXPECT_NE(r.modules[0].reason.find("no two measured judges"), std::string::npos);
+}
