@@ -88,5 +88,17 @@ TEST(JudgeAgreement, SkippedWithoutTwoJudgesOnOneComparison) {
   const report r = run_matrix(rec("J1", 1, R"("A")") + rec("J2", 2, R"("B")"));
   ASSERT_EQ(r.modules.size(), 1u);
   EXPECT_EQ(r.modules[0].status, module_status::skipped);
-  EXPECT_NE(r.modules[0].reason.find("no two measured judges"), std::string::npos);
+  EXPECT_NE(r.modules[0].reason.find("no two judges"), std::string::npos);
+}
+
+// Gold judges are in the matrix too: every two of a gold panel's members get their κ (the panel's own
+// noise), and the measured judges theirs with each member.
+TEST(JudgeAgreement, GoldJudgesAreInTheMatrix) {
+  config cfg;
+  cfg.modules = {"judge_agreement"};
+  cfg.bootstrap = 0;
+  cfg.gold_judges = {"J2", "J3"};
+  const json m = jbtest::run_text(fixture(), cfg).to_json()["modules"]["judge_agreement"]["judges"];
+  EXPECT_NEAR(value(m["J1"]["by_opponent"]["J2"]["kappa"]), 5.0 / 11.0, 1e-12);
+  EXPECT_DOUBLE_EQ(value(m["J2"]["by_opponent"]["J3"]["agreement"]), 0.4);
 }

@@ -75,7 +75,8 @@ TEST(TypedReport, GateNamesTheKindsThatExist) {
   } catch (const usage_error& e) {
     EXPECT_NE(
         std::string(e.what()).find("\"position\" has no kind \"bogus\" (kinds exist for cue.<kind>, "
-                                   "attribution.<kind>, verbosity.counterfactual and agreement.overall)"),
+                                   "gold_noise.<kind>, attribution.<kind>, verbosity.counterfactual, "
+                                   "agreement.overall and gold_noise.overall)"),
         std::string::npos)
         << e.what();
   }

@@ -248,6 +248,11 @@ class dataset {
   std::vector<std::uint32_t> measured_slot_;             // a judge's place in measured_, or no_id
 };
 
+/// Record i as the reader would give it (texts are gone; ids, models, lengths, verdicts, scores, inline
+/// gold and perturbations remain), to build another dataset from (`--compare`'s resamples, a gold panel
+/// without one judge). Its strings point into `d`'s tables: valid while `d` lives.
+record record_view(const dataset& d, dataset::index i);
+
 /// Collects records (from the reader or by hand) and builds the dataset's indexes once.
 class dataset_builder {
  public:

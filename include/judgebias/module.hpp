@@ -113,8 +113,9 @@ struct metric_info {
   /// The sub-section the metric is in: empty for the module's own, a name (verbosity's
   /// "counterfactual") for one sub-section, every_section for each kind the module finds.
   std::string section = {};
-  bool overall = false;  ///< Also reported over all judges together (gates: module.overall.metric).
-  int headline = 0;      ///< Its column in the terminal table (1 first); 0: not shown there.
+  bool overall = false;       ///< Also reported over all judges together (gates: module.overall.metric).
+  bool overall_only = false;  ///< Reported over all judges together only (a gold panel's own κ).
+  int headline = 0;           ///< Its column in the terminal table (1 first); 0: not shown there.
   std::optional<chart_spec> chart = {};
 
   /// The same declaration shown in column `column` of the terminal table.
@@ -133,6 +134,12 @@ struct metric_info {
   metric_info with_overall() const {
     metric_info m = *this;
     m.overall = true;
+    return m;
+  }
+  /// The same declaration, reported over all judges only (never per judge).
+  metric_info only_overall() const {
+    metric_info m = with_overall();
+    m.overall_only = true;
     return m;
   }
 };

@@ -1,7 +1,8 @@
 // The judge-by-judge agreement matrix (issue #17; Shi et al. 2024, "Judging the Judges", which tabulates
-// how often every two judges agree): for every two measured judges, over the comparisons both judged in
-// the same order and run, the share of equal verdicts and Cohen's κ over the labels A / B / tie; and per
-// judge the same pooled over every other judge. A judge that agrees with no one stands out at once.
+// how often every two judges agree): for every two judges in the file (gold judges too), over the comparisons
+// both judged in the same order and run, the share of equal verdicts and Cohen's κ over the labels A / B /
+// tie; and per judge the same pooled over every other judge. A judge that agrees with no one stands out at
+// once.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -96,7 +97,12 @@ class judge_agreement_module final : public bias_module {
  protected:
   module_result do_evaluate(const dataset& d, const config& cfg) const override {
     module_result result;
-    const auto& judges = d.measured_judges();
+    // Every judge in the file, gold judges included (their κ with each other is the panel's own noise),
+    // by name.
+    std::vector<std::uint32_t> judges(d.judges().size());
+    for (std::uint32_t j = 0; j < judges.size(); ++j) judges[j] = j;
+    std::sort(judges.begin(), judges.end(),
+              [&](auto x, auto y) { return d.judges().name(x) < d.judges().name(y); });
     // Every parsed control pairwise record of a measured judge, sorted so that the records of one
     // comparison-order-run sit together, judges in id order.
     std::vector<std::uint32_t> slot(d.judges().size(), no_id);  // a judge's place in `judges`
@@ -134,7 +140,7 @@ class judge_agreement_module final : public bias_module {
     }
     if (pairs.empty()) {
       result.skipped = true;
-      result.reason = "no two measured judges judged the same comparison in the same order and run";
+      result.reason = "no two judges judged the same comparison in the same order and run";
       return result;
     }
     // Each pair measured once, on its own random stream, and placed under both judges (the other's table
@@ -154,7 +160,7 @@ class judge_agreement_module final : public bias_module {
       pooled[pair.first].push_back(&sums);
       pooled[pair.second].push_back(&sums);
     }
-    kit::judges(result.body, d, [&](const kit::selection& s) {
+    auto measure = [&](const kit::selection& s) {
       const std::uint32_t k = slot[s.judge];
       // Pooled over every other judge: the judge's tables added up per item (transposes need no care:
       // agreement and κ of the pooled table are symmetric in which judge is the row only per pair, so
@@ -179,7 +185,12 @@ class judge_agreement_module final : public bias_module {
                        [](const auto& p, const auto& q) { return p.path[1] < q.path[1]; });
       for (auto& member : per_judge[k].members) own.members.push_back(std::move(member));
       return own;
-    });
+    };
+    for (std::uint32_t j : judges) {
+      const std::string& judge = d.judges().name(j);
+      kit::place(result.body, row_scope::judge, judge, "", measure(kit::selection{j, {}, ""}),
+                 {"judges", judge});
+    }
     return result;
   }
 

@@ -58,6 +58,7 @@ bool module_registry::by_default(std::string_view name) const {
   X(cue)                             \
   X(agreement)                       \
   X(judge_agreement)                 \
+  X(gold_noise)                      \
   X(winrate)                         \
   X(sensitivity)
 // Opt-in built-ins, run only when --modules names them (docs/metrics.md says why each is not a default).

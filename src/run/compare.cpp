@@ -35,43 +35,6 @@ key key_of(const metric_row& m) {
       m.task,   m.run};
 }
 
-// A record view of a dataset row (texts are gone; lengths and everything measured remain).
-record record_of(const dataset& d, dataset::index i) {
-  record r;
-  r.judge = d.judges().name(d.judge(i));
-  r.judge_model = d.models().name(d.judge_model(i));
-  r.item = d.items().name(d.item(i));
-  r.has_task = d.task(i) != no_id;
-  if (r.has_task) r.task = d.tasks().name(d.task(i));
-  r.run = d.run(i);
-  r.mode = d.mode(i);
-  auto candidate = [&](std::uint32_t id, std::uint32_t model, std::uint32_t len, std::uint32_t tok) {
-    candidate_view c;
-    c.id = d.candidates().name(id);
-    c.has_model = model != no_id;
-    if (c.has_model) c.model = d.models().name(model);
-    if (len != no_id) c.length = len;
-    if (tok != no_id) c.tokens = tok;
-    return c;
-  };
-  r.a = candidate(d.cand_a(i), d.model_a(i), d.length_a(i), d.tokens_a(i));
-  if (r.mode == judgment_mode::pairwise) {
-    r.b = candidate(d.cand_b(i), d.model_b(i), d.length_b(i), d.tokens_b(i));
-    r.v = d.verdict(i);
-    if (d.inline_gold(i) != verdict::missing) r.gold = d.inline_gold(i);
-    if (!std::isnan(d.prob_a(i))) r.prob_a = d.prob_a(i);
-  } else {
-    if (!std::isnan(d.score(i))) r.score = d.score(i);
-    if (!std::isnan(d.gold_score(i))) r.gold_score = d.gold_score(i);
-  }
-  r.order_known = d.order_known(i);
-  if (!d.is_control(i)) {
-    r.perturbation_kind = d.kinds().name(d.kind(i));
-    r.perturbation_target = d.candidates().name(d.target(i));
-  }
-  return r;
-}
-
 }  // namespace
 
 json compare_judges(const loaded_data& data, const pipeline& p, const std::string& judge_a,
@@ -122,7 +85,7 @@ json compare_judges(const loaded_data& data, const pipeline& p, const std::strin
     std::string name;
     for (std::size_t k = 0; k < draw.size(); ++k)
       for (auto i : records[draw[k]]) {
-        record r = record_of(d, i);
+        record r = record_view(d, i);
         if (rename) {
           name = fmt::format("{}#{}", r.item, k);
           r.item = name;

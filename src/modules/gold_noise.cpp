@@ -1,0 +1,238 @@
+// Gold noise (issue #17): the seed paper's gold is itself a panel of judges (Chen et al. 2025), with its
+// own disagreement, and the DBG treats its majority as exact. With --gold-judges this module reports how
+// far the panel agrees with itself (Fleiss' κ over its members; every two members' κ is in
+// judge_agreement's matrix) and how each judge's pairwise DBG moves when each gold judge is left out in
+// turn: does its sign survive?
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "judgebias/module_kit.hpp"
+#include "judgebias/registry.hpp"
+
+namespace judgebias {
+
+namespace {
+
+// Per-item sums of Fleiss' κ: Σ P_u over the item's units, the units, and Σ n_uj per label (A, B, tie).
+enum fleiss_col : std::size_t { f_agree, f_units, f_a, f_b, f_tie, f_width };
+
+// Fleiss (1971) with the raters per unit allowed to vary: P_u = (Σ_j n_uj² − n_u) / (n_u (n_u − 1)),
+// P̄ = mean P_u, p_j = Σ_u n_uj / Σ_u n_u, P_e = Σ_j p_j², κ = (P̄ − P_e) / (1 − P_e).
+std::optional<double> fleiss_of(std::span<const double> s) {
+  const double all = s[f_a] + s[f_b] + s[f_tie];
+  if (s[f_units] <= 0 || all <= 0) return std::nullopt;
+  double pe = 0;
+  for (std::size_t j : {f_a, f_b, f_tie}) pe += (s[j] / all) * (s[j] / all);
+  if (pe >= 1 - 1e-12) return std::nullopt;
+  return (s[f_agree] / s[f_units] - pe) / (1 - pe);
+}
+
+// One gold judge's label on one unit (a comparison in one order and run).
+struct vote {
+  std::uint32_t item, a, b, run;
+  std::uint8_t label;
+  auto key() const { return std::tie(item, a, b, run); }
+  bool operator<(const vote& o) const {
+    return std::tie(item, a, b, run, label) < std::tie(o.item, o.a, o.b, o.run, o.label);
+  }
+};
+
+using dbg_of_judge = std::map<std::string, metric>;
+
+// self_preference's pairwise DBG per measured judge, with closed-form intervals.
+dbg_of_judge pairwise_dbg(const dataset& d, const config& cfg, std::string& why_none) {
+  config c = cfg;
+  c.bootstrap = 0;
+  c.by.clear();
+  module_registry builtin;
+  register_builtin_modules(builtin);
+  const module_section s = builtin.create("self_preference")->evaluate(d, c);
+  dbg_of_judge out;
+  if (s.status != module_status::ok) {
+    why_none = fmt::format("self_preference {}: {}", to_string(s.status), s.reason);
+    return out;
+  }
+  for (const report_row& row : s.rows)
+    if (row.metric == "dbg_pairwise" && row.section.empty() && row.scope == row_scope::judge &&
+        !row.per_opponent && !row.per_model)
+      out[row.judge] = row.value;
+  return out;
+}
+
+class gold_noise_module final : public bias_module {
+ public:
+  std::string_view name() const noexcept override { return "gold_noise"; }
+  std::string_view description() const noexcept override {
+    return "With --gold-judges: the panel's own agreement (Fleiss' kappa) and each judge's pairwise DBG with "
+           "each gold judge left out";
+  }
+  std::vector<metric_info> metrics() const override {
+    metric_info loo{"dbg_pairwise", unit::pp, bias_direction::higher,
+                    "the pairwise DBG with this gold judge left out of the panel"};
+    loo.section = std::string(every_section);
+    return {
+        metric_info{"dbg_pairwise", unit::pp, bias_direction::higher,
+                    "the pairwise DBG with the whole panel (closed-form interval)"}
+            .shown(1),
+        metric_info{"dbg_pairwise_loo_min", unit::pp, bias_direction::none,
+                    "the smallest pairwise DBG with one gold judge left out"}
+            .shown(2),
+        metric_info{"dbg_pairwise_loo_max", unit::pp, bias_direction::none,
+                    "the largest pairwise DBG with one gold judge left out"}
+            .shown(3),
+        {"sign_changes", unit::count, bias_direction::higher,
+         "how many panels without one gold judge give the DBG the other sign (or none)"},
+        metric_info{"fleiss_kappa", unit::coefficient, bias_direction::none,
+                    "Fleiss' kappa of the gold judges' verdicts (A / B / tie) on the same comparisons"}
+            .only_overall(),
+        metric_info{"panel_agreement", unit::fraction, bias_direction::none,
+                    "the share of agreeing pairs of gold judges per comparison, averaged (Fleiss' P-bar)"}
+            .only_overall(),
+        loo,
+    };
+  }
+
+ protected:
+  module_result do_evaluate(const dataset& d, const config& cfg) const override {
+    module_result result;
+    std::vector<std::string> panel;  // the gold judges with records, by name
+    for (const auto& g : cfg.gold_judges)
+      if (const std::uint32_t j = d.judges().find(g); j != no_id && d.is_gold_judge(j)) panel.push_back(g);
+    std::sort(panel.begin(), panel.end());
+    panel.erase(std::unique(panel.begin(), panel.end()), panel.end());
+    if (panel.size() < 2) {
+      result.skipped = true;
+      result.reason = cfg.gold_judges.empty() ? "no gold panel (--gold-judges)"
+                                              : "a gold panel of fewer than two judges with records has no "
+                                                "disagreement to measure";
+      return result;
+    }
+    // The whole panel's DBG, and the DBG of each panel without one judge, from a dataset built without
+    // that judge's records (the gold is resolved again from the others).
+    std::string why_full, why;
+    const dbg_of_judge full = pairwise_dbg(d, cfg, why_full);
+    std::vector<dbg_of_judge> without(panel.size());
+    std::vector<std::string> why_without(panel.size());
+    for (std::size_t g = 0; g < panel.size(); ++g) {
+      const std::uint32_t left_out = d.judges().find(panel[g]);
+      dataset_builder b;
+      b.reserve(d.size() - d.records_of_judge(left_out).size());
+      for (dataset::index i = 0; i < d.size(); ++i)
+        if (d.judge(i) != left_out) b.add(record_view(d, i));
+      dataset_options o;
+      for (const auto& other : panel)
+        if (other != panel[g]) o.gold_judges.push_back(other);
+      const dataset rest = std::move(b).finish(o);
+      without[g] = pairwise_dbg(rest, cfg, why_without[g]);
+    }
+    auto metric_or_reason = [](const dbg_of_judge& m, const std::string& judge, const std::string& reason) {
+      if (auto it = m.find(judge); it != m.end()) return it->second;
+      metric none;
+      none.unit = unit::pp;
+      none.reason = reason.empty() ? "self_preference reports no dbg_pairwise for this judge" : reason;
+      return none;
+    };
+    kit::judges(result.body, d, [&](const kit::selection& s) {
+      const std::string& judge = d.judges().name(s.judge);
+      kit::metric_builder mb(d, cfg, name(), s);
+      const metric whole = metric_or_reason(full, judge, why_full);
+      mb.put("dbg_pairwise", whole);
+      std::vector<double> values;
+      std::uint64_t changes = 0;
+      for (std::size_t g = 0; g < panel.size(); ++g) {
+        const metric m = metric_or_reason(without[g], judge, why_without[g]);
+        if (m.value) values.push_back(*m.value);
+        if (whole.value &&
+            (!m.value || (*m.value > 0) != (*whole.value > 0) || (*m.value == 0) != (*whole.value == 0)))
+          ++changes;
+      }
+      metric lo, hi, flips;
+      lo.unit = hi.unit = unit::pp;
+      lo.n = hi.n = values.size();
+      if (values.empty()) {
+        lo.reason = hi.reason = "no panel without one gold judge gives this judge a pairwise DBG";
+      } else {
+        lo.value = *std::min_element(values.begin(), values.end());
+        hi.value = *std::max_element(values.begin(), values.end());
+        lo.reason = hi.reason = "an extreme over the panels: no interval";
+      }
+      flips.unit = unit::count;
+      flips.n = panel.size();
+      if (whole.value)
+        flips.value = static_cast<double>(changes);
+      else
+        flips.reason = "no pairwise DBG with the whole panel";
+      mb.put("dbg_pairwise_loo_min", lo);
+      mb.put("dbg_pairwise_loo_max", hi);
+      mb.put("sign_changes", flips);
+      return mb.take();
+    });
+    kit::item_sums fleiss(d.items().size(), f_width);
+    kit::overall(result.body, panel_agreement(d, cfg, panel, fleiss));
+    for (std::size_t g = 0; g < panel.size(); ++g) {
+      section_body sub;
+      kit::judges(sub, d, [&](const kit::selection& s) {
+        kit::metric_builder mb(d, cfg, name(), s);
+        mb.put("dbg_pairwise", metric_or_reason(without[g], d.judges().name(s.judge), why_without[g]));
+        return mb.take();
+      });
+      result.body.nest({"kinds", panel[g]}, std::move(sub));
+    }
+    return result;
+  }
+
+ private:
+  kit::measurement panel_agreement(const dataset& d, const config& cfg, const std::vector<std::string>& panel,
+                                   kit::item_sums& sums) const {
+    std::vector<vote> votes;
+    for (const auto& g : panel) {
+      const kit::selection all{d.judges().find(g), {}, ""};
+      for (auto i : all.controls(d, judgment_mode::pairwise)) {
+        const verdict v = d.verdict(i);
+        if (v == verdict::missing || !d.order_known(i)) continue;
+        votes.push_back({d.item(i), d.cand_a(i), d.cand_b(i), d.run(i),
+                         static_cast<std::uint8_t>(v == verdict::a   ? 0
+                                                   : v == verdict::b ? 1
+                                                                     : 2)});
+      }
+    }
+    std::sort(votes.begin(), votes.end());
+    for (std::size_t s = 0; s < votes.size();) {
+      std::size_t e = s;
+      std::array<double, 3> count{};
+      while (e < votes.size() && votes[e].key() == votes[s].key()) count[votes[e++].label] += 1;
+      const double n = count[0] + count[1] + count[2];
+      if (n >= 2) {
+        double* r = sums[votes[s].item];
+        r[f_agree] += (count[0] * count[0] + count[1] * count[1] + count[2] * count[2] - n) / (n * (n - 1));
+        r[f_units] += 1;
+        r[f_a] += count[0], r[f_b] += count[1], r[f_tie] += count[2];
+      }
+      s = e;
+    }
+    const auto t = sums.rows().totals();
+    const auto units = static_cast<std::uint64_t>(t[f_units]);
+    kit::metric_builder mb(cfg, name(), "", "");
+    const char* none = "no comparison judged by two gold judges in the same order and run";
+    const auto no_closed_form = []() { return std::optional<std::array<double, 2>>(); };
+    metric& k = mb.put("fleiss_kappa", unit::coefficient, units, sums, fleiss_of, no_closed_form, none);
+    metric& a = mb.put(
+        "panel_agreement", unit::fraction, units, sums,
+        [](std::span<const double> s) { return kit::ratio(s[f_agree], s[f_units]); }, no_closed_form, none);
+    for (metric* m : {&k, &a})
+      if (cfg.bootstrap == 0 && m->value) m->reason = "no closed-form interval (the bootstrap gives one)";
+    return mb.take();
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<bias_module> make_gold_noise_module() {
+  return std::make_unique<gold_noise_module>();
+}
+
+}  // namespace judgebias

@@ -1,0 +1,80 @@
+// Gold noise (docs/metrics.md "Gold noise"): Fleiss' kappa of a three-judge gold panel and the pairwise DBG
+// with each gold judge left out, worked by hand.
+#include "test_util.hpp"
+
+using namespace judgebias;
+using json = nlohmann::ordered_json;
+
+namespace {
+
+std::string rec(const std::string& judge, int item, char verdict) {
+  return R"({"judge":")" + judge + R"(","judge_model":"m1","item":"i)" + std::to_string(item) +
+         R"(","a":{"id":"x","model":"m1"},"b":{"id":"y","model":"m2"},"verdict":")" +
+         std::string(1, verdict) + "\"}\n";
+}
+
+// Items i1..i4, x (by m1, the judges' own model) shown first. Gold judges G1, G2, G3:
+//   i1: A A B   i2: B B A   i3: A B B   i4: A A A
+// Judge J says A A B A (own picked on i1, i2, i4); judge K says A B B A (own on i1, i4).
+std::string fixture() {
+  const std::string g1 = "ABAA", g2 = "ABBA", g3 = "BABA", j = "AABA", k = "ABBA";
+  std::string t;
+  for (int i = 0; i < 4; ++i)
+    t += rec("G1", i + 1, g1[i]) + rec("G2", i + 1, g2[i]) + rec("G3", i + 1, g3[i]) + rec("J", i + 1, j[i]) +
+         rec("K", i + 1, k[i]);
+  return t;
+}
+
+double value(const json& m) {
+  return m["value"].get<double>();
+}
+
+}  // namespace
+
+TEST(GoldNoise, LeaveOneOutAndFleissKappa) {
+  config cfg;
+  cfg.modules = {"gold_noise"};
+  cfg.bootstrap = 0;
+  cfg.gold_judges = {"G1", "G2", "G3"};
+  const json g = jbtest::run_text(fixture(), cfg).to_json()["modules"]["gold_noise"];
+  ASSERT_EQ(g["status"], "ok") << g;
+  // The whole panel: majorities A B B A, so the gold picks own on i1, i4 (50 %). J picks own 75 %:
+  // DBG +25; K 50 %: DBG 0.
+  EXPECT_DOUBLE_EQ(value(g["judges"]["J"]["dbg_pairwise"]), 25.0);
+  EXPECT_DOUBLE_EQ(value(g["judges"]["K"]["dbg_pairwise"]), 0.0);
+  // Without G1 (G2, G3: tie, tie, B, A → 0.5, 0.5, 0, 1 → 50 %): J +25, K 0. Without G2 (G1, G3: tie,
+  // tie, tie, A → 62.5 %): J +12.5, K −12.5. Without G3 (G1, G2: A, B, tie, A → 62.5 %): the same.
+  EXPECT_DOUBLE_EQ(value(g["kinds"]["G1"]["judges"]["J"]["dbg_pairwise"]), 25.0);
+  EXPECT_DOUBLE_EQ(value(g["kinds"]["G2"]["judges"]["J"]["dbg_pairwise"]), 12.5);
+  EXPECT_DOUBLE_EQ(value(g["kinds"]["G3"]["judges"]["K"]["dbg_pairwise"]), -12.5);
+  EXPECT_DOUBLE_EQ(value(g["judges"]["J"]["dbg_pairwise_loo_min"]), 12.5);
+  EXPECT_DOUBLE_EQ(value(g["judges"]["J"]["dbg_pairwise_loo_max"]), 25.0);
+  EXPECT_DOUBLE_EQ(value(g["judges"]["J"]["sign_changes"]), 0.0);
+  // K's DBG of 0 turns negative without G2 and without G3.
+  EXPECT_DOUBLE_EQ(value(g["judges"]["K"]["dbg_pairwise_loo_min"]), -12.5);
+  EXPECT_DOUBLE_EQ(value(g["judges"]["K"]["sign_changes"]), 2.0);
+  // Fleiss: P_u = 1/3, 1/3, 1/3, 1 → P̄ = 1/2; p_A = 7/12, p_B = 5/12 → P_e = 74/144;
+  // κ = (72 − 74)/(144 − 74) = −1/35.
+  EXPECT_DOUBLE_EQ(value(g["overall"]["panel_agreement"]), 0.5);
+  EXPECT_NEAR(value(g["overall"]["fleiss_kappa"]), -1.0 / 35.0, 1e-12);
+  EXPECT_EQ(g["overall"]["fleiss_kappa"]["n"], 4);
+}
+
+TEST(GoldNoise, BootstrapGivesThePanelAnInterval) {
+  config cfg;
+  cfg.modules = {"gold_noise"};
+  cfg.bootstrap = 200;
+  cfg.gold_judges = {"G1", "G2", "G3"};
+  const json g = jbtest::run_text(fixture(), cfg).to_json()["modules"]["gold_noise"];
+  EXPECT_TRUE(g["overall"]["panel_agreement"]["ci"].is_array()) << g["overall"];
+}
+
+TEST(GoldNoise, SkippedWithoutAPanel) {
+  config cfg;
+  cfg.modules = {"gold_noise"};
+  const report r = jbtest::run_text(fixture(), cfg);
+  EXPECT_EQ(r.modules[0].status, module_status::skipped);
+  EXPECT_NE(r.modules[0].reason.find("--gold-judges"), std::string::npos);
+  cfg.gold_judges = {"G1"};
+  EXPECT_EQ(jbtest::run_text(fixture(), cfg).modules[0].status, module_status::skipped);
+}
