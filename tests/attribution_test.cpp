@@ -3,6 +3,7 @@
 // judges from synth: a judge biased only by length, one biased only by authorship, and every planted
 // coefficient recovered on 20,000 items.
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 
 #include "test_util.hpp"
@@ -52,6 +53,12 @@ json synth_judge_report(const synth_judge& judge, std::uint64_t items, std::uint
   synthesize(o, text);
   cfg.modules = {"attribution"};
   return jbtest::run_text(text.str(), cfg).to_json()["modules"]["attribution"]["judges"][judge.name];
+}
+
+// Under the sanitizers (the sanitize preset sets JUDGEBIAS_SANITIZED) the planted data sets are smaller:
+// the same assertions, at a fifth of the time that ASan takes over a full one.
+bool sanitized() {
+  return std::getenv("JUDGEBIAS_SANITIZED") != nullptr;
 }
 
 bool covers(const json& m, double x) {
@@ -172,7 +179,7 @@ TEST(Attribution, LengthOnlyJudgeHasNoSelfEffect) {
   const synth_judge judge = parse_synth_logit_judge("alpha-7b:gold=1,length=1.2");
   config cfg;
   cfg.confidence = 0.99;
-  const json j = synth_judge_report(judge, 3000, 11, cfg, {{"alpha-7b", 2.0}});
+  const json j = synth_judge_report(judge, sanitized() ? 1500 : 3000, 11, cfg, {{"alpha-7b", 2.0}});
   EXPECT_GT(j["dbg_pairwise"]["ci"][0].get<double>(), 0) << j["dbg_pairwise"];
   EXPECT_TRUE(covers(j["self_effect"], 0)) << j["self_effect"];
   EXPECT_GT(j["length_effect"]["ci"][0].get<double>(), 0) << j["length_effect"];
@@ -183,18 +190,18 @@ TEST(Attribution, SelfOnlyJudgeHasNoLengthEffect) {
   const synth_judge judge = parse_synth_logit_judge("alpha-7b:gold=1,self=0.6");
   config cfg;
   cfg.confidence = 0.99;
-  const json j = synth_judge_report(judge, 3000, 12, cfg);
+  const json j = synth_judge_report(judge, sanitized() ? 1500 : 3000, 12, cfg);
   EXPECT_GT(j["dbg_pairwise"]["ci"][0].get<double>(), 0) << j["dbg_pairwise"];
   EXPECT_GT(j["self_effect"]["ci"][0].get<double>(), 0) << j["self_effect"];
   EXPECT_TRUE(covers(j["length_effect"], 0)) << j["length_effect"];
   EXPECT_TRUE(covers(j["length_coef"], 0)) << j["length_coef"];
 }
 
-// Every planted coefficient inside its 99 % Wald interval on 20,000 items (one judge: 360,000 records),
-// the cue terms in their kinds' sub-sections.
+// Every planted coefficient inside its 99 % Wald interval on 20,000 items (one judge: 360,000 records;
+// 4,000 under the sanitizers), the cue terms in their kinds' sub-sections.
 TEST(Attribution, RecoversPlantedCoefficients) {
   synth_options o;
-  o.items = 20000;
+  o.items = sanitized() ? 4000 : 20000;
   o.seed = 5;
   o.judges = {parse_synth_logit_judge("alpha-7b:position=0.3,gold=1.2,self=0.5,length=0.8,cue=0.7")};
   o.length_scale = {{"alpha-7b", 1.5}};
@@ -214,9 +221,9 @@ TEST(Attribution, RecoversPlantedCoefficients) {
     const json c = a["kinds"][kind]["judges"]["alpha-7b"]["cue_coef"];
     EXPECT_TRUE(covers(c, 0.7)) << kind << c;
   }
-  // Narrow enough to mean something: each interval is under 0.1 wide.
+  // Narrow enough to mean something: each interval is under 0.1 wide (0.25 on 4,000 items).
   for (const char* m : {"position_coef", "gold_coef", "self_coef", "length_coef"})
-    EXPECT_LT(j[m]["ci"][1].get<double>() - j[m]["ci"][0].get<double>(), 0.1) << m;
+    EXPECT_LT(j[m]["ci"][1].get<double>() - j[m]["ci"][0].get<double>(), sanitized() ? 0.25 : 0.1) << m;
 }
 
 // The dbg_pairwise beside self_effect is self_preference's own number, interval and all.
