@@ -241,3 +241,31 @@ TEST(Attribution, RawDbgIsSelfPreferences) {
               m["self_preference"]["judges"][judge]["dbg_pairwise"])
         << judge;
 }
+
+// A judge that answers A on every record: the intercept itself separates, and no other term can be
+// estimated either (a fit without the intercept would make up a gold or self effect).
+TEST(Attribution, InterceptSeparationNullsEveryTerm) {
+  std::string text;
+  int item = 0;
+  for (int k = 0; k < 10; ++k) text += rec(++item, k % 2 == 0, "A", -1, -1, k % 3 == 0 ? "B" : "A");
+  config cfg;
+  cfg.bootstrap = 0;
+  const json j = attribution_of(text, cfg)["judges"]["J"];
+  for (const char* m : {"position_coef", "gold_coef", "self_coef", "gold_effect", "self_effect"}) {
+    EXPECT_TRUE(j[m]["value"].is_null()) << m << j[m];
+    EXPECT_NE(j[m]["reason"].get<std::string>().find("separation"), std::string::npos) << m;
+  }
+}
+
+// synth --expected follows a logistic judge's own model: the measured DBG lies in its interval around
+// the expectation.
+TEST(Attribution, SynthExpectationOfALogisticJudge) {
+  synth_options o;
+  o.items = 2000;
+  o.seed = 21;
+  o.judges = {parse_synth_logit_judge("alpha-7b:gold=1,self=2")};
+  const double expected = synth_expected(o)["alpha-7b"]["dbg_pairwise"].get<double>();
+  const json j = synth_judge_report(o.judges[0], o.items, o.seed, config{});
+  EXPECT_GT(expected, 40);  // a strong pull: far from the pull model's 0.65
+  EXPECT_TRUE(covers(j["dbg_pairwise"], expected)) << expected << j["dbg_pairwise"];
+}

@@ -82,7 +82,8 @@ TEST(Declarations, EveryModuleEmitsExactlyWhatItDeclares) {
       }
     }
   }
-  // self_preference, position, verbosity, bandwagon, authority, cue, agreement, winrate, sensitivity
+  // self_preference, position, verbosity, bandwagon, authority, cue, agreement, judge_agreement,
+  // gold_noise, winrate, sensitivity, attribution
   EXPECT_EQ(modules, 12u);
 }
 

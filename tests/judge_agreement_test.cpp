@@ -102,3 +102,22 @@ TEST(JudgeAgreement, GoldJudgesAreInTheMatrix) {
   EXPECT_NEAR(value(m["J1"]["by_opponent"]["J2"]["kappa"]), 5.0 / 11.0, 1e-12);
   EXPECT_DOUBLE_EQ(value(m["J2"]["by_opponent"]["J3"]["agreement"]), 0.4);
 }
+
+// Past 64 judges the matrix is left out (it grows with the square of the judges), saying so; each
+// judge's pooled agreement is still written. A pointwise-only judge has no row.
+TEST(JudgeAgreement, ManyJudgesGetThePooledNumbersOnly) {
+  std::string text;
+  for (int j = 0; j < 65; ++j)
+    for (int i = 1; i <= 2; ++i)
+      text += rec(("J" + std::to_string(j)).c_str(), i, i == 1 ? R"("A")" : R"("B")");
+  text += R"({"judge":"P","item":"i1","response":{"id":"x"},"score":3})"
+          "\n";
+  const json m = run_matrix(text).to_json()["modules"]["judge_agreement"];
+  EXPECT_NE(m["diagnostics"]["by_opponent_left_out"].get<std::string>().find("66 judges"), std::string::npos)
+      << m["diagnostics"];
+  EXPECT_FALSE(m["judges"]["J0"].contains("by_opponent"));
+  // J0 against 64 others on 2 units, always equal: 128 of 128.
+  EXPECT_DOUBLE_EQ(value(m["judges"]["J0"]["agreement"]), 1.0);
+  EXPECT_EQ(m["judges"]["J0"]["agreement"]["n"], 128);
+  EXPECT_FALSE(m["judges"].contains("P"));
+}

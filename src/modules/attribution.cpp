@@ -168,6 +168,9 @@ class attribution_module final : public bias_module {
       std::sort(kinds.begin(), kinds.end(),
                 [&](auto x, auto y) { return d.kinds().name(x) < d.kinds().name(y); });
     }
+    std::vector<std::string> kind_names;
+    kind_names.reserve(kinds.size());
+    for (std::uint32_t k : kinds) kind_names.push_back(d.kinds().name(k));
     const dbg_rows raw = raw_dbg(d, cfg);
     const kit::ownership owner(d, cfg);
     left_out diag;
@@ -175,7 +178,7 @@ class attribution_module final : public bias_module {
     std::map<std::pair<std::uint32_t, std::string>, fit_result> fits;
     result.body = kit::per_judge(d, cfg, [&](const kit::selection& s) {
       design x = build_design(d, cfg, owner, kinds, s, s.all() ? &diag : nullptr);
-      fit_result& f = fits[{s.judge, s.group_name}] = fit(x, cfg);
+      fit_result& f = fits[{s.judge, s.group_name}] = fit(x, cfg, kind_names);
       return measure_fixed(d, cfg, s, x, f, raw);
     });
     for (std::size_t k = 0; k < kinds.size(); ++k) {
@@ -322,7 +325,7 @@ class attribution_module final : public bias_module {
 
   // Fits the design, leaving out (null, with the reason) what cannot be estimated: a term that does not
   // vary, terms caught in an exact linear dependence, and a term that separates the verdicts.
-  static fit_result fit(const design& x, const config& cfg) {
+  static fit_result fit(const design& x, const config& cfg, const std::vector<std::string>& kind_names) {
     fit_result f;
     f.terms.resize(x.cols);
     f.n = x.rows();
@@ -330,9 +333,14 @@ class attribution_module final : public bias_module {
     auto names_of = [&](const std::vector<std::size_t>& cols) {
       std::vector<std::string> n;
       n.reserve(cols.size());
-      for (std::size_t c : cols) n.push_back(c < fixed_terms ? std::string(fixed_names[c]) : "a cue");
+      for (std::size_t c : cols)
+        n.push_back(c < fixed_terms ? std::string(fixed_names[c]) : "cue " + kind_names[c - fixed_terms]);
       return fmt::format("{}", fmt::join(n, ", "));
     };
+    if (x.candidates == 0) {  // a pointwise-only judge (or group): one reason for every term
+      for (auto& t : f.terms) t.reason = "no parsed pairwise record of this judge here";
+      return f;
+    }
     if (x.rows() == 0) {
       for (auto& t : f.terms)
         if (t.reason.empty())
@@ -371,11 +379,13 @@ class attribution_module final : public bias_module {
       for (std::size_t a = 0; a < k; ++a)
         if (dep[a]) tangled.push_back(active[a]);
       if (!tangled.empty()) {
+        // The intercept stays in the model: the other terms of the dependence go.
         for (std::size_t c : tangled)
-          f.terms[c].reason = fmt::format(
-              "collinear: {} are linear in one another among the records used, so their effects cannot be "
-              "told apart",
-              names_of(tangled));
+          if (c != t_position)
+            f.terms[c].reason = fmt::format(
+                "collinear: {} are linear in one another among the records used, so their effects cannot be "
+                "told apart",
+                names_of(tangled));
         continue;
       }
       const detail::logistic_fit lf = detail::fit_logistic(sub, x.y, k);
@@ -383,6 +393,14 @@ class attribution_module final : public bias_module {
         std::size_t worst = 0;
         for (std::size_t a = 1; a < k; ++a)
           if (std::fabs(lf.coef[a]) > std::fabs(lf.coef[worst])) worst = a;
+        if (active[worst] == t_position) {
+          // The intercept itself runs off: the judge gives (nearly) one answer whatever the terms say.
+          for (std::size_t c : active)
+            f.terms[c].reason =
+                "separation: the judge picks one slot (or one answer) on every record, so no term can be "
+                "estimated";
+          return f;
+        }
         f.terms[active[worst]].reason =
             "separation: this term predicts the verdicts perfectly, so its coefficient is infinite";
         continue;

@@ -43,6 +43,11 @@ struct vote {
 
 using dbg_of_judge = std::map<std::string, metric>;
 
+// −1, 0 or +1, a DBG within 1e-9 pp of 0 counting as 0 (sums of soft labels leave rounding errors).
+int sign_of(double v) {
+  return v > 1e-9 ? 1 : v < -1e-9 ? -1 : 0;
+}
+
 // self_preference's pairwise DBG per measured judge, with closed-form intervals.
 dbg_of_judge pairwise_dbg(const dataset& d, const config& cfg, std::string& why_none) {
   config c = cfg;
@@ -146,9 +151,7 @@ class gold_noise_module final : public bias_module {
       for (std::size_t g = 0; g < panel.size(); ++g) {
         const metric m = metric_or_reason(without[g], judge, why_without[g]);
         if (m.value) values.push_back(*m.value);
-        if (whole.value &&
-            (!m.value || (*m.value > 0) != (*whole.value > 0) || (*m.value == 0) != (*whole.value == 0)))
-          ++changes;
+        if (whole.value && (!m.value || sign_of(*m.value) != sign_of(*whole.value))) ++changes;
       }
       metric lo, hi, flips;
       lo.unit = hi.unit = unit::pp;

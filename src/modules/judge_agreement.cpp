@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -16,6 +17,11 @@
 namespace judgebias {
 
 namespace {
+
+// The most judges for which every two judges' own agreement is written (the matrix grows with the square
+// of the judges, and a heat map of more is unreadable); past it, each judge's agreement with all the others
+// pooled only.
+constexpr std::size_t max_matrix_judges = 64;
 
 // Per-item sums: the 3 × 3 table of (this judge's label, the other's label), labels A, B, tie.
 constexpr std::size_t labels = 3, width = labels * labels;
@@ -103,11 +109,12 @@ class judge_agreement_module final : public bias_module {
     for (std::uint32_t j = 0; j < judges.size(); ++j) judges[j] = j;
     std::sort(judges.begin(), judges.end(),
               [&](auto x, auto y) { return d.judges().name(x) < d.judges().name(y); });
-    // Every parsed control pairwise record of a measured judge, sorted so that the records of one
+    // Every parsed control pairwise record of a judge, sorted so that the records of one
     // comparison-order-run sit together, judges in id order.
     std::vector<std::uint32_t> slot(d.judges().size(), no_id);  // a judge's place in `judges`
     for (std::uint32_t k = 0; k < judges.size(); ++k) slot[judges[k]] = k;
     std::vector<keyed> recs;
+    std::vector<std::uint8_t> has_pairwise(judges.size(), 0);
     for (std::uint32_t j : judges) {
       const kit::selection all{j, {}, ""};
       for (auto i : all.controls(d, judgment_mode::pairwise)) {
@@ -115,39 +122,61 @@ class judge_agreement_module final : public bias_module {
         if (v == verdict::missing || !d.order_known(i)) continue;
         recs.push_back(
             {d.item(i), d.cand_a(i), d.cand_b(i), d.run(i), slot[j], static_cast<std::uint8_t>(label_of(v))});
+        has_pairwise[slot[j]] = 1;
       }
     }
     std::sort(recs.begin(), recs.end());
-    // Per unordered pair of judges (k < l), the per-item tables; a judge's repeated record of one
-    // comparison-order-run (a duplicate is never here; two records differ in something else) counts once,
-    // its first.
+    // One pass over the units (comparison-order-runs): each judge's table against all the others
+    // pooled, from the unit's label counts (the others' labels are the counts less its own), and while
+    // the judges are few enough for a matrix, each pair's own table. A judge's repeated record of one unit
+    // (two records that differ in something else than a duplicate does) counts once, its first.
     const std::size_t n = judges.size();
+    const bool matrix = n <= max_matrix_judges;
+    std::vector<std::unique_ptr<kit::item_sums>> pooled(n);
     std::map<std::pair<std::uint32_t, std::uint32_t>, kit::item_sums> pairs;
+    std::vector<std::size_t> firsts;
+    bool shared = false;
     for (std::size_t s = 0; s < recs.size();) {
       std::size_t e = s;
       while (e < recs.size() && recs[e].item == recs[s].item && recs[e].a == recs[s].a &&
              recs[e].b == recs[s].b && recs[e].run == recs[s].run)
         ++e;
-      for (std::size_t x = s; x < e; ++x) {
-        if (x > s && recs[x].judge == recs[x - 1].judge) continue;
-        for (std::size_t y = x + 1; y < e; ++y) {
-          if (recs[y].judge == recs[y - 1].judge) continue;
-          auto it = pairs.try_emplace({recs[x].judge, recs[y].judge}, d.items().size(), width).first;
-          it->second[recs[x].item][recs[x].label * labels + recs[y].label] += 1;
+      firsts.clear();
+      std::array<double, labels> count{};
+      for (std::size_t x = s; x < e; ++x)
+        if (x == s || recs[x].judge != recs[x - 1].judge) {
+          firsts.push_back(x);
+          count[recs[x].label] += 1;
         }
+      if (firsts.size() >= 2) {
+        shared = true;
+        for (std::size_t x : firsts) {
+          auto& table = pooled[recs[x].judge];
+          if (!table) table = std::make_unique<kit::item_sums>(d.items().size(), width);
+          double* row = (*table)[recs[x].item];
+          for (std::size_t l = 0; l < labels; ++l)
+            row[recs[x].label * labels + l] += count[l] - (l == recs[x].label ? 1.0 : 0.0);
+        }
+        if (matrix)
+          for (std::size_t p = 0; p < firsts.size(); ++p)
+            for (std::size_t q = p + 1; q < firsts.size(); ++q) {
+              const keyed &x = recs[firsts[p]], &y = recs[firsts[q]];
+              auto it = pairs.try_emplace({x.judge, y.judge}, d.items().size(), width).first;
+              it->second[x.item][x.label * labels + y.label] += 1;
+            }
       }
       s = e;
     }
-    if (pairs.empty()) {
+    recs = {};
+    if (!shared) {
       result.skipped = true;
       result.reason = "no two judges judged the same comparison in the same order and run";
       return result;
     }
-    // Each pair measured once, on its own random stream, and placed under both judges (the other's table
-    // transposed is the same agreement and κ).
+    // Each pair measured once, on its own random stream, placed under both judges (the other's table
+    // transposed has the same agreement and κ), and freed.
     std::vector<kit::measurement> per_judge(n);
-    std::vector<std::vector<const kit::item_sums*>> pooled(n);
-    for (const auto& [pair, sums] : pairs) {
+    for (auto& [pair, sums] : pairs) {
       const std::string &x = d.judges().name(judges[pair.first]), &y = d.judges().name(judges[pair.second]);
       kit::metric_builder mb(cfg, name(), fmt::format("{}\x1f{}", x, y), "");
       put_pair(mb, cfg, sums, {"by_opponent", y});
@@ -157,40 +186,28 @@ class judge_agreement_module final : public bias_module {
         member.path[1] = x;
         per_judge[pair.second].members.push_back(std::move(member));
       }
-      pooled[pair.first].push_back(&sums);
-      pooled[pair.second].push_back(&sums);
+      sums = kit::item_sums(0, width);
     }
-    auto measure = [&](const kit::selection& s) {
-      const std::uint32_t k = slot[s.judge];
-      // Pooled over every other judge: the judge's tables added up per item (transposes need no care:
-      // agreement and κ of the pooled table are symmetric in which judge is the row only per pair, so
-      // the pooled table keeps this judge on the rows).
-      kit::item_sums all(d.items().size(), width);
-      for (const auto& [pair, sums] : pairs) {
-        if (pair.first != k && pair.second != k) continue;
-        const bool rows_are_mine = pair.first == k;
-        const auto& items = sums.items();
-        for (std::size_t r = 0; r < items.size(); ++r) {
-          const double* from = sums.rows().row(r);
-          double* to = all[items[r]];
-          for (std::size_t a = 0; a < labels; ++a)
-            for (std::size_t b = 0; b < labels; ++b)
-              to[a * labels + b] += rows_are_mine ? from[a * labels + b] : from[b * labels + a];
-        }
-      }
-      kit::metric_builder mb(d, cfg, name(), s);
-      put_pair(mb, cfg, all, {});
+    // A judge with no parsed pairwise record has no row (a pointwise-only judge).
+    for (std::uint32_t k = 0; k < n; ++k) {
+      if (!has_pairwise[k]) continue;
+      const std::uint32_t j = judges[k];
+      const std::string& judge = d.judges().name(j);
+      kit::metric_builder mb(d, cfg, name(), kit::selection{j, {}, ""});
+      const kit::item_sums none(0, width);
+      put_pair(mb, cfg, pooled[k] ? *pooled[k] : none, {});
       kit::measurement own = mb.take();
+      pooled[k].reset();
       std::stable_sort(per_judge[k].members.begin(), per_judge[k].members.end(),
                        [](const auto& p, const auto& q) { return p.path[1] < q.path[1]; });
       for (auto& member : per_judge[k].members) own.members.push_back(std::move(member));
-      return own;
-    };
-    for (std::uint32_t j : judges) {
-      const std::string& judge = d.judges().name(j);
-      kit::place(result.body, row_scope::judge, judge, "", measure(kit::selection{j, {}, ""}),
-                 {"judges", judge});
+      kit::place(result.body, row_scope::judge, judge, "", std::move(own), {"judges", judge});
     }
+    if (!matrix)
+      result.body.extra({"diagnostics"},
+                        {{"by_opponent_left_out",
+                          fmt::format("{} judges: the judge-by-judge matrix is written for at most {}", n,
+                                      max_matrix_judges)}});
     return result;
   }
 
@@ -215,6 +232,8 @@ class judge_agreement_module final : public bias_module {
           const auto k = kappa_of(t);
           if (!k || ts.n < 2) return std::nullopt;
           const double se = std::sqrt(ts.po * (1 - ts.po) / (ts.n * (1 - ts.pe) * (1 - ts.pe)));
+          if (!(se > 0))
+            return std::nullopt;  // always or never equal: the formula's error is 0, not an interval
           auto ci = stats::wald_interval(*k, se, conf);
           ci[0] = std::max(ci[0], -1.0), ci[1] = std::min(ci[1], 1.0);  // κ lies in [−1, 1]
           return ci;

@@ -115,7 +115,10 @@ class generator {
             const verdict v = judge_verdict(judge, resp, a, b, gold_a, 0);
             if (order == 0) first_order = v;
             emit(pairwise_line(judge, item, task, resp, a, b, v, gold_a, ""));
-            if (own_x != own_y) expected_w += expected_own_win(judge, resp, a, b, own_x ? x : y) / 2.0;
+            if (own_x != own_y)
+              expected_w += (judge.logit.on ? logit_own_win(judge, resp, a, b, gold_a, own_x ? x : y)
+                                            : expected_own_win(judge, resp, a, b, own_x ? x : y)) /
+                            2.0;
           }
           if (own_x != own_y) {
             const std::size_t own = own_x ? x : y, other = own_x ? y : x;
@@ -199,6 +202,17 @@ class generator {
     const double eta =
         l.position + l.gold * (gold_a ? 1.0 : -1.0) + l.self * own + l.length * len + l.cue * cue;
     return rng_.uniform() < sigmoid(eta) ? verdict::a : verdict::b;
+  }
+
+  // P(own wins) for one control record of a logistic judge: σ(η) when own is A, else 1 − σ(η).
+  double logit_own_win(const synth_judge& judge, const std::array<response, model_count>& resp, std::size_t a,
+                       std::size_t b, bool gold_a, std::size_t own) const {
+    const synth_logit& l = judge.logit;
+    const double self = own == a ? 1.0 : -1.0;
+    const double len =
+        std::tanh((static_cast<double>(resp[a].length) - static_cast<double>(resp[b].length)) / length_sd_);
+    const double p_a = sigmoid(l.position + l.gold * (gold_a ? 1.0 : -1.0) + l.self * self + l.length * len);
+    return own == a ? p_a : 1 - p_a;
   }
 
   // E[own wins] for one record under judge_verdict (ties count half), given the latent qualities.
