@@ -5,6 +5,7 @@
 #include "judgebias/compare.hpp"
 #include "judgebias/dataset.hpp"
 #include "judgebias/diff.hpp"
+#include "judgebias/plan.hpp"
 #include "judgebias/error.hpp"
 #include "judgebias/gates.hpp"
 #include "judgebias/importers.hpp"

@@ -319,6 +319,33 @@ int cmd_import(const std::string& from, const std::vector<std::string>& files, c
   return exit_ok;
 }
 
+// `judgebias plan --from-report PILOT.json`: the minimum detectable effect and the units a study needs.
+int cmd_plan(const std::string& path, const plan_options& o, const std::string& format) {
+  const report pilot = read_report(path);
+  const auto rows = plan_study(pilot, o);
+  if (format == "json") {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& r : rows) {
+      nlohmann::ordered_json j = {{"judge", r.judge},
+                                  {"metric", o.metric},
+                                  {"observed", to_json(r.observed)},
+                                  {"null_value", r.null_value}};
+      j["se"] = r.se ? nlohmann::ordered_json(*r.se) : nlohmann::ordered_json();
+      j["mde"] = r.mde ? nlohmann::ordered_json(*r.mde) : nlohmann::ordered_json();
+      if (o.effect) {
+        j["effect"] = *o.effect;
+        j["needed"] = r.needed ? nlohmann::ordered_json(*r.needed) : nlohmann::ordered_json();
+      }
+      if (!r.reason.empty()) j["reason"] = r.reason;
+      out.push_back(std::move(j));
+    }
+    std::fputs((out.dump(2) + "\n").c_str(), stdout);
+  } else {
+    std::fputs(format_plan(rows, o, pilot).c_str(), stdout);
+  }
+  return exit_ok;
+}
+
 // `judgebias diff OLD.json NEW.json`: per judge and metric, the change and whether the intervals overlap.
 int cmd_diff(const std::string& old_path, const std::string& new_path, bool all) {
   const report before = read_report(old_path), after = read_report(new_path);
@@ -663,6 +690,28 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
 
   std::string dold, dnew;
   bool dall = false;
+  plan_options plopt;
+  std::string plreport, plformat = "table";
+  std::vector<std::string> pljudges;
+  double pleffect = 0, plnull = 0;
+  auto* plan = app.add_subcommand(
+      "plan", "From a pilot report: the smallest effect its data could detect, and the units a study needs");
+  plan->add_option("--from-report", plreport, "The pilot's JSON report (judgebias run -o pilot.json)")
+      ->required();
+  plan->add_option("--metric", plopt.metric, "MODULE.METRIC, a metric reported per judge")
+      ->capture_default_str();
+  plan->add_option("--judges", pljudges, "Only these judges (comma-separated; repeatable)");
+  auto* pleffect_opt =
+      plan->add_option("--effect", pleffect,
+                       "The effect to detect, as a distance from no bias in the metric's unit (5 = 5 pp)");
+  auto* plnull_opt = plan->add_option(
+      "--null", plnull, "The value of no bias (default: 0.5 for a rate judged against one half, else 0)");
+  plan->add_option("--alpha", plopt.alpha, "Two-sided level of the test")->capture_default_str();
+  plan->add_option("--power", plopt.power, "Wanted power")->capture_default_str();
+  plan->add_option("--format", plformat, "table or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "json"}));
+
   auto* diff = app.add_subcommand(
       "diff", "Compare two JSON reports: per judge and metric, the change and whether the intervals overlap");
   diff->add_option("old", dold, "The earlier report (.json)")->required();
@@ -706,9 +755,14 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       for (const auto& b : by_text) cfg.by.push_back(parse_breakdown(b));
       ropt.compare = split_names(compare_list, "--compare");
       status = cmd_run(files, cfg, self_specs, ropt);
-    } else if (*diff)
+    } else if (*diff) {
       status = cmd_diff(dold, dnew, dall);
-    else if (*import)
+    } else if (*plan) {
+      if (*pleffect_opt) plopt.effect = pleffect;
+      if (*plnull_opt) plopt.null_value = plnull;
+      plopt.judges = split_names(pljudges, "--judges");
+      status = cmd_plan(plreport, plopt, plformat);
+    } else if (*import)
       status = cmd_import(ifrom, ifiles, ioutput, iopt);
     else if (*validate)
       status = cmd_validate(vfiles, vmax, vshow, vstrict);

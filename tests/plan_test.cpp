@@ -1,0 +1,72 @@
+// `judgebias plan` (docs/metrics.md "Planning a study"): the minimum detectable effect and the units
+// needed, worked by hand from a pilot's interval.
+#include "judgebias/plan.hpp"
+#include "judgebias/diff.hpp"
+#include "test_util.hpp"
+
+using namespace judgebias;
+
+namespace {
+
+report pilot(double confidence) {
+  return parse_report(R"({"schema_version":1,"config":{"confidence":)" + std::to_string(confidence) +
+                          R"(,"bootstrap":1000},"modules":{"self_preference":{"status":"ok","judges":{
+        "J":{"dbg_pairwise":{"value":10,"ci":[4,16],"n":100,"unit":"pp"}},
+        "K":{"dbg_pairwise":{"value":null,"ci":null,"n":0,"unit":"pp","reason":"none"}}}},
+      "position":{"status":"ok","judges":{"J":{"first_slot_rate":{"value":0.56,"ci":[0.52,0.60],"n":400,"unit":"fraction"}}}}}})",
+                      "pilot.json");
+}
+
+}  // namespace
+
+// J's DBG +10 [4, 16] on 100 comparisons at 95 %: se = 12 / (2 · 1.959964) = 3.061281. At alpha 0.05 and
+// power 0.8, mde = (1.959964 + 0.841621) · se = 8.576440; to detect 5 pp a study needs
+// 100 · (8.576440 / 5)² = 294.22, so 295 comparisons.
+TEST(Plan, MinimumDetectableEffectAndUnitsNeeded) {
+  plan_options o;
+  o.effect = 5;
+  const auto rows = plan_study(pilot(0.95), o);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].judge, "J");
+  EXPECT_NEAR(*rows[0].se, 3.061281, 1e-6);
+  EXPECT_NEAR(*rows[0].mde, 8.576440, 1e-5);
+  EXPECT_EQ(*rows[0].needed, 295u);
+  EXPECT_DOUBLE_EQ(rows[0].null_value, 0.0);
+  // No value: no plan, and why.
+  EXPECT_FALSE(rows[1].se.has_value());
+  EXPECT_EQ(rows[1].reason, "no value in the pilot");
+  // At 90 % confidence the same interval means a larger se: 12 / (2 · 1.644854) = 3.647741.
+  EXPECT_NEAR(*plan_study(pilot(0.90), o)[0].se, 3.647741, 1e-6);
+  // Power 0.9: z = 1.281552, mde = 3.241516 · 3.061281 = 9.923189, needed 100 · (9.923189/5)² = 393.9 → 394.
+  o.power = 0.9;
+  EXPECT_EQ(*plan_study(pilot(0.95), o)[0].needed, 394u);
+}
+
+// A rate judged against one half: the null is 0.5 by its declaration; the effect is a distance from it.
+// se = 0.08 / (2 · 1.959964) = 0.020408, mde 0.057176; a 0.03 deviation needs 400 · (0.057176/0.03)² =
+// 1452.9 → 1453 records.
+TEST(Plan, RatesAreJudgedAgainstOneHalf) {
+  plan_options o;
+  o.metric = "position.first_slot_rate";
+  o.effect = 0.03;
+  const auto rows = plan_study(pilot(0.95), o);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_DOUBLE_EQ(rows[0].null_value, 0.5);
+  EXPECT_NEAR(*rows[0].mde, 0.057176, 1e-6);
+  EXPECT_EQ(*rows[0].needed, 1453u);
+  EXPECT_NE(format_plan(rows, o, pilot(0.95)).find("1453"), std::string::npos);
+}
+
+TEST(Plan, BadRequestsAreUsageErrors) {
+  plan_options o;
+  o.metric = "nothing.here";
+  EXPECT_THROW(plan_study(pilot(0.95), o), usage_error);
+  o.metric = "self_preference.no_such_metric";
+  EXPECT_THROW(plan_study(pilot(0.95), o), usage_error);
+  o.metric = "self_preference.dbg_pairwise";
+  o.effect = -1;
+  EXPECT_THROW(plan_study(pilot(0.95), o), usage_error);
+  o.effect.reset();
+  o.power = 1;
+  EXPECT_THROW(plan_study(pilot(0.95), o), usage_error);
+}
