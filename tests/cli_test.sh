@@ -33,6 +33,13 @@ check pair-rule-in-config 0 $? '"pair_rule": "conservative"' out
 
 # No file: the embedded sample, from any folder.
 "$bin" run --bootstrap 100 -o sample.json >out 2>err; check sample 0 $? "alpha-7b" out "dbg_pairwise" out "\"schema_version\": 1" sample.json
+# plan, from that report: a table with each judge's mde; JSON; a metric the report lacks is exit 2.
+"$bin" plan --from-report sample.json --effect 5 >out 2>err
+check plan 0 $? "plan: self_preference.dbg_pairwise (pp)" out "units for 5" out "charlie-70b" out
+"$bin" plan --from-report sample.json --metric position.first_slot_rate --effect 0.03 --format json >out 2>err
+check plan-json 0 $? '"null_value": 0.5' out '"needed":' out
+"$bin" plan --from-report sample.json --metric nothing.here >out 2>err; check plan-unknown 2 $? 'no module "nothing"' err
+"$bin" plan --from-report missing.json >out 2>err; check plan-missing 1 $? "missing.json: cannot open" err
 
 # The README's sample table is exactly what run prints.
 src=$3
