@@ -73,11 +73,10 @@ TEST(TypedReport, GateNamesTheKindsThatExist) {
     (void)parse_gate("position.bogus.consistency < 1", jbtest::builtin_registry());
     ADD_FAILURE() << "accepted a kind position does not have";
   } catch (const usage_error& e) {
-    EXPECT_NE(
-        std::string(e.what()).find("\"position\" has no kind \"bogus\" (kinds exist for cue.<kind>, "
-                                   "gold_noise.<kind>, attribution.<kind>, verbosity.counterfactual, "
-                                   "agreement.overall and gold_noise.overall)"),
-        std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("\"position\" has no kind \"bogus\" (kinds exist for cue.<kind>, "
+                                         "gold_noise.<kind>, attribution.<kind>, verbosity.counterfactual, "
+                                         "agreement.overall and gold_noise.overall)"),
+              std::string::npos)
         << e.what();
   }
 }

@@ -17,6 +17,7 @@
 
 #include "judgebias/module_kit.hpp"
 #include "judgebias/registry.hpp"
+#include "modules/self_dbg.hpp"
 #include "stats/regression.hpp"
 
 namespace judgebias {
@@ -171,7 +172,8 @@ class attribution_module final : public bias_module {
     std::vector<std::string> kind_names;
     kind_names.reserve(kinds.size());
     for (std::uint32_t k : kinds) kind_names.push_back(d.kinds().name(k));
-    const dbg_rows raw = raw_dbg(d, cfg);
+    // self_preference's own number (interval and all) beside self_effect.
+    const detail::self_preference_dbg raw(d, cfg);
     const kit::ownership owner(d, cfg);
     left_out diag;
     // One fit per selection, kept for the cue sub-sections, which are placed after the module's own rows.
@@ -179,7 +181,7 @@ class attribution_module final : public bias_module {
     result.body = kit::per_judge(d, cfg, [&](const kit::selection& s) {
       design x = build_design(d, cfg, owner, kinds, s, s.all() ? &diag : nullptr);
       fit_result& f = fits[{s.judge, s.group_name}] = fit(x, cfg, kind_names);
-      return measure_fixed(d, cfg, s, x, f, raw);
+      return measure_fixed(d, cfg, s, f, raw);
     });
     for (std::size_t k = 0; k < kinds.size(); ++k) {
       const std::string& kind = d.kinds().name(kinds[k]);
@@ -210,30 +212,6 @@ class attribution_module final : public bias_module {
     };
     for (auto& d : m) d.section = section;
     return m;
-  }
-
-  // self_preference's own dbg_pairwise per (judge, selection's group name), measured by that module with this
-  // run's options, so that the number beside self_effect is the one its section reports.
-  using dbg_rows = std::map<std::pair<std::string, std::string>, metric>;
-  static dbg_rows raw_dbg(const dataset& d, const config& cfg) {
-    module_registry builtin;
-    register_builtin_modules(builtin);
-    const module_section s = builtin.create("self_preference")->evaluate(d, cfg);
-    dbg_rows out;
-    if (s.status != module_status::ok) {
-      metric none;
-      none.unit = unit::pp;
-      none.reason = fmt::format("self_preference {}: {}", to_string(s.status), s.reason);
-      out[{"", ""}] = none;
-      return out;
-    }
-    for (const report_row& row : s.rows) {
-      if (row.metric != "dbg_pairwise" || !row.section.empty() || row.per_opponent || row.per_model) continue;
-      if (row.scope == row_scope::judge) out[{row.judge, ""}] = row.value;
-      if (row.scope == row_scope::task) out[{row.judge, "task=" + row.group}] = row.value;
-      if (row.scope == row_scope::run) out[{row.judge, "run=" + row.group}] = row.value;
-    }
-    return out;
   }
 
   static design build_design(const dataset& d, const config& cfg, const kit::ownership& owner,
@@ -469,23 +447,10 @@ class attribution_module final : public bias_module {
   }
 
   kit::measurement measure_fixed(const dataset& d, const config& cfg, const kit::selection& s,
-                                 const design& x, const fit_result& f, const dbg_rows& raw) const {
-    (void)x;
+                                 const fit_result& f, const detail::self_preference_dbg& raw) const {
     kit::metric_builder mb(d, cfg, name(), s);
     put_effect(mb, cfg, f, t_self, "self_effect");
-    {
-      const std::string& judge = d.judges().name(s.judge);
-      auto it = raw.find({judge, s.group_name});
-      metric m;
-      m.unit = unit::pp;
-      if (it != raw.end())
-        m = it->second;
-      else if (auto none = raw.find({"", ""}); none != raw.end())
-        m = none->second;
-      else
-        m.reason = "self_preference reports no dbg_pairwise for this judge";
-      mb.put("dbg_pairwise", m);
-    }
+    mb.put("dbg_pairwise", raw.of(d.judges().name(s.judge), s.group_name));
     put_effect(mb, cfg, f, t_position, "position_effect");
     put_effect(mb, cfg, f, t_length, "length_effect");
     put_effect(mb, cfg, f, t_gold, "gold_effect");

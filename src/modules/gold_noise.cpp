@@ -12,6 +12,7 @@
 
 #include "judgebias/module_kit.hpp"
 #include "judgebias/registry.hpp"
+#include "modules/self_dbg.hpp"
 
 namespace judgebias {
 
@@ -41,31 +42,9 @@ struct vote {
   }
 };
 
-using dbg_of_judge = std::map<std::string, metric>;
-
 // −1, 0 or +1, a DBG within 1e-9 pp of 0 counting as 0 (sums of soft labels leave rounding errors).
 int sign_of(double v) {
   return v > 1e-9 ? 1 : v < -1e-9 ? -1 : 0;
-}
-
-// self_preference's pairwise DBG per measured judge, with closed-form intervals.
-dbg_of_judge pairwise_dbg(const dataset& d, const config& cfg, std::string& why_none) {
-  config c = cfg;
-  c.bootstrap = 0;
-  c.by.clear();
-  module_registry builtin;
-  register_builtin_modules(builtin);
-  const module_section s = builtin.create("self_preference")->evaluate(d, c);
-  dbg_of_judge out;
-  if (s.status != module_status::ok) {
-    why_none = fmt::format("self_preference {}: {}", to_string(s.status), s.reason);
-    return out;
-  }
-  for (const report_row& row : s.rows)
-    if (row.metric == "dbg_pairwise" && row.section.empty() && row.scope == row_scope::judge &&
-        !row.per_opponent && !row.per_model)
-      out[row.judge] = row.value;
-  return out;
 }
 
 class gold_noise_module final : public bias_module {
@@ -118,10 +97,13 @@ class gold_noise_module final : public bias_module {
     }
     // The whole panel's DBG, and the DBG of each panel without one judge, from a dataset built without
     // that judge's records (the gold is resolved again from the others).
-    std::string why_full, why;
-    const dbg_of_judge full = pairwise_dbg(d, cfg, why_full);
-    std::vector<dbg_of_judge> without(panel.size());
-    std::vector<std::string> why_without(panel.size());
+    // self_preference's DBG with closed-form intervals, over all of each judge's records.
+    config closed = cfg;
+    closed.bootstrap = 0;
+    closed.by.clear();
+    const detail::self_preference_dbg full(d, closed);
+    std::vector<detail::self_preference_dbg> without;
+    without.reserve(panel.size());
     for (std::size_t g = 0; g < panel.size(); ++g) {
       const std::uint32_t left_out = d.judges().find(panel[g]);
       dataset_builder b;
@@ -132,24 +114,17 @@ class gold_noise_module final : public bias_module {
       for (const auto& other : panel)
         if (other != panel[g]) o.gold_judges.push_back(other);
       const dataset rest = std::move(b).finish(o);
-      without[g] = pairwise_dbg(rest, cfg, why_without[g]);
+      without.emplace_back(rest, closed);
     }
-    auto metric_or_reason = [](const dbg_of_judge& m, const std::string& judge, const std::string& reason) {
-      if (auto it = m.find(judge); it != m.end()) return it->second;
-      metric none;
-      none.unit = unit::pp;
-      none.reason = reason.empty() ? "self_preference reports no dbg_pairwise for this judge" : reason;
-      return none;
-    };
     kit::judges(result.body, d, [&](const kit::selection& s) {
       const std::string& judge = d.judges().name(s.judge);
       kit::metric_builder mb(d, cfg, name(), s);
-      const metric whole = metric_or_reason(full, judge, why_full);
+      const metric whole = full.of(judge);
       mb.put("dbg_pairwise", whole);
       std::vector<double> values;
       std::uint64_t changes = 0;
       for (std::size_t g = 0; g < panel.size(); ++g) {
-        const metric m = metric_or_reason(without[g], judge, why_without[g]);
+        const metric m = without[g].of(judge);
         if (m.value) values.push_back(*m.value);
         if (whole.value && (!m.value || sign_of(*m.value) != sign_of(*whole.value))) ++changes;
       }
@@ -180,7 +155,7 @@ class gold_noise_module final : public bias_module {
       section_body sub;
       kit::judges(sub, d, [&](const kit::selection& s) {
         kit::metric_builder mb(d, cfg, name(), s);
-        mb.put("dbg_pairwise", metric_or_reason(without[g], d.judges().name(s.judge), why_without[g]));
+        mb.put("dbg_pairwise", without[g].of(d.judges().name(s.judge)));
         return mb.take();
       });
       result.body.nest({"kinds", panel[g]}, std::move(sub));

@@ -10,6 +10,7 @@
 
 #include "judgebias/module_kit.hpp"
 #include "judgebias/registry.hpp"
+#include "modules/self_dbg.hpp"
 
 namespace judgebias {
 
@@ -347,5 +348,31 @@ class self_preference_module final : public bias_module {
 std::unique_ptr<bias_module> make_self_preference_module() {
   return std::make_unique<self_preference_module>();
 }
+
+namespace detail {
+
+self_preference_dbg::self_preference_dbg(const dataset& d, const config& cfg) {
+  const module_section s = self_preference_module().evaluate(d, cfg);
+  if (s.status != module_status::ok) {
+    why_none_ = fmt::format("self_preference {}: {}", to_string(s.status), s.reason);
+    return;
+  }
+  for (const report_row& row : s.rows) {
+    if (row.metric != "dbg_pairwise" || !row.section.empty() || row.per_opponent || row.per_model) continue;
+    if (row.scope == row_scope::judge) rows_[{row.judge, ""}] = row.value;
+    if (row.scope == row_scope::task) rows_[{row.judge, "task=" + row.group}] = row.value;
+    if (row.scope == row_scope::run) rows_[{row.judge, "run=" + row.group}] = row.value;
+  }
+}
+
+metric self_preference_dbg::of(const std::string& judge, const std::string& group_name) const {
+  if (auto it = rows_.find({judge, group_name}); it != rows_.end()) return it->second;
+  metric none;
+  none.unit = unit::pp;
+  none.reason = why_none_.empty() ? "self_preference reports no dbg_pairwise for this judge" : why_none_;
+  return none;
+}
+
+}  // namespace detail
 
 }  // namespace judgebias
