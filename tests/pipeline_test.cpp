@@ -83,7 +83,13 @@ TEST(Pipeline, ReportLayoutFollowsReportMd) {
   const json m = r.to_json()["modules"]["self_preference"]["judges"]["J"]["dbg_pairwise"];
   std::vector<std::string> mkeys;
   for (const auto& [k, v] : m.items()) mkeys.push_back(k);
-  EXPECT_EQ(mkeys, (std::vector<std::string>{"value", "ci", "n", "unit"}));
+  EXPECT_EQ(mkeys, (std::vector<std::string>{"value", "ci", "n", "mde", "unit"}));
+  // dbg_pairwise is a headline metric: its mde is (z_0.975 + z_0.8) / z_0.975 = (1.9599640 + 0.8416212) /
+  // 1.9599640 = 1.4294063 times the interval's half-width.
+  EXPECT_NEAR(m["mde"].get<double>(), 1.4294063 * (m["ci"][1].get<double>() - m["ci"][0].get<double>()) / 2,
+              1e-5);
+  // wr_judge is not shown in the table: no mde.
+  EXPECT_FALSE(r.to_json()["modules"]["self_preference"]["judges"]["J"]["wr_judge"].contains("mde"));
   EXPECT_EQ(r.to_json()["modules"]["self_preference"].begin().key(), "status");
   EXPECT_EQ(r.dump().back(), '\n');
   EXPECT_EQ(r.dump().find("NaN"), std::string::npos);
@@ -212,6 +218,9 @@ TEST(Pipeline, AllModulesBitIdenticalAcrossThreadCounts) {
   synthesize(so, sample);
   config cfg;
   cfg.by = {breakdown::task};
+  // 400 items x 600 resamples passes the bootstrap's threshold for threads (2e5 draws): the threaded
+  // path is the one compared.
+  cfg.bootstrap = 600;
   cfg.threads = 1;
   const std::string one = jbtest::run_text(sample.str(), cfg).dump();
   cfg.threads = 2;

@@ -2,6 +2,7 @@
 // needed, worked by hand from a pilot's interval.
 #include "judgebias/plan.hpp"
 #include "judgebias/diff.hpp"
+#include "judgebias/load.hpp"
 #include "test_util.hpp"
 
 using namespace judgebias;
@@ -69,4 +70,23 @@ TEST(Plan, BadRequestsAreUsageErrors) {
   o.effect.reset();
   o.power = 1;
   EXPECT_THROW(plan_study(pilot(0.95), o), usage_error);
+}
+
+// `run` writes the same mde beside its headline metrics as `plan` computes from the report at the
+// defaults (alpha 1 - confidence, power 0.8): for every judge of the embedded sample's DBG and first-slot
+// rate.
+TEST(Plan, RunWritesThePlansMinimumDetectableEffect) {
+  config cfg;
+  cfg.bootstrap = 200;
+  const report r = jbtest::run_text(embedded_sample(), cfg);
+  for (const std::string metric : {"self_preference.dbg_pairwise", "position.first_slot_rate"}) {
+    plan_options o;
+    o.metric = metric;
+    const auto rows = plan_study(r, o);
+    ASSERT_EQ(rows.size(), 3u) << metric;
+    for (const auto& row : rows) {
+      ASSERT_TRUE(row.observed.mde.has_value()) << metric << " " << row.judge;
+      EXPECT_NEAR(*row.observed.mde, *row.mde, 1e-9 * *row.mde) << metric << " " << row.judge;
+    }
+  }
 }

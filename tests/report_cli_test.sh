@@ -12,8 +12,8 @@ source "$checks"
 
 # Every format at once, chosen by the extension.
 "$bin" run --bootstrap 0 -o r.json -o r.md -o r.csv -o r.html >out 2>err
-check formats 0 $? '"schema_version": 1' r.json '| alpha-7b | +3.05 [+2.90, +3.20] n=80 |' r.md \
-  'module,kind,judge,model,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason' r.csv \
+check formats 0 $? '"schema_version": 1' r.json '| alpha-7b | +3.05 [+2.90, +3.20] n=80 mde=0.22 |' r.md \
+  'module,kind,judge,model,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason,mde' r.csv \
   '<figure class="chart" id="chart-dbg_pairwise" data-marks="3">' r.html "r.html written" out
 "$bin" run --bootstrap 0 -o r.txt >out 2>err; check unknown-extension 2 $? "use .json, .md, .csv or .html" err
 # The CSV has one row per metric of the JSON report: every "unit" key of a judge-level or breakdown metric.

@@ -65,11 +65,12 @@ TEST(Writers, CsvIsTidyQuotedAndGolden) {
   expect_golden("fixed.csv", csv);
   EXPECT_EQ(count(csv, "\r\n"), 20u);  // header + 19 rows
   // A judge name with a comma, a quote and a bar is one quoted field.
-  EXPECT_NE(csv.find("position,,\"judge|x,\"\"y\"\"\",,,,,first_slot_rate,0.75,0.5,1,12,0.146,fraction,\r\n"),
-            std::string::npos);
+  EXPECT_NE(
+      csv.find("position,,\"judge|x,\"\"y\"\"\",,,,,first_slot_rate,0.75,0.5,1,12,0.146,fraction,,0.357\r\n"),
+      std::string::npos);
   // A null value: empty cells and the reason.
   EXPECT_NE(
-      csv.find("self_preference,,gpt-4o,,,,,dbg_pointwise,,,,0,,score,no pointwise record with gold\r\n"),
+      csv.find("self_preference,,gpt-4o,,,,,dbg_pointwise,,,,0,,score,no pointwise record with gold,\r\n"),
       std::string::npos);
 }
 
@@ -81,6 +82,8 @@ TEST(Writers, MarkdownTablesEscapedAndGolden) {
       md.find("| \\<script\\>alert(1)\\</script\\> | +12.5 [+2.5, +22.5] n=40 | +0.75 [+0.25, +1.25] n=40 |"),
       std::string::npos);
   EXPECT_NE(md.find("| judge\\|x,\"y\" |"), std::string::npos);
+  // The mde fixed.json gives the judge's first_slot_rate (0.357 = 1.4294 x half of [0.5, 1]) follows it.
+  EXPECT_NE(md.find("| 0.750 [0.500, 1.000] n=12 mde=0.357 |"), std::string::npos);
   EXPECT_EQ(md.find("<script>"), std::string::npos);
   EXPECT_NE(md.find("authority\n\nskipped: no record with perturbation.kind \"authority\""),
             std::string::npos);
@@ -90,6 +93,8 @@ TEST(Writers, HtmlSelfContainedEscapedAndGolden) {
   const std::string html = to_html(fixed());
   expect_golden("fixed.html", html);
   EXPECT_EQ(html.find("<script"), std::string::npos);  // no scripts at all, and the judge's name is text
+  // The table's mde column: fixed.json's one mde, after the p of 0.146.
+  EXPECT_NE(html.find("<td class=\"num\">0.146</td><td class=\"num\">0.357</td>"), std::string::npos);
   EXPECT_GE(count(html, "&lt;script&gt;alert(1)&lt;/script&gt;"), 3u);
   // No external resource: the only addresses are the SVG namespace names.
   EXPECT_EQ(count(html, "http://") + count(html, "https://"),
@@ -168,12 +173,12 @@ report named(const std::string& p) {
 // The CSV of named(p) when each of its text cells reads `q` + letter.
 std::string named_csv(const std::string& q) {
   return fmt::format(
-      "module,kind,judge,model,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason\r\n"
-      "self_preference,,{0}j,,,,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
-      "self_preference,,{0}j,,{0}o,,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
-      "self_preference,,{0}j,,,{0}t,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
-      "self_preference,,{0}j,,,,{0}u,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,\r\n"
-      "cue,{0}k,{0}j,,,,,robustness_rate,1,,,2,,fraction,{0}r\r\n",
+      "module,kind,judge,model,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason,mde\r\n"
+      "self_preference,,{0}j,,,,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,,\r\n"
+      "self_preference,,{0}j,,{0}o,,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,,\r\n"
+      "self_preference,,{0}j,,,{0}t,,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,,\r\n"
+      "self_preference,,{0}j,,,,{0}u,dbg_pairwise,-0.5,-1.5,0.5,8,,pp,,\r\n"
+      "cue,{0}k,{0}j,,,,,robustness_rate,1,,,2,,fraction,{0}r,\r\n",
       q);
 }
 

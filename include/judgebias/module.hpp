@@ -67,12 +67,15 @@ struct config {
 enum class unit : std::uint8_t { fraction, pp, score, coefficient, count };
 std::string_view to_string(unit u) noexcept;
 
-/// One reported number: `{"value", "ci", "n", "p"?, "unit", "reason"?}` (REPORT.md).
+/// One reported number: `{"value", "ci", "n", "p"?, "mde"?, "unit", "reason"?}` (REPORT.md).
 struct metric {
   std::optional<double> value;  ///< nullopt = cannot be computed (see reason).
   std::optional<std::array<double, 2>> ci;
   std::uint64_t n = 0;
   std::optional<double> p;
+  /// The minimum detectable effect (headline metrics with an interval): the smallest distance from no
+  /// bias that these data would detect with 80 % power at the level 1 - confidence (docs/metrics.md).
+  std::optional<double> mde;
   judgebias::unit unit = unit::fraction;
   std::string reason;  ///< Why value or ci is null; empty otherwise.
 };

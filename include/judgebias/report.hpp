@@ -65,6 +65,7 @@ struct metric_row {
   std::optional<double> value, ci_low, ci_high, p;
   std::uint64_t n = 0;
   std::string unit, reason;
+  std::optional<double> mde;  ///< The minimum detectable effect of a headline metric.
 };
 
 /// Every metric of the modules whose status is ok, in tidy order: per module its own section (judges,

@@ -1,5 +1,6 @@
 #include "judgebias/module.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <new>
@@ -7,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "judgebias/error.hpp"
+#include "judgebias/stats.hpp"
 
 namespace judgebias {
 
@@ -62,6 +64,7 @@ nlohmann::ordered_json to_json(const metric& m) {
     j["ci"] = nullptr;
   j["n"] = m.n;
   if (has_value && m.p && std::isfinite(*m.p)) j["p"] = *m.p;
+  if (has_value && m.mde && std::isfinite(*m.mde)) j["mde"] = *m.mde;
   j["unit"] = std::string(to_string(m.unit));
   if (!m.reason.empty())
     j["reason"] = m.reason;
@@ -75,6 +78,7 @@ metric normal_form(metric m) {
   if (!has_value) m.value.reset();
   if (!has_value || (m.ci && !(std::isfinite((*m.ci)[0]) && std::isfinite((*m.ci)[1])))) m.ci.reset();
   if (!has_value || (m.p && !std::isfinite(*m.p))) m.p.reset();
+  if (!has_value || (m.mde && !std::isfinite(*m.mde))) m.mde.reset();
   if (m.reason.empty() && !has_value) m.reason = "not computable";
   return m;
 }
@@ -129,6 +133,31 @@ void section_body::nest(const std::vector<std::string>& path, section_body sub) 
   }
 }
 
+namespace {
+
+// The minimum detectable effect beside each headline metric that has an interval (docs/metrics.md
+// "Minimum detectable effect"): the interval's standard error, half its width over z_{(1+c)/2}, times
+// z_{(1+c)/2} + z_{0.8}. Not for an interval of zero width, whose resamples never varied.
+void add_minimum_detectable_effects(module_section& s, double confidence) {
+  const double z = stats::normal_quantile(0.5 + confidence / 2);
+  const double per_half_width = (z + stats::normal_quantile(0.8)) / z;
+  std::vector<std::pair<std::string_view, std::string_view>> headline;  // (section, metric)
+  for (const auto& m : s.metrics)
+    if (m.headline > 0) headline.emplace_back(m.section, m.name);
+  if (headline.empty()) return;
+  for (auto& row : s.rows) {
+    if (!row.value.ci || !row.value.value) continue;
+    const std::string_view section = row.section.empty() ? std::string_view() : row.section.back();
+    const bool shown = std::any_of(headline.begin(), headline.end(), [&](const auto& h) {
+      return h.second == row.metric && (h.first == section || h.first == every_section);
+    });
+    const double half_width = ((*row.value.ci)[1] - (*row.value.ci)[0]) / 2;
+    if (shown && half_width > 0 && std::isfinite(half_width)) row.value.mde = per_half_width * half_width;
+  }
+}
+
+}  // namespace
+
 module_section bias_module::evaluate(const dataset& data, const config& cfg) const {
   module_section out;
   out.name = std::string(name());
@@ -142,6 +171,7 @@ module_section bias_module::evaluate(const dataset& data, const config& cfg) con
     }
     out.rows = std::move(r.body.rows);
     out.extras = std::move(r.body.extras);
+    add_minimum_detectable_effects(out, cfg.confidence);
   } catch (const std::bad_alloc&) {
     throw;  // out of memory is the run's failure (exit status 1), not one module's
   } catch (const std::exception& e) {

@@ -292,6 +292,11 @@ class checker {
       if (!it->is_number() || it->get<double>() < 0 || it->get<double>() > 1)
         fail(fmt::format("must be a number from 0 to 1, got {}", describe(*it)));
     }
+    if (const auto it = m.find("mde"); it != m.end()) {
+      step s(*this, "mde");
+      if (!it->is_number() || it->get<double>() < 0)
+        fail(fmt::format("must be a non-negative number, got {}", describe(*it)));
+    }
     string_field(m, "reason");
     if (m["value"].is_null() && !m.contains("reason")) {
       step s(*this, "reason");

@@ -292,7 +292,9 @@ std::string long_table(const std::vector<const metric_row*>& rows) {
   if (run) out += "<th scope=\"col\">run</th>";
   out +=
       "<th scope=\"col\">metric</th><th scope=\"col\">value</th><th scope=\"col\">interval</th>"
-      "<th scope=\"col\">n</th><th scope=\"col\">p</th><th scope=\"col\">note</th></tr></thead>\n<tbody>\n";
+      "<th scope=\"col\">n</th><th scope=\"col\">p</th><th scope=\"col\" title=\"minimum detectable effect, "
+      "80 % "
+      "power\">mde</th><th scope=\"col\">note</th></tr></thead>\n<tbody>\n";
   for (const auto* r : rows) {
     out += "<tr><td>" + html_escape(r->judge.empty() ? "(all judges)" : r->judge) + "</td>";
     if (model) out += "<td>" + html_escape(r->model) + "</td>";
@@ -301,13 +303,14 @@ std::string long_table(const std::vector<const metric_row*>& rows) {
     if (run) out += "<td>" + html_escape(r->run) + "</td>";
     out += fmt::format(
         "<td>{} <span class=\"unit\">({})</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
-        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
         html_escape(r->metric), html_escape(r->unit),
         r->value ? detail::number_text(*r->value, r->unit) : "null",
         r->ci_low && r->ci_high ? fmt::format("[{}, {}]", detail::number_text(*r->ci_low, r->unit),
                                               detail::number_text(*r->ci_high, r->unit))
                                 : "",
-        r->n, r->p ? fmt::format("{:.3g}", *r->p) : "", html_escape(r->reason));
+        r->n, r->p ? fmt::format("{:.3g}", *r->p) : "",
+        r->value && r->mde ? detail::distance_text(*r->mde, r->unit) : "", html_escape(r->reason));
   }
   return out + "</tbody></table></div>\n";
 }

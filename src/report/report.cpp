@@ -52,6 +52,7 @@ metric metric_of(const json& m) {
     out.ci = std::array<double, 2>{m["ci"][0].get<double>(), m["ci"][1].get<double>()};
   if (m.contains("n") && m["n"].is_number()) out.n = m["n"].get<std::uint64_t>();
   if (m.contains("p")) out.p = number(m["p"]);
+  if (m.contains("mde")) out.mde = number(m["mde"]);
   if (m.contains("unit") && m["unit"].is_string()) out.unit = unit_of(m["unit"].get<std::string>());
   if (m.contains("reason") && m["reason"].is_string()) out.reason = m["reason"].get<std::string>();
   return out;
@@ -395,6 +396,7 @@ metric_row tidy_row(const module_section& m, const report_row& row) {
   }
   t.n = v.n;
   if (has_value && v.p && std::isfinite(*v.p)) t.p = v.p;
+  if (has_value && v.mde && std::isfinite(*v.mde)) t.mde = v.mde;
   t.unit = std::string(to_string(v.unit));
   t.reason = v.reason.empty() && !has_value ? "not computable" : v.reason;
   return t;

@@ -19,6 +19,13 @@ inline std::string number_text(double v, const std::string& unit) {
   return fmt::format("{:.3f}", v);
 }
 
+// A distance from the value of no bias (an mde) in its unit: as number_text, unsigned.
+inline std::string distance_text(double v, const std::string& unit) {
+  if (unit == "pp") return fmt::format("{:.1f}", v);
+  if (unit == "score") return fmt::format("{:.2f}", v);
+  return number_text(v, unit);
+}
+
 // "value [low, high] n=N", "value n=N" without an interval, "null" without a value.
 inline std::string cell_text(const metric_row& m) {
   if (!m.value) return "null";
@@ -26,6 +33,14 @@ inline std::string cell_text(const metric_row& m) {
   if (m.ci_low && m.ci_high)
     s += fmt::format(" [{}, {}]", number_text(*m.ci_low, m.unit), number_text(*m.ci_high, m.unit));
   return s + fmt::format(" n={}", m.n);
+}
+
+// cell_text, then " mde=X" for a headline metric that has one (the Markdown table and the HTML page; the
+// terminal table leaves it out to stay narrow).
+inline std::string cell_text_with_mde(const metric_row& m) {
+  std::string s = cell_text(m);
+  if (m.value && m.mde) s += " mde=" + distance_text(*m.mde, m.unit);
+  return s;
 }
 
 // "N records from a.jsonl, b.jsonl (B bytes)", names passed through `escape`.

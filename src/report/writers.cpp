@@ -77,7 +77,7 @@ std::string md_table(const grid& g, const std::string& first) {
     out += "| " + md_escape(label) + " |";
     for (const auto& c : g.columns) {
       auto it = g.cells.find({label, c});
-      out += " " + (it == g.cells.end() ? std::string() : detail::cell_text(*it->second)) + " |";
+      out += " " + (it == g.cells.end() ? std::string() : detail::cell_text_with_mde(*it->second)) + " |";
     }
     out += "\n";
   }
@@ -182,13 +182,14 @@ std::string render(const report& r, output_format f) {
 
 std::string to_csv(const report& r) {
   std::string out =
-      "module,kind,judge,model,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason\r\n";
+      "module,kind,judge,model,opponent,task,run,metric,value,ci_low,ci_high,n,p,unit,reason,mde\r\n";
   for (const auto& row : tidy_rows(r)) {
-    out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_field(row.module), csv_field(row.kind),
-        csv_field(row.judge), csv_field(row.model), csv_field(row.opponent), csv_field(row.task),
-        csv_field(row.run), csv_field(row.metric), csv_number(row.value), csv_number(row.ci_low),
-        csv_number(row.ci_high), row.n, csv_number(row.p), csv_field(row.unit), csv_field(row.reason));
+    out +=
+        fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_field(row.module),
+                    csv_field(row.kind), csv_field(row.judge), csv_field(row.model), csv_field(row.opponent),
+                    csv_field(row.task), csv_field(row.run), csv_field(row.metric), csv_number(row.value),
+                    csv_number(row.ci_low), csv_number(row.ci_high), row.n, csv_number(row.p),
+                    csv_field(row.unit), csv_field(row.reason), csv_number(row.mde));
   }
   return out;
 }
