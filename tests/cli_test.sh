@@ -40,6 +40,14 @@ check plan 0 $? "plan: self_preference.dbg_pairwise (pp)" out "units for 5" out 
 check plan-json 0 $? '"null_value": 0.5' out '"needed":' out
 "$bin" plan --from-report sample.json --metric nothing.here >out 2>err; check plan-unknown 2 $? 'no module "nothing"' err
 "$bin" plan --from-report missing.json >out 2>err; check plan-missing 1 $? "missing.json: cannot open" err
+# Two judges' difference (no paired interval in this report: said), and a stated spread without a pilot:
+# ((1.959964 + 0.841621) 70.7 / 5)^2 = 1569.3 -> 1570.
+"$bin" plan --from-report sample.json --compare alpha-7b,delta-api >out 2>err
+check plan-compare 0 $? "alpha-7b - delta-api" out "as if independent" out
+"$bin" plan --sd 70.7 --effect 5 >out 2>err; check plan-stated 0 $? "from a stated sd of 70.7" out " 1570" out
+"$bin" plan --sd 70.7 >out 2>err; check plan-stated-alone 2 $? "needs --effect, --units or both" err
+"$bin" plan >out 2>err; check plan-nothing 2 $? "a pilot (--from-report) or a stated spread" err
+"$bin" plan --from-report sample.json --sd 3 >out 2>err; check plan-both 2 $? "excludes" err
 
 # The README's sample table is exactly what run prints.
 src=$3

@@ -90,3 +90,77 @@ TEST(Plan, RunWritesThePlansMinimumDetectableEffect) {
     }
   }
 }
+
+// Without a pilot: a stated sd of 70.7 pp per comparison (a judge and gold who disagree on half the
+// comparisons, 100 sqrt(0.5)) needs ((1.959964 + 0.841621) 70.7 / 5)² = 1569.3, so 1570 comparisons
+// for 5 pp. A rate of 0.5 over 1000 units: se = 0.5 / sqrt(1000) = 0.0158114, mde = 2.801585 se =
+// 0.0442969, and 1000 (0.0442969 / 0.05)² = 784.8, so 785 units for 0.05.
+TEST(Plan, StatedSpreadWithoutAPilot) {
+  plan_options o;
+  o.sd = 70.7;
+  o.effect = 5;
+  const plan_row r = plan_stated(o);
+  EXPECT_EQ(r.basis, "stated");
+  EXPECT_EQ(*r.needed, 1570u);
+  EXPECT_FALSE(r.mde.has_value());  // no units given: nothing to detect with yet
+  o.sd = 0.5;
+  o.units = 1000;
+  o.effect = 0.05;
+  const plan_row q = plan_stated(o);
+  EXPECT_NEAR(*q.se, 0.0158114, 1e-7);
+  EXPECT_NEAR(*q.mde, 0.0442969, 1e-7);
+  EXPECT_EQ(*q.needed, 785u);
+  o.effect.reset();
+  o.units.reset();
+  EXPECT_THROW(plan_stated(o), usage_error);  // neither --effect nor --units
+  o.units = 10;
+  o.sd = 0;
+  EXPECT_THROW(plan_stated(o), usage_error);
+}
+
+// The difference between two judges. J +10 [4, 16] (n 100) and L +2 [-4, 8] (n 80) as if independent:
+// se = sqrt(2) 3.061281 = 4.329305 on min(100, 80) = 80 units, mde = 2.801585 se = 12.128916; 8 pp needs
+// 80 (12.128916 / 8)² = 183.9, so 184. With run --compare J,L's paired interval 8 [2, 14] on 50 items:
+// se = 3.061281, mde 8.576440, 50 (8.576440 / 8)² = 57.5, so 58 items; asked as L,J it is -8 [-14, -2].
+TEST(Plan, DifferenceBetweenTwoJudges) {
+  const std::string modules = R"("modules":{"self_preference":{"status":"ok","judges":{
+        "J":{"dbg_pairwise":{"value":10,"ci":[4,16],"n":100,"unit":"pp"}},
+        "L":{"dbg_pairwise":{"value":2,"ci":[-4,8],"n":80,"unit":"pp"}}}}})";
+  const report alone = parse_report(
+      R"({"schema_version":1,"config":{"confidence":0.95,"bootstrap":1000},)" + modules + "}", "pilot.json");
+  plan_options o;
+  o.compare = {"J", "L"};
+  o.effect = 8;
+  auto rows = plan_study(alone, o);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].judge, "J - L");
+  EXPECT_EQ(rows[0].basis, "independent");
+  EXPECT_DOUBLE_EQ(*rows[0].observed.value, 8.0);
+  EXPECT_EQ(rows[0].observed.n, 80u);
+  EXPECT_NEAR(*rows[0].se, 4.329305, 1e-6);
+  EXPECT_NEAR(*rows[0].mde, 12.128916, 1e-5);
+  EXPECT_EQ(*rows[0].needed, 184u);
+
+  const report paired =
+      parse_report(R"({"schema_version":1,"config":{"confidence":0.95,"bootstrap":1000},)" + modules +
+                       R"(,"compare":{"judges":["J","L"],"items":50,"resamples":1000,"metrics":[
+        {"module":"self_preference","metric":"dbg_pairwise","opponent":"x","a":1,"b":0,"value":1,"ci":[0,2],"n":9,"unit":"pp"},
+        {"module":"self_preference","metric":"dbg_pairwise","a":10,"b":2,"value":8,"ci":[2,14],"n":50,"unit":"pp"}]}})",
+                   "pilot.json");
+  rows = plan_study(paired, o);
+  EXPECT_EQ(rows[0].basis, "paired");
+  EXPECT_NEAR(*rows[0].se, 3.061281, 1e-6);
+  EXPECT_NEAR(*rows[0].mde, 8.576440, 1e-5);
+  EXPECT_EQ(*rows[0].needed, 58u);
+  o.compare = {"L", "J"};
+  rows = plan_study(paired, o);
+  EXPECT_EQ(rows[0].judge, "L - J");
+  EXPECT_DOUBLE_EQ(*rows[0].observed.value, -8.0);
+  EXPECT_DOUBLE_EQ((*rows[0].observed.ci)[0], -14.0);
+  EXPECT_EQ(*rows[0].needed, 58u);
+
+  o.compare = {"J", "J"};
+  EXPECT_THROW(plan_study(paired, o), usage_error);
+  o.compare = {"J", "nobody"};
+  EXPECT_THROW(plan_study(alone, o), usage_error);
+}

@@ -81,6 +81,8 @@ struct metric {
 };
 /// The metric as REPORT.md writes it.
 nlohmann::ordered_json to_json(const metric& m);
+/// A metric read back from its JSON (keys it lacks or cannot read stay empty).
+metric metric_from_json(const nlohmann::ordered_json& m);
 /// The metric as REPORT.md's JSON reads back: no value that is not finite, no interval or p without a
 /// value, and "not computable" as the reason of a null value that has none.
 metric normal_form(metric m);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -321,21 +322,28 @@ int cmd_import(const std::string& from, const std::vector<std::string>& files, c
 
 // `judgebias plan --from-report PILOT.json`: the minimum detectable effect and the units a study needs.
 int cmd_plan(const std::string& path, const plan_options& o, const std::string& format) {
-  const report pilot = read_report(path);
-  const auto rows = plan_study(pilot, o);
+  if (path.empty() == !o.sd)
+    throw usage_error("plan needs a pilot (--from-report) or a stated spread (--sd or --rate), not both");
+  const report pilot = path.empty() ? report{} : read_report(path);
+  const auto rows = path.empty() ? std::vector<plan_row>{plan_stated(o)} : plan_study(pilot, o);
   if (format == "json") {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
     for (const auto& r : rows) {
-      nlohmann::ordered_json j = {{"judge", r.judge},
-                                  {"metric", o.metric},
-                                  {"observed", to_json(r.observed)},
-                                  {"null_value", r.null_value}};
+      nlohmann::ordered_json j = {{"judge", r.judge}};
+      if (r.basis != "stated") {
+        j["metric"] = o.metric;
+        j["observed"] = to_json(r.observed);
+      } else if (o.units) {
+        j["units"] = *o.units;
+      }
+      j["null_value"] = r.null_value;
       j["se"] = r.se ? nlohmann::ordered_json(*r.se) : nlohmann::ordered_json();
       j["mde"] = r.mde ? nlohmann::ordered_json(*r.mde) : nlohmann::ordered_json();
       if (o.effect) {
         j["effect"] = *o.effect;
         j["needed"] = r.needed ? nlohmann::ordered_json(*r.needed) : nlohmann::ordered_json();
       }
+      if (!r.basis.empty()) j["basis"] = r.basis;
       if (!r.reason.empty()) j["reason"] = r.reason;
       out.push_back(std::move(j));
     }
@@ -696,8 +704,26 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   double pleffect = 0, plnull = 0;
   auto* plan = app.add_subcommand(
       "plan", "From a pilot report: the smallest effect its data could detect, and the units a study needs");
-  plan->add_option("--from-report", plreport, "The pilot's JSON report (judgebias run -o pilot.json)")
-      ->required();
+  auto* plreport_opt =
+      plan->add_option("--from-report", plreport, "The pilot's JSON report (judgebias run -o pilot.json)");
+  std::vector<std::string> plcompare;
+  plan->add_option(
+          "--compare", plcompare,
+          "A,B: plan for the difference between two judges (paired when the pilot ran --compare A,B)")
+      ->needs(plreport_opt);
+  double plsd = 0, plrate = 0;
+  std::uint64_t plunits = 0;
+  auto* plsd_opt =
+      plan->add_option("--sd", plsd,
+                       "Without a pilot: the standard deviation of one unit, in the metric's unit")
+          ->excludes(plreport_opt);
+  auto* plrate_opt =
+      plan->add_option("--rate", plrate,
+                       "Without a pilot: a rate P of 0/1 units, whose sd is sqrt(P(1-P)) (in fractions)")
+          ->excludes(plreport_opt)
+          ->excludes(plsd_opt);
+  auto* plunits_opt =
+      plan->add_option("--units", plunits, "With --sd or --rate: the units the data have, for their mde");
   plan->add_option("--metric", plopt.metric, "MODULE.METRIC, a metric reported per judge")
       ->capture_default_str();
   plan->add_option("--judges", pljudges, "Only these judges (comma-separated; repeatable)");
@@ -761,6 +787,16 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       if (*pleffect_opt) plopt.effect = pleffect;
       if (*plnull_opt) plopt.null_value = plnull;
       plopt.judges = split_names(pljudges, "--judges");
+      plopt.compare = split_names(plcompare, "--compare");
+      if (*plsd_opt) plopt.sd = plsd;
+      if (*plrate_opt) {
+        if (!(plrate > 0 && plrate < 1)) throw usage_error("--rate must lie between 0 and 1");
+        plopt.sd = std::sqrt(plrate * (1 - plrate));
+      }
+      if (*plunits_opt) {
+        if (!plopt.sd) throw usage_error("--units goes with --sd or --rate");
+        plopt.units = plunits;
+      }
       status = cmd_plan(plreport, plopt, plformat);
     } else if (*import)
       status = cmd_import(ifrom, ifiles, ioutput, iopt);

@@ -14,11 +14,106 @@
 
 namespace judgebias {
 
-std::vector<plan_row> plan_study(const report& pilot, const plan_options& o) {
+namespace {
+
+void check_options(const plan_options& o) {
   if (!(o.alpha > 0 && o.alpha < 1)) throw usage_error("--alpha must lie between 0 and 1");
   if (!(o.power > 0 && o.power < 1)) throw usage_error("--power must lie between 0 and 1");
   if (o.effect && !(*o.effect > 0 && std::isfinite(*o.effect)))
     throw usage_error("--effect must be a positive number (a distance from the value of no bias)");
+}
+
+// z_{1-alpha/2} + z_{power}: mde = this times se.
+double z_sum(const plan_options& o) {
+  return stats::normal_quantile(1 - o.alpha / 2) + stats::normal_quantile(o.power);
+}
+
+// mde and the units needed, from p.se and the units n it was measured on.
+void finish(plan_row& p, std::uint64_t n, const plan_options& o) {
+  p.mde = z_sum(o) * *p.se;
+  if (o.effect)
+    p.needed = static_cast<std::uint64_t>(
+        std::ceil(static_cast<double>(n) * (*p.mde / *o.effect) * (*p.mde / *o.effect) - 1e-9));
+}
+
+// se from the metric's interval at the pilot's confidence, then mde and needed; or why not.
+void from_interval(plan_row& p, const metric& m, double z_ci, const plan_options& o) {
+  if (!m.value || !m.ci) {
+    p.reason = m.value ? "no interval in the pilot" : "no value in the pilot";
+  } else if (m.n < 2) {
+    p.reason = "fewer than 2 units in the pilot";
+  } else if (const double se = ((*m.ci)[1] - (*m.ci)[0]) / (2 * z_ci); !(se > 0)) {
+    p.reason = "the pilot's interval has no width";
+  } else {
+    p.se = se;
+    finish(p, m.n, o);
+  }
+}
+
+// The row of `judge`'s metric `name` in the section's own per-judge rows, or null.
+const metric* judge_metric(const module_section& section, const std::string& name, const std::string& judge) {
+  for (const auto& row : section.rows)
+    if (row.metric == name && row.scope == row_scope::judge && row.section.empty() && !row.per_model &&
+        !row.per_opponent && row.judge == judge)
+      return &row.value;
+  return nullptr;
+}
+
+// The difference A − B: from the pilot's paired --compare interval when it has one for these two judges,
+// else from each judge's own interval as if the two were independent.
+plan_row plan_difference(const report& pilot, const module_section& section, const std::string& name,
+                         const plan_options& o, double z_ci) {
+  if (o.compare.size() != 2 || o.compare[0] == o.compare[1])
+    throw usage_error("--compare takes two different judges, A,B");
+  const std::string &a = o.compare[0], &b = o.compare[1];
+  plan_row p;
+  p.judge = a + " - " + b;
+  const auto& meta = pilot.meta;
+  if (meta.contains("compare") && meta["compare"].contains("judges") && meta["compare"].contains("metrics")) {
+    const auto& judges = meta["compare"]["judges"];
+    const double sign = judges == nlohmann::ordered_json{a, b}   ? 1
+                        : judges == nlohmann::ordered_json{b, a} ? -1
+                                                                 : 0;
+    for (const auto& m : meta["compare"]["metrics"]) {
+      if (sign == 0 || m.value("module", "") != section.name || m.value("metric", "") != name) continue;
+      bool breakdown = false;
+      for (const char* key : {"kind", "model", "opponent", "task", "run"}) breakdown |= m.contains(key);
+      if (breakdown) continue;
+      metric d = metric_from_json(m);
+      if (d.value) d.value = sign * *d.value;
+      if (d.ci && sign < 0) d.ci = std::array<double, 2>{-(*d.ci)[1], -(*d.ci)[0]};
+      p.observed = d;
+      p.basis = "paired";
+      from_interval(p, d, z_ci, o);
+      return p;
+    }
+  }
+  const metric* ma = judge_metric(section, name, a);
+  const metric* mb = judge_metric(section, name, b);
+  for (const auto& [judge, m] : {std::pair{a, ma}, std::pair{b, mb}})
+    if (!m)
+      throw usage_error(
+          fmt::format("--compare: judge \"{}\" has no {}.{} in the report", judge, section.name, name));
+  p.basis = "independent";
+  p.observed.unit = ma->unit;
+  p.observed.n = std::min(ma->n, mb->n);
+  if (ma->value && mb->value) p.observed.value = *ma->value - *mb->value;
+  plan_row pa, pb;
+  from_interval(pa, *ma, z_ci, o);
+  from_interval(pb, *mb, z_ci, o);
+  if (!pa.se || !pb.se) {
+    p.reason = fmt::format("{}: {}", pa.se ? b : a, pa.se ? pb.reason : pa.reason);
+    return p;
+  }
+  p.se = std::hypot(*pa.se, *pb.se);
+  finish(p, p.observed.n, o);
+  return p;
+}
+
+}  // namespace
+
+std::vector<plan_row> plan_study(const report& pilot, const plan_options& o) {
+  check_options(o);
   const auto dot = o.metric.find('.');
   if (dot == std::string::npos || dot == 0 || dot + 1 == o.metric.size())
     throw usage_error(fmt::format("--metric \"{}\": expected MODULE.METRIC", o.metric));
@@ -29,7 +124,7 @@ std::vector<plan_row> plan_study(const report& pilot, const plan_options& o) {
     throw usage_error(fmt::format("--metric: module \"{}\" is {} in the report: {}", module,
                                   to_string(section->status), section->reason));
   double null_value = o.null_value.value_or(0.0);
-  if (!o.null_value)
+  if (!o.null_value && o.compare.empty())
     for (const auto& m : section->metrics)
       if (m.name == name && m.section.empty() && m.direction == bias_direction::away_from_half)
         null_value = 0.5;
@@ -37,7 +132,11 @@ std::vector<plan_row> plan_study(const report& pilot, const plan_options& o) {
                                 ? pilot.meta["config"]["confidence"].get<double>()
                                 : 0.95;
   const double z_ci = stats::normal_quantile(0.5 + confidence / 2);
-  const double z_sum = stats::normal_quantile(1 - o.alpha / 2) + stats::normal_quantile(o.power);
+  if (!o.compare.empty()) {
+    plan_row p = plan_difference(pilot, *section, name, o, z_ci);
+    p.null_value = o.null_value.value_or(0.0);  // no difference
+    return {p};
+  }
   std::vector<plan_row> out;
   for (const auto& row : section->rows) {
     if (row.metric != name || row.scope != row_scope::judge || !row.section.empty() || row.per_model ||
@@ -49,23 +148,7 @@ std::vector<plan_row> plan_study(const report& pilot, const plan_options& o) {
     p.judge = row.judge;
     p.observed = row.value;
     p.null_value = null_value;
-    const metric& m = row.value;
-    if (!m.value || !m.ci) {
-      p.reason = m.value ? "no interval in the pilot" : "no value in the pilot";
-    } else if (m.n < 2) {
-      p.reason = "fewer than 2 units in the pilot";
-    } else {
-      p.se = ((*m.ci)[1] - (*m.ci)[0]) / (2 * z_ci);
-      if (!(*p.se > 0)) {
-        p.se.reset();
-        p.reason = "the pilot's interval has no width";
-      } else {
-        p.mde = z_sum * *p.se;
-        if (o.effect)
-          p.needed = static_cast<std::uint64_t>(
-              std::ceil(static_cast<double>(m.n) * (*p.mde / *o.effect) * (*p.mde / *o.effect) - 1e-9));
-      }
-    }
+    from_interval(p, row.value, z_ci, o);
     out.push_back(std::move(p));
   }
   if (out.empty())
@@ -74,16 +157,51 @@ std::vector<plan_row> plan_study(const report& pilot, const plan_options& o) {
   return out;
 }
 
+plan_row plan_stated(const plan_options& o) {
+  check_options(o);
+  if (!o.sd || !(*o.sd > 0 && std::isfinite(*o.sd)))
+    throw usage_error("--sd must be a positive number (the spread of one unit, in the metric's unit)");
+  if (!o.units && !o.effect) throw usage_error("a stated plan needs --effect, --units or both");
+  if (o.units && *o.units == 0) throw usage_error("--units must be at least 1");
+  plan_row p;
+  p.judge = "(stated)";
+  p.basis = "stated";
+  p.null_value = o.null_value.value_or(0.0);
+  if (o.units) {
+    p.observed.n = *o.units;
+    p.se = *o.sd / std::sqrt(static_cast<double>(*o.units));
+    finish(p, *o.units, o);
+  } else {
+    const double root_n = z_sum(o) * *o.sd / *o.effect;  // the n whose mde is the effect: (z sd / effect)²
+    p.needed = static_cast<std::uint64_t>(std::ceil(root_n * root_n - 1e-9));
+  }
+  return p;
+}
+
 std::string format_plan(const std::vector<plan_row>& rows, const plan_options& o, const report& pilot) {
   const auto& config =
       pilot.meta.contains("config") ? pilot.meta["config"] : nlohmann::ordered_json::object();
   const bool closed = config.contains("bootstrap") && config["bootstrap"].get<std::uint64_t>() == 0;
   std::string unit = rows.empty() ? "" : std::string(to_string(rows.front().observed.unit));
-  std::string out = fmt::format(
-      "plan: {} ({}), no bias at {:g}; two-sided alpha {:g}, power {:g}; from the pilot's {} intervals\n",
-      o.metric, unit, rows.empty() ? 0.0 : rows.front().null_value, o.alpha, o.power,
-      closed ? "closed-form (clustering by item not counted: run the pilot with the bootstrap)"
-             : "item-bootstrap");
+  const std::string basis = rows.empty() ? "" : rows.front().basis;
+  const std::string source =
+      basis == "stated" ? fmt::format("from a stated sd of {:g} per unit", o.sd.value_or(0))
+      : closed ? "from the pilot's closed-form intervals (clustering by item not counted: run the pilot "
+                 "with the bootstrap)"
+               : "from the pilot's item-bootstrap intervals";
+  std::string out =
+      basis == "stated"
+          ? fmt::format("plan: two-sided alpha {:g}, power {:g}; {}\n", o.alpha, o.power, source)
+          : fmt::format("plan: {}{} ({}), no bias at {:g}; two-sided alpha {:g}, power {:g}; {}\n",
+                        o.compare.empty() ? "" : "the difference in ", o.metric, unit,
+                        rows.empty() ? 0.0 : rows.front().null_value, o.alpha, o.power, source);
+  if (basis == "paired")
+    out += "  (the pilot's paired interval from run --compare: units are the shared items)\n";
+  else if (basis == "independent")
+    out += fmt::format(
+        "  (the two judges' own intervals as if independent, which ignores how the two move "
+        "together on the same items: run the pilot with --compare {},{} for the paired one)\n",
+        o.compare[0], o.compare[1]);
   std::size_t w = 5;
   for (const auto& r : rows) w = std::max(w, r.judge.size());
   out += fmt::format("  {:<{}}  {:>9}  {:>8}  {:>9}  {:>9}", "judge", w, "value", "n", "se", "mde");
@@ -93,13 +211,16 @@ std::string format_plan(const std::vector<plan_row>& rows, const plan_options& o
     auto num = [](const std::optional<double>& v) {
       return v ? fmt::format("{:.4g}", *v) : std::string("null");
     };
-    out += fmt::format("  {:<{}}  {:>9}  {:>8}  {:>9}  {:>9}", r.judge, w, num(r.observed.value),
-                       r.observed.n, num(r.se), num(r.mde));
+    out += fmt::format("  {:<{}}  {:>9}  {:>8}  {:>9}  {:>9}", r.judge, w,
+                       r.basis == "stated" ? std::string("-") : num(r.observed.value), r.observed.n,
+                       num(r.se), num(r.mde));
     if (o.effect)
-      out += fmt::format("  {:>22}", r.needed ? fmt::format("{} ({:.2g}x)", *r.needed,
-                                                            static_cast<double>(*r.needed) /
-                                                                static_cast<double>(r.observed.n))
-                                              : std::string("null"));
+      out += fmt::format(
+          "  {:>22}", !r.needed ? std::string("null")
+                      : r.observed.n == 0
+                          ? fmt::format("{}", *r.needed)
+                          : fmt::format("{} ({:.2g}x)", *r.needed,
+                                        static_cast<double>(*r.needed) / static_cast<double>(r.observed.n)));
     if (!r.reason.empty()) out += "  (" + r.reason + ")";
     out += "\n";
   }

@@ -44,20 +44,6 @@ std::optional<double> number(const json& v) {
   return std::nullopt;
 }
 
-metric metric_of(const json& m) {
-  metric out;
-  out.value = number(m.value("value", json()));
-  if (m.contains("ci") && m["ci"].is_array() && m["ci"].size() == 2 && m["ci"][0].is_number() &&
-      m["ci"][1].is_number())
-    out.ci = std::array<double, 2>{m["ci"][0].get<double>(), m["ci"][1].get<double>()};
-  if (m.contains("n") && m["n"].is_number()) out.n = m["n"].get<std::uint64_t>();
-  if (m.contains("p")) out.p = number(m["p"]);
-  if (m.contains("mde")) out.mde = number(m["mde"]);
-  if (m.contains("unit") && m["unit"].is_string()) out.unit = unit_of(m["unit"].get<std::string>());
-  if (m.contains("reason") && m["reason"].is_string()) out.reason = m["reason"].get<std::string>();
-  return out;
-}
-
 // Reads one module section (or sub-section) into rows and extras, in the order of its keys.
 class section_reader {
  public:
@@ -187,7 +173,7 @@ class section_reader {
     row.opponent = opponent;
     row.per_opponent = per_opponent;
     row.metric = name;
-    row.value = metric_of(m);
+    row.value = metric_from_json(m);
     out_.rows.push_back(std::move(row));
   }
   void extra(const std::vector<std::string>& path, const json& v) {
@@ -202,6 +188,20 @@ class section_reader {
 };
 
 }  // namespace
+
+metric metric_from_json(const json& m) {
+  metric out;
+  out.value = number(m.value("value", json()));
+  if (m.contains("ci") && m["ci"].is_array() && m["ci"].size() == 2 && m["ci"][0].is_number() &&
+      m["ci"][1].is_number())
+    out.ci = std::array<double, 2>{m["ci"][0].get<double>(), m["ci"][1].get<double>()};
+  if (m.contains("n") && m["n"].is_number()) out.n = m["n"].get<std::uint64_t>();
+  if (m.contains("p")) out.p = number(m["p"]);
+  if (m.contains("mde")) out.mde = number(m["mde"]);
+  if (m.contains("unit") && m["unit"].is_string()) out.unit = unit_of(m["unit"].get<std::string>());
+  if (m.contains("reason") && m["reason"].is_string()) out.reason = m["reason"].get<std::string>();
+  return out;
+}
 
 namespace detail {
 
