@@ -78,3 +78,54 @@ TEST(GoldNoise, SkippedWithoutAPanel) {
   cfg.gold_judges = {"G1"};
   EXPECT_EQ(jbtest::run_text(fixture(), cfg).modules[0].status, module_status::skipped);
 }
+
+// The two-level bootstrap (--gold-bootstrap). Eight items alike: G1 and G2 say the own response (A), G3
+// the other (B), and J picks its own. The whole panel's gold is own, so J's DBG is 0, and resampling the
+// items alone can never move it (every item is the same). Drawing the three gold judges with
+// replacement, G3 is drawn at least twice in 3 (1/3)² (2/3) + (1/3)³ = 7/27 of the draws; then the gold is
+// the other response and the DBG +100. So about 26 % of the resamples give +100 and 74 % give 0: the
+// 95 % interval is [0, +100], the panel's own noise, where the closed form has no width at all.
+TEST(GoldNoise, TwoLevelBootstrapCarriesThePanelsNoise) {
+  std::string t;
+  for (int i = 1; i <= 8; ++i)
+    t += rec("G1", i, 'A') + rec("G2", i, 'A') + rec("G3", i, 'B') + rec("J", i, 'A');
+  config cfg;
+  cfg.modules = {"gold_noise"};
+  cfg.gold_judges = {"G1", "G2", "G3"};
+  cfg.bootstrap = 400;
+  const json closed =
+      jbtest::run_text(t, cfg).to_json()["modules"]["gold_noise"]["judges"]["J"]["dbg_pairwise"];
+  EXPECT_DOUBLE_EQ(value(closed), 0.0);
+  cfg.gold_bootstrap = true;
+  const report r = jbtest::run_text(t, cfg);
+  const json m = r.to_json()["modules"]["gold_noise"]["judges"]["J"]["dbg_pairwise"];
+  EXPECT_DOUBLE_EQ(value(m), 0.0);
+  ASSERT_TRUE(m["ci"].is_array()) << m;
+  EXPECT_DOUBLE_EQ(m["ci"][0].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(m["ci"][1].get<double>(), 100.0);
+  EXPECT_EQ(r.to_json()["config"]["gold_bootstrap"], true);
+  cfg.bootstrap = 0;  // nothing to resample the panel within
+  EXPECT_THROW(jbtest::run_text(t, cfg), usage_error);
+}
+
+// A gold judge who never judged J's items (G3 judges item 9 only): the three draws are all G3 in
+// (1/3)³ = 1/27 = 3.7 % of the resamples, which leave J's comparisons without gold. More than 1 % of the
+// resamples undefined: no interval, and the reason says how many.
+TEST(GoldNoise, TwoLevelBootstrapWithoutGoldInTooManyResamples) {
+  std::string t;
+  for (int i = 1; i <= 8; ++i) t += rec("G1", i, i % 2 ? 'A' : 'B') + rec("G2", i, 'A') + rec("J", i, 'A');
+  t += rec("G3", 9, 'A');
+  config cfg;
+  cfg.modules = {"gold_noise"};
+  cfg.gold_judges = {"G1", "G2", "G3"};
+  cfg.bootstrap = 1000;
+  cfg.gold_bootstrap = true;
+  const json m = jbtest::run_text(t, cfg).to_json()["modules"]["gold_noise"]["judges"]["J"]["dbg_pairwise"];
+  EXPECT_TRUE(m["ci"].is_null()) << m;
+  const std::string why = m["reason"].get<std::string>();
+  EXPECT_NE(why.find("two-level bootstrap: no comparison with gold in"), std::string::npos) << why;
+  // 1000 draws at 1/27 each: 37 expected, 3 sd of 6 either side.
+  const int undefined = std::stoi(why.substr(why.find(" in ") + 4));
+  EXPECT_GT(undefined, 19);
+  EXPECT_LT(undefined, 56);
+}

@@ -205,6 +205,10 @@ class dataset {
   std::span<const index> comparison_records(std::uint32_t c) const;
   /// Comparisons of one judge, as a range of indexes into comparisons().
   std::span<const std::uint32_t> comparisons_of_judge(std::uint32_t judge) const;
+  /// The one vote its judge casts on a comparison, as a gold judge's vote counts (FORMAT.md): the
+  /// majority of its records' outcomes over both orders and all runs (a tie half to each side), the
+  /// candidate id, tie_outcome for an even split, or no_id without a parsed verdict.
+  std::uint32_t vote(std::uint32_t c) const;
   /// Gold of a pairwise record in its own presentation (A/B/tie), verdict::missing when none.
   judgebias::verdict gold_in_presentation(index i) const;
 

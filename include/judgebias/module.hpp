@@ -54,6 +54,9 @@ struct config {
   /// attribution: the gold verdict is a covariate, and records without gold are left out
   /// (`--no-gold-covariate`: false, every parsed record is used and the gold is not).
   bool gold_covariate = true;
+  /// gold_noise: the whole panel's DBG gets a two-level bootstrap interval that resamples the gold judges
+  /// as well as the items (`--gold-bootstrap`), instead of the closed form.
+  bool gold_bootstrap = false;
   bool skip_invalid = false;
   std::vector<breakdown> by;  ///< Breakdowns, each at most once.
   unsigned threads = 0;       ///< 0 = all cores. Results do not depend on it.

@@ -607,6 +607,10 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   run->add_flag("--no-gold-covariate{false}", cfg.gold_covariate,
                 "attribution: fit without the gold verdict as a covariate, on every parsed record (default: "
                 "with it, on the records that have gold)");
+  run->add_flag(
+      "--gold-bootstrap", cfg.gold_bootstrap,
+      "gold_noise: an interval for each judge's DBG that resamples the gold judges as well as the items "
+      "(two-level bootstrap), so that it carries the panel's own noise");
   run->add_flag("--skip-invalid", cfg.skip_invalid,
                 "Skip invalid lines (counted in the report) instead of stopping");
   run->add_flag("--strict-scale", cfg.strict_scale,

@@ -103,6 +103,24 @@ std::uint32_t dataset::control_of(index i) const {
   return it != control_matches_.end() && it->perturbed == i ? it->control : no_id;
 }
 
+std::uint32_t dataset::vote(std::uint32_t c) const {
+  const comparison& cmp = comparisons_[c];
+  double lo = 0, hi = 0;
+  bool any = false;
+  for (auto i : comparison_records(c)) {
+    const std::uint32_t o = outcome(i);
+    if (o == no_id) continue;
+    any = true;
+    if (o == cmp.lo)
+      lo += 1;
+    else if (o == cmp.hi)
+      hi += 1;
+    else
+      lo += 0.5, hi += 0.5;
+  }
+  return any ? majority(lo, hi, cmp.lo, cmp.hi) : no_id;
+}
+
 verdict dataset::gold_in_presentation(index i) const {
   const std::uint32_t c = comparison_of_[i];
   if (c == no_id) return verdict::missing;
@@ -424,21 +442,8 @@ struct dataset_builder::index_steps {
         pair_voted.push_back(0);
       }
       if (!d.gold_judge_[cmp.judge]) continue;
-      double lo = 0, hi = 0;
-      bool any = false;
-      for (auto i : d.comparison_records(c)) {
-        const std::uint32_t o = d.outcome(i);
-        if (o == no_id) continue;
-        any = true;
-        if (o == cmp.lo)
-          lo += 1;
-        else if (o == cmp.hi)
-          hi += 1;
-        else
-          lo += 0.5, hi += 0.5;
-      }
-      if (!any) continue;
-      const std::uint32_t vote = majority(lo, hi, cmp.lo, cmp.hi);
+      const std::uint32_t vote = d.vote(c);
+      if (vote == no_id) continue;
       auto& votes = pair_votes[it->second];
       if (vote == cmp.lo)
         votes[0] += 1;

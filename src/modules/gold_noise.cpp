@@ -6,12 +6,14 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include <fmt/format.h>
 
 #include "judgebias/module_kit.hpp"
 #include "judgebias/registry.hpp"
+#include "judgebias/stats.hpp"
 #include "modules/self_dbg.hpp"
 
 namespace judgebias {
@@ -47,6 +49,142 @@ int sign_of(double v) {
   return v > 1e-9 ? 1 : v < -1e-9 ? -1 : 0;
 }
 
+// The two-level bootstrap of a judge's pairwise DBG (--gold-bootstrap): each resample draws the panel's
+// K gold judges with replacement, then the items with replacement; the gold of a comparison is the
+// majority of the drawn gold judges' votes, each counted as often as it was drawn (a comparison none of
+// them voted on has no gold in that resample), and the DBG is recomputed over the drawn items.
+class two_level_dbg {
+ public:
+  // The votes of every gold judge of `panel` on every pair (item, lo, hi) it judged.
+  two_level_dbg(const dataset& d, const std::vector<std::string>& panel) : d_(d), k_(panel.size()) {
+    for (std::size_t g = 0; g < panel.size(); ++g)
+      for (const std::uint32_t c : d.comparisons_of_judge(d.judges().find(panel[g]))) {
+        const std::uint32_t v = d.vote(c);
+        if (v == no_id) continue;
+        const comparison& cmp = d.comparisons()[c];
+        auto& codes = votes_.try_emplace(pair_key(cmp), std::vector<std::uint32_t>(k_, no_id)).first->second;
+        codes[g] = v;
+      }
+  }
+
+  // The interval of judge `sel`'s DBG, or why there is none; the whole panel's point value `point` is
+  // the one self_preference reports (the resamples are checked against it in the tests).
+  metric interval(const kit::selection& sel, const config& cfg, metric point) const {
+    if (!point.value) return point;
+    if (k_ > 32) {
+      point.ci.reset();
+      point.reason = "the two-level bootstrap takes at most 32 gold judges";
+      return point;
+    }
+    // Per (item, vote pattern): the sum of w and the count of the judge's own-vs-other comparisons. A
+    // pattern holds each gold judge's vote from the own response's side in 2 bits: 0 none, 1 own,
+    // 2 other, 3 tie.
+    struct cell {
+      std::uint32_t item;
+      std::uint64_t pattern;
+      double w;
+    };
+    std::vector<cell> cells;
+    for (const auto& oc : detail::own_comparisons(d_, cfg, sel)) {
+      if (!oc.w) continue;
+      const comparison& cmp = d_.comparisons()[oc.comparison];
+      const auto it = votes_.find(pair_key(cmp));
+      if (it == votes_.end()) continue;  // no gold judge voted: no gold in any resample
+      std::uint64_t pattern = 0;
+      for (std::size_t g = 0; g < k_; ++g) {
+        const std::uint32_t v = it->second[g];
+        const std::uint64_t code = v == no_id ? 0 : v == oc.own ? 1 : v == tie_outcome ? 3 : 2;
+        pattern |= code << (2 * g);
+      }
+      cells.push_back({cmp.item, pattern, *oc.w});
+    }
+    std::sort(cells.begin(), cells.end(), [](const cell& a, const cell& b) {
+      return std::tie(a.item, a.pattern) < std::tie(b.item, b.pattern);
+    });
+    std::vector<std::uint64_t> patterns;
+    for (const auto& c : cells) patterns.push_back(c.pattern);
+    std::sort(patterns.begin(), patterns.end());
+    patterns.erase(std::unique(patterns.begin(), patterns.end()), patterns.end());
+    // Per item (a cluster of the resampling), its (pattern index, w sum, count) entries.
+    struct entry {
+      std::uint32_t pattern;
+      double w, n;
+    };
+    std::vector<std::size_t> first{0};
+    std::vector<entry> entries;
+    for (std::size_t a = 0; a < cells.size();) {
+      std::size_t b = a;
+      while (b < cells.size() && cells[b].item == cells[a].item) {
+        entry e{static_cast<std::uint32_t>(
+                    std::lower_bound(patterns.begin(), patterns.end(), cells[b].pattern) - patterns.begin()),
+                0, 0};
+        const std::uint64_t pattern = cells[b].pattern;
+        while (b < cells.size() && cells[b].item == cells[a].item && cells[b].pattern == pattern)
+          e.w += cells[b].w, e.n += 1, ++b;
+        entries.push_back(e);
+      }
+      first.push_back(entries.size());
+      a = b;
+    }
+    const std::size_t items = first.size() - 1;
+    if (items < 2) {
+      point.ci.reset();
+      point.reason = "the data come from a single item: nothing to resample";
+      return point;
+    }
+    const std::string& judge = d_.judges().name(sel.judge);
+    const std::uint64_t gold_stream = stats::stream_seed(cfg.seed, {"gold_noise", judge, "gold judges"});
+    const std::uint64_t item_stream = stats::stream_seed(cfg.seed, {"gold_noise", judge, "items"});
+    std::vector<std::uint32_t> gold_counts(k_), item_counts(items);
+    std::vector<double> gold_of(patterns.size()), values(cfg.bootstrap);
+    for (std::uint32_t b = 0; b < cfg.bootstrap; ++b) {
+      stats::resample_counts(gold_stream, b, gold_counts);
+      stats::resample_counts(item_stream, b, item_counts);
+      for (std::size_t p = 0; p < patterns.size(); ++p) {
+        double own = 0, other = 0;
+        for (std::size_t g = 0; g < k_; ++g) {
+          const auto code = (patterns[p] >> (2 * g)) & 3u;
+          const double m = gold_counts[g];
+          if (code == 1) own += m;
+          if (code == 2) other += m;
+          if (code == 3) own += m / 2, other += m / 2;
+        }
+        gold_of[p] = own + other == 0 ? std::nan("") : own > other ? 1.0 : other > own ? 0.0 : 0.5;
+      }
+      double diff = 0, n = 0;
+      for (std::size_t i = 0; i < items; ++i) {
+        if (item_counts[i] == 0) continue;
+        for (std::size_t e = first[i]; e < first[i + 1]; ++e) {
+          const entry& x = entries[e];
+          if (std::isnan(gold_of[x.pattern])) continue;
+          diff += item_counts[i] * (x.w - gold_of[x.pattern] * x.n);
+          n += item_counts[i] * x.n;
+        }
+      }
+      values[b] = n > 0 ? 100 * diff / n : std::nan("");
+    }
+    const stats::percentile_result p = stats::percentile_interval(values, cfg.confidence);
+    if (!p.ci) {
+      point.ci.reset();
+      point.reason =
+          fmt::format("two-level bootstrap: no comparison with gold in {} of {} resamples (more than 1%)",
+                      p.undefined, values.size());
+      return point;
+    }
+    point.ci = p.ci;
+    point.reason.clear();
+    return point;
+  }
+
+ private:
+  static std::tuple<std::uint32_t, std::uint32_t, std::uint32_t> pair_key(const comparison& c) {
+    return {c.item, c.lo, c.hi};
+  }
+  const dataset& d_;
+  std::size_t k_;
+  std::map<std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>, std::vector<std::uint32_t>> votes_;
+};
+
 class gold_noise_module final : public bias_module {
  public:
   std::string_view name() const noexcept override { return "gold_noise"; }
@@ -60,7 +198,9 @@ class gold_noise_module final : public bias_module {
     loo.section = std::string(every_section);
     return {
         metric_info{"dbg_pairwise", unit::pp, bias_direction::higher,
-                    "the pairwise DBG with the whole panel (closed-form interval)"}
+                    "the pairwise DBG with the whole panel (closed-form interval; with --gold-bootstrap, one "
+                    "that resamples the "
+                    "gold judges too)"}
             .shown(1),
         metric_info{"dbg_pairwise_loo_min", unit::pp, bias_direction::none,
                     "the smallest pairwise DBG with one gold judge left out"}
@@ -116,10 +256,12 @@ class gold_noise_module final : public bias_module {
       const dataset rest = std::move(b).finish(o);
       without.emplace_back(rest, closed);
     }
+    std::optional<two_level_dbg> two_level;
+    if (cfg.gold_bootstrap && cfg.bootstrap > 0) two_level.emplace(d, panel);
     kit::judges(result.body, d, [&](const kit::selection& s) {
       const std::string& judge = d.judges().name(s.judge);
       kit::metric_builder mb(d, cfg, name(), s);
-      const metric whole = full.of(judge);
+      const metric whole = two_level ? two_level->interval(s, cfg, full.of(judge)) : full.of(judge);
       mb.put("dbg_pairwise", whole);
       std::vector<double> values;
       std::uint64_t changes = 0;

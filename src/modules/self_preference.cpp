@@ -45,6 +45,67 @@ struct dbg_acc {
   }
 };
 
+// The own-vs-other comparisons of `sel` (one response the judge's own model's, the other not), each with
+// the judge's own-win share w: the mean over its records of 1 / ½ / 0 (prob_a with --soft), or over the
+// units of --pair-rule. Counts into `diag` what it leaves out.
+std::vector<detail::own_comparison> own_comparisons(const dataset& d, const config& cfg,
+                                                    const ownership& owner, const kit::selection& sel,
+                                                    left_out* diag) {
+  std::vector<detail::own_comparison> out;
+  const auto comparisons = sel.comparisons(d);
+  std::vector<kit::scored_unit> units;
+  for (std::size_t k = 0; k < comparisons.size(); ++k) {
+    const comparison& cmp = d.comparisons()[comparisons[k]];
+    const auto recs = d.comparison_records(comparisons[k]);
+    if (recs.empty()) continue;
+    if (cmp.model_lo == no_id || cmp.model_hi == no_id) {
+      if (diag) ++diag->comparisons_without_model;
+      continue;
+    }
+    const std::uint32_t jm = d.judge_model(recs.front());
+    const bool own_lo = owner.own(cmp.model_lo, jm), own_hi = owner.own(cmp.model_hi, jm);
+    if (own_lo == own_hi) {
+      if (diag) ++(own_lo ? diag->comparisons_both_own : diag->comparisons_neither_own);
+      continue;
+    }
+    const std::uint32_t own_id = own_lo ? cmp.lo : cmp.hi;
+    double w_sum = 0, w_n = 0;
+    for (auto i : sel.comparison_records(d, k)) {
+      if (d.model_a(i) == no_id || d.model_b(i) == no_id) {  // this record names no author for a response
+        if (diag) ++diag->records_without_model;
+        continue;
+      }
+      const std::uint32_t o = d.outcome(i);
+      if (cfg.soft && !std::isnan(d.prob_a(i))) {
+        w_sum += d.cand_a(i) == own_id ? d.prob_a(i) : 1.0 - d.prob_a(i);
+        w_n += 1;
+      } else if (o != no_id) {
+        w_sum += o == own_id ? 1.0 : o == tie_outcome ? 0.5 : 0.0;
+        w_n += 1;
+      }
+    }
+    if (cfg.pair_rule != pair_rule::each) {  // w_J(c) from the units of the pair rule instead
+      w_sum = w_n = 0;
+      units.clear();
+      kit::score_comparison(d, sel, k, cfg.pair_rule, units);
+      auto named = [&](dataset::index i) { return d.model_a(i) != no_id && d.model_b(i) != no_id; };
+      for (const auto& u : units) {
+        std::uint32_t o = u.outcome;
+        // A pair with one record that names no author: the other record counts alone, as under each.
+        if (u.pair && named(u.first) != named(u.second))
+          o = d.outcome(named(u.first) ? u.first : u.second);
+        else if (!named(u.first))
+          continue;
+        if (o == no_id) continue;
+        w_sum += o == own_id ? 1.0 : o == tie_outcome ? 0.5 : 0.0;
+        w_n += 1;
+      }
+    }
+    out.push_back({k, comparisons[k], own_id, w_n > 0 ? std::optional<double>(w_sum / w_n) : std::nullopt});
+  }
+  return out;
+}
+
 // Puts dbg_pairwise, wr_judge and wr_gold at `parent` under the judge's object (empty: the judge's own
 // level).
 void put_dbg(metric_builder& mb, const dbg_acc& acc, const std::vector<std::string>& parent,
@@ -235,39 +296,14 @@ class self_preference_module final : public bias_module {
     std::vector<double> eo_own, eo_other;  // pick-own given gold own; pick-other given gold other
     std::uint64_t dp_n = 0, dp_own = 0, dp_other = 0;
     const auto comparisons = sel.comparisons(d);
-    std::vector<kit::scored_unit> units;
-    for (std::size_t k = 0; k < comparisons.size(); ++k) {
-      const comparison& cmp = d.comparisons()[comparisons[k]];
-      const auto recs = d.comparison_records(comparisons[k]);
-      if (recs.empty()) continue;
-      if (cmp.model_lo == no_id || cmp.model_hi == no_id) {
-        if (diag) ++diag->comparisons_without_model;
-        continue;
-      }
-      const std::uint32_t jm = d.judge_model(recs.front());
-      const bool own_lo = owner.own(cmp.model_lo, jm), own_hi = owner.own(cmp.model_hi, jm);
-      if (own_lo == own_hi) {
-        if (diag) ++(own_lo ? diag->comparisons_both_own : diag->comparisons_neither_own);
-        continue;
-      }
+    for (const detail::own_comparison& oc : own_comparisons(d, cfg, owner, sel, diag)) {
       any_own = true;
-      const std::uint32_t own_id = own_lo ? cmp.lo : cmp.hi;
-      const std::uint32_t opponent = own_lo ? cmp.model_hi : cmp.model_lo;
-      double w_sum = 0, w_n = 0;
-      for (auto i : sel.comparison_records(d, k)) {
-        if (d.model_a(i) == no_id || d.model_b(i) == no_id) {  // this record names no author for a response
-          if (diag) ++diag->records_without_model;
-          continue;
-        }
+      const comparison& cmp = d.comparisons()[comparisons[oc.at]];
+      const std::uint32_t own_id = oc.own;
+      const std::uint32_t opponent = own_id == cmp.lo ? cmp.model_hi : cmp.model_lo;
+      for (auto i : sel.comparison_records(d, oc.at)) {
         const std::uint32_t o = d.outcome(i);
-        if (cfg.soft && !std::isnan(d.prob_a(i))) {
-          w_sum += d.cand_a(i) == own_id ? d.prob_a(i) : 1.0 - d.prob_a(i);
-          w_n += 1;
-        } else if (o != no_id) {
-          w_sum += o == own_id ? 1.0 : o == tie_outcome ? 0.5 : 0.0;
-          w_n += 1;
-        }
-        if (o == no_id) continue;
+        if (d.model_a(i) == no_id || d.model_b(i) == no_id || o == no_id) continue;
         // eo / dp count records, not comparisons (Wataoka et al.).
         const double pick_own = o == own_id ? 1.0 : o == tie_outcome ? 0.5 : 0.0;
         double* dr = dp_rows[d.item(i)];
@@ -286,31 +322,14 @@ class self_preference_module final : public bias_module {
           }
         }
       }
-      if (cfg.pair_rule != pair_rule::each) {  // w_J(c) from the units of the pair rule instead
-        w_sum = w_n = 0;
-        units.clear();
-        kit::score_comparison(d, sel, k, cfg.pair_rule, units);
-        auto named = [&](dataset::index i) { return d.model_a(i) != no_id && d.model_b(i) != no_id; };
-        for (const auto& u : units) {
-          std::uint32_t o = u.outcome;
-          // A pair with one record that names no author: the other record counts alone, as under each.
-          if (u.pair && named(u.first) != named(u.second))
-            o = d.outcome(named(u.first) ? u.first : u.second);
-          else if (!named(u.first))
-            continue;
-          if (o == no_id) continue;
-          w_sum += o == own_id ? 1.0 : o == tie_outcome ? 0.5 : 0.0;
-          w_n += 1;
-        }
-      }
-      if (w_n == 0) continue;
+      if (!oc.w) continue;
       if (cmp.gold == no_id) {
         if (diag) ++diag->comparisons_without_gold;
         continue;
       }
-      const double w = w_sum / w_n, g = cmp.gold == own_id ? 1.0 : cmp.gold == tie_outcome ? 0.5 : 0.0;
-      pooled.add(cmp.item, w, g);
-      by_opponent.try_emplace(d.models().name(opponent), items).first->second.add(cmp.item, w, g);
+      const double g = cmp.gold == own_id ? 1.0 : cmp.gold == tie_outcome ? 0.5 : 0.0;
+      pooled.add(cmp.item, *oc.w, g);
+      by_opponent.try_emplace(d.models().name(opponent), items).first->second.add(cmp.item, *oc.w, g);
     }
     put_dbg(mb, pooled, {}, conf);
 
@@ -363,6 +382,10 @@ self_preference_dbg::self_preference_dbg(const dataset& d, const config& cfg) {
     if (row.scope == row_scope::task) rows_[{row.judge, "task=" + row.group}] = row.value;
     if (row.scope == row_scope::run) rows_[{row.judge, "run=" + row.group}] = row.value;
   }
+}
+
+std::vector<own_comparison> own_comparisons(const dataset& d, const config& cfg, const kit::selection& sel) {
+  return judgebias::own_comparisons(d, cfg, ownership(d, cfg), sel, nullptr);
 }
 
 metric self_preference_dbg::of(const std::string& judge, const std::string& group_name) const {

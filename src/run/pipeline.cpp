@@ -68,6 +68,9 @@ pipeline::pipeline(module_registry registry, config cfg)
     throw usage_error(
         fmt::format("--soft scores each record by its prob_a, so it goes with --pair-rule each, not {}",
                     to_string(cfg_.pair_rule)));
+  if (cfg_.gold_bootstrap && cfg_.bootstrap == 0)
+    throw usage_error(
+        "--gold-bootstrap resamples the gold judges within the bootstrap: not with --bootstrap 0");
   if (cfg_.bootstrap > max_bootstrap)
     throw usage_error(
         fmt::format("--bootstrap must be at most {} resamples, got {}", max_bootstrap, cfg_.bootstrap));
@@ -121,6 +124,7 @@ report pipeline::evaluate(const loaded_data& data) const {
   if (cfg_.pair_rule != pair_rule::each) r["config"]["pair_rule"] = std::string(to_string(cfg_.pair_rule));
   if (!cfg_.baseline.empty()) r["config"]["baseline"] = cfg_.baseline;
   if (!cfg_.gold_covariate) r["config"]["gold_covariate"] = false;
+  if (cfg_.gold_bootstrap) r["config"]["gold_bootstrap"] = true;
   if (!cfg_.judges.empty()) r["config"]["judges"] = cfg_.judges;
   if (!cfg_.tasks.empty()) r["config"]["tasks"] = cfg_.tasks;
 
