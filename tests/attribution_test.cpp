@@ -269,3 +269,26 @@ TEST(Attribution, SynthExpectationOfALogisticJudge) {
   EXPECT_GT(expected, 40);  // a strong pull: far from the pull model's 0.65
   EXPECT_TRUE(covers(j["dbg_pairwise"], expected)) << expected << j["dbg_pairwise"];
 }
+
+// With a gold panel the gold term is the panel's vote share for A minus its share for B. Three gold
+// judges vote A A B on items 1-4 (x = 2/3 - 1/3 = +1/3) and A B B on items 5-8 (x = -1/3); J picks A on
+// 3 of 4 of the first and 1 of 4 of the second. The saturated fit: b0 + b1/3 = ln 3, b0 - b1/3 = -ln 3,
+// so b0 = 0 and b1 = 3 ln 3 = 3.2958 (with the majority's +1/-1 it would be ln 3).
+TEST(Attribution, AGoldPanelEntersAsItsVoteShare) {
+  auto line = [](const std::string& judge, int item, char verdict) {
+    return R"({"judge":")" + judge + R"(","item":"i)" + std::to_string(item) +
+           R"(","a":{"id":"x","model":"m1"},"b":{"id":"y","model":"m2"},"verdict":")" +
+           std::string(1, verdict) + "\"}\n";
+  };
+  const std::string g3 = "BBBBBBBB", g2 = "AAAABBBB", j = "AAABABBB";
+  std::string t;
+  for (int i = 0; i < 8; ++i)
+    t +=
+        line("G1", i + 1, 'A') + line("G2", i + 1, g2[i]) + line("G3", i + 1, g3[i]) + line("J", i + 1, j[i]);
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.gold_judges = {"G1", "G2", "G3"};
+  const json m = attribution_of(t, cfg)["judges"]["J"];
+  EXPECT_NEAR(m["gold_coef"]["value"].get<double>(), 3 * std::log(3.0), 1e-6) << m;
+  EXPECT_NEAR(m["position_coef"]["value"].get<double>(), 0.0, 1e-6);
+}

@@ -121,6 +121,13 @@ std::uint32_t dataset::vote(std::uint32_t c) const {
   return any ? majority(lo, hi, cmp.lo, cmp.hi) : no_id;
 }
 
+double dataset::gold_share_a(index i) const {
+  const std::uint32_t c = comparison_of_[i];
+  if (c == no_id) return std::nan("");
+  const double lo = comparisons_[c].gold_lo_share;
+  return cand_a_[i] == comparisons_[c].lo ? lo : 1.0 - lo;
+}
+
 verdict dataset::gold_in_presentation(index i) const {
   const std::uint32_t c = comparison_of_[i];
   if (c == no_id) return verdict::missing;
@@ -455,7 +462,9 @@ struct dataset_builder::index_steps {
     }
     for (auto& cmp : d.comparisons_) {
       const std::uint32_t p = pair_of.at({cmp.item, cmp.lo, cmp.hi});
-      if (pair_voted[p]) cmp.gold = majority(pair_votes[p][0], pair_votes[p][1], cmp.lo, cmp.hi);
+      if (!pair_voted[p]) continue;
+      cmp.gold = majority(pair_votes[p][0], pair_votes[p][1], cmp.lo, cmp.hi);
+      cmp.gold_lo_share = static_cast<float>(pair_votes[p][0] / (pair_votes[p][0] + pair_votes[p][1]));
     }
   }
 

@@ -274,7 +274,13 @@ class attribution_module final : public bias_module {
       x.x.resize(at + x.cols, 0.0);
       double* row = x.x.data() + at;
       row[t_position] = 1;
-      row[t_gold] = g == verdict::a ? 1.0 : g == verdict::b ? -1.0 : 0.0;
+      // With a gold panel, the panel's vote share for A minus its share for B (the "gold probability");
+      // else the one gold verdict, +1 / 0 / −1.
+      const double share_a = d.gold_share_a(i);
+      row[t_gold] = !std::isnan(share_a) ? 2 * share_a - 1
+                    : g == verdict::a    ? 1.0
+                    : g == verdict::b    ? -1.0
+                                         : 0.0;
       if (any_own)
         row[t_self] = static_cast<double>(owner.own(d.model_a(i), d.judge_model(i))) -
                       static_cast<double>(owner.own(d.model_b(i), d.judge_model(i)));
