@@ -101,8 +101,8 @@ class two_level_dbg {
     std::sort(cells.begin(), cells.end(), [](const cell& a, const cell& b) {
       return std::tie(a.item, a.pattern) < std::tie(b.item, b.pattern);
     });
-    std::vector<std::uint64_t> patterns;
-    for (const auto& c : cells) patterns.push_back(c.pattern);
+    std::vector<std::uint64_t> patterns(cells.size());
+    for (std::size_t c = 0; c < cells.size(); ++c) patterns[c] = cells[c].pattern;
     std::sort(patterns.begin(), patterns.end());
     patterns.erase(std::unique(patterns.begin(), patterns.end()), patterns.end());
     // Per item (a cluster of the resampling), its (pattern index, w sum, count) entries.
