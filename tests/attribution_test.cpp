@@ -289,6 +289,6 @@ TEST(Attribution, AGoldPanelEntersAsItsVoteShare) {
   cfg.bootstrap = 0;
   cfg.gold_judges = {"G1", "G2", "G3"};
   const json m = attribution_of(t, cfg)["judges"]["J"];
-  EXPECT_NEAR(m["gold_coef"]["value"].get<double>(), 3 * std::log(3.0), 1e-6) << m;
+  EXPECT_NEAR(m["gold_coef"]["value"].get<double>(), 3 * std::log(3.0), 1e-9) << m;
   EXPECT_NEAR(m["position_coef"]["value"].get<double>(), 0.0, 1e-6);
 }

@@ -104,7 +104,17 @@ TEST(GoldNoise, TwoLevelBootstrapCarriesThePanelsNoise) {
   EXPECT_DOUBLE_EQ(m["ci"][0].get<double>(), 0.0);
   EXPECT_DOUBLE_EQ(m["ci"][1].get<double>(), 100.0);
   EXPECT_EQ(r.to_json()["config"]["gold_bootstrap"], true);
+  // Its mde follows its own interval: 1.4294 x 50. A panel without one gold judge is not a headline.
+  EXPECT_NEAR(m["mde"].get<double>(), 1.4294065 * 50, 1e-4);
+  EXPECT_FALSE(
+      r.to_json()["modules"]["gold_noise"]["kinds"]["G1"]["judges"]["J"]["dbg_pairwise"].contains("mde"));
   cfg.bootstrap = 0;  // nothing to resample the panel within
+  EXPECT_THROW(jbtest::run_text(t, cfg), usage_error);
+  cfg.bootstrap = 400;
+  cfg.modules = {"self_preference"};  // the option would do nothing
+  EXPECT_THROW(jbtest::run_text(t, cfg), usage_error);
+  cfg.modules = {"gold_noise"};
+  cfg.gold_judges.clear();
   EXPECT_THROW(jbtest::run_text(t, cfg), usage_error);
 }
 
@@ -122,6 +132,7 @@ TEST(GoldNoise, TwoLevelBootstrapWithoutGoldInTooManyResamples) {
   cfg.gold_bootstrap = true;
   const json m = jbtest::run_text(t, cfg).to_json()["modules"]["gold_noise"]["judges"]["J"]["dbg_pairwise"];
   EXPECT_TRUE(m["ci"].is_null()) << m;
+  EXPECT_FALSE(m.contains("mde")) << m;  // no interval, no mde (not the closed form's)
   const std::string why = m["reason"].get<std::string>();
   EXPECT_NE(why.find("two-level bootstrap: no comparison with gold in"), std::string::npos) << why;
   // 1000 draws at 1/27 each: 37 expected, 3 sd of 6 either side.

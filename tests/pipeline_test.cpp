@@ -209,8 +209,8 @@ TEST(Report, SummaryTableShowsHeadlineMetrics) {
   EXPECT_NE(table.find("n=1"), std::string::npos) << table;
 }
 
-// Issue: results must be bit-identical whatever --threads. 400 items × 1000 resamples is above the size
-// where the bootstrap splits its batches across threads.
+// Issue: results must be bit-identical whatever --threads. 400 items × 600 resamples is above the size
+// where the bootstrap splits its batches across threads (2e5 draws).
 TEST(Pipeline, AllModulesBitIdenticalAcrossThreadCounts) {
   std::ostringstream sample;
   synth_options so;
@@ -218,8 +218,6 @@ TEST(Pipeline, AllModulesBitIdenticalAcrossThreadCounts) {
   synthesize(so, sample);
   config cfg;
   cfg.by = {breakdown::task};
-  // 400 items x 600 resamples passes the bootstrap's threshold for threads (2e5 draws): the threaded
-  // path is the one compared.
   cfg.bootstrap = 600;
   cfg.threads = 1;
   const std::string one = jbtest::run_text(sample.str(), cfg).dump();

@@ -89,6 +89,15 @@ TEST(Plan, RunWritesThePlansMinimumDetectableEffect) {
       EXPECT_NEAR(*row.observed.mde, *row.mde, 1e-9 * *row.mde) << metric << " " << row.judge;
     }
   }
+  // Only headline metrics get one: not sensitivity's DBG under each pair rule (self_preference's
+  // numbers, made again), nor a count such as winrate's ranks, nor self_preference's wr_judge.
+  const auto j = r.to_json();
+  for (const auto& [judge, metrics] : j["modules"]["sensitivity"]["judges"].items())
+    for (const auto& [metric, m] : metrics.items())
+      if (m.is_object()) {
+        EXPECT_FALSE(m.contains("mde")) << judge << " " << metric;
+      }
+  EXPECT_FALSE(j["modules"]["self_preference"]["judges"]["alpha-7b"]["wr_judge"].contains("mde"));
 }
 
 // Without a pilot: a stated sd of 70.7 pp per comparison (a judge and gold who disagree on half the
@@ -114,13 +123,17 @@ TEST(Plan, StatedSpreadWithoutAPilot) {
   o.units.reset();
   EXPECT_THROW(plan_stated(o), usage_error);  // neither --effect nor --units
   o.units = 10;
+  o.judges = {"J"};  // a stated plan has no judges
+  EXPECT_THROW(plan_stated(o), usage_error);
+  o.judges.clear();
   o.sd = 0;
   EXPECT_THROW(plan_stated(o), usage_error);
 }
 
 // The difference between two judges. J +10 [4, 16] (n 100) and L +2 [-4, 8] (n 80) as if independent:
-// se = sqrt(2) 3.061281 = 4.329305 on min(100, 80) = 80 units, mde = 2.801585 se = 12.128916; 8 pp needs
-// 80 (12.128916 / 8)² = 183.9, so 184. With run --compare J,L's paired interval 8 [2, 14] on 50 items:
+// se = sqrt(2) 3.061281 = 4.329305, mde = 2.801585 se = 12.128916. Per unit, J's variance is
+// 100 · 3.061281² = 937.14 and L's 80 · 3.061281² = 749.71, so 8 pp needs (2.801585 / 8)² · 1686.86 =
+// 206.9, so 207 units per judge. With run --compare J,L's paired interval 8 [2, 14] on 50 items:
 // se = 3.061281, mde 8.576440, 50 (8.576440 / 8)² = 57.5, so 58 items; asked as L,J it is -8 [-14, -2].
 TEST(Plan, DifferenceBetweenTwoJudges) {
   const std::string modules = R"("modules":{"self_preference":{"status":"ok","judges":{
@@ -139,7 +152,7 @@ TEST(Plan, DifferenceBetweenTwoJudges) {
   EXPECT_EQ(rows[0].observed.n, 80u);
   EXPECT_NEAR(*rows[0].se, 4.329305, 1e-6);
   EXPECT_NEAR(*rows[0].mde, 12.128916, 1e-5);
-  EXPECT_EQ(*rows[0].needed, 184u);
+  EXPECT_EQ(*rows[0].needed, 207u);
 
   const report paired =
       parse_report(R"({"schema_version":1,"config":{"confidence":0.95,"bootstrap":1000},)" + modules +
@@ -159,6 +172,18 @@ TEST(Plan, DifferenceBetweenTwoJudges) {
   EXPECT_DOUBLE_EQ((*rows[0].observed.ci)[0], -14.0);
   EXPECT_EQ(*rows[0].needed, 58u);
 
+  // A paired entry without an interval (a pilot run with --bootstrap 0): the judges' own intervals.
+  std::string no_ci = R"({"schema_version":1,"config":{"confidence":0.95,"bootstrap":0},)" + modules +
+                      R"(,"compare":{"judges":["J","L"],"items":50,"resamples":0,"metrics":[
+        {"module":"self_preference","metric":"dbg_pairwise","a":10,"b":2,"value":8,"ci":null,"n":50,"unit":"pp","reason":"r"}]}})";
+  o.compare = {"J", "L"};
+  rows = plan_study(parse_report(no_ci, "pilot.json"), o);
+  EXPECT_EQ(rows[0].basis, "independent");
+  EXPECT_EQ(*rows[0].needed, 207u);
+
+  o.judges = {"J"};  // --compare names the judges
+  EXPECT_THROW(plan_study(paired, o), usage_error);
+  o.judges.clear();
   o.compare = {"J", "J"};
   EXPECT_THROW(plan_study(paired, o), usage_error);
   o.compare = {"J", "nobody"};

@@ -49,8 +49,9 @@ struct comparison {
   std::uint32_t model_lo = no_id;  ///< Author of lo as first seen; no_id when unknown.
   std::uint32_t model_hi = no_id;  ///< Author of hi as first seen; no_id when unknown.
   std::uint32_t gold = no_id;      ///< Gold winner id, tie_outcome, or no_id (no gold).
-  /// With gold judges: the share of their votes for lo (a tie vote half to each side); NaN otherwise.
-  float gold_lo_share = std::numeric_limits<float>::quiet_NaN();
+  /// With gold judges: twice their votes for lo (a tie vote is half to each side) and twice all their
+  /// votes (0: no gold judge voted, or inline gold), so that the share for lo is exact.
+  std::uint32_t gold_votes_lo2 = 0, gold_votes2 = 0;
 };
 
 /// The two orders of one comparison in the same run (METRICS.md "swap pair").
@@ -211,7 +212,7 @@ class dataset {
   /// majority of its records' outcomes over both orders and all runs (a tie half to each side), the
   /// candidate id, tie_outcome for an even split, or no_id without a parsed verdict.
   std::uint32_t vote(std::uint32_t c) const;
-  /// The gold judges' vote share for a pairwise record's A (its comparison's gold_lo_share seen from the
+  /// The gold judges' vote share for a pairwise record's A (its comparison's votes seen from the
   /// record's order); NaN without gold judges' votes.
   double gold_share_a(index i) const;
   /// Gold of a pairwise record in its own presentation (A/B/tie), verdict::missing when none.

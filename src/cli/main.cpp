@@ -710,6 +710,9 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       "plan", "From a pilot report: the smallest effect its data could detect, and the units a study needs");
   auto* plreport_opt =
       plan->add_option("--from-report", plreport, "The pilot's JSON report (judgebias run -o pilot.json)");
+  auto* plmetric_opt =
+      plan->add_option("--metric", plopt.metric, "MODULE.METRIC, a metric reported per judge")
+          ->capture_default_str();
   std::vector<std::string> plcompare;
   plan->add_option(
           "--compare", plcompare,
@@ -720,16 +723,16 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   auto* plsd_opt =
       plan->add_option("--sd", plsd,
                        "Without a pilot: the standard deviation of one unit, in the metric's unit")
-          ->excludes(plreport_opt);
+          ->excludes(plreport_opt)
+          ->excludes(plmetric_opt);
   auto* plrate_opt =
       plan->add_option("--rate", plrate,
                        "Without a pilot: a rate P of 0/1 units, whose sd is sqrt(P(1-P)) (in fractions)")
           ->excludes(plreport_opt)
-          ->excludes(plsd_opt);
+          ->excludes(plsd_opt)
+          ->excludes(plmetric_opt);
   auto* plunits_opt =
       plan->add_option("--units", plunits, "With --sd or --rate: the units the data have, for their mde");
-  plan->add_option("--metric", plopt.metric, "MODULE.METRIC, a metric reported per judge")
-      ->capture_default_str();
   plan->add_option("--judges", pljudges, "Only these judges (comma-separated; repeatable)");
   auto* pleffect_opt =
       plan->add_option("--effect", pleffect,

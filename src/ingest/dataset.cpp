@@ -124,8 +124,10 @@ std::uint32_t dataset::vote(std::uint32_t c) const {
 double dataset::gold_share_a(index i) const {
   const std::uint32_t c = comparison_of_[i];
   if (c == no_id) return std::nan("");
-  const double lo = comparisons_[c].gold_lo_share;
-  return cand_a_[i] == comparisons_[c].lo ? lo : 1.0 - lo;
+  const comparison& cmp = comparisons_[c];
+  if (cmp.gold_votes2 == 0) return std::nan("");
+  const double lo = static_cast<double>(cmp.gold_votes_lo2) / cmp.gold_votes2;
+  return cand_a_[i] == cmp.lo ? lo : 1.0 - lo;
 }
 
 verdict dataset::gold_in_presentation(index i) const {
@@ -464,7 +466,8 @@ struct dataset_builder::index_steps {
       const std::uint32_t p = pair_of.at({cmp.item, cmp.lo, cmp.hi});
       if (!pair_voted[p]) continue;
       cmp.gold = majority(pair_votes[p][0], pair_votes[p][1], cmp.lo, cmp.hi);
-      cmp.gold_lo_share = static_cast<float>(pair_votes[p][0] / (pair_votes[p][0] + pair_votes[p][1]));
+      cmp.gold_votes_lo2 = static_cast<std::uint32_t>(2 * pair_votes[p][0]);
+      cmp.gold_votes2 = static_cast<std::uint32_t>(2 * (pair_votes[p][0] + pair_votes[p][1]));
     }
   }
 

@@ -71,17 +71,12 @@ class two_level_dbg {
   // the one self_preference reports (the resamples are checked against it in the tests).
   metric interval(const kit::selection& sel, const config& cfg, metric point) const {
     if (!point.value) return point;
-    if (k_ > 32) {
-      point.ci.reset();
-      point.reason = "the two-level bootstrap takes at most 32 gold judges";
-      return point;
-    }
     // Per (item, vote pattern): the sum of w and the count of the judge's own-vs-other comparisons. A
-    // pattern holds each gold judge's vote from the own response's side in 2 bits: 0 none, 1 own,
+    // pattern holds each gold judge's vote from the own response's side, one byte each: 0 none, 1 own,
     // 2 other, 3 tie.
     struct cell {
       std::uint32_t item;
-      std::uint64_t pattern;
+      std::string pattern;
       double w;
     };
     std::vector<cell> cells;
@@ -90,18 +85,17 @@ class two_level_dbg {
       const comparison& cmp = d_.comparisons()[oc.comparison];
       const auto it = votes_.find(pair_key(cmp));
       if (it == votes_.end()) continue;  // no gold judge voted: no gold in any resample
-      std::uint64_t pattern = 0;
+      std::string pattern(k_, '\0');
       for (std::size_t g = 0; g < k_; ++g) {
         const std::uint32_t v = it->second[g];
-        const std::uint64_t code = v == no_id ? 0 : v == oc.own ? 1 : v == tie_outcome ? 3 : 2;
-        pattern |= code << (2 * g);
+        pattern[g] = static_cast<char>(v == no_id ? 0 : v == oc.own ? 1 : v == tie_outcome ? 3 : 2);
       }
-      cells.push_back({cmp.item, pattern, *oc.w});
+      cells.push_back({cmp.item, std::move(pattern), *oc.w});
     }
     std::sort(cells.begin(), cells.end(), [](const cell& a, const cell& b) {
       return std::tie(a.item, a.pattern) < std::tie(b.item, b.pattern);
     });
-    std::vector<std::uint64_t> patterns(cells.size());
+    std::vector<std::string> patterns(cells.size());
     for (std::size_t c = 0; c < cells.size(); ++c) patterns[c] = cells[c].pattern;
     std::sort(patterns.begin(), patterns.end());
     patterns.erase(std::unique(patterns.begin(), patterns.end()), patterns.end());
@@ -118,7 +112,7 @@ class two_level_dbg {
         entry e{static_cast<std::uint32_t>(
                     std::lower_bound(patterns.begin(), patterns.end(), cells[b].pattern) - patterns.begin()),
                 0, 0};
-        const std::uint64_t pattern = cells[b].pattern;
+        const std::string& pattern = cells[b].pattern;
         while (b < cells.size() && cells[b].item == cells[a].item && cells[b].pattern == pattern)
           e.w += cells[b].w, e.n += 1, ++b;
         entries.push_back(e);
@@ -143,7 +137,7 @@ class two_level_dbg {
       for (std::size_t p = 0; p < patterns.size(); ++p) {
         double own = 0, other = 0;
         for (std::size_t g = 0; g < k_; ++g) {
-          const auto code = (patterns[p] >> (2 * g)) & 3u;
+          const char code = patterns[p][g];
           const double m = gold_counts[g];
           if (code == 1) own += m;
           if (code == 2) other += m;

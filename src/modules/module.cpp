@@ -136,9 +136,11 @@ void section_body::nest(const std::vector<std::string>& path, section_body sub) 
 namespace {
 
 // The minimum detectable effect beside each headline metric that has an interval (docs/metrics.md
-// "Minimum detectable effect"): the interval's standard error, half its width over z_{(1+c)/2}, times
-// z_{(1+c)/2} + z_{0.8}. Not for an interval of zero width, whose resamples never varied.
+// "Planning a study"): the interval's standard error, half its width over z_{(1+c)/2}, times
+// z_{(1+c)/2} + z_{0.8}. Not for an interval of zero width, whose resamples never varied, nor for a count
+// (a rank). Every other row loses any mde it carried in (a number another module's evaluation made).
 void add_minimum_detectable_effects(module_section& s, double confidence) {
+  for (auto& row : s.rows) row.value.mde.reset();
   const double z = stats::normal_quantile(0.5 + confidence / 2);
   const double per_half_width = (z + stats::normal_quantile(0.8)) / z;
   std::vector<std::pair<std::string_view, std::string_view>> headline;  // (section, metric)
@@ -146,7 +148,7 @@ void add_minimum_detectable_effects(module_section& s, double confidence) {
     if (m.headline > 0) headline.emplace_back(m.section, m.name);
   if (headline.empty()) return;
   for (auto& row : s.rows) {
-    if (!row.value.ci || !row.value.value) continue;
+    if (!row.value.ci || !row.value.value || row.value.unit == unit::count) continue;
     const std::string_view section = row.section.empty() ? std::string_view() : row.section.back();
     const bool shown = std::any_of(headline.begin(), headline.end(), [&](const auto& h) {
       return h.second == row.metric && (h.first == section || h.first == every_section);

@@ -65,6 +65,7 @@ plan_row plan_difference(const report& pilot, const module_section& section, con
                          const plan_options& o, double z_ci) {
   if (o.compare.size() != 2 || o.compare[0] == o.compare[1])
     throw usage_error("--compare takes two different judges, A,B");
+  if (!o.judges.empty()) throw usage_error("--judges does not go with --compare, which names the two judges");
   const std::string &a = o.compare[0], &b = o.compare[1];
   plan_row p;
   p.judge = a + " - " + b;
@@ -80,7 +81,8 @@ plan_row plan_difference(const report& pilot, const module_section& section, con
       for (const char* key : {"kind", "model", "opponent", "task", "run"}) breakdown |= m.contains(key);
       if (breakdown) continue;
       metric d = metric_from_json(m);
-      if (d.value) d.value = sign * *d.value;
+      if (!d.value || !d.ci) break;  // a pilot without intervals: the two judges' own, below
+      d.value = sign * *d.value;
       if (d.ci && sign < 0) d.ci = std::array<double, 2>{-(*d.ci)[1], -(*d.ci)[0]};
       p.observed = d;
       p.basis = "paired";
@@ -105,8 +107,16 @@ plan_row plan_difference(const report& pilot, const module_section& section, con
     p.reason = fmt::format("{}: {}", pa.se ? b : a, pa.se ? pb.reason : pa.reason);
     return p;
   }
+  // Each judge's per-unit variance is n se² (se shrinks as 1/√n): a study of N units per judge has
+  // se² = (n_A se_A² + n_B se_B²) / N, so N = (z / effect)² (n_A se_A² + n_B se_B²).
   p.se = std::hypot(*pa.se, *pb.se);
-  finish(p, p.observed.n, o);
+  p.mde = z_sum(o) * *p.se;
+  if (o.effect) {
+    const double per_unit =
+        static_cast<double>(ma->n) * *pa.se * *pa.se + static_cast<double>(mb->n) * *pb.se * *pb.se;
+    const double z = z_sum(o) / *o.effect;
+    p.needed = static_cast<std::uint64_t>(std::ceil(z * z * per_unit - 1e-9));
+  }
   return p;
 }
 
@@ -162,6 +172,8 @@ plan_row plan_stated(const plan_options& o) {
   if (!o.sd || !(*o.sd > 0 && std::isfinite(*o.sd)))
     throw usage_error("--sd must be a positive number (the spread of one unit, in the metric's unit)");
   if (!o.units && !o.effect) throw usage_error("a stated plan needs --effect, --units or both");
+  if (!o.judges.empty() || !o.compare.empty())
+    throw usage_error("--judges and --compare read a pilot report; a stated plan has no judges");
   if (o.units && *o.units == 0) throw usage_error("--units must be at least 1");
   plan_row p;
   p.judge = "(stated)";

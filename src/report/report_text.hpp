@@ -35,8 +35,8 @@ inline std::string cell_text(const metric_row& m) {
   return s + fmt::format(" n={}", m.n);
 }
 
-// cell_text, then " mde=X" for a headline metric that has one (the Markdown table and the HTML page; the
-// terminal table leaves it out to stay narrow).
+// cell_text, then " mde=X" for a headline metric that has one (the Markdown table; the HTML page has a
+// column of its own, and the terminal table leaves it out to stay narrow).
 inline std::string cell_text_with_mde(const metric_row& m) {
   std::string s = cell_text(m);
   if (m.value && m.mde) s += " mde=" + distance_text(*m.mde, m.unit);

@@ -68,6 +68,11 @@ pipeline::pipeline(module_registry registry, config cfg)
     throw usage_error(
         fmt::format("--soft scores each record by its prob_a, so it goes with --pair-rule each, not {}",
                     to_string(cfg_.pair_rule)));
+  if (cfg_.gold_bootstrap && cfg_.gold_judges.empty())
+    throw usage_error("--gold-bootstrap resamples the gold panel: name it with --gold-judges");
+  if (cfg_.gold_bootstrap &&
+      std::find(cfg_.modules.begin(), cfg_.modules.end(), "gold_noise") == cfg_.modules.end())
+    throw usage_error("--gold-bootstrap is gold_noise's interval: add gold_noise to --modules");
   if (cfg_.gold_bootstrap && cfg_.bootstrap == 0)
     throw usage_error(
         "--gold-bootstrap resamples the gold judges within the bootstrap: not with --bootstrap 0");
