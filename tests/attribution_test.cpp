@@ -292,3 +292,30 @@ TEST(Attribution, AGoldPanelEntersAsItsVoteShare) {
   EXPECT_NEAR(m["gold_coef"]["value"].get<double>(), 3 * std::log(3.0), 1e-9) << m;
   EXPECT_NEAR(m["position_coef"]["value"].get<double>(), 0.0, 1e-6);
 }
+
+// A candidate feature is a term: its A-minus-B difference. Items 1-4 show A one header more than B
+// (x = +1), items 5-8 one fewer (x = -1); J picks A on 3 of 4 and 1 of 4. Saturated: b0 + b = ln 3,
+// b0 - b = -ln 3, so b = ln 3 and b0 = 0; the effect, from x to 0, is 75 % - 50 % = +25 pp on every
+// record. A ninth record whose B lacks the feature is left out and counted.
+TEST(Attribution, ACandidateFeatureIsATerm) {
+  auto line = [](int item, int ha, int hb, char verdict) {
+    std::string b =
+        hb < 0 ? R"({"id":"y"})" : R"({"id":"y","features":{"headers":)" + std::to_string(hb) + "}}";
+    return R"({"judge":"J","item":"i)" + std::to_string(item) + R"(","a":{"id":"x","features":{"headers":)" +
+           std::to_string(ha) + R"(}},"b":)" + b + R"(,"verdict":")" + std::string(1, verdict) + "\"}\n";
+  };
+  const std::string verdicts = "AAABABBB";
+  std::string t;
+  for (int i = 0; i < 8; ++i) t += line(i + 1, i < 4 ? 2 : 1, i < 4 ? 1 : 2, verdicts[i]);
+  t += line(9, 3, -1, 'A');
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.gold_covariate = false;
+  const json a = attribution_of(t, cfg);
+  const json m = a["features"]["headers"]["judges"]["J"];
+  EXPECT_NEAR(m["feature_coef"]["value"].get<double>(), std::log(3.0), 1e-9) << m;
+  EXPECT_NEAR(m["feature_odds_ratio"]["value"].get<double>(), 3.0, 1e-9);
+  EXPECT_NEAR(m["feature_effect"]["value"].get<double>(), 25.0, 1e-9);
+  EXPECT_NEAR(a["judges"]["J"]["position_coef"]["value"].get<double>(), 0.0, 1e-9);
+  EXPECT_EQ(a["diagnostics"]["records_without_features"], 1);
+}

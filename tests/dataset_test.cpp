@@ -139,3 +139,38 @@ TEST(Dataset, UnknownGoldJudgeIsAWarning) {
   ASSERT_EQ(data.dataset.diagnostics().warnings.size(), 1u);
   EXPECT_NE(data.dataset.diagnostics().warnings[0].find("nobody"), std::string::npos);
 }
+
+// Candidate features are kept per record (a's, then b's), survive the merge of blocks read in parallel
+// and record_view, and cost nothing in a dataset without them.
+TEST(Dataset, CandidateFeaturesKeptThroughAppendAndRecordView) {
+  const std::string with =
+      R"({"judge":"j","item":"q","a":{"id":"x","features":{"h":3}},"b":{"id":"y","features":{"h":1,"l":2}},"verdict":"A"})"
+      "\n";
+  const std::string without = R"({"judge":"j","item":"r","a":{"id":"x"},"b":{"id":"y"},"verdict":"B"})"
+                              "\n";
+  EXPECT_TRUE(jbtest::load_text(without + without).dataset.features(0).empty());
+  // Blocks: records without features first, then with, then without (the offsets start mid-way).
+  dataset_builder first, second;
+  reader rd;
+  rd.read_buffer("a.jsonl", without, [&](const record& r) { first.add(r); });
+  rd.read_buffer("b.jsonl", with + without, [&](const record& r) { second.add(r); });
+  first.append(std::move(second));
+  const dataset d = std::move(first).finish({});
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_TRUE(d.features(0).empty());
+  EXPECT_TRUE(d.features(2).empty());
+  const auto f = d.features(1);
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(d.feature_names().name(f[0].feature), "h");
+  EXPECT_EQ(f[0].slot, 0u);
+  EXPECT_DOUBLE_EQ(f[0].value, 3.0);
+  EXPECT_EQ(f[1].slot, 1u);
+  EXPECT_EQ(d.feature_names().name(f[2].feature), "l");
+  EXPECT_DOUBLE_EQ(f[2].value, 2.0);
+  std::vector<candidate_feature> buffer;
+  const record r = record_view(d, 1, buffer);
+  ASSERT_EQ(r.a.features.size(), 1u);
+  ASSERT_EQ(r.b.features.size(), 2u);
+  EXPECT_EQ(r.b.features[1].name, "l");
+  EXPECT_DOUBLE_EQ(r.b.features[0].value, 1.0);
+}

@@ -22,7 +22,15 @@ judgebias::report every_section_report() {
   judgebias::synthesize(o, text);
   std::string all = text.str(), extra;
   std::istringstream lines(all);
-  for (std::string line; std::getline(lines, line);) {
+  std::string featured;  // every pairwise record with a candidate feature (attribution's features.F)
+  std::size_t n = 0;
+  for (std::string line; std::getline(lines, line); ++n) {
+    if (const auto a = line.find(R"("a":{)"), b = line.find(R"("b":{)");
+        a != std::string::npos && b != std::string::npos) {
+      line.insert(b + 5, R"("features":{"headers":)" + std::to_string(n / 3 % 2) + "},");
+      line.insert(a + 5, R"("features":{"headers":)" + std::to_string(n % 3) + "},");
+    }
+    featured += line + "\n";
     // delta-api's records again as a gold panel of two (gold_noise runs with --gold-judges only).
     if (line.rfind(R"({"judge":"delta-api")", 0) == 0)
       for (const char* gold : {"gold-1", "gold-2"}) {
@@ -43,7 +51,7 @@ judgebias::report every_section_report() {
   cfg.by = {judgebias::breakdown::task, judgebias::breakdown::run};
   cfg.modules = jbtest::builtin_registry().names();  // the opt-in modules too
   cfg.gold_judges = {"gold-1", "gold-2"};
-  return jbtest::run_text(all + extra, cfg);
+  return jbtest::run_text(featured + extra, cfg);
 }
 
 // Where a row is declared: its metric name, and the declarations it may match.

@@ -656,3 +656,44 @@ TEST(FormatRules, ScoreOutsideScale) {
   raw.score = 10;  // the bound itself is inside
   EXPECT_FALSE(detail::resolve_record(raw, true, ids).score_out_of_scale);
 }
+
+// A candidate's "features": numbers by name, a's and b's, in input order; null is absent.
+TEST(Reader, CandidateFeatures) {
+  std::vector<std::vector<std::pair<std::string, double>>> seen;
+  reader rd;
+  const std::string text =
+      R"({"judge":"j","item":"q","a":{"id":"x","features":{"headers":3,"lists":-1.5}},"b":{"id":"y","features":{"headers":0}},"verdict":"A"})"
+      "\n" +
+      pair_prefix + R"("verdict":"B"})" + "\n" +
+      R"({"judge":"j","item":"q","a":{"id":"x","features":null},"b":{"id":"y","features":{}},"verdict":"A"})";
+  rd.read_buffer("in.jsonl", text, [&](const record& r) {
+    for (const auto* c : {&r.a, &r.b}) {
+      seen.emplace_back();
+      for (const auto& f : c->features) seen.back().emplace_back(std::string(f.name), f.value);
+    }
+  });
+  using v = std::vector<std::pair<std::string, double>>;
+  ASSERT_EQ(seen.size(), 6u);
+  EXPECT_EQ(seen[0], (v{{"headers", 3}, {"lists", -1.5}}));
+  EXPECT_EQ(seen[1], (v{{"headers", 0}}));
+  for (std::size_t k = 2; k < 6; ++k) EXPECT_TRUE(seen[k].empty()) << k;
+}
+
+// Its errors, each at the offending value's column (or the repeated key's).
+TEST(Reader, CandidateFeatureErrors) {
+  const std::string a = R"({"judge":"j","item":"q","b":{"id":"y"},"verdict":"A","a":{"id":"x","features":)";
+  struct error_case {
+    std::string features, reason, message, at;
+  };
+  for (const error_case& c : std::vector<error_case>{
+           {R"({"h":"3"})", "wrong_type", R"("features.h" must be a number, got a string)", R"("3")"},
+           {R"([1])", "wrong_type", R"("features" must be an object of numbers, got an array)", "[1]"},
+           {R"({"h":1,"h":2})", "duplicate_key", R"(duplicate key "h" in "a".features)", R"("h":2)"},
+           {R"({"h":1e999})", "bad_number", R"("features.h" must be a finite number, got 1e999)", "1e999"}}) {
+    const std::string line = a + c.features + "}}";
+    const parse_error e = error_of(line);
+    EXPECT_EQ(e.reason(), c.reason) << line;
+    EXPECT_EQ(e.message(), c.message) << line;
+    EXPECT_EQ(e.column(), col(line, c.at)) << line;
+  }
+}

@@ -158,6 +158,21 @@ class dataset {
   const string_table& candidates() const noexcept { return candidates_; }
   const string_table& tasks() const noexcept { return tasks_; }
   const string_table& kinds() const noexcept { return kinds_; }  ///< Perturbation kinds.
+  /// Names of the candidates' numeric features (`features`), as first seen.
+  const string_table& feature_names() const noexcept { return feature_names_; }
+
+  /// One candidate feature of a record: its name's id in feature_names(), the slot (0: a or the scored
+  /// response, 1: b) and the value.
+  struct feature_value {
+    std::uint32_t feature = no_id;
+    std::uint32_t slot = 0;
+    double value = 0;
+  };
+  /// The candidate features of record i, a's before b's, each in input order.
+  std::span<const feature_value> features(index i) const {
+    if (feature_start_.empty()) return {};
+    return {feature_values_.data() + feature_start_[i], feature_start_[i + 1] - feature_start_[i]};
+  }
 
   // Columns, by record index.
   std::uint32_t judge(index i) const { return judge_[i]; }
@@ -233,7 +248,11 @@ class dataset {
   friend class dataset_builder;
   static constexpr std::uint8_t flag_order_known = 1, flag_duplicate = 2, flag_out_of_scale = 4;
 
-  string_table judges_, models_, items_, candidates_, tasks_, kinds_;
+  string_table judges_, models_, items_, candidates_, tasks_, kinds_, feature_names_;
+  // Candidate features: empty while no record has any (nothing is spent on files without them), else
+  // each record's start in feature_values_ and one past the last record's end.
+  std::vector<std::uint32_t> feature_start_;
+  std::vector<feature_value> feature_values_;
   std::vector<std::uint32_t> judge_, judge_model_, item_, task_, run_, cand_a_, cand_b_, model_a_, model_b_;
   std::vector<std::uint32_t> len_a_, len_b_, tok_a_, tok_b_, kind_, target_;
   std::vector<std::uint8_t> mode_, verdict_, gold_, flags_;
@@ -261,7 +280,8 @@ class dataset {
 /// Record i as the reader would give it (texts are gone; ids, models, lengths, verdicts, scores, inline
 /// gold and perturbations remain), to build another dataset from (`--compare`'s resamples, a gold panel
 /// without one judge). Its strings point into `d`'s tables: valid while `d` lives.
-record record_view(const dataset& d, dataset::index i);
+/// `features` holds the record's candidate features (its spans point there): valid while both live.
+record record_view(const dataset& d, dataset::index i, std::vector<candidate_feature>& features);
 
 /// Collects records (from the reader or by hand) and builds the dataset's indexes once.
 class dataset_builder {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 namespace judgebias {
@@ -20,6 +21,13 @@ std::optional<verdict> parse_verdict(std::string_view text) noexcept;
 /// "A", "B", "tie" or "null".
 std::string_view to_string(verdict v) noexcept;
 
+/// A number the user's pipeline counted or measured on a response (`features`: markdown headers, list
+/// items...), a term of the attribution model.
+struct candidate_feature {
+  std::string_view name;
+  double value = 0;
+};
+
 /// A candidate response; strings are views valid only while the record is being delivered.
 struct candidate_view {
   std::string_view id;                  ///< Resolved id (FORMAT.md default applied).
@@ -27,6 +35,7 @@ struct candidate_view {
   bool has_model = false;               ///< False when the record names no model.
   std::optional<std::uint32_t> length;  ///< Code points (explicit `length`, else counted from `text`).
   std::optional<std::uint32_t> tokens;  ///< Tokens, when the record carries them.
+  std::span<const candidate_feature> features;  ///< `features`, in input order, names unique.
 };
 
 /// One validated record. Views point into the reader's buffers (or the caller's strings when built

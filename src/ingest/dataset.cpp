@@ -157,6 +157,19 @@ void dataset_builder::add(const record& r) {
   if (d.judge_.size() >= no_id - 2)
     throw data_error(
         fmt::format("more than {} records; this build keeps record indexes in 32 bits", no_id - 2));
+  const bool has_features =
+      !r.a.features.empty() || (r.mode == judgment_mode::pairwise && !r.b.features.empty());
+  if (has_features || !d.feature_start_.empty()) {
+    if (d.feature_start_.empty()) d.feature_start_.assign(d.judge_.size() + 1, 0);
+    for (std::uint32_t slot = 0; slot < 2; ++slot) {
+      if (slot == 1 && r.mode != judgment_mode::pairwise) break;
+      for (const candidate_feature& f : slot == 0 ? r.a.features : r.b.features)
+        d.feature_values_.push_back({d.feature_names_.intern(f.name), slot, f.value});
+    }
+    if (d.feature_values_.size() >= no_id)
+      throw data_error(fmt::format("more than {} candidate features in all", no_id - 1));
+    d.feature_start_.push_back(static_cast<std::uint32_t>(d.feature_values_.size()));
+  }
   d.judge_.push_back(judge_.intern(d.judges_, r.judge));
   d.judge_model_.push_back(model_.intern(d.models_, r.judge_model));
   d.item_.push_back(item_.intern(d.items_, r.item));
@@ -218,6 +231,18 @@ void dataset_builder::append(dataset_builder&& other) {
     for (std::uint32_t k = 0; k < from.size(); ++k) m[k] = into.intern(from.name(k));
     return m;
   };
+  // Candidate features, before the record columns grow: both sides get offsets if either has any.
+  if (!d.feature_start_.empty() || !o.feature_start_.empty()) {
+    if (d.feature_start_.empty()) d.feature_start_.assign(d.judge_.size() + 1, 0);
+    if (o.feature_start_.empty()) o.feature_start_.assign(o.judge_.size() + 1, 0);
+    const auto names = mapping(d.feature_names_, o.feature_names_);
+    const auto base = static_cast<std::uint32_t>(d.feature_values_.size());
+    if (static_cast<std::uint64_t>(base) + o.feature_values_.size() >= no_id)
+      throw data_error(fmt::format("more than {} candidate features in all", no_id - 1));
+    for (const auto& f : o.feature_values_) d.feature_values_.push_back({names[f.feature], f.slot, f.value});
+    for (std::size_t k = 1; k < o.feature_start_.size(); ++k)
+      d.feature_start_.push_back(base + o.feature_start_[k]);
+  }
   const auto judges = mapping(d.judges_, o.judges_), models = mapping(d.models_, o.models_),
              items = mapping(d.items_, o.items_), candidates = mapping(d.candidates_, o.candidates_),
              tasks = mapping(d.tasks_, o.tasks_), kinds = mapping(d.kinds_, o.kinds_);
@@ -649,8 +674,14 @@ breakdown_groups::breakdown_groups(const dataset& d, std::uint32_t judge, breakd
   std::sort(order_.begin(), order_.end(), [&](auto x, auto y) { return names_[x] < names_[y]; });
 }
 
-record record_view(const dataset& d, dataset::index i) {
+record record_view(const dataset& d, dataset::index i, std::vector<candidate_feature>& features) {
   record r;
+  features.clear();
+  std::size_t in_a = 0;
+  for (const auto& f : d.features(i)) {
+    features.push_back({d.feature_names().name(f.feature), f.value});
+    in_a += f.slot == 0;
+  }
   r.judge = d.judges().name(d.judge(i));
   r.judge_model = d.models().name(d.judge_model(i));
   r.item = d.items().name(d.item(i));
@@ -668,8 +699,10 @@ record record_view(const dataset& d, dataset::index i) {
     return c;
   };
   r.a = candidate(d.cand_a(i), d.model_a(i), d.length_a(i), d.tokens_a(i));
+  r.a.features = std::span<const candidate_feature>(features).first(in_a);
   if (r.mode == judgment_mode::pairwise) {
     r.b = candidate(d.cand_b(i), d.model_b(i), d.length_b(i), d.tokens_b(i));
+    r.b.features = std::span<const candidate_feature>(features).subspan(in_a);
     r.v = d.verdict(i);
     if (d.inline_gold(i) != verdict::missing) r.gold = d.inline_gold(i);
     if (!std::isnan(d.prob_a(i))) r.prob_a = d.prob_a(i);

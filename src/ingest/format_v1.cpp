@@ -47,6 +47,7 @@ candidate_view resolve_candidate(const raw_candidate& c, std::string_view slot, 
     out.length = static_cast<std::uint32_t>(*c.text_length);
   }
   out.tokens = c.tokens;
+  out.features = c.features;
   return out;
 }
 

@@ -34,6 +34,7 @@ struct raw_candidate {
   std::optional<std::string_view> id, model;
   std::optional<std::uint32_t> length, tokens;
   std::optional<std::uint64_t> text_length;  ///< Code points of "text".
+  std::vector<candidate_feature> features;   ///< "features", in input order.
   std::uint64_t column = 0;                  ///< Column of its opening brace.
 };
 

@@ -389,18 +389,19 @@ class record_walker {
     od::object obj;
     if (auto err = v.get_object().get(obj)) fail_value(slot, c.column, err, "an object");
     const std::size_t begin = nested_keys.size();
-    std::uint32_t seen = 0;  // id, model, length, tokens, text
+    std::uint32_t seen = 0;  // id, model, length, tokens, text, features
     for (auto f : obj) {
       od::field field;
       if (auto err = std::move(f).get(field)) fail_value(slot, c.column, err, "an object");
       std::uint64_t kcol = 0;
       const std::string_view key = read_key(field, kcol);
-      const std::uint32_t bit = key == "id"       ? 1u
-                                : key == "model"  ? 2u
-                                : key == "length" ? 4u
-                                : key == "tokens" ? 8u
-                                : key == "text"   ? 16u
-                                                  : 0u;
+      const std::uint32_t bit = key == "id"         ? 1u
+                                : key == "model"    ? 2u
+                                : key == "length"   ? 4u
+                                : key == "tokens"   ? 8u
+                                : key == "text"     ? 16u
+                                : key == "features" ? 32u
+                                                    : 0u;
       if (bit ? (seen & bit) != 0 : check_duplicate(begin, key, kcol))
         fail(kcol, "duplicate_key", fmt::format("duplicate key {} in \"{}\"", quoted(key), slot));
       seen |= bit;
@@ -418,6 +419,8 @@ class record_walker {
             get_count(val, "tokens", std::numeric_limits<std::uint32_t>::max(), "negative_length"));
       } else if (key == "text") {
         c.text_length = count_code_points(get_string(val, "text"));
+      } else if (key == "features") {
+        read_features(val, slot, c);
       } else {
         note_unknown(slot, key);
         walk(val, 3, key);
@@ -426,6 +429,32 @@ class record_walker {
     check_large_object(begin);
     nested_keys.resize(begin);
     return c;
+  }
+
+  // A candidate's "features": an object of finite numbers, each name once.
+  void read_features(od::value& v, std::string_view slot, raw_candidate& c) {
+    const std::uint64_t col = column_of(v);
+    od::object obj;
+    if (auto err = v.get_object().get(obj)) fail_value("features", col, err, "an object of numbers");
+    const std::size_t begin = nested_keys.size();
+    for (auto f : obj) {
+      od::field field;
+      if (auto err = std::move(f).get(field)) fail_value("features", col, err, "an object of numbers");
+      std::uint64_t kcol = 0;
+      const std::string_view key = read_key(field, kcol);
+      if (check_duplicate(begin, key, kcol))
+        fail(kcol, "duplicate_key", fmt::format("duplicate key {} in \"{}\".features", quoted(key), slot));
+      od::value val = field.value();
+      const std::uint64_t vcol = column_of(val);
+      double x = 0;
+      if (auto err = val.get_double().get(x))
+        fail_value(fmt::format("features.{}", key), vcol, err, "a number");
+      if (!std::isfinite(x))
+        fail(vcol, "bad_number", fmt::format("\"features.{}\" must be a finite number", key));
+      c.features.push_back({key, x});
+    }
+    check_large_object(begin);
+    nested_keys.resize(begin);
   }
 
   // A line whose JSON is not an object: "not an object" only when it is valid JSON, else not JSON.
@@ -716,9 +745,10 @@ void line_reader::read_lines(const std::string& path, const char* data, std::siz
                   if (cr) --len;
                   if (std::string_view(p, len).find_first_not_of(" \t") == std::string_view::npos) return;
                   record r;
+                  raw_record raw;  // the record's feature spans point into it: it outlives the sink's call
                   try {
-                    r = resolve_record(m.walker.read(p, len, capacity, st.unknown_fields), m.opt.strict_scale,
-                                       m.ids);
+                    raw = m.walker.read(p, len, capacity, st.unknown_fields);
+                    r = resolve_record(raw, m.opt.strict_scale, m.ids);
                   } catch (const line_failure& e) {
                     m.reject(st, path, line_no, e.column, e.reason, e.message);
                     return;

@@ -35,7 +35,8 @@ enum fixed_term : std::size_t { t_position, t_gold, t_self, t_length, fixed_term
 constexpr std::array<std::string_view, fixed_terms> fixed_names{"position", "gold", "self", "length"};
 
 struct left_out {
-  std::uint64_t unparsed = 0, order_unknown = 0, without_gold = 0, without_model = 0, without_length = 0;
+  std::uint64_t unparsed = 0, order_unknown = 0, without_gold = 0, without_model = 0, without_length = 0,
+                without_features = 0;
 };
 
 // One selection's design: a row per record used, a column per term (fixed terms, then one per cue kind),
@@ -144,6 +145,13 @@ class attribution_module final : public bias_module {
       e.section = std::string(every_section);
       m.push_back(std::move(e));
     }
+    for (auto& d : term_metrics("feature_", std::string(every_section))) m.push_back(std::move(d));
+    {
+      metric_info e{"feature_effect", unit::pp, bias_direction::none,
+                    "average effect of the candidates' feature difference on picking the slot it favours"};
+      e.section = std::string(every_section);
+      m.push_back(std::move(e));
+    }
     return m;
   }
 
@@ -169,9 +177,24 @@ class attribution_module final : public bias_module {
       std::sort(kinds.begin(), kinds.end(),
                 [&](auto x, auto y) { return d.kinds().name(x) < d.kinds().name(y); });
     }
+    // The candidates' numeric features among the same records, by name: one column each, after the cues.
+    std::vector<std::uint32_t> features;
+    if (d.feature_names().size() > 0) {
+      std::vector<std::uint8_t> seen(d.feature_names().size(), 0);
+      for (std::uint32_t j : d.measured_judges())
+        for (auto i : d.records_of_judge(j))
+          if (d.mode(i) == judgment_mode::pairwise)
+            for (const auto& f : d.features(i)) seen[f.feature] = 1;
+      for (std::uint32_t k = 0; k < seen.size(); ++k)
+        if (seen[k]) features.push_back(k);
+      std::sort(features.begin(), features.end(),
+                [&](auto x, auto y) { return d.feature_names().name(x) < d.feature_names().name(y); });
+    }
+    // The names of the columns after the fixed terms, for messages: "cue K", then "feature F".
     std::vector<std::string> kind_names;
-    kind_names.reserve(kinds.size());
-    for (std::uint32_t k : kinds) kind_names.push_back(d.kinds().name(k));
+    kind_names.reserve(kinds.size() + features.size());
+    for (std::uint32_t k : kinds) kind_names.push_back("cue " + d.kinds().name(k));
+    for (std::uint32_t f : features) kind_names.push_back("feature " + d.feature_names().name(f));
     // self_preference's own number (interval and all) beside self_effect.
     const detail::self_preference_dbg raw(d, cfg);
     const kit::ownership owner(d, cfg);
@@ -179,7 +202,7 @@ class attribution_module final : public bias_module {
     // One fit per selection, kept for the cue sub-sections, which are placed after the module's own rows.
     std::map<std::pair<std::uint32_t, std::string>, fit_result> fits;
     result.body = kit::per_judge(d, cfg, [&](const kit::selection& s) {
-      design x = build_design(d, cfg, owner, kinds, s, s.all() ? &diag : nullptr);
+      design x = build_design(d, cfg, owner, kinds, features, s, s.all() ? &diag : nullptr);
       fit_result& f = fits[{s.judge, s.group_name}] = fit(x, cfg, kind_names);
       return measure_fixed(d, cfg, s, f, raw);
     });
@@ -193,11 +216,23 @@ class attribution_module final : public bias_module {
                          return mb.take();
                        }));
     }
+    for (std::size_t k = 0; k < features.size(); ++k) {
+      const std::string& feature = d.feature_names().name(features[k]);
+      const std::size_t column = fixed_terms + kinds.size() + k;
+      result.body.nest({"features", feature}, kit::per_judge(d, cfg, [&](const kit::selection& s) {
+                         const fit_result& f = fits.at({s.judge, s.group_name});
+                         kit::metric_builder mb(d, cfg, fmt::format("{}/feature/{}", name(), feature), s);
+                         put_term(mb, cfg, f, column, "feature_");
+                         put_effect(mb, cfg, f, column, "feature_effect");
+                         return mb.take();
+                       }));
+    }
     result.body.extra({"diagnostics"}, {{"records_unparsed", diag.unparsed},
                                         {"records_order_unknown", diag.order_unknown},
                                         {"records_without_gold", diag.without_gold},
                                         {"records_without_model", diag.without_model},
-                                        {"records_without_length", diag.without_length}});
+                                        {"records_without_length", diag.without_length},
+                                        {"records_without_features", diag.without_features}});
     return result;
   }
 
@@ -215,10 +250,18 @@ class attribution_module final : public bias_module {
   }
 
   static design build_design(const dataset& d, const config& cfg, const kit::ownership& owner,
-                             const std::vector<std::uint32_t>& kinds, const kit::selection& s,
+                             const std::vector<std::uint32_t>& kinds,
+                             const std::vector<std::uint32_t>& features, const kit::selection& s,
                              left_out* diag) {
     design x;
-    x.cols = fixed_terms + kinds.size();
+    const std::size_t first_feature = fixed_terms + kinds.size();
+    x.cols = first_feature + features.size();
+    // A record's value of feature column k in slot 0 (A) or 1 (B), or NaN when that response lacks it.
+    auto feature_of = [&](dataset::index i, std::size_t k, std::uint32_t slot) {
+      for (const auto& f : d.features(i))
+        if (f.feature == features[k] && f.slot == slot) return f.value;
+      return std::nan("");
+    };
     x.out_reason.assign(x.cols, "");
     const bool tokens = cfg.length == length_unit::tokens;
     auto len_a = [&](dataset::index i) { return tokens ? d.tokens_a(i) : d.length_a(i); };
@@ -231,6 +274,7 @@ class attribution_module final : public bias_module {
     // The judge's pairwise records in the selection, perturbed ones included (their cue is a term).
     std::vector<dataset::index> recs;
     bool any_own = false, any_length = false;
+    std::vector<bool> any_feature(features.size(), false);
     for (auto i : s.group.records(d, s.judge)) {
       if (d.mode(i) != judgment_mode::pairwise || d.is_duplicate(i)) continue;
       if (std::isnan(label(i))) {
@@ -246,6 +290,9 @@ class attribution_module final : public bias_module {
       any_own |= d.model_a(i) != no_id && d.model_b(i) != no_id &&
                  (owner.own(d.model_a(i), d.judge_model(i)) || owner.own(d.model_b(i), d.judge_model(i)));
       any_length |= len_a(i) != no_id && len_b(i) != no_id;
+      for (std::size_t k = 0; k < features.size(); ++k)
+        any_feature[k] =
+            any_feature[k] || (!std::isnan(feature_of(i, k, 0)) && !std::isnan(feature_of(i, k, 1)));
     }
     if (!cfg.gold_covariate) x.out_reason[t_gold] = "left out by --no-gold-covariate";
     if (!any_own)
@@ -255,6 +302,9 @@ class attribution_module final : public bias_module {
     if (!any_length)
       x.out_reason[t_length] = tokens ? "no record of this judge carries both responses' tokens"
                                       : "no record of this judge carries both responses' lengths";
+    for (std::size_t k = 0; k < features.size(); ++k)
+      if (!any_feature[k])
+        x.out_reason[first_feature + k] = "no record of this judge carries it for both responses";
     std::vector<double> diffs;
     for (auto i : recs) {
       const verdict g = d.gold_in_presentation(i);
@@ -268,6 +318,14 @@ class attribution_module final : public bias_module {
       }
       if (any_length && (len_a(i) == no_id || len_b(i) == no_id)) {
         if (diag) ++diag->without_length;
+        continue;
+      }
+      bool lacks_feature = false;
+      for (std::size_t k = 0; k < features.size() && !lacks_feature; ++k)
+        lacks_feature =
+            any_feature[k] && (std::isnan(feature_of(i, k, 0)) || std::isnan(feature_of(i, k, 1)));
+      if (lacks_feature) {
+        if (diag) ++diag->without_features;
         continue;
       }
       const std::size_t at = x.x.size();
@@ -294,6 +352,8 @@ class attribution_module final : public bias_module {
         row[fixed_terms + k] =
             static_cast<double>(d.target(i) == d.cand_a(i)) - static_cast<double>(d.target(i) == d.cand_b(i));
       }
+      for (std::size_t k = 0; k < features.size(); ++k)
+        if (any_feature[k]) row[first_feature + k] = feature_of(i, k, 0) - feature_of(i, k, 1);
       x.y.push_back(label(i));
       x.item.push_back(d.item(i));
     }
@@ -318,7 +378,7 @@ class attribution_module final : public bias_module {
       std::vector<std::string> n;
       n.reserve(cols.size());
       for (std::size_t c : cols)
-        n.push_back(c < fixed_terms ? std::string(fixed_names[c]) : "cue " + kind_names[c - fixed_terms]);
+        n.push_back(c < fixed_terms ? std::string(fixed_names[c]) : kind_names[c - fixed_terms]);
       return fmt::format("{}", fmt::join(n, ", "));
     };
     if (x.candidates == 0) {  // a pointwise-only judge (or group): one reason for every term
@@ -340,7 +400,9 @@ class attribution_module final : public bias_module {
       bool varies = false;
       for (std::size_t r = 1; r < x.rows() && !varies; ++r) varies = x.x[r * x.cols + c] != x.x[c];
       if (!varies)
-        f.terms[c].reason = c >= fixed_terms ? "no record of this judge here carries this cue"
+        f.terms[c].reason = c >= fixed_terms ? (kind_names[c - fixed_terms].rfind("cue ", 0) == 0
+                                                    ? "no record of this judge here carries this cue"
+                                                    : "does not vary among the records used")
                             : c == t_self    ? "no record here compares an own response with another"
                                              : "does not vary among the records used";
     }

@@ -238,12 +238,13 @@ class gold_noise_module final : public bias_module {
     const detail::self_preference_dbg full(d, closed);
     std::vector<detail::self_preference_dbg> without;
     without.reserve(panel.size());
+    std::vector<candidate_feature> features;  // record_view's, reused
     for (std::size_t g = 0; g < panel.size(); ++g) {
       const std::uint32_t left_out = d.judges().find(panel[g]);
       dataset_builder b;
       b.reserve(d.size() - d.records_of_judge(left_out).size());
       for (dataset::index i = 0; i < d.size(); ++i)
-        if (d.judge(i) != left_out) b.add(record_view(d, i));
+        if (d.judge(i) != left_out) b.add(record_view(d, i, features));
       dataset_options o;
       for (const auto& other : panel)
         if (other != panel[g]) o.gold_judges.push_back(other);

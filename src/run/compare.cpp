@@ -82,10 +82,11 @@ json compare_judges(const loaded_data& data, const pipeline& p, const std::strin
   std::vector<key> order;  // the report's order of the metrics, from the first evaluation
   auto evaluate = [&](const std::vector<std::uint32_t>& draw, bool rename) {
     dataset_builder builder;
+    std::vector<candidate_feature> features;  // record_view's, reused
     std::string name;
     for (std::size_t k = 0; k < draw.size(); ++k)
       for (auto i : records[draw[k]]) {
-        record r = record_view(d, i);
+        record r = record_view(d, i, features);
         if (rename) {
           name = fmt::format("{}#{}", r.item, k);
           r.item = name;
