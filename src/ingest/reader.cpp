@@ -346,6 +346,7 @@ class record_walker {
         if (auto err = v.get_array().get(arr)) fail_value(field, col, err, "an array");
         for (auto e : arr) {
           od::value elem;
+          // NOLINTNEXTLINE(performance-move-const-arg): simdjson's get() takes an rvalue
           if (auto err = std::move(e).get(elem)) fail_value(field, col, err, "an array");
           walk(elem, depth + 1, field);
         }
@@ -469,6 +470,7 @@ class record_walker {
         if (!err) {
           for (auto e : root) {
             od::value elem;
+            // NOLINTNEXTLINE(performance-move-const-arg): simdjson's get() takes an rvalue
             if (auto e2 = std::move(e).get(elem)) fail_syntax(doc, e2, brace_col);
             walk(elem, 2, "record");
           }
@@ -687,6 +689,7 @@ class record_walker {
     std::size_t count = 0;
     for (auto e : arr) {
       od::value ev;
+      // NOLINTNEXTLINE(performance-move-const-arg): simdjson's get() takes an rvalue
       if (auto err = std::move(e).get(ev)) fail_value(key, vcol, err, "[min, max]");
       if (count < 2)
         bounds[count] = get_finite(ev, "scale");
