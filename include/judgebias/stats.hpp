@@ -55,6 +55,11 @@ std::optional<std::array<double, 2>> wilson_interval(double k, double n, double 
 std::optional<std::array<double, 2>> t_interval(double mean, double sd, double n, double confidence) noexcept;
 /// Wald interval value ± z·se.
 std::array<double, 2> wald_interval(double value, double se, double confidence) noexcept;
+/// The standard error an interval [lo, hi] at `confidence` implies, read as value ± z·se: (hi − lo) / (2z).
+double interval_se(const std::array<double, 2>& ci, double confidence) noexcept;
+/// The minimum detectable effect: the smallest distance from the null that a two-sided level-alpha z
+/// test detects with probability `power`, (z_{1−alpha/2} + z_{power})·se.
+double detectable_effect(double se, double alpha, double power) noexcept;
 
 /// Exact two-sided binomial test of k successes in n trials against probability p (R's method:
 /// sum of the outcomes no more likely than the observed one).

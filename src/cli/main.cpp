@@ -706,8 +706,10 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   std::string plreport, plformat = "table";
   std::vector<std::string> pljudges;
   double pleffect = 0, plnull = 0;
-  auto* plan = app.add_subcommand(
-      "plan", "From a pilot report: the smallest effect its data could detect, and the units a study needs");
+  auto* plan = app.add_subcommand("plan",
+                                  "From a pilot report (or stated rates): the smallest effect its data could "
+                                  "detect, and the units a study "
+                                  "needs");
   auto* plreport_opt =
       plan->add_option("--from-report", plreport, "The pilot's JSON report (judgebias run -o pilot.json)");
   auto* plmetric_opt =

@@ -256,11 +256,12 @@ class attribution_module final : public bias_module {
     design x;
     const std::size_t first_feature = fixed_terms + kinds.size();
     x.cols = first_feature + features.size();
-    // A record's value of feature column k in slot 0 (A) or 1 (B), or NaN when that response lacks it.
-    auto feature_of = [&](dataset::index i, std::size_t k, std::uint32_t slot) {
+    // A record's feature column k: its value for A minus its value for B, NaN when either lacks it.
+    auto feature_difference = [&](dataset::index i, std::size_t k) {
+      double a = std::nan(""), b = std::nan("");
       for (const auto& f : d.features(i))
-        if (f.feature == features[k] && f.slot == slot) return f.value;
-      return std::nan("");
+        if (f.feature == features[k]) (f.slot == 0 ? a : b) = f.value;
+      return a - b;
     };
     x.out_reason.assign(x.cols, "");
     const bool tokens = cfg.length == length_unit::tokens;
@@ -291,8 +292,7 @@ class attribution_module final : public bias_module {
                  (owner.own(d.model_a(i), d.judge_model(i)) || owner.own(d.model_b(i), d.judge_model(i)));
       any_length |= len_a(i) != no_id && len_b(i) != no_id;
       for (std::size_t k = 0; k < features.size(); ++k)
-        any_feature[k] =
-            any_feature[k] || (!std::isnan(feature_of(i, k, 0)) && !std::isnan(feature_of(i, k, 1)));
+        any_feature[k] = any_feature[k] || !std::isnan(feature_difference(i, k));
     }
     if (!cfg.gold_covariate) x.out_reason[t_gold] = "left out by --no-gold-covariate";
     if (!any_own)
@@ -306,6 +306,7 @@ class attribution_module final : public bias_module {
       if (!any_feature[k])
         x.out_reason[first_feature + k] = "no record of this judge carries it for both responses";
     std::vector<double> diffs;
+    std::vector<double> feature_diff(features.size());  // the record's feature columns
     for (auto i : recs) {
       const verdict g = d.gold_in_presentation(i);
       if (cfg.gold_covariate && g == verdict::missing) {
@@ -321,9 +322,10 @@ class attribution_module final : public bias_module {
         continue;
       }
       bool lacks_feature = false;
-      for (std::size_t k = 0; k < features.size() && !lacks_feature; ++k)
-        lacks_feature =
-            any_feature[k] && (std::isnan(feature_of(i, k, 0)) || std::isnan(feature_of(i, k, 1)));
+      for (std::size_t k = 0; k < features.size(); ++k) {
+        feature_diff[k] = any_feature[k] ? feature_difference(i, k) : 0.0;
+        lacks_feature |= std::isnan(feature_diff[k]);
+      }
       if (lacks_feature) {
         if (diag) ++diag->without_features;
         continue;
@@ -352,8 +354,7 @@ class attribution_module final : public bias_module {
         row[fixed_terms + k] =
             static_cast<double>(d.target(i) == d.cand_a(i)) - static_cast<double>(d.target(i) == d.cand_b(i));
       }
-      for (std::size_t k = 0; k < features.size(); ++k)
-        if (any_feature[k]) row[first_feature + k] = feature_of(i, k, 0) - feature_of(i, k, 1);
+      std::copy(feature_diff.begin(), feature_diff.end(), row + first_feature);
       x.y.push_back(label(i));
       x.item.push_back(d.item(i));
     }

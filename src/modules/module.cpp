@@ -136,13 +136,11 @@ void section_body::nest(const std::vector<std::string>& path, section_body sub) 
 namespace {
 
 // The minimum detectable effect beside each headline metric that has an interval (docs/metrics.md
-// "Planning a study"): the interval's standard error, half its width over z_{(1+c)/2}, times
-// z_{(1+c)/2} + z_{0.8}. Not for an interval of zero width, whose resamples never varied, nor for a count
-// (a rank). Every other row loses any mde it carried in (a number another module's evaluation made).
+// "Planning a study"): from the interval's standard error, at level 1 - confidence and power 0.8. Not for
+// an interval of zero width, whose resamples never varied, nor for a count (a rank). Every other row
+// loses any mde it carried in (a number another module's evaluation made).
 void add_minimum_detectable_effects(module_section& s, double confidence) {
   for (auto& row : s.rows) row.value.mde.reset();
-  const double z = stats::normal_quantile(0.5 + confidence / 2);
-  const double per_half_width = (z + stats::normal_quantile(0.8)) / z;
   std::vector<std::pair<std::string_view, std::string_view>> headline;  // (section, metric)
   for (const auto& m : s.metrics)
     if (m.headline > 0) headline.emplace_back(m.section, m.name);
@@ -153,8 +151,9 @@ void add_minimum_detectable_effects(module_section& s, double confidence) {
     const bool shown = std::any_of(headline.begin(), headline.end(), [&](const auto& h) {
       return h.second == row.metric && (h.first == section || h.first == every_section);
     });
-    const double half_width = ((*row.value.ci)[1] - (*row.value.ci)[0]) / 2;
-    if (shown && half_width > 0 && std::isfinite(half_width)) row.value.mde = per_half_width * half_width;
+    const double se = stats::interval_se(*row.value.ci, confidence);
+    if (shown && se > 0 && std::isfinite(se))
+      row.value.mde = stats::detectable_effect(se, 1 - confidence, 0.8);
   }
 }
 

@@ -292,9 +292,9 @@ std::string long_table(const std::vector<const metric_row*>& rows) {
   if (run) out += "<th scope=\"col\">run</th>";
   out +=
       "<th scope=\"col\">metric</th><th scope=\"col\">value</th><th scope=\"col\">interval</th>"
-      "<th scope=\"col\">n</th><th scope=\"col\">p</th><th scope=\"col\" title=\"minimum detectable effect, "
-      "80 % "
-      "power\">mde</th><th scope=\"col\">note</th></tr></thead>\n<tbody>\n";
+      "<th scope=\"col\">n</th><th scope=\"col\">p</th>"
+      "<th scope=\"col\" title=\"minimum detectable effect, 80 % power\">mde</th>"
+      "<th scope=\"col\">note</th></tr></thead>\n<tbody>\n";
   for (const auto* r : rows) {
     out += "<tr><td>" + html_escape(r->judge.empty() ? "(all judges)" : r->judge) + "</td>";
     if (model) out += "<td>" + html_escape(r->model) + "</td>";

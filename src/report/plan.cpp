@@ -23,26 +23,26 @@ void check_options(const plan_options& o) {
     throw usage_error("--effect must be a positive number (a distance from the value of no bias)");
 }
 
-// z_{1-alpha/2} + z_{power}: mde = this times se.
-double z_sum(const plan_options& o) {
-  return stats::normal_quantile(1 - o.alpha / 2) + stats::normal_quantile(o.power);
+// The units whose mde is the effect, from the variance one unit contributes (n·se² of a metric measured
+// on n units, sd² of a stated spread): ⌈variance · ((z_{1−α/2} + z_{power}) / effect)²⌉.
+std::uint64_t units_needed(double per_unit_variance, const plan_options& o) {
+  const double r = stats::detectable_effect(1.0, o.alpha, o.power) / *o.effect;
+  return static_cast<std::uint64_t>(std::ceil(per_unit_variance * r * r - 1e-9));
 }
 
 // mde and the units needed, from p.se and the units n it was measured on.
 void finish(plan_row& p, std::uint64_t n, const plan_options& o) {
-  p.mde = z_sum(o) * *p.se;
-  if (o.effect)
-    p.needed = static_cast<std::uint64_t>(
-        std::ceil(static_cast<double>(n) * (*p.mde / *o.effect) * (*p.mde / *o.effect) - 1e-9));
+  p.mde = stats::detectable_effect(*p.se, o.alpha, o.power);
+  if (o.effect) p.needed = units_needed(static_cast<double>(n) * *p.se * *p.se, o);
 }
 
 // se from the metric's interval at the pilot's confidence, then mde and needed; or why not.
-void from_interval(plan_row& p, const metric& m, double z_ci, const plan_options& o) {
+void from_interval(plan_row& p, const metric& m, double confidence, const plan_options& o) {
   if (!m.value || !m.ci) {
     p.reason = m.value ? "no interval in the pilot" : "no value in the pilot";
   } else if (m.n < 2) {
     p.reason = "fewer than 2 units in the pilot";
-  } else if (const double se = ((*m.ci)[1] - (*m.ci)[0]) / (2 * z_ci); !(se > 0)) {
+  } else if (const double se = stats::interval_se(*m.ci, confidence); !(se > 0)) {
     p.reason = "the pilot's interval has no width";
   } else {
     p.se = se;
@@ -62,7 +62,7 @@ const metric* judge_metric(const module_section& section, const std::string& nam
 // The difference A − B: from the pilot's paired --compare interval when it has one for these two judges,
 // else from each judge's own interval as if the two were independent.
 plan_row plan_difference(const report& pilot, const module_section& section, const std::string& name,
-                         const plan_options& o, double z_ci) {
+                         const plan_options& o, double confidence) {
   if (o.compare.size() != 2 || o.compare[0] == o.compare[1])
     throw usage_error("--compare takes two different judges, A,B");
   if (!o.judges.empty()) throw usage_error("--judges does not go with --compare, which names the two judges");
@@ -83,10 +83,10 @@ plan_row plan_difference(const report& pilot, const module_section& section, con
       metric d = metric_from_json(m);
       if (!d.value || !d.ci) break;  // a pilot without intervals: the two judges' own, below
       d.value = sign * *d.value;
-      if (d.ci && sign < 0) d.ci = std::array<double, 2>{-(*d.ci)[1], -(*d.ci)[0]};
+      if (sign < 0) d.ci = std::array<double, 2>{-(*d.ci)[1], -(*d.ci)[0]};
       p.observed = d;
       p.basis = "paired";
-      from_interval(p, d, z_ci, o);
+      from_interval(p, d, confidence, o);
       return p;
     }
   }
@@ -101,8 +101,8 @@ plan_row plan_difference(const report& pilot, const module_section& section, con
   p.observed.n = std::min(ma->n, mb->n);
   if (ma->value && mb->value) p.observed.value = *ma->value - *mb->value;
   plan_row pa, pb;
-  from_interval(pa, *ma, z_ci, o);
-  from_interval(pb, *mb, z_ci, o);
+  from_interval(pa, *ma, confidence, o);
+  from_interval(pb, *mb, confidence, o);
   if (!pa.se || !pb.se) {
     p.reason = fmt::format("{}: {}", pa.se ? b : a, pa.se ? pb.reason : pa.reason);
     return p;
@@ -110,13 +110,10 @@ plan_row plan_difference(const report& pilot, const module_section& section, con
   // Each judge's per-unit variance is n se² (se shrinks as 1/√n): a study of N units per judge has
   // se² = (n_A se_A² + n_B se_B²) / N, so N = (z / effect)² (n_A se_A² + n_B se_B²).
   p.se = std::hypot(*pa.se, *pb.se);
-  p.mde = z_sum(o) * *p.se;
-  if (o.effect) {
-    const double per_unit =
-        static_cast<double>(ma->n) * *pa.se * *pa.se + static_cast<double>(mb->n) * *pb.se * *pb.se;
-    const double z = z_sum(o) / *o.effect;
-    p.needed = static_cast<std::uint64_t>(std::ceil(z * z * per_unit - 1e-9));
-  }
+  p.mde = stats::detectable_effect(*p.se, o.alpha, o.power);
+  if (o.effect)
+    p.needed = units_needed(
+        static_cast<double>(ma->n) * *pa.se * *pa.se + static_cast<double>(mb->n) * *pb.se * *pb.se, o);
   return p;
 }
 
@@ -141,9 +138,8 @@ std::vector<plan_row> plan_study(const report& pilot, const plan_options& o) {
   const double confidence = pilot.meta.contains("config") && pilot.meta["config"].contains("confidence")
                                 ? pilot.meta["config"]["confidence"].get<double>()
                                 : 0.95;
-  const double z_ci = stats::normal_quantile(0.5 + confidence / 2);
   if (!o.compare.empty()) {
-    plan_row p = plan_difference(pilot, *section, name, o, z_ci);
+    plan_row p = plan_difference(pilot, *section, name, o, confidence);
     p.null_value = o.null_value.value_or(0.0);  // no difference
     return {p};
   }
@@ -158,7 +154,7 @@ std::vector<plan_row> plan_study(const report& pilot, const plan_options& o) {
     p.judge = row.judge;
     p.observed = row.value;
     p.null_value = null_value;
-    from_interval(p, row.value, z_ci, o);
+    from_interval(p, row.value, confidence, o);
     out.push_back(std::move(p));
   }
   if (out.empty())
@@ -184,8 +180,7 @@ plan_row plan_stated(const plan_options& o) {
     p.se = *o.sd / std::sqrt(static_cast<double>(*o.units));
     finish(p, *o.units, o);
   } else {
-    const double root_n = z_sum(o) * *o.sd / *o.effect;  // the n whose mde is the effect: (z sd / effect)²
-    p.needed = static_cast<std::uint64_t>(std::ceil(root_n * root_n - 1e-9));
+    p.needed = units_needed(*o.sd * *o.sd, o);
   }
   return p;
 }

@@ -211,6 +211,14 @@ std::array<double, 2> wald_interval(double value, double se, double confidence) 
   return {value - z * se, value + z * se};
 }
 
+double interval_se(const std::array<double, 2>& ci, double confidence) noexcept {
+  return (ci[1] - ci[0]) / (2 * normal_quantile(0.5 + confidence / 2));
+}
+
+double detectable_effect(double se, double alpha, double power) noexcept {
+  return (normal_quantile(1 - alpha / 2) + normal_quantile(power)) * se;
+}
+
 double floor_p(double p) noexcept {
   if (!(p > 0)) return std::numeric_limits<double>::denorm_min();
   if (p > 1.0 - 1e-12) return 1.0;  // rounding in lgamma leaves 0.9999999999999999 for a p of 1
