@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Checks `judgebias plan` by simulation (docs/metrics.md "Planning a study"): from a 4,000-item pilot of
-synth's default judges, plan the comparisons needed to detect each judge's true pairwise DBG (its expectation over
-200,000 synth items) with 80 % power at alpha 0.05; then run 500 studies of that size (new seeds) and
+"""Checks `judgebias plan` by simulation (docs/metrics.md "Planning a study"): from a pilot of synth's
+default judges (PILOT_ITEMS items, default 40,000, its interval from PILOT_BOOTSTRAP resamples, default
+10,000), plan the comparisons needed to detect each judge's true pairwise DBG (its expectation over
+1,000,000 synth items) with 80 % power at alpha 0.05; then run 500 studies of that size (new seeds) and
 count how many find the DBG (its 95 % item-bootstrap interval excludes 0). The share should be within
-+-4 pp of 80 %.
++-4 pp of 80 %. A smaller pilot tests the pilot as well as the formula: its se is an estimate whose error
+moves the planned size (docs/metrics.md gives the numbers for 4,000- and 1,000-item pilots).
 
-Usage: bench/plan_power.py JUDGEBIAS [STUDIES] [WORKDIR]
+Usage: [PILOT_ITEMS=N] [PILOT_BOOTSTRAP=B] bench/plan_power.py JUDGEBIAS [STUDIES] [WORKDIR]
 """
 import concurrent.futures
 import json
@@ -25,18 +27,19 @@ def run(*args):
     subprocess.run([binary, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-# The truth: each judge's expected DBG over a large population of items (200,000: its own sampling error,
-# about 0.06 pp, is small beside the effects; at 20,000 items it was 0.2 pp, enough to move the power by
-# several points).
-run("synth", "--items", "200000", "--seed", "999", "-o", "/dev/null", "--expected", f"{work}/truth.json")
+# The truth: each judge's expected DBG over a large population of items. Over 200,000 items it still
+# varies by about 0.1 pp from seed to seed (charlie-70b: +2.54 to +2.81 over five seeds), enough to move
+# the power by 3 points at these effects; over 1,000,000 items, by about 0.05 pp.
+run("synth", "--items", "1000000", "--seed", "999", "-o", "/dev/null", "--expected", f"{work}/truth.json")
 truth = json.load(open(f"{work}/truth.json"))
-# The pilot: 4000 items, the default bootstrap. (A pilot's se is itself an estimate: on 1,000 items its
-# error of a few per cent moves the achieved power by about as much as the +-4 pp tolerance.)
-pilot_items = 4000
+# The pilot. Its se is itself an estimate: on 4,000 items it can be 4-5 % off (delta-api's came out 5 %
+# high), which plans about 10 % too many or too few comparisons and moves the power by 3-4 points; on
+# 40,000 items the error is about a third of that.
+pilot_items = int(os.environ.get("PILOT_ITEMS", "40000"))
 run("synth", "--items", str(pilot_items), "--seed", "1", "-o", f"{work}/pilot.jsonl")
-# The pilot's resamples (PILOT_BOOTSTRAP, default 1000, as `run`): its interval's width, hence the planned
-# size, carries the bootstrap's own Monte Carlo error, about 3 % of the width at 1000 resamples.
-pilot_bootstrap = os.environ.get("PILOT_BOOTSTRAP", "1000")
+# The pilot's resamples: its interval's width, hence the planned size, carries the bootstrap's own Monte
+# Carlo error, about 3 % of the width at `run`'s default of 1,000 resamples and 1 % at 10,000.
+pilot_bootstrap = os.environ.get("PILOT_BOOTSTRAP", "10000")
 run("run", f"{work}/pilot.jsonl", "-q", "--modules", "self_preference", "--bootstrap", pilot_bootstrap,
     "-o", f"{work}/pilot.json")
 pilot = json.load(open(f"{work}/pilot.json"))["modules"]["self_preference"]["judges"]

@@ -81,6 +81,9 @@ check skip-invalid 0 $? "\"unknown_verdict\": 1" report.json "\"line\": 2" repor
 "$bin" synth --items 3 --seed 5 -o s.jsonl --expected e.json >out 2>err
 check synth 0 $? "wrote 162 records" err "\"dbg_pairwise\"" e.json
 "$bin" run s.jsonl --bootstrap 0 >out 2>err; check run-synth 0 $? "162 records" out
+# A file is streamed in 64 KiB pieces, not held: many pieces, byte for byte what standard output gets.
+"$bin" synth --items 300 --seed 5 -o s300.jsonl 2>err && "$bin" synth --items 300 --seed 5 >s300-stdout.jsonl
+cmp -s s300.jsonl s300-stdout.jsonl; check synth-streamed 0 $? "wrote 16200 records" err
 
 # perturb: variants a judge fills in; run refuses them until it has.
 printf '%s\n' '{"item":"q1","question":"2+2?","a":{"model":"m1","text":"4"},"b":{"model":"m2","text":"5"},"gold":"A"}' >req.jsonl

@@ -2,6 +2,7 @@
 /// \file Output files: the checks made before anything is read, and the atomic writer.
 
 #include <functional>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,10 @@ using text_sink = std::function<void(std::string_view)>;
 /// written. `produce` must let the sink's exceptions pass.
 void write_file_atomic(const std::string& path, const std::function<void(const text_sink&)>& produce);
 
+/// write_file_atomic for a producer that writes to a std::ostream (synth's generator): the stream hands
+/// the sink 64 KiB at a time, so a file of any size is written without being held. The stream throws
+/// what the sink throws.
+void write_stream_atomic(const std::string& path, const std::function<void(std::ostream&)>& produce);
 /// Removes the temporary file of a write in progress, if any. Async-signal-safe: for a SIGINT or
 /// SIGTERM handler, so that an interrupted write leaves nothing beside the target.
 void remove_pending_temporary() noexcept;

@@ -507,9 +507,7 @@ int cmd_synth(const synth_options& opt, const std::string& output, const std::st
     std::cout.flush();
     if (!std::cout) throw io_error(fmt::format("cannot write to standard output: {}", std::strerror(errno)));
   } else {
-    std::ostringstream buf;
-    n = synthesize(opt, buf);
-    write_file_atomic(output, buf.str());
+    write_stream_atomic(output, [&](std::ostream& out) { n = synthesize(opt, out); });
   }
   if (expected == "-")  // (/dev/stdout is written through by write_file_atomic)
     std::fputs((synth_expected(opt).dump(2) + "\n").c_str(), stdout);

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <ostream>
+#include <streambuf>
 
 #include <fmt/format.h>
 
@@ -335,6 +337,49 @@ void write_file_atomic(const std::string& path, const std::function<void(const t
 
 void remove_pending_temporary() noexcept {
   if (pending_set) ::unlink(pending_path.data());
+}
+
+namespace {
+
+// A stream buffer that passes what is written to a text_sink in pieces of its size.
+class sink_buffer final : public std::streambuf {
+ public:
+  explicit sink_buffer(const text_sink& sink) : sink_(sink) { reset(); }
+
+ protected:
+  int_type overflow(int_type ch) override {
+    pass();
+    if (!traits_type::eq_int_type(ch, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(ch);
+      pbump(1);
+    }
+    return traits_type::not_eof(ch);
+  }
+  int sync() override {
+    pass();
+    return 0;
+  }
+
+ private:
+  void reset() { setp(piece_.data(), piece_.data() + piece_.size()); }
+  void pass() {
+    if (pptr() > pbase()) sink_(std::string_view(pbase(), static_cast<std::size_t>(pptr() - pbase())));
+    reset();
+  }
+  const text_sink& sink_;
+  std::array<char, 64 * 1024> piece_{};
+};
+
+}  // namespace
+
+void write_stream_atomic(const std::string& path, const std::function<void(std::ostream&)>& produce) {
+  write_file_atomic(path, [&](const text_sink& sink) {
+    sink_buffer buffer(sink);
+    std::ostream out(&buffer);
+    out.exceptions(std::ios::badbit);  // the sink's exception, not a quiet failed stream
+    produce(out);
+    out.flush();
+  });
 }
 
 }  // namespace judgebias
