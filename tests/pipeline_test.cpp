@@ -156,6 +156,33 @@ TEST(Pipeline, BadConfigurationIsAUsageError) {
   EXPECT_THROW(pipeline(reg, cfg), usage_error);
 }
 
+// config::stop: a caller on another thread (Python's Ctrl-C) ends the run with `cancelled` at the next
+// check: reading, before a module, inside a module's bootstrap (the module boundary passes it on instead
+// of turning it into the module's error status), and in the bootstrap itself.
+TEST(Pipeline, AStopRequestEndsTheRunAtEachCheck) {
+  module_registry reg;
+  register_builtin_modules(reg);
+  std::atomic<bool> stop{true};
+  config cfg;
+  cfg.stop = &stop;
+  EXPECT_THROW(load({}, cfg), cancelled);                        // reading the embedded sample
+  EXPECT_THROW(load_texts({{"t", two_lines}}, cfg), cancelled);  // reading a text
+  const loaded_data data = load({}, config{});                   // read without a stop
+  EXPECT_THROW(pipeline(reg, cfg).evaluate(data), cancelled);    // before the first module
+  EXPECT_THROW(reg.create("self_preference")->evaluate(data.dataset, cfg), cancelled);  // its bootstrap
+  EXPECT_THROW(reg.create("winrate")->evaluate(data.dataset, cfg), cancelled);  // winrate's own resampling
+  stats::cluster_sums rows(1);
+  for (double v : {1.0, 2.0, 3.0}) *rows.add_row() = v;
+  stats::bootstrap_options bo;
+  bo.stop = &stop;
+  EXPECT_THROW(stats::bootstrap_interval(
+                   rows, [](std::span<const double> s) -> std::optional<double> { return s[0]; }, bo, 1),
+               cancelled);
+  stop = false;  // the same settings without the request run to the end
+  const report r = pipeline(reg, cfg).evaluate(data);
+  EXPECT_EQ(r.find("self_preference")->status, module_status::ok);
+}
+
 TEST(Pipeline, EmptyInputIsAnError) {
   fs::path dir = temp_dir();
   const std::string empty = (dir / "empty.jsonl").string(), bad = (dir / "bad.jsonl").string();

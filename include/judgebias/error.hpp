@@ -1,6 +1,7 @@
 #pragma once
 /// \file Exceptions thrown by judgebias: one small hierarchy under judgebias::error.
 
+#include <atomic>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -44,6 +45,17 @@ class data_error : public error {
  public:
   using error::error;
 };
+
+/// The run was stopped at the caller's request (config::stop; Ctrl-C in Python): what it had computed is
+/// dropped.
+class cancelled : public error {
+ public:
+  using error::error;
+};
+
+/// Throws cancelled when `stop` is set and true. The long loops call it: each block of input, each
+/// batch of resamples, each module.
+void throw_if_stopped(const std::atomic<bool>* stop);
 
 /// A bad option or argument given by the caller.
 class usage_error : public error {

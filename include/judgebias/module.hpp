@@ -2,6 +2,7 @@
 /// \file The bias-module interface, the run configuration and the metric value every module reports.
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -64,6 +65,10 @@ struct config {
   bool strict_scale = false;        ///< A judge's score outside its scale is an error, not a failure.
   std::vector<std::string> judges;  ///< Keep only these judges' records (gold judges are always kept).
   std::vector<std::string> tasks;   ///< Keep only records of these tasks.
+  /// When set, the run stops with judgebias::cancelled soon after this becomes true (a block of input, a
+  /// batch of resamples, a module later): how a caller on another thread interrupts it. Not a setting
+  /// of the report.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 /// Units of METRICS.md / REPORT.md.

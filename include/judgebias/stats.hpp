@@ -4,6 +4,7 @@
 /// and the one-sample t-test.
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -96,7 +97,8 @@ using statistic = std::function<std::optional<double>(std::span<const double> su
 struct bootstrap_options {
   std::uint32_t resamples = 1000;
   double confidence = 0.95;
-  unsigned threads = 1;  ///< Results do not depend on it.
+  unsigned threads = 1;                     ///< Results do not depend on it.
+  const std::atomic<bool>* stop = nullptr;  ///< config::stop: checked before each batch of resamples.
 };
 
 /// An interval, or the reason there is none.

@@ -13,4 +13,8 @@ parse_error::parse_error(std::string path, std::uint64_t line, std::uint64_t col
       reason_(std::move(reason)),
       message_(std::move(message)) {}
 
+void throw_if_stopped(const std::atomic<bool>* stop) {
+  if (stop != nullptr && stop->load(std::memory_order_relaxed)) throw cancelled("interrupted");
+}
+
 }  // namespace judgebias

@@ -59,8 +59,9 @@ struct load_state {
   dataset_builder builder;
   read_stats stats;
   std::uint64_t filtered = 0;
+  const std::atomic<bool>* stop = nullptr;
 
-  explicit load_state(const config& cfg) : filter(make_filter(cfg)) {
+  explicit load_state(const config& cfg) : filter(make_filter(cfg)), stop(cfg.stop) {
     options.on_invalid = cfg.skip_invalid ? invalid_policy::skip : invalid_policy::stop;
     options.max_line_bytes = cfg.max_line_bytes;
     options.strict_scale = cfg.strict_scale;
@@ -82,6 +83,7 @@ void read_input(const std::string& name, detail::byte_source& src, load_state& s
   std::uint64_t records = 0;
   const std::uint64_t bytes =
       detail::read_blocks(src, block_bytes, s.options.max_line_bytes, [&](const detail::line_block& b) {
+        throw_if_stopped(s.stop);
         const std::size_t cut = b.size;
         // Parts split at newlines, at most one per 64 KiB: a part per thread while there is work for it.
         const std::size_t part_count = std::clamp<std::size_t>(cut >> 16, 1, s.threads);

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "judgebias/error.hpp"
 #include "judgebias/module_kit.hpp"
 #include "judgebias/registry.hpp"
 #include "judgebias/stats.hpp"
@@ -132,6 +133,7 @@ class two_level_dbg {
     std::vector<std::uint32_t> gold_counts(k_), item_counts(items);
     std::vector<double> gold_of(patterns.size()), values(cfg.bootstrap);
     for (std::uint32_t b = 0; b < cfg.bootstrap; ++b) {
+      throw_if_stopped(cfg.stop);
       stats::resample_counts(gold_stream, b, gold_counts);
       stats::resample_counts(item_stream, b, item_counts);
       for (std::size_t p = 0; p < patterns.size(); ++p) {

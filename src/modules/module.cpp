@@ -175,6 +175,8 @@ module_section bias_module::evaluate(const dataset& data, const config& cfg) con
     add_minimum_detectable_effects(out, cfg.confidence);
   } catch (const std::bad_alloc&) {
     throw;  // out of memory is the run's failure (exit status 1), not one module's
+  } catch (const cancelled&) {
+    throw;  // a stop request ends the run
   } catch (const std::exception& e) {
     out.rows.clear();
     out.extras.clear();

@@ -1,6 +1,7 @@
 // The module kit's metric builder (values now, bootstrap intervals at take(), the metrics in the order
 // of the judge's JSON object) and the placing of a measurement's metrics as rows.
 #include "judgebias/module_kit.hpp"
+#include "judgebias/error.hpp"
 
 #include <map>
 
@@ -83,6 +84,7 @@ void metric_builder::bootstrap() {
   }
   stats::bootstrap_options bo;
   bo.resamples = cfg_.bootstrap;
+  bo.stop = cfg_.stop;
   bo.confidence = cfg_.confidence;
   bo.threads = cfg_.threads == 0 ? 1 : cfg_.threads;
   std::vector<std::vector<std::size_t>> pending_of_set(sets.size());

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "common/parallel.hpp"
+#include "judgebias/error.hpp"
 #include "judgebias/module_kit.hpp"
 #include "judgebias/registry.hpp"
 #include "stats/bradley_terry.hpp"
@@ -310,6 +311,7 @@ class bt_fits {
       std::vector<std::uint32_t> counts(n);
       std::vector<double> sums(totals_.size());
       for (std::uint32_t b = first; b < last; ++b) {
+        throw_if_stopped(cfg.stop);
         stats::resample_counts(stream, b, counts);
         std::fill(sums.begin(), sums.end(), 0.0);
         for (std::size_t k = 0; k < entries_.size(); ++k) {

@@ -121,6 +121,7 @@ json compare_judges(const loaded_data& data, const pipeline& p, const std::strin
   detail::parallel_for(resamples ? threads : 0, [&](std::size_t t) {
     std::vector<std::uint32_t> draw(shared);
     for (std::size_t r = t; r < resamples; r += threads) {
+      throw_if_stopped(cfg.stop);
       stats::rng gen(base + r);
       for (auto& x : draw) x = static_cast<std::uint32_t>(gen.below(shared));
       const auto values = evaluate(draw, true);

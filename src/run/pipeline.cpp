@@ -202,6 +202,7 @@ report pipeline::evaluate(const loaded_data& data) const {
   detail::parallel_for(workers, [&](std::size_t) {
     try {
       for (std::size_t k = next++; k < out.modules.size(); k = next++) {
+        throw_if_stopped(cfg_.stop);
         out.modules[k] = registry_.create(cfg_.modules[k])->evaluate(d, cfg_);
         out.modules[k].name = cfg_.modules[k];
       }

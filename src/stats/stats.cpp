@@ -1,4 +1,5 @@
 #include "judgebias/stats.hpp"
+#include "judgebias/error.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -333,6 +334,7 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
         static_cast<Eigen::Index>(batch), n);
     Eigen::MatrixXd sums;
     for (std::size_t bb = first_batch; bb < last_batch; ++bb) {
+      throw_if_stopped(options.stop);
       const std::size_t start = bb * batch, m = std::min<std::size_t>(batch, resamples - start);
       for (std::size_t b = 0; b < m; ++b) {
         resample_counts(stream, start + b, counts);
