@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # clang-tidy, with the checks of .clang-tidy and every warning an error, on the C++ sources a change
-# touched in src/, examples/, bench/ and tests/ (for a changed header, one source that includes it).
+# touched in src/, examples/, bench/, tests/ and python/src/ (for a changed header, one source that includes it).
 # The change is BASE..HEAD. Without BASE, it starts at the commit named in .ci/tidy-base: the state
 # the current round of work started from, which whoever starts a round sets to the landed HEAD, so that
 # CI checks that round's sources (if it is not an ancestor of HEAD, the change is HEAD's last commit).
@@ -27,7 +27,7 @@ if [ -z "$base" ]; then
     fi
   fi
 fi
-changed=$(git diff --name-only --diff-filter=d "$base" HEAD -- src include examples bench tests)
+changed=$(git diff --name-only --diff-filter=d "$base" HEAD -- src include examples bench tests python/src)
 files=()
 for f in $changed; do
   case $f in

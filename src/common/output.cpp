@@ -367,7 +367,7 @@ class sink_buffer final : public std::streambuf {
     reset();
   }
   const text_sink& sink_;
-  std::array<char, 64 * 1024> piece_{};
+  std::array<char, std::size_t{64} << 10> piece_{};
 };
 
 }  // namespace

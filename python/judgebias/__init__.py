@@ -1,0 +1,398 @@
+"""judgebias: measure the biases of LLM judges (self-preference, position, verbosity, cues, agreement).
+
+The same engine as the ``judgebias`` command line, from Python::
+
+    import judgebias
+    report = judgebias.run("judgments.jsonl")      # a path, paths, a list of dicts or a DataFrame
+    report.to_pandas()                             # one row per judge and metric
+
+The numbers are the binary's: ``run(...).to_dict()`` equals ``judgebias run ... -o report.json`` key for
+key, with the same seed. docs/python.md has the whole interface.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from . import _judgebias
+from ._errors import RECORDS, DataError, Error, FileError, FormatError, UsageError
+
+if TYPE_CHECKING:  # pandas is imported only when a DataFrame is given or asked for
+    import pandas
+
+__all__ = [
+    "run", "Report", "validate", "synth", "synth_expected", "perturb", "import_records", "diff",
+    "read_report", "sample_records", "Error", "FormatError", "UsageError", "DataError", "FileError",
+    "__version__",
+]
+
+__version__: str = _judgebias.version()
+
+PathLike = Union[str, "os.PathLike[str]"]
+Record = Mapping[str, Any]
+Source = Union[PathLike, Sequence[PathLike], Iterable[Record], "pandas.DataFrame", None]
+
+# Column prefixes of a flat DataFrame: `a_model` is the first candidate's model.
+_FLAT_PREFIXES = ("a_", "b_", "response_", "perturbation_")
+
+
+class Report:
+    """A judgebias report: the JSON the binary writes, and its other forms.
+
+    ``str(report)`` and ``repr`` show the terminal table; ``to_dict()`` is the JSON report (REPORT.md).
+    """
+
+    def __init__(self, native: _judgebias.Report) -> None:
+        self._native = native
+        self._dict: Optional[Dict[str, Any]] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The JSON report as a dict, key for key what ``judgebias run -o report.json`` writes."""
+        if self._dict is None:
+            self._dict = json.loads(self._native.json())
+        return json.loads(json.dumps(self._dict))  # a copy: the caller may change it
+
+    def to_json(self) -> str:
+        """The JSON report as text, byte for byte what the binary writes."""
+        return self._native.json()
+
+    def rows(self) -> List[Dict[str, Any]]:
+        """The tidy rows (the CSV's columns) as dicts: one per module, judge, breakdown and metric.
+
+        Keys: module, kind, judge, model, opponent, task, run, metric, value, ci_low, ci_high, n, p, unit,
+        reason, mde. None where a column does not apply or a number is null.
+        """
+        return self._native.rows()
+
+    def to_pandas(self) -> "pandas.DataFrame":
+        """The tidy rows as a pandas DataFrame (pandas is imported here, not before)."""
+        import pandas
+
+        columns = ["module", "kind", "judge", "model", "opponent", "task", "run", "metric", "value",
+                   "ci_low", "ci_high", "n", "p", "unit", "reason", "mde"]
+        return pandas.DataFrame(self.rows(), columns=columns)
+
+    def to_csv(self) -> str:
+        """The tidy CSV, as ``-o report.csv`` writes it."""
+        return self._native.csv()
+
+    def to_markdown(self) -> str:
+        """The Markdown tables, as ``-o report.md`` writes them."""
+        return self._native.markdown()
+
+    def to_html(self) -> str:
+        """The self-contained HTML page, as ``-o report.html`` writes it."""
+        return self._native.html()
+
+    def table(self, color: bool = False) -> str:
+        """The terminal table (``judgebias run``'s standard output)."""
+        return self._native.table(color)
+
+    def write(self, path: PathLike) -> None:
+        """Writes the report atomically, in the format of the extension: .json, .md, .csv, .html."""
+        self._native.write(os.fspath(path))
+
+    def check(self, *gates: str, missing: bool = False) -> List[Dict[str, Any]]:
+        """The gates (``--fail-if``) a judge trips: ``report.check("position.consistency < 0.7")``.
+
+        Returns one dict per tripped (gate, judge): gate, judge, model, value, reason; an empty list when
+        none trips. A null value trips only with ``missing=True`` (``--fail-if-missing``). A malformed gate
+        raises UsageError.
+        """
+        flat: List[str] = []
+        for g in gates:
+            flat.extend([g] if isinstance(g, str) else list(g))
+        return self._native.check(flat, missing)
+
+    def _repr_html_(self) -> str:  # notebooks show the HTML page
+        return self._native.html()
+
+    def __repr__(self) -> str:
+        return self._native.table(False)
+
+    __str__ = __repr__
+
+
+def _names(value: Union[str, Sequence[str], None], option: str) -> Optional[List[str]]:
+    """A list of names from a list or a comma-separated string (as the command line takes them)."""
+    if value is None:
+        return None
+    names = value.split(",") if isinstance(value, str) else list(value)
+    for n in names:
+        if not isinstance(n, str) or not n:
+            raise UsageError(f"{option}: names must be non-empty strings, got {n!r}")
+    return names
+
+
+def _whole(value: Any, option: str, limit: int = 2**64 - 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
+        raise UsageError(f"{option} must be a whole number from 0 to {limit}, got {value!r}")
+    return value
+
+
+def _options(**given: Any) -> Dict[str, Any]:
+    """run()'s keyword arguments, checked and normalised for the C++ side."""
+    out: Dict[str, Any] = {}
+    for key in ("modules", "gold_judges", "judges", "tasks", "by"):
+        names = _names(given[key], key)
+        if names is not None:
+            out[key] = names
+    if given["self_map"] is not None:
+        pairs = given["self_map"].items() if isinstance(given["self_map"], Mapping) else given["self_map"]
+        out["self_map"] = [(str(model), str(judge)) for model, judge in pairs]
+    for key in ("baseline", "pair_rule", "length"):
+        if given[key] is not None:
+            if not isinstance(given[key], str):
+                raise UsageError(f"{key} must be a string, got {given[key]!r}")
+            out[key] = given[key]
+    out["bootstrap"] = _whole(given["bootstrap"], "bootstrap", 2**32 - 1)
+    out["seed"] = _whole(given["seed"], "seed")
+    if given["threads"] is not None:
+        out["threads"] = _whole(given["threads"], "threads", 2**32 - 1)
+    for key in ("confidence", "min_length_gap"):
+        if given[key] is not None:
+            if isinstance(given[key], bool) or not isinstance(given[key], (int, float)):
+                raise UsageError(f"{key} must be a number, got {given[key]!r}")
+            out[key] = float(given[key])
+    for key in ("skip_invalid", "soft", "gold_bootstrap", "strict_scale"):
+        out[key] = bool(given[key])
+    out["gold_covariate"] = bool(given["gold_covariate"])
+    if given["max_line_bytes"] is not None:
+        out["max_line_bytes"] = _whole(given["max_line_bytes"], "max_line_bytes")
+    return out
+
+
+def _is_dataframe(source: Any) -> bool:
+    return type(source).__name__ == "DataFrame" and hasattr(source, "to_dict") and hasattr(source, "columns")
+
+
+def _missing(v: Any) -> bool:
+    """A DataFrame's missing cell: None, NaN, pandas.NA or NaT."""
+    if v is None:
+        return True
+    if isinstance(v, float):
+        return math.isnan(v)
+    return type(v).__name__ in ("NAType", "NaTType")
+
+
+def _dataframe_records(df: "pandas.DataFrame") -> List[Dict[str, Any]]:
+    """FORMAT v1 records from a DataFrame: nested columns (`a` holding dicts) as they are; flat columns
+    `a_model`, `b_length`, `response_text`, `perturbation_kind` or dotted ones (`a.model`,
+    `a.features.headers`, as pandas.json_normalize writes them) nested; missing cells (None, NaN, NA)
+    left out, except a pairwise record's verdict and a pointwise record's score, which are then null (an
+    extraction failure)."""
+    columns = [str(c) for c in df.columns]
+    paths: List[Tuple[str, ...]] = []
+    for c in columns:
+        if "." in c:
+            paths.append(tuple(c.split(".")))
+        elif c.startswith(_FLAT_PREFIXES):
+            head, _, rest = c.partition("_")
+            paths.append((head, rest))
+        else:
+            paths.append((c,))
+    # pandas stores a column of whole numbers with gaps (a_length where some records are pointwise) as
+    # floats: such a column is read back as the whole numbers it held.
+    whole = [str(t).startswith("float") and bool((df[c].dropna() % 1 == 0).all())
+             for c, t in zip(df.columns, df.dtypes)]
+    has_verdict, has_score = ("verdict",) in paths, ("score",) in paths
+    out: List[Dict[str, Any]] = []
+    for row in df.itertuples(index=False, name=None):
+        rec: Dict[str, Any] = {}
+        for path, is_whole, v in zip(paths, whole, row):
+            if _missing(v):
+                continue
+            if hasattr(v, "item") and not isinstance(v, (str, bytes)):  # a numpy scalar
+                v = v.item()
+            if is_whole and isinstance(v, float):
+                v = int(v)
+            if len(path) == 1:
+                rec[path[0]] = v
+                continue
+            node = rec
+            for key in path[:-1]:
+                node = node.setdefault(key, {})
+            node[path[-1]] = v
+        # A missing verdict (pairwise) or score (pointwise) is the judge's extraction failure: null, as the
+        # file has it, not a field left out.
+        if has_verdict and "a" in rec and "verdict" not in rec:
+            rec["verdict"] = None
+        if has_score and "response" in rec and "score" not in rec:
+            rec["score"] = None
+        out.append(rec)
+    return out
+
+
+def _records_text(records: Iterable[Record]) -> str:
+    """Records as FORMAT v1 JSON Lines, one per line in order, so that an error's line is index + 1."""
+    try:
+        return "\n".join(json.dumps(r, separators=(",", ":")) for r in records) + "\n"
+    except TypeError as e:
+        raise UsageError(f"a record holds a value JSON cannot hold: {e}") from None
+
+
+def _source(source: Source) -> Tuple[List[str], List[Tuple[str, str]]]:
+    """(paths, texts) for the C++ side from run()'s source."""
+    if source is None:
+        return [], []
+    if isinstance(source, (str, os.PathLike)):
+        return [os.fspath(source)], []
+    if _is_dataframe(source):
+        return [], [(RECORDS, _records_text(_dataframe_records(source)))]
+    if isinstance(source, Mapping):
+        raise UsageError("source: give a list of records, not one record (a dict)")
+    items = list(source)  # type: ignore[arg-type]
+    if items and all(isinstance(x, (str, os.PathLike)) for x in items):
+        return [os.fspath(x) for x in items], []
+    if not all(isinstance(x, Mapping) for x in items):
+        raise UsageError("source: a path, a list of paths, a list of records (dicts) or a DataFrame")
+    return [], [(RECORDS, _records_text(items))]  # type: ignore[arg-type]
+
+
+def run(source: Source = None, *, modules: Union[str, Sequence[str], None] = None,
+        gold_judges: Union[str, Sequence[str], None] = None,
+        self_map: Union[Mapping[str, str], Sequence[Tuple[str, str]], None] = None,
+        baseline: Optional[str] = None, by: Union[str, Sequence[str], None] = None,
+        pair_rule: str = "each", bootstrap: int = 1000, seed: int = 0, skip_invalid: bool = False,
+        threads: Optional[int] = None, confidence: float = 0.95,
+        judges: Union[str, Sequence[str], None] = None, tasks: Union[str, Sequence[str], None] = None,
+        compare: Optional[Tuple[str, str]] = None, from_: Optional[str] = None,
+        length: str = "chars", min_length_gap: float = 30.0, soft: bool = False,
+        gold_covariate: bool = True, gold_bootstrap: bool = False, strict_scale: bool = False,
+        max_line_bytes: Optional[int] = None) -> Report:
+    """Measures the judges' biases, as ``judgebias run``: the same options, the same numbers.
+
+    source: a path, a list of paths, an iterable of FORMAT v1 records (dicts), a pandas DataFrame (nested
+        ``a``/``b`` dicts, or flat columns ``a_model``, ``b_length``..., or dotted ``a.model``), or None for
+        the embedded sample. Records are validated as the reader validates a file: a bad one raises
+        FormatError naming its index and field.
+    modules: the modules to run (default: all); names as a list or comma-separated.
+    gold_judges: judges whose majority vote is the gold (replaces inline gold).
+    self_map: {response model: judge model}, which responses count as a judge's own (``--self``).
+    baseline: winrate's reference model (and arena-hard's baseline with ``from_="arena-hard"``).
+    by: "task" and/or "run" breakdowns.  pair_rule: "each", "conservative" or "counter".
+    bootstrap: resamples (0: closed-form intervals).  seed: the bootstrap's seed.
+    skip_invalid: skip invalid records (counted in the report) instead of raising FormatError.
+    threads: threads to use (None: all cores); the numbers do not depend on it.
+    compare: two judges, for the paired difference of every metric (the report's ``compare``).
+    from_: read the paths in another tool's format: fastchat, fastchat-single, arena-hard, alpaca-eval,
+        judgebench.
+    The rest are as the command line's options of the same names (docs/cli.md).
+
+    Raises FormatError, UsageError, DataError (no records), FileError; KeyboardInterrupt on Ctrl-C.
+    The GIL is released while the files are read and the judges measured.
+    """
+    options = _options(modules=modules, gold_judges=gold_judges, judges=judges, tasks=tasks, by=by,
+                       self_map=self_map, baseline=baseline, pair_rule=pair_rule, length=length,
+                       bootstrap=bootstrap, seed=seed, threads=threads, confidence=confidence,
+                       min_length_gap=min_length_gap, skip_invalid=skip_invalid, soft=soft,
+                       gold_covariate=gold_covariate, gold_bootstrap=gold_bootstrap,
+                       strict_scale=strict_scale, max_line_bytes=max_line_bytes)
+    pair = list(compare) if compare is not None else []
+    if compare is not None and (len(pair) != 2 or not all(isinstance(j, str) and j for j in pair)):
+        raise UsageError(f"compare takes two judges, got {compare!r}")
+    if from_ is not None:
+        if source is None or _is_dataframe(source):
+            raise UsageError("from_ reads files: give their paths")
+        paths, texts = _source(source)
+        if texts:
+            raise UsageError("from_ reads files: give their paths")
+        return Report(_judgebias.run([], [], paths, from_, options, pair))
+    paths, texts = _source(source)
+    return Report(_judgebias.run(paths, texts, [], "", options, pair))
+
+
+def read_report(path: PathLike) -> Report:
+    """A JSON report saved by ``judgebias run`` or ``Report.write``, checked."""
+    return Report(_judgebias.Report.read(os.fspath(path)))
+
+
+def diff(old: Union[Report, PathLike], new: Union[Report, PathLike], *, breakdowns: bool = False) -> str:
+    """The change between two reports (``judgebias diff``): per judge and metric, old and new with their
+    intervals and whether they are apart. Reports or paths of JSON reports."""
+    def native(r: Union[Report, PathLike]) -> _judgebias.Report:
+        return r._native if isinstance(r, Report) else _judgebias.Report.read(os.fspath(r))
+    return _judgebias.diff(native(old), native(new), breakdowns)
+
+
+def validate(source: Union[PathLike, Sequence[PathLike], Iterable[Record]], *,
+             max_line_bytes: int = 64 << 20, show: int = 100, strict_scale: bool = False) -> Dict[str, Any]:
+    """Checks every line (``judgebias validate``) without stopping at the first bad one.
+
+    Returns {"lines", "records", "invalid", "invalid_by_reason", "errors" (the first ``show`` as
+    FormatError objects, not raised), "unknown_fields", "judges" (per judge: pairwise, pointwise,
+    perturbed, out_of_scale)}.
+    """
+    paths, texts = _source(source)  # type: ignore[arg-type]
+    return _judgebias.validate(paths, texts, _whole(max_line_bytes, "max_line_bytes"), _whole(show, "show"),
+                               bool(strict_scale))
+
+
+def _synth_args(logit_judges: Optional[Sequence[str]],
+                length_scale: Optional[Mapping[str, float]]) -> Tuple[List[str], List[Tuple[str, float]]]:
+    return list(logit_judges or []), [(str(k), float(v)) for k, v in (length_scale or {}).items()]
+
+
+def synth(items: int = 80, seed: int = 0, *, path: Optional[PathLike] = None, failure_rate: float = 0.005,
+          text_bytes: int = 0, logit_judges: Optional[Sequence[str]] = None,
+          length_scale: Optional[Mapping[str, float]] = None) -> Union[List[Dict[str, Any]], int]:
+    """Judgments with planted biases (``judgebias synth``, docs/synth.md): the records as dicts, or with
+    ``path`` written there (streamed, any size) and their count returned."""
+    judges, scale = _synth_args(logit_judges, length_scale)
+    if path is not None:
+        n: int = _judgebias.synth(_whole(items, "items"), _whole(seed, "seed"), float(failure_rate),
+                                  _whole(text_bytes, "text_bytes"), judges, scale, os.fspath(path))
+        return n
+    text: str = _judgebias.synth(_whole(items, "items"), _whole(seed, "seed"), float(failure_rate),
+                                 _whole(text_bytes, "text_bytes"), judges, scale, "")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def synth_expected(items: int = 80, seed: int = 0, *, failure_rate: float = 0.005, text_bytes: int = 0,
+                   logit_judges: Optional[Sequence[str]] = None,
+                   length_scale: Optional[Mapping[str, float]] = None) -> Dict[str, Any]:
+    """What the metrics of ``synth(items, seed, ...)`` should come out at (``synth --expected``)."""
+    judges, scale = _synth_args(logit_judges, length_scale)
+    result: Dict[str, Any] = json.loads(_judgebias.synth_expected(
+        _whole(items, "items"), _whole(seed, "seed"), float(failure_rate), _whole(text_bytes, "text_bytes"),
+        judges, scale))
+    return result
+
+
+def perturb(requests: Union[PathLike, Iterable[Record]], *, judge: str,
+            kinds: Union[str, Sequence[str], None] = None, seed: int = 0,
+            templates: Optional[PathLike] = None) -> List[Dict[str, Any]]:
+    """The records a judge must fill in for the cue modules (``judgebias perturb``): from comparison
+    requests (a path of JSON Lines, or dicts with item, question, a, b and optionally gold), the control
+    and cue variants in both orders, without verdicts."""
+    if isinstance(requests, (str, os.PathLike)):
+        name = os.fspath(requests)
+        try:
+            with open(name, encoding="utf-8") as f:
+                text = f.read()
+        except OSError as e:
+            raise FileError(f"{name}: cannot open: {e.strerror}") from None
+    else:
+        name, text = RECORDS, _records_text(requests)
+    out = _judgebias.perturb(name, text, judge, _names(kinds, "kinds") or [], _whole(seed, "seed"),
+                             os.fspath(templates) if templates is not None else "")
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def import_records(source: Union[PathLike, Sequence[PathLike]], *, from_: str,
+                   baseline: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Another tool's judgments as FORMAT v1 records (``judgebias import``): from_ is fastchat,
+    fastchat-single, arena-hard (with baseline), alpaca-eval or judgebench."""
+    paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+    records: List[Dict[str, Any]] = []
+    for p in paths:
+        text = _judgebias.import_file(os.fspath(p), from_, baseline or "")
+        records.extend(json.loads(line) for line in text.splitlines())
+    return records
+
+
+def sample_records() -> List[Dict[str, Any]]:
+    """The embedded sample (what ``run()`` reads with no source), as records."""
+    return [json.loads(line) for line in _judgebias.embedded_sample().splitlines() if line.strip()]

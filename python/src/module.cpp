@@ -1,0 +1,432 @@
+// judgebias._judgebias: the C++ library as the Python package sees it. The package's judgebias/__init__.py
+// is the public front (argument checking, records and DataFrames, the Report class); this file turns its
+// plain values into the library's calls and the library's exceptions into the package's.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "cli/commands.hpp"
+#include "judgebias/judgebias.hpp"
+
+namespace py = pybind11;
+using namespace judgebias;
+
+namespace {
+
+// --- Exceptions ---------------------------------------------------------------------------------------
+
+// The package's exception classes (judgebias/_errors.py), looked up when first raised.
+py::object error_class(const char* name) {
+  return py::module_::import("judgebias._errors").attr(name);
+}
+
+// Raises the package's exception for a library exception (the caller holds the GIL).
+void raise_translated(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const parse_error& x) {
+    py::object err = error_class("FormatError")(x.message(), x.path(), x.line(), x.column(), x.reason());
+    PyErr_SetObject(error_class("FormatError").ptr(), err.ptr());
+  } catch (const usage_error& x) {
+    PyErr_SetString(error_class("UsageError").ptr(), x.what());
+  } catch (const io_error& x) {
+    PyErr_SetString(error_class("FileError").ptr(), x.what());
+  } catch (const data_error& x) {
+    PyErr_SetString(error_class("DataError").ptr(), x.what());
+  } catch (const cancelled&) {
+    PyErr_SetNone(PyExc_KeyboardInterrupt);
+  } catch (const judgebias::error& x) {
+    PyErr_SetString(error_class("Error").ptr(), x.what());
+  }
+}
+
+// --- Long work: without the GIL, interruptible by Ctrl-C -------------------------------------------------
+
+// Runs `work` on a thread of its own while the calling thread waits without the GIL, taking it back every
+// 50 ms only to let Python run its signal handlers: Ctrl-C (a KeyboardInterrupt from a handler) sets
+// `stop`, which the library checks between blocks of input, modules and batches of resamples, and the
+// interrupt is raised once the work has stopped. Other Python threads run meanwhile. The work's own
+// exception is rethrown on the caller's thread.
+template <class T, class Work>
+T without_gil(std::atomic<bool>& stop, Work&& work) {
+  std::optional<T> result;
+  std::exception_ptr failure;
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  bool interrupted = false;
+  {
+    py::gil_scoped_release release;
+    std::thread worker([&] {
+      try {
+        result.emplace(work());
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      const std::lock_guard<std::mutex> lock(m);
+      done = true;
+      cv.notify_one();
+    });
+    std::unique_lock<std::mutex> lock(m);
+    while (!cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return done; })) {
+      if (interrupted) continue;
+      lock.unlock();
+      {
+        py::gil_scoped_acquire acquire;
+        if (PyErr_CheckSignals() != 0) {  // the handler raised: keep its exception, stop the work
+          interrupted = true;
+          stop = true;
+        }
+      }
+      lock.lock();
+    }
+    lock.unlock();
+    worker.join();
+  }
+  if (interrupted) throw py::error_already_set();  // the handler's exception, still set on this thread
+  if (failure) std::rethrow_exception(failure);
+  return std::move(*result);
+}
+
+// --- Options --------------------------------------------------------------------------------------------
+
+// A config from the plain values judgebias.run() checked: names as lists, enums as their words.
+config make_config(const py::dict& o) {
+  config c;
+  auto names = [&](const char* key) {
+    return o.contains(key) ? o[key].cast<std::vector<std::string>>() : std::vector<std::string>{};
+  };
+  c.modules = names("modules");
+  c.gold_judges = names("gold_judges");
+  c.judges = names("judges");
+  c.tasks = names("tasks");
+  if (o.contains("self_map")) c.self = o["self_map"].cast<std::vector<std::pair<std::string, std::string>>>();
+  if (o.contains("baseline")) c.baseline = o["baseline"].cast<std::string>();
+  for (const auto& b : names("by")) c.by.push_back(parse_breakdown(b));
+  if (o.contains("pair_rule")) c.pair_rule = parse_pair_rule(o["pair_rule"].cast<std::string>());
+  if (o.contains("length")) c.length = parse_length_unit(o["length"].cast<std::string>());
+  if (o.contains("bootstrap")) c.bootstrap = o["bootstrap"].cast<std::uint32_t>();
+  if (o.contains("seed")) c.seed = o["seed"].cast<std::uint64_t>();
+  if (o.contains("confidence")) c.confidence = o["confidence"].cast<double>();
+  if (o.contains("min_length_gap")) c.min_length_gap = o["min_length_gap"].cast<double>();
+  if (o.contains("skip_invalid")) c.skip_invalid = o["skip_invalid"].cast<bool>();
+  if (o.contains("soft")) c.soft = o["soft"].cast<bool>();
+  if (o.contains("gold_covariate")) c.gold_covariate = o["gold_covariate"].cast<bool>();
+  if (o.contains("gold_bootstrap")) c.gold_bootstrap = o["gold_bootstrap"].cast<bool>();
+  if (o.contains("strict_scale")) c.strict_scale = o["strict_scale"].cast<bool>();
+  if (o.contains("threads")) c.threads = o["threads"].cast<unsigned>();
+  if (o.contains("max_line_bytes")) c.max_line_bytes = o["max_line_bytes"].cast<std::uint64_t>();
+  return c;
+}
+
+// --- run ------------------------------------------------------------------------------------------------
+
+// What run() reads: files, or FORMAT v1 texts already in memory (records from Python, imported files).
+struct source {
+  std::vector<std::string> paths;                          // files; none and no texts: the sample
+  std::vector<std::pair<std::string, std::string>> texts;  // (name, FORMAT v1 text)
+  std::vector<std::string> import_paths;                   // files in another tool's format
+  std::string from;                                        // that format
+};
+
+report run(const source& src, const py::dict& options, const std::vector<std::string>& compare) {
+  std::atomic<bool> stop{false};
+  config cfg = make_config(options);
+  cfg.stop = &stop;
+  module_registry registry;
+  register_builtin_modules(registry);
+  pipeline p(std::move(registry), std::move(cfg));  // usage errors before anything is read
+  if (!compare.empty() && compare.size() != 2) throw usage_error("compare takes two judges");
+  check_paths(src.paths, {});
+  return without_gil<report>(stop, [&] {
+    loaded_data data = [&] {
+      if (!src.from.empty()) {
+        const import_format f = parse_import_format(src.from);
+        std::vector<std::pair<std::string, std::string>> texts;
+        for (const auto& path : src.import_paths) {
+          std::string converted;
+          import_file(path, f, import_options{p.settings().baseline}, converted);
+          texts.emplace_back(path + " (from " + src.from + ")", std::move(converted));
+        }
+        return load_texts(texts, p.settings());
+      }
+      if (!src.texts.empty()) return load_texts(src.texts, p.settings());
+      return load(src.paths, p.settings());
+    }();
+    report r = p.evaluate(data);
+    if (compare.size() == 2) r.meta["compare"] = compare_judges(data, p, compare[0], compare[1]);
+    return r;
+  });
+}
+
+// --- The report ------------------------------------------------------------------------------------------
+
+py::object optional_number(const std::optional<double>& v) {
+  return v ? py::object(py::float_(*v)) : py::object(py::none());
+}
+
+// tidy_rows as dicts, with the CSV's columns (None where the CSV has an empty cell).
+py::list rows_of(const report& r) {
+  py::list out;
+  auto text_or_none = [](const std::string& s, bool applies) {
+    return applies ? py::object(py::str(s)) : py::object(py::none());
+  };
+  for (const metric_row& row : tidy_rows(r)) {
+    py::dict d;
+    d["module"] = row.module;
+    d["kind"] = text_or_none(row.kind, !row.kind.empty());
+    d["judge"] = text_or_none(row.judge, !row.judge.empty());
+    d["model"] = text_or_none(row.model, row.per_model);
+    d["opponent"] = text_or_none(row.opponent, row.per_opponent);
+    d["task"] = text_or_none(row.task, !row.task.empty());
+    d["run"] = text_or_none(row.run, !row.run.empty());
+    d["metric"] = row.metric;
+    d["value"] = optional_number(row.value);
+    d["ci_low"] = optional_number(row.ci_low);
+    d["ci_high"] = optional_number(row.ci_high);
+    d["n"] = row.n;
+    d["p"] = optional_number(row.p);
+    d["unit"] = row.unit;
+    d["reason"] = text_or_none(row.reason, !row.reason.empty());
+    d["mde"] = optional_number(row.mde);
+    out.append(std::move(d));
+  }
+  return out;
+}
+
+std::string json_text(const report& r) {
+  std::string out;
+  write_json(r, [&](std::string_view piece) { out.append(piece); });
+  return out;
+}
+
+void write_report(const report& r, const std::string& path) {
+  const output_format f = format_of_path(path);
+  check_paths({}, {{"path", path}});
+  if (f == output_format::json)
+    write_json_file(r, path);
+  else
+    write_file_atomic(path, render(r, f));
+}
+
+// The gates' failures: every judge whose value trips one, and (with missing=True) every null value.
+py::list check_report(const report& r, const std::vector<std::string>& gates, bool missing) {
+  module_registry registry;
+  register_builtin_modules(registry);
+  std::vector<gate> parsed;
+  parsed.reserve(gates.size());
+  for (const auto& g : gates) parsed.push_back(parse_gate(g, registry));  // all checked before any runs
+  py::list out;
+  for (const auto& g : parsed)
+    for (const gate_result& res : check_gate(r, g)) {
+      if (res.value ? !res.tripped : !missing) continue;
+      py::dict d;
+      d["gate"] = g.text;
+      d["judge"] = res.judge.empty() ? py::object(py::none()) : py::object(py::str(res.judge));
+      d["model"] = res.model.empty() ? py::object(py::none()) : py::object(py::str(res.model));
+      d["value"] = optional_number(res.value);
+      d["reason"] = res.reason.empty() ? py::object(py::none()) : py::object(py::str(res.reason));
+      out.append(std::move(d));
+    }
+  return out;
+}
+
+// --- validate --------------------------------------------------------------------------------------------
+
+// What `judgebias validate` counts, as a dict (the binary prints it as text).
+py::dict validate(const std::vector<std::string>& paths,
+                  const std::vector<std::pair<std::string, std::string>>& texts, std::uint64_t max_line_bytes,
+                  std::size_t show, bool strict_scale) {
+  reader_options ro;
+  ro.on_invalid = invalid_policy::skip;
+  ro.max_line_bytes = max_line_bytes;
+  ro.keep_errors = show;
+  ro.strict_scale = strict_scale;
+  check_paths(paths, {});
+  std::atomic<bool> stop{false};
+  struct counts {
+    read_stats stats;
+    std::map<std::string, std::array<std::uint64_t, 4>>
+        per_judge;  // pairwise, pointwise, perturbed, out of scale
+  };
+  counts c = without_gil<counts>(stop, [&] {
+    counts k;
+    reader rd(ro);
+    auto sink = [&](const record& rec) {
+      auto& j = k.per_judge[std::string(rec.judge)];
+      ++j[rec.mode == judgment_mode::pairwise ? 0 : 1];
+      if (rec.is_perturbed()) ++j[2];
+      if (rec.score_out_of_scale) ++j[3];
+    };
+    for (const auto& p : paths) {
+      throw_if_stopped(&stop);
+      rd.read_file(p, sink);
+    }
+    for (const auto& [name, text] : texts) rd.read_buffer(name, text, sink);
+    k.stats = rd.stats();
+    return k;
+  });
+  py::dict d;
+  d["lines"] = c.stats.lines;
+  d["records"] = c.stats.records;
+  d["invalid"] = c.stats.skipped;
+  d["invalid_by_reason"] = c.stats.skipped_by_reason;
+  py::list errors;
+  for (const auto& e : c.stats.first_errors)
+    errors.append(error_class("FormatError")(e.message, e.path, e.line, e.column, e.reason));
+  d["errors"] = errors;
+  py::dict fields;
+  for (const auto& [name, n] : c.stats.unknown_fields) fields[py::str(name)] = n;
+  d["unknown_fields"] = fields;
+  py::dict judges;
+  for (const auto& [name, j] : c.per_judge) {
+    py::dict row;
+    row["pairwise"] = j[0];
+    row["pointwise"] = j[1];
+    row["perturbed"] = j[2];
+    row["out_of_scale"] = j[3];
+    judges[py::str(name)] = row;
+  }
+  d["judges"] = judges;
+  return d;
+}
+
+// --- synth, perturb, import
+// ----------------------------------------------------------------------------------
+
+synth_options make_synth(std::uint64_t items, std::uint64_t seed, double failure_rate,
+                         std::uint64_t text_bytes, const std::vector<std::string>& logit_judges,
+                         const std::vector<std::pair<std::string, double>>& length_scale) {
+  synth_options o;
+  o.items = items;
+  o.seed = seed;
+  o.failure_rate = failure_rate;
+  o.text_bytes = text_bytes;
+  for (const auto& j : logit_judges) o.judges.push_back(parse_synth_logit_judge(j));
+  o.length_scale = length_scale;
+  return o;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_judgebias, m) {
+  m.doc() = "The judgebias C++ library (use the judgebias package, not this module)";
+  // pybind11 takes a translator of this exact type, std::exception_ptr by value.
+  py::register_exception_translator([](std::exception_ptr e) {  // NOLINT(performance-unnecessary-value-param)
+    try {
+      std::rethrow_exception(e);
+    } catch (const judgebias::error&) {
+      raise_translated(e);
+    }
+  });
+
+  py::class_<report>(m, "Report")
+      .def("json", &json_text, "The JSON report, as the binary writes it")
+      .def("csv", [](const report& r) { return to_csv(r); })
+      .def("markdown", [](const report& r) { return to_markdown(r); })
+      .def("html", [](const report& r) { return to_html(r); })
+      .def(
+          "table", [](const report& r, bool color) { return format_table(r, table_style{color}); },
+          py::arg("color") = false)
+      .def("rows", &rows_of)
+      .def("write", &write_report, py::arg("path"))
+      .def("check", &check_report, py::arg("gates"), py::arg("missing") = false)
+      .def_static(
+          "parse", [](const std::string& text, const std::string& name) { return parse_report(text, name); },
+          py::arg("text"), py::arg("name"))
+      .def_static("read", &read_report, py::arg("path"));
+
+  m.def(
+      "run",
+      [](const std::vector<std::string>& paths, const std::vector<std::pair<std::string, std::string>>& texts,
+         const std::vector<std::string>& import_paths, const std::string& from, const py::dict& options,
+         const std::vector<std::string>& compare) {
+        return run(source{paths, texts, import_paths, from}, options, compare);
+      },
+      py::arg("paths"), py::arg("texts"), py::arg("import_paths"), py::arg("from_"), py::arg("options"),
+      py::arg("compare"));
+  m.def("validate", &validate, py::arg("paths"), py::arg("texts"), py::arg("max_line_bytes"), py::arg("show"),
+        py::arg("strict_scale"));
+  m.def(
+      "synth",
+      [](std::uint64_t items, std::uint64_t seed, double failure_rate, std::uint64_t text_bytes,
+         const std::vector<std::string>& logit_judges,
+         const std::vector<std::pair<std::string, double>>& scale, const std::string& path) {
+        const synth_options o = make_synth(items, seed, failure_rate, text_bytes, logit_judges, scale);
+        if (!path.empty()) {
+          check_paths({}, {{"path", path}});
+          std::uint64_t n = 0;
+          write_stream_atomic(path, [&](std::ostream& out) { n = synthesize(o, out); });
+          return py::object(py::int_(n));
+        }
+        std::ostringstream out;
+        synthesize(o, out);
+        return py::object(py::str(out.str()));
+      },
+      py::arg("items"), py::arg("seed"), py::arg("failure_rate"), py::arg("text_bytes"),
+      py::arg("logit_judges"), py::arg("length_scale"), py::arg("path"));
+  m.def(
+      "synth_expected",
+      [](std::uint64_t items, std::uint64_t seed, double failure_rate, std::uint64_t text_bytes,
+         const std::vector<std::string>& logit_judges,
+         const std::vector<std::pair<std::string, double>>& scale) {
+        return synth_expected(make_synth(items, seed, failure_rate, text_bytes, logit_judges, scale)).dump();
+      },
+      py::arg("items"), py::arg("seed"), py::arg("failure_rate"), py::arg("text_bytes"),
+      py::arg("logit_judges"), py::arg("length_scale"));
+  m.def(
+      "perturb",
+      [](const std::string& name, const std::string& requests, const std::string& judge,
+         const std::vector<std::string>& kinds, std::uint64_t seed, const std::string& templates) {
+        perturb_options o;
+        o.judge = judge;
+        if (!kinds.empty()) o.kinds = kinds;
+        o.seed = seed;
+        if (!templates.empty()) o.templates = load_cue_templates(templates);
+        std::istringstream in(requests);
+        std::ostringstream out;
+        perturb_requests(in, name, o, out);
+        return out.str();
+      },
+      py::arg("name"), py::arg("requests"), py::arg("judge"), py::arg("kinds"), py::arg("seed"),
+      py::arg("templates"));
+  m.def(
+      "import_file",
+      [](const std::string& path, const std::string& from, const std::string& baseline) {
+        std::string out;
+        import_file(path, parse_import_format(from), import_options{baseline}, out);
+        return out;
+      },
+      py::arg("path"), py::arg("from_"), py::arg("baseline"));
+  m.def(
+      "diff",
+      [](const report& a, const report& b, bool breakdowns) { return diff_reports(a, b, breakdowns); },
+      py::arg("old"), py::arg("new"), py::arg("breakdowns"));
+  m.def(
+      "main",
+      [](const std::vector<std::string>& args) {
+        std::vector<std::string> argv = args;
+        std::vector<char*> ptrs;
+        ptrs.reserve(argv.size() + 1);
+        for (auto& a : argv) ptrs.push_back(a.data());
+        ptrs.push_back(nullptr);
+        py::gil_scoped_release release;
+        return cli::run_command_line(static_cast<int>(argv.size()), ptrs.data());
+      },
+      py::arg("argv"), "The judgebias command line (python -m judgebias): its exit status");
+  m.def("version", [] { return std::string(judgebias::version()); });
+  m.def("embedded_sample", [] { return std::string(embedded_sample()); });
+}
