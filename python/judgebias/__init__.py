@@ -12,7 +12,6 @@ key, with the same seed. docs/python.md has the whole interface.
 from __future__ import annotations
 
 import json
-import math
 import os
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -168,69 +167,29 @@ def _is_dataframe(source: Any) -> bool:
     return type(source).__name__ == "DataFrame" and hasattr(source, "to_dict") and hasattr(source, "columns")
 
 
-def _missing(v: Any) -> bool:
-    """A DataFrame's missing cell: None, NaN, pandas.NA or NaT."""
-    if v is None:
-        return True
-    if isinstance(v, float):
-        return math.isnan(v)
-    return type(v).__name__ in ("NAType", "NaTType")
-
-
-def _dataframe_records(df: "pandas.DataFrame") -> List[Dict[str, Any]]:
-    """FORMAT v1 records from a DataFrame: nested columns (`a` holding dicts) as they are; flat columns
+def _frame_text(df: "pandas.DataFrame") -> str:
+    """FORMAT v1 JSON Lines from a DataFrame: nested columns (`a` holding dicts) as they are; flat columns
     `a_model`, `b_length`, `response_text`, `perturbation_kind` or dotted ones (`a.model`,
     `a.features.headers`, as pandas.json_normalize writes them) nested; missing cells (None, NaN, NA)
     left out, except a pairwise record's verdict and a pointwise record's score, which are then null (an
-    extraction failure)."""
-    columns = [str(c) for c in df.columns]
-    paths: List[Tuple[str, ...]] = []
-    for c in columns:
-        if "." in c:
-            paths.append(tuple(c.split(".")))
-        elif c.startswith(_FLAT_PREFIXES):
-            head, _, rest = c.partition("_")
-            paths.append((head, rest))
+    extraction failure). A float column whose values are all whole numbers is read as those numbers:
+    pandas stores a column of integers with gaps (a_length where some records are pointwise) as floats."""
+    paths: List[List[str]] = []
+    cells: List[List[Any]] = []
+    whole: List[bool] = []
+    for k, c in enumerate(df.columns):
+        name = str(c)
+        if "." in name:
+            paths.append(name.split("."))
+        elif name.startswith(_FLAT_PREFIXES):
+            head, _, rest = name.partition("_")
+            paths.append([head, rest])
         else:
-            paths.append((c,))
-    # pandas stores a column of whole numbers with gaps (a_length where some records are pointwise) as
-    # floats: such a column is read back as the whole numbers it held.
-    whole = [str(t).startswith("float") and bool((df[c].dropna() % 1 == 0).all())
-             for c, t in zip(df.columns, df.dtypes)]
-    has_verdict, has_score = ("verdict",) in paths, ("score",) in paths
-    out: List[Dict[str, Any]] = []
-    for row in df.itertuples(index=False, name=None):
-        rec: Dict[str, Any] = {}
-        for path, is_whole, v in zip(paths, whole, row):
-            if _missing(v):
-                continue
-            if hasattr(v, "item") and not isinstance(v, (str, bytes)):  # a numpy scalar
-                v = v.item()
-            if is_whole and isinstance(v, float):
-                v = int(v)
-            if len(path) == 1:
-                rec[path[0]] = v
-                continue
-            node = rec
-            for key in path[:-1]:
-                node = node.setdefault(key, {})
-            node[path[-1]] = v
-        # A missing verdict (pairwise) or score (pointwise) is the judge's extraction failure: null, as the
-        # file has it, not a field left out.
-        if has_verdict and "a" in rec and "verdict" not in rec:
-            rec["verdict"] = None
-        if has_score and "response" in rec and "score" not in rec:
-            rec["score"] = None
-        out.append(rec)
-    return out
-
-
-def _records_text(records: Iterable[Record]) -> str:
-    """Records as FORMAT v1 JSON Lines, one per line in order, so that an error's line is index + 1."""
-    try:
-        return "\n".join(json.dumps(r, separators=(",", ":")) for r in records) + "\n"
-    except TypeError as e:
-        raise UsageError(f"a record holds a value JSON cannot hold: {e}") from None
+            paths.append([name])
+        column = df.iloc[:, k]
+        whole.append(str(column.dtype).startswith("float") and bool((column.dropna() % 1 == 0).all()))
+        cells.append(column.tolist())
+    return _judgebias.frame_text(paths, cells, whole)
 
 
 def _source(source: Source) -> Tuple[List[str], List[Tuple[str, str]]]:
@@ -240,7 +199,7 @@ def _source(source: Source) -> Tuple[List[str], List[Tuple[str, str]]]:
     if isinstance(source, (str, os.PathLike)):
         return [os.fspath(source)], []
     if _is_dataframe(source):
-        return [], [(RECORDS, _records_text(_dataframe_records(source)))]
+        return [], [(RECORDS, _frame_text(source))]
     if isinstance(source, Mapping):
         raise UsageError("source: give a list of records, not one record (a dict)")
     items = list(source)  # type: ignore[arg-type]
@@ -248,7 +207,7 @@ def _source(source: Source) -> Tuple[List[str], List[Tuple[str, str]]]:
         return [os.fspath(x) for x in items], []
     if not all(isinstance(x, Mapping) for x in items):
         raise UsageError("source: a path, a list of paths, a list of records (dicts) or a DataFrame")
-    return [], [(RECORDS, _records_text(items))]  # type: ignore[arg-type]
+    return [], [(RECORDS, _judgebias.records_text(items))]
 
 
 def run(source: Source = None, *, modules: Union[str, Sequence[str], None] = None,
@@ -375,7 +334,7 @@ def perturb(requests: Union[PathLike, Iterable[Record]], *, judge: str,
         except OSError as e:
             raise FileError(f"{name}: cannot open: {e.strerror}") from None
     else:
-        name, text = RECORDS, _records_text(requests)
+        name, text = RECORDS, _judgebias.records_text(requests)
     out = _judgebias.perturb(name, text, judge, _names(kinds, "kinds") or [], _whole(seed, "seed"),
                              os.fspath(templates) if templates is not None else "")
     return [json.loads(line) for line in out.splitlines()]

@@ -20,6 +20,7 @@
 
 #include "cli/commands.hpp"
 #include "judgebias/judgebias.hpp"
+#include "records_text.hpp"
 
 namespace py = pybind11;
 using namespace judgebias;
@@ -427,6 +428,20 @@ PYBIND11_MODULE(_judgebias, m) {
         return cli::run_command_line(static_cast<int>(argv.size()), ptrs.data());
       },
       py::arg("argv"), "The judgebias command line (python -m judgebias): its exit status");
+  m.def("records_text", &python::records_text, py::arg("records"),
+        "Records (mappings) as FORMAT v1 JSON Lines, one per line");
+  m.def(
+      "frame_text",
+      [](const std::vector<std::vector<std::string>>& paths, const std::vector<py::list>& cells,
+         const std::vector<bool>& whole) {
+        if (paths.size() != cells.size() || paths.size() != whole.size())
+          throw usage_error("frame_text: one path, cell list and flag per column");
+        std::vector<python::frame_column> columns;
+        columns.reserve(paths.size());
+        for (std::size_t k = 0; k < paths.size(); ++k) columns.push_back({paths[k], cells[k], whole[k]});
+        return python::frame_text(columns);
+      },
+      py::arg("paths"), py::arg("cells"), py::arg("whole"), "A DataFrame's columns as FORMAT v1 JSON Lines");
   m.def("version", [] { return std::string(judgebias::version()); });
   m.def("embedded_sample", [] { return std::string(embedded_sample()); });
 }

@@ -173,3 +173,55 @@ def test_version_matches_the_package_metadata() -> None:
     except metadata.PackageNotFoundError:
         pytest.skip("not installed with pip (imported from the build folder)")
     assert json.loads(judgebias.run(bootstrap=0).to_json())["tool"]["version"] == judgebias.__version__
+
+
+def test_the_worked_example_of_docs_python_md(real: Path) -> None:
+    # docs/python.md's example as written: json_normalize's dotted columns (a.model, a.length...).
+    import pandas
+
+    records = read_records(real / "judging_the_judges_mtbench.jsonl")
+    frame = pandas.json_normalize(records)
+    assert "a.model" in frame.columns and "b.length" in frame.columns
+    report = judgebias.run(frame, modules="position", seed=3)
+    rows = report.to_pandas()
+    overall = rows[(rows.metric == "consistency") & rows.task.isna() & rows.run.isna()]
+    gpt4 = overall[overall.judge == "gpt-4-0613"]
+    assert gpt4.n.item() == 288 and round(gpt4.value.item(), 3) == 0.872
+    assert without_inputs(report.to_dict()) == without_inputs(judgebias.run(records, modules="position",
+                                                                            seed=3).to_dict())
+
+
+def test_records_are_written_as_pythons_json_writes_them() -> None:
+    records = judgebias.sample_records()
+    text = judgebias._judgebias.records_text(records)
+    assert text == "".join(json.dumps(r, separators=(",", ":"), ensure_ascii=False) + "\n" for r in records)
+    odd = [{"s": "tab\there \"q\" \\ é \x01", "f": 622.0, "g": 1e-7, "h": 1e16, "i": -0.0, "n": None,
+            "t": True, "l": [1, 2.5, {"x": []}], "big": 2**70}]
+    assert json.loads(judgebias._judgebias.records_text(odd)) == odd[0]
+    assert judgebias._judgebias.records_text(odd) == json.dumps(odd[0], separators=(",", ":"),
+                                                                ensure_ascii=False).replace(
+        "\\t", "\\u0009") + "\n"
+
+
+def test_values_from_python_are_validated_as_the_file_would_be() -> None:
+    base = {"judge": "J", "item": "i", "a": {"model": "m", "length": 10}, "b": {"model": "n", "length": 12},
+            "verdict": "A"}
+    with pytest.raises(judgebias.FormatError, match='"length" must be an integer'):
+        judgebias.run([base, {**base, "a": {"model": "m", "length": 622.0}}], bootstrap=0)
+    with pytest.raises(judgebias.FormatError) as caught:
+        judgebias.run([base, base, {**base, "prob_a": float("nan")}], bootstrap=0)
+    assert caught.value.index == 2
+    with pytest.raises(judgebias.UsageError, match="JSON cannot hold"):
+        judgebias.run([{**base, "meta": {1, 2}}], bootstrap=0)
+    with pytest.raises(judgebias.UsageError, match="keys must be strings"):
+        judgebias.run([{**base, "meta": {1: "x"}}], bootstrap=0)
+    import pandas
+
+    frame = pandas.DataFrame([{"judge": "J", "item": "i", "a": {"model": "m"}, "a_length": 3}])
+    with pytest.raises(judgebias.UsageError, match='"a" twice'):
+        judgebias.run(frame, bootstrap=0)
+    # numpy values (a DataFrame's object column, a user's array) are read through their Python value.
+    import numpy
+
+    rec = {**base, "a": {"model": "m", "length": numpy.int64(10)}, "prob_a": numpy.float32(0.5)}
+    assert judgebias.run([rec, base], bootstrap=0, modules="position").to_dict()["inputs"][0]["records"] == 2
