@@ -9,6 +9,7 @@
 
 using namespace judgebias;
 using json = nlohmann::ordered_json;
+using jbtest::value;
 
 namespace {
 
@@ -17,10 +18,6 @@ std::string rec(const std::string& item, const std::string& verdict, const std::
          R"(,"gold":"A")" + extra + "}\n";
 }
 const std::string cue_y = R"(,"perturbation":{"kind":"bandwagon","target":"B"})";  // aimed at y (slot B)
-
-double value(const json& m) {
-  return m["value"].get<double>();
-}
 
 // Controls (run 0) and their bandwagon variants aimed at y; the gold is x everywhere.
 const std::string fixture =

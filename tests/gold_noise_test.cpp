@@ -4,6 +4,7 @@
 
 using namespace judgebias;
 using json = nlohmann::ordered_json;
+using jbtest::value;
 
 namespace {
 
@@ -23,10 +24,6 @@ std::string fixture() {
     t += rec("G1", i + 1, g1[i]) + rec("G2", i + 1, g2[i]) + rec("G3", i + 1, g3[i]) + rec("J", i + 1, j[i]) +
          rec("K", i + 1, k[i]);
   return t;
-}
-
-double value(const json& m) {
-  return m["value"].get<double>();
 }
 
 }  // namespace

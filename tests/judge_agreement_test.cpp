@@ -5,6 +5,7 @@
 
 using namespace judgebias;
 using json = nlohmann::ordered_json;
+using jbtest::value;
 
 namespace {
 
@@ -30,10 +31,6 @@ report run_matrix(const std::string& text) {
   cfg.modules = {"judge_agreement"};
   cfg.bootstrap = 0;
   return jbtest::run_text(text, cfg);
-}
-
-double value(const json& m) {
-  return m["value"].get<double>();
 }
 
 }  // namespace

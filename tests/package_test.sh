@@ -29,10 +29,11 @@ case $mode in
     echo "pkg-config: $(pkg-config --modversion judgebias), dbg_per_judge built and ran"
     ;;
   subdirectory)
-    cmake -S "$src/tests/package" -B "$work/consumer" -DJUDGEBIAS_SOURCE="$src" -DJUDGEBIAS_EXAMPLES="$src/examples" \
+    cmake -S "$src/tests/package" -B "$work/consumer" -DJUDGEBIAS_SOURCE="$src" -DJUDGEBIAS_EXAMPLES="$src/examples" -DJUDGEBIAS_UNITY=ON \
       >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }
     # One example is enough here (the headers and the other examples are checked by the install mode);
-    # the library itself is compiled again inside the consumer, which is the slow part.
+    # the library itself is compiled again inside the consumer, which is the slow part: as a unity build
+    # (JUDGEBIAS_UNITY, a few large units), which also checks that option from a consumer.
     cmake --build "$work/consumer" -j "$jobs" --target dbg_per_judge >"$work/log" 2>&1 || { cat "$work/log"; exit 1; }
     run_example "$work/consumer/dbg_per_judge"
     [ ! -e "$work/consumer/judgebias/tests" ] || { echo "FAIL: judgebias' tests were configured in a consumer"; exit 1; }

@@ -44,9 +44,4 @@ inline std::string pair_rule_fixture(bool models) {
   return t;
 }
 
-/// A metric's value.
-inline double value(const nlohmann::ordered_json& m) {
-  return m["value"].get<double>();
-}
-
 }  // namespace jbtest

@@ -7,6 +7,7 @@
 
 using namespace judgebias;
 using json = nlohmann::ordered_json;
+using jbtest::value;
 
 namespace {
 
@@ -33,10 +34,6 @@ const char* fixture = R"(
 
 json judge_section(const report& r, const std::string& judge = "J") {
   return r.to_json()["modules"]["self_preference"]["judges"][judge];
-}
-
-double value(const json& m) {
-  return m["value"].get<double>();
 }
 
 }  // namespace

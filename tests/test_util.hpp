@@ -68,6 +68,11 @@ inline bool in_ci() {
   return ci && std::string_view(ci) == "true";
 }
 
+// A metric's value in a JSON report (`{"value": ...}`).
+inline double value(const nlohmann::ordered_json& m) {
+  return m["value"].get<double>();
+}
+
 }  // namespace jbtest
 
 /// Skips the test when ../shared is absent, except under CI=true where that is a failure.

@@ -7,6 +7,7 @@
 
 using namespace judgebias;
 using json = nlohmann::ordered_json;
+using jbtest::value;
 
 namespace {
 
@@ -27,9 +28,6 @@ double logit(double p) {
 }
 double sigmoid(double x) {
   return 1 / (1 + std::exp(-x));
-}
-double value(const json& m) {
-  return m["value"].get<double>();
 }
 
 }  // namespace
