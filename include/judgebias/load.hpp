@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "judgebias/dataset.hpp"
+#include "judgebias/importers.hpp"
 #include "judgebias/module.hpp"
 #include "judgebias/reader.hpp"
 
@@ -36,5 +37,10 @@ loaded_data load(const std::vector<std::string>& paths, const config& cfg,
 
 /// Like load(), for FORMAT v1 texts already in memory, as (name, text) pairs (what the importers make).
 loaded_data load_texts(const std::vector<std::pair<std::string, std::string>>& inputs, const config& cfg);
+/// Files in another tool's format (`run --from`): each converted in memory (importers.hpp), then read
+/// as load_texts reads it under the name "PATH (from FORMAT)"; the inputs' sizes are the files' own.
+/// Throws what import_file and load_texts throw.
+loaded_data load_imported(const std::vector<std::string>& paths, import_format format,
+                          const import_options& options, const config& cfg);
 
 }  // namespace judgebias

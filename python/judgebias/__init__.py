@@ -33,8 +33,11 @@ PathLike = Union[str, "os.PathLike[str]"]
 Record = Mapping[str, Any]
 Source = Union[PathLike, Sequence[PathLike], Iterable[Record], "pandas.DataFrame", None]
 
-# Column prefixes of a flat DataFrame: `a_model` is the first candidate's model.
-_FLAT_PREFIXES = ("a_", "b_", "response_", "perturbation_")
+# Flat DataFrame columns: `a_model` is the first candidate's model. Only these fields nest: any other
+# column (`response_time`) stays a top-level field, which FORMAT v1 ignores if it does not know it.
+_CANDIDATE_FIELDS = ("id", "model", "text", "length", "tokens")
+_FLAT_FIELDS = {"a": _CANDIDATE_FIELDS, "b": _CANDIDATE_FIELDS, "response": _CANDIDATE_FIELDS,
+                "perturbation": ("kind", "target", "detail")}
 
 
 class Report:
@@ -140,7 +143,12 @@ def _options(**given: Any) -> Dict[str, Any]:
             out[key] = names
     if given["self_map"] is not None:
         pairs = given["self_map"].items() if isinstance(given["self_map"], Mapping) else given["self_map"]
-        out["self_map"] = [(str(model), str(judge)) for model, judge in pairs]
+        out["self_map"] = []
+        for model, judge in pairs:
+            if not isinstance(model, str) or not isinstance(judge, str) or not model or not judge:
+                raise UsageError(f"self_map: response model and judge model must be non-empty strings, "
+                                 f"got {model!r}: {judge!r}")
+            out["self_map"].append((model, judge))
     for key in ("baseline", "pair_rule", "length"):
         if given[key] is not None:
             if not isinstance(given[key], str):
@@ -167,13 +175,18 @@ def _is_dataframe(source: Any) -> bool:
     return type(source).__name__ == "DataFrame" and hasattr(source, "to_dict") and hasattr(source, "columns")
 
 
-def _frame_text(df: "pandas.DataFrame") -> str:
-    """FORMAT v1 JSON Lines from a DataFrame: nested columns (`a` holding dicts) as they are; flat columns
-    `a_model`, `b_length`, `response_text`, `perturbation_kind` or dotted ones (`a.model`,
+Frame = Tuple[List[List[str]], List[List[Any]], List[bool]]
+
+
+def _frame_columns(df: "pandas.DataFrame") -> Frame:
+    """A DataFrame's columns for the C++ side, which writes its rows as FORMAT v1 JSON Lines: nested columns (`a` holding dicts) as they are; flat columns
+    `a_model`, `b_length`, `response_text`, `perturbation_kind` (the fields of _FLAT_FIELDS) or dotted ones (`a.model`,
     `a.features.headers`, as pandas.json_normalize writes them) nested; missing cells (None, NaN, NA)
     left out, except a pairwise record's verdict and a pointwise record's score, which are then null (an
     extraction failure). A float column whose values are all whole numbers is read as those numbers:
     pandas stores a column of integers with gaps (a_length where some records are pointwise) as floats."""
+    import pandas
+
     paths: List[List[str]] = []
     cells: List[List[Any]] = []
     whole: List[bool] = []
@@ -181,33 +194,36 @@ def _frame_text(df: "pandas.DataFrame") -> str:
         name = str(c)
         if "." in name:
             paths.append(name.split("."))
-        elif name.startswith(_FLAT_PREFIXES):
-            head, _, rest = name.partition("_")
-            paths.append([head, rest])
         else:
-            paths.append([name])
+            head, _, rest = name.partition("_")
+            paths.append([head, rest] if rest in _FLAT_FIELDS.get(head, ()) else [name])
         column = df.iloc[:, k]
-        whole.append(str(column.dtype).startswith("float") and bool((column.dropna() % 1 == 0).all()))
+        whole.append(pandas.api.types.is_float_dtype(column.dtype) and bool((column.dropna() % 1 == 0).all()))
         cells.append(column.tolist())
-    return _judgebias.frame_text(paths, cells, whole)
+    return paths, cells, whole
 
 
-def _source(source: Source) -> Tuple[List[str], List[Tuple[str, str]]]:
-    """(paths, texts) for the C++ side from run()'s source."""
+Sources = Tuple[List[str], Optional[List[Any]], Optional[Frame]]
+
+
+def _source(source: Any) -> Sources:
+    """(paths, records, frame) for the C++ side from run()'s source: files, records (mappings, checked and
+    written as FORMAT v1 text in C++) or a DataFrame's columns."""
     if source is None:
-        return [], []
+        return [], None, None
     if isinstance(source, (str, os.PathLike)):
-        return [os.fspath(source)], []
+        return [os.fspath(source)], None, None
     if _is_dataframe(source):
-        return [], [(RECORDS, _frame_text(source))]
+        return [], None, _frame_columns(source)
     if isinstance(source, Mapping):
         raise UsageError("source: give a list of records, not one record (a dict)")
-    items = list(source)  # type: ignore[arg-type]
+    try:
+        items = list(source)
+    except TypeError:
+        raise UsageError("source: a path, a list of paths, a list of records (dicts) or a DataFrame") from None
     if items and all(isinstance(x, (str, os.PathLike)) for x in items):
-        return [os.fspath(x) for x in items], []
-    if not all(isinstance(x, Mapping) for x in items):
-        raise UsageError("source: a path, a list of paths, a list of records (dicts) or a DataFrame")
-    return [], [(RECORDS, _judgebias.records_text(items))]
+        return [os.fspath(x) for x in items], None, None
+    return [], items, None
 
 
 def run(source: Source = None, *, modules: Union[str, Sequence[str], None] = None,
@@ -255,12 +271,12 @@ def run(source: Source = None, *, modules: Union[str, Sequence[str], None] = Non
     if from_ is not None:
         if source is None or _is_dataframe(source):
             raise UsageError("from_ reads files: give their paths")
-        paths, texts = _source(source)
-        if texts:
+        paths, records, frame = _source(source)
+        if records is not None or frame is not None:
             raise UsageError("from_ reads files: give their paths")
-        return Report(_judgebias.run([], [], paths, from_, options, pair))
-    paths, texts = _source(source)
-    return Report(_judgebias.run(paths, texts, [], "", options, pair))
+        return Report(_judgebias.run([], None, None, paths, from_, options, pair))
+    paths, records, frame = _source(source)
+    return Report(_judgebias.run(paths, records, frame, [], "", options, pair))
 
 
 def read_report(path: PathLike) -> Report:
@@ -284,22 +300,27 @@ def validate(source: Union[PathLike, Sequence[PathLike], Iterable[Record]], *,
     FormatError objects, not raised), "unknown_fields", "judges" (per judge: pairwise, pointwise,
     perturbed, out_of_scale)}.
     """
-    paths, texts = _source(source)  # type: ignore[arg-type]
-    return _judgebias.validate(paths, texts, _whole(max_line_bytes, "max_line_bytes"), _whole(show, "show"),
-                               bool(strict_scale))
+    if source is None:
+        raise UsageError("validate: give a path, paths, records or a DataFrame")
+    paths, records, frame = _source(source)
+    return _judgebias.validate(paths, records, frame, _whole(max_line_bytes, "max_line_bytes"),
+                               _whole(show, "show"), bool(strict_scale))
 
 
-def _synth_args(logit_judges: Optional[Sequence[str]],
-                length_scale: Optional[Mapping[str, float]]) -> Tuple[List[str], List[Tuple[str, float]]]:
-    return list(logit_judges or []), [(str(k), float(v)) for k, v in (length_scale or {}).items()]
+def _synth_args(logit_judges: Union[str, Sequence[str], None], length_scale: Optional[Mapping[str, float]],
+                failure_rate: float) -> Tuple[List[str], List[Tuple[str, float]]]:
+    if not 0 <= failure_rate <= 1:
+        raise UsageError(f"failure_rate must lie in [0, 1], got {failure_rate!r}")
+    judges = [logit_judges] if isinstance(logit_judges, str) else list(logit_judges or [])
+    return judges, [(str(k), float(v)) for k, v in (length_scale or {}).items()]
 
 
 def synth(items: int = 80, seed: int = 0, *, path: Optional[PathLike] = None, failure_rate: float = 0.005,
-          text_bytes: int = 0, logit_judges: Optional[Sequence[str]] = None,
+          text_bytes: int = 0, logit_judges: Union[str, Sequence[str], None] = None,
           length_scale: Optional[Mapping[str, float]] = None) -> Union[List[Dict[str, Any]], int]:
     """Judgments with planted biases (``judgebias synth``, docs/synth.md): the records as dicts, or with
     ``path`` written there (streamed, any size) and their count returned."""
-    judges, scale = _synth_args(logit_judges, length_scale)
+    judges, scale = _synth_args(logit_judges, length_scale, failure_rate)
     if path is not None:
         n: int = _judgebias.synth(_whole(items, "items"), _whole(seed, "seed"), float(failure_rate),
                                   _whole(text_bytes, "text_bytes"), judges, scale, os.fspath(path))
@@ -310,10 +331,10 @@ def synth(items: int = 80, seed: int = 0, *, path: Optional[PathLike] = None, fa
 
 
 def synth_expected(items: int = 80, seed: int = 0, *, failure_rate: float = 0.005, text_bytes: int = 0,
-                   logit_judges: Optional[Sequence[str]] = None,
+                   logit_judges: Union[str, Sequence[str], None] = None,
                    length_scale: Optional[Mapping[str, float]] = None) -> Dict[str, Any]:
     """What the metrics of ``synth(items, seed, ...)`` should come out at (``synth --expected``)."""
-    judges, scale = _synth_args(logit_judges, length_scale)
+    judges, scale = _synth_args(logit_judges, length_scale, failure_rate)
     result: Dict[str, Any] = json.loads(_judgebias.synth_expected(
         _whole(items, "items"), _whole(seed, "seed"), float(failure_rate), _whole(text_bytes, "text_bytes"),
         judges, scale))
@@ -326,13 +347,8 @@ def perturb(requests: Union[PathLike, Iterable[Record]], *, judge: str,
     """The records a judge must fill in for the cue modules (``judgebias perturb``): from comparison
     requests (a path of JSON Lines, or dicts with item, question, a, b and optionally gold), the control
     and cue variants in both orders, without verdicts."""
-    if isinstance(requests, (str, os.PathLike)):
-        name = os.fspath(requests)
-        try:
-            with open(name, encoding="utf-8") as f:
-                text = f.read()
-        except OSError as e:
-            raise FileError(f"{name}: cannot open: {e.strerror}") from None
+    if isinstance(requests, (str, os.PathLike)):  # read by the library, as the binary reads it
+        name, text = os.fspath(requests), None
     else:
         name, text = RECORDS, _judgebias.records_text(requests)
     out = _judgebias.perturb(name, text, judge, _names(kinds, "kinds") or [], _whole(seed, "seed"),

@@ -1,20 +1,27 @@
 // judgebias._judgebias: the C++ library as the Python package sees it. The package's judgebias/__init__.py
 // is the public front (argument checking, records and DataFrames, the Report class); this file turns its
 // plain values into the library's calls and the library's exceptions into the package's.
+#include <csignal>
+
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -34,23 +41,25 @@ py::object error_class(const char* name) {
   return py::module_::import("judgebias._errors").attr(name);
 }
 
-// Raises the package's exception for a library exception (the caller holds the GIL).
+// Raises the package's exception for a library exception (the caller holds the GIL). Text from the input
+// goes through printable(), as the binary prints it: a message may quote bytes that are not UTF-8.
 void raise_translated(const std::exception_ptr& e) {
   try {
     std::rethrow_exception(e);
   } catch (const parse_error& x) {
-    py::object err = error_class("FormatError")(x.message(), x.path(), x.line(), x.column(), x.reason());
+    py::object err = error_class("FormatError")(printable(x.message()), printable(x.path()), x.line(),
+                                                x.column(), x.reason());
     PyErr_SetObject(error_class("FormatError").ptr(), err.ptr());
   } catch (const usage_error& x) {
-    PyErr_SetString(error_class("UsageError").ptr(), x.what());
+    PyErr_SetString(error_class("UsageError").ptr(), printable(x.what()).c_str());
   } catch (const io_error& x) {
-    PyErr_SetString(error_class("FileError").ptr(), x.what());
+    PyErr_SetString(error_class("FileError").ptr(), printable(x.what()).c_str());
   } catch (const data_error& x) {
-    PyErr_SetString(error_class("DataError").ptr(), x.what());
+    PyErr_SetString(error_class("DataError").ptr(), printable(x.what()).c_str());
   } catch (const cancelled&) {
     PyErr_SetNone(PyExc_KeyboardInterrupt);
   } catch (const judgebias::error& x) {
-    PyErr_SetString(error_class("Error").ptr(), x.what());
+    PyErr_SetString(error_class("Error").ptr(), printable(x.what()).c_str());
   }
 }
 
@@ -133,6 +142,27 @@ config make_config(const py::dict& o) {
   return c;
 }
 
+// --- Sources ----------------------------------------------------------------------------------------------
+
+// The records of run() and validate() from Python as FORMAT v1 text, kept in C++ (no Python string of it
+// is made): an iterable of mappings, or a DataFrame's columns as (paths, cells, whole) lists.
+std::vector<std::pair<std::string, std::string>> texts_of(const py::object& records,
+                                                          const py::object& frame) {
+  std::vector<std::pair<std::string, std::string>> texts;
+  if (!records.is_none()) texts.emplace_back("<records>", python::records_text(records.cast<py::iterable>()));
+  if (!frame.is_none()) {
+    const auto [paths, cells, whole] = frame.cast<
+        std::tuple<std::vector<std::vector<std::string>>, std::vector<py::list>, std::vector<bool>>>();
+    if (paths.size() != cells.size() || paths.size() != whole.size())
+      throw usage_error("a DataFrame's columns: one path, cell list and flag per column");
+    std::vector<python::frame_column> columns;
+    columns.reserve(paths.size());
+    for (std::size_t k = 0; k < paths.size(); ++k) columns.push_back({paths[k], cells[k], whole[k]});
+    texts.emplace_back("<records>", python::frame_text(columns));
+  }
+  return texts;
+}
+
 // --- run ------------------------------------------------------------------------------------------------
 
 // What run() reads: files, or FORMAT v1 texts already in memory (records from Python, imported files).
@@ -154,16 +184,9 @@ report run(const source& src, const py::dict& options, const std::vector<std::st
   check_paths(src.paths, {});
   return without_gil<report>(stop, [&] {
     loaded_data data = [&] {
-      if (!src.from.empty()) {
-        const import_format f = parse_import_format(src.from);
-        std::vector<std::pair<std::string, std::string>> texts;
-        for (const auto& path : src.import_paths) {
-          std::string converted;
-          import_file(path, f, import_options{p.settings().baseline}, converted);
-          texts.emplace_back(path + " (from " + src.from + ")", std::move(converted));
-        }
-        return load_texts(texts, p.settings());
-      }
+      if (!src.from.empty())
+        return load_imported(src.import_paths, parse_import_format(src.from),
+                             import_options{p.settings().baseline}, p.settings());
       if (!src.texts.empty()) return load_texts(src.texts, p.settings());
       return load(src.paths, p.settings());
     }();
@@ -287,7 +310,8 @@ py::dict validate(const std::vector<std::string>& paths,
   d["invalid_by_reason"] = c.stats.skipped_by_reason;
   py::list errors;
   for (const auto& e : c.stats.first_errors)
-    errors.append(error_class("FormatError")(e.message, e.path, e.line, e.column, e.reason));
+    errors.append(
+        error_class("FormatError")(printable(e.message), printable(e.path), e.line, e.column, e.reason));
   d["errors"] = errors;
   py::dict fields;
   for (const auto& [name, n] : c.stats.unknown_fields) fields[py::str(name)] = n;
@@ -352,15 +376,21 @@ PYBIND11_MODULE(_judgebias, m) {
 
   m.def(
       "run",
-      [](const std::vector<std::string>& paths, const std::vector<std::pair<std::string, std::string>>& texts,
+      [](const std::vector<std::string>& paths, const py::object& records, const py::object& frame,
          const std::vector<std::string>& import_paths, const std::string& from, const py::dict& options,
          const std::vector<std::string>& compare) {
-        return run(source{paths, texts, import_paths, from}, options, compare);
+        return run(source{paths, texts_of(records, frame), import_paths, from}, options, compare);
       },
-      py::arg("paths"), py::arg("texts"), py::arg("import_paths"), py::arg("from_"), py::arg("options"),
-      py::arg("compare"));
-  m.def("validate", &validate, py::arg("paths"), py::arg("texts"), py::arg("max_line_bytes"), py::arg("show"),
-        py::arg("strict_scale"));
+      py::arg("paths"), py::arg("records"), py::arg("frame"), py::arg("import_paths"), py::arg("from_"),
+      py::arg("options"), py::arg("compare"));
+  m.def(
+      "validate",
+      [](const std::vector<std::string>& paths, const py::object& records, const py::object& frame,
+         std::uint64_t max_line_bytes, std::size_t show, bool strict_scale) {
+        return validate(paths, texts_of(records, frame), max_line_bytes, show, strict_scale);
+      },
+      py::arg("paths"), py::arg("records"), py::arg("frame"), py::arg("max_line_bytes"), py::arg("show"),
+      py::arg("strict_scale"));
   m.def(
       "synth",
       [](std::uint64_t items, std::uint64_t seed, double failure_rate, std::uint64_t text_bytes,
@@ -390,16 +420,23 @@ PYBIND11_MODULE(_judgebias, m) {
       py::arg("logit_judges"), py::arg("length_scale"));
   m.def(
       "perturb",
-      [](const std::string& name, const std::string& requests, const std::string& judge,
+      [](const std::string& name, const std::optional<std::string>& requests, const std::string& judge,
          const std::vector<std::string>& kinds, std::uint64_t seed, const std::string& templates) {
         perturb_options o;
         o.judge = judge;
         if (!kinds.empty()) o.kinds = kinds;
         o.seed = seed;
         if (!templates.empty()) o.templates = load_cue_templates(templates);
-        std::istringstream in(requests);
         std::ostringstream out;
-        perturb_requests(in, name, o, out);
+        if (requests) {  // requests from Python, as text
+          std::istringstream in(*requests);
+          perturb_requests(in, name, o, out);
+        } else {  // the file `name`, read as the binary reads it
+          check_paths({name}, {});
+          std::ifstream in(name, std::ios::binary);
+          if (!in) throw io_error(fmt::format("{}: cannot open", name));
+          perturb_requests(in, name, o, out);
+        }
         return out.str();
       },
       py::arg("name"), py::arg("requests"), py::arg("judge"), py::arg("kinds"), py::arg("seed"),
@@ -424,24 +461,24 @@ PYBIND11_MODULE(_judgebias, m) {
         ptrs.reserve(argv.size() + 1);
         for (auto& a : argv) ptrs.push_back(a.data());
         ptrs.push_back(nullptr);
-        py::gil_scoped_release release;
-        return cli::run_command_line(static_cast<int>(argv.size()), ptrs.data());
+        // The command line installs its handlers (SIGINT, SIGTERM, SIGPIPE, SIGXFSZ, out of memory) for a
+        // process of its own; called from an interpreter that goes on, the interpreter's come back after.
+        std::array<struct sigaction, 4> saved{};
+        const std::array<int, 4> signals{SIGINT, SIGTERM, SIGPIPE, SIGXFSZ};
+        for (std::size_t k = 0; k < signals.size(); ++k) sigaction(signals[k], nullptr, &saved[k]);
+        const std::new_handler new_handler = std::get_new_handler();
+        int status = 0;
+        {
+          py::gil_scoped_release release;
+          status = cli::run_command_line(static_cast<int>(argv.size()), ptrs.data());
+        }
+        for (std::size_t k = 0; k < signals.size(); ++k) sigaction(signals[k], &saved[k], nullptr);
+        std::set_new_handler(new_handler);
+        return status;
       },
       py::arg("argv"), "The judgebias command line (python -m judgebias): its exit status");
   m.def("records_text", &python::records_text, py::arg("records"),
-        "Records (mappings) as FORMAT v1 JSON Lines, one per line");
-  m.def(
-      "frame_text",
-      [](const std::vector<std::vector<std::string>>& paths, const std::vector<py::list>& cells,
-         const std::vector<bool>& whole) {
-        if (paths.size() != cells.size() || paths.size() != whole.size())
-          throw usage_error("frame_text: one path, cell list and flag per column");
-        std::vector<python::frame_column> columns;
-        columns.reserve(paths.size());
-        for (std::size_t k = 0; k < paths.size(); ++k) columns.push_back({paths[k], cells[k], whole[k]});
-        return python::frame_text(columns);
-      },
-      py::arg("paths"), py::arg("cells"), py::arg("whole"), "A DataFrame's columns as FORMAT v1 JSON Lines");
+        "Records (mappings) as FORMAT v1 JSON Lines, one per line (what run() reads them as)");
   m.def("version", [] { return std::string(judgebias::version()); });
   m.def("embedded_sample", [] { return std::string(embedded_sample()); });
 }

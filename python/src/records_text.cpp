@@ -99,8 +99,9 @@ void write_value(std::string& out, PyObject* v, int depth, bool whole) {
     const long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
     if (overflow == 0)
       fmt::format_to(std::back_inserter(out), "{}", x);
-    else  // beyond 64 bits: its digits, for the reader to refuse as out of range
-      out += py::str(py::reinterpret_borrow<py::object>(v)).cast<std::string>();
+    else  // beyond 64 bits: its digits (of the plain int: a subclass may print itself otherwise), for the
+          // reader to refuse as out of range
+      out += py::str(py::reinterpret_steal<py::object>(PyNumber_Long(v))).cast<std::string>();
   } else if (PyFloat_Check(v)) {
     write_float(out, PyFloat_AS_DOUBLE(v), whole);
   } else if (PyUnicode_Check(v)) {
@@ -111,10 +112,13 @@ void write_value(std::string& out, PyObject* v, int depth, bool whole) {
     Py_ssize_t pos = 0;
     bool first = true;
     while (PyDict_Next(v, &pos, &key, &value)) {
+      // Held while written: writing a value may call Python (a numpy value's tolist()).
+      const py::object k = py::reinterpret_borrow<py::object>(key),
+                       x = py::reinterpret_borrow<py::object>(value);
       if (!first) out += ',';
       first = false;
-      write_key(out, key);
-      write_value(out, value, depth + 1);
+      write_key(out, k.ptr());
+      write_value(out, x.ptr(), depth + 1);
     }
     out += '}';
   } else if (PyList_Check(v) || PyTuple_Check(v)) {
@@ -169,9 +173,14 @@ bool write_object(std::string& out, const node& n, const std::vector<frame_colum
     bool wrote = false;
     if (c.column >= 0) {
       const frame_column& col = columns[static_cast<std::size_t>(c.column)];
-      PyObject* cell = PyList_GET_ITEM(col.cells.ptr(), static_cast<Py_ssize_t>(row));
-      if (!missing(cell)) {
-        write_value(out, cell, 1, col.whole);
+      py::object cell =
+          py::reinterpret_borrow<py::object>(PyList_GET_ITEM(col.cells.ptr(), static_cast<Py_ssize_t>(row)));
+      // A numpy value in an object column (a float32 NaN, a datetime64 NaT): its Python value first.
+      if (!PyFloat_Check(cell.ptr()) && !PyLong_Check(cell.ptr()) && !PyUnicode_Check(cell.ptr()) &&
+          cell.ptr() != Py_None && py::hasattr(cell, "dtype") && py::hasattr(cell, "item"))
+        cell = cell.attr("item")();
+      if (!missing(cell.ptr())) {
+        write_value(out, cell.ptr(), 1, col.whole);
         wrote = true;
       }
     } else {

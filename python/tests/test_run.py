@@ -225,3 +225,26 @@ def test_values_from_python_are_validated_as_the_file_would_be() -> None:
 
     rec = {**base, "a": {"model": "m", "length": numpy.int64(10)}, "prob_a": numpy.float32(0.5)}
     assert judgebias.run([rec, base], bootstrap=0, modules="position").to_dict()["inputs"][0]["records"] == 2
+
+
+def test_dataframe_dtypes_and_missing_values() -> None:
+    import numpy
+    import pandas
+
+    records = [r for r in judgebias.sample_records()[:400]]
+    theirs = without_inputs(judgebias.run(records, bootstrap=0).to_dict())
+    frame = flat_frame(records)
+    # pandas' nullable dtypes: Float64 lengths with gaps (pandas.NA), as pandas.read_json may make them.
+    nullable = frame.astype({"a_length": "Float64", "b_length": "Float64"})
+    assert nullable["a_length"].isna().any()
+    assert without_inputs(judgebias.run(nullable, bootstrap=0).to_dict()) == theirs
+    # numpy values in an object column: a float32 NaN is a missing cell, as a float NaN is.
+    odd = frame.copy()
+    odd["prob_a"] = pandas.Series([numpy.float32("nan")] * len(odd), dtype=object)
+    assert without_inputs(judgebias.run(odd, bootstrap=0).to_dict()) == theirs
+    # A column with a prefix but no field of FORMAT v1 after it stays a top-level field (ignored, and
+    # counted as unknown), instead of turning a pairwise record into one with a "response".
+    extra = frame.copy()
+    extra["response_time"] = 1.5
+    assert without_inputs(judgebias.run(extra, bootstrap=0).to_dict()) == theirs
+    assert judgebias.validate(extra)["unknown_fields"] == {"response_time": len(records)}

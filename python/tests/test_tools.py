@@ -15,7 +15,7 @@ import pytest
 
 import judgebias
 
-from conftest import DATA, read_records
+from conftest import DATA, binary_report, read_records
 
 HERE = Path(__file__).resolve().parent
 
@@ -68,19 +68,49 @@ def test_perturb_from_dicts_and_a_file(binary: str, tmp_path: Path) -> None:
     with pytest.raises(judgebias.FormatError) as caught:
         judgebias.perturb([request, {"item": "q2"}], judge="j")
     assert caught.value.index == 1
+    # A file is read as the binary reads it, bytes as they are: not UTF-8 is a FormatError at its place.
+    (tmp_path / "bad.jsonl").write_bytes(b'{"item":"q1","question":"\xff"}\n')
+    with pytest.raises(judgebias.FormatError) as caught:
+        judgebias.perturb(tmp_path / "bad.jsonl", judge="j")
+    err = subprocess.run([binary, "perturb", str(tmp_path / "bad.jsonl"), "--judge", "j"], capture_output=True,
+                         text=True, errors="replace").stderr
+    assert f"{caught.value.path}:{caught.value.line}:{caught.value.column}: " in err
 
 
 @pytest.mark.parametrize("name,fmt,baseline", [("fastchat.jsonl", "fastchat", None),
                                                ("arena_hard.jsonl", "arena-hard", "gpt-4-0314"),
                                                ("alpaca_eval.json", "alpaca-eval", None),
                                                ("judgebench.jsonl", "judgebench", None)])
-def test_import_records_equals_the_expected_records(name: str, fmt: str, baseline: str) -> None:
+def test_import_records_equals_the_expected_records(binary: str, name: str, fmt: str, baseline: str) -> None:
     imported = judgebias.import_records(DATA / "import" / name, from_=fmt, baseline=baseline)
     expected = read_records(DATA / "import" / (name.split(".")[0] + ".expected.jsonl"))
     assert imported == expected
-    # run() reads them in place, as `run --from`.
-    report = judgebias.run(DATA / "import" / name, from_=fmt, baseline=baseline, bootstrap=0).to_dict()
+    # run() reads them in place, as `run --from`: the same report, the file's size in its inputs.
+    path = str(DATA / "import" / name)
+    report = judgebias.run(path, from_=fmt, baseline=baseline, bootstrap=0).to_dict()
     assert sum(i["records"] for i in report["inputs"]) == len(expected)
+    assert report["inputs"][0]["bytes"] == os.path.getsize(path)
+    args = ["--from", fmt, "--bootstrap", "0"] + (["--baseline", baseline] if baseline else [])
+    assert report == binary_report(binary, path, *args)
+
+
+def test_the_command_line_in_process_leaves_ctrl_c_to_python() -> None:
+    # judgebias.__main__.main() called from a live interpreter: the command line's own signal handlers
+    # are gone afterwards, so Ctrl-C is a KeyboardInterrupt again, not the end of the process.
+    script = """
+import os, signal, sys, time
+import judgebias.__main__ as cli
+sys.argv = ["judgebias", "list"]
+assert cli.main() == 0
+try:
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(1)
+    print("no interrupt")
+except KeyboardInterrupt:
+    print("KeyboardInterrupt")
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.splitlines()[-1] == "KeyboardInterrupt", out.stdout + out.stderr
 
 
 def test_python_m_judgebias_is_the_command_line(tmp_path: Path) -> None:
@@ -144,7 +174,10 @@ print("alive", judgebias.run(bootstrap=0).to_dict()["schema_version"], flush=Tru
     time.sleep(0.5)
     sent = time.perf_counter()
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # (a no-op once it has ended; a run that ignored Ctrl-C does not outlive the test)
     waited = time.perf_counter() - sent
     assert "interrupted after" in out and "alive 1" in out, out + err
     assert "finished" not in out

@@ -222,20 +222,7 @@ int cmd_run(const std::vector<std::string>& files, config cfg, const std::vector
         // Imported on the fly: each file becomes FORMAT v1 text in memory, then read as usual.
         const import_format f = parse_import_format(opt.from);
         if (files.empty()) throw usage_error("--from needs the files to import");
-        std::vector<std::pair<std::string, std::string>> texts;
-        for (const auto& path : files) {
-          std::string converted;
-          import_file(path, f, opt.import, converted);
-          texts.emplace_back(fmt::format("{} (from {})", path, opt.from), std::move(converted));
-        }
-        loaded_data d = load_texts(texts, p.settings());
-        // The report's inputs name the files as read: their size, not the converted text's.
-        for (std::size_t k = 0; k < files.size() && k < d.stats.inputs.size(); ++k) {
-          struct stat st {};
-          if (files[k] != "-" && ::stat(files[k].c_str(), &st) == 0)
-            d.stats.inputs[k].bytes = static_cast<std::uint64_t>(st.st_size);
-        }
-        return d;
+        return load_imported(files, f, opt.import, p.settings());
       }
       auto d = load(files, p.settings(), on_progress);
       progress.clear();
@@ -772,7 +759,8 @@ int run_command_line(int argc, char** argv) {  // NOLINT(bugprone-exception-esca
   std::signal(SIGPIPE, SIG_IGN);
   for (int sig : {SIGINT, SIGTERM})  // a signal the caller ignores (a background job's SIGINT) stays so
     if (std::signal(sig, on_stop_signal) == SIG_IGN) std::signal(sig, SIG_IGN);
-  for (auto& block : memory_reserve) block = std::malloc(std::size_t{1} << 20);
+  for (auto& block : memory_reserve)  // once per process (python -m judgebias may call this again)
+    if (block == nullptr) block = std::malloc(std::size_t{1} << 20);
   std::set_new_handler(on_out_of_memory);
   try {
     int status = exit_ok;

@@ -2,6 +2,8 @@
 // records and counts merged in input order, so that nothing depends on the thread count.
 #include "judgebias/load.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstring>
 #include <functional>
@@ -187,6 +189,26 @@ loaded_data load_texts(const std::vector<std::pair<std::string, std::string>>& i
     read_input(name, src, s, {});
   }
   return finish_load(s, fmt::format("{}", fmt::join(names, ", ")), cfg);
+}
+
+loaded_data load_imported(const std::vector<std::string>& paths, import_format format,
+                          const import_options& options, const config& cfg) {
+  std::vector<std::pair<std::string, std::string>> texts;
+  texts.reserve(paths.size());
+  for (const auto& path : paths) {
+    throw_if_stopped(cfg.stop);
+    std::string converted;
+    import_file(path, format, options, converted);
+    texts.emplace_back(fmt::format("{} (from {})", path, to_string(format)), std::move(converted));
+  }
+  loaded_data d = load_texts(texts, cfg);
+  // The report's inputs name the files as read: their size, not the converted text's.
+  for (std::size_t k = 0; k < paths.size() && k < d.stats.inputs.size(); ++k) {
+    struct stat st {};
+    if (paths[k] != "-" && ::stat(paths[k].c_str(), &st) == 0)
+      d.stats.inputs[k].bytes = static_cast<std::uint64_t>(st.st_size);
+  }
+  return d;
 }
 
 }  // namespace judgebias
