@@ -19,11 +19,11 @@ from . import _judgebias
 from ._errors import RECORDS, DataError, Error, FileError, FormatError, UsageError
 
 if TYPE_CHECKING:  # pandas is imported only when a DataFrame is given or asked for
-    import pandas
+    import pandas  # type: ignore[import]  # (Debian's pandas has no type stubs)
 
 __all__ = [
     "run", "Report", "validate", "synth", "synth_expected", "perturb", "import_records", "diff",
-    "read_report", "sample_records", "Error", "FormatError", "UsageError", "DataError", "FileError",
+    "read_report", "sample_records", "judge", "respond", "pairs", "Error", "FormatError", "UsageError", "DataError", "FileError",
     "__version__",
 ]
 
@@ -54,7 +54,8 @@ class Report:
         """The JSON report as a dict, key for key what ``judgebias run -o report.json`` writes."""
         if self._dict is None:
             self._dict = json.loads(self._native.json())
-        return json.loads(json.dumps(self._dict))  # a copy: the caller may change it
+        copy: Dict[str, Any] = json.loads(json.dumps(self._dict))  # the caller may change it
+        return copy
 
     def to_json(self) -> str:
         """The JSON report as text, byte for byte what the binary writes."""
@@ -371,3 +372,71 @@ def import_records(source: Union[PathLike, Sequence[PathLike]], *, from_: str,
 def sample_records() -> List[Dict[str, Any]]:
     """The embedded sample (what ``run()`` reads with no source), as records."""
     return [json.loads(line) for line in _judgebias.embedded_sample().splitlines() if line.strip()]
+
+
+def _server(endpoint: str, model: str, temperature: Optional[float], seed: Optional[int],
+            max_tokens: Optional[int], concurrency: int, timeout: float, max_retries: int, api_key_env: str,
+            cache_dir: Optional[PathLike], use_cache: bool) -> Dict[str, Any]:
+    if not isinstance(endpoint, str) or not endpoint or not isinstance(model, str) or not model:
+        raise UsageError("endpoint and model must be non-empty strings")
+    if temperature is not None and not 0 <= temperature <= 2:
+        raise UsageError(f"temperature must lie in [0, 2], got {temperature!r}")
+    if not 1 <= _whole(concurrency, "concurrency") <= 1024:
+        raise UsageError(f"concurrency must lie in [1, 1024], got {concurrency!r}")
+    if not 0.1 <= timeout <= 86400:
+        raise UsageError(f"timeout must lie in [0.1, 86400] seconds, got {timeout!r}")
+    return {"endpoint": endpoint, "model": model, "temperature": temperature,
+            "seed": None if seed is None else _whole(seed, "seed"),
+            "max_tokens": None if max_tokens is None else _whole(max_tokens, "max_tokens", 2**32 - 1),
+            "concurrency": concurrency, "timeout": float(timeout),
+            "max_retries": _whole(max_retries, "max_retries", 2**32 - 1), "api_key_env": api_key_env,
+            "cache_dir": None if cache_dir is None else os.fspath(cache_dir), "use_cache": bool(use_cache)}
+
+
+def judge(requests: PathLike, output: PathLike, *, endpoint: str, model: str, judge: str = "",
+          judge_model: str = "", template: str = "", both_orders: bool = True, logprobs: bool = False,
+          top_logprobs: int = 5, runs: int = 1, keep_raw: bool = False, scale: Tuple[float, float] = (1, 10),
+          temperature: Optional[float] = None, seed: Optional[int] = None, max_tokens: Optional[int] = None,
+          concurrency: int = 8, timeout: float = 120.0, max_retries: int = 5,
+          api_key_env: str = "OPENAI_API_KEY", cache_dir: Optional[PathLike] = None,
+          use_cache: bool = True) -> Dict[str, Any]:
+    """Runs a judge on comparison or scoring requests against an OpenAI-compatible server and writes the
+    judgment records to ``output`` (``judgebias judge``, docs/cli.md and docs/workflow.md): both orders,
+    A/B token probabilities with ``logprobs=True``, ``runs`` repeats, a cache beside the output. Returns
+    the run's summary (requests, records, calls, cache_hits, retries, extraction_failures, tokens,
+    seconds). The GIL is released while it waits on the server; Ctrl-C is raised when it returns (the
+    cache keeps every answer: a new call resumes)."""
+    lo, hi = (float(x) for x in scale)
+    if not lo < hi:
+        raise UsageError(f"scale: MIN must be below MAX, got {scale!r}")
+    options = _server(endpoint, model, temperature, seed, max_tokens, concurrency, timeout, max_retries,
+                      api_key_env, cache_dir, use_cache)
+    options.update({"judge": judge, "judge_model": judge_model, "template": template,
+                    "both_orders": bool(both_orders), "logprobs": bool(logprobs),
+                    "top_logprobs": _whole(top_logprobs, "top_logprobs", 20),
+                    "runs": _whole(runs, "runs", 2**32 - 1), "keep_raw": bool(keep_raw), "scale_min": lo,
+                    "scale_max": hi})
+    result: Dict[str, Any] = _judgebias.judge(os.fspath(requests), os.fspath(output), options)
+    return result
+
+
+def respond(prompts: PathLike, output: PathLike, *, endpoint: str, model: str, system: str = "",
+            temperature: Optional[float] = None, seed: Optional[int] = None, max_tokens: Optional[int] = None,
+            concurrency: int = 8, timeout: float = 120.0, max_retries: int = 5,
+            api_key_env: str = "OPENAI_API_KEY", cache_dir: Optional[PathLike] = None,
+            use_cache: bool = True) -> Dict[str, Any]:
+    """Asks a model each prompt's question and writes one answer line per prompt (``judgebias respond``).
+    Returns the run's summary, as judge() does."""
+    options = _server(endpoint, model, temperature, seed, max_tokens, concurrency, timeout, max_retries,
+                      api_key_env, cache_dir, use_cache)
+    options["system"] = system
+    result: Dict[str, Any] = _judgebias.respond(os.fspath(prompts), os.fspath(output), options)
+    return result
+
+
+def pairs(answers: Union[PathLike, Sequence[PathLike]], output: PathLike) -> Tuple[int, int]:
+    """One comparison request per item and pair of models from answer lines (``judgebias pairs``):
+    returns (answers read, requests written)."""
+    paths = [answers] if isinstance(answers, (str, os.PathLike)) else list(answers)
+    result: Tuple[int, int] = _judgebias.pairs([os.fspath(p) for p in paths], os.fspath(output))
+    return result

@@ -26,6 +26,7 @@
 #include <pybind11/stl.h>
 
 #include "cli/commands.hpp"
+#include "judge/runner.hpp"
 #include "judgebias/judgebias.hpp"
 #include "records_text.hpp"
 
@@ -345,6 +346,49 @@ synth_options make_synth(std::uint64_t items, std::uint64_t seed, double failure
   return o;
 }
 
+// --- The judge runner
+// -----------------------------------------------------------------------------------------
+
+judge::server_options make_server(const py::dict& o) {
+  judge::server_options s;
+  s.endpoint = o["endpoint"].cast<std::string>();
+  s.model = o["model"].cast<std::string>();
+  if (!o["temperature"].is_none()) s.temperature = o["temperature"].cast<double>();
+  if (!o["seed"].is_none()) s.seed = o["seed"].cast<std::uint64_t>();
+  if (!o["max_tokens"].is_none()) s.max_tokens = o["max_tokens"].cast<std::uint32_t>();
+  s.concurrency = o["concurrency"].cast<unsigned>();
+  s.timeout_s = o["timeout"].cast<double>();
+  s.max_retries = o["max_retries"].cast<unsigned>();
+  s.api_key_env = o["api_key_env"].cast<std::string>();
+  if (!o["cache_dir"].is_none()) s.cache_dir = o["cache_dir"].cast<std::string>();
+  s.use_cache = o["use_cache"].cast<bool>();
+  return s;
+}
+
+py::dict summary_dict(const judge::run_summary& s) {
+  py::dict d;
+  d["requests"] = s.requests;
+  d["records"] = s.records;
+  d["calls"] = s.calls;
+  d["cache_hits"] = s.cache_hits;
+  d["duplicates"] = s.duplicates;
+  d["retries"] = s.retries;
+  d["extraction_failures"] = s.extraction_failures;
+  d["prompt_tokens"] = s.prompt_tokens;
+  d["completion_tokens"] = s.completion_tokens;
+  d["seconds"] = s.seconds;
+  d["cache_dir"] = s.cache_dir.empty() ? py::object(py::none()) : py::object(py::str(s.cache_dir));
+  return d;
+}
+
+// The runner's calls wait on the network without the GIL. They do not check config::stop: Ctrl-C is
+// raised when the call returns (the cache keeps every answer, so a new call resumes).
+template <class Call>
+auto runner_call(Call&& call) {
+  std::atomic<bool> stop{false};
+  return without_gil<decltype(call())>(stop, std::forward<Call>(call));
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_judgebias, m) {
@@ -479,6 +523,42 @@ PYBIND11_MODULE(_judgebias, m) {
       py::arg("argv"), "The judgebias command line (python -m judgebias): its exit status");
   m.def("records_text", &python::records_text, py::arg("records"),
         "Records (mappings) as FORMAT v1 JSON Lines, one per line (what run() reads them as)");
+  m.def(
+      "judge",
+      [](const std::string& input, const std::string& output, const py::dict& o) {
+        judge::judge_options j;
+        j.server = make_server(o);
+        j.judge = o["judge"].cast<std::string>();
+        j.judge_model = o["judge_model"].cast<std::string>();
+        j.template_name = o["template"].cast<std::string>();
+        j.both_orders = o["both_orders"].cast<bool>();
+        j.logprobs = o["logprobs"].cast<bool>();
+        j.top_logprobs = o["top_logprobs"].cast<unsigned>();
+        j.runs = o["runs"].cast<unsigned>();
+        j.keep_raw = o["keep_raw"].cast<bool>();
+        j.scale_min = o["scale_min"].cast<double>();
+        j.scale_max = o["scale_max"].cast<double>();
+        check_paths({input}, {{"output", output}});
+        return summary_dict(runner_call([&] { return judge::judge_file(input, output, j); }));
+      },
+      py::arg("input"), py::arg("output"), py::arg("options"));
+  m.def(
+      "respond",
+      [](const std::string& input, const std::string& output, const py::dict& o) {
+        judge::respond_options r;
+        r.server = make_server(o);
+        r.system = o["system"].cast<std::string>();
+        check_paths({input}, {{"output", output}});
+        return summary_dict(runner_call([&] { return judge::respond_file(input, output, r); }));
+      },
+      py::arg("input"), py::arg("output"), py::arg("options"));
+  m.def(
+      "pairs",
+      [](const std::vector<std::string>& inputs, const std::string& output) {
+        check_paths(inputs, {{"output", output}});
+        return runner_call([&] { return judge::pairs_files(inputs, output); });
+      },
+      py::arg("inputs"), py::arg("output"));
   m.def("version", [] { return std::string(judgebias::version()); });
   m.def("embedded_sample", [] { return std::string(embedded_sample()); });
 }

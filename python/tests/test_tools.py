@@ -194,9 +194,11 @@ def test_the_stubs_type_check_an_example(tmp_path: Path) -> None:
         if os.environ.get("CI") == "true":
             pytest.fail("mypy is not installed (scripts/test.sh installs python3-mypy)")
         pytest.skip("mypy is not installed: the stubs were checked for syntax only")
+    package = Path(judgebias.__file__).parent
     result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
-                             "--cache-dir", str(tmp_path / "cache"), str(example)], capture_output=True, text=True,
-                            cwd=tmp_path)
+                             "--cache-dir", str(tmp_path / "cache"), str(example), str(package / "__init__.py"),
+                             str(package / "_errors.py"), str(package / "__main__.py")],
+                            capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     # And mypy does check: a wrong type in a call is an error.
     wrong = tmp_path / "wrong.py"
@@ -205,3 +207,44 @@ def test_the_stubs_type_check_an_example(tmp_path: Path) -> None:
                              "--cache-dir", str(tmp_path / "cache"), str(wrong)], capture_output=True, text=True,
                             cwd=tmp_path)
     assert result.returncode == 1 and "bootstrap" in result.stdout
+
+
+def test_the_judge_runner_against_a_scripted_server_on_loopback(binary: str, tmp_path: Path) -> None:
+    # prompts -> respond (two models) -> pairs -> judge, from Python and from the binary, against the
+    # project's scripted OpenAI-compatible server (tests/judge_server.py) on 127.0.0.1: the same files.
+    server_script = Path(__file__).resolve().parents[2] / "tests" / "judge_server.py"
+    port_file = tmp_path / "port"
+    server = subprocess.Popen([sys.executable, str(server_script), "--port-file", str(port_file)])
+    try:
+        for _ in range(200):
+            if port_file.exists() and port_file.read_text():
+                break
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{port_file.read_text()}/v1"
+        prompts = tmp_path / "prompts.jsonl"
+        prompts.write_text("".join(json.dumps({"item": f"q{i}", "question": f"Question {i}?"}) + "\n"
+                                   for i in range(5)), encoding="utf-8")
+        answers = []
+        for model in ("m1", "m2"):
+            out = tmp_path / f"answers-{model}.jsonl"
+            summary = judgebias.respond(prompts, out, endpoint=url, model=model, use_cache=False)
+            assert summary["requests"] == 5 and summary["records"] == 5 and summary["cache_dir"] is None
+            answers.append(out)
+        assert [r["model"] for r in read_records(answers[1])] == ["m2"] * 5
+        assert judgebias.pairs(answers, tmp_path / "pairs.jsonl") == (10, 5)
+        summary = judgebias.judge(tmp_path / "pairs.jsonl", tmp_path / "judged.jsonl", endpoint=url, model="m1",
+                                  logprobs=True, cache_dir=tmp_path / "cache")
+        assert summary["requests"] == 5 and summary["records"] == 10  # both orders
+        subprocess.run([binary, "judge", str(tmp_path / "pairs.jsonl"), "--endpoint", url, "--model", "m1",
+                        "--logprobs", "--no-cache", "-q", "-o", str(tmp_path / "judged-bin.jsonl")], check=True)
+        assert (tmp_path / "judged.jsonl").read_bytes() == (tmp_path / "judged-bin.jsonl").read_bytes()
+        again = judgebias.judge(tmp_path / "pairs.jsonl", tmp_path / "judged2.jsonl", endpoint=url, model="m1",
+                                logprobs=True, cache_dir=tmp_path / "cache")
+        assert again["cache_hits"] == 10 and again["calls"] == 0
+        records = read_records(tmp_path / "judged.jsonl")
+        assert all(r["judge"] == "m1" and r["verdict"] in ("A", "B") and 0 <= r["prob_a"] <= 1 for r in records)
+        with pytest.raises(judgebias.UsageError):
+            judgebias.judge(tmp_path / "pairs.jsonl", tmp_path / "x.jsonl", endpoint=url, model="m1", scale=(5, 1))
+    finally:
+        server.terminate()
+        server.wait()
