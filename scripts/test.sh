@@ -5,8 +5,9 @@
 # suite, then everything again under AddressSanitizer and UndefinedBehaviorSanitizer (the `sanitize`
 # preset). Chromium is for the test that opens the HTML report in a real browser, python3-jsonschema for
 # the test of the JSON Schemas in docs/, python3 for the judge runner's scripted server
-# (tests/judge_server.py); pybind11-dev, python3-dev, python3-venv, python3-pytest, python3-pandas and
-# python3-mypy for the Python package (python/, docs/python.md). Debian's own Python, /usr/bin/python3,
+# (tests/judge_server.py); pybind11-dev, python3-dev, python3-venv, python3-setuptools, python3-wheel (pip
+# builds the wheel with them, offline), python3-pytest, python3-pandas and python3-mypy for the Python
+# package (python/, docs/python.md). Debian's own Python, /usr/bin/python3,
 # builds and tests it, whatever `python3` is first on the PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,7 @@ phase() {
   echo "test.sh: $name took $((SECONDS - start)) s (total $SECONDS s)"
 }
 phase deps bash scripts/deps.sh chromium python3 python3-jsonschema clang-tidy \
-  pybind11-dev python3-dev python3-venv python3-pytest python3-pandas python3-mypy
+  pybind11-dev python3-dev python3-venv python3-setuptools python3-wheel python3-pytest python3-pandas python3-mypy
 phase configure cmake --preset default -DJUDGEBIAS_BUILD_PYTHON=ON -DPython3_EXECUTABLE=/usr/bin/python3
 phase build cmake --build --preset default -j "$(nproc)"
 phase clang-tidy bash scripts/tidy.sh build
