@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "judgebias/error.hpp"
@@ -88,6 +89,26 @@ class reader {
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+/// What `validate` counts of one judge's valid records.
+struct judge_counts {
+  std::uint64_t pairwise = 0, pointwise = 0, perturbed = 0;
+  std::uint64_t out_of_scale = 0;  ///< Scores outside their scale (record::score_out_of_scale).
+};
+
+/// What `validate` found: the reader's counts (every bad line skipped) and the valid records per judge.
+struct validation {
+  read_stats stats;
+  std::map<std::string, judge_counts, std::less<>> judges;
+  std::uint64_t out_of_scale = 0;  ///< Over all judges.
+};
+
+/// `judgebias validate`: reads every line of the files ("-" = standard input), then of the texts (name,
+/// text), skipping bad lines whatever `options.on_invalid` says. Throws io_error; cancelled when `stop`
+/// (config::stop) is set, checked between inputs.
+validation validate_inputs(const std::vector<std::string>& paths,
+                           const std::vector<std::pair<std::string, std::string>>& texts,
+                           reader_options options, const std::atomic<bool>* stop = nullptr);
 
 /// Number of Unicode code points in valid UTF-8 text.
 std::uint64_t count_code_points(std::string_view utf8) noexcept;

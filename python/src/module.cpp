@@ -271,39 +271,18 @@ py::list check_report(const report& r, const std::vector<std::string>& gates, bo
 
 // --- validate --------------------------------------------------------------------------------------------
 
-// What `judgebias validate` counts, as a dict (the binary prints it as text).
+// validate_inputs' counts, as a dict (the binary prints them as text).
 py::dict validate(const std::vector<std::string>& paths,
                   const std::vector<std::pair<std::string, std::string>>& texts, std::uint64_t max_line_bytes,
                   std::size_t show, bool strict_scale) {
   reader_options ro;
-  ro.on_invalid = invalid_policy::skip;
   ro.max_line_bytes = max_line_bytes;
   ro.keep_errors = show;
   ro.strict_scale = strict_scale;
   check_paths(paths, {});
   std::atomic<bool> stop{false};
-  struct counts {
-    read_stats stats;
-    std::map<std::string, std::array<std::uint64_t, 4>>
-        per_judge;  // pairwise, pointwise, perturbed, out of scale
-  };
-  counts c = without_gil<counts>(stop, [&] {
-    counts k;
-    reader rd(ro);
-    auto sink = [&](const record& rec) {
-      auto& j = k.per_judge[std::string(rec.judge)];
-      ++j[rec.mode == judgment_mode::pairwise ? 0 : 1];
-      if (rec.is_perturbed()) ++j[2];
-      if (rec.score_out_of_scale) ++j[3];
-    };
-    for (const auto& p : paths) {
-      throw_if_stopped(&stop);
-      rd.read_file(p, sink);
-    }
-    for (const auto& [name, text] : texts) rd.read_buffer(name, text, sink);
-    k.stats = rd.stats();
-    return k;
-  });
+  const validation c =
+      without_gil<validation>(stop, [&] { return validate_inputs(paths, texts, ro, &stop); });
   py::dict d;
   d["lines"] = c.stats.lines;
   d["records"] = c.stats.records;
@@ -318,12 +297,12 @@ py::dict validate(const std::vector<std::string>& paths,
   for (const auto& [name, n] : c.stats.unknown_fields) fields[py::str(name)] = n;
   d["unknown_fields"] = fields;
   py::dict judges;
-  for (const auto& [name, j] : c.per_judge) {
+  for (const auto& [name, j] : c.judges) {
     py::dict row;
-    row["pairwise"] = j[0];
-    row["pointwise"] = j[1];
-    row["perturbed"] = j[2];
-    row["out_of_scale"] = j[3];
+    row["pairwise"] = j.pairwise;
+    row["pointwise"] = j.pointwise;
+    row["perturbed"] = j.perturbed;
+    row["out_of_scale"] = j.out_of_scale;
     judges[py::str(name)] = row;
   }
   d["judges"] = judges;

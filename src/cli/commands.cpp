@@ -353,22 +353,12 @@ int cmd_validate(const std::vector<std::string>& files, std::uint64_t max_line_b
                  bool strict_scale) {
   check_paths(files, {});
   reader_options ro;
-  ro.on_invalid = invalid_policy::skip;
   ro.max_line_bytes = max_line_bytes;
   ro.keep_errors = show;
   ro.strict_scale = strict_scale;
-  reader rd(ro);
-  // pairwise, pointwise, perturbed, out-of-scale scores
-  std::map<std::string, std::array<std::uint64_t, 4>> per_judge;
-  std::uint64_t out_of_scale = 0;
-  auto sink = [&](const record& rec) {
-    auto& c = per_judge[std::string(rec.judge)];
-    ++c[rec.mode == judgment_mode::pairwise ? 0 : 1];
-    if (rec.is_perturbed()) ++c[2];
-    if (rec.score_out_of_scale) ++c[3], ++out_of_scale;
-  };
-  for (const auto& f : files) rd.read_file(f, sink);
-  const read_stats& st = rd.stats();
+  const validation v = validate_inputs(files, {}, ro);
+  const read_stats& st = v.stats;
+  const std::uint64_t out_of_scale = v.out_of_scale;
   for (const auto& e : st.first_errors)
     std::fprintf(stderr, "%s:%llu:%llu: %s\n", printable(e.path).c_str(),
                  static_cast<unsigned long long>(e.line), static_cast<unsigned long long>(e.column),
@@ -388,18 +378,18 @@ int cmd_validate(const std::vector<std::string>& files, std::uint64_t max_line_b
     for (const auto& [name, n] : st.unknown_fields)
       out += fmt::format("  {}: {} record(s)\n", printable(name), n);
   }
-  if (!per_judge.empty()) {
-    std::vector<std::pair<std::string, const std::array<std::uint64_t, 4>*>> rows;
+  if (!v.judges.empty()) {
+    std::vector<std::pair<std::string, const judge_counts*>> rows;
     std::size_t w = 5;
-    for (const auto& [j, c] : per_judge) {
+    for (const auto& [j, c] : v.judges) {
       rows.emplace_back(printable(j), &c);
       w = std::max(w, rows.back().first.size());
     }
     out += fmt::format("{:<{}}  {:>9}  {:>9}  {:>9}", "judge", w, "pairwise", "pointwise", "perturbed");
     out += out_of_scale > 0 ? fmt::format("  {:>12}\n", "out-of-scale") : "\n";
     for (const auto& [j, c] : rows) {
-      out += fmt::format("{:<{}}  {:>9}  {:>9}  {:>9}", j, w, (*c)[0], (*c)[1], (*c)[2]);
-      out += out_of_scale > 0 ? fmt::format("  {:>12}\n", (*c)[3]) : "\n";
+      out += fmt::format("{:<{}}  {:>9}  {:>9}  {:>9}", j, w, c->pairwise, c->pointwise, c->perturbed);
+      out += out_of_scale > 0 ? fmt::format("  {:>12}\n", c->out_of_scale) : "\n";
     }
   }
   std::fputs(out.c_str(), stdout);

@@ -845,4 +845,30 @@ std::string_view to_string(verdict v) noexcept {
   return "null";
 }
 
+validation validate_inputs(const std::vector<std::string>& paths,
+                           const std::vector<std::pair<std::string, std::string>>& texts,
+                           reader_options options, const std::atomic<bool>* stop) {
+  options.on_invalid = invalid_policy::skip;
+  reader rd(options);
+  validation v;
+  auto sink = [&](const record& rec) {
+    auto it = v.judges.find(rec.judge);
+    if (it == v.judges.end()) it = v.judges.emplace(std::string(rec.judge), judge_counts{}).first;
+    judge_counts& c = it->second;
+    ++(rec.mode == judgment_mode::pairwise ? c.pairwise : c.pointwise);
+    if (rec.is_perturbed()) ++c.perturbed;
+    if (rec.score_out_of_scale) ++c.out_of_scale, ++v.out_of_scale;
+  };
+  for (const auto& p : paths) {
+    throw_if_stopped(stop);
+    rd.read_file(p, sink);
+  }
+  for (const auto& [name, text] : texts) {
+    throw_if_stopped(stop);
+    rd.read_buffer(name, text, sink);
+  }
+  v.stats = rd.stats();
+  return v;
+}
+
 }  // namespace judgebias
