@@ -158,3 +158,27 @@ TEST(ItemSums, RowsByItemThroughGrowthAndCollisions) {
     EXPECT_EQ(sums.rows().row(r)[1], static_cast<double>(order[r] % 7));
   }
 }
+
+// Without rows (--bootstrap 0), a table keeps the current item's row only: its totals are bit for bit
+// those of the kept rows while items come grouped, and it says when an item came back after another.
+TEST(ItemSums, TotalsWithoutRowsAreTheRowsTotalsWhileItemsComeGrouped) {
+  // Values whose sum depends on the order: 1e16 + 1 + 1 is 1e16 one way and 1e16 + 2 the other.
+  const std::vector<std::pair<std::uint32_t, double>> grouped{{7, 1e16}, {7, -1e16}, {3, 1.0},
+                                                              {3, 0.1},  {9, 1e16},  {9, 0.3}};
+  judgebias::kit::item_sums kept(0, 1), folded(0, 1, false);
+  for (const auto& [item, x] : grouped) kept[item][0] += x, folded[item][0] += x;
+  // Rows: item 7 (1e16 - 1e16 = 0), item 3 (1.1), item 9 (1e16 + 0.3 rounds to 1e16); in that order.
+  const double expected = (0.0 + (1.0 + 0.1)) + (1e16 + 0.3);
+  EXPECT_EQ(kept.totals()[0], expected);
+  EXPECT_EQ(folded.totals()[0], expected);
+  EXPECT_FALSE(folded.interleaved());
+  EXPECT_EQ(folded.rows().rows(), 0u);
+  EXPECT_EQ(folded.items(), (std::vector<std::uint32_t>{7, 3, 9}));
+
+  judgebias::kit::item_sums again(0, 1, false);
+  again[1][0] += 1, again[2][0] += 1;
+  EXPECT_FALSE(again.interleaved());
+  again[1][0] += 1;  // item 1 after item 2
+  EXPECT_TRUE(again.interleaved());
+  EXPECT_EQ(again.totals()[0], 3.0);
+}

@@ -377,3 +377,56 @@ TEST(Winrate, OneItemHasNothingToResample) {
   ASSERT_TRUE(m1["bt_strength"]["value"].is_number());
   EXPECT_EQ(m1["bt_strength"]["reason"], "the data come from a single item: nothing to resample");
 }
+
+namespace {
+
+// The values of every metric in a module's section, by path, and nothing else.
+void values_of(const json& j, const std::string& at, std::map<std::string, json>& out) {
+  if (j.is_object() && j.contains("value") && j.contains("n")) {
+    out[at] = j["value"];
+    return;
+  }
+  if (j.is_object())
+    for (const auto& [k, x] : j.items()) values_of(x, at + "/" + k, out);
+}
+
+}  // namespace
+
+// At --bootstrap 0 the module keeps no per-item rows, only their totals; the values must be those of the
+// kept rows (with the bootstrap) bit for bit, whatever the order of the lines (the dataset numbers the
+// comparisons item by item, so the module meets each item's together; item_sums' own test covers the
+// case where they are not). prob_a makes the outcomes fractions whose sums depend on the order.
+TEST(Winrate, ValuesWithoutBootstrapAreBitIdenticalToThoseWithRowsKept) {
+  const char* models[] = {"m1", "m2", "m3"};
+  auto line = [&](int item, int a, int b, int k) {
+    const double p = (static_cast<double>((k * 37 + 11) % 97) + 1e-3 * k) / 97.2;  // a fraction in (0, 1)
+    return R"({"judge":"J","judge_model":"j","item":"q)" + std::to_string(item) + R"(","a":{"model":")" +
+           models[a] + R"("},"b":{"model":")" + models[b] + R"("},"verdict":")" + (p > 0.5 ? "A" : "B") +
+           R"(","prob_a":)" + std::to_string(p) + (item % 3 ? R"(,"gold":"A")" : "") + "}\n";
+  };
+  // Grouped: each item's three model pairs together. Apart: all items' m1-m2 first, then m1-m3, m2-m3.
+  std::string grouped, apart;
+  int k = 0;
+  for (int item = 0; item < 40; ++item)
+    for (const auto& [a, b] : {std::pair(0, 1), std::pair(0, 2), std::pair(1, 2)})
+      grouped += line(item, a, b, k++);
+  k = 0;
+  std::vector<std::string> lines(120);
+  for (int item = 0; item < 40; ++item)
+    for (int pair = 0; pair < 3; ++pair) {
+      const auto [a, b] = std::array{std::pair(0, 1), std::pair(0, 2), std::pair(1, 2)}[pair];
+      lines[pair * 40 + item] = line(item, a, b, k++);
+    }
+  for (const auto& l : lines) apart += l;
+  for (const std::string* text : {&grouped, &apart}) {
+    config cfg;
+    cfg.modules = {"winrate"};
+    cfg.bootstrap = 0;
+    std::map<std::string, json> without, with;
+    values_of(jbtest::run_text(*text, cfg).to_json()["modules"]["winrate"], "", without);
+    cfg.bootstrap = 20;
+    values_of(jbtest::run_text(*text, cfg).to_json()["modules"]["winrate"], "", with);
+    ASSERT_GT(without.size(), 20u);
+    EXPECT_EQ(without, with) << (text == &grouped ? "grouped" : "apart");
+  }
+}

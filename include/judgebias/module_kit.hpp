@@ -29,30 +29,63 @@ namespace judgebias::kit {
 /// Per-item rows, created on first touch, in first-touch order (deterministic for a given input). Memory
 /// is in the items touched, not in the dataset's items: a table per opponent, task or run costs what its
 /// own records need (an open-addressing table from item to row, kept at most half full).
+///
+/// A table made with `keep_rows = false` (for `--bootstrap 0`, where only the totals are read) keeps the
+/// row of the current item only and adds each finished row to the totals when the next item is touched:
+/// the totals are then exactly those of the kept rows, summed in the same order, as long as no item is
+/// touched again after another one (records grouped by item, the common case). interleaved() says when
+/// one was; its totals may then differ in the last bits, and the caller measures again keeping the rows.
 class item_sums {
  public:
   /// `items` (the dataset's item count) does not size anything (memory is in the items touched);
   /// `width` is the number of sums per item.
-  item_sums(std::size_t /*items*/, std::size_t width) : rows_(width) {}
+  item_sums(std::size_t /*items*/, std::size_t width, bool keep_rows = true)
+      : rows_(width), keep_rows_(keep_rows), current_(keep_rows ? 0 : width, 0.0), totals_(current_) {}
   /// The row of an item, zeroed when new.
   double* operator[](std::uint32_t item) {
+    // Records come grouped by item, so most touches are of the row touched last.
+    if (last_ < items_.size() && items_[last_] == item)
+      return keep_rows_ ? rows_.row(last_) : current_.data();
     if ((items_.size() + 1) * 2 > slots_.size()) grow();
     std::size_t s = home(item);
     while (slots_[s] != no_id) {
-      if (items_[slots_[s]] == item) return rows_.row(slots_[s]);
+      if (items_[slots_[s]] == item) {
+        last_ = slots_[s];
+        if (keep_rows_) return rows_.row(last_);
+        interleaved_ = true;  // touched again after another item: its first row is already in the totals
+        return next_row();
+      }
       s = (s + 1) & (slots_.size() - 1);
     }
-    slots_[s] = static_cast<std::uint32_t>(items_.size());
+    slots_[s] = last_ = static_cast<std::uint32_t>(items_.size());
     items_.push_back(item);
-    return rows_.add_row();
+    return keep_rows_ ? rows_.add_row() : next_row();
   }
+  /// The rows (empty in a table made without them).
   const stats::cluster_sums& rows() const noexcept { return rows_; }
-  /// The item of each row.
+  /// The item of each row (each item touched, in first-touch order).
   const std::vector<std::uint32_t>& items() const noexcept { return items_; }
+  /// Column sums over the rows, in row order.
+  std::vector<double> totals() const {
+    if (keep_rows_) return rows_.totals();
+    std::vector<double> t = totals_;
+    if (open_)
+      for (std::size_t k = 0; k < t.size(); ++k) t[k] += current_[k];
+    return t;
+  }
+  /// Whether a table without rows saw an item again after another one (see the class).
+  bool interleaved() const noexcept { return interleaved_; }
 
  private:
   std::size_t home(std::uint32_t item) const noexcept {  // Fibonacci hashing onto the table's size
     return static_cast<std::size_t>((std::uint64_t{item} * 0x9E3779B97F4A7C15ull) >> shift_);
+  }
+  double* next_row() {  // without rows: the finished row into the totals, a zeroed one for the next item
+    if (open_)
+      for (std::size_t k = 0; k < current_.size(); ++k) totals_[k] += current_[k];
+    std::fill(current_.begin(), current_.end(), 0.0);
+    open_ = true;
+    return current_.data();
   }
   void grow() {
     const std::size_t size = slots_.empty() ? 16 : slots_.size() * 2;
@@ -67,8 +100,13 @@ class item_sums {
   }
   std::vector<std::uint32_t> slots_;  // row of the item hashed there, or no_id
   unsigned shift_ = 64;
+  std::uint32_t last_ = no_id;  // the row touched last
   stats::cluster_sums rows_;
   std::vector<std::uint32_t> items_;
+  bool keep_rows_ = true;
+  bool open_ = false;         // without rows: current_ holds an item's sums not yet in totals_
+  bool interleaved_ = false;  // without rows: an item was touched again after another
+  std::vector<double> current_, totals_;
 };
 
 /// Mean and sample standard deviation of values.

@@ -5,8 +5,10 @@
 
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -72,22 +74,39 @@ std::optional<double> t_test_one_sample(std::span<const double> values) noexcept
 /// A p-value floored at the smallest positive double, never 0 (METRICS.md).
 double floor_p(double p) noexcept;
 
-/// Per-item sufficient statistics: one row of `width` sums per item (cluster).
+/// Per-item sufficient statistics: one row of `width` sums per item (cluster). Rows live in chunks of 16,
+/// 32, 64... rows, zeroed by calloc: a row never moves once added, growing copies nothing, and memory the
+/// rows never reach is never touched (so a table sized for many items costs only the items it meets).
 class cluster_sums {
  public:
   explicit cluster_sums(std::size_t width) : width_(width) {}
+  cluster_sums(const cluster_sums& other);
+  cluster_sums& operator=(const cluster_sums& other);
+  cluster_sums(cluster_sums&&) noexcept = default;
+  cluster_sums& operator=(cluster_sums&&) noexcept = default;
+  ~cluster_sums() = default;
   std::size_t width() const noexcept { return width_; }
-  std::size_t rows() const noexcept { return width_ ? data_.size() / width_ : 0; }
+  std::size_t rows() const noexcept { return rows_; }
   /// Appends a zeroed row and returns it.
   double* add_row();
-  double* row(std::size_t r) { return data_.data() + r * width_; }
-  const double* row(std::size_t r) const { return data_.data() + r * width_; }
-  /// Column sums over all rows.
+  double* row(std::size_t r) noexcept { return at(r); }
+  const double* row(std::size_t r) const noexcept { return at(r); }
+  /// Column sums over all rows, in row order.
   std::vector<double> totals() const;
 
  private:
+  static constexpr unsigned first_chunk_bits = 4;  // the first chunk holds 16 rows, each next one twice
+  double* at(std::size_t r) const noexcept {
+    const std::size_t q = r + (std::size_t{1} << first_chunk_bits);
+    const auto k = static_cast<std::size_t>(std::bit_width(q)) - 1;  // q is in [2^k, 2^(k+1))
+    return chunks_[k - first_chunk_bits].get() + (q - (std::size_t{1} << k)) * width_;
+  }
+  struct chunk_free {
+    void operator()(double* p) const noexcept;
+  };
   std::size_t width_;
-  std::vector<double> data_;
+  std::size_t rows_ = 0;
+  std::vector<std::unique_ptr<double[], chunk_free>> chunks_;
 };
 
 /// A metric computed from summed rows; nullopt where it is undefined.

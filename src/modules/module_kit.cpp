@@ -20,7 +20,7 @@ metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t
   m.unit = u;
   m.n = n;
   std::optional<double> value;
-  if (n > 0) value = stat(rows.rows().totals());
+  if (n > 0) value = stat(rows.totals());
   if (!value) {
     m.reason = std::string(empty_reason);
     return m;

@@ -11,6 +11,7 @@
 #include <map>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -48,7 +49,7 @@ enum column : std::size_t {
 
 // One model's outcomes against one opponent (or all, or the baseline).
 struct tally {
-  explicit tally(std::size_t items) : rows(items, c_width) {}
+  tally(std::size_t items, bool keep_rows) : rows(items, c_width, keep_rows) {}
   item_sums rows;
   std::uint64_t wins = 0, losses = 0, draws = 0;
   void add(std::uint32_t item, double outcome, std::optional<double> gold_outcome) {
@@ -129,7 +130,7 @@ void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string
   };
   // Totals: the values now, and the moments of the closed forms (the outcomes are in [0, 1], so the sums
   // of squares lose nothing that shows).
-  const std::vector<double> tot = t.rows.rows().totals();
+  const std::vector<double> tot = t.rows.totals();
   const auto n = static_cast<std::uint64_t>(tot[c_n]);
   const std::uint64_t n_gold = static_cast<std::uint64_t>(tot[c_gold_n]);
   const auto moments = [](double sum, double sq, double count) {
@@ -217,12 +218,19 @@ void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string
 // every model's strength and rank at once.
 class bt_fits {
  public:
-  explicit bt_fits(std::uint32_t baseline) : baseline_(baseline) {}
+  /// `keep_entries = false` (for --bootstrap 0) keeps the entries of the current item only, as an
+  /// item_sums without rows does, with the same condition for the same totals (interleaved()).
+  bt_fits(std::uint32_t baseline, bool keep_entries) : baseline_(baseline), keep_entries_(keep_entries) {}
 
   /// Adds a unit of the comparison between models a ≠ b in `item`: `a_score` is a's outcome, `a_gold`
   /// the gold's outcome for a when the comparison has gold.
   void add(std::uint32_t item, std::uint32_t a, std::uint32_t b, double a_score,
            std::optional<double> a_gold) {
+    if (!keep_entries_ && item != item_) {
+      fold();
+      interleaved_ |= !seen_.insert(item).second;
+      item_ = item;
+    }
     const bool swapped = b < a;
     const auto key = swapped ? std::pair(b, a) : std::pair(a, b);
     const auto [p, added] = pair_at_.try_emplace(key, pairs_.size());
@@ -238,9 +246,8 @@ class bt_fits {
   /// Once every unit is in: the totals, the players of each fit (the models with games there, in name
   /// order) and the point fits with their standard errors.
   void settle(const dataset& d) {
-    totals_.assign(4 * pairs_.size(), 0.0);
-    for (const entry& e : entries_)
-      for (std::size_t k = 0; k < 4; ++k) totals_[4 * std::size_t{e.pair} + k] += e.sums[k];
+    fold();
+    totals_.resize(4 * pairs_.size(), 0.0);
     for (const bool gold : {false, true}) {
       side& s = side_[gold];
       std::vector<std::uint32_t> models;
@@ -274,6 +281,9 @@ class bt_fits {
     return static_cast<std::uint64_t>(n);
   }
   bool same_players() const { return side_[0].models == side_[1].models; }
+  /// Without entries kept: whether an item came again after another one (its totals may then differ in
+  /// the last bits from those of kept entries).
+  bool interleaved() const noexcept { return interleaved_; }
   const detail::bt_fit& whole(bool gold) const { return side_[gold].whole; }
   std::optional<std::size_t> anchor(bool gold) const { return side_[gold].anchor; }
 
@@ -381,8 +391,28 @@ class bt_fits {
   std::map<std::pair<std::uint32_t, std::uint32_t>, std::size_t> pair_at_;
   std::vector<entry> entries_;
   std::unordered_map<std::uint64_t, std::size_t> entry_at_;  // (item << 32 | pair) -> entry
-  std::vector<double> totals_;
+  std::vector<double> totals_;                               // per pair: the sums over the entries folded in
   std::array<side, 2> side_;
+  bool keep_entries_ = true;
+  bool interleaved_ = false;
+  std::uint32_t item_ = no_id;              // without entries kept: the item of entries_
+  std::unordered_set<std::uint32_t> seen_;  // without entries kept: the items met
+
+  // The entries not yet in the totals into them, in order (each pair's sums in its entries' order);
+  // without entries kept, they are then dropped.
+  void fold() {
+    totals_.resize(4 * pairs_.size(), 0.0);
+    for (std::size_t k = folded_; k < entries_.size(); ++k)
+      for (std::size_t c = 0; c < 4; ++c)
+        totals_[4 * std::size_t{entries_[k].pair} + c] += entries_[k].sums[c];
+    folded_ = entries_.size();
+    if (!keep_entries_) {
+      entries_.clear();
+      entry_at_.clear();
+      folded_ = 0;
+    }
+  }
+  std::size_t folded_ = 0;  // entries_ already in totals_
 };
 
 // A percentile interval from resampled values (NaN: undefined) by the builder's rule (more than 1 %
@@ -563,9 +593,24 @@ class winrate_module final : public bias_module {
 
  private:
   // The metrics of one judge (or one --by group of it); `failures` counts its units that are extraction
-  // failures (left out).
+  // failures (left out). At --bootstrap 0 only the totals are read, so the per-item rows are not kept
+  // (a table per model and opponent, 12 sums per item): the totals are the same, summed in the same
+  // order, when each item's comparisons come together, as the dataset numbers them (item by item); should
+  // they not, it measures again with the rows.
   kit::measurement measure(const dataset& d, const config& cfg, const kit::selection& sel,
                            std::uint64_t& failures) const {
+    if (cfg.bootstrap == 0) {
+      std::uint64_t f = 0;
+      if (auto m = measure(d, cfg, sel, f, false)) {
+        failures += f;
+        return std::move(*m);
+      }
+    }
+    return *measure(d, cfg, sel, failures, true);
+  }
+  // nullopt: without rows kept, an item came again after another.
+  std::optional<kit::measurement> measure(const dataset& d, const config& cfg, const kit::selection& sel,
+                                          std::uint64_t& failures, bool keep_rows) const {
     metric_builder mb(d, cfg, name(), sel);
     const std::size_t items = d.items().size();
     const bool soft = cfg.pair_rule == pair_rule::each;  // prob_a scores a record, not a pair
@@ -575,7 +620,7 @@ class winrate_module final : public bias_module {
     // Per model: its overall tally (against every opponent, or the baseline) and one per opponent, by
     // name so that the report's order does not depend on interning.
     struct model_tallies {
-      explicit model_tallies(std::size_t items) : all(items) {}
+      model_tallies(std::size_t items, bool keep_rows) : all(items, keep_rows) {}
       tally all;
       std::map<std::string, tally> by;
       std::vector<tally*> by_id;  // by opponent id, nullptr until met (the map's nodes stay put)
@@ -585,17 +630,17 @@ class winrate_module final : public bias_module {
     auto of = [&](std::uint32_t model) -> model_tallies& {
       model_tallies*& m = of_id[model];
       if (!m) {
-        m = &models.try_emplace(d.models().name(model), items).first->second;
+        m = &models.try_emplace(d.models().name(model), items, keep_rows).first->second;
         m->by_id.assign(d.models().size(), nullptr);
       }
       return *m;
     };
     auto against = [&](model_tallies& m, std::uint32_t opponent) -> tally& {
       tally*& t = m.by_id[opponent];
-      if (!t) t = &m.by.try_emplace(d.models().name(opponent), items).first->second;
+      if (!t) t = &m.by.try_emplace(d.models().name(opponent), items, keep_rows).first->second;
       return *t;
     };
-    bt_fits bt(baseline);
+    bt_fits bt(baseline, keep_rows);
     std::vector<kit::scored_unit> units;
     const auto comparisons = sel.comparisons(d);
     for (std::size_t k = 0; k < comparisons.size(); ++k) {
@@ -629,6 +674,14 @@ class winrate_module final : public bias_module {
         count(c.model_hi, c.model_lo, 1.0 - lo,
               gold_lo ? std::optional<double>(1.0 - *gold_lo) : std::nullopt);
       }
+    }
+    if (!keep_rows) {
+      bool interleaved = bt.interleaved();
+      for (const auto& [model, tallies] : models) {
+        interleaved |= tallies.all.rows.interleaved();
+        for (const auto& [opponent, t] : tallies.by) interleaved |= t.rows.interleaved();
+      }
+      if (interleaved) return std::nullopt;
     }
     const double conf = cfg.confidence;
     bt.settle(d);

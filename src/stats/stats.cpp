@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <new>
 #include <numbers>
 #include <thread>
 
@@ -279,15 +281,38 @@ std::optional<double> t_test_one_sample(std::span<const double> v) noexcept {
   return floor_p(2.0 * t_upper(t, n - 1));
 }
 
+void cluster_sums::chunk_free::operator()(double* p) const noexcept {
+  std::free(p);  // NOLINT(cppcoreguidelines-no-malloc): the chunks come from calloc
+}
+
 double* cluster_sums::add_row() {
-  data_.resize(data_.size() + width_, 0.0);
-  return data_.data() + data_.size() - width_;
+  if (rows_ + (std::size_t{1} << first_chunk_bits) >=
+      (std::size_t{1} << (first_chunk_bits + chunks_.size()))) {
+    const std::size_t chunk_rows = std::size_t{1} << (first_chunk_bits + chunks_.size());
+    // calloc: large chunks come zeroed from the kernel, their pages touched only as rows reach them.
+    auto* p = static_cast<double*>(std::calloc(chunk_rows * std::max<std::size_t>(width_, 1),
+                                               sizeof(double)));  // NOLINT(cppcoreguidelines-no-malloc)
+    if (!p) throw std::bad_alloc();
+    chunks_.emplace_back(p);
+  }
+  return at(rows_++);
+}
+
+cluster_sums::cluster_sums(const cluster_sums& other) : width_(other.width_) {
+  for (std::size_t r = 0; r < other.rows_; ++r) std::copy_n(other.row(r), width_, add_row());
+}
+
+cluster_sums& cluster_sums::operator=(const cluster_sums& other) {
+  if (this != &other) *this = cluster_sums(other);
+  return *this;
 }
 
 std::vector<double> cluster_sums::totals() const {
   std::vector<double> t(width_, 0.0);
-  for (std::size_t r = 0; r < rows(); ++r)
-    for (std::size_t k = 0; k < width_; ++k) t[k] += row(r)[k];
+  for (std::size_t r = 0; r < rows_; ++r) {
+    const double* x = row(r);
+    for (std::size_t k = 0; k < width_; ++k) t[k] += x[k];
+  }
   return t;
 }
 
