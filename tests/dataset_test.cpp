@@ -174,3 +174,27 @@ TEST(Dataset, CandidateFeaturesKeptThroughAppendAndRecordView) {
   EXPECT_EQ(r.b.features[1].name, "l");
   EXPECT_DOUBLE_EQ(r.b.features[0].value, 1.0);
 }
+
+// The dataset's columns keep each value in the narrowest width that holds all of them so far, widening
+// (8 → 16 → 32 bits) without changing what was stored; no_id and no_id - 1 survive every width.
+TEST(PackedColumn, WidensOnlyWhenAValueDoesNotFitAndKeepsEveryValue) {
+  judgebias::detail::packed_column c;
+  const std::uint32_t tie = judgebias::no_id - 1;
+  std::vector<std::uint32_t> in{0, 7, judgebias::no_id, 253, tie};
+  for (std::uint32_t v : in) c.push_back(v);
+  EXPECT_EQ(c.width(), 1u);  // 0..253 and the two codes above them
+  c.push_back(254);          // the first value that needs 16 bits
+  in.push_back(254);
+  EXPECT_EQ(c.width(), 2u);
+  c.push_back(65533);
+  in.push_back(65533);
+  EXPECT_EQ(c.width(), 2u);
+  c.reserve(100);
+  c.push_back(65534);  // 16 bits' own codes for no_id - 1 and no_id: now 32 bits
+  in.push_back(65534);
+  EXPECT_EQ(c.width(), 4u);
+  c.push_back(judgebias::no_id);
+  in.push_back(judgebias::no_id);
+  ASSERT_EQ(c.size(), in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(c[i], in[i]) << i;
+}

@@ -21,6 +21,72 @@ inline constexpr std::uint32_t no_id = std::numeric_limits<std::uint32_t>::max()
 /// The outcome "tie" where an outcome is otherwise a candidate id.
 inline constexpr std::uint32_t tie_outcome = no_id - 1;
 
+namespace detail {
+
+/// A column of 32-bit values (ids, runs, lengths, no_id and tie_outcome included) kept in the narrowest of
+/// 8, 16 or 32 bits that holds every value so far: judges, models, tasks, kinds, runs and token counts
+/// nearly always fit in 8 bits, lengths and items often in 16. It widens (a copy, at most twice) when a
+/// value does not fit. A width's two largest codes stand for no_id and no_id - 1.
+class packed_column {
+ public:
+  std::size_t size() const noexcept { return size_; }
+  /// Bytes per value now: 1, 2 or 4.
+  unsigned width() const noexcept { return width_; }
+  std::uint32_t operator[](std::size_t i) const noexcept {
+    switch (width_) {
+      case 1:
+        return decode(u8_[i]);
+      case 2:
+        return decode(u16_[i]);
+      default:
+        return u32_[i];
+    }
+  }
+  void push_back(std::uint32_t v) {
+    if (!fits(v, width_)) widen(v);
+    switch (width_) {
+      case 1:
+        u8_.push_back(encode<std::uint8_t>(v));
+        break;
+      case 2:
+        u16_.push_back(encode<std::uint16_t>(v));
+        break;
+      default:
+        u32_.push_back(v);
+    }
+    ++size_;
+  }
+  /// Room for `n` values at the present width (and at a wider one, should it widen).
+  void reserve(std::size_t n);
+  void shrink_to_fit();
+
+ private:
+  template <class T>
+  static std::uint32_t decode(T code) noexcept {
+    constexpr std::uint32_t top = std::numeric_limits<T>::max();
+    return code >= top - 1 ? code + (std::numeric_limits<std::uint32_t>::max() - top) : code;
+  }
+  template <class T>
+  static T encode(std::uint32_t v) noexcept {
+    constexpr std::uint32_t top = std::numeric_limits<T>::max();
+    return static_cast<T>(v >= std::numeric_limits<std::uint32_t>::max() - 1
+                              ? v - (std::numeric_limits<std::uint32_t>::max() - top)
+                              : v);
+  }
+  static bool fits(std::uint32_t v, unsigned width) noexcept {
+    if (width == 4 || v >= std::numeric_limits<std::uint32_t>::max() - 1) return true;
+    return v < (std::uint32_t{1} << (8 * width)) - 2;
+  }
+  void widen(std::uint32_t v);
+  std::size_t size_ = 0, reserved_ = 0;
+  unsigned width_ = 1;
+  std::vector<std::uint8_t> u8_;  // the values, in the one of the three that has the column's width
+  std::vector<std::uint16_t> u16_;
+  std::vector<std::uint32_t> u32_;
+};
+
+}  // namespace detail
+
 /// Strings interned to dense integer ids, in order of first appearance.
 class string_table {
  public:
@@ -253,8 +319,8 @@ class dataset {
   // each record's start in feature_values_ and one past the last record's end.
   std::vector<std::uint32_t> feature_start_;
   std::vector<feature_value> feature_values_;
-  std::vector<std::uint32_t> judge_, judge_model_, item_, task_, run_, cand_a_, cand_b_, model_a_, model_b_;
-  std::vector<std::uint32_t> len_a_, len_b_, tok_a_, tok_b_, kind_, target_;
+  detail::packed_column judge_, judge_model_, item_, task_, run_, cand_a_, cand_b_, model_a_, model_b_;
+  detail::packed_column len_a_, len_b_, tok_a_, tok_b_, kind_, target_;
   std::vector<std::uint8_t> mode_, verdict_, gold_, flags_;
   std::vector<double> value_;  // the score (pointwise) or prob_a (pairwise): one column for both
   std::vector<double> gold_score_;

@@ -140,6 +140,44 @@ verdict dataset::gold_in_presentation(index i) const {
   return verdict::missing;
 }
 
+namespace detail {
+
+void packed_column::reserve(std::size_t n) {
+  reserved_ = std::max(reserved_, n);
+  switch (width_) {
+    case 1:
+      u8_.reserve(n);
+      break;
+    case 2:
+      u16_.reserve(n);
+      break;
+    default:
+      u32_.reserve(n);
+  }
+}
+
+void packed_column::shrink_to_fit() {
+  u8_.shrink_to_fit(), u16_.shrink_to_fit(), u32_.shrink_to_fit();
+}
+
+void packed_column::widen(std::uint32_t v) {
+  const unsigned to = fits(v, 2) ? 2 : 4;
+  std::vector<std::uint32_t> values(size_);  // decoded: the codes of no_id and no_id - 1 change
+  for (std::size_t i = 0; i < size_; ++i) values[i] = (*this)[i];
+  u8_ = {}, u16_ = {}, u32_ = {};
+  width_ = to;
+  const std::size_t room = std::max(reserved_, size_ + 1);
+  if (to == 2) {
+    u16_.reserve(room);
+    for (std::uint32_t x : values) u16_.push_back(encode<std::uint16_t>(x));
+  } else {
+    u32_ = std::move(values);
+    u32_.reserve(room);
+  }
+}
+
+}  // namespace detail
+
 template <std::size_t N>
 std::uint32_t dataset_builder::recent<N>::intern(string_table& table, std::string_view s) {
   for (std::size_t k = 0; k < used; ++k)
@@ -246,11 +284,12 @@ void dataset_builder::append(dataset_builder&& other) {
   const auto judges = mapping(d.judges_, o.judges_), models = mapping(d.models_, o.models_),
              items = mapping(d.items_, o.items_), candidates = mapping(d.candidates_, o.candidates_),
              tasks = mapping(d.tasks_, o.tasks_), kinds = mapping(d.kinds_, o.kinds_);
-  auto add = [](std::vector<std::uint32_t>& to, const std::vector<std::uint32_t>& from,
+  auto add = [](detail::packed_column& to, const detail::packed_column& from,
                 const std::vector<std::uint32_t>* map) {
-    if (to.capacity() < to.size() + from.size())
-      to.reserve(std::max(to.size() + from.size(), 2 * to.capacity()));
-    for (std::uint32_t v : from) to.push_back(map && v != no_id ? (*map)[v] : v);
+    for (std::size_t i = 0; i < from.size(); ++i) {
+      const std::uint32_t v = from[i];
+      to.push_back(map && v != no_id ? (*map)[v] : v);
+    }
   };
   add(d.judge_, o.judge_, &judges);
   add(d.judge_model_, o.judge_model_, &models);

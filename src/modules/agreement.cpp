@@ -184,7 +184,7 @@ class agreement_module final : public bias_module {
         }
       }
     }
-    const auto t = sums.rows().totals();
+    const auto t = sums.totals();
     double n3 = 0, n2 = 0;
     for (std::size_t a = 0; a < 3; ++a)
       for (std::size_t b = 0; b < 3; ++b) (a < 2 && b < 2 ? n2 : n3) += t[a * 3 + b];

@@ -464,19 +464,21 @@ class attribution_module final : public bias_module {
         t.coef = lf.coef[a];
         t.se = std::sqrt(lf.cov[a][a]);
       }
-      effects(x, f, lf, sub);
+      effects(x, f, lf, sub, cfg.bootstrap > 0);
       return f;
     }
   }
 
   // Each fitted term's average effect (docs/metrics.md): over the records where its covariate is not 0,
   // the change in P(picking the slot it favours) between its observed value and 0, in pp; the delta-method
-  // standard error; and the per-item sums of the one-step bootstrap.
+  // standard error; and the per-item sums of the one-step bootstrap. At --bootstrap 0 the rows are not
+  // kept (`keep_rows` false): the metrics' values are the fit's own, and the sums' totals only say
+  // whether the one step is defined.
   static void effects(const design& x, fit_result& f, const detail::logistic_fit& lf,
-                      const std::vector<double>& sub) {
+                      const std::vector<double>& sub, bool keep_rows) {
     const std::size_t k = f.active.size(), rows = x.rows();
     const sums_layout l{k};
-    f.sums = std::make_unique<kit::item_sums>(0, l.width());
+    f.sums = std::make_unique<kit::item_sums>(0, l.width(), keep_rows);
     std::vector<double> grad_total(k * k, 0.0), sum_total(k, 0.0), n_total(k, 0.0), g(k);
     for (std::size_t r = 0; r < rows; ++r) {
       const double* xr = sub.data() + r * k;

@@ -118,7 +118,7 @@ kit::measurement measure(const dataset& d, const config& cfg, std::string_view s
   }
   add_consistency_groups(d, sel, sums, shares);
 
-  const auto t = sums.rows().totals();
+  const auto t = sums.totals();
   const double conf = cfg.confidence;
   auto wilson = [conf](double k, double n) { return wilson_closed(k, n, conf); };
   auto mean_interval = [conf](const std::vector<double>& v) { return mean_wald_closed(v, conf); };

@@ -331,7 +331,7 @@ class gold_noise_module final : public bias_module {
       }
       s = e;
     }
-    const auto t = sums.rows().totals();
+    const auto t = sums.totals();
     const auto units = static_cast<std::uint64_t>(t[f_units]);
     kit::metric_builder mb(cfg, name(), "", "");
     const char* none = "no comparison judged by two gold judges in the same order and run";

@@ -133,6 +133,9 @@ class judge_agreement_module final : public bias_module {
     const std::size_t n = judges.size();
     const bool matrix = n <= max_matrix_judges;
     std::vector<std::unique_ptr<kit::item_sums>> pooled(n);
+    // The per-item rows serve the bootstrap only: the sums are counts, exact in any order, so at
+    // --bootstrap 0 the tables keep their totals alone.
+    const bool keep_rows = cfg.bootstrap > 0;
     std::map<std::pair<std::uint32_t, std::uint32_t>, kit::item_sums> pairs;
     std::vector<std::size_t> firsts;
     bool shared = false;
@@ -152,7 +155,7 @@ class judge_agreement_module final : public bias_module {
         shared = true;
         for (std::size_t x : firsts) {
           auto& table = pooled[recs[x].judge];
-          if (!table) table = std::make_unique<kit::item_sums>(d.items().size(), width);
+          if (!table) table = std::make_unique<kit::item_sums>(d.items().size(), width, keep_rows);
           double* row = (*table)[recs[x].item];
           for (std::size_t l = 0; l < labels; ++l)
             row[recs[x].label * labels + l] += count[l] - (l == recs[x].label ? 1.0 : 0.0);
@@ -161,7 +164,7 @@ class judge_agreement_module final : public bias_module {
           for (std::size_t p = 0; p < firsts.size(); ++p)
             for (std::size_t q = p + 1; q < firsts.size(); ++q) {
               const keyed &x = recs[firsts[p]], &y = recs[firsts[q]];
-              auto it = pairs.try_emplace({x.judge, y.judge}, d.items().size(), width).first;
+              auto it = pairs.try_emplace({x.judge, y.judge}, d.items().size(), width, keep_rows).first;
               it->second[x.item][x.label * labels + y.label] += 1;
             }
       }
@@ -214,7 +217,7 @@ class judge_agreement_module final : public bias_module {
  private:
   static void put_pair(kit::metric_builder& mb, const config& cfg, const kit::item_sums& sums,
                        const std::vector<std::string>& parent) {
-    const auto t = sums.rows().totals();
+    const auto t = sums.totals();
     const table_stats ts = stats_of(t);
     auto at = [&](const char* metric) {
       std::vector<std::string> p = parent;

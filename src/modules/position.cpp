@@ -166,7 +166,7 @@ class position_module final : public bias_module {
       }
     }
 
-    const auto t = sums.rows().totals();
+    const auto t = sums.totals();
     const double conf = cfg.confidence;
     auto wilson = [conf](double k, double n) { return kit::wilson_closed(k, n, conf); };
     const double valid = t[c_consistent] + t[c_first_slot_both] + t[c_second_slot_both];

@@ -174,7 +174,7 @@ class verbosity_module final : public bias_module {
       }
     }
 
-    const auto t = sums.rows().totals();
+    const auto t = sums.totals();
     metric& pl = mb.put(
         "prefer_longer_rate", unit::fraction, static_cast<std::uint64_t>(t[c_judge_n]), sums,
         [](std::span<const double> s) { return ratio(s[c_judge_longer], s[c_judge_n]); },
