@@ -182,3 +182,20 @@ TEST(ItemSums, TotalsWithoutRowsAreTheRowsTotalsWhileItemsComeGrouped) {
   EXPECT_TRUE(again.interleaved());
   EXPECT_EQ(again.totals()[0], 3.0);
 }
+
+// The bootstrap's draws in one loop are exactly n calls of below32: the same counts and the same state
+// after (the next output), whether the spare half is used first or not; n = 1,000,000 draws about 230
+// low words below 2^32 mod n, so the rejection path is taken too.
+TEST(Rng, CountBelow32IsNCallsOfBelow32) {
+  for (const std::uint32_t n : {1u, 7u, 18519u, 1000000u})
+    for (const bool spare_first : {false, true}) {
+      judgebias::stats::rng loop(n * 31 + 5), calls(n * 31 + 5);
+      if (spare_first) loop.below32(3), calls.below32(3);  // leaves a spare half
+      std::vector<std::uint32_t> a(n, 0), b(n, 0);
+      loop.count_below32(a);
+      for (std::uint32_t k = 0; k < n; ++k) ++b[calls.below32(n)];
+      EXPECT_EQ(a, b) << n;
+      EXPECT_EQ(loop.below32(1000), calls.below32(1000)) << n;
+      EXPECT_EQ(loop.next(), calls.next()) << n;
+    }
+}

@@ -29,6 +29,9 @@ class rng {
   /// Uniform in [0, n), 0 < n < 2^32, from 32-bit halves of the outputs (low half first): two draws per
   /// output, for the bootstrap's many small draws.
   std::uint32_t below32(std::uint32_t n) noexcept;
+  /// counts.size() draws of below32(counts.size()), each counted in counts (which it does not zero): the
+  /// same draws and the same state after as that many calls of below32, in one tight loop.
+  void count_below32(std::span<std::uint32_t> counts) noexcept;
   double uniform() noexcept;  ///< Uniform in [0, 1) with 53 random bits.
   double normal() noexcept;   ///< Standard normal (Box-Muller, no cached pair).
 

@@ -80,6 +80,36 @@ std::uint32_t rng::below32(std::uint32_t n) noexcept {
   return static_cast<std::uint32_t>(m >> 32);
 }
 
+void rng::count_below32(std::span<std::uint32_t> counts) noexcept {
+  const auto n = static_cast<std::uint32_t>(counts.size());
+  if (n == 0) return;
+  // below32 with its state in locals: a draw is rejected when its low word is below 2^32 mod n (< n, so
+  // this is below32's test), and each 64-bit output gives two 32-bit halves, the low one first.
+  const std::uint32_t threshold = (0u - n) % n;
+  std::uint64_t s0 = s_[0], s1 = s_[1], s2 = s_[2], s3 = s_[3];
+  std::uint64_t word = spare_;
+  bool spare = has_spare_;
+  auto half = [&]() -> std::uint32_t {
+    if (spare) {
+      spare = false;
+      return static_cast<std::uint32_t>(word >> 32);
+    }
+    const std::uint64_t result = std::rotl(s1 * 5, 7) * 9, t = s1 << 17;
+    s2 ^= s0, s3 ^= s1, s1 ^= s2, s0 ^= s3, s2 ^= t, s3 = std::rotl(s3, 45);
+    word = result;
+    spare = true;
+    return static_cast<std::uint32_t>(word);
+  };
+  for (std::uint32_t k = 0; k < n; ++k) {
+    std::uint64_t m = std::uint64_t{half()} * n;
+    while (static_cast<std::uint32_t>(m) < threshold) m = std::uint64_t{half()} * n;
+    ++counts[static_cast<std::uint32_t>(m >> 32)];
+  }
+  s_ = {s0, s1, s2, s3};
+  spare_ = word;
+  has_spare_ = spare;
+}
+
 double rng::uniform() noexcept {
   return static_cast<double>(next() >> 11) * 0x1.0p-53;
 }
@@ -398,8 +428,7 @@ void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint3
   std::uint64_t state = stream + b;
   rng gen(splitmix64(state));
   std::fill(counts.begin(), counts.end(), 0u);
-  const auto n = static_cast<std::uint32_t>(counts.size());
-  for (std::uint32_t i = 0; i < n; ++i) ++counts[gen.below32(n)];
+  gen.count_below32(counts);
 }
 
 percentile_result percentile_interval(std::span<const double> values, double confidence) {
