@@ -325,18 +325,18 @@ class dataset {
   std::vector<double> value_;  // the score (pointwise) or prob_a (pairwise): one column for both
   std::vector<double> gold_score_;
 
-  std::vector<std::uint64_t> judge_offsets_;
+  std::vector<std::uint32_t> judge_offsets_;
   std::vector<index> judge_records_;
   std::vector<std::uint32_t> measured_;
   std::vector<std::uint8_t> gold_judge_;
   std::vector<comparison> comparisons_;
   std::vector<std::uint32_t> comparison_of_;
-  std::vector<std::uint64_t> comparison_offsets_;
+  std::vector<std::uint32_t> comparison_offsets_;
   std::vector<index> comparison_records_;
-  std::vector<std::uint64_t> judge_comparison_offsets_;
+  std::vector<std::uint32_t> judge_comparison_offsets_;
   std::vector<std::uint32_t> judge_comparisons_;
   std::vector<swap_pair> swap_pairs_;
-  std::vector<std::uint64_t> swap_pair_offsets_;
+  std::vector<std::uint32_t> swap_pair_offsets_;
   std::vector<control_match> control_matches_;
   dataset_diagnostics diag_;
   std::array<std::vector<breakdown_groups>, 2> groups_;  // per breakdown: per measured judge, or empty

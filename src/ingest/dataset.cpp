@@ -318,14 +318,14 @@ namespace {
 // Counting sort of the indexes [0, n) by group_of(k) (no_id: left out): the members of group g are
 // members[offsets[g]] .. members[offsets[g + 1] - 1], in index order.
 template <class GroupOf>
-void group_by(std::size_t groups, std::uint32_t n, GroupOf&& group_of, std::vector<std::uint64_t>& offsets,
+void group_by(std::size_t groups, std::uint32_t n, GroupOf&& group_of, std::vector<std::uint32_t>& offsets,
               std::vector<std::uint32_t>& members) {
   offsets.assign(groups + 1, 0);
   for (std::uint32_t k = 0; k < n; ++k)
     if (const std::uint32_t g = group_of(k); g != no_id) ++offsets[g + 1];
   std::partial_sum(offsets.begin(), offsets.end(), offsets.begin());
   members.resize(offsets.back());
-  std::vector<std::uint64_t> next(offsets.begin(), offsets.end() - 1);
+  std::vector<std::uint32_t> next(offsets.begin(), offsets.end() - 1);
   for (std::uint32_t k = 0; k < n; ++k)
     if (const std::uint32_t g = group_of(k); g != no_id) members[next[g]++] = k;
 }
@@ -389,7 +389,7 @@ struct dataset_builder::index_steps {
   // hashing every record: no index grows with the number of records but these columns.
   static void index_items(dataset& d) {
     const auto n = static_cast<std::uint32_t>(d.size());
-    std::vector<std::uint64_t> item_offsets;
+    std::vector<std::uint32_t> item_offsets;
     std::vector<std::uint32_t> item_records;
     group_by(
         d.items_.size(), n, [&](std::uint32_t i) { return d.item_[i]; }, item_offsets, item_records);
@@ -609,7 +609,7 @@ struct dataset_builder::index_steps {
         else
           ++d.diag_.one_order_comparisons;
       }
-      d.swap_pair_offsets_[c + 1] = d.swap_pairs_.size();
+      d.swap_pair_offsets_[c + 1] = static_cast<std::uint32_t>(d.swap_pairs_.size());
     }
     d.swap_pairs_.shrink_to_fit();
   }

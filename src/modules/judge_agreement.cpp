@@ -64,11 +64,13 @@ std::optional<double> agreement_of(std::span<const double> t) {
   return s.po;
 }
 
-// One record's place in the matching: the comparison in its order and run, and its label.
+// One record's place in the matching: the comparison in its order and run, its judge, its label, and the
+// record itself (a judge's repeated records of one unit in input order).
 struct keyed {
   std::uint32_t item, a, b, run, judge;
   std::uint8_t label;
-  auto key() const { return std::tie(item, a, b, run, judge); }
+  std::uint32_t index;
+  auto key() const { return std::tie(item, a, b, run, judge, index); }
   bool operator<(const keyed& o) const { return key() < o.key(); }
 };
 
@@ -109,26 +111,16 @@ class judge_agreement_module final : public bias_module {
     for (std::uint32_t j = 0; j < judges.size(); ++j) judges[j] = j;
     std::sort(judges.begin(), judges.end(),
               [&](auto x, auto y) { return d.judges().name(x) < d.judges().name(y); });
-    // Every parsed control pairwise record of a judge, sorted so that the records of one
-    // comparison-order-run sit together, judges in id order.
+    // Item by item (the dataset numbers the comparisons so), every parsed control pairwise record of
+    // the item's comparisons, sorted so that the records of one comparison-order-run sit together, judges
+    // in id order.
     std::vector<std::uint32_t> slot(d.judges().size(), no_id);  // a judge's place in `judges`
     for (std::uint32_t k = 0; k < judges.size(); ++k) slot[judges[k]] = k;
-    std::vector<keyed> recs;
+    std::vector<keyed> recs;  // one item's
     std::vector<std::uint8_t> has_pairwise(judges.size(), 0);
-    for (std::uint32_t j : judges) {
-      const kit::selection all{j, {}, ""};
-      for (auto i : all.controls(d, judgment_mode::pairwise)) {
-        const verdict v = d.verdict(i);
-        if (v == verdict::missing || !d.order_known(i)) continue;
-        recs.push_back(
-            {d.item(i), d.cand_a(i), d.cand_b(i), d.run(i), slot[j], static_cast<std::uint8_t>(label_of(v))});
-        has_pairwise[slot[j]] = 1;
-      }
-    }
-    std::sort(recs.begin(), recs.end());
-    // One pass over the units (comparison-order-runs): each judge's table against all the others
-    // pooled, from the unit's label counts (the others' labels are the counts less its own), and while
-    // the judges are few enough for a matrix, each pair's own table. A judge's repeated record of one unit
+    // Each unit (comparison-order-run) of an item: each judge's table against all the others pooled,
+    // from the unit's label counts (the others' labels are the counts less its own), and while the
+    // judges are few enough for a matrix, each pair's own table. A judge's repeated record of one unit
     // (two records that differ in something else than a duplicate does) counts once, its first.
     const std::size_t n = judges.size();
     const bool matrix = n <= max_matrix_judges;
@@ -139,38 +131,57 @@ class judge_agreement_module final : public bias_module {
     std::map<std::pair<std::uint32_t, std::uint32_t>, kit::item_sums> pairs;
     std::vector<std::size_t> firsts;
     bool shared = false;
-    for (std::size_t s = 0; s < recs.size();) {
-      std::size_t e = s;
-      while (e < recs.size() && recs[e].item == recs[s].item && recs[e].a == recs[s].a &&
-             recs[e].b == recs[s].b && recs[e].run == recs[s].run)
-        ++e;
-      firsts.clear();
-      std::array<double, labels> count{};
-      for (std::size_t x = s; x < e; ++x)
-        if (x == s || recs[x].judge != recs[x - 1].judge) {
-          firsts.push_back(x);
-          count[recs[x].label] += 1;
+    auto count_units = [&]() {
+      std::sort(recs.begin(), recs.end());
+      for (std::size_t s = 0; s < recs.size();) {
+        std::size_t e = s;
+        while (e < recs.size() && recs[e].item == recs[s].item && recs[e].a == recs[s].a &&
+               recs[e].b == recs[s].b && recs[e].run == recs[s].run)
+          ++e;
+        firsts.clear();
+        std::array<double, labels> count{};
+        for (std::size_t x = s; x < e; ++x)
+          if (x == s || recs[x].judge != recs[x - 1].judge) {
+            firsts.push_back(x);
+            count[recs[x].label] += 1;
+          }
+        if (firsts.size() >= 2) {
+          shared = true;
+          for (std::size_t x : firsts) {
+            auto& table = pooled[recs[x].judge];
+            if (!table) table = std::make_unique<kit::item_sums>(d.items().size(), width, keep_rows);
+            double* row = (*table)[recs[x].item];
+            for (std::size_t l = 0; l < labels; ++l)
+              row[recs[x].label * labels + l] += count[l] - (l == recs[x].label ? 1.0 : 0.0);
+          }
+          if (matrix)
+            for (std::size_t p = 0; p < firsts.size(); ++p)
+              for (std::size_t q = p + 1; q < firsts.size(); ++q) {
+                const keyed &x = recs[firsts[p]], &y = recs[firsts[q]];
+                auto it = pairs.try_emplace({x.judge, y.judge}, d.items().size(), width, keep_rows).first;
+                it->second[x.item][x.label * labels + y.label] += 1;
+              }
         }
-      if (firsts.size() >= 2) {
-        shared = true;
-        for (std::size_t x : firsts) {
-          auto& table = pooled[recs[x].judge];
-          if (!table) table = std::make_unique<kit::item_sums>(d.items().size(), width, keep_rows);
-          double* row = (*table)[recs[x].item];
-          for (std::size_t l = 0; l < labels; ++l)
-            row[recs[x].label * labels + l] += count[l] - (l == recs[x].label ? 1.0 : 0.0);
-        }
-        if (matrix)
-          for (std::size_t p = 0; p < firsts.size(); ++p)
-            for (std::size_t q = p + 1; q < firsts.size(); ++q) {
-              const keyed &x = recs[firsts[p]], &y = recs[firsts[q]];
-              auto it = pairs.try_emplace({x.judge, y.judge}, d.items().size(), width, keep_rows).first;
-              it->second[x.item][x.label * labels + y.label] += 1;
-            }
+        s = e;
       }
-      s = e;
+      recs.clear();
+    };
+    std::uint32_t item = no_id;
+    for (std::uint32_t c = 0; c < d.comparisons().size(); ++c) {
+      const comparison& cmp = d.comparisons()[c];
+      if (cmp.item != item) {
+        count_units();
+        item = cmp.item;
+      }
+      for (const dataset::index i : d.comparison_records(c)) {
+        const verdict v = d.verdict(i);
+        if (v == verdict::missing || !d.order_known(i)) continue;
+        recs.push_back({d.item(i), d.cand_a(i), d.cand_b(i), d.run(i), slot[cmp.judge],
+                        static_cast<std::uint8_t>(label_of(v)), i});
+        has_pairwise[slot[cmp.judge]] = 1;
+      }
     }
-    recs = {};
+    count_units();
     if (!shared) {
       result.skipped = true;
       result.reason = "no two judges judged the same comparison in the same order and run";
