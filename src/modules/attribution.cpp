@@ -413,9 +413,16 @@ class attribution_module final : public bias_module {
         if (f.terms[c].reason.empty()) active.push_back(c);
       if (active.empty()) return f;
       const std::size_t k = active.size();
-      std::vector<double> sub(x.rows() * k);
-      for (std::size_t r = 0; r < x.rows(); ++r)
-        for (std::size_t a = 0; a < k; ++a) sub[r * k + a] = x.x[r * x.cols + active[a]];
+      // The active columns' design: the design itself when every column is active (no copy), else a copy
+      // of those columns.
+      std::vector<double> copy;
+      if (k < x.cols) {
+        copy.resize(x.rows() * k);
+        for (std::size_t r = 0; r < x.rows(); ++r)
+          for (std::size_t a = 0; a < k; ++a) copy[r * k + a] = x.x[r * x.cols + active[a]];
+      }
+      const std::span<const double> sub =
+          k < x.cols ? std::span<const double>(copy) : std::span<const double>(x.x);
       if (x.rows() <= k) {
         for (std::size_t c : active)
           f.terms[c].reason = fmt::format("needs more records ({}) than terms ({})", x.rows(), k);
@@ -475,7 +482,7 @@ class attribution_module final : public bias_module {
   // kept (`keep_rows` false): the metrics' values are the fit's own, and the sums' totals only say
   // whether the one step is defined.
   static void effects(const design& x, fit_result& f, const detail::logistic_fit& lf,
-                      const std::vector<double>& sub, bool keep_rows) {
+                      std::span<const double> sub, bool keep_rows) {
     const std::size_t k = f.active.size(), rows = x.rows();
     const sums_layout l{k};
     f.sums = std::make_unique<kit::item_sums>(0, l.width(), keep_rows);
