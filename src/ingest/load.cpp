@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <functional>
 #include <set>
@@ -75,14 +76,47 @@ struct load_state {
   load_state& operator=(const load_state&) = delete;
 };
 
+// A block's parts, parsed, waiting to be merged into the dataset.
+struct parsed_block {
+  std::vector<dataset_builder> builders;
+  std::vector<read_stats> counts;
+  std::vector<std::uint64_t> left_out;  // records --judges/--tasks left out
+  std::size_t cut = 0;                  // the block's bytes
+  std::uint64_t done = 0;               // the input's bytes up to its end
+  bool pending = false;
+};
+
 // Reads one input with one or more threads. The input comes in blocks of whole lines; each block is split
-// at newlines into one part per thread, each part is parsed into its own builder, and the builders and
-// counts are merged in input order, so that the dataset, the counts and the first error are exactly
-// those of one thread. Memory stays bounded: one block (grown only for a longer line, up to the limit).
+// at newlines into one part per thread, and each part is parsed into its own builder while the previous
+// block's builders are merged into the dataset (one more thread). Blocks are merged in input order, so
+// that the dataset, the counts and the first error are exactly those of one thread. Memory stays
+// bounded: one block (grown only for a longer line, up to the limit) and two blocks' builders.
 void read_input(const std::string& name, detail::byte_source& src, load_state& s,
                 const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
   std::vector<detail::line_reader> readers;  // one per part, kept from block to block
+  std::array<parsed_block, 2> blocks;        // the block being parsed and the one being merged
+  std::size_t now = 0;
   std::uint64_t records = 0;
+  auto merge = [&](parsed_block& pb) {
+    if (!pb.pending) return;
+    pb.pending = false;
+    if (records == 0 && src.size() > pb.cut) {
+      // From the first block's density, room for the whole file: the columns then never grow by
+      // doubling, which would hold up to twice their size during the copy.
+      std::uint64_t first = 0;
+      for (const auto& c : pb.counts) first += c.records;
+      s.builder.reserve(static_cast<std::size_t>(static_cast<double>(first) / static_cast<double>(pb.cut) *
+                                                 static_cast<double>(src.size()) * 1.02) +
+                        16);
+    }
+    for (std::size_t p = 0; p < pb.builders.size(); ++p) {
+      s.filtered += pb.left_out[p];
+      records += pb.counts[p].records;
+      merge_stats(s.stats, pb.counts[p], s.options.keep_errors);
+      s.builder.append(std::move(pb.builders[p]));
+    }
+    if (progress) progress(pb.done, src.size());
+  };
   const std::uint64_t bytes =
       detail::read_blocks(src, block_bytes, s.options.max_line_bytes, [&](const detail::line_block& b) {
         throw_if_stopped(s.stop);
@@ -103,37 +137,35 @@ void read_input(const std::string& name, detail::byte_source& src, load_state& s
           first_line[p] =
               first_line[p - 1] + detail::count_newlines(b.data + bounds[p - 1], b.data + bounds[p]);
         while (readers.size() < parts) readers.emplace_back(s.options);
-        std::vector<read_stats> counts(parts);
-        std::vector<dataset_builder> builders(parts);
-        std::vector<std::uint64_t> left_out(parts, 0);
-        detail::parallel_for(parts, [&](std::size_t p) {
+        parsed_block& pb = blocks[now];
+        pb.builders.resize(parts);
+        pb.counts.assign(parts, read_stats{});
+        pb.left_out.assign(parts, 0);
+        // Task 0 merges the previous block (on this thread: progress is reported from here); the others
+        // parse a part each. The first task's error is rethrown: the merge's, then the earliest part's,
+        // the first in the input.
+        detail::parallel_for(parts + 1, [&](std::size_t k) {
+          if (k == 0) {
+            merge(blocks[now ^ 1]);
+            return;
+          }
+          const std::size_t p = k - 1;
           readers[p].read_lines(
               name, b.data + bounds[p], bounds[p + 1] - bounds[p], b.room - bounds[p], first_line[p],
               [&](const record& r) {
                 if (!s.keep || s.keep->keep(r))
-                  builders[p].add(r);
+                  pb.builders[p].add(r);
                 else
-                  ++left_out[p];
+                  ++pb.left_out[p];
               },
-              counts[p]);
-        });  // the earliest part's error is rethrown: it is the first in the input
-        if (records == 0 && src.size() > cut) {
-          // From the first block's density, room for the whole file: the columns then never grow by
-          // doubling, which would hold up to twice their size during the copy.
-          std::uint64_t first = 0;
-          for (const auto& c : counts) first += c.records;
-          s.builder.reserve(static_cast<std::size_t>(static_cast<double>(first) / static_cast<double>(cut) *
-                                                     static_cast<double>(src.size()) * 1.02) +
-                            16);
-        }
-        for (std::size_t p = 0; p < parts; ++p) {
-          s.filtered += left_out[p];
-          records += counts[p].records;
-          merge_stats(s.stats, counts[p], s.options.keep_errors);
-          s.builder.append(std::move(builders[p]));
-        }
-        if (progress) progress(b.done, src.size());
+              pb.counts[p]);
+        });
+        pb.cut = cut;
+        pb.done = b.done;
+        pb.pending = true;
+        now ^= 1;
       });
+  merge(blocks[now ^ 1]);
   s.stats.inputs.push_back(input_summary{name, records, bytes});
 }
 
