@@ -1,5 +1,6 @@
 // Google Benchmark micro-benchmarks of each stage on synth data held in memory: the reader, the dataset's
-// indexes, each module (closed-form intervals, then with the bootstrap), and the bootstrap alone.
+// indexes, each module (closed-form intervals, then with the bootstrap), the bootstrap's draws and the
+// bootstrap alone.
 // Run: build/bench/judgebias_micro [--benchmark_filter=...]. Numbers go in docs/performance.md.
 #include <sstream>
 #include <string>
@@ -94,8 +95,29 @@ BENCHMARK_CAPTURE(module, verbosity, "verbosity", 0)->Unit(benchmark::kMilliseco
 BENCHMARK_CAPTURE(module, bandwagon, "bandwagon", 0)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(module, authority, "authority", 0)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(module, agreement, "agreement", 0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, winrate, "winrate", 0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, sensitivity, "sensitivity", 0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, judge_agreement, "judge_agreement", 0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, gold_noise, "gold_noise", 0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, attribution, "attribution", 0)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(module, self_preference_bootstrap, "self_preference", 1000)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(module, position_bootstrap, "position", 1000)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, winrate_bootstrap, "winrate", 1000)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, judge_agreement_bootstrap, "judge_agreement", 1000)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, gold_noise_bootstrap, "gold_noise", 1000)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(module, attribution_bootstrap, "attribution", 1000)->Unit(benchmark::kMillisecond);
+
+// The draws of one resample of 2000 items (every bootstrap of the library draws this way).
+void resample_draws(benchmark::State& state) {
+  std::vector<std::uint32_t> counts(items);
+  std::uint64_t b = 0;
+  for (auto _ : state) {
+    stats::resample_counts(7, b++, counts);
+    benchmark::DoNotOptimize(counts.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * items));
+}
+BENCHMARK(resample_draws);
 
 // The shared bootstrap alone: 1000 resamples of 2000 items, one table of 14 columns, 8 statistics.
 void bootstrap(benchmark::State& state) {

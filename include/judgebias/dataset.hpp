@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <span>
 #include <string>
@@ -87,7 +88,8 @@ class packed_column {
 
 }  // namespace detail
 
-/// Strings interned to dense integer ids, in order of first appearance.
+/// Strings interned to dense integer ids, in order of first appearance. Each string is kept once; the
+/// look-up is an open-addressing table of ids (8 bytes a slot, at most half full), not a second copy.
 class string_table {
  public:
   /// The id of `s`, adding it when new.
@@ -98,12 +100,16 @@ class string_table {
   std::size_t size() const noexcept { return names_.size(); }             ///< Number of strings.
 
  private:
-  struct hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  struct slot {
+    std::uint32_t id = std::numeric_limits<std::uint32_t>::max();  // no_id: empty
+    std::uint32_t hash = 0;                                        // the string's hash, its low half
   };
-  std::vector<std::string> names_;
-  std::unordered_map<std::string, std::uint32_t, hash, std::equal_to<>> ids_;
+  static std::uint64_t hash_of(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
+  // The slot holding `s`, or the empty slot where it would go.
+  std::size_t slot_of(std::string_view s, std::uint64_t h) const noexcept;
+  void grow();
+  std::deque<std::string> names_;  // (a deque: no copy of every string as it grows)
+  std::vector<slot> slots_;
 };
 
 /// One judge, one item, one unordered pair of candidate ids (METRICS.md "comparison").

@@ -48,17 +48,36 @@ std::uint32_t majority(double lo_votes, double hi_votes, std::uint32_t lo, std::
 
 }  // namespace
 
+std::size_t string_table::slot_of(std::string_view s, std::uint64_t h) const noexcept {
+  const std::size_t mask = slots_.size() - 1;
+  const auto low = static_cast<std::uint32_t>(h);
+  for (std::size_t at = static_cast<std::size_t>(h >> 32) & mask;; at = (at + 1) & mask) {
+    const slot& x = slots_[at];
+    if (x.id == no_id || (x.hash == low && names_[x.id] == s)) return at;
+  }
+}
+
+void string_table::grow() {
+  std::vector<slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 16 : 2 * old.size(), slot{});
+  for (const slot& x : old)
+    if (x.id != no_id) slots_[slot_of(names_[x.id], hash_of(names_[x.id]))] = x;
+}
+
 std::uint32_t string_table::intern(std::string_view s) {
-  if (auto it = ids_.find(s); it != ids_.end()) return it->second;
-  const auto id = static_cast<std::uint32_t>(names_.size());
+  if (2 * (names_.size() + 1) > slots_.size()) grow();
+  const std::uint64_t h = hash_of(s);
+  slot& x = slots_[slot_of(s, h)];
+  if (x.id != no_id) return x.id;
+  x.id = static_cast<std::uint32_t>(names_.size());
+  x.hash = static_cast<std::uint32_t>(h);
   names_.emplace_back(s);
-  ids_.emplace(names_.back(), id);
-  return id;
+  return x.id;
 }
 
 std::uint32_t string_table::find(std::string_view s) const {
-  auto it = ids_.find(s);
-  return it == ids_.end() ? no_id : it->second;
+  if (slots_.empty()) return no_id;
+  return slots_[slot_of(s, hash_of(s))].id;
 }
 
 std::uint32_t dataset::outcome(index i) const {
