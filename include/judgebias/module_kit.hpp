@@ -32,9 +32,11 @@ namespace judgebias::kit {
 ///
 /// A table made with `keep_rows = false` (for `--bootstrap 0`, where only the totals are read) keeps the
 /// row of the current item only and adds each finished row to the totals when the next item is touched:
-/// the totals are then exactly those of the kept rows, summed in the same order, as long as no item is
-/// touched again after another one (records grouped by item, the common case). interleaved() says when
-/// one was; its totals may then differ in the last bits, and the caller measures again keeping the rows.
+/// the totals are then exactly those of the kept rows, summed in the same order, as long as each item's
+/// touches come together. They do when items come in increasing id order, as the dataset's comparisons
+/// and a judge's records in a file grouped by item do; interleaved() says when an item came after a
+/// larger one (it may then have been touched before, and the totals may differ in the last bits: the
+/// caller can measure again keeping the rows).
 class item_sums {
  public:
   /// `items` (the dataset's item count) does not size anything (memory is in the items touched);
@@ -43,27 +45,27 @@ class item_sums {
       : rows_(width), keep_rows_(keep_rows), current_(keep_rows ? 0 : width, 0.0), totals_(current_) {}
   /// The row of an item, zeroed when new.
   double* operator[](std::uint32_t item) {
+    if (!keep_rows_) {
+      if (open_ && item == item_) return current_.data();
+      interleaved_ |= open_ && item < item_;
+      item_ = item;
+      return next_row();
+    }
     // Records come grouped by item, so most touches are of the row touched last.
-    if (last_ < items_.size() && items_[last_] == item)
-      return keep_rows_ ? rows_.row(last_) : current_.data();
+    if (last_ < items_.size() && items_[last_] == item) return rows_.row(last_);
     if ((items_.size() + 1) * 2 > slots_.size()) grow();
     std::size_t s = home(item);
     while (slots_[s] != no_id) {
-      if (items_[slots_[s]] == item) {
-        last_ = slots_[s];
-        if (keep_rows_) return rows_.row(last_);
-        interleaved_ = true;  // touched again after another item: its first row is already in the totals
-        return next_row();
-      }
+      if (items_[slots_[s]] == item) return rows_.row(last_ = slots_[s]);
       s = (s + 1) & (slots_.size() - 1);
     }
     slots_[s] = last_ = static_cast<std::uint32_t>(items_.size());
     items_.push_back(item);
-    return keep_rows_ ? rows_.add_row() : next_row();
+    return rows_.add_row();
   }
-  /// The rows (empty in a table made without them).
+  /// The rows (none in a table made without them).
   const stats::cluster_sums& rows() const noexcept { return rows_; }
-  /// The item of each row (each item touched, in first-touch order).
+  /// The item of each row, in first-touch order (none in a table made without rows).
   const std::vector<std::uint32_t>& items() const noexcept { return items_; }
   /// Column sums over the rows, in row order.
   std::vector<double> totals() const {
@@ -73,7 +75,7 @@ class item_sums {
       for (std::size_t k = 0; k < t.size(); ++k) t[k] += current_[k];
     return t;
   }
-  /// Whether a table without rows saw an item again after another one (see the class).
+  /// Whether a table without rows saw an item after a larger one (see the class).
   bool interleaved() const noexcept { return interleaved_; }
 
  private:
@@ -104,8 +106,9 @@ class item_sums {
   stats::cluster_sums rows_;
   std::vector<std::uint32_t> items_;
   bool keep_rows_ = true;
-  bool open_ = false;         // without rows: current_ holds an item's sums not yet in totals_
-  bool interleaved_ = false;  // without rows: an item was touched again after another
+  bool open_ = false;         // without rows: current_ holds item_'s sums, not yet in totals_
+  bool interleaved_ = false;  // without rows: an item came after a larger one
+  std::uint32_t item_ = 0;    // without rows: the current item
   std::vector<double> current_, totals_;
 };
 

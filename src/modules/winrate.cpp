@@ -11,7 +11,6 @@
 #include <map>
 #include <tuple>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -219,7 +218,8 @@ void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string
 class bt_fits {
  public:
   /// `keep_entries = false` (for --bootstrap 0) keeps the entries of the current item only, as an
-  /// item_sums without rows does, with the same condition for the same totals (interleaved()).
+  /// item_sums without rows does, with the same condition for the same totals (items in increasing order;
+  /// interleaved() says when one came after a larger one).
   bt_fits(std::uint32_t baseline, bool keep_entries) : baseline_(baseline), keep_entries_(keep_entries) {}
 
   /// Adds a unit of the comparison between models a ≠ b in `item`: `a_score` is a's outcome, `a_gold`
@@ -228,7 +228,7 @@ class bt_fits {
            std::optional<double> a_gold) {
     if (!keep_entries_ && item != item_) {
       fold();
-      interleaved_ |= !seen_.insert(item).second;
+      interleaved_ |= item_ != no_id && item < item_;
       item_ = item;
     }
     const bool swapped = b < a;
@@ -281,8 +281,8 @@ class bt_fits {
     return static_cast<std::uint64_t>(n);
   }
   bool same_players() const { return side_[0].models == side_[1].models; }
-  /// Without entries kept: whether an item came again after another one (its totals may then differ in
-  /// the last bits from those of kept entries).
+  /// Without entries kept: whether an item came after a larger one (it may then have come before, and the
+  /// totals differ in the last bits from those of kept entries).
   bool interleaved() const noexcept { return interleaved_; }
   const detail::bt_fit& whole(bool gold) const { return side_[gold].whole; }
   std::optional<std::size_t> anchor(bool gold) const { return side_[gold].anchor; }
@@ -395,8 +395,7 @@ class bt_fits {
   std::array<side, 2> side_;
   bool keep_entries_ = true;
   bool interleaved_ = false;
-  std::uint32_t item_ = no_id;              // without entries kept: the item of entries_
-  std::unordered_set<std::uint32_t> seen_;  // without entries kept: the items met
+  std::uint32_t item_ = no_id;  // without entries kept: the item of entries_
 
   // The entries not yet in the totals into them, in order (each pair's sums in its entries' order);
   // without entries kept, they are then dropped.
