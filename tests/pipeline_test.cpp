@@ -1,4 +1,5 @@
 // The pipeline and the report: layout, module registry and statuses, errors, atomic writing.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -339,6 +340,64 @@ TEST(Pipeline, ParallelReadingMatchesOneThread) {
     }
   }
   fs::remove_all(dir);
+}
+
+// An input of several 8 MiB blocks, where each block's parts are parsed while the one before is merged:
+// the dataset, the counts, the errors in input order and the whole report are those of one thread, with
+// bad lines in the first, a middle and the last block. 108,000 synth records (about 21 MB, 3 blocks).
+TEST(Pipeline, ManyBlocksReadInParallelMatchOneThread) {
+  std::ostringstream out;
+  synth_options so;
+  so.items = 2000;
+  synthesize(so, out);
+  std::string text = out.str();
+  ASSERT_GT(text.size(), std::size_t{17} << 20);  // at least three blocks
+  // A bad line replaces a whole line near each of these offsets (the first, second and third block).
+  std::vector<std::uint64_t> bad_lines;
+  for (const std::size_t at : {std::size_t{1000}, std::size_t{12} << 20, text.size() - 5000}) {
+    const std::size_t start = text.rfind('\n', at) + 1, end = text.find('\n', start);
+    text.replace(start, end - start, R"({"judge":"J","item":"x","verdict":"A"})");
+    bad_lines.push_back(static_cast<std::uint64_t>(std::count(
+                            text.begin(), text.begin() + static_cast<std::ptrdiff_t>(start), '\n')) +
+                        1);
+  }
+  config cfg;
+  cfg.skip_invalid = true;
+  cfg.bootstrap = 50;
+  cfg.threads = 1;
+  const loaded_data one = load_texts({{"big.jsonl", text}}, cfg);
+  EXPECT_EQ(one.stats.skipped, 3u);
+  ASSERT_EQ(one.stats.first_errors.size(), 3u);
+  for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(one.stats.first_errors[k].line, bad_lines[k]);
+  module_registry reg;
+  register_builtin_modules(reg);
+  const std::string report_one = pipeline(reg, cfg).evaluate(one).to_json().dump();
+  for (const unsigned threads : {2u, 3u}) {
+    cfg.threads = threads;
+    const loaded_data many = load_texts({{"big.jsonl", text}}, cfg);
+    EXPECT_EQ(many.stats.records, one.stats.records) << threads;
+    ASSERT_EQ(many.stats.first_errors.size(), 3u) << threads;
+    for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(many.stats.first_errors[k].line, bad_lines[k]) << threads;
+    ASSERT_EQ(many.dataset.size(), one.dataset.size());
+    for (dataset::index i = 0; i < one.dataset.size(); ++i) {
+      ASSERT_EQ(many.dataset.item(i), one.dataset.item(i)) << i;
+      ASSERT_EQ(many.dataset.cand_b(i), one.dataset.cand_b(i)) << i;
+      ASSERT_EQ(many.dataset.length_a(i), one.dataset.length_a(i)) << i;
+    }
+    cfg.threads = 1;  // the report's own --threads setting is not what is compared
+    EXPECT_EQ(pipeline(reg, cfg).evaluate(many).to_json().dump(), report_one) << threads;
+  }
+  // Under the stop policy every thread count stops at the first bad line.
+  cfg.skip_invalid = false;
+  for (const unsigned threads : {1u, 2u, 3u}) {
+    cfg.threads = threads;
+    try {
+      load_texts({{"big.jsonl", text}}, cfg);
+      FAIL() << "no error";
+    } catch (const parse_error& e) {
+      EXPECT_EQ(e.line(), bad_lines[0]) << threads;
+    }
+  }
 }
 
 // A skipped line's message quotes the input; invalid UTF-8 there must not break the report. (Found by a
