@@ -387,7 +387,11 @@ void values_of(const json& j, const std::string& at, std::map<std::string, json>
     return;
   }
   if (j.is_object())
-    for (const auto& [k, x] : j.items()) values_of(x, at + "/" + k, out);
+    for (const auto& [k, x] : j.items()) {
+      std::string path = at;
+      path.append("/").append(k);
+      values_of(x, path, out);
+    }
 }
 
 }  // namespace
