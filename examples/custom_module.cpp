@@ -43,7 +43,7 @@ class tie_share_module final : public bias_module {
         row[0] += d.verdict(i) == verdict::tie;
         row[1] += 1;
       }
-      const auto t = sums.rows().totals();
+      const auto t = sums.totals();
       mb.put(
           "tie_share", unit::fraction, static_cast<std::uint64_t>(t[1]), sums,
           [](std::span<const double> x) { return kit::ratio(x[0], x[1]); },

@@ -197,4 +197,12 @@ TEST(PackedColumn, WidensOnlyWhenAValueDoesNotFitAndKeepsEveryValue) {
   in.push_back(judgebias::no_id);
   ASSERT_EQ(c.size(), in.size());
   for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(c[i], in[i]) << i;
+  judgebias::detail::packed_column straight;  // 8 bits to 32 at once
+  straight.push_back(judgebias::no_id);
+  straight.push_back(3);
+  straight.push_back(70000);
+  EXPECT_EQ(straight.width(), 4u);
+  EXPECT_EQ(straight[0], judgebias::no_id);
+  EXPECT_EQ(straight[1], 3u);
+  EXPECT_EQ(straight[2], 70000u);
 }

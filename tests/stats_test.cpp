@@ -186,6 +186,31 @@ TEST(ItemSums, TotalsWithoutRowsAreTheRowsTotalsWhileItemsComeGrouped) {
   judgebias::kit::item_sums down(0, 1, false);
   down[5][0] += 1, down[4][0] += 1;  // grouped, but decreasing: told too (it cannot know it is not back)
   EXPECT_TRUE(down.interleaved());
+  EXPECT_FALSE(down.keeps_rows());
+  EXPECT_TRUE(kept.keeps_rows());
+}
+
+// Rows in chunks: a row keeps its place and sums across chunk boundaries (16, 32, 64 rows), a copy has the
+// same rows, and a moved-from table is empty and usable again.
+TEST(ClusterSums, ChunkedRowsCopyAndMove) {
+  judgebias::stats::cluster_sums rows(2);
+  std::vector<double*> at;
+  for (int r = 0; r < 100; ++r) {
+    double* x = rows.add_row();
+    EXPECT_EQ(x[0], 0.0);
+    x[0] = r, x[1] = 2 * r;
+    at.push_back(x);
+  }
+  for (int r = 0; r < 100; ++r) EXPECT_EQ(rows.row(r), at[static_cast<std::size_t>(r)]) << r;
+  EXPECT_EQ(rows.totals(), (std::vector<double>{4950, 9900}));
+  const judgebias::stats::cluster_sums copy = rows;
+  EXPECT_EQ(copy.rows(), 100u);
+  EXPECT_EQ(copy.totals(), rows.totals());
+  judgebias::stats::cluster_sums moved = std::move(rows);
+  EXPECT_EQ(moved.rows(), 100u);
+  EXPECT_EQ(rows.rows(), 0u);  // NOLINT(bugprone-use-after-move): a moved-from table is empty
+  rows.add_row()[1] = 5;
+  EXPECT_EQ(rows.totals(), (std::vector<double>{0, 5}));
 }
 
 // The bootstrap's draws in one loop are exactly n calls of below32: the same counts and the same state

@@ -110,6 +110,7 @@ class string_table {
   void grow();
   std::deque<std::string> names_;  // (a deque: no copy of every string as it grows)
   std::vector<slot> slots_;
+  unsigned shift_ = 64;  // 64 - log2(slots_.size()): a hash's home slot is its Fibonacci product's top bits
 };
 
 /// One judge, one item, one unordered pair of candidate ids (METRICS.md "comparison").

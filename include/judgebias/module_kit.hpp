@@ -34,9 +34,11 @@ namespace judgebias::kit {
 /// row of the current item only and adds each finished row to the totals when the next item is touched:
 /// the totals are then exactly those of the kept rows, summed in the same order, as long as each item's
 /// touches come together. They do when items come in increasing id order, as the dataset's comparisons
-/// and a judge's records in a file grouped by item do; interleaved() says when an item came after a
-/// larger one (it may then have been touched before, and the totals may differ in the last bits: the
-/// caller can measure again keeping the rows).
+/// do (and a judge's records, in files grouped by item whose items are first met in that order);
+/// interleaved() says when an item came after a larger one (it may then have been touched before, and
+/// the totals may differ in the last bits: the caller can measure again keeping the rows). Such a table
+/// has no rows() and no items(): read totals(), and do not give it to metric_builder::put with a
+/// bootstrap (put throws std::logic_error). The row operator[] returns is valid until the next item.
 class item_sums {
  public:
   /// `items` (the dataset's item count) does not size anything (memory is in the items touched);
@@ -77,6 +79,8 @@ class item_sums {
   }
   /// Whether a table without rows saw an item after a larger one (see the class).
   bool interleaved() const noexcept { return interleaved_; }
+  /// Whether the table keeps a row per item (made with keep_rows true).
+  bool keeps_rows() const noexcept { return keep_rows_; }
 
  private:
   std::size_t home(std::uint32_t item) const noexcept {  // Fibonacci hashing onto the table's size

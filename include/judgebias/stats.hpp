@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace judgebias::stats {
@@ -78,15 +79,24 @@ std::optional<double> t_test_one_sample(std::span<const double> values) noexcept
 double floor_p(double p) noexcept;
 
 /// Per-item sufficient statistics: one row of `width` sums per item (cluster). Rows live in chunks of 16,
-/// 32, 64... rows, zeroed by calloc: a row never moves once added, growing copies nothing, and memory the
-/// rows never reach is never touched (so a table sized for many items costs only the items it meets).
+/// 32, 64... rows, zeroed by calloc: a row never moves once added, growing copies nothing, and a chunk
+/// that calloc takes fresh from the kernel is not touched beyond the rows added.
 class cluster_sums {
  public:
   explicit cluster_sums(std::size_t width) : width_(width) {}
   cluster_sums(const cluster_sums& other);
   cluster_sums& operator=(const cluster_sums& other);
-  cluster_sums(cluster_sums&&) noexcept = default;
-  cluster_sums& operator=(cluster_sums&&) noexcept = default;
+  cluster_sums(cluster_sums&& other) noexcept
+      : width_(other.width_), rows_(std::exchange(other.rows_, 0)), chunks_(std::move(other.chunks_)) {
+    other.chunks_.clear();
+  }
+  cluster_sums& operator=(cluster_sums&& other) noexcept {
+    width_ = other.width_;
+    rows_ = std::exchange(other.rows_, 0);
+    chunks_ = std::move(other.chunks_);
+    other.chunks_.clear();
+    return *this;
+  }
   ~cluster_sums() = default;
   std::size_t width() const noexcept { return width_; }
   std::size_t rows() const noexcept { return rows_; }

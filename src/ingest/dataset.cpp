@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <numeric>
 #include <tuple>
 
@@ -51,7 +52,8 @@ std::uint32_t majority(double lo_votes, double hi_votes, std::uint32_t lo, std::
 std::size_t string_table::slot_of(std::string_view s, std::uint64_t h) const noexcept {
   const std::size_t mask = slots_.size() - 1;
   const auto low = static_cast<std::uint32_t>(h);
-  for (std::size_t at = static_cast<std::size_t>(h >> 32) & mask;; at = (at + 1) & mask) {
+  // Fibonacci hashing spreads any hash (a 32-bit std::hash too) over the table's size.
+  for (auto at = static_cast<std::size_t>((h * 0x9E3779B97F4A7C15ull) >> shift_);; at = (at + 1) & mask) {
     const slot& x = slots_[at];
     if (x.id == no_id || (x.hash == low && names_[x.id] == s)) return at;
   }
@@ -60,6 +62,7 @@ std::size_t string_table::slot_of(std::string_view s, std::uint64_t h) const noe
 void string_table::grow() {
   std::vector<slot> old = std::move(slots_);
   slots_.assign(old.empty() ? 16 : 2 * old.size(), slot{});
+  shift_ = 64 - static_cast<unsigned>(std::bit_width(slots_.size()) - 1);
   for (const slot& x : old)
     if (x.id != no_id) slots_[slot_of(names_[x.id], hash_of(names_[x.id]))] = x;
 }
@@ -181,18 +184,22 @@ void packed_column::shrink_to_fit() {
 
 void packed_column::widen(std::uint32_t v) {
   const unsigned to = fits(v, 2) ? 2 : 4;
-  std::vector<std::uint32_t> values(size_);  // decoded: the codes of no_id and no_id - 1 change
-  for (std::size_t i = 0; i < size_; ++i) values[i] = (*this)[i];
-  u8_ = {}, u16_ = {}, u32_ = {};
-  width_ = to;
   const std::size_t room = std::max(reserved_, size_ + 1);
+  // The wider copy complete before anything changes (an allocation failure leaves the column as it was).
   if (to == 2) {
-    u16_.reserve(room);
-    for (std::uint32_t x : values) u16_.push_back(encode<std::uint16_t>(x));
+    std::vector<std::uint16_t> wide;
+    wide.reserve(room);
+    for (std::size_t i = 0; i < size_; ++i) wide.push_back(encode<std::uint16_t>((*this)[i]));
+    u16_ = std::move(wide);
   } else {
-    u32_ = std::move(values);
-    u32_.reserve(room);
+    std::vector<std::uint32_t> wide;
+    wide.reserve(room);
+    for (std::size_t i = 0; i < size_; ++i) wide.push_back((*this)[i]);
+    u32_ = std::move(wide);
   }
+  if (width_ == 1) u8_ = {};
+  if (width_ == 2) u16_ = {};
+  width_ = to;
 }
 
 }  // namespace detail

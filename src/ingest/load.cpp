@@ -88,7 +88,8 @@ struct parsed_block {
 
 // Reads one input with one or more threads. The input comes in blocks of whole lines; each block is split
 // at newlines into one part per thread, and each part is parsed into its own builder while the previous
-// block's builders are merged into the dataset (one more thread). Blocks are merged in input order, so
+// block's builders are merged into the dataset (one more thread than --threads, but for --threads 1).
+// Blocks are merged in input order, so
 // that the dataset, the counts and the first error are exactly those of one thread. Memory stays
 // bounded: one block (grown only for a longer line, up to the limit) and two blocks' builders.
 void read_input(const std::string& name, detail::byte_source& src, load_state& s,
@@ -143,8 +144,8 @@ void read_input(const std::string& name, detail::byte_source& src, load_state& s
         pb.left_out.assign(parts, 0);
         // Task 0 merges the previous block (on this thread: progress is reported from here); the others
         // parse a part each. The first task's error is rethrown: the merge's, then the earliest part's,
-        // the first in the input.
-        detail::parallel_for(parts + 1, [&](std::size_t k) {
+        // the first in the input. With --threads 1, one after the other on this thread.
+        auto task = [&](std::size_t k) {
           if (k == 0) {
             merge(blocks[now ^ 1]);
             return;
@@ -159,7 +160,13 @@ void read_input(const std::string& name, detail::byte_source& src, load_state& s
                   ++pb.left_out[p];
               },
               pb.counts[p]);
-        });
+        };
+        if (s.threads == 1) {
+          task(0);
+          task(1);
+        } else {
+          detail::parallel_for(parts + 1, task);
+        }
         pb.cut = cut;
         pb.done = b.done;
         pb.pending = true;

@@ -471,7 +471,9 @@ class attribution_module final : public bias_module {
         t.coef = lf.coef[a];
         t.se = std::sqrt(lf.cov[a][a]);
       }
-      effects(x, f, lf, sub, cfg.bootstrap > 0);
+      // Without rows only while the design's items increase (a judge's records of a file grouped by item,
+      // items first met in that order): else its sums are kept by item, as the bootstrap keeps them.
+      effects(x, f, lf, sub, cfg.bootstrap > 0 || !std::is_sorted(x.item.begin(), x.item.end()));
       return f;
     }
   }
@@ -479,8 +481,8 @@ class attribution_module final : public bias_module {
   // Each fitted term's average effect (docs/metrics.md): over the records where its covariate is not 0,
   // the change in P(picking the slot it favours) between its observed value and 0, in pp; the delta-method
   // standard error; and the per-item sums of the one-step bootstrap. At --bootstrap 0 the rows are not
-  // kept (`keep_rows` false): the metrics' values are the fit's own, and the sums' totals only say
-  // whether the one step is defined.
+  // kept (`keep_rows` false, items in increasing order): the metrics' values are the fit's own, and the
+  // sums' totals, the same bits as with rows, only say whether the one step is defined.
   static void effects(const design& x, fit_result& f, const detail::logistic_fit& lf,
                       std::span<const double> sub, bool keep_rows) {
     const std::size_t k = f.active.size(), rows = x.rows();

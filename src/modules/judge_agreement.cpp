@@ -65,7 +65,8 @@ std::optional<double> agreement_of(std::span<const double> t) {
 }
 
 // One record's place in the matching: the comparison in its order and run, its judge, its label, and the
-// record itself (a judge's repeated records of one unit in input order).
+// record itself (duplicates are left out, so a judge has one record per unit and the index only makes
+// the order total).
 struct keyed {
   std::uint32_t item, a, b, run, judge;
   std::uint8_t label;
@@ -120,8 +121,8 @@ class judge_agreement_module final : public bias_module {
     std::vector<std::uint8_t> has_pairwise(judges.size(), 0);
     // Each unit (comparison-order-run) of an item: each judge's table against all the others pooled,
     // from the unit's label counts (the others' labels are the counts less its own), and while the
-    // judges are few enough for a matrix, each pair's own table. A judge's repeated record of one unit
-    // (two records that differ in something else than a duplicate does) counts once, its first.
+    // judges are few enough for a matrix, each pair's own table. A judge counts once per unit (its
+    // records of one unit would be duplicates, which the dataset leaves out; the check is a safeguard).
     const std::size_t n = judges.size();
     const bool matrix = n <= max_matrix_judges;
     std::vector<std::unique_ptr<kit::item_sums>> pooled(n);

@@ -4,6 +4,7 @@
 #include "judgebias/error.hpp"
 
 #include <map>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -31,6 +32,9 @@ metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t
   }
   m.value = *value;
   if (cfg_.bootstrap > 0) {
+    if (!rows.keeps_rows())
+      throw std::logic_error(fmt::format(
+          "metric {}: its item_sums keep no rows, and the bootstrap needs them", fmt::join(e.path, ".")));
     e.rows = &rows;
     e.stat = stat;
   } else if (closed) {

@@ -322,8 +322,9 @@ double* cluster_sums::add_row() {
     // calloc: large chunks come zeroed from the kernel, their pages touched only as rows reach them.
     auto* p = static_cast<double*>(std::calloc(chunk_rows * std::max<std::size_t>(width_, 1),
                                                sizeof(double)));  // NOLINT(cppcoreguidelines-no-malloc)
-    if (!p) throw std::bad_alloc();
-    chunks_.emplace_back(p);
+    std::unique_ptr<double[], chunk_free> chunk(p);
+    if (!chunk) throw std::bad_alloc();
+    chunks_.push_back(std::move(chunk));
   }
   return at(rows_++);
 }
