@@ -89,9 +89,9 @@ struct parsed_block {
 // Reads one input with one or more threads. The input comes in blocks of whole lines; each block is split
 // at newlines into one part per thread, and each part is parsed into its own builder while the previous
 // block's builders are merged into the dataset (one more thread than --threads, but for --threads 1).
-// Blocks are merged in input order, so
-// that the dataset, the counts and the first error are exactly those of one thread. Memory stays
-// bounded: one block (grown only for a longer line, up to the limit) and two blocks' builders.
+// Blocks are merged in input order, so that the dataset, the counts and the first error are exactly
+// those of one thread. Memory stays bounded: one block (grown only for a longer line, up to the limit)
+// and two blocks' builders.
 void read_input(const std::string& name, detail::byte_source& src, load_state& s,
                 const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
   std::vector<detail::line_reader> readers;  // one per part, kept from block to block
