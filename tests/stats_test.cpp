@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "judgebias/module_kit.hpp"
+#include "stats/weighted_sums.hpp"
 #include "test_util.hpp"
 
 using namespace judgebias::stats;
@@ -228,4 +229,66 @@ TEST(Rng, CountBelow32IsNCallsOfBelow32) {
       EXPECT_EQ(loop.below32(1000), calls.below32(1000)) << n;
       EXPECT_EQ(loop.next(), calls.next()) << n;
     }
+}
+
+TEST(WeightedSums, HandWorked) {
+  using judgebias::detail::add_weighted_sums;
+  // 3 clusters × 8 columns: cluster i's row is (i + 1) · (1, 2, ..., 8).
+  std::vector<double> table(3 * 8);
+  for (std::size_t i = 0; i < 3; ++i)
+    for (std::size_t k = 0; k < 8; ++k) table[i * 8 + k] = static_cast<double>((i + 1) * (k + 1));
+  // 4 resamples' draws of the 3 clusters: (3, 0, 0), (1, 1, 1), (0, 0, 3), (0, 2, 1).
+  const std::vector<double> weights = {3, 0, 0, 1, 1, 1, 0, 0, 3, 0, 2, 1};
+  std::vector<double> sums(4 * 8, 1.0);  // added to: each sum starts at 1
+  add_weighted_sums(weights, 4, table, 8, sums);
+  // Column k (value k + 1 at weight 1): 3·1, 1 + 2 + 3 = 6, 3·3 = 9, 2·2 + 3 = 7 times (k + 1), plus 1.
+  for (std::size_t k = 0; k < 8; ++k) {
+    const double c = static_cast<double>(k + 1);
+    EXPECT_EQ(sums[0 * 8 + k], 1 + 3 * c) << k;
+    EXPECT_EQ(sums[1 * 8 + k], 1 + 6 * c) << k;
+    EXPECT_EQ(sums[2 * 8 + k], 1 + 9 * c) << k;
+    EXPECT_EQ(sums[3 * 8 + k], 1 + 7 * c) << k;
+  }
+}
+
+TEST(WeightedSums, EveryCodeAddsInClusterOrderToTheBit) {
+  using judgebias::detail::add_weighted_sums;
+  using judgebias::detail::weighted_sums_code;
+  // Values whose sums depend on the order of the terms (thirds and large magnitudes), more clusters
+  // than one chunk of the product holds, and draws as the bootstrap makes them.
+  const std::size_t clusters = 5000, resamples = 8, width = 24;
+  std::vector<double> table(clusters * width), weights(resamples * clusters);
+  judgebias::stats::rng gen(42);
+  for (double& v : table) v = (static_cast<double>(gen.below32(1000000)) - 500000) / 3.0 * 1e3;
+  for (std::size_t b = 0; b < resamples; ++b) {
+    std::vector<std::uint32_t> counts(clusters, 0);
+    resample_counts(7, b, counts);
+    for (std::size_t i = 0; i < clusters; ++i) weights[b * clusters + i] = counts[i];
+  }
+  // The reference: each sum in cluster order, a rounded product then a rounded sum (volatile keeps the
+  // compiler from fusing them).
+  std::vector<double> forward(resamples * width, 0.0), backward(resamples * width, 0.0);
+  for (std::size_t b = 0; b < resamples; ++b)
+    for (std::size_t k = 0; k < width; ++k) {
+      double s = 0;
+      for (std::size_t i = 0; i < clusters; ++i) {
+        const volatile double p = weights[b * clusters + i] * table[i * width + k];
+        s += p;
+      }
+      forward[b * width + k] = s;
+      s = 0;
+      for (std::size_t i = clusters; i-- > 0;) {
+        const volatile double p = weights[b * clusters + i] * table[i * width + k];
+        s += p;
+      }
+      backward[b * width + k] = s;
+    }
+  ASSERT_NE(forward, backward) << "the data should tell the order of the terms apart";
+  for (const auto code : {weighted_sums_code::best, weighted_sums_code::portable}) {
+    std::vector<double> sums(resamples * width, 0.0);
+    add_weighted_sums(weights, resamples, table, width, sums, code);
+    for (std::size_t j = 0; j < sums.size(); ++j)
+      ASSERT_EQ(sums[j], forward[j]) << "sum " << j
+                                     << (code == weighted_sums_code::best ? " (best)" : " (portable)");
+  }
 }

@@ -10,9 +10,9 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <Eigen/Dense>
 
 #include "common/parallel.hpp"
+#include "stats/weighted_sums.hpp"
 
 namespace judgebias::stats {
 
@@ -367,42 +367,45 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
     return out;
   }
   const auto n = static_cast<std::uint32_t>(clusters);
-  // All tables side by side in one dense cluster × column matrix, so that a batch of resamples is one
-  // matrix product: sums (batch × columns) = counts (batch × clusters) · table (clusters × columns).
+  // All tables side by side in one dense cluster × column matrix (the columns padded to a multiple of 8),
+  // so that a batch of resamples is one product: sums (batch × columns) = counts (batch × clusters) ·
+  // table (clusters × columns), each sum added up in cluster order (detail::add_weighted_sums).
   std::vector<std::size_t> offset(tables.size() + 1, 0);
   for (std::size_t t = 0; t < tables.size(); ++t) offset[t + 1] = offset[t] + tables[t].rows->width();
-  const auto width = static_cast<Eigen::Index>(offset.back());
-  Eigen::MatrixXd dense = Eigen::MatrixXd::Zero(n, width);
+  const std::size_t width = (offset.back() + 7) / 8 * 8;
+  std::vector<double> dense(std::size_t{n} * width, 0.0);
   for (std::size_t t = 0; t < tables.size(); ++t) {
     const cluster_sums& rows = *tables[t].rows;
     for (std::size_t r = 0; r < rows.rows(); ++r)
       for (std::size_t k = 0; k < rows.width(); ++k)
-        dense(tables[t].cluster_of_row[r], static_cast<Eigen::Index>(offset[t] + k)) += rows.row(r)[k];
+        dense[tables[t].cluster_of_row[r] * width + offset[t] + k] += rows.row(r)[k];
   }
-  // Resamples go in fixed batches whose size depends on the cluster count only, so the arithmetic is
-  // the same whatever the thread count.
-  const std::size_t batch = std::clamp<std::size_t>((std::size_t{1} << 21) / n, 1, 32);
+  // Resamples go in batches of 4 to 32 (a multiple of 4, as the product takes them), fewer as the
+  // clusters are many: a batch's weights take at most 16 MiB beyond 4 per cluster. The sums do not depend
+  // on the batch.
+  const std::size_t batch = std::clamp<std::size_t>((std::size_t{1} << 21) / n / 4 * 4, 4, 32);
   const std::size_t batches = (resamples + batch - 1) / batch;
   std::vector<std::vector<double>> values(statistics.size(), std::vector<double>(resamples, std::nan("")));
   auto work = [&](std::size_t first_batch, std::size_t last_batch) {
     std::vector<std::uint32_t> counts(n);
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> weights(
-        static_cast<Eigen::Index>(batch), n);
-    Eigen::MatrixXd sums;
+    std::vector<double> weights(batch * n), sums(batch * width);
     for (std::size_t bb = first_batch; bb < last_batch; ++bb) {
       throw_if_stopped(options.stop);
       const std::size_t start = bb * batch, m = std::min<std::size_t>(batch, resamples - start);
       for (std::size_t b = 0; b < m; ++b) {
         resample_counts(stream, start + b, counts);
-        for (std::uint32_t i = 0; i < n; ++i) weights(static_cast<Eigen::Index>(b), i) = counts[i];
+        std::copy(counts.begin(), counts.end(), weights.begin() + static_cast<std::ptrdiff_t>(b * n));
       }
-      sums.noalias() = weights.topRows(static_cast<Eigen::Index>(m)) * dense;
+      const std::size_t m4 = (m + 3) / 4 * 4;  // the last batch's unused rows: zero weights
+      std::fill(weights.begin() + static_cast<std::ptrdiff_t>(m * n),
+                weights.begin() + static_cast<std::ptrdiff_t>(m4 * n), 0.0);
+      std::fill(sums.begin(), sums.end(), 0.0);
+      detail::add_weighted_sums(std::span(weights).first(m4 * n), m4, dense, width,
+                                std::span(sums).first(m4 * width));
       for (std::size_t s = 0; s < statistics.size(); ++s) {
         const std::size_t t = statistics[s].table, w = tables[t].rows->width();
-        std::vector<double> row(w);
         for (std::size_t b = 0; b < m; ++b) {
-          for (std::size_t k = 0; k < w; ++k)
-            row[k] = sums(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(offset[t] + k));
+          const std::span<const double> row(sums.data() + b * width + offset[t], w);
           if (auto v = statistics[s].fn(row); v && std::isfinite(*v)) values[s][start + b] = *v;
         }
       }

@@ -1,0 +1,99 @@
+// The bootstrap's resampled sums (weighted_sums.hpp): one register-blocked kernel, written once over a
+// vector type and compiled twice, for AVX2 and for the portable baseline, the AVX2 one chosen at run
+// time. This file is compiled with -ffp-contract=off (CMakeLists.txt): a product and a sum are never
+// fused, so that both give the same bits.
+#include "stats/weighted_sums.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdint>
+#include <cstring>
+
+namespace judgebias::detail {
+namespace {
+
+// Vectors go by reference: a 32-byte vector passed by value outside AVX code changes the ABI.
+template <class V>
+[[gnu::always_inline]] inline void load(V& v, const double* p) {
+  std::memcpy(&v, p, sizeof v);
+}
+template <class V>
+[[gnu::always_inline]] inline void store(double* p, const V& v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// The clusters go in chunks whose table rows stay in the first cache levels (about 64 KiB) while every
+// resample of the batch reads them; each resample keeps its running sums of 4 resamples × 2 vectors of
+// columns in registers across a chunk. A sum's terms are added in cluster order either way.
+template <class V>
+[[gnu::always_inline]] inline void kernel(const double* weights, std::size_t clusters, std::size_t resamples,
+                                          const double* table, std::size_t width, double* sums) {
+  constexpr std::size_t lanes = sizeof(V) / sizeof(double);
+  const std::size_t chunk = std::max<std::size_t>(16, (std::size_t{64} << 10) / (width * sizeof(double)));
+  for (std::size_t i0 = 0; i0 < clusters; i0 += chunk) {
+    const std::size_t i1 = std::min(clusters, i0 + chunk);
+    for (std::size_t b = 0; b < resamples; b += 4) {
+      const double* w0 = weights + b * clusters;
+      const double *w1 = w0 + clusters, *w2 = w1 + clusters, *w3 = w2 + clusters;
+      double* s0 = sums + b * width;
+      double *s1 = s0 + width, *s2 = s1 + width, *s3 = s2 + width;
+      for (std::size_t j = 0; j < width; j += 2 * lanes) {
+        V a00, a01, a10, a11, a20, a21, a30, a31, r0, r1;
+        load(a00, s0 + j), load(a01, s0 + j + lanes);
+        load(a10, s1 + j), load(a11, s1 + j + lanes);
+        load(a20, s2 + j), load(a21, s2 + j + lanes);
+        load(a30, s3 + j), load(a31, s3 + j + lanes);
+        const double* row = table + i0 * width + j;
+        for (std::size_t i = i0; i < i1; ++i, row += width) {
+          load(r0, row), load(r1, row + lanes);
+          const double c0 = w0[i], c1 = w1[i], c2 = w2[i], c3 = w3[i];
+          a00 += c0 * r0, a01 += c0 * r1;
+          a10 += c1 * r0, a11 += c1 * r1;
+          a20 += c2 * r0, a21 += c2 * r1;
+          a30 += c3 * r0, a31 += c3 * r1;
+        }
+        store(s0 + j, a00), store(s0 + j + lanes, a01);
+        store(s1 + j, a10), store(s1 + j + lanes, a11);
+        store(s2 + j, a20), store(s2 + j + lanes, a21);
+        store(s3 + j, a30), store(s3 + j + lanes, a31);
+      }
+    }
+  }
+}
+
+using vec2 = double __attribute__((vector_size(16)));  // the baseline: SSE2 on x86-64, NEON on ARM
+void portable(const double* w, std::size_t n, std::size_t m, const double* t, std::size_t width, double* s) {
+  kernel<vec2>(w, n, m, t, width, s);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+using vec4 = double __attribute__((vector_size(32)));
+[[gnu::target("avx2")]] void avx2(const double* w, std::size_t n, std::size_t m, const double* t,
+                                  std::size_t width, double* s) {
+  kernel<vec4>(w, n, m, t, width, s);
+}
+bool has_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2");
+  return yes;
+}
+#endif
+
+}  // namespace
+
+void add_weighted_sums(std::span<const double> weights, std::size_t resamples, std::span<const double> table,
+                       std::size_t width, std::span<double> sums, weighted_sums_code code) {
+  assert(resamples % 4 == 0 && width % 8 == 0);
+  const std::size_t clusters = width == 0 ? 0 : table.size() / width;
+  assert(weights.size() == resamples * clusters && sums.size() == resamples * width);
+  if (resamples == 0 || width == 0) return;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (code == weighted_sums_code::best && has_avx2()) {
+    avx2(weights.data(), clusters, resamples, table.data(), width, sums.data());
+    return;
+  }
+#endif
+  (void)code;
+  portable(weights.data(), clusters, resamples, table.data(), width, sums.data());
+}
+
+}  // namespace judgebias::detail
