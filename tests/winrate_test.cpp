@@ -5,6 +5,7 @@
 #include "judgebias/gates.hpp"
 #include "judgebias/registry.hpp"
 #include "judgebias/writers.hpp"
+#include "stats/bradley_terry.hpp"
 #include "test_util.hpp"
 
 using namespace judgebias;
@@ -432,5 +433,65 @@ TEST(Winrate, ValuesWithoutBootstrapAreBitIdenticalToThoseWithRowsKept) {
     values_of(jbtest::run_text(*text, cfg).to_json()["modules"]["winrate"], "", with);
     ASSERT_GT(without.size(), 20u);
     EXPECT_EQ(without, with) << (text == &grouped ? "grouped" : "apart");
+  }
+}
+
+// The Bradley–Terry bootstrap worked out again from its definition: resample b draws the judge's items
+// with replacement (stats::resample_counts on the measurement's stream), each model pair's score and games
+// are the sums over the drawn items, in item order, and the fit of those games gives m1's strength; the
+// interval is the percentiles of the strengths. Soft outcomes (prob_a) make the sums depend on their order.
+// Four models with all six pairs on every item take the module's one product over a dense item × pair
+// table; five models with one of their ten pairs per item, its entry-by-entry sums.
+TEST(Winrate, BradleyTerryBootstrapIsTheFitOfEachResamplesPairSums) {
+  for (const std::size_t models : {4u, 5u}) {
+    std::vector<std::pair<std::size_t, std::size_t>> pairs;  // in the order the file first shows them
+    for (std::size_t a = 0; a < models; ++a)
+      for (std::size_t b = a + 1; b < models; ++b) pairs.emplace_back(a, b);
+    const bool every_pair = models == 4;
+    const std::size_t items = 60;
+    // score[i][p]: m_a's outcome (prob_a, model a shown first) on item i against b, or -1 without a game.
+    std::vector<std::vector<double>> score(items, std::vector<double>(pairs.size(), -1));
+    std::string text;
+    for (std::size_t i = 0; i < items; ++i)
+      for (std::size_t p = 0; p < pairs.size(); ++p) {
+        if (!every_pair && p != i % pairs.size()) continue;
+        score[i][p] = static_cast<double>((i * 7 + p * 3) % 10 + 1) / 11.0;
+        text += R"({"judge":"J","judge_model":"j","item":"q)" + std::to_string(i) + R"(","a":{"model":"m)" +
+                std::to_string(pairs[p].first + 1) + R"("},"b":{"model":"m)" +
+                std::to_string(pairs[p].second + 1) + R"("},"verdict":"A","prob_a":)" +
+                json(score[i][p]).dump() + "}\n";
+      }
+    config cfg;
+    cfg.bootstrap = 200;
+    cfg.modules = {"winrate"};
+    const json m1 = jbtest::run_text(text, cfg)
+                        .to_json()["modules"]["winrate"]["judges"]["J"]["models"]["m1"]["bt_strength"];
+    ASSERT_TRUE(m1["ci"].is_array()) << models << " models: " << m1.dump();
+
+    const std::uint64_t stream = stats::stream_seed(cfg.seed, {"winrate", "J", "", "bradley-terry"});
+    std::vector<double> strengths(cfg.bootstrap);
+    std::vector<std::uint32_t> counts(items);
+    for (std::uint32_t b = 0; b < cfg.bootstrap; ++b) {
+      std::fill(counts.begin(), counts.end(), 0u);
+      stats::resample_counts(stream, b, counts);
+      std::vector<detail::bt_games> games;
+      for (std::size_t p = 0; p < pairs.size(); ++p) {
+        double won = 0, played = 0;
+        for (std::size_t i = 0; i < items; ++i) {
+          if (score[i][p] < 0) continue;
+          const volatile double w = counts[i] * score[i][p];  // rounded, not fused with the sum
+          won += w, played += counts[i];
+        }
+        if (played > 0)
+          games.push_back({static_cast<std::uint32_t>(pairs[p].first),
+                           static_cast<std::uint32_t>(pairs[p].second), won, played});
+      }
+      const detail::bt_fit f = detail::fit_bradley_terry_fittable(models, games, std::nullopt);
+      strengths[b] = f.ok ? f.strength[0] : std::nan("");
+    }
+    const stats::percentile_result expected = stats::percentile_interval(strengths, cfg.confidence);
+    ASSERT_TRUE(expected.ci) << models;
+    EXPECT_EQ(m1["ci"][0].get<double>(), (*expected.ci)[0]) << models << " models";
+    EXPECT_EQ(m1["ci"][1].get<double>(), (*expected.ci)[1]) << models << " models";
   }
 }

@@ -19,6 +19,7 @@
 #include "judgebias/module_kit.hpp"
 #include "judgebias/registry.hpp"
 #include "stats/bradley_terry.hpp"
+#include "stats/weighted_sums.hpp"
 
 namespace judgebias {
 
@@ -317,44 +318,78 @@ class bt_fits {
     for (std::size_t k = 0; k < entries_.size(); ++k)
       cluster[k] = static_cast<std::uint32_t>(std::lower_bound(items.begin(), items.end(), entries_[k].item) -
                                               items.begin());
-    auto work = [&](std::uint32_t first, std::uint32_t last) {
+    // A resample's pair sums come from one product over a dense item × pair table when that table is not
+    // much larger than the entries (few model pairs, met on most items: detail::add_weighted_sums, for a
+    // batch of resamples at once), else entry by entry (hundreds of pairs, each item a few). Each pair's
+    // sum adds its entries in item order in the first, in entry order in the second: the same order when
+    // the entries came in item order, as the dataset's comparisons give them.
+    const std::size_t width = (totals_.size() + 7) / 8 * 8;
+    const bool dense = std::size_t{n} * width <= 16 * entries_.size();
+    std::vector<double> table;
+    if (dense) {
+      table.assign(std::size_t{n} * width, 0.0);
+      for (std::size_t k = 0; k < entries_.size(); ++k)
+        for (std::size_t c = 0; c < 4; ++c)
+          table[cluster[k] * width + 4 * std::size_t{entries_[k].pair} + c] += entries_[k].sums[c];
+    }
+    constexpr std::uint32_t batch = 32;  // a multiple of 4, as the product takes them; no value depends on it
+    auto work = [&](std::uint32_t first_batch, std::uint32_t last_batch) {
       std::vector<std::uint32_t> counts(n);
-      std::vector<double> sums(totals_.size());
-      for (std::uint32_t b = first; b < last; ++b) {
+      std::vector<double> weights(dense ? std::size_t{batch} * n : 0), sums(std::size_t{batch} * width);
+      for (std::uint32_t bb = first_batch; bb < last_batch; ++bb) {
         throw_if_stopped(cfg.stop);
-        stats::resample_counts(stream, b, counts);
+        const std::uint32_t start = bb * batch, m = std::min(batch, resamples - start), m4 = (m + 3) / 4 * 4;
         std::fill(sums.begin(), sums.end(), 0.0);
-        for (std::size_t k = 0; k < entries_.size(); ++k) {
-          const double w = counts[cluster[k]];
-          if (w == 0) continue;
-          for (std::size_t c = 0; c < 4; ++c)
-            sums[4 * std::size_t{entries_[k].pair} + c] += w * entries_[k].sums[c];
+        for (std::uint32_t b = 0; b < m; ++b) {
+          stats::resample_counts(stream, start + b, counts);
+          if (dense) {
+            std::copy(counts.begin(), counts.end(), weights.begin() + static_cast<std::ptrdiff_t>(b * n));
+            continue;
+          }
+          double* row = sums.data() + std::size_t{b} * width;
+          for (std::size_t k = 0; k < entries_.size(); ++k) {  // an undrawn item adds zeros: no branch
+            const double w = counts[cluster[k]];
+            for (std::size_t c = 0; c < 4; ++c)
+              row[4 * std::size_t{entries_[k].pair} + c] += w * entries_[k].sums[c];
+          }
         }
-        // Over the models that can be fitted in this resample: a model without games in it, or one that
-        // won or lost all of them, leaves the others' values defined.
-        const detail::bt_fit judge = fit(sums, false, false, true), gold = fit(sums, true, false, true);
-        for (std::size_t m = 0; m < models.size(); ++m) {
-          const auto pj = player(models[m], false), pg = player(models[m], true);
-          double rj = std::nan(""), rg = std::nan("");
-          if (pj && judge.ok && !std::isnan(judge.strength[*pj])) {
-            values[m][s_strength][b] = judge.strength[*pj];
-            values[m][s_rank][b] = rj = rank(judge, *pj);
+        if (dense) {
+          std::fill(weights.begin() + static_cast<std::ptrdiff_t>(std::size_t{m} * n),
+                    weights.begin() + static_cast<std::ptrdiff_t>(std::size_t{m4} * n), 0.0);
+          detail::add_weighted_sums(std::span(weights).first(std::size_t{m4} * n), m4, table, width,
+                                    std::span(sums).first(std::size_t{m4} * width));
+        }
+        for (std::uint32_t b = 0; b < m; ++b) {
+          // Over the models that can be fitted in this resample: a model without games in it, or one that
+          // won or lost all of them, leaves the others' values defined.
+          const std::span<const double> resampled(sums.data() + std::size_t{b} * width, totals_.size());
+          const detail::bt_fit judge = fit(resampled, false, false, true),
+                               gold = fit(resampled, true, false, true);
+          for (std::size_t mo = 0; mo < models.size(); ++mo) {
+            const auto pj = player(models[mo], false), pg = player(models[mo], true);
+            double rj = std::nan(""), rg = std::nan("");
+            if (pj && judge.ok && !std::isnan(judge.strength[*pj])) {
+              values[mo][s_strength][start + b] = judge.strength[*pj];
+              values[mo][s_rank][start + b] = rj = rank(judge, *pj);
+            }
+            if (pg && gold.ok && !std::isnan(gold.strength[*pg])) {
+              values[mo][s_gold_strength][start + b] = gold.strength[*pg];
+              values[mo][s_gold_rank][start + b] = rg = rank(gold, *pg);
+            }
+            values[mo][s_shift][start + b] = rj - rg;
           }
-          if (pg && gold.ok && !std::isnan(gold.strength[*pg])) {
-            values[m][s_gold_strength][b] = gold.strength[*pg];
-            values[m][s_gold_rank][b] = rg = rank(gold, *pg);
-          }
-          values[m][s_shift][b] = rj - rg;
         }
       }
     };
+    const std::uint32_t batches = (resamples + batch - 1) / batch;
     const unsigned threads = std::clamp<unsigned>(cfg.threads == 0 ? 1 : cfg.threads, 1, 64);
-    if (threads == 1 || static_cast<double>(n) * resamples < 2e5) {  // (threads cost more than tiny work)
-      work(0, resamples);
+    if (threads == 1 || batches == 1 ||
+        static_cast<double>(n) * resamples < 2e5) {  // (threads cost more than tiny work)
+      work(0, batches);
     } else {  // each resample is its own: the split changes no value
       detail::parallel_for(threads, [&](std::size_t t) {
-        work(static_cast<std::uint32_t>(resamples * t / threads),
-             static_cast<std::uint32_t>(resamples * (t + 1) / threads));
+        work(static_cast<std::uint32_t>(batches * t / threads),
+             static_cast<std::uint32_t>(batches * (t + 1) / threads));
       });
     }
     return values;
