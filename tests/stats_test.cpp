@@ -128,6 +128,48 @@ TEST(Bootstrap, SameResultWhateverTheThreads) {
   EXPECT_LT((*a.ci)[1] - (*a.ci)[0], 0.1);
 }
 
+// The bootstrap sums a column equal to another only once and a column of zeros not at all: each
+// statistic must still get its own column's interval, that of the column bootstrapped alone.
+TEST(Bootstrap, ColumnsEqualToOthersOrZeroKeepTheirOwnIntervals) {
+  const std::size_t n = 300;
+  rng g(5);
+  cluster_sums a(3), b(2), a0(1), b1(1);  // a: x, x, 0; b: y, x; a0: x; b1: y
+  std::vector<bootstrap_table> tables(2), alone(1);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const double x = static_cast<double>(g.below(1000)) / 3.0, y = static_cast<double>(g.below(7));
+    double* r = a.add_row();
+    r[0] = x, r[1] = x, r[2] = 0;
+    tables[0].cluster_of_row.push_back(i);
+    r = b.add_row();
+    r[0] = y, r[1] = x;
+    tables[1].cluster_of_row.push_back(i);
+    a0.add_row()[0] = x;
+    b1.add_row()[0] = y;
+    alone[0].cluster_of_row.push_back(i);
+  }
+  tables[0].rows = &a, tables[1].rows = &b;
+  auto column = [](std::size_t k) {
+    return [k](std::span<const double> s) -> std::optional<double> { return s[k]; };
+  };
+  const std::vector<bootstrap_statistic> stats = {
+      {0, column(0)}, {0, column(1)}, {0, column(2)}, {1, column(0)}, {1, column(1)}};
+  const bootstrap_options bo;
+  const auto r = bootstrap_intervals(n, tables, stats, bo, 11);
+  alone[0].rows = &a0;
+  const auto x = bootstrap_intervals(n, alone, {{0, column(0)}}, bo, 11).front();
+  alone[0].rows = &b1;
+  const auto y = bootstrap_intervals(n, alone, {{0, column(0)}}, bo, 11).front();
+  ASSERT_TRUE(x.ci && y.ci);
+  EXPECT_LT((*x.ci)[0], (*x.ci)[1]);
+  for (const std::size_t k : {0u, 1u, 4u}) {
+    ASSERT_TRUE(r[k].ci) << k;
+    EXPECT_EQ(*r[k].ci, *x.ci) << k;  // bit for bit
+  }
+  ASSERT_TRUE(r[2].ci && r[3].ci);
+  EXPECT_EQ(*r[2].ci, (std::array<double, 2>{0, 0}));
+  EXPECT_EQ(*r[3].ci, *y.ci);
+}
+
 TEST(Bootstrap, TooManyUndefinedResamplesGiveNoInterval) {
   // Two items, one with a zero denominator: about a quarter of resamples draw it twice.
   cluster_sums rows(2);

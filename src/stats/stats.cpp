@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <new>
 #include <numbers>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -356,6 +358,54 @@ interval_result bootstrap_interval(const cluster_sums& rows, const statistic& st
   return bootstrap_intervals(rows.rows(), tables, {bootstrap_statistic{0, stat}}, options, stream).front();
 }
 
+namespace {
+
+// The columns of a bootstrap's dense table (`rows` × `width`, row-major, the first `columns` used) that
+// its product needs: each sum is computed on its own, so a column equal bit for bit to an earlier one (a
+// count that two tables share; the gold's n when every unit has gold) need not be summed again, and a
+// column of zeros sums to zero. Column c's sums are those of kept column at[c], or 0 where at[c] is
+// `zero`; `kept` lists the kept columns in order.
+struct needed_columns {
+  static constexpr std::size_t zero = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> kept, at;
+};
+needed_columns find_needed_columns(const std::vector<double>& dense, std::size_t rows, std::size_t width,
+                                   std::size_t columns) {
+  std::vector<std::uint64_t> hash(columns, 0xcbf29ce484222325ull);
+  std::vector<char> nonzero(columns, 0);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < columns; ++c) {
+      const double x = dense[r * width + c];
+      std::uint64_t bits = 0;
+      std::memcpy(&bits, &x, sizeof bits);
+      hash[c] = (hash[c] ^ bits) * 0x100000001b3ull;
+      nonzero[c] |= x != 0;
+    }
+  needed_columns out;
+  out.at.assign(columns, needed_columns::zero);
+  std::unordered_multimap<std::uint64_t, std::size_t> seen;  // hash -> kept column (its index in dense)
+  for (std::size_t c = 0; c < columns; ++c) {
+    if (!nonzero[c]) continue;
+    auto [it, end] = seen.equal_range(hash[c]);
+    for (; it != end; ++it) {
+      const std::size_t k = it->second;
+      std::size_t r = 0;
+      while (r < rows && std::memcmp(&dense[r * width + c], &dense[r * width + k], sizeof(double)) == 0) ++r;
+      if (r == rows) break;
+    }
+    if (it != end) {
+      out.at[c] = out.at[it->second];
+    } else {
+      seen.emplace(hash[c], c);
+      out.at[c] = out.kept.size();
+      out.kept.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
                                                  const std::vector<bootstrap_table>& tables,
                                                  const std::vector<bootstrap_statistic>& statistics,
@@ -380,15 +430,24 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
       for (std::size_t k = 0; k < rows.width(); ++k)
         dense[tables[t].cluster_of_row[r] * width + offset[t] + k] += rows.row(r)[k];
   }
+  // Only the columns that differ are summed, in a table of their own (rows moved down in place).
+  const needed_columns needed = find_needed_columns(dense, n, width, offset.back());
+  const std::size_t kept = (needed.kept.size() + 7) / 8 * 8;
+  for (std::size_t r = 0; r < n; ++r)  // row r's kept columns never move past a column not yet read
+    for (std::size_t k = 0; k < kept; ++k)
+      dense[r * kept + k] = k < needed.kept.size() ? dense[r * width + needed.kept[k]] : 0.0;
+  dense.resize(std::size_t{n} * kept);  // (not shrunk: a copy would cost more memory than it frees)
   // Resamples go in batches of 4 to 32 (a multiple of 4, as the product takes them), fewer as the
   // clusters are many: a batch's weights take at most 16 MiB beyond 4 per cluster. The sums do not depend
   // on the batch.
   const std::size_t batch = std::clamp<std::size_t>((std::size_t{1} << 21) / n / 4 * 4, 4, 32);
   const std::size_t batches = (resamples + batch - 1) / batch;
   std::vector<std::vector<double>> values(statistics.size(), std::vector<double>(resamples, std::nan("")));
+  std::vector<std::vector<std::size_t>> statistics_of(tables.size());
+  for (std::size_t s = 0; s < statistics.size(); ++s) statistics_of[statistics[s].table].push_back(s);
   auto work = [&](std::size_t first_batch, std::size_t last_batch) {
     std::vector<std::uint32_t> counts(n);
-    std::vector<double> weights(batch * n), sums(batch * width);
+    std::vector<double> weights(batch * n), sums(batch * kept), row;
     for (std::size_t bb = first_batch; bb < last_batch; ++bb) {
       throw_if_stopped(options.stop);
       const std::size_t start = bb * batch, m = std::min<std::size_t>(batch, resamples - start);
@@ -400,15 +459,18 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
       std::fill(weights.begin() + static_cast<std::ptrdiff_t>(m * n),
                 weights.begin() + static_cast<std::ptrdiff_t>(m4 * n), 0.0);
       std::fill(sums.begin(), sums.end(), 0.0);
-      detail::add_weighted_sums(std::span(weights).first(m4 * n), m4, dense, width,
-                                std::span(sums).first(m4 * width));
-      for (std::size_t s = 0; s < statistics.size(); ++s) {
-        const std::size_t t = statistics[s].table, w = tables[t].rows->width();
-        for (std::size_t b = 0; b < m; ++b) {
-          const std::span<const double> row(sums.data() + b * width + offset[t], w);
-          if (auto v = statistics[s].fn(row); v && std::isfinite(*v)) values[s][start + b] = *v;
+      detail::add_weighted_sums(std::span(weights).first(m4 * n), m4, dense, kept,
+                                std::span(sums).first(m4 * kept));
+      for (std::size_t b = 0; b < m; ++b)
+        for (std::size_t t = 0; t < tables.size(); ++t) {
+          row.resize(tables[t].rows->width());
+          for (std::size_t k = 0; k < row.size(); ++k) {
+            const std::size_t at = needed.at[offset[t] + k];
+            row[k] = at == needed_columns::zero ? 0.0 : sums[b * kept + at];
+          }
+          for (const std::size_t s : statistics_of[t])
+            if (auto v = statistics[s].fn(row); v && std::isfinite(*v)) values[s][start + b] = *v;
         }
-      }
     }
   };
   const std::size_t threads = std::max<std::size_t>(1, std::min<std::size_t>(options.threads, batches));
