@@ -1,6 +1,9 @@
 // The sensitivity section (issue #16): the pairwise DBG and the win rates under the three pair rules, on
 // the fixture docs/metrics.md "Pair rules" works by hand.
+#include <sstream>
+
 #include "judgebias/registry.hpp"
+#include "judgebias/synth.hpp"
 #include "pairwise_fixture.hpp"
 #include "test_util.hpp"
 
@@ -60,4 +63,70 @@ TEST(Sensitivity, SkippedWithoutBothOrdersAndNullWhereAModuleSaysNothing) {
   EXPECT_EQ(j["dbg_pairwise_counter"]["reason"].get<std::string>().rfind("self_preference skipped: ", 0), 0u);
   EXPECT_EQ(j["dbg_pairwise_spread"]["reason"], "not every rule gives a value");
   EXPECT_FALSE(j.contains("models"));
+}
+
+namespace {
+
+// A metric without what the report adds to a module's own metrics (the mde of its headline ones).
+json measured(json m) {
+  m.erase("mde");
+  return m;
+}
+
+}  // namespace
+
+// Sensitivity measures each rule with self_preference and winrate reduced to the numbers it reads; they
+// must be, bit for bit, what the whole modules report under that rule at --bootstrap 0. On synth data
+// (pointwise and pairwise records, both orders, own responses, ties, failures, gold on most), by judge,
+// with and without --baseline and --soft.
+TEST(Sensitivity, EachRuleIsWhatTheWholeModulesReport) {
+  synth_options o;
+  o.items = 40;
+  o.seed = 3;
+  o.failure_rate = 0.05;
+  std::ostringstream full;
+  synthesize(o, full);
+  // Every third item without gold, so that some comparisons have none.
+  std::ostringstream text;
+  std::istringstream lines(full.str());
+  for (std::string line; std::getline(lines, line);) {
+    const std::size_t item = line.find("\"item\":\"synth-"), g = line.find(",\"gold\":");
+    ASSERT_NE(item, std::string::npos) << line;
+    if (std::stoi(line.substr(item + 14, 6)) % 3 == 0 && g != std::string::npos)
+      line.erase(g, line.find_first_of(",}", g + 1) - g);
+    text << line << '\n';
+  }
+  for (const bool with_baseline : {false, true})
+    for (const bool soft : {false, true}) {
+      config cfg;
+      cfg.soft = soft;
+      if (with_baseline) cfg.baseline = "bravo-13b";
+      const json s = sensitivity(text.str(), cfg)["judges"];
+      int compared = 0;
+      for (const pair_rule rule : {pair_rule::each, pair_rule::conservative, pair_rule::counter}) {
+        config whole = cfg;
+        whole.modules = {"self_preference", "winrate"};
+        whole.pair_rule = rule;
+        whole.bootstrap = 0;
+        whole.soft = soft && rule == pair_rule::each;
+        const json r = jbtest::run_text(text.str(), whole).to_json()["modules"];
+        const std::string suffix = "_" + std::string(to_string(rule));
+        for (const auto& [judge, j] : s.items()) {
+          const json& dbg = r["self_preference"]["judges"][judge]["dbg_pairwise"];
+          ASSERT_TRUE(dbg["value"].is_number()) << judge;
+          EXPECT_EQ(j["dbg_pairwise" + suffix], measured(dbg)) << judge << suffix;
+          for (const auto& [model, m] : j["models"].items()) {
+            const json& wr = r["winrate"]["judges"][judge]["models"][model];
+            if (with_baseline && model == "bravo-13b") {
+              EXPECT_FALSE(m["win_rate" + suffix]["value"].is_number());
+              continue;
+            }
+            ASSERT_TRUE(wr["win_rate"]["value"].is_number()) << judge << " " << model;
+            EXPECT_EQ(m["win_rate" + suffix], measured(wr["win_rate"])) << judge << " " << model << suffix;
+            ++compared;
+          }
+        }
+      }
+      EXPECT_GE(compared, 3 * 3 * 3) << "judges x models x rules";
+    }
 }

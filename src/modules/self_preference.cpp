@@ -10,6 +10,7 @@
 
 #include "judgebias/module_kit.hpp"
 #include "judgebias/registry.hpp"
+#include "modules/headline.hpp"
 #include "modules/self_dbg.hpp"
 
 namespace judgebias {
@@ -106,6 +107,11 @@ std::vector<detail::own_comparison> own_comparisons(const dataset& d, const conf
   return out;
 }
 
+// The gold's own-win share of a comparison with gold: 1, ½ (a tie) or 0.
+double gold_share(const comparison& cmp, std::uint32_t own) {
+  return cmp.gold == own ? 1.0 : cmp.gold == tie_outcome ? 0.5 : 0.0;
+}
+
 // Puts dbg_pairwise, wr_judge and wr_gold at `parent` under the judge's object (empty: the judge's own
 // level).
 void put_dbg(metric_builder& mb, const dbg_acc& acc, const std::vector<std::string>& parent,
@@ -147,6 +153,8 @@ void put_dbg(metric_builder& mb, const dbg_acc& acc, const std::vector<std::stri
 
 class self_preference_module final : public bias_module {
  public:
+  /// `headline`: the pairwise DBG only (detail::make_self_preference_headline).
+  explicit self_preference_module(bool headline = false) : headline_(headline) {}
   std::string_view name() const noexcept override { return "self_preference"; }
   std::string_view description() const noexcept override {
     return "How much a judge favours responses written by its own model, net of their quality (DBG)";
@@ -220,6 +228,11 @@ class self_preference_module final : public bias_module {
     item_sums pw(items, 8);
     std::vector<double> own_diff, other_diff, own_score, other_score;
     for (auto i : sel.controls(d, judgment_mode::pointwise)) {
+      if (headline_) {  // only whether the judge scores an own response, for the module's status
+        if (any_own) break;
+        any_own = d.model_a(i) != no_id && d.parsed(i) && owner.own(d.model_a(i), d.judge_model(i));
+        continue;
+      }
       if (d.model_a(i) == no_id) {
         if (diag) ++diag->records_without_model;
         continue;
@@ -246,6 +259,7 @@ class self_preference_module final : public bias_module {
     auto diff_closed = [conf](const std::vector<double>& x, const std::vector<double>& y) {
       return kit::diff_wald_closed(x, y, conf);
     };
+    if (headline_) return pairwise_dbg(d, cfg, owner, sel, diag, any_own, mb);
 
     metric& dbg_pw = mb.put(
         "dbg_pointwise", unit::score, own_diff.size(), pw,
@@ -327,7 +341,7 @@ class self_preference_module final : public bias_module {
         if (diag) ++diag->comparisons_without_gold;
         continue;
       }
-      const double g = cmp.gold == own_id ? 1.0 : cmp.gold == tie_outcome ? 0.5 : 0.0;
+      const double g = gold_share(cmp, own_id);
       pooled.add(cmp.item, *oc.w, g);
       by_opponent.try_emplace(d.models().name(opponent), items).first->second.add(cmp.item, *oc.w, g);
     }
@@ -360,12 +374,33 @@ class self_preference_module final : public bias_module {
     for (const auto& [model, acc] : by_opponent) put_dbg(mb, acc, {"by_opponent", model}, conf);
     return mb.take();
   }
+
+  // The headline's measurement: the pooled pairwise DBG, added up as measure() does.
+  static kit::measurement pairwise_dbg(const dataset& d, const config& cfg, const ownership& owner,
+                                       const kit::selection& sel, left_out* diag, bool& any_own,
+                                       metric_builder& mb) {
+    dbg_acc pooled(d.items().size());
+    for (const detail::own_comparison& oc : own_comparisons(d, cfg, owner, sel, diag)) {
+      any_own = true;
+      const comparison& cmp = d.comparisons()[oc.comparison];
+      if (!oc.w || cmp.gold == no_id) continue;
+      pooled.add(cmp.item, *oc.w, gold_share(cmp, oc.own));
+    }
+    put_dbg(mb, pooled, {}, cfg.confidence);
+    return mb.take();
+  }
+
+  bool headline_ = false;
 };
 
 }  // namespace
 
 std::unique_ptr<bias_module> make_self_preference_module() {
   return std::make_unique<self_preference_module>();
+}
+
+std::unique_ptr<bias_module> detail::make_self_preference_headline() {
+  return std::make_unique<self_preference_module>(true);
 }
 
 namespace detail {

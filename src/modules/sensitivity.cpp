@@ -2,8 +2,8 @@
 // each of the three rules (docs/metrics.md "Pair rules"), side by side, with their spread. Published
 // tools disagree on the rule (FastChat's conservative, JudgeBench's counter, most others each), so a
 // reader sees whether a headline survives the choice. Measured by the self_preference and winrate
-// modules themselves, once per rule, with closed-form intervals (three bootstraps would triple their
-// cost).
+// modules themselves, once per rule, each measuring only the numbers read here (modules/headline.hpp),
+// with closed-form intervals (three bootstraps would triple their cost).
 #include <algorithm>
 #include <array>
 #include <map>
@@ -12,6 +12,7 @@
 
 #include "judgebias/module_kit.hpp"
 #include "judgebias/registry.hpp"
+#include "modules/headline.hpp"
 
 namespace judgebias {
 
@@ -36,11 +37,10 @@ under_rule measure_under(const dataset& d, const config& cfg, pair_rule rule) {
   c.soft = cfg.soft && rule == pair_rule::each;  // --soft scores records, so it goes with `each` only
   c.by.clear();
   under_rule out;
-  module_registry builtin;
-  register_builtin_modules(builtin);
   const std::array<std::string_view, 2> modules{"self_preference", "winrate"};
   for (std::size_t k = 0; k < modules.size(); ++k) {
-    const module_section s = builtin.create(modules[k])->evaluate(d, c);
+    const auto module = k == 0 ? detail::make_self_preference_headline() : detail::make_winrate_headline();
+    const module_section s = module->evaluate(d, c);
     if (s.status != module_status::ok) {
       out.skipped[k] = fmt::format("{} {}: {}", modules[k], to_string(s.status), s.reason);
       continue;

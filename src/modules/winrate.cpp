@@ -18,6 +18,7 @@
 #include "judgebias/error.hpp"
 #include "judgebias/module_kit.hpp"
 #include "judgebias/registry.hpp"
+#include "modules/headline.hpp"
 #include "stats/bradley_terry.hpp"
 #include "stats/weighted_sums.hpp"
 
@@ -559,6 +560,9 @@ chart_spec win_rate_chart(std::string series, int order) {
 
 class winrate_module final : public bias_module {
  public:
+  /// `headline`: each model's win rates against every opponent (or --baseline) only
+  /// (detail::make_winrate_headline).
+  explicit winrate_module(bool headline = false) : headline_(headline) {}
   std::string_view name() const noexcept override { return "winrate"; }
   std::string_view description() const noexcept override {
     return "Win rate of each model under each judge (against each opponent, or --baseline), beside the "
@@ -701,9 +705,9 @@ class winrate_module final : public bias_module {
                          std::optional<double> g) {
           model_tallies& m = of(model);
           if (!against_baseline || opponent == baseline) m.all.add(item, outcome, g);
-          against(m, opponent).add(item, outcome, g);
+          if (!headline_) against(m, opponent).add(item, outcome, g);
         };
-        bt.add(item, c.model_lo, c.model_hi, lo, gold_lo);
+        if (!headline_) bt.add(item, c.model_lo, c.model_hi, lo, gold_lo);
         count(c.model_lo, c.model_hi, lo, gold_lo);
         count(c.model_hi, c.model_lo, 1.0 - lo,
               gold_lo ? std::optional<double>(1.0 - *gold_lo) : std::nullopt);
@@ -718,7 +722,7 @@ class winrate_module final : public bias_module {
       if (interleaved) return std::nullopt;
     }
     const double conf = cfg.confidence;
-    bt.settle(d);
+    if (!headline_) bt.settle(d);
     // Per model: its win rates, its Bradley–Terry metrics, then against each opponent. The baseline
     // against itself says nothing: it has its strength and rank only.
     std::vector<std::string> names;
@@ -729,6 +733,7 @@ class winrate_module final : public bias_module {
       else
         put_tally(mb, tallies.all, {"models", model}, conf);
     }
+    if (headline_) return mb.take();
     put_bt(mb, d, cfg, sel, bt, names);
     for (const auto& [model, tallies] : models)
       if (!against_baseline || model != cfg.baseline)
@@ -736,12 +741,18 @@ class winrate_module final : public bias_module {
           put_tally(mb, t, {"models", model, "by_opponent", opponent}, conf);
     return mb.take();
   }
+
+  bool headline_ = false;
 };
 
 }  // namespace
 
 std::unique_ptr<bias_module> make_winrate_module() {
   return std::make_unique<winrate_module>();
+}
+
+std::unique_ptr<bias_module> detail::make_winrate_headline() {
+  return std::make_unique<winrate_module>(true);
 }
 
 }  // namespace judgebias
