@@ -360,39 +360,50 @@ interval_result bootstrap_interval(const cluster_sums& rows, const statistic& st
 
 namespace {
 
-// The columns of a bootstrap's dense table (`rows` × `width`, row-major, the first `columns` used) that
-// its product needs: each sum is computed on its own, so a column equal bit for bit to an earlier one (a
-// count that two tables share; the gold's n when every unit has gold) need not be summed again, and a
-// column of zeros sums to zero. Column c's sums are those of kept column at[c], or 0 where at[c] is
-// `zero`; `kept` lists the kept columns in order.
+// The columns of a bootstrap's tables that its product needs (column k of table t is column
+// offset[t] + k): each sum is computed on its own, so a column equal to an earlier one (a count that two
+// tables share; the gold's n when every unit has gold) need not be summed again, and a column of zeros
+// sums to zero. Two columns are taken as equal when their tables put their rows in the same clusters and
+// their values are equal bit for bit, row by row. Column c's sums are those of kept column at[c], or 0
+// where at[c] is `zero`; `kept` lists the kept columns in order.
 struct needed_columns {
   static constexpr std::size_t zero = static_cast<std::size_t>(-1);
   std::vector<std::size_t> kept, at;
 };
-needed_columns find_needed_columns(const std::vector<double>& dense, std::size_t rows, std::size_t width,
-                                   std::size_t columns) {
+needed_columns find_needed_columns(const std::vector<bootstrap_table>& tables,
+                                   const std::vector<std::size_t>& offset) {
+  const std::size_t columns = offset.back();
   std::vector<std::uint64_t> hash(columns, 0xcbf29ce484222325ull);
   std::vector<char> nonzero(columns, 0);
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t c = 0; c < columns; ++c) {
-      const double x = dense[r * width + c];
-      std::uint64_t bits = 0;
-      std::memcpy(&bits, &x, sizeof bits);
-      hash[c] = (hash[c] ^ bits) * 0x100000001b3ull;
-      nonzero[c] |= x != 0;
-    }
+  std::vector<std::size_t> table_of(columns);
+  for (std::size_t t = 0; t < tables.size(); ++t) {
+    const cluster_sums& rows = *tables[t].rows;
+    for (std::size_t k = 0; k < rows.width(); ++k) table_of[offset[t] + k] = t;
+    for (std::size_t r = 0; r < rows.rows(); ++r)
+      for (std::size_t k = 0; k < rows.width(); ++k) {
+        const double x = rows.row(r)[k];
+        std::uint64_t bits = 0;
+        std::memcpy(&bits, &x, sizeof bits);
+        hash[offset[t] + k] = (hash[offset[t] + k] ^ bits) * 0x100000001b3ull;
+        nonzero[offset[t] + k] |= x != 0;
+      }
+  }
+  auto equal = [&](std::size_t c, std::size_t e) {
+    const std::size_t t = table_of[c], u = table_of[e];
+    if (t != u && tables[t].cluster_of_row != tables[u].cluster_of_row) return false;
+    const cluster_sums &a = *tables[t].rows, &b = *tables[u].rows;
+    const std::size_t i = c - offset[t], j = e - offset[u];
+    for (std::size_t r = 0; r < a.rows(); ++r)
+      if (std::memcmp(&a.row(r)[i], &b.row(r)[j], sizeof(double)) != 0) return false;
+    return true;
+  };
   needed_columns out;
   out.at.assign(columns, needed_columns::zero);
-  std::unordered_multimap<std::uint64_t, std::size_t> seen;  // hash -> kept column (its index in dense)
+  std::unordered_multimap<std::uint64_t, std::size_t> seen;  // hash -> a kept column
   for (std::size_t c = 0; c < columns; ++c) {
     if (!nonzero[c]) continue;
     auto [it, end] = seen.equal_range(hash[c]);
-    for (; it != end; ++it) {
-      const std::size_t k = it->second;
-      std::size_t r = 0;
-      while (r < rows && std::memcmp(&dense[r * width + c], &dense[r * width + k], sizeof(double)) == 0) ++r;
-      if (r == rows) break;
-    }
+    while (it != end && !equal(c, it->second)) ++it;
     if (it != end) {
       out.at[c] = out.at[it->second];
     } else {
@@ -417,26 +428,28 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
     return out;
   }
   const auto n = static_cast<std::uint32_t>(clusters);
-  // All tables side by side in one dense cluster × column matrix (the columns padded to a multiple of 8),
-  // so that a batch of resamples is one product: sums (batch × columns) = counts (batch × clusters) ·
-  // table (clusters × columns), each sum added up in cluster order (detail::add_weighted_sums).
+  // The columns the product needs (find_needed_columns) side by side in one dense cluster × column
+  // matrix, padded to a multiple of 8 columns, so that a batch of resamples is one product: sums (batch ×
+  // columns) = counts (batch × clusters) · table (clusters × columns), each sum added up in cluster order
+  // (detail::add_weighted_sums).
   std::vector<std::size_t> offset(tables.size() + 1, 0);
   for (std::size_t t = 0; t < tables.size(); ++t) offset[t + 1] = offset[t] + tables[t].rows->width();
-  const std::size_t width = (offset.back() + 7) / 8 * 8;
-  std::vector<double> dense(std::size_t{n} * width, 0.0);
+  const needed_columns needed = find_needed_columns(tables, offset);
+  const std::size_t kept = (needed.kept.size() + 7) / 8 * 8;
+  std::vector<double> dense(std::size_t{n} * kept, 0.0);
+  std::vector<std::pair<std::size_t, std::size_t>> copied;  // a table's (column, dense column) kept
   for (std::size_t t = 0; t < tables.size(); ++t) {
     const cluster_sums& rows = *tables[t].rows;
-    for (std::size_t r = 0; r < rows.rows(); ++r)
-      for (std::size_t k = 0; k < rows.width(); ++k)
-        dense[tables[t].cluster_of_row[r] * width + offset[t] + k] += rows.row(r)[k];
+    copied.clear();
+    for (std::size_t k = 0; k < rows.width(); ++k)
+      if (const std::size_t c = offset[t] + k;
+          needed.at[c] != needed_columns::zero && needed.kept[needed.at[c]] == c)
+        copied.emplace_back(k, needed.at[c]);
+    for (std::size_t r = 0; r < rows.rows(); ++r) {
+      double* to = dense.data() + tables[t].cluster_of_row[r] * kept;
+      for (const auto& [k, at] : copied) to[at] += rows.row(r)[k];
+    }
   }
-  // Only the columns that differ are summed, in a table of their own (rows moved down in place).
-  const needed_columns needed = find_needed_columns(dense, n, width, offset.back());
-  const std::size_t kept = (needed.kept.size() + 7) / 8 * 8;
-  for (std::size_t r = 0; r < n; ++r)  // row r's kept columns never move past a column not yet read
-    for (std::size_t k = 0; k < kept; ++k)
-      dense[r * kept + k] = k < needed.kept.size() ? dense[r * width + needed.kept[k]] : 0.0;
-  dense.resize(std::size_t{n} * kept);  // (not shrunk: a copy would cost more memory than it frees)
   // Resamples go in batches of 4 to 32 (a multiple of 4, as the product takes them), fewer as the
   // clusters are many: a batch's weights take at most 16 MiB beyond 4 per cluster. The sums do not depend
   // on the batch.
