@@ -280,7 +280,7 @@ TEST(WeightedSums, HandWorked) {
   for (std::size_t i = 0; i < 3; ++i)
     for (std::size_t k = 0; k < 8; ++k) table[i * 8 + k] = static_cast<double>((i + 1) * (k + 1));
   // 4 resamples' draws of the 3 clusters: (3, 0, 0), (1, 1, 1), (0, 0, 3), (0, 2, 1).
-  const std::vector<double> weights = {3, 0, 0, 1, 1, 1, 0, 0, 3, 0, 2, 1};
+  const std::vector<std::uint16_t> weights = {3, 0, 0, 1, 1, 1, 0, 0, 3, 0, 2, 1};
   std::vector<double> sums(4 * 8, 1.0);  // added to: each sum starts at 1
   add_weighted_sums(weights, 4, table, 8, sums);
   // Column k (value k + 1 at weight 1): 3·1, 1 + 2 + 3 = 6, 3·3 = 9, 2·2 + 3 = 7 times (k + 1), plus 1.
@@ -293,19 +293,35 @@ TEST(WeightedSums, HandWorked) {
   }
 }
 
+TEST(WeightedSums, CountsPast16BitsAreLeftToTheOneResampleSums) {
+  using judgebias::detail::to_weights;
+  std::vector<std::uint16_t> row(3, 9);
+  EXPECT_TRUE(to_weights(std::vector<std::uint32_t>{0, 65535, 2}, row));
+  EXPECT_EQ(row, (std::vector<std::uint16_t>{0, 65535, 2}));
+  EXPECT_FALSE(to_weights(std::vector<std::uint32_t>{1, 65536, 2}, row));
+  EXPECT_EQ(row, (std::vector<std::uint16_t>{0, 0, 0}));  // adds nothing in the batch's product
+  // 70,000 draws of the second cluster: 70000 · 0.5 + 1 · 3.
+  std::vector<double> sums = {1.0};
+  judgebias::detail::add_weighted_sums(std::vector<std::uint32_t>{1, 70000}, std::vector<double>{3.0, 0.5}, 1,
+                                       sums);
+  EXPECT_EQ(sums[0], 1 + 3 + 35000);
+}
+
 TEST(WeightedSums, EveryCodeAddsInClusterOrderToTheBit) {
   using judgebias::detail::add_weighted_sums;
   using judgebias::detail::weighted_sums_code;
   // Values whose sums depend on the order of the terms (thirds and large magnitudes), more clusters
   // than one chunk of the product holds, and draws as the bootstrap makes them.
   const std::size_t clusters = 5000, resamples = 8, width = 24;
-  std::vector<double> table(clusters * width), weights(resamples * clusters);
+  std::vector<double> table(clusters * width);
+  std::vector<std::uint16_t> weights(resamples * clusters);
+  std::vector<std::vector<std::uint32_t>> draws;
   judgebias::stats::rng gen(42);
   for (double& v : table) v = (static_cast<double>(gen.below32(1000000)) - 500000) / 3.0 * 1e3;
   for (std::size_t b = 0; b < resamples; ++b) {
-    std::vector<std::uint32_t> counts(clusters, 0);
+    std::vector<std::uint32_t>& counts = draws.emplace_back(clusters, 0);
     resample_counts(7, b, counts);
-    for (std::size_t i = 0; i < clusters; ++i) weights[b * clusters + i] = counts[i];
+    ASSERT_TRUE(judgebias::detail::to_weights(counts, std::span(weights).subspan(b * clusters, clusters)));
   }
   // The reference: each sum in cluster order, a rounded product then a rounded sum (volatile keeps the
   // compiler from fusing them).
@@ -332,5 +348,11 @@ TEST(WeightedSums, EveryCodeAddsInClusterOrderToTheBit) {
     for (std::size_t j = 0; j < sums.size(); ++j)
       ASSERT_EQ(sums[j], forward[j]) << "sum " << j
                                      << (code == weighted_sums_code::best ? " (best)" : " (portable)");
+  }
+  // The one-resample sums from 32-bit counts (for counts past 16 bits) give the same bits.
+  for (std::size_t b = 0; b < resamples; ++b) {
+    std::vector<double> one(width, 0.0);
+    add_weighted_sums(draws[b], table, width, one);
+    for (std::size_t k = 0; k < width; ++k) ASSERT_EQ(one[k], forward[b * width + k]) << b << " " << k;
   }
 }

@@ -333,18 +333,25 @@ class bt_fits {
         for (std::size_t c = 0; c < 4; ++c)
           table[cluster[k] * width + 4 * std::size_t{entries_[k].pair} + c] += entries_[k].sums[c];
     }
-    constexpr std::uint32_t batch = 32;  // a multiple of 4, as the product takes them; no value depends on it
+    // Batches of 4 to 32 resamples (a multiple of 4, as the product takes them; 16 MiB of weights at most
+    // past 262,144 items); no value depends on them.
+    const auto batch =
+        static_cast<std::uint32_t>(std::clamp<std::size_t>((std::size_t{1} << 23) / n / 4 * 4, 4, 32));
     auto work = [&](std::uint32_t first_batch, std::uint32_t last_batch) {
       std::vector<std::uint32_t> counts(n);
-      std::vector<double> weights(dense ? std::size_t{batch} * n : 0), sums(std::size_t{batch} * width);
+      std::vector<std::uint16_t> weights(dense ? std::size_t{batch} * n : 0);
+      std::vector<double> sums(std::size_t{batch} * width);
+      std::vector<std::uint32_t> wide;  // the batch's resamples whose counts do not fit the weights
       for (std::uint32_t bb = first_batch; bb < last_batch; ++bb) {
         throw_if_stopped(cfg.stop);
         const std::uint32_t start = bb * batch, m = std::min(batch, resamples - start), m4 = (m + 3) / 4 * 4;
         std::fill(sums.begin(), sums.end(), 0.0);
+        wide.clear();
         for (std::uint32_t b = 0; b < m; ++b) {
           stats::resample_counts(stream, start + b, counts);
           if (dense) {
-            std::copy(counts.begin(), counts.end(), weights.begin() + static_cast<std::ptrdiff_t>(b * n));
+            if (!detail::to_weights(counts, std::span(weights).subspan(std::size_t{b} * n, n)))
+              wide.push_back(b);
             continue;
           }
           double* row = sums.data() + std::size_t{b} * width;
@@ -356,9 +363,14 @@ class bt_fits {
         }
         if (dense) {
           std::fill(weights.begin() + static_cast<std::ptrdiff_t>(std::size_t{m} * n),
-                    weights.begin() + static_cast<std::ptrdiff_t>(std::size_t{m4} * n), 0.0);
+                    weights.begin() + static_cast<std::ptrdiff_t>(std::size_t{m4} * n), std::uint16_t{0});
           detail::add_weighted_sums(std::span(weights).first(std::size_t{m4} * n), m4, table, width,
                                     std::span(sums).first(std::size_t{m4} * width));
+          for (const std::uint32_t b : wide) {
+            stats::resample_counts(stream, start + b, counts);
+            detail::add_weighted_sums(counts, table, width,
+                                      std::span(sums).subspan(std::size_t{b} * width, width));
+          }
         }
         for (std::uint32_t b = 0; b < m; ++b) {
           // Over the models that can be fitted in this resample: a model without games in it, or one that

@@ -22,19 +22,26 @@ template <class V>
   std::memcpy(p, &v, sizeof v);
 }
 
-// The clusters go in chunks whose table rows stay in the first cache levels (about 64 KiB) while every
-// resample of the batch reads them; each resample keeps its running sums of 4 resamples × 2 vectors of
-// columns in registers across a chunk. A sum's terms are added in cluster order either way.
+// The clusters go in chunks whose table rows stay in the first cache levels (about 64 KiB, at most
+// max_chunk rows) while every resample of the batch reads them; each group of 4 resamples has its chunk's
+// weights as doubles, and its running sums of 2 vectors of columns in registers across the chunk. A
+// sum's terms are added in cluster order either way.
+constexpr std::size_t max_chunk = 512;
 template <class V>
-[[gnu::always_inline]] inline void kernel(const double* weights, std::size_t clusters, std::size_t resamples,
-                                          const double* table, std::size_t width, double* sums) {
+[[gnu::always_inline]] inline void kernel(const std::uint16_t* weights, std::size_t clusters,
+                                          std::size_t resamples, const double* table, std::size_t width,
+                                          double* sums) {
   constexpr std::size_t lanes = sizeof(V) / sizeof(double);
-  const std::size_t chunk = std::max<std::size_t>(16, (std::size_t{64} << 10) / (width * sizeof(double)));
+  const std::size_t chunk =
+      std::clamp<std::size_t>((std::size_t{64} << 10) / (width * sizeof(double)), 16, max_chunk);
+  double w[4][max_chunk];
   for (std::size_t i0 = 0; i0 < clusters; i0 += chunk) {
-    const std::size_t i1 = std::min(clusters, i0 + chunk);
+    const std::size_t len = std::min(clusters - i0, chunk);
     for (std::size_t b = 0; b < resamples; b += 4) {
-      const double* w0 = weights + b * clusters;
-      const double *w1 = w0 + clusters, *w2 = w1 + clusters, *w3 = w2 + clusters;
+      for (std::size_t q = 0; q < 4; ++q) {
+        const std::uint16_t* from = weights + (b + q) * clusters + i0;
+        for (std::size_t i = 0; i < len; ++i) w[q][i] = from[i];
+      }
       double* s0 = sums + b * width;
       double *s1 = s0 + width, *s2 = s1 + width, *s3 = s2 + width;
       for (std::size_t j = 0; j < width; j += 2 * lanes) {
@@ -44,9 +51,9 @@ template <class V>
         load(a20, s2 + j), load(a21, s2 + j + lanes);
         load(a30, s3 + j), load(a31, s3 + j + lanes);
         const double* row = table + i0 * width + j;
-        for (std::size_t i = i0; i < i1; ++i, row += width) {
+        for (std::size_t i = 0; i < len; ++i, row += width) {
           load(r0, row), load(r1, row + lanes);
-          const double c0 = w0[i], c1 = w1[i], c2 = w2[i], c3 = w3[i];
+          const double c0 = w[0][i], c1 = w[1][i], c2 = w[2][i], c3 = w[3][i];
           a00 += c0 * r0, a01 += c0 * r1;
           a10 += c1 * r0, a11 += c1 * r1;
           a20 += c2 * r0, a21 += c2 * r1;
@@ -62,13 +69,14 @@ template <class V>
 }
 
 using vec2 = double __attribute__((vector_size(16)));  // the baseline: SSE2 on x86-64, NEON on ARM
-void portable(const double* w, std::size_t n, std::size_t m, const double* t, std::size_t width, double* s) {
+void portable(const std::uint16_t* w, std::size_t n, std::size_t m, const double* t, std::size_t width,
+              double* s) {
   kernel<vec2>(w, n, m, t, width, s);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 using vec4 = double __attribute__((vector_size(32)));
-[[gnu::target("avx2")]] void avx2(const double* w, std::size_t n, std::size_t m, const double* t,
+[[gnu::target("avx2")]] void avx2(const std::uint16_t* w, std::size_t n, std::size_t m, const double* t,
                                   std::size_t width, double* s) {
   kernel<vec4>(w, n, m, t, width, s);
 }
@@ -80,8 +88,9 @@ bool has_avx2() {
 
 }  // namespace
 
-void add_weighted_sums(std::span<const double> weights, std::size_t resamples, std::span<const double> table,
-                       std::size_t width, std::span<double> sums, weighted_sums_code code) {
+void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resamples,
+                       std::span<const double> table, std::size_t width, std::span<double> sums,
+                       weighted_sums_code code) {
   assert(resamples % 4 == 0 && width % 8 == 0);
   const std::size_t clusters = width == 0 ? 0 : table.size() / width;
   assert(weights.size() == resamples * clusters && sums.size() == resamples * width);
@@ -94,6 +103,25 @@ void add_weighted_sums(std::span<const double> weights, std::size_t resamples, s
 #endif
   (void)code;
   portable(weights.data(), clusters, resamples, table.data(), width, sums.data());
+}
+
+bool to_weights(std::span<const std::uint32_t> counts, std::span<std::uint16_t> row) noexcept {
+  std::uint32_t most = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    row[i] = static_cast<std::uint16_t>(counts[i]);
+    most = std::max(most, counts[i]);
+  }
+  if (most <= 0xFFFF) return true;
+  std::fill(row.begin(), row.end(), std::uint16_t{0});
+  return false;
+}
+
+void add_weighted_sums(std::span<const std::uint32_t> counts, std::span<const double> table,
+                       std::size_t width, std::span<double> sums) noexcept {
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    const double c = counts[i];
+    for (std::size_t j = 0; j < width; ++j) sums[j] += c * table[i * width + j];
+  }
 }
 
 }  // namespace judgebias::detail

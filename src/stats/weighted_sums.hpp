@@ -3,6 +3,7 @@
 // resamples at once. Private to the library.
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 
 namespace judgebias::detail {
@@ -12,14 +13,25 @@ namespace judgebias::detail {
 enum class weighted_sums_code { best, portable };
 
 /// sums += weights · table, all row-major: `weights` is resamples × clusters (how many times each
-/// resample draws each cluster), `table` clusters × width (each cluster's sums), `sums` resamples ×
-/// width. `resamples` is a multiple of 4 and `width` of 8 (pad with zero rows and columns).
+/// resample draws each cluster, in 16 bits: to_weights), `table` clusters × width (each cluster's sums),
+/// `sums` resamples × width. `resamples` is a multiple of 4 and `width` of 8 (pad with zero rows and
+/// columns).
 ///
 /// Each sum is accumulated over the clusters in increasing order, as a product then an addition (never
 /// a fused multiply-add), whatever the vector width: the bits are the same on every CPU, in every thread,
 /// and do not depend on the batch or the cache sizes (a blocked matrix product's do).
-void add_weighted_sums(std::span<const double> weights, std::size_t resamples, std::span<const double> table,
-                       std::size_t width, std::span<double> sums,
+void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resamples,
+                       std::span<const double> table, std::size_t width, std::span<double> sums,
                        weighted_sums_code code = weighted_sums_code::best);
+
+/// One resample's counts as its row of a batch's weights. False, and the row left at zeros, when a
+/// count does not fit 16 bits (a cluster drawn 65,536 times or more, which needs as many clusters): add
+/// that resample with the other add_weighted_sums after the batch's.
+bool to_weights(std::span<const std::uint32_t> counts, std::span<std::uint16_t> row) noexcept;
+
+/// sums += counts · table for one resample (`sums` one row of `width`), the same bits as the batch's
+/// product: the resamples whose counts to_weights does not take.
+void add_weighted_sums(std::span<const std::uint32_t> counts, std::span<const double> table,
+                       std::size_t width, std::span<double> sums) noexcept;
 
 }  // namespace judgebias::detail
