@@ -168,6 +168,78 @@ TEST(Bootstrap, ColumnsEqualToOthersOrZeroKeepTheirOwnIntervals) {
   ASSERT_TRUE(r[2].ci && r[3].ci);
   EXPECT_EQ(*r[2].ci, (std::array<double, 2>{0, 0}));
   EXPECT_EQ(*r[3].ci, *y.ci);
+
+  // The same values as a's first column put in other clusters (row i in cluster n - 1 - i) are another
+  // column: beside a they keep the interval they have alone.
+  std::vector<bootstrap_table> with_c = tables, c_alone(1);
+  with_c.push_back({&a0, {}});
+  for (std::uint32_t i = 0; i < n; ++i)
+    with_c.back().cluster_of_row.push_back(static_cast<std::uint32_t>(n - 1 - i));
+  c_alone[0] = with_c.back();
+  const auto rc = bootstrap_intervals(n, with_c, {{0, column(0)}, {2, column(0)}}, bo, 11);
+  const auto c = bootstrap_intervals(n, c_alone, {{0, column(0)}}, bo, 11).front();
+  ASSERT_TRUE(rc[0].ci && rc[1].ci && c.ci);
+  EXPECT_EQ(*rc[0].ci, *x.ci);
+  EXPECT_EQ(*rc[1].ci, *c.ci);
+  EXPECT_NE(*c.ci, *x.ci);  // (the draws tell the two apart)
+
+  // Every column zero: nothing to sum, a point interval at 0.
+  cluster_sums zeros(2);
+  for (int i = 0; i < 5; ++i) zeros.add_row()[0] = 0;
+  const auto z = bootstrap_interval(zeros, column(1), bo, 3);
+  ASSERT_TRUE(z.ci);
+  EXPECT_EQ(*z.ci, (std::array<double, 2>{0, 0}));
+}
+
+// The bootstrap worked out again from its definition: resample b's counts (resample_counts), each table's
+// sums added up cluster by cluster in cluster order (a rounded product, then a rounded sum), the
+// statistic of those sums, and the percentiles of the statistics. 203 resamples leave a last batch that
+// is not a multiple of 4; two threads split the batches. One table has a row per cluster, in reverse
+// cluster order; the other rows for the odd clusters only, with values that are not whole numbers.
+TEST(Bootstrap, IsTheStatisticOfEachResamplesSumsInClusterOrder) {
+  const std::uint32_t n = 500;
+  rng g(9);
+  cluster_sums a(2), b(1);
+  std::vector<bootstrap_table> tables(2);
+  std::vector<std::array<double, 3>> by_cluster(n, {0, 0, 0});  // a's two columns and b's, by cluster
+  for (std::uint32_t r = 0; r < n; ++r) {
+    const std::uint32_t cluster = n - 1 - r;
+    double* row = a.add_row();
+    row[0] = static_cast<double>(g.below(1000)) / 7.0, row[1] = 1 + static_cast<double>(g.below(3));
+    tables[0].cluster_of_row.push_back(cluster);
+    by_cluster[cluster][0] = row[0], by_cluster[cluster][1] = row[1];
+    if (r % 2 == 1) {
+      b.add_row()[0] = static_cast<double>(g.below(100)) / 3.0 - 10;
+      tables[1].cluster_of_row.push_back(r);
+      by_cluster[r][2] = *b.row(b.rows() - 1);
+    }
+  }
+  tables[0].rows = &a, tables[1].rows = &b;
+  const std::vector<bootstrap_statistic> stats = {
+      {0, [](std::span<const double> s) -> std::optional<double> { return s[0] / s[1]; }},
+      {1, [](std::span<const double> s) -> std::optional<double> { return s[0]; }}};
+  bootstrap_options bo;
+  bo.resamples = 203;
+  bo.threads = 2;
+  const auto r = bootstrap_intervals(n, tables, stats, bo, 21);
+
+  std::vector<double> ratio(bo.resamples), sum(bo.resamples);
+  std::vector<std::uint32_t> counts(n);
+  for (std::uint32_t k = 0; k < bo.resamples; ++k) {
+    resample_counts(21, k, counts);
+    double s0 = 0, s1 = 0, s2 = 0;
+    for (std::uint32_t c = 0; c < n; ++c) {
+      const volatile double p0 = counts[c] * by_cluster[c][0], p1 = counts[c] * by_cluster[c][1],
+                            p2 = counts[c] * by_cluster[c][2];
+      s0 += p0, s1 += p1, s2 += p2;
+    }
+    ratio[k] = s0 / s1, sum[k] = s2;
+  }
+  const auto want_ratio = percentile_interval(ratio, bo.confidence),
+             want_sum = percentile_interval(sum, bo.confidence);
+  ASSERT_TRUE(r[0].ci && r[1].ci && want_ratio.ci && want_sum.ci);
+  EXPECT_EQ(*r[0].ci, *want_ratio.ci);
+  EXPECT_EQ(*r[1].ci, *want_sum.ci);
 }
 
 TEST(Bootstrap, TooManyUndefinedResamplesGiveNoInterval) {
@@ -305,6 +377,14 @@ TEST(WeightedSums, CountsPast16BitsAreLeftToTheOneResampleSums) {
   judgebias::detail::add_weighted_sums(std::vector<std::uint32_t>{1, 70000}, std::vector<double>{3.0, 0.5}, 1,
                                        sums);
   EXPECT_EQ(sums[0], 1 + 3 + 35000);
+}
+
+TEST(WeightedSums, TheBestCodeIsAvx2WhereTheCpuHasIt) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  EXPECT_EQ(judgebias::detail::best_weighted_sums_is_avx2(), __builtin_cpu_supports("avx2") != 0);
+#else
+  EXPECT_FALSE(judgebias::detail::best_weighted_sums_is_avx2());
+#endif
 }
 
 TEST(WeightedSums, EveryCodeAddsInClusterOrderToTheBit) {

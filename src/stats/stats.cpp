@@ -384,7 +384,9 @@ needed_columns find_needed_columns(const std::vector<bootstrap_table>& tables,
         const double x = rows.row(r)[k];
         std::uint64_t bits = 0;
         std::memcpy(&bits, &x, sizeof bits);
-        hash[offset[t] + k] = (hash[offset[t] + k] ^ bits) * 0x100000001b3ull;
+        std::uint64_t& h = hash[offset[t] + k];  // the high bits folded down, so whole numbers mix too
+        h = (h + bits) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 32;
         nonzero[offset[t] + k] |= x != 0;
       }
   }
@@ -450,10 +452,10 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
       for (const auto& [k, at] : copied) to[at] += rows.row(r)[k];
     }
   }
-  // Resamples go in batches of 4 to 32 (a multiple of 4, as the product takes them), fewer only past
-  // 262,144 clusters: a batch's 16-bit weights take at most 16 MiB beyond 8 bytes per cluster. The
-  // product reads the matrix once per batch, so batches are as large as that allows; the sums do not
-  // depend on the batch.
+  // Resamples go in batches of 32, fewer past 262,144 clusters (a multiple of 4, as the product takes
+  // them, and at least 4): a batch's 16-bit weights take at most 16 MiB, or 8 bytes a cluster past 2^21
+  // clusters. The product reads the matrix once per batch, so batches are as large as that allows; the
+  // sums do not depend on the batch.
   const std::size_t batch = std::clamp<std::size_t>((std::size_t{1} << 23) / n / 4 * 4, 4, 32);
   const std::size_t batches = (resamples + batch - 1) / batch;
   std::vector<std::vector<double>> values(statistics.size(), std::vector<double>(resamples, std::nan("")));

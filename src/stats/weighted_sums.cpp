@@ -1,6 +1,6 @@
 // The bootstrap's resampled sums (weighted_sums.hpp): one register-blocked kernel, written once over a
 // vector type and compiled twice, for AVX2 and for the portable baseline, the AVX2 one chosen at run
-// time. This file is compiled with -ffp-contract=off (CMakeLists.txt): a product and a sum are never
+// time. The library is compiled with -ffp-contract=off (CMakeLists.txt): a product and a sum are never
 // fused, so that both give the same bits.
 #include "stats/weighted_sums.hpp"
 
@@ -84,6 +84,10 @@ bool has_avx2() {
   static const bool yes = __builtin_cpu_supports("avx2");
   return yes;
 }
+#else
+bool has_avx2() {
+  return false;
+}
 #endif
 
 }  // namespace
@@ -92,9 +96,9 @@ void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resam
                        std::span<const double> table, std::size_t width, std::span<double> sums,
                        weighted_sums_code code) {
   assert(resamples % 4 == 0 && width % 8 == 0);
-  const std::size_t clusters = width == 0 ? 0 : table.size() / width;
+  if (resamples == 0 || width == 0) return;  // (every column zero: nothing to add)
+  const std::size_t clusters = table.size() / width;
   assert(weights.size() == resamples * clusters && sums.size() == resamples * width);
-  if (resamples == 0 || width == 0) return;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   if (code == weighted_sums_code::best && has_avx2()) {
     avx2(weights.data(), clusters, resamples, table.data(), width, sums.data());
@@ -103,6 +107,10 @@ void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resam
 #endif
   (void)code;
   portable(weights.data(), clusters, resamples, table.data(), width, sums.data());
+}
+
+bool best_weighted_sums_is_avx2() noexcept {
+  return has_avx2();
 }
 
 bool to_weights(std::span<const std::uint32_t> counts, std::span<std::uint16_t> row) noexcept {
