@@ -340,6 +340,15 @@ TEST(Rng, CountBelow32IsNCallsOfBelow32) {
       loop.count_below32(a);
       for (std::uint32_t k = 0; k < n; ++k) ++b[calls.below32(n)];
       EXPECT_EQ(a, b) << n;
+      if (n <= 0xFFFF) {  // the same draws counted in 16 bits
+        judgebias::stats::rng narrow(n * 31 + 5);
+        if (spare_first) narrow.below32(3);
+        std::vector<std::uint16_t> c(n, 0);
+        narrow.count_below32(c);
+        EXPECT_TRUE(std::equal(a.begin(), a.end(), c.begin())) << n;
+        EXPECT_EQ(narrow.next(), loop.next()) << n;
+        calls.next();
+      }
       EXPECT_EQ(loop.below32(1000), calls.below32(1000)) << n;
       EXPECT_EQ(loop.next(), calls.next()) << n;
     }

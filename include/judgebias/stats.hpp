@@ -33,10 +33,14 @@ class rng {
   /// counts.size() draws of below32(counts.size()), each counted in counts (which it does not zero): the
   /// same draws and the same state after as that many calls of below32, in one tight loop.
   void count_below32(std::span<std::uint32_t> counts) noexcept;
+  /// The same in 16-bit counts, for fewer than 65,536 of them (a count never exceeds their number).
+  void count_below32(std::span<std::uint16_t> counts) noexcept;
   double uniform() noexcept;  ///< Uniform in [0, 1) with 53 random bits.
   double normal() noexcept;   ///< Standard normal (Box-Muller, no cached pair).
 
  private:
+  template <class Count>
+  void count_below32_into(std::span<Count> counts) noexcept;
   std::array<std::uint64_t, 4> s_{};
   std::uint64_t spare_ = 0;
   bool has_spare_ = false;
@@ -149,6 +153,8 @@ interval_result bootstrap_interval(const cluster_sums& rows, const statistic& st
 /// clusters is drawn (counts.size() draws with replacement, from a generator seeded from stream + b).
 /// Every bootstrap of the library draws this way.
 void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint32_t> counts) noexcept;
+/// The same in 16-bit counts, for fewer than 65,536 clusters.
+void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint16_t> counts) noexcept;
 
 /// The percentile interval of resampled values at `confidence` (type 7), NaN values being resamples
 /// where the statistic is undefined; no interval when more than 1 % are.

@@ -348,12 +348,13 @@ class bt_fits {
         std::fill(sums.begin(), sums.end(), 0.0);
         wide.clear();
         for (std::uint32_t b = 0; b < m; ++b) {
-          stats::resample_counts(stream, start + b, counts);
           if (dense) {
-            if (!detail::to_weights(counts, std::span(weights).subspan(std::size_t{b} * n, n)))
+            if (!detail::draw_weights(stream, start + b, counts,
+                                      std::span(weights).subspan(std::size_t{b} * n, n)))
               wide.push_back(b);
             continue;
           }
+          stats::resample_counts(stream, start + b, counts);
           double* row = sums.data() + std::size_t{b} * width;
           for (std::size_t k = 0; k < entries_.size(); ++k) {  // an undrawn item adds zeros: no branch
             const double w = counts[cluster[k]];

@@ -2,6 +2,7 @@
 #include "judgebias/error.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -82,7 +83,8 @@ std::uint32_t rng::below32(std::uint32_t n) noexcept {
   return static_cast<std::uint32_t>(m >> 32);
 }
 
-void rng::count_below32(std::span<std::uint32_t> counts) noexcept {
+template <class Count>
+void rng::count_below32_into(std::span<Count> counts) noexcept {
   const auto n = static_cast<std::uint32_t>(counts.size());
   if (n == 0) return;
   // below32 with its state in locals: a draw is rejected when its low word is below 2^32 mod n (< n, so
@@ -110,6 +112,15 @@ void rng::count_below32(std::span<std::uint32_t> counts) noexcept {
   s_ = {s0, s1, s2, s3};
   spare_ = word;
   has_spare_ = spare;
+}
+
+void rng::count_below32(std::span<std::uint32_t> counts) noexcept {
+  count_below32_into(counts);
+}
+
+void rng::count_below32(std::span<std::uint16_t> counts) noexcept {
+  assert(counts.size() <= 0xFFFF);
+  count_below32_into(counts);
 }
 
 double rng::uniform() noexcept {
@@ -471,8 +482,8 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
       const std::size_t start = bb * batch, m = std::min<std::size_t>(batch, resamples - start);
       wide.clear();
       for (std::size_t b = 0; b < m; ++b) {
-        resample_counts(stream, start + b, counts);
-        if (!detail::to_weights(counts, std::span(weights).subspan(b * n, n))) wide.push_back(b);
+        if (!detail::draw_weights(stream, start + b, counts, std::span(weights).subspan(b * n, n)))
+          wide.push_back(b);
       }
       const std::size_t m4 = (m + 3) / 4 * 4;  // the last batch's unused rows: zero weights
       std::fill(weights.begin() + static_cast<std::ptrdiff_t>(m * n),
@@ -517,6 +528,13 @@ void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint3
   std::uint64_t state = stream + b;
   rng gen(splitmix64(state));
   std::fill(counts.begin(), counts.end(), 0u);
+  gen.count_below32(counts);
+}
+
+void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint16_t> counts) noexcept {
+  std::uint64_t state = stream + b;
+  rng gen(splitmix64(state));
+  std::fill(counts.begin(), counts.end(), std::uint16_t{0});
   gen.count_below32(counts);
 }
 

@@ -4,6 +4,8 @@
 // fused, so that both give the same bits.
 #include "stats/weighted_sums.hpp"
 
+#include "judgebias/stats.hpp"
+
 #include <algorithm>
 #include <cassert>
 #include <cstdint>
@@ -114,14 +116,24 @@ bool best_weighted_sums_is_avx2() noexcept {
 }
 
 bool to_weights(std::span<const std::uint32_t> counts, std::span<std::uint16_t> row) noexcept {
-  std::uint32_t most = 0;
+  std::uint32_t any = 0;  // the counts' bits together: past 16 bits iff a count is
   for (std::size_t i = 0; i < counts.size(); ++i) {
     row[i] = static_cast<std::uint16_t>(counts[i]);
-    most = std::max(most, counts[i]);
+    any |= counts[i];
   }
-  if (most <= 0xFFFF) return true;
+  if (any <= 0xFFFF) return true;
   std::fill(row.begin(), row.end(), std::uint16_t{0});
   return false;
+}
+
+bool draw_weights(std::uint64_t stream, std::uint64_t b, std::span<std::uint32_t> counts,
+                  std::span<std::uint16_t> row) noexcept {
+  if (row.size() <= 0xFFFF) {
+    stats::resample_counts(stream, b, row);
+    return true;
+  }
+  stats::resample_counts(stream, b, counts);
+  return to_weights(counts, row);
 }
 
 void add_weighted_sums(std::span<const std::uint32_t> counts, std::span<const double> table,

@@ -32,6 +32,12 @@ bool best_weighted_sums_is_avx2() noexcept;
 /// that resample with the other add_weighted_sums after the batch's.
 bool to_weights(std::span<const std::uint32_t> counts, std::span<std::uint16_t> row) noexcept;
 
+/// Resample b's draws of row.size() clusters (stats::resample_counts on `stream`) as its row of a batch's
+/// weights: drawn straight into the row below 65,536 clusters, else into `counts` (as many) and then
+/// to_weights, whose false it returns.
+bool draw_weights(std::uint64_t stream, std::uint64_t b, std::span<std::uint32_t> counts,
+                  std::span<std::uint16_t> row) noexcept;
+
 /// sums += counts · table for one resample (`sums` one row of `width`), the same bits as the batch's
 /// product: the resamples whose counts to_weights does not take.
 void add_weighted_sums(std::span<const std::uint32_t> counts, std::span<const double> table,
