@@ -357,20 +357,21 @@ TEST(Rng, CountBelow32IsNCallsOfBelow32) {
 TEST(WeightedSums, HandWorked) {
   using judgebias::detail::add_weighted_sums;
   // 3 clusters × 8 columns: cluster i's row is (i + 1) · (1, 2, ..., 8).
-  std::vector<double> table(3 * 8);
+  auto at = [](std::size_t row, std::size_t k) { return row * 8 + k; };
+  std::vector<double> table(at(3, 0));
   for (std::size_t i = 0; i < 3; ++i)
-    for (std::size_t k = 0; k < 8; ++k) table[i * 8 + k] = static_cast<double>((i + 1) * (k + 1));
+    for (std::size_t k = 0; k < 8; ++k) table[at(i, k)] = static_cast<double>((i + 1) * (k + 1));
   // 4 resamples' draws of the 3 clusters: (3, 0, 0), (1, 1, 1), (0, 0, 3), (0, 2, 1).
   const std::vector<std::uint16_t> weights = {3, 0, 0, 1, 1, 1, 0, 0, 3, 0, 2, 1};
-  std::vector<double> sums(4 * 8, 1.0);  // added to: each sum starts at 1
+  std::vector<double> sums(at(4, 0), 1.0);  // added to: each sum starts at 1
   add_weighted_sums(weights, 4, table, 8, sums);
   // Column k (value k + 1 at weight 1): 3·1, 1 + 2 + 3 = 6, 3·3 = 9, 2·2 + 3 = 7 times (k + 1), plus 1.
   for (std::size_t k = 0; k < 8; ++k) {
     const double c = static_cast<double>(k + 1);
-    EXPECT_EQ(sums[0 * 8 + k], 1 + 3 * c) << k;
-    EXPECT_EQ(sums[1 * 8 + k], 1 + 6 * c) << k;
-    EXPECT_EQ(sums[2 * 8 + k], 1 + 9 * c) << k;
-    EXPECT_EQ(sums[3 * 8 + k], 1 + 7 * c) << k;
+    EXPECT_EQ(sums[at(0, k)], 1 + 3 * c) << k;
+    EXPECT_EQ(sums[at(1, k)], 1 + 6 * c) << k;
+    EXPECT_EQ(sums[at(2, k)], 1 + 9 * c) << k;
+    EXPECT_EQ(sums[at(3, k)], 1 + 7 * c) << k;
   }
 }
 

@@ -2,10 +2,10 @@
 #include "judgebias/error.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <limits>
 #include <new>
 #include <numbers>
@@ -393,12 +393,10 @@ needed_columns find_needed_columns(const std::vector<bootstrap_table>& tables,
     for (std::size_t r = 0; r < rows.rows(); ++r)
       for (std::size_t k = 0; k < rows.width(); ++k) {
         const double x = rows.row(r)[k];
-        std::uint64_t bits = 0;
-        std::memcpy(&bits, &x, sizeof bits);
         std::uint64_t& h = hash[offset[t] + k];  // the high bits folded down, so whole numbers mix too
-        h = (h + bits) * 0x9E3779B97F4A7C15ull;
+        h = (h + std::bit_cast<std::uint64_t>(x)) * 0x9E3779B97F4A7C15ull;
         h ^= h >> 32;
-        nonzero[offset[t] + k] |= x != 0;
+        if (x != 0) nonzero[offset[t] + k] = 1;
       }
   }
   auto equal = [&](std::size_t c, std::size_t e) {
@@ -407,7 +405,8 @@ needed_columns find_needed_columns(const std::vector<bootstrap_table>& tables,
     const cluster_sums &a = *tables[t].rows, &b = *tables[u].rows;
     const std::size_t i = c - offset[t], j = e - offset[u];
     for (std::size_t r = 0; r < a.rows(); ++r)
-      if (std::memcmp(&a.row(r)[i], &b.row(r)[j], sizeof(double)) != 0) return false;
+      if (std::bit_cast<std::uint64_t>(a.row(r)[i]) != std::bit_cast<std::uint64_t>(b.row(r)[j]))
+        return false;
     return true;
   };
   needed_columns out;
