@@ -33,7 +33,8 @@ class rng {
   /// counts.size() draws of below32(counts.size()), each counted in counts (which it does not zero): the
   /// same draws and the same state after as that many calls of below32, in one tight loop.
   void count_below32(std::span<std::uint32_t> counts) noexcept;
-  /// The same in 16-bit counts, for fewer than 65,536 of them (a count never exceeds their number).
+  /// The same in 16-bit counts. Precondition: no count reaches 65,536 (fewer than 65,536 counts that start
+  /// at zero never do); otherwise the counts wrap around.
   void count_below32(std::span<std::uint16_t> counts) noexcept;
   double uniform() noexcept;  ///< Uniform in [0, 1) with 53 random bits.
   double normal() noexcept;   ///< Standard normal (Box-Muller, no cached pair).
@@ -153,7 +154,7 @@ interval_result bootstrap_interval(const cluster_sums& rows, const statistic& st
 /// clusters is drawn (counts.size() draws with replacement, from a generator seeded from stream + b).
 /// Every bootstrap of the library draws this way.
 void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint32_t> counts) noexcept;
-/// The same in 16-bit counts, for fewer than 65,536 clusters.
+/// The same in 16-bit counts. Precondition: fewer than 65,536 clusters (no count can then reach 65,536).
 void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint16_t> counts) noexcept;
 
 /// The percentile interval of resampled values at `confidence` (type 7), NaN values being resamples

@@ -333,8 +333,9 @@ class bt_fits {
         for (std::size_t c = 0; c < 4; ++c)
           table[cluster[k] * width + 4 * std::size_t{entries_[k].pair} + c] += entries_[k].sums[c];
     }
-    // Batches of 4 to 32 resamples (a multiple of 4, as the product takes them; 16 MiB of weights at most
-    // past 262,144 items); no value depends on them.
+    // Batches of 4 to 32 resamples (a multiple of 4, as the product takes them): fewer past 262,144 items,
+    // so that the 16-bit weights take at most 16 MiB (8 bytes an item past 2^21 items); no value depends
+    // on them.
     const auto batch =
         static_cast<std::uint32_t>(std::clamp<std::size_t>((std::size_t{1} << 23) / n / 4 * 4, 4, 32));
     auto work = [&](std::uint32_t first_batch, std::uint32_t last_batch) {

@@ -86,10 +86,6 @@ bool has_avx2() {
   static const bool yes = __builtin_cpu_supports("avx2");
   return yes;
 }
-#else
-bool has_avx2() {
-  return false;
-}
 #endif
 
 }  // namespace
@@ -109,10 +105,6 @@ void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resam
 #endif
   (void)code;
   portable(weights.data(), clusters, resamples, table.data(), width, sums.data());
-}
-
-bool best_weighted_sums_is_avx2() noexcept {
-  return has_avx2();
 }
 
 bool to_weights(std::span<const std::uint32_t> counts, std::span<std::uint16_t> row) noexcept {

@@ -24,9 +24,6 @@ void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resam
                        std::span<const double> table, std::size_t width, std::span<double> sums,
                        weighted_sums_code code = weighted_sums_code::best);
 
-/// Whether `best` is the AVX2 code (on an x86-64 CPU that has AVX2).
-bool best_weighted_sums_is_avx2() noexcept;
-
 /// One resample's counts as its row of a batch's weights. False, and the row left at zeros, when a
 /// count does not fit 16 bits (a cluster drawn 65,536 times or more, which needs as many clusters): add
 /// that resample with the other add_weighted_sums after the batch's.
