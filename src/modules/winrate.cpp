@@ -9,6 +9,7 @@
 #include <array>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <unordered_map>
 
@@ -333,46 +334,34 @@ class bt_fits {
         for (std::size_t c = 0; c < 4; ++c)
           table[cluster[k] * width + 4 * std::size_t{entries_[k].pair} + c] += entries_[k].sums[c];
     }
-    // Batches of 4 to 32 resamples (a multiple of 4, as the product takes them): fewer past 262,144 items,
-    // so that the 16-bit weights take at most 16 MiB (8 bytes an item past 2^21 items); no value depends
-    // on them.
     const auto batch =
-        static_cast<std::uint32_t>(std::clamp<std::size_t>((std::size_t{1} << 23) / n / 4 * 4, 4, 32));
+        static_cast<std::uint32_t>(detail::resampled_sums::batch_size(n));  // no value depends on it
     auto work = [&](std::uint32_t first_batch, std::uint32_t last_batch) {
-      std::vector<std::uint32_t> counts(n);
-      std::vector<std::uint16_t> weights(dense ? std::size_t{batch} * n : 0);
-      std::vector<double> sums(std::size_t{batch} * width);
-      std::vector<std::uint32_t> wide;  // the batch's resamples whose counts do not fit the weights
+      std::optional<detail::resampled_sums> product;  // dense: the product's buffers
+      std::vector<std::uint32_t> counts;              // entry by entry: one resample's draws and sums
+      std::vector<double> entry_sums;
+      if (dense)
+        product.emplace(n, batch);
+      else
+        counts.resize(n), entry_sums.resize(std::size_t{batch} * width);
       for (std::uint32_t bb = first_batch; bb < last_batch; ++bb) {
         throw_if_stopped(cfg.stop);
-        const std::uint32_t start = bb * batch, m = std::min(batch, resamples - start), m4 = (m + 3) / 4 * 4;
-        std::fill(sums.begin(), sums.end(), 0.0);
-        wide.clear();
-        for (std::uint32_t b = 0; b < m; ++b) {
-          if (dense) {
-            if (!detail::draw_weights(stream, start + b, counts,
-                                      std::span(weights).subspan(std::size_t{b} * n, n)))
-              wide.push_back(b);
-            continue;
-          }
-          stats::resample_counts(stream, start + b, counts);
-          double* row = sums.data() + std::size_t{b} * width;
-          for (std::size_t k = 0; k < entries_.size(); ++k) {  // an undrawn item adds zeros: no branch
-            const double w = counts[cluster[k]];
-            for (std::size_t c = 0; c < 4; ++c)
-              row[4 * std::size_t{entries_[k].pair} + c] += w * entries_[k].sums[c];
-          }
-        }
+        const std::uint32_t start = bb * batch, m = std::min(batch, resamples - start);
+        std::span<const double> sums;
         if (dense) {
-          std::fill(weights.begin() + static_cast<std::ptrdiff_t>(std::size_t{m} * n),
-                    weights.begin() + static_cast<std::ptrdiff_t>(std::size_t{m4} * n), std::uint16_t{0});
-          detail::add_weighted_sums(std::span(weights).first(std::size_t{m4} * n), m4, table, width,
-                                    std::span(sums).first(std::size_t{m4} * width));
-          for (const std::uint32_t b : wide) {
+          sums = product->of(stream, start, m, table, width);
+        } else {
+          std::fill(entry_sums.begin(), entry_sums.end(), 0.0);
+          for (std::uint32_t b = 0; b < m; ++b) {
             stats::resample_counts(stream, start + b, counts);
-            detail::add_weighted_sums(counts, table, width,
-                                      std::span(sums).subspan(std::size_t{b} * width, width));
+            double* row = entry_sums.data() + std::size_t{b} * width;
+            for (std::size_t k = 0; k < entries_.size(); ++k) {  // an undrawn item adds zeros: no branch
+              const double w = counts[cluster[k]];
+              for (std::size_t c = 0; c < 4; ++c)
+                row[4 * std::size_t{entries_[k].pair} + c] += w * entries_[k].sums[c];
+            }
           }
+          sums = entry_sums;
         }
         for (std::uint32_t b = 0; b < m; ++b) {
           // Over the models that can be fitted in this resample: a model without games in it, or one that

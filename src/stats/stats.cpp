@@ -462,38 +462,20 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
       for (const auto& [k, at] : copied) to[at] += rows.row(r)[k];
     }
   }
-  // Resamples go in batches of 32, fewer past 262,144 clusters (a multiple of 4, as the product takes
-  // them, and at least 4): a batch's 16-bit weights take at most 16 MiB, or 8 bytes a cluster past 2^21
-  // clusters. The product reads the matrix once per batch, so batches are as large as that allows; the
-  // sums do not depend on the batch.
-  const std::size_t batch = std::clamp<std::size_t>((std::size_t{1} << 23) / n / 4 * 4, 4, 32);
+  // The product reads the matrix once per batch of resamples, so batches are as large as their weights'
+  // memory allows; the sums do not depend on the batch.
+  const std::size_t batch = detail::resampled_sums::batch_size(n);
   const std::size_t batches = (resamples + batch - 1) / batch;
   std::vector<std::vector<double>> values(statistics.size(), std::vector<double>(resamples, std::nan("")));
   std::vector<std::vector<std::size_t>> statistics_of(tables.size());
   for (std::size_t s = 0; s < statistics.size(); ++s) statistics_of[statistics[s].table].push_back(s);
   auto work = [&](std::size_t first_batch, std::size_t last_batch) {
-    std::vector<std::uint32_t> counts(n);
-    std::vector<std::uint16_t> weights(batch * n);
-    std::vector<double> sums(batch * kept), row;
-    std::vector<std::size_t> wide;  // the batch's resamples whose counts do not fit the weights
+    detail::resampled_sums resampled(n, batch);
+    std::vector<double> row;
     for (std::size_t bb = first_batch; bb < last_batch; ++bb) {
       throw_if_stopped(options.stop);
       const std::size_t start = bb * batch, m = std::min<std::size_t>(batch, resamples - start);
-      wide.clear();
-      for (std::size_t b = 0; b < m; ++b) {
-        if (!detail::draw_weights(stream, start + b, counts, std::span(weights).subspan(b * n, n)))
-          wide.push_back(b);
-      }
-      const std::size_t m4 = (m + 3) / 4 * 4;  // the last batch's unused rows: zero weights
-      std::fill(weights.begin() + static_cast<std::ptrdiff_t>(m * n),
-                weights.begin() + static_cast<std::ptrdiff_t>(m4 * n), std::uint16_t{0});
-      std::fill(sums.begin(), sums.end(), 0.0);
-      detail::add_weighted_sums(std::span(weights).first(m4 * n), m4, dense, kept,
-                                std::span(sums).first(m4 * kept));
-      for (const std::size_t b : wide) {
-        resample_counts(stream, start + b, counts);
-        detail::add_weighted_sums(counts, dense, kept, std::span(sums).subspan(b * kept, kept));
-      }
+      const std::span<const double> sums = resampled.of(stream, start, m, dense, kept);
       for (std::size_t b = 0; b < m; ++b)
         for (std::size_t t = 0; t < tables.size(); ++t) {
           row.resize(tables[t].rows->width());

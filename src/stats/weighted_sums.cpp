@@ -118,14 +118,37 @@ bool to_weights(std::span<const std::uint32_t> counts, std::span<std::uint16_t> 
   return false;
 }
 
-bool draw_weights(std::uint64_t stream, std::uint64_t b, std::span<std::uint32_t> counts,
-                  std::span<std::uint16_t> row) noexcept {
-  if (row.size() <= 0xFFFF) {
-    stats::resample_counts(stream, b, row);
-    return true;
+std::size_t resampled_sums::batch_size(std::size_t clusters) noexcept {
+  return std::clamp<std::size_t>((std::size_t{1} << 23) / std::max<std::size_t>(clusters, 1) / 4 * 4, 4, 32);
+}
+
+resampled_sums::resampled_sums(std::size_t clusters, std::size_t batch)
+    : clusters_(clusters), batch_(batch), counts_(clusters), weights_(batch * clusters) {}
+
+std::span<const double> resampled_sums::of(std::uint64_t stream, std::uint64_t start, std::size_t m,
+                                           std::span<const double> table, std::size_t width) {
+  const std::size_t n = clusters_;
+  wide_.clear();
+  for (std::size_t b = 0; b < m; ++b) {
+    // Below 65,536 clusters no count can pass 16 bits: the draws are counted in the weights' row itself.
+    const std::span<std::uint16_t> row = std::span(weights_).subspan(b * n, n);
+    if (n <= 0xFFFF) {
+      stats::resample_counts(stream, start + b, row);
+    } else {
+      stats::resample_counts(stream, start + b, counts_);
+      if (!to_weights(counts_, row)) wide_.push_back(b);
+    }
   }
-  stats::resample_counts(stream, b, counts);
-  return to_weights(counts, row);
+  const std::size_t m4 = (m + 3) / 4 * 4;  // the last batch's unused rows: zero weights
+  std::fill(weights_.begin() + static_cast<std::ptrdiff_t>(m * n),
+            weights_.begin() + static_cast<std::ptrdiff_t>(m4 * n), std::uint16_t{0});
+  sums_.assign(m4 * width, 0.0);
+  add_weighted_sums(std::span(weights_).first(m4 * n), m4, table, width, sums_);
+  for (const std::size_t b : wide_) {
+    stats::resample_counts(stream, start + b, counts_);
+    add_weighted_sums(counts_, table, width, std::span(sums_).subspan(b * width, width));
+  }
+  return sums_;
 }
 
 void add_weighted_sums(std::span<const std::uint32_t> counts, std::span<const double> table,

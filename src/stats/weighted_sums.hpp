@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace judgebias::detail {
 
@@ -29,15 +30,32 @@ void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resam
 /// that resample with the other add_weighted_sums after the batch's.
 bool to_weights(std::span<const std::uint32_t> counts, std::span<std::uint16_t> row) noexcept;
 
-/// Resample b's draws of row.size() clusters (stats::resample_counts on `stream`) as its row of a batch's
-/// weights: drawn straight into the row below 65,536 clusters, else into `counts` (as many) and then
-/// to_weights, whose false it returns.
-bool draw_weights(std::uint64_t stream, std::uint64_t b, std::span<std::uint32_t> counts,
-                  std::span<std::uint16_t> row) noexcept;
-
 /// sums += counts · table for one resample (`sums` one row of `width`), the same bits as the batch's
 /// product: the resamples whose counts to_weights does not take.
 void add_weighted_sums(std::span<const std::uint32_t> counts, std::span<const double> table,
                        std::size_t width, std::span<double> sums) noexcept;
+
+/// A bootstrap's resampled sums of one table, a batch of resamples at a time: each resample's draws
+/// (stats::resample_counts on the stream) as 16-bit weights, the batch's product, and the resamples whose
+/// counts pass 16 bits added on their own. It holds the batch's buffers: one per thread.
+class resampled_sums {
+ public:
+  /// Resamples per batch for `clusters` clusters: 32, fewer past 262,144 (a multiple of 4, at least 4),
+  /// so that the weights take at most 16 MiB (8 bytes a cluster past 2^21). No sum depends on it.
+  static std::size_t batch_size(std::size_t clusters) noexcept;
+
+  resampled_sums(std::size_t clusters, std::size_t batch);
+  /// Resamples start .. start + m − 1 (m at most the batch) of `stream` over `table` (clusters × width,
+  /// width a multiple of 8): row b of the result, `width` sums, is resample start + b's.
+  std::span<const double> of(std::uint64_t stream, std::uint64_t start, std::size_t m,
+                             std::span<const double> table, std::size_t width);
+
+ private:
+  std::size_t clusters_, batch_;
+  std::vector<std::uint32_t> counts_;
+  std::vector<std::uint16_t> weights_;
+  std::vector<double> sums_;
+  std::vector<std::size_t> wide_;  // the batch's resamples whose counts do not fit the weights
+};
 
 }  // namespace judgebias::detail
