@@ -1,4 +1,8 @@
 // The dataset's shared indexes: duplicates, comparisons, swap pairs, control matches and gold.
+#include <bit>
+#include <cmath>
+#include <limits>
+
 #include "test_util.hpp"
 
 using namespace judgebias;
@@ -173,6 +177,78 @@ TEST(Dataset, CandidateFeaturesKeptThroughAppendAndRecordView) {
   ASSERT_EQ(r.b.features.size(), 2u);
   EXPECT_EQ(r.b.features[1].name, "l");
   EXPECT_DOUBLE_EQ(r.b.features[0].value, 1.0);
+}
+
+// The score and gold-score column keeps only the values that are not NaN, found again through a bit per
+// record and a count per 64 records: every value (of any bits, -0 and the smallest subnormal included) at
+// its record, across word boundaries, and NaN elsewhere.
+TEST(SparseColumn, EachValueAtItsRecordAndNaNElsewhere) {
+  judgebias::detail::sparse_column c;
+  std::vector<double> in;
+  for (std::size_t i = 0; i < 200; ++i) {
+    // Values at every third record, and at 63, 64 and 127 (the words' edges); none in 130..199 but 199.
+    const bool has = (i % 3 == 0 && i < 130) || i == 63 || i == 64 || i == 127 || i == 199;
+    double v = has ? static_cast<double>(i) + 0.25 : std::nan("");
+    if (i == 3) v = -0.0;
+    if (i == 6) v = std::numeric_limits<double>::denorm_min();
+    in.push_back(v);
+    c.push_back(v);
+  }
+  ASSERT_EQ(c.size(), in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (std::isnan(in[i]))
+      EXPECT_TRUE(std::isnan(c[i])) << i;
+    else
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(c[i]), std::bit_cast<std::uint64_t>(in[i])) << i;
+  }
+  EXPECT_TRUE(std::signbit(c[3]));
+  judgebias::detail::sparse_column none;  // all NaN: no value kept, every record NaN
+  for (int i = 0; i < 70; ++i) none.push_back(std::nan(""));
+  EXPECT_TRUE(std::isnan(none[0]) && std::isnan(none[69]));
+}
+
+// Blocks of records merged into the dataset (a parallel read) keep each record's score, prob_a and gold
+// score where a block ends inside a word of the sparse columns: 70 records, then 50.
+TEST(SparseColumn, BlocksAppendedKeepEveryRecordsValues) {
+  auto make = [](std::size_t first, std::size_t count) {
+    dataset_builder b;
+    for (std::size_t i = first; i < first + count; ++i) {
+      const std::string item = "q" + std::to_string(i);
+      record r;
+      r.judge = "j";
+      r.judge_model = "m";
+      r.item = item;
+      r.a.id = "x";
+      if (i % 2 == 0) {
+        r.mode = judgment_mode::pointwise;
+        if (i % 4 == 0) r.score = static_cast<double>(i);
+        if (i % 3 == 0) r.gold_score = static_cast<double>(i) + 0.5;
+      } else {
+        r.mode = judgment_mode::pairwise;
+        r.b.id = "y";
+        r.v = verdict::a;
+        r.order_known = true;
+        if (i % 5 == 0) r.prob_a = 1.0 / static_cast<double>(i);
+      }
+      b.add(r);
+    }
+    return b;
+  };
+  dataset_builder all = make(0, 70);
+  all.append(make(70, 50));
+  const dataset d = std::move(all).finish();
+  ASSERT_EQ(d.size(), 120u);
+  for (dataset::index i = 0; i < 120; ++i) {
+    const bool pointwise = i % 2 == 0;
+    const double score = pointwise && i % 4 == 0 ? static_cast<double>(i) : std::nan("");
+    const double gold = pointwise && i % 3 == 0 ? static_cast<double>(i) + 0.5 : std::nan("");
+    const double prob = !pointwise && i % 5 == 0 ? 1.0 / static_cast<double>(i) : std::nan("");
+    auto same = [](double x, double y) { return std::isnan(x) ? std::isnan(y) : x == y; };
+    EXPECT_TRUE(same(score, d.score(i))) << i;
+    EXPECT_TRUE(same(gold, d.gold_score(i))) << i;
+    EXPECT_TRUE(same(prob, d.prob_a(i))) << i;
+    EXPECT_EQ(d.parsed(i), !pointwise || i % 4 == 0) << i;
+  }
 }
 
 // The dataset's columns keep each value in the narrowest width that holds all of them so far, widening

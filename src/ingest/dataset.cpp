@@ -335,7 +335,7 @@ void dataset_builder::append(dataset_builder&& other) {
   for (auto col : {&dataset::mode_, &dataset::verdict_, &dataset::gold_, &dataset::flags_})
     (d.*col).insert((d.*col).end(), (o.*col).begin(), (o.*col).end());
   for (auto col : {&dataset::value_, &dataset::gold_score_})
-    (d.*col).insert((d.*col).end(), (o.*col).begin(), (o.*col).end());
+    for (std::size_t i = 0; i < (o.*col).size(); ++i) (d.*col).push_back((o.*col)[i]);
   other = dataset_builder{};
 }
 
@@ -575,13 +575,16 @@ struct dataset_builder::index_steps {
       sums[it->second].first += d.value_[i];
       ++sums[it->second].second;
     }
+    detail::sparse_column gold;  // every pointwise record's anew (a pairwise record has none)
+    gold.reserve(n);
     for (std::uint32_t i = 0; i < n; ++i) {
-      if (d.mode(i) != judgment_mode::pointwise) continue;
-      auto it = response_of.find({d.item_[i], d.cand_a_[i]});
-      d.gold_score_[i] = it == response_of.end()
-                             ? std::nan("")
-                             : sums[it->second].first / static_cast<double>(sums[it->second].second);
+      auto it = d.mode(i) == judgment_mode::pointwise ? response_of.find({d.item_[i], d.cand_a_[i]})
+                                                      : response_of.end();
+      gold.push_back(it == response_of.end()
+                         ? std::nan("")
+                         : sums[it->second].first / static_cast<double>(sums[it->second].second));
     }
+    d.gold_score_ = std::move(gold);
   }
 
   // Inline gold, turned into identity terms; disagreement within a comparison leaves it without gold.
