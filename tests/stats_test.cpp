@@ -1,8 +1,10 @@
 // Statistics against values worked out by hand (or from closed forms, written next to each check).
+#include <bit>
 #include <cmath>
 #include <limits>
 
 #include "judgebias/module_kit.hpp"
+#include "stats/regression.hpp"
 #include "stats/weighted_sums.hpp"
 #include "test_util.hpp"
 
@@ -256,6 +258,72 @@ TEST(Bootstrap, TooManyUndefinedResamplesGiveNoInterval) {
   auto res = bootstrap_interval(rows, ratio, {}, 5);
   EXPECT_FALSE(res.ci);
   EXPECT_NE(res.reason.find("more than 1%"), std::string::npos) << res.reason;
+}
+
+// A value list keeps each value as a one-byte code while it has seen at most 256 distinct values, then as
+// doubles: every value reads back with its bits (-0 apart from 0), before and after the change, and its
+// moments are those of the same values in a vector, to the bit.
+TEST(ValueList, EveryValueReadsBackAndTheMomentsAreTheVectorsToTheBit) {
+  judgebias::kit::value_list few, many;
+  std::vector<double> few_in, many_in;
+  for (int k = 0; k < 3000; ++k) {
+    // Three values over and over (0, 0.5 and 1/3), and -0 once: four codes.
+    const double f = k == 17 ? -0.0 : k % 3 == 0 ? 0.0 : k % 3 == 1 ? 0.5 : 1.0 / 3.0;
+    few.push_back(f), few_in.push_back(f);
+    // 256 distinct values, then a 257th at k = 1000 (codes up to then), then more.
+    const double m = k < 1000 ? 0.1 * static_cast<double>(k % 256) : 1e16 + static_cast<double>(k);
+    many.push_back(m), many_in.push_back(m);
+  }
+  ASSERT_EQ(few.size(), few_in.size());
+  ASSERT_EQ(many.size(), many_in.size());
+  for (std::size_t k = 0; k < few_in.size(); ++k) {
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(few[k]), std::bit_cast<std::uint64_t>(few_in[k])) << k;
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(many[k]), std::bit_cast<std::uint64_t>(many_in[k])) << k;
+  }
+  EXPECT_TRUE(std::signbit(few[17]));
+  EXPECT_FALSE(std::signbit(few[0]));
+  for (const auto* pair : {&few_in, &many_in}) {
+    const auto& in = *pair;
+    const judgebias::kit::moments a = judgebias::kit::moments_of(in);
+    const judgebias::kit::moments b = judgebias::kit::moments_of(pair == &few_in ? few : many);
+    EXPECT_EQ(a.n, b.n);
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(a.mean), std::bit_cast<std::uint64_t>(b.mean));
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(a.sd), std::bit_cast<std::uint64_t>(b.sd));
+  }
+  // The moments by hand: 1000 of 0, 1000 of 0.5, 999 of 1/3 and the -0 (k = 17 would have been 1/3):
+  // mean (500 + 333) / 3000.
+  EXPECT_NEAR(judgebias::kit::moments_of(few).mean, 833.0 / 3000.0, 1e-13);
+}
+
+// A logistic fit whose design is made row by row as it is read, in chunks of 1024 rows, is the fit of the
+// same rows held whole, to the bit, and both are the saturated model's closed form: 2500 rows, x = 0 on
+// the first 1250 (y = 1 on the last 500 of them: p0 = 0.4) and x = 1 on the rest (y = 1 on the last 1000
+// of them: p1 = 0.8), so that a chunk read wrong moves the estimate. β0 = logit 0.4, β1 = logit 0.8 −
+// logit 0.4; Var β0 = 1 / (1250 · 0.4 · 0.6).
+TEST(Logistic, ADesignReadRowByRowIsTheSameFitAcrossChunks) {
+  const std::size_t rows = 2500;
+  auto x1 = [](std::size_t r) { return r < 1250 ? 0.0 : 1.0; };
+  auto y = [](std::size_t r) { return (r >= 750 && r < 1250) || r >= 1500 ? 1.0 : 0.0; };
+  std::vector<double> design, labels;
+  for (std::size_t r = 0; r < rows; ++r)
+    design.push_back(1.0), design.push_back(x1(r)), labels.push_back(y(r));
+  const judgebias::detail::logistic_fit held = judgebias::detail::fit_logistic(design, labels, 2);
+  const judgebias::detail::logistic_fit read = judgebias::detail::fit_logistic(
+      rows, 2, [&](std::size_t first, std::size_t count, double* x, double* yb) {
+        EXPECT_LE(count, 1024u);
+        for (std::size_t r = first; r < first + count; ++r) *x++ = 1.0, *x++ = x1(r), *yb++ = y(r);
+      });
+  ASSERT_TRUE(held.ok) << held.reason;
+  ASSERT_TRUE(read.ok) << read.reason;
+  auto logit = [](double p) { return std::log(p / (1 - p)); };
+  EXPECT_NEAR(read.coef[0], logit(0.4), 1e-9);
+  EXPECT_NEAR(read.coef[1], logit(0.8) - logit(0.4), 1e-9);
+  EXPECT_NEAR(read.cov[0][0], 1.0 / (1250 * 0.4 * 0.6), 1e-9);
+  for (std::size_t a = 0; a < 2; ++a) {
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(read.coef[a]), std::bit_cast<std::uint64_t>(held.coef[a]));
+    for (std::size_t c = 0; c < 2; ++c)
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(read.cov[a][c]), std::bit_cast<std::uint64_t>(held.cov[a][c]));
+  }
 }
 
 // item_sums: a row per item touched, in first-touch order, found again after the table grows (many

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -116,22 +118,77 @@ class item_sums {
   std::vector<double> current_, totals_;
 };
 
+/// Per-unit values in the order added, for a closed-form interval's two passes (the mean, then the
+/// deviations from it). Such values mostly take a few values (an outcome 0, ½ or 1; a share of a few
+/// records; a difference of scores on a small scale), so while they take at most 256 distinct ones (bit
+/// patterns) each is kept as a one-byte code into a palette, and past that as doubles: 1 byte a value
+/// instead of 8. A value reads back with the bits it was added with.
+class value_list {
+ public:
+  void push_back(double v) {
+    if (wide_) {
+      doubles_.push_back(v);
+      return;
+    }
+    const auto bits = std::bit_cast<std::uint64_t>(v);
+    if (palette_.empty() || bits != last_bits_) {
+      last_bits_ = bits;
+      last_code_ = code_of(bits);
+      if (wide_) {  // the 257th distinct value
+        doubles_.push_back(v);
+        return;
+      }
+    }
+    codes_.push_back(last_code_);
+  }
+  std::size_t size() const noexcept { return wide_ ? doubles_.size() : codes_.size(); }
+  bool empty() const noexcept { return size() == 0; }
+  double operator[](std::size_t k) const noexcept { return wide_ ? doubles_[k] : palette_[codes_[k]]; }
+  /// Room for `n` values (room never written costs no memory).
+  void reserve(std::size_t n) { codes_.reserve(n); }
+
+ private:
+  // The code of a value's bits, added to the palette when new; past 256 values the list turns to doubles.
+  std::uint8_t code_of(std::uint64_t bits);
+  std::vector<std::uint8_t> codes_;
+  std::vector<double> palette_;          // the distinct values, by code
+  std::array<std::int16_t, 64> slot_{};  // a code + 1 by the bits' hash, 0: none (a cache of the palette)
+  std::vector<double> doubles_;          // every value, once there are more than 256 distinct ones
+  std::uint64_t last_bits_ = 0;
+  std::uint8_t last_code_ = 0;
+  bool wide_ = false;
+};
+
 /// Mean and sample standard deviation of values.
 struct moments {
   double n = 0, mean = 0, sd = std::nan("");
 };
-inline moments moments_of(std::span<const double> v) {
+/// The moments of `count` values, value k being `at(k)`: the mean, then the sum of squared deviations
+/// from it, each added in order.
+template <class At>
+moments moments_of(std::size_t count, At&& at) {
   moments m;
-  m.n = static_cast<double>(v.size());
-  if (v.empty()) return m;
-  for (double x : v) m.mean += x;
+  m.n = static_cast<double>(count);
+  if (count == 0) return m;
+  for (std::size_t k = 0; k < count; ++k) m.mean += at(k);
   m.mean /= m.n;
-  if (v.size() >= 2) {
+  if (count >= 2) {
     double ss = 0;
-    for (double x : v) ss += (x - m.mean) * (x - m.mean);
+    for (std::size_t k = 0; k < count; ++k) ss += (at(k) - m.mean) * (at(k) - m.mean);
     m.sd = std::sqrt(ss / (m.n - 1));
   }
   return m;
+}
+inline moments moments_of(std::span<const double> v) {
+  return moments_of(v.size(), [v](std::size_t k) { return v[k]; });
+}
+inline moments moments_of(const value_list& v) {
+  return moments_of(v.size(), [&v](std::size_t k) { return v[k]; });
+}
+/// The moments of one column of a row-major table `width` values wide (the same bits as a copy's).
+inline moments moments_of_column(std::span<const double> table, std::size_t width, std::size_t column) {
+  return moments_of(width ? table.size() / width : 0,
+                    [table, width, column](std::size_t k) { return table[k * width + column]; });
 }
 
 using closed_form = std::function<std::optional<std::array<double, 2>>()>;
@@ -139,7 +196,8 @@ using closed_form = std::function<std::optional<std::array<double, 2>>()>;
 // Closed-form intervals for --bootstrap 0. They keep references: pass them straight to put(), which
 // calls them at once.
 /// t interval of the mean of unit values.
-inline closed_form t_closed(const std::vector<double>& v, double conf) {
+template <class Values>  // std::vector<double> or value_list
+closed_form t_closed(const Values& v, double conf) {
   return [&v, conf]() {
     auto m = moments_of(v);
     return stats::t_interval(m.mean, m.sd, m.n, conf);
@@ -150,7 +208,8 @@ inline closed_form wilson_closed(double k, double n, double conf) {
   return [k, n, conf]() { return stats::wilson_interval(k, n, conf); };
 }
 /// Wald interval of a mean (of paired differences) from its standard error.
-inline closed_form mean_wald_closed(const std::vector<double>& v, double conf) {
+template <class Values>
+closed_form mean_wald_closed(const Values& v, double conf) {
   return [&v, conf]() -> std::optional<std::array<double, 2>> {
     auto m = moments_of(v);
     if (m.n < 2) return std::nullopt;
@@ -159,8 +218,8 @@ inline closed_form mean_wald_closed(const std::vector<double>& v, double conf) {
 }
 /// Wald interval of the difference of two independent means, sign · (mean(x) − mean(y)) (sign −1 for
 /// metrics of the form (1 − mean x) − (1 − mean y)).
-inline closed_form diff_wald_closed(const std::vector<double>& x, const std::vector<double>& y, double conf,
-                                    double sign = 1) {
+template <class Values>
+closed_form diff_wald_closed(const Values& x, const Values& y, double conf, double sign = 1) {
   return [&x, &y, conf, sign]() -> std::optional<std::array<double, 2>> {
     auto mx = moments_of(x), my = moments_of(y);
     if (mx.n < 2 || my.n < 2) return std::nullopt;

@@ -274,6 +274,7 @@ class attribution_module final : public bias_module {
     };
     // The judge's pairwise records in the selection, perturbed ones included (their cue is a term).
     std::vector<dataset::index> recs;
+    recs.reserve(s.group.records(d, s.judge).size());  // (room never touched costs no memory)
     bool any_own = false, any_length = false;
     std::vector<bool> any_feature(features.size(), false);
     for (auto i : s.group.records(d, s.judge)) {
@@ -305,7 +306,11 @@ class attribution_module final : public bias_module {
     for (std::size_t k = 0; k < features.size(); ++k)
       if (!any_feature[k])
         x.out_reason[first_feature + k] = "no record of this judge carries it for both responses";
-    std::vector<double> diffs;
+    // Room for every candidate row at once: grown by doubling, the design (a judge's pairwise records ×
+    // its terms) would be held twice while it is copied.
+    x.x.reserve(recs.size() * x.cols);
+    x.y.reserve(recs.size());
+    x.item.reserve(recs.size());
     std::vector<double> feature_diff(features.size());  // the record's feature columns
     for (auto i : recs) {
       const verdict g = d.gold_in_presentation(i);
@@ -344,10 +349,7 @@ class attribution_module final : public bias_module {
       if (any_own)
         row[t_self] = static_cast<double>(owner.own(d.model_a(i), d.judge_model(i))) -
                       static_cast<double>(owner.own(d.model_b(i), d.judge_model(i)));
-      if (any_length) {
-        row[t_length] = static_cast<double>(len_a(i)) - static_cast<double>(len_b(i));
-        diffs.push_back(row[t_length]);
-      }
+      if (any_length) row[t_length] = static_cast<double>(len_a(i)) - static_cast<double>(len_b(i));
       if (d.kind(i) != no_id) {
         const auto k =
             static_cast<std::size_t>(std::find(kinds.begin(), kinds.end(), d.kind(i)) - kinds.begin());
@@ -360,7 +362,7 @@ class attribution_module final : public bias_module {
     }
     // Length enters as tanh(difference / its sample sd over the records used), as in the verbosity fit.
     if (any_length) {
-      const kit::moments m = kit::moments_of(diffs);
+      const kit::moments m = kit::moments_of_column(x.x, x.cols, t_length);
       if (m.sd > 0)
         for (std::size_t r = 0; r < x.rows(); ++r)
           x.x[r * x.cols + t_length] = std::tanh(x.x[r * x.cols + t_length] / m.sd);

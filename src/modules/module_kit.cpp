@@ -1,5 +1,6 @@
 // The module kit's metric builder (values now, bootstrap intervals at take(), the metrics in the order
-// of the judge's JSON object) and the placing of a measurement's metrics as rows.
+// of the judge's JSON object), the placing of a measurement's metrics as rows, and the value list's
+// palette.
 #include "judgebias/module_kit.hpp"
 #include "judgebias/error.hpp"
 
@@ -11,6 +12,28 @@
 #include "common/json_tree.hpp"
 
 namespace judgebias::kit {
+
+std::uint8_t value_list::code_of(std::uint64_t bits) {
+  const auto home = static_cast<std::size_t>((bits * 0x9E3779B97F4A7C15ull) >> 58);  // one of 64 slots
+  if (const int c = slot_[home]; c > 0 && std::bit_cast<std::uint64_t>(palette_[c - 1]) == bits)
+    return static_cast<std::uint8_t>(c - 1);
+  for (std::size_t c = 0; c < palette_.size(); ++c)
+    if (std::bit_cast<std::uint64_t>(palette_[c]) == bits) {
+      slot_[home] = static_cast<std::int16_t>(c + 1);
+      return static_cast<std::uint8_t>(c);
+    }
+  if (palette_.size() == 256) {  // a 257th value: every value as a double from now on
+    doubles_.reserve(std::max(codes_.capacity(), codes_.size() + 1));
+    for (const std::uint8_t c : codes_) doubles_.push_back(palette_[c]);
+    codes_ = {};
+    palette_ = {};
+    wide_ = true;
+    return 0;
+  }
+  palette_.push_back(std::bit_cast<double>(bits));
+  slot_[home] = static_cast<std::int16_t>(palette_.size());
+  return static_cast<std::uint8_t>(palette_.size() - 1);
+}
 
 metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t n, const item_sums& rows,
                             const stats::statistic& stat, const closed_form& closed,

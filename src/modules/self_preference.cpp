@@ -37,7 +37,7 @@ struct left_out {
 struct dbg_acc {
   explicit dbg_acc(std::size_t items) : sums(items, 3) {}
   item_sums sums;
-  std::vector<double> w, g;
+  kit::value_list w, g;
   void add(std::uint32_t item, double wc, double gc) {
     double* r = sums[item];
     r[0] += wc, r[1] += gc, r[2] += 1;
@@ -123,11 +123,13 @@ void put_dbg(metric_builder& mb, const dbg_acc& acc, const std::vector<std::stri
   };
   const auto n = static_cast<std::uint64_t>(acc.w.size());
   const char* none = "no own-vs-other comparison with a gold verdict and a parsed verdict of this judge";
-  std::vector<double> diff(acc.w.size());
-  for (std::size_t k = 0; k < diff.size(); ++k) diff[k] = 100.0 * (acc.w[k] - acc.g[k]);
-  std::vector<double> w100(acc.w.size()), g100(acc.g.size());
-  for (std::size_t k = 0; k < acc.w.size(); ++k) w100[k] = 100.0 * acc.w[k], g100[k] = 100.0 * acc.g[k];
-  auto t_of = [confidence](const std::vector<double>& v) { return kit::t_closed(v, confidence); };
+  kit::value_list diff, w100, g100;
+  for (std::size_t k = 0; k < acc.w.size(); ++k) {
+    diff.push_back(100.0 * (acc.w[k] - acc.g[k]));
+    w100.push_back(100.0 * acc.w[k]);
+    g100.push_back(100.0 * acc.g[k]);
+  }
+  auto t_of = [confidence](const kit::value_list& v) { return kit::t_closed(v, confidence); };
   mb.put(
       path("dbg_pairwise"), unit::pp, n, acc.sums,
       [](std::span<const double> s) -> std::optional<double> {
@@ -226,7 +228,7 @@ class self_preference_module final : public bias_module {
     // Pointwise: rows [own diff sum, own n, other diff sum, other n, own score sum, own n, other score sum,
     // other n].
     item_sums pw(items, 8);
-    std::vector<double> own_diff, other_diff, own_score, other_score;
+    kit::value_list own_diff, other_diff, own_score, other_score;
     for (auto i : sel.controls(d, judgment_mode::pointwise)) {
       if (headline_) {  // only whether the judge scores an own response, for the module's status
         if (any_own) break;
@@ -254,9 +256,9 @@ class self_preference_module final : public bias_module {
       (own ? own_diff : other_diff).push_back(score - gold);
     }
     const double conf = cfg.confidence;
-    auto t_closed = [conf](const std::vector<double>& v) { return kit::t_closed(v, conf); };
+    auto t_closed = [conf](const kit::value_list& v) { return kit::t_closed(v, conf); };
     // Difference of two independent means: Wald interval with the two standard errors.
-    auto diff_closed = [conf](const std::vector<double>& x, const std::vector<double>& y) {
+    auto diff_closed = [conf](const kit::value_list& x, const kit::value_list& y) {
       return kit::diff_wald_closed(x, y, conf);
     };
     if (headline_) return pairwise_dbg(d, cfg, owner, sel, diag, any_own, mb);
@@ -307,7 +309,7 @@ class self_preference_module final : public bias_module {
     dbg_acc pooled(items);
     std::map<std::string, dbg_acc> by_opponent;
     item_sums eo_rows(items, 4), dp_rows(items, 3);
-    std::vector<double> eo_own, eo_other;  // pick-own given gold own; pick-other given gold other
+    kit::value_list eo_own, eo_other;  // pick-own given gold own; pick-other given gold other
     std::uint64_t dp_n = 0, dp_own = 0, dp_other = 0;
     const auto comparisons = sel.comparisons(d);
     for (const detail::own_comparison& oc : own_comparisons(d, cfg, owner, sel, diag)) {

@@ -128,11 +128,16 @@ class verbosity_module final : public bias_module {
     const double gap = cfg.min_length_gap, conf = cfg.confidence;
     metric_builder mb(d, cfg, name(), sel);
     item_sums sums(d.items().size(), c_width);
-    std::vector<double> paired;                // judge-longer minus gold-longer, per record of `bias`
-    std::vector<double> diffs, labels, golds;  // the regression's records
+    kit::value_list paired;         // judge-longer minus gold-longer, per record of `bias`
+    std::vector<double> diffs;      // the regression's records: their length differences,
+    kit::value_list labels, golds;  // verdicts and gold
     bool all_gold = true;
     std::vector<double> log_len, score_y, score_gold;
     bool all_score_gold = true;
+    {  // room for every record of the judge here (room never written costs no memory)
+      const std::size_t records = sel.group.records(d, sel.judge).size();
+      diffs.reserve(records), labels.reserve(records), golds.reserve(records), paired.reserve(records);
+    }
 
     for (auto i : sel.controls(d, std::nullopt)) {
       if (d.mode(i) == judgment_mode::pointwise) {
@@ -206,9 +211,9 @@ class verbosity_module final : public bias_module {
   }
 
   // length_coef and lc_first_slot_rate: P(A) = σ(β0 + β_len·tanh(Δlen / sd) [+ β_gold·gold]).
-  static void fit_length_model(metric_builder& mb, const std::vector<double>& diffs,
-                               const std::vector<double>& labels, const std::vector<double>& golds,
-                               bool all_gold, double conf) {
+  // `diffs` is spent: each becomes its tanh term.
+  static void fit_length_model(metric_builder& mb, std::vector<double>& diffs, const kit::value_list& labels,
+                               const kit::value_list& golds, bool all_gold, double conf) {
     metric coef, lc;
     coef.unit = unit::coefficient;
     lc.unit = unit::fraction;
@@ -216,7 +221,7 @@ class verbosity_module final : public bias_module {
     const auto m = kit::moments_of(diffs);
     // The gold covariate enters when every record has gold and it varies (else it duplicates the intercept).
     bool gold_varies = false;
-    for (double g : golds) gold_varies |= g != golds.front();
+    for (std::size_t r = 1; r < golds.size() && !gold_varies; ++r) gold_varies = golds[r] != golds[0];
     const bool with_gold = all_gold && gold_varies;
     const std::size_t cols = with_gold ? 3 : 2;
     if (diffs.size() < 3) {
@@ -224,14 +229,17 @@ class verbosity_module final : public bias_module {
     } else if (!(m.sd > 0)) {
       coef.reason = lc.reason = "singular design: the length difference does not vary";
     } else {
-      std::vector<double> x;
-      x.reserve(diffs.size() * cols);
-      for (std::size_t r = 0; r < diffs.size(); ++r) {
-        x.push_back(1.0);
-        x.push_back(std::tanh(diffs[r] / m.sd));
-        if (with_gold) x.push_back(golds[r]);
-      }
-      const detail::logistic_fit fit = detail::fit_logistic(x, labels, cols);
+      // The design [1, tanh(Δlen / sd), gold] made row by row as the fit reads it, not held whole.
+      for (double& v : diffs) v = std::tanh(v / m.sd);
+      const detail::logistic_fit fit = detail::fit_logistic(
+          diffs.size(), cols, [&](std::size_t first, std::size_t count, double* x, double* y) {
+            for (std::size_t r = first; r < first + count; ++r) {
+              *x++ = 1.0;
+              *x++ = diffs[r];
+              if (with_gold) *x++ = golds[r];
+              *y++ = labels[r];
+            }
+          });
       if (!fit.ok) {
         coef.reason = lc.reason = fit.reason;
       } else {

@@ -10,11 +10,17 @@
 
 namespace judgebias::detail {
 
-logistic_fit fit_logistic(std::span<const double> x, std::span<const double> y, std::size_t cols) {
+namespace {
+
+constexpr std::size_t chunk = 1024;  // rows read at a time
+
+// The fit of `rows` rows; rows_at(first, count) gives the rows [first, first + count) (count ≤ chunk) and
+// their labels, as two pointers.
+template <class RowsAt>
+logistic_fit fit_rows(std::size_t rows, std::size_t cols, RowsAt&& rows_at) {
   logistic_fit fit;
-  const std::size_t rows = y.size();
   const auto k = static_cast<Eigen::Index>(cols);
-  if (rows == 0 || cols == 0 || x.size() != rows * cols) {
+  if (rows == 0 || cols == 0) {
     fit.reason = "no records to fit";
     return fit;
   }
@@ -26,14 +32,18 @@ logistic_fit fit_logistic(std::span<const double> x, std::span<const double> y, 
   auto accumulate = [&](const Eigen::VectorXd& b, Eigen::MatrixXd& out, Eigen::VectorXd* score) {
     std::fill(h.begin(), h.end(), 0.0);
     std::fill(g.begin(), g.end(), 0.0);
-    for (std::size_t r = 0; r < rows; ++r) {
-      const double* xr = x.data() + r * cols;
-      double eta = 0;
-      for (std::size_t a = 0; a < cols; ++a) eta += xr[a] * b[static_cast<Eigen::Index>(a)];
-      const double p = 1.0 / (1.0 + std::exp(-eta)), w = p * (1.0 - p);
-      for (std::size_t a = 0; a < cols; ++a) {
-        g[a] += (y[r] - p) * xr[a];
-        for (std::size_t c = 0; c <= a; ++c) h[a * cols + c] += w * xr[a] * xr[c];
+    for (std::size_t first = 0; first < rows; first += chunk) {
+      const std::size_t count = std::min(chunk, rows - first);
+      const auto [x, y] = rows_at(first, count);
+      for (std::size_t r = 0; r < count; ++r) {
+        const double* xr = x + r * cols;
+        double eta = 0;
+        for (std::size_t a = 0; a < cols; ++a) eta += xr[a] * b[static_cast<Eigen::Index>(a)];
+        const double p = 1.0 / (1.0 + std::exp(-eta)), w = p * (1.0 - p);
+        for (std::size_t a = 0; a < cols; ++a) {
+          g[a] += (y[r] - p) * xr[a];
+          for (std::size_t c = 0; c <= a; ++c) h[a * cols + c] += w * xr[a] * xr[c];
+        }
       }
     }
     for (std::size_t a = 0; a < cols; ++a)
@@ -90,6 +100,22 @@ logistic_fit fit_logistic(std::span<const double> x, std::span<const double> y, 
     for (Eigen::Index b = 0; b < k; ++b)
       fit.cov[static_cast<std::size_t>(a)][static_cast<std::size_t>(b)] = cov(a, b);
   return fit;
+}
+
+}  // namespace
+
+logistic_fit fit_logistic(std::span<const double> x, std::span<const double> y, std::size_t cols) {
+  return fit_rows(x.size() == y.size() * cols ? y.size() : 0, cols, [&](std::size_t first, std::size_t) {
+    return std::pair<const double*, const double*>{x.data() + first * cols, y.data() + first};
+  });
+}
+
+logistic_fit fit_logistic(std::size_t rows, std::size_t cols, const design_rows& fill) {
+  std::vector<double> x(std::min(rows, chunk) * cols), y(std::min(rows, chunk));
+  return fit_rows(rows, cols, [&](std::size_t first, std::size_t count) {
+    fill(first, count, x.data(), y.data());
+    return std::pair<const double*, const double*>{x.data(), y.data()};
+  });
 }
 
 std::vector<bool> dependent_columns(std::span<const double> x, std::size_t cols) {
