@@ -325,21 +325,24 @@ std::optional<double> t_test_one_sample(std::span<const double> v) noexcept {
 }
 
 void cluster_sums::chunk_free::operator()(double* p) const noexcept {
-  std::free(p);  // NOLINT(cppcoreguidelines-no-malloc): the chunks come from calloc
+  std::free(p);  // NOLINT(cppcoreguidelines-no-malloc): the chunks come from malloc
 }
 
 double* cluster_sums::add_row() {
   if (rows_ + (std::size_t{1} << first_chunk_bits) >=
       (std::size_t{1} << (first_chunk_bits + chunks_.size()))) {
     const std::size_t chunk_rows = std::size_t{1} << (first_chunk_bits + chunks_.size());
-    // calloc: large chunks come zeroed from the kernel, their pages touched only as rows reach them.
-    auto* p = static_cast<double*>(std::calloc(chunk_rows * std::max<std::size_t>(width_, 1),
+    // malloc, each row zeroed as it is added: a chunk's pages are touched only as rows reach them (calloc
+    // would clear the whole chunk when it reuses memory a thread's arena had before).
+    auto* p = static_cast<double*>(std::malloc(chunk_rows * std::max<std::size_t>(width_, 1) *
                                                sizeof(double)));  // NOLINT(cppcoreguidelines-no-malloc)
     std::unique_ptr<double[], chunk_free> chunk(p);
     if (!chunk) throw std::bad_alloc();
     chunks_.push_back(std::move(chunk));
   }
-  return at(rows_++);
+  double* row = at(rows_++);
+  std::fill_n(row, width_, 0.0);
+  return row;
 }
 
 cluster_sums::cluster_sums(const cluster_sums& other) : width_(other.width_) {
