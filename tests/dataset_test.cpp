@@ -183,7 +183,7 @@ TEST(Dataset, CandidateFeaturesKeptThroughAppendAndRecordView) {
 // record and a count per 64 records: every value (of any bits, -0 and the smallest subnormal included) at
 // its record, across word boundaries, and NaN elsewhere.
 TEST(SparseColumn, EachValueAtItsRecordAndNaNElsewhere) {
-  judgebias::detail::sparse_column c;
+  judgebias::detail::sparse_column<double> c;
   std::vector<double> in;
   for (std::size_t i = 0; i < 200; ++i) {
     // Values at every third record, and at 63, 64 and 127 (the words' edges); none in 130..199 but 199.
@@ -202,9 +202,13 @@ TEST(SparseColumn, EachValueAtItsRecordAndNaNElsewhere) {
       EXPECT_EQ(std::bit_cast<std::uint64_t>(c[i]), std::bit_cast<std::uint64_t>(in[i])) << i;
   }
   EXPECT_TRUE(std::signbit(c[3]));
-  judgebias::detail::sparse_column none;  // all NaN: no value kept, every record NaN
+  judgebias::detail::sparse_column<double> none;  // all NaN: no value kept, every record NaN
   for (int i = 0; i < 70; ++i) none.push_back(std::nan(""));
   EXPECT_TRUE(std::isnan(none[0]) && std::isnan(none[69]));
+  // Ids, no_id the none: the cue targets of perturbed records only.
+  judgebias::detail::sparse_column<std::uint32_t> ids;
+  for (std::uint32_t i = 0; i < 150; ++i) ids.push_back(i % 7 == 0 ? i * 1000 : judgebias::no_id);
+  for (std::uint32_t i = 0; i < 150; ++i) EXPECT_EQ(ids[i], i % 7 == 0 ? i * 1000 : judgebias::no_id) << i;
 }
 
 // Blocks of records merged into the dataset (a parallel read) keep each record's score, prob_a and gold

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -87,25 +88,26 @@ class packed_column {
   std::vector<std::uint32_t> u32_;
 };
 
-/// A column of doubles in which NaN means "none" and may be most of the values (a pairwise record has no
-/// score, a record without gold no gold score): the other values in record order, a bit per record that
-/// says which records have one, and per 64 records the count of values before them, so that a look-up is
-/// one popcount. 12 bytes per 64 records beside the values themselves. A value read back has the bits
-/// it was given; a NaN comes back as the quiet NaN.
+/// A column in which one value means "none" and may be most of them (NaN: a pairwise record has no score,
+/// a record without gold no gold score; no_id: a control record has no cue target): the other values in
+/// record order, a bit per record that says which records have one, and per 64 records the count of
+/// values before them, so that a look-up is one popcount. 12 bytes per 64 records beside the values
+/// themselves. A value read back has the bits it was given; a NaN comes back as the quiet NaN.
+template <class T>
 class sparse_column {
  public:
   std::size_t size() const noexcept { return size_; }
-  double operator[](std::size_t i) const noexcept {
+  T operator[](std::size_t i) const noexcept {
     const std::uint64_t word = bits_[i >> 6], bit = std::uint64_t{1} << (i & 63);
-    if (!(word & bit)) return std::numeric_limits<double>::quiet_NaN();
+    if (!(word & bit)) return none();
     return values_[before_[i >> 6] + static_cast<std::size_t>(std::popcount(word & (bit - 1)))];
   }
-  void push_back(double v) {
+  void push_back(T v) {
     if ((size_ & 63) == 0) {
       bits_.push_back(0);
       before_.push_back(static_cast<std::uint32_t>(values_.size()));
     }
-    if (!std::isnan(v)) {
+    if (!is_none(v)) {
       bits_.back() |= std::uint64_t{1} << (size_ & 63);
       values_.push_back(v);
     }
@@ -118,9 +120,21 @@ class sparse_column {
 
  private:
   std::size_t size_ = 0;
-  std::vector<std::uint64_t> bits_;    // bit r % 64 of word r / 64: record r has a value
+  std::vector<std::uint64_t> bits_;  // bit r % 64 of word r / 64: record r has a value
+  static T none() noexcept {
+    if constexpr (std::is_floating_point_v<T>)
+      return std::numeric_limits<T>::quiet_NaN();
+    else
+      return std::numeric_limits<T>::max();
+  }
+  static bool is_none(T v) noexcept {
+    if constexpr (std::is_floating_point_v<T>)
+      return std::isnan(v);
+    else
+      return v == std::numeric_limits<T>::max();
+  }
   std::vector<std::uint32_t> before_;  // per word: the values of the records before it
-  std::vector<double> values_;
+  std::vector<T> values_;
 };
 
 }  // namespace detail
@@ -290,8 +304,8 @@ class dataset {
   std::uint32_t item(index i) const { return item_[i]; }
   std::uint32_t task(index i) const { return task_[i]; }  ///< no_id when absent.
   std::uint32_t run(index i) const { return run_[i]; }
-  judgment_mode mode(index i) const { return static_cast<judgment_mode>(mode_[i]); }
-  judgebias::verdict verdict(index i) const { return static_cast<judgebias::verdict>(verdict_[i]); }
+  judgment_mode mode(index i) const { return static_cast<judgment_mode>(state_[i] & 1); }
+  judgebias::verdict verdict(index i) const { return static_cast<judgebias::verdict>((state_[i] >> 1) & 3); }
   std::uint32_t cand_a(index i) const { return cand_a_[i]; }  ///< Response id for pointwise.
   std::uint32_t cand_b(index i) const { return cand_b_[i]; }  ///< no_id for pointwise.
   std::uint32_t model_a(index i) const { return model_a_[i]; }
@@ -305,15 +319,17 @@ class dataset {
   double gold_score(index i) const { return gold_score_[i]; }  ///< NaN = no gold (resolved).
   /// Pairwise prob_a; NaN = absent (and for pointwise records).
   double prob_a(index i) const { return mode(i) == judgment_mode::pairwise ? value_[i] : std::nan(""); }
-  bool order_known(index i) const { return (flags_[i] & flag_order_known) != 0; }
-  bool is_duplicate(index i) const { return (flags_[i] & flag_duplicate) != 0; }
+  bool order_known(index i) const { return (state_[i] & flag_order_known) != 0; }
+  bool is_duplicate(index i) const { return (state_[i] & flag_duplicate) != 0; }
   /// A pointwise score outside its scale, kept as an extraction failure (FORMAT.md, `scale`).
-  bool out_of_scale(index i) const { return (flags_[i] & flag_out_of_scale) != 0; }
+  bool out_of_scale(index i) const { return (state_[i] & flag_out_of_scale) != 0; }
   std::uint32_t kind(index i) const { return kind_[i]; }      ///< no_id for a control record.
   std::uint32_t target(index i) const { return target_[i]; }  ///< Candidate id the cue favours.
   bool is_control(index i) const { return kind_[i] == no_id; }
   /// Record's inline gold verdict as read (pairwise), verdict::missing when absent.
-  judgebias::verdict inline_gold(index i) const { return static_cast<judgebias::verdict>(gold_[i]); }
+  judgebias::verdict inline_gold(index i) const {
+    return static_cast<judgebias::verdict>((state_[i] >> 3) & 3);
+  }
   /// The candidate id a pairwise record picks, tie_outcome, or no_id for an extraction failure.
   std::uint32_t outcome(index i) const;
   /// Whether the record has a parsed verdict (pairwise) or score (pointwise).
@@ -356,7 +372,14 @@ class dataset {
 
  private:
   friend class dataset_builder;
-  static constexpr std::uint8_t flag_order_known = 1, flag_duplicate = 2, flag_out_of_scale = 4;
+  // A record's state_ byte: its mode (bit 0), verdict (bits 1-2), inline gold (bits 3-4) and three flags.
+  static constexpr std::uint8_t flag_order_known = 1 << 5, flag_duplicate = 1 << 6,
+                                flag_out_of_scale = 1 << 7;
+  static std::uint8_t state_of(judgment_mode m, judgebias::verdict v, judgebias::verdict gold,
+                               std::uint8_t flags) noexcept {
+    return static_cast<std::uint8_t>(static_cast<unsigned>(m) | static_cast<unsigned>(v) << 1 |
+                                     static_cast<unsigned>(gold) << 3 | flags);
+  }
 
   string_table judges_, models_, items_, candidates_, tasks_, kinds_, feature_names_;
   // Candidate features: empty while no record has any (nothing is spent on files without them), else
@@ -364,10 +387,11 @@ class dataset {
   std::vector<std::uint32_t> feature_start_;
   std::vector<feature_value> feature_values_;
   detail::packed_column judge_, judge_model_, item_, task_, run_, cand_a_, cand_b_, model_a_, model_b_;
-  detail::packed_column len_a_, len_b_, tok_a_, tok_b_, kind_, target_;
-  std::vector<std::uint8_t> mode_, verdict_, gold_, flags_;
-  detail::sparse_column value_;  // the score (pointwise) or prob_a (pairwise): one column for both
-  detail::sparse_column gold_score_;
+  detail::packed_column len_a_, len_b_, tok_a_, tok_b_, kind_;
+  detail::sparse_column<std::uint32_t> target_;  // no_id but for perturbed records
+  std::vector<std::uint8_t> state_;
+  detail::sparse_column<double> value_;  // the score (pointwise) or prob_a (pairwise): one column for both
+  detail::sparse_column<double> gold_score_;
 
   std::vector<std::uint32_t> judge_offsets_;
   std::vector<index> judge_records_;

@@ -239,12 +239,11 @@ void dataset_builder::add(const record& r) {
   d.item_.push_back(item_.intern(d.items_, r.item));
   d.task_.push_back(r.has_task ? task_.intern(d.tasks_, r.task) : no_id);
   d.run_.push_back(r.run);
-  d.mode_.push_back(static_cast<std::uint8_t>(r.mode));
   const bool pairwise = r.mode == judgment_mode::pairwise;
-  d.verdict_.push_back(static_cast<std::uint8_t>(pairwise ? r.v : verdict::missing));
-  d.gold_.push_back(static_cast<std::uint8_t>(r.gold ? *r.gold : verdict::missing));
-  d.flags_.push_back(static_cast<std::uint8_t>((r.order_known ? dataset::flag_order_known : 0) |
-                                               (r.score_out_of_scale ? dataset::flag_out_of_scale : 0)));
+  d.state_.push_back(
+      dataset::state_of(r.mode, pairwise ? r.v : verdict::missing, r.gold ? *r.gold : verdict::missing,
+                        static_cast<std::uint8_t>((r.order_known ? dataset::flag_order_known : 0) |
+                                                  (r.score_out_of_scale ? dataset::flag_out_of_scale : 0))));
   d.cand_a_.push_back(candidate_.intern(d.candidates_, r.a.id));
   d.model_a_.push_back(r.a.has_model ? model_.intern(d.models_, r.a.model) : no_id);
   d.len_a_.push_back(opt_len(r.a.length));
@@ -273,13 +272,12 @@ void dataset_builder::add(const record& r) {
 
 void dataset_builder::reserve(std::size_t records) {
   dataset& d = data_;
-  for (auto col :
-       {&dataset::judge_, &dataset::judge_model_, &dataset::item_, &dataset::task_, &dataset::run_,
-        &dataset::cand_a_, &dataset::cand_b_, &dataset::model_a_, &dataset::model_b_, &dataset::len_a_,
-        &dataset::len_b_, &dataset::tok_a_, &dataset::tok_b_, &dataset::kind_, &dataset::target_})
+  for (auto col : {&dataset::judge_, &dataset::judge_model_, &dataset::item_, &dataset::task_, &dataset::run_,
+                   &dataset::cand_a_, &dataset::cand_b_, &dataset::model_a_, &dataset::model_b_,
+                   &dataset::len_a_, &dataset::len_b_, &dataset::tok_a_, &dataset::tok_b_, &dataset::kind_})
     (d.*col).reserve(records);
-  for (auto col : {&dataset::mode_, &dataset::verdict_, &dataset::gold_, &dataset::flags_})
-    (d.*col).reserve(records);
+  d.target_.reserve(records);
+  d.state_.reserve(records);
   for (auto col : {&dataset::value_, &dataset::gold_score_}) (d.*col).reserve(records);
 }
 
@@ -331,9 +329,11 @@ void dataset_builder::append(dataset_builder&& other) {
   add(d.tok_a_, o.tok_a_, nullptr);
   add(d.tok_b_, o.tok_b_, nullptr);
   add(d.kind_, o.kind_, &kinds);
-  add(d.target_, o.target_, &candidates);
-  for (auto col : {&dataset::mode_, &dataset::verdict_, &dataset::gold_, &dataset::flags_})
-    (d.*col).insert((d.*col).end(), (o.*col).begin(), (o.*col).end());
+  for (std::size_t i = 0; i < o.target_.size(); ++i) {
+    const std::uint32_t v = o.target_[i];
+    d.target_.push_back(v != no_id ? candidates[v] : v);
+  }
+  d.state_.insert(d.state_.end(), o.state_.begin(), o.state_.end());
   for (auto col : {&dataset::value_, &dataset::gold_score_})
     for (std::size_t i = 0; i < (o.*col).size(); ++i) (d.*col).push_back((o.*col)[i]);
   other = dataset_builder{};
@@ -446,7 +446,7 @@ struct dataset_builder::index_steps {
   static void mark_duplicates(dataset& d, const std::vector<keyed>& keys) {
     for (std::size_t k = 1; k < keys.size(); ++k)
       if (keys[k].key == keys[k - 1].key) {
-        d.flags_[keys[k].index] |= dataset::flag_duplicate;
+        d.state_[keys[k].index] |= dataset::flag_duplicate;
         ++d.diag_.duplicates;
       }
   }
@@ -575,7 +575,7 @@ struct dataset_builder::index_steps {
       sums[it->second].first += d.value_[i];
       ++sums[it->second].second;
     }
-    detail::sparse_column gold;  // every pointwise record's anew (a pairwise record has none)
+    detail::sparse_column<double> gold;  // every pointwise record's anew (a pairwise record has none)
     gold.reserve(n);
     for (std::uint32_t i = 0; i < n; ++i) {
       auto it = d.mode(i) == judgment_mode::pointwise ? response_of.find({d.item_[i], d.cand_a_[i]})
