@@ -243,6 +243,25 @@ TEST(Winrate, PredictionPoweredCorrectionClosedForms) {
   EXPECT_NEAR(v(m2["corrected_win_rate_ppi"]), 100.0, 1e-9);
 }
 
+// A labelled tie makes Σ f² differ from Σ f among the labelled units, which the variance reads (the module
+// keeps the labelled sums per item only when some units lack gold).
+TEST(Winrate, PredictionPoweredVarianceWithALabelledTie) {
+  // m1 against m2: q1 f 1 Y 1, q2 f ½ (a tie) Y 0, q3 f 0 Y 0 (labelled, n = 3); q4 f 1, q5 f 0 (N = 2).
+  std::string text = m1_vs_m2(1, "A", "A") + m1_vs_m2(2, "tie", "B") + m1_vs_m2(3, "B", "B") +
+                     m1_vs_m2(4, "A", "") + m1_vs_m2(5, "B", "");
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.modules = {"winrate"};
+  const json m1 = jbtest::run_text(text, cfg).to_json()["modules"]["winrate"]["judges"]["J"]["models"]["m1"];
+  // Classical PPI: mean_N(f) + mean_n(Y - f) = 1/2 + (0 - 1/2 + 0)/3 = 1/3. Var_N(f) = 1/2 over 2 units;
+  // Y - f = 0, -1/2, 0 about their mean -1/6: squares 1/36 + 4/36 + 1/36, sample variance 1/12, over 3
+  // units. Variance 1/4 + 1/36 = 5/18.
+  EXPECT_NEAR(v(m1["corrected_win_rate_ppi"]), 100.0 / 3, 1e-9);
+  const double half = 1.959963984540054 * std::sqrt(5.0 / 18);
+  EXPECT_NEAR(m1["corrected_win_rate_ppi"]["ci"][0].get<double>(), 100 * (1.0 / 3 - half), 1e-6);
+  EXPECT_NEAR(m1["corrected_win_rate_ppi"]["ci"][1].get<double>(), 100 * (1.0 / 3 + half), 1e-6);
+}
+
 TEST(Winrate, CorrectionIsTheGoldsRateWhenEveryRecordHasGoldAndNullWithoutGold) {
   config cfg;
   cfg.bootstrap = 0;
