@@ -444,14 +444,11 @@ TEST(WeightedSums, HandWorked) {
 }
 
 TEST(WeightedSums, CountsPast16BitsAreLeftToTheOneResampleSums) {
-  using judgebias::detail::kept_in_16_bits;
-  // 65,537 draws counted (0, 65535, 2): every count fits, the row is kept as it is.
-  std::vector<std::uint16_t> row = {0, 65535, 2};
-  EXPECT_TRUE(kept_in_16_bits(row, 65537));
+  using judgebias::detail::to_weights;
+  std::vector<std::uint16_t> row(3, 9);
+  EXPECT_TRUE(to_weights(std::vector<std::uint32_t>{0, 65535, 2}, row));
   EXPECT_EQ(row, (std::vector<std::uint16_t>{0, 65535, 2}));
-  // 65,539 draws counted (1, 65536, 2) wrap around to (1, 0, 2): the sum falls 65,536 short.
-  row = {1, 0, 2};
-  EXPECT_FALSE(kept_in_16_bits(row, 65539));
+  EXPECT_FALSE(to_weights(std::vector<std::uint32_t>{1, 65536, 2}, row));
   EXPECT_EQ(row, (std::vector<std::uint16_t>{0, 0, 0}));  // adds nothing in the batch's product
   // 70,000 draws of the second cluster: 70000 · 0.5 + 1 · 3.
   std::vector<double> sums = {1.0};
@@ -476,7 +473,7 @@ TEST(WeightedSums, EveryCodeAddsInClusterOrderToTheBit) {
     for (std::size_t b = 0; b < resamples; ++b) {
       std::vector<std::uint32_t>& counts = draws.emplace_back(clusters, 0);
       resample_counts(7, b, counts);
-      std::copy(counts.begin(), counts.end(), weights.begin() + static_cast<std::ptrdiff_t>(b * clusters));
+      ASSERT_TRUE(judgebias::detail::to_weights(counts, std::span(weights).subspan(b * clusters, clusters)));
     }
     // The reference: each sum in cluster order, a rounded product then a rounded sum (volatile keeps the
     // compiler from fusing them).

@@ -107,10 +107,13 @@ void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resam
   portable(weights.data(), clusters, resamples, table.data(), width, sums.data());
 }
 
-bool kept_in_16_bits(std::span<std::uint16_t> row, std::uint64_t draws) noexcept {
-  std::uint64_t sum = 0;
-  for (const std::uint16_t c : row) sum += c;
-  if (sum == draws) return true;
+bool to_weights(std::span<const std::uint32_t> counts, std::span<std::uint16_t> row) noexcept {
+  std::uint32_t any = 0;  // the counts' bits together: past 16 bits iff a count is
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    row[i] = static_cast<std::uint16_t>(counts[i]);
+    any |= counts[i];
+  }
+  if (any <= 0xFFFF) return true;
   std::fill(row.begin(), row.end(), std::uint16_t{0});
   return false;
 }
@@ -127,13 +130,14 @@ std::span<const double> resampled_sums::of(std::uint64_t stream, std::uint64_t s
   const std::size_t n = clusters_;
   wide_.clear();
   for (std::size_t b = 0; b < m; ++b) {
-    // The draws are counted in the weights' row itself, in 16 bits (half the memory that the counting's
-    // scattered increments reach). Below 65,536 clusters no count can pass 16 bits; above, a count that
-    // did wrapped around, and the row's sum, n draws in all otherwise, says so: that resample is then
-    // added on its own.
+    // Below 65,536 clusters no count can pass 16 bits: the draws are counted in the weights' row itself.
     const std::span<std::uint16_t> row = std::span(weights_).subspan(b * n, n);
-    stats::resample_counts(stream, start + b, row);
-    if (n > 0xFFFF && !kept_in_16_bits(row, n)) wide_.push_back(b);
+    if (n <= 0xFFFF) {
+      stats::resample_counts(stream, start + b, row);
+    } else {
+      stats::resample_counts(stream, start + b, counts_);
+      if (!to_weights(counts_, row)) wide_.push_back(b);
+    }
   }
   const std::size_t m4 = (m + 3) / 4 * 4;  // the last batch's unused rows: zero weights
   std::fill(weights_.begin() + static_cast<std::ptrdiff_t>(m * n),

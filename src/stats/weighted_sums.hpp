@@ -25,12 +25,10 @@ void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resam
                        std::span<const double> table, std::size_t width, std::span<double> sums,
                        weighted_sums_code code = weighted_sums_code::best);
 
-/// Whether one resample's row of a batch's weights, its `draws` draws counted in 16 bits, holds their
-/// counts: false when a count passed 16 bits and wrapped around (a cluster drawn 65,536 times or more,
-/// which needs as many clusters; the row's sum then falls short of the draws by a multiple of 65,536).
-/// The row is then zeroed, to add nothing in the batch's product: add that resample with the other
-/// add_weighted_sums, from its counts in 32 bits.
-bool kept_in_16_bits(std::span<std::uint16_t> row, std::uint64_t draws) noexcept;
+/// One resample's counts as its row of a batch's weights. False, and the row left at zeros, when a
+/// count does not fit 16 bits (a cluster drawn 65,536 times or more, which needs as many clusters): add
+/// that resample with the other add_weighted_sums after the batch's.
+bool to_weights(std::span<const std::uint32_t> counts, std::span<std::uint16_t> row) noexcept;
 
 /// sums += counts · table for one resample (`sums` one row of `width`), the same bits as the batch's
 /// product: the resamples whose counts to_weights does not take.
