@@ -398,6 +398,33 @@ TEST(Winrate, OneItemHasNothingToResample) {
   EXPECT_EQ(m1["bt_strength"]["reason"], "the data come from a single item: nothing to resample");
 }
 
+// Gold only on comparisons the module leaves out (one model against itself, an answer without a model):
+// the module counts no unit with gold, keeps the 5 sums per item of a measurement without gold, and
+// measures the others, bootstrap included.
+TEST(Winrate, GoldOnlyOnComparisonsLeftOutLeavesTheOthersWithoutGold) {
+  config cfg;
+  cfg.bootstrap = 100;
+  cfg.modules = {"winrate"};
+  const std::string same_model =
+      R"({"judge":"J","judge_model":"j","item":"q5","a":{"id":"x","model":"m1"},"b":{"id":"y","model":"m1"},)"
+      R"("verdict":"A","gold":"A"})"
+      "\n";
+  const std::string no_model =
+      R"({"judge":"J","judge_model":"j","item":"q6","a":{"id":"x","model":"m1"},"b":{"id":"y"},)"
+      R"("verdict":"A","gold":"B"})"
+      "\n";
+  // m1 against m2 without gold: m1 wins q1, q3 and q4, m2 wins q2.
+  const std::string text = m1_vs_m2(1, "A", "") + m1_vs_m2(2, "B", "") + m1_vs_m2(3, "A", "") +
+                           m1_vs_m2(4, "A", "") + same_model + no_model;
+  const json m1 = jbtest::run_text(text, cfg).to_json()["modules"]["winrate"]["judges"]["J"]["models"]["m1"];
+  EXPECT_NEAR(v(m1["win_rate"]), 75.0, 1e-9);
+  EXPECT_EQ(m1["win_rate"]["n"], 4);
+  EXPECT_TRUE(m1["win_rate"]["ci"].is_array());
+  EXPECT_TRUE(m1["gold_win_rate"]["value"].is_null());
+  EXPECT_EQ(m1["gold_win_rate"]["reason"], "no record of the model against this opponent has gold");
+  EXPECT_TRUE(m1["corrected_win_rate"]["value"].is_null());
+}
+
 namespace {
 
 // The values of every metric in a module's section, by path, and nothing else.

@@ -131,15 +131,16 @@ class value_list {
       return;
     }
     const auto bits = std::bit_cast<std::uint64_t>(v);
-    if (palette_.empty() || bits != last_bits_) {
-      last_bits_ = bits;
-      last_code_ = code_of(bits);
-      if (wide_) {  // the 257th distinct value
-        doubles_.push_back(v);
-        return;
-      }
+    const std::size_t home = home_of(bits);
+    if (slot_code_[home] != 0 && slot_bits_[home] == bits) {  // a value seen before: most of them
+      codes_.push_back(static_cast<std::uint8_t>(slot_code_[home] - 1));
+      return;
     }
-    codes_.push_back(last_code_);
+    const std::uint8_t code = code_of(bits, home);
+    if (wide_)  // the 257th distinct value
+      doubles_.push_back(v);
+    else
+      codes_.push_back(code);
   }
   std::size_t size() const noexcept { return wide_ ? doubles_.size() : codes_.size(); }
   bool empty() const noexcept { return size() == 0; }
@@ -148,14 +149,18 @@ class value_list {
   void reserve(std::size_t n) { codes_.reserve(n); }
 
  private:
-  // The code of a value's bits, added to the palette when new; past 256 values the list turns to doubles.
-  std::uint8_t code_of(std::uint64_t bits);
+  static std::size_t home_of(std::uint64_t bits) noexcept {  // one of 64 slots
+    return static_cast<std::size_t>((bits * 0x9E3779B97F4A7C15ull) >> 58);
+  }
+  // The code of a value's bits not in its slot, added to the palette when new (and put in the slot); past
+  // 256 values the list turns to doubles.
+  std::uint8_t code_of(std::uint64_t bits, std::size_t home);
   std::vector<std::uint8_t> codes_;
-  std::vector<double> palette_;          // the distinct values, by code
-  std::array<std::int16_t, 64> slot_{};  // a code + 1 by the bits' hash, 0: none (a cache of the palette)
-  std::vector<double> doubles_;          // every value, once there are more than 256 distinct ones
-  std::uint64_t last_bits_ = 0;
-  std::uint8_t last_code_ = 0;
+  std::vector<double> palette_;  // the distinct values, by code
+  // A cache of the palette by the bits' hash: a value's bits and its code + 1 (0: none).
+  std::array<std::uint64_t, 64> slot_bits_{};
+  std::array<std::uint16_t, 64> slot_code_{};
+  std::vector<double> doubles_;  // every value, once there are more than 256 distinct ones
   bool wide_ = false;
 };
 

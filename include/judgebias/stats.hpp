@@ -84,8 +84,8 @@ std::optional<double> t_test_one_sample(std::span<const double> values) noexcept
 double floor_p(double p) noexcept;
 
 /// Per-item sufficient statistics: one row of `width` sums per item (cluster). Rows live in chunks of 16,
-/// 32, 64... rows, zeroed by calloc: a row never moves once added, growing copies nothing, and a chunk
-/// that calloc takes fresh from the kernel is not touched beyond the rows added.
+/// 32, 64... rows, each row zeroed as it is added: a row never moves once added, growing copies nothing,
+/// and a chunk's memory is not touched beyond the rows added.
 class cluster_sums {
  public:
   explicit cluster_sums(std::size_t width) : width_(width) {}

@@ -13,26 +13,21 @@
 
 namespace judgebias::kit {
 
-std::uint8_t value_list::code_of(std::uint64_t bits) {
-  const auto home = static_cast<std::size_t>((bits * 0x9E3779B97F4A7C15ull) >> 58);  // one of 64 slots
-  if (const int c = slot_[home]; c > 0 && std::bit_cast<std::uint64_t>(palette_[c - 1]) == bits)
-    return static_cast<std::uint8_t>(c - 1);
-  for (std::size_t c = 0; c < palette_.size(); ++c)
-    if (std::bit_cast<std::uint64_t>(palette_[c]) == bits) {
-      slot_[home] = static_cast<std::int16_t>(c + 1);
-      return static_cast<std::uint8_t>(c);
-    }
-  if (palette_.size() == 256) {  // a 257th value: every value as a double from now on
+std::uint8_t value_list::code_of(std::uint64_t bits, std::size_t home) {
+  std::size_t c = 0;
+  while (c < palette_.size() && std::bit_cast<std::uint64_t>(palette_[c]) != bits) ++c;
+  if (c == 256) {  // a 257th value: every value as a double from now on
     doubles_.reserve(std::max(codes_.capacity(), codes_.size() + 1));
-    for (const std::uint8_t c : codes_) doubles_.push_back(palette_[c]);
+    for (const std::uint8_t k : codes_) doubles_.push_back(palette_[k]);
     codes_ = {};
     palette_ = {};
     wide_ = true;
     return 0;
   }
-  palette_.push_back(std::bit_cast<double>(bits));
-  slot_[home] = static_cast<std::int16_t>(palette_.size());
-  return static_cast<std::uint8_t>(palette_.size() - 1);
+  if (c == palette_.size()) palette_.push_back(std::bit_cast<double>(bits));
+  slot_bits_[home] = bits;
+  slot_code_[home] = static_cast<std::uint16_t>(c + 1);
+  return static_cast<std::uint8_t>(c);
 }
 
 metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t n, const item_sums& rows,

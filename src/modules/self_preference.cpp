@@ -123,34 +123,39 @@ void put_dbg(metric_builder& mb, const dbg_acc& acc, const std::vector<std::stri
   };
   const auto n = static_cast<std::uint64_t>(acc.w.size());
   const char* none = "no own-vs-other comparison with a gold verdict and a parsed verdict of this judge";
-  kit::value_list diff, w100, g100;
-  for (std::size_t k = 0; k < acc.w.size(); ++k) {
-    diff.push_back(100.0 * (acc.w[k] - acc.g[k]));
-    w100.push_back(100.0 * acc.w[k]);
-    g100.push_back(100.0 * acc.g[k]);
-  }
-  auto t_of = [confidence](const kit::value_list& v) { return kit::t_closed(v, confidence); };
+  // The t interval of the mean of 100 · (w − g), 100 · w or 100 · g over the comparisons, each value
+  // computed as it is read (in both passes, the same bits).
+  auto t_of = [&acc, confidence](auto value) -> kit::closed_form {
+    return [&acc, confidence, value]() {
+      const kit::moments m =
+          kit::moments_of(acc.w.size(), [&](std::size_t k) { return value(acc.w[k], acc.g[k]); });
+      return stats::t_interval(m.mean, m.sd, m.n, confidence);
+    };
+  };
+  const auto diff = t_of([](double w, double g) { return 100.0 * (w - g); });
+  const auto w100 = t_of([](double w, double) { return 100.0 * w; });
+  const auto g100 = t_of([](double, double g) { return 100.0 * g; });
   mb.put(
       path("dbg_pairwise"), unit::pp, n, acc.sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[2] <= 0) return std::nullopt;
         return 100.0 * (s[0] - s[1]) / s[2];
       },
-      t_of(diff), none);
+      diff, none);
   mb.put(
       path("wr_judge"), unit::pp, n, acc.sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[2] <= 0) return std::nullopt;
         return 100.0 * s[0] / s[2];
       },
-      t_of(w100), none);
+      w100, none);
   mb.put(
       path("wr_gold"), unit::pp, n, acc.sums,
       [](std::span<const double> s) -> std::optional<double> {
         if (s[2] <= 0) return std::nullopt;
         return 100.0 * s[1] / s[2];
       },
-      t_of(g100), none);
+      g100, none);
 }
 
 class self_preference_module final : public bias_module {

@@ -56,7 +56,7 @@ enum class gold_cover { none, some, all };
 
 // The columns a tally keeps per item, in this order: Σ f, Σ f², n, wins, draws, then with gold Σ Y, Σ Y²,
 // Σ Y·f, then with gold on some units only their n, Σ f and Σ f². Losses are not kept: no statistic reads
-// them (the counts are the tally's own). A third to a half less memory per item than every column.
+// them (the counts are the tally's own). 11, 8 or 5 sums per item where every column would be 12.
 enum kept : std::size_t {
   k_sum,
   k_sq,
@@ -713,7 +713,7 @@ class winrate_module final : public bias_module {
  private:
   // The metrics of one judge (or one --by group of it); `failures` counts its units that are extraction
   // failures (left out). At --bootstrap 0 only the totals are read, so the per-item rows are not kept
-  // (a table per model and opponent, 12 sums per item): the totals are the same, summed in the same
+  // (a table per model and opponent, up to 11 sums per item): the totals are the same, summed in the same
   // order, when each item's comparisons come together, as the dataset numbers them (item by item); should
   // they not, it measures again with the rows.
   kit::measurement measure(const dataset& d, const config& cfg, const kit::selection& sel,
