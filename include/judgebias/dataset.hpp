@@ -119,8 +119,6 @@ class sparse_column {
   }
 
  private:
-  std::size_t size_ = 0;
-  std::vector<std::uint64_t> bits_;  // bit r % 64 of word r / 64: record r has a value
   static T none() noexcept {
     if constexpr (std::is_floating_point_v<T>)
       return std::numeric_limits<T>::quiet_NaN();
@@ -133,6 +131,8 @@ class sparse_column {
     else
       return v == std::numeric_limits<T>::max();
   }
+  std::size_t size_ = 0;
+  std::vector<std::uint64_t> bits_;    // bit r % 64 of word r / 64: record r has a value
   std::vector<std::uint32_t> before_;  // per word: the values of the records before it
   std::vector<T> values_;
 };

@@ -49,6 +49,11 @@ enum column : std::size_t {
   c_width
 };
 
+// Whether a comparison is one of two models' answers, the comparisons the module counts.
+bool between_two_models(const comparison& c) {
+  return c.model_lo != no_id && c.model_hi != no_id && c.model_lo != c.model_hi;
+}
+
 // Which of a measurement's units have gold. With gold on every unit, the labelled units' n, Σ f and Σ f²
 // are those of all the units (the same additions in the same order); with gold on none, the gold's
 // columns are all zero. A tally keeps per item only the columns its cover needs (see `kept`).
@@ -485,24 +490,22 @@ class bt_fits {
   std::unordered_map<std::uint64_t, std::size_t> entry_at_;  // (item << 32 | pair) -> entry, once hashed_
   // The entry of (item, pair), added when new (in order of first appearance).
   std::size_t entry_of(std::uint32_t item, std::uint32_t pair) {
+    if (!hashed_ && item != current_) {
+      if (item_seen_[item]) {  // an item again after another: every entry into the table from now on
+        hashed_ = true;
+        for (std::size_t k = 0; k < entries_.size(); ++k)
+          entry_at_.emplace((std::uint64_t{entries_[k].item} << 32) | entries_[k].pair, k);
+      } else {
+        item_seen_[item] = true;
+        current_ = item;
+        current_start_ = entries_.size();
+      }
+    }
     if (!hashed_) {
-      if (item != current_) {
-        if (item_seen_[item]) {  // an item again after another: every entry into the table from now on
-          hashed_ = true;
-          for (std::size_t k = 0; k < entries_.size(); ++k)
-            entry_at_.emplace((std::uint64_t{entries_[k].item} << 32) | entries_[k].pair, k);
-        } else {
-          item_seen_[item] = true;
-          current_ = item;
-          current_start_ = entries_.size();
-        }
-      }
-      if (!hashed_) {
-        for (std::size_t k = current_start_; k < entries_.size(); ++k)
-          if (entries_[k].pair == pair) return k;
-        entries_.push_back({item, pair, {}});
-        return entries_.size() - 1;
-      }
+      for (std::size_t k = current_start_; k < entries_.size(); ++k)
+        if (entries_[k].pair == pair) return k;
+      entries_.push_back({item, pair, {}});
+      return entries_.size() - 1;
     }
     const auto [e, fresh] = entry_at_.try_emplace((std::uint64_t{item} << 32) | pair, entries_.size());
     if (fresh) entries_.push_back({item, pair, {}});
@@ -689,9 +692,7 @@ class winrate_module final : public bias_module {
   module_result do_evaluate(const dataset& d, const config& cfg) const override {
     module_result result;
     bool any = false;
-    for (const comparison& c : d.comparisons())
-      any |=
-          !d.is_gold_judge(c.judge) && c.model_lo != no_id && c.model_hi != no_id && c.model_lo != c.model_hi;
+    for (const comparison& c : d.comparisons()) any |= !d.is_gold_judge(c.judge) && between_two_models(c);
     if (!any) {
       result.skipped = true;
       result.reason = "no pairwise comparison of a measured judge names the models of both answers";
@@ -741,8 +742,7 @@ class winrate_module final : public bias_module {
     bool with_gold = false, without_gold = false;
     for (const std::uint32_t c : comparisons) {
       const comparison& cmp = d.comparisons()[c];
-      if (cmp.model_lo == no_id || cmp.model_hi == no_id || cmp.model_lo == cmp.model_hi) continue;
-      (cmp.gold == no_id ? without_gold : with_gold) = true;
+      if (between_two_models(cmp)) (cmp.gold == no_id ? without_gold : with_gold) = true;
     }
     const gold_cover cover = !with_gold     ? gold_cover::none
                              : without_gold ? gold_cover::some
@@ -774,7 +774,7 @@ class winrate_module final : public bias_module {
     std::vector<kit::scored_unit> units;
     for (std::size_t k = 0; k < comparisons.size(); ++k) {
       const comparison& c = d.comparisons()[comparisons[k]];
-      if (c.model_lo == no_id || c.model_hi == no_id || c.model_lo == c.model_hi) continue;
+      if (!between_two_models(c)) continue;
       units.clear();
       kit::score_comparison(d, sel, k, cfg.pair_rule, units);
       const std::optional<double> gold_lo = c.gold == no_id ? std::nullopt
