@@ -190,25 +190,36 @@ TEST(SelfPreference, ByTaskEqualsRunningOnEachTaskAlone) {
   }
 }
 
-// A metric resamples its own items: adding pairwise-only items for the same judge leaves the pointwise
-// DBG's interval exactly as it was.
-TEST(SelfPreference, IntervalsResampleTheMetricsOwnItems) {
+// The module's metrics share one draw of the judge's items (METRICS.md): with pairwise-only items added,
+// the pointwise DBG keeps its value and n, and its interval resamples all 340 items, so that it depends on
+// which items the judge has but not on their pairwise verdicts.
+TEST(SelfPreference, IntervalsShareOneDrawOfTheJudgesItems) {
   std::string pointwise;
   for (int i = 0; i < 40; ++i)
     pointwise += R"({"judge":"J","item":"p)" + std::to_string(i) + R"(","response":{"model":"J"},"score":)" +
                  std::to_string(5 + i % 3) + R"(,"gold":5})" + "\n";
-  std::string both = pointwise;
-  for (int i = 0; i < 300; ++i)
-    both += R"({"judge":"J","item":"c)" + std::to_string(i) +
-            R"(","a":{"model":"J"},"b":{"model":"o"},"verdict":")" + (i % 3 ? "A" : "B") +
-            R"(","gold":"B"})" + "\n";
-  const report a = jbtest::run_text(pointwise), b = jbtest::run_text(both);
+  auto with_pairs = [&](const char* verdicts) {
+    std::string text = pointwise;
+    for (int i = 0; i < 300; ++i)
+      text += R"({"judge":"J","item":"c)" + std::to_string(i) +
+              R"(","a":{"model":"J"},"b":{"model":"o"},"verdict":")" + verdicts[i % 3] + R"(","gold":"B"})" +
+              "\n";
+    return text;
+  };
+  const report a = jbtest::run_text(pointwise), b = jbtest::run_text(with_pairs("BAA")),
+               c = jbtest::run_text(with_pairs("ABB"));
   const json ma = judge_section(a)["dbg_pointwise"];
   const json mb = judge_section(b)["dbg_pointwise"];
+  const json mc = judge_section(c)["dbg_pointwise"];
   ASSERT_FALSE(ma["ci"].is_null());
-  EXPECT_EQ(ma, mb);
+  ASSERT_FALSE(mb["ci"].is_null());
   // score − gold = i mod 3 for i = 0..39: fourteen 0s, thirteen 1s, thirteen 2s → 39 / 40.
-  EXPECT_DOUBLE_EQ(value(mb), 39.0 / 40.0);
+  EXPECT_DOUBLE_EQ(value(ma), 39.0 / 40.0);
+  EXPECT_EQ(value(mb), value(ma));
+  EXPECT_EQ(mb["n"], 40);
+  EXPECT_EQ(mb["ci"], mc["ci"]);  // the same draw of the same items
+  EXPECT_NE(mb["ci"], ma["ci"]);  // a draw of 340 items, not of the 40
+  EXPECT_NE(judge_section(b)["dbg_pairwise"]["value"], judge_section(c)["dbg_pairwise"]["value"]);
 }
 
 // A record whose candidate has no model is left out, even when other records of the comparison have one.

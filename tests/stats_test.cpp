@@ -1,4 +1,5 @@
 // Statistics against values worked out by hand (or from closed forms, written next to each check).
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -371,6 +372,72 @@ TEST(ItemSums, TotalsWithoutRowsAreTheRowsTotalsWhileItemsComeGrouped) {
   EXPECT_TRUE(down.interleaved());
   EXPECT_FALSE(down.keeps_rows());
   EXPECT_TRUE(kept.keeps_rows());
+}
+
+// A builder's metrics share one draw (METRICS.md): the clusters are the items of all their tables, in
+// increasing id, resampled on the stream (seed, module, judge, group, ""), and each table reads the draws
+// of its own items. Worked out again through bootstrap_intervals: `all` holds items 10..59, `some` the
+// odd items 41..69 (ten of them past `all`), so the clusters are 10..59 and 61..69, 59 of them; a table
+// over one item is not resampled. A metric over some of the same items leaves the others' intervals as
+// they were alone.
+TEST(MetricBuilder, MetricsShareOneDrawOfAllTheirItems) {
+  namespace kit = judgebias::kit;
+  judgebias::config cfg;
+  cfg.bootstrap = 300, cfg.seed = 7;
+  rng g(9);
+  kit::item_sums all(0, 2), some(0, 2), one(0, 2), inside(0, 2);
+  for (std::uint32_t item = 10; item < 60; ++item) {
+    all[item][0] += static_cast<double>(g.below(5)), all[item][1] += 1;
+    if (item % 3 == 0) inside[item][0] += static_cast<double>(g.below(7)), inside[item][1] += 2;
+  }
+  for (std::uint32_t item = 69; item > 40; item -= 2)  // rows in decreasing item order
+    some[item][0] += static_cast<double>(g.below(9)), some[item][1] += 1;
+  one[3][0] += 1, one[3][1] += 1;
+  const statistic ratio = [](std::span<const double> s) -> std::optional<double> { return s[0] / s[1]; };
+  auto interval = [](const kit::measurement& m, const std::string& name) {
+    for (const auto& member : m.members)
+      if (member.path == std::vector<std::string>{name}) return *member.value;
+    ADD_FAILURE() << name;
+    return judgebias::metric{};
+  };
+  kit::metric_builder b(cfg, "s", "J", "");
+  b.put("all", judgebias::unit::fraction, 50, all, ratio, {}, "-");
+  b.put("some", judgebias::unit::fraction, 15, some, ratio, {}, "-");
+  b.put("one", judgebias::unit::fraction, 1, one, ratio, {}, "-");
+  const kit::measurement m = b.take();
+
+  std::vector<std::uint32_t> clusters;
+  for (std::uint32_t item = 10; item < 60; ++item) clusters.push_back(item);
+  for (std::uint32_t item = 61; item < 70; item += 2) clusters.push_back(item);
+  std::vector<bootstrap_table> tables{{&all.rows(), {}}, {&some.rows(), {}}};
+  for (std::size_t t = 0; t < 2; ++t)
+    for (std::uint32_t item : (t == 0 ? all : some).items())
+      tables[t].cluster_of_row.push_back(static_cast<std::uint32_t>(
+          std::lower_bound(clusters.begin(), clusters.end(), item) - clusters.begin()));
+  bootstrap_options bo;
+  bo.resamples = 300;
+  const auto r = bootstrap_intervals(clusters.size(), tables, {{0, ratio}, {1, ratio}}, bo,
+                                     stream_seed(7, {"s", "J", "", ""}));
+  ASSERT_TRUE(r[0].ci && r[1].ci);
+  EXPECT_EQ(interval(m, "all").ci, r[0].ci);  // bit for bit
+  EXPECT_EQ(interval(m, "some").ci, r[1].ci);
+  // Each table over its own items alone would draw otherwise.
+  const auto own =
+      bootstrap_intervals(15, {{&some.rows(), {14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0}}},
+                          {{0, ratio}}, bo, stream_seed(7, {"s", "J", "", ""}));
+  EXPECT_NE(own.front().ci, r[1].ci);
+  const judgebias::metric single = interval(m, "one");
+  EXPECT_FALSE(single.ci);
+  EXPECT_EQ(single.reason, "the data come from a single item: nothing to resample");
+
+  kit::metric_builder alone(cfg, "s", "J", ""), with(cfg, "s", "J", "");
+  alone.put("all", judgebias::unit::fraction, 50, all, ratio, {}, "-");
+  with.put("inside", judgebias::unit::fraction, 17, inside, ratio, {}, "-");
+  with.put("all", judgebias::unit::fraction, 50, all, ratio, {}, "-");
+  const judgebias::metric a = interval(alone.take(), "all");
+  ASSERT_TRUE(a.ci);
+  EXPECT_EQ(interval(with.take(), "all").ci, a.ci);
+  EXPECT_NE(a.ci, interval(m, "all").ci);  // (the ten items past `all` change its draw)
 }
 
 // Rows in chunks: a row keeps its place and sums across chunk boundaries (16, 32, 64 rows), a copy has the

@@ -439,8 +439,9 @@ void place(section_body& body, row_scope scope, const std::string& judge, const 
 
 /// Builds the metrics of one measurement (module, judge, breakdown group): each
 /// value from its per-item sums at once; intervals either from the closed form (--bootstrap 0) or, at
-/// take(), from one item bootstrap shared by all the builder's metrics over the same items, seeded from
-/// (seed, stream, judge, group) so that results do not depend on threads or on other modules.
+/// take(), from one item bootstrap shared by all the builder's metrics: the items of all their tables are
+/// resampled together, seeded from (seed, stream, judge, group) so that results do not depend on threads
+/// or on other modules, and a metric over some of them reads the draws of its own.
 class metric_builder {
  public:
   /// `stream` names the random stream: the module's name (and a kind, for one module's sub-sections).

@@ -4,8 +4,10 @@
 #include "judgebias/module_kit.hpp"
 #include "judgebias/error.hpp"
 
-#include <map>
+#include <algorithm>
+#include <iterator>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -75,73 +77,69 @@ void metric_builder::open(std::vector<std::string> path) {
   e.object = true;
 }
 
-// A metric resamples the items of its own table. Tables over the same set of items share one draw (the
-// usual case: a judge's items); each set of items has its own random stream.
+// The builder's metrics share one draw (METRICS.md: a module's metrics share its resamples): the items
+// of all their tables together are the clusters, resampled on one stream, and a table over some of them
+// reads the draws of its own, so that a resample may hold more or fewer of them than the table has. A
+// table over fewer than two items is not resampled and takes no part in the draw.
 void metric_builder::bootstrap() {
   std::vector<entry*> pending;
   for (auto& e : entries_)
     if (e.rows) pending.push_back(&e);
   if (pending.empty()) return;
-  struct item_set {
-    std::vector<std::uint32_t> items;  // sorted: the clusters
-    std::vector<const item_sums*> tables;
-  };
-  std::vector<item_set> sets;
-  std::map<std::vector<std::uint32_t>, std::size_t> set_of_items;  // (one per breakdown: linear in them)
-  std::unordered_map<const item_sums*, std::pair<std::size_t, std::size_t>> table_at;
-  std::vector<std::pair<std::size_t, std::size_t>> where(pending.size());  // (set, table in set)
+  std::vector<const item_sums*> tables;  // each once, in the order put
+  std::unordered_map<const item_sums*, std::size_t> table_of;
+  std::vector<std::size_t> owners, where;  // the entries resampled, and the table of each
   for (std::size_t k = 0; k < pending.size(); ++k) {
     const item_sums* t = pending[k]->rows;
-    auto known = table_at.find(t);
-    if (known == table_at.end()) {
-      std::vector<std::uint32_t> items = t->items();
-      std::sort(items.begin(), items.end());
-      auto [it, added] = set_of_items.try_emplace(items, sets.size());
-      if (added) sets.push_back(item_set{std::move(items), {}});
-      item_set& set = sets[it->second];
-      set.tables.push_back(t);
-      known = table_at.emplace(t, std::make_pair(it->second, set.tables.size() - 1)).first;
+    if (t->items().size() < 2) {
+      pending[k]->value.reason = "the data come from a single item: nothing to resample";
+      continue;
     }
-    where[k] = known->second;
+    auto [it, added] = table_of.try_emplace(t, tables.size());
+    if (added) tables.push_back(t);
+    owners.push_back(k), where.push_back(it->second);
   }
+  // The clusters: every table's items, in increasing id (tables nearly always share most of them).
+  std::vector<std::uint32_t> items, own, merged;
+  for (const item_sums* t : tables) {
+    own.assign(t->items().begin(), t->items().end());
+    if (!std::is_sorted(own.begin(), own.end())) std::sort(own.begin(), own.end());
+    if (own == items) continue;
+    merged.clear();
+    std::set_union(items.begin(), items.end(), own.begin(), own.end(), std::back_inserter(merged));
+    items.swap(merged);
+  }
+  std::vector<stats::bootstrap_table> btables(tables.size());
+  for (std::size_t t = 0; t < tables.size(); ++t) {
+    btables[t].rows = &tables[t]->rows();
+    btables[t].cluster_of_row.reserve(tables[t]->items().size());
+    for (std::uint32_t item : tables[t]->items())
+      btables[t].cluster_of_row.push_back(
+          static_cast<std::uint32_t>(std::lower_bound(items.begin(), items.end(), item) - items.begin()));
+  }
+  std::vector<stats::bootstrap_statistic> bstats;
+  bstats.reserve(owners.size());
+  for (std::size_t k = 0; k < owners.size(); ++k) bstats.push_back({where[k], pending[owners[k]]->stat});
   stats::bootstrap_options bo;
   bo.resamples = cfg_.bootstrap;
   bo.stop = cfg_.stop;
   bo.confidence = cfg_.confidence;
   bo.threads = cfg_.threads == 0 ? 1 : cfg_.threads;
-  std::vector<std::vector<std::size_t>> pending_of_set(sets.size());
-  for (std::size_t k = 0; k < pending.size(); ++k) pending_of_set[where[k].first].push_back(k);
-  for (std::size_t s = 0; s < sets.size(); ++s) {
-    const item_set& set = sets[s];
-    std::vector<stats::bootstrap_table> btables(set.tables.size());
-    for (std::size_t t = 0; t < set.tables.size(); ++t) {
-      btables[t].rows = &set.tables[t]->rows();
-      for (std::uint32_t item : set.tables[t]->items())
-        btables[t].cluster_of_row.push_back(static_cast<std::uint32_t>(
-            std::lower_bound(set.items.begin(), set.items.end(), item) - set.items.begin()));
-    }
-    std::vector<stats::bootstrap_statistic> bstats;
-    const std::vector<std::size_t>& owners = pending_of_set[s];
-    bstats.reserve(owners.size());
-    for (std::size_t k : owners) bstats.push_back({where[k].second, pending[k]->stat});
-    std::vector<stats::interval_result> r;
-    if (set.items.size() < 2) {
-      r.assign(bstats.size(),
-               stats::interval_result{std::nullopt, "the data come from a single item: nothing to resample"});
-    } else {
-      const std::string which = s == 0 ? std::string() : fmt::format("items {}", s);
-      r = stats::bootstrap_intervals(set.items.size(), btables, bstats, bo,
-                                     stats::stream_seed(cfg_.seed, {stream_, judge_, group_, which}));
-    }
-    for (std::size_t k = 0; k < owners.size(); ++k) {
-      metric& m = pending[owners[k]]->value;
-      m.ci = r[k].ci;
-      if (!r[k].ci) {
-        m.reason = r[k].reason;
-      } else if (!std::isfinite((*m.ci)[0]) || !std::isfinite((*m.ci)[1])) {
-        m.ci.reset();
-        m.reason = "the interval overflows a double: resampled sums are too large";
-      }
+  // (The fourth name, empty, keeps the stream the builder's first set of items had when each set drew
+  // its own: a table over all the items keeps the interval it had.)
+  const std::vector<stats::interval_result> r =
+      bstats.empty()
+          ? std::vector<stats::interval_result>{}
+          : stats::bootstrap_intervals(items.size(), btables, bstats, bo,
+                                       stats::stream_seed(cfg_.seed, {stream_, judge_, group_, ""}));
+  for (std::size_t k = 0; k < owners.size(); ++k) {
+    metric& m = pending[owners[k]]->value;
+    m.ci = r[k].ci;
+    if (!r[k].ci) {
+      m.reason = r[k].reason;
+    } else if (!std::isfinite((*m.ci)[0]) || !std::isfinite((*m.ci)[1])) {
+      m.ci.reset();
+      m.reason = "the interval overflows a double: resampled sums are too large";
     }
   }
   for (entry* e : pending) e->rows = nullptr;
