@@ -88,26 +88,31 @@ void rng::count_below32_into(std::span<Count> counts) noexcept {
   const auto n = static_cast<std::uint32_t>(counts.size());
   if (n == 0) return;
   // below32 with its state in locals: a draw is rejected when its low word is below 2^32 mod n (< n, so
-  // this is below32's test), and each 64-bit output gives two 32-bit halves, the low one first.
+  // this is below32's test) and the next half draws again; each 64-bit output gives two 32-bit halves, the
+  // low one first, taken one after the other without a flag between them.
   const std::uint32_t threshold = (0u - n) % n;
   std::uint64_t s0 = s_[0], s1 = s_[1], s2 = s_[2], s3 = s_[3];
   std::uint64_t word = spare_;
-  bool spare = has_spare_;
-  auto half = [&]() -> std::uint32_t {
-    if (spare) {
-      spare = false;
-      return static_cast<std::uint32_t>(word >> 32);
-    }
+  std::uint32_t drawn = 0;
+  auto take = [&](std::uint32_t half) {
+    const std::uint64_t m = std::uint64_t{half} * n;
+    if (static_cast<std::uint32_t>(m) < threshold) [[unlikely]]
+      return;
+    ++counts[static_cast<std::uint32_t>(m >> 32)];
+    ++drawn;
+  };
+  if (has_spare_) take(static_cast<std::uint32_t>(word >> 32));
+  bool spare = false;
+  while (drawn < n) {
     const std::uint64_t result = std::rotl(s1 * 5, 7) * 9, t = s1 << 17;
     s2 ^= s0, s3 ^= s1, s1 ^= s2, s0 ^= s3, s2 ^= t, s3 = std::rotl(s3, 45);
     word = result;
-    spare = true;
-    return static_cast<std::uint32_t>(word);
-  };
-  for (std::uint32_t k = 0; k < n; ++k) {
-    std::uint64_t m = std::uint64_t{half()} * n;
-    while (static_cast<std::uint32_t>(m) < threshold) m = std::uint64_t{half()} * n;
-    ++counts[static_cast<std::uint32_t>(m >> 32)];
+    take(static_cast<std::uint32_t>(word));
+    if (drawn == n) {  // the high half is left for the next draw
+      spare = true;
+      break;
+    }
+    take(static_cast<std::uint32_t>(word >> 32));
   }
   s_ = {s0, s1, s2, s3};
   spare_ = word;
