@@ -113,9 +113,16 @@ void metric_builder::bootstrap() {
   for (std::size_t t = 0; t < tables.size(); ++t) {
     btables[t].rows = &tables[t]->rows();
     btables[t].cluster_of_row.reserve(tables[t]->items().size());
-    for (std::uint32_t item : tables[t]->items())
-      btables[t].cluster_of_row.push_back(
-          static_cast<std::uint32_t>(std::lower_bound(items.begin(), items.end(), item) - items.begin()));
+    std::size_t at = 0;  // rows nearly always come in item order: the next row's cluster is the next one
+    for (std::uint32_t item : tables[t]->items()) {
+      if (at < items.size() && items[at] == item) {
+      } else if (at + 1 < items.size() && items[at + 1] == item) {
+        ++at;
+      } else {
+        at = static_cast<std::size_t>(std::lower_bound(items.begin(), items.end(), item) - items.begin());
+      }
+      btables[t].cluster_of_row.push_back(static_cast<std::uint32_t>(at));
+    }
   }
   std::vector<stats::bootstrap_statistic> bstats;
   bstats.reserve(owners.size());
