@@ -489,6 +489,29 @@ TEST(Rng, CountBelow32IsNCallsOfBelow32) {
     }
 }
 
+// A spare half left by an earlier draw is the first half count_below32 takes; when it is rejected (its
+// product with n, in its low 32 bits, falls below 2^32 mod n), the next output's low half draws again, as
+// in below32. The seed is found by that definition: the first whose first output's high half is rejected
+// for n = 1,000,000 (2^32 mod n = 967,296: about one seed in 4,440).
+TEST(Rng, ARejectedSpareHalfDrawsAgain) {
+  const std::uint32_t n = 1000000, threshold = (0u - n) % n;
+  std::uint64_t seed = 0;
+  for (; seed < 1000000; ++seed) {
+    judgebias::stats::rng probe(seed);
+    const auto high = static_cast<std::uint32_t>(probe.next() >> 32);
+    if (static_cast<std::uint32_t>(std::uint64_t{high} * n) < threshold) break;
+  }
+  ASSERT_LT(seed, 1000000u);
+  judgebias::stats::rng loop(seed), calls(seed);
+  loop.below32(3), calls.below32(3);  // the first output's low half; its high half is left over
+  std::vector<std::uint32_t> a(n, 0), b(n, 0);
+  loop.count_below32(a);
+  for (std::uint32_t k = 0; k < n; ++k) ++b[calls.below32(n)];
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(loop.below32(1000), calls.below32(1000));
+  EXPECT_EQ(loop.next(), calls.next());
+}
+
 TEST(WeightedSums, HandWorked) {
   using judgebias::detail::add_weighted_sums;
   // 3 clusters × 8 columns: cluster i's row is (i + 1) · (1, 2, ..., 8).

@@ -132,8 +132,9 @@ void metric_builder::bootstrap() {
   bo.stop = cfg_.stop;
   bo.confidence = cfg_.confidence;
   bo.threads = cfg_.threads == 0 ? 1 : cfg_.threads;
-  // (The fourth name, empty, keeps the stream the builder's first set of items had when each set drew
-  // its own: a table over all the items keeps the interval it had.)
+  // (The fourth name, empty, is the stream that the builder's first set of items had when each set drew
+  // its own: where that first set was all the items, as it nearly always was, intervals over all of them
+  // keep their bits.)
   const std::vector<stats::interval_result> r =
       bstats.empty()
           ? std::vector<stats::interval_result>{}
