@@ -377,15 +377,15 @@ TEST(ItemSums, TotalsWithoutRowsAreTheRowsTotalsWhileItemsComeGrouped) {
 // A builder's metrics share one draw (METRICS.md): the clusters are the items of all their tables, in
 // increasing id, resampled on the stream (seed, module, judge, group, ""), and each table reads the draws
 // of its own items. Worked out again through bootstrap_intervals: `all` holds items 10..59, `some` the
-// odd items 41..69 (ten of them past `all`), so the clusters are 10..59 and 61..69, 59 of them; a table
-// over one item is not resampled. A metric over some of the same items leaves the others' intervals as
-// they were alone.
+// odd items 41..69 (five of them past `all`), so the clusters are 10..59 and the odd 61..69, 55 of them;
+// a table over one item is not resampled. A metric over some of the same items leaves the others' intervals
+// as they were alone.
 TEST(MetricBuilder, MetricsShareOneDrawOfAllTheirItems) {
   namespace kit = judgebias::kit;
   judgebias::config cfg;
   cfg.bootstrap = 300, cfg.seed = 7;
   rng g(9);
-  kit::item_sums all(0, 2), some(0, 2), one(0, 2), inside(0, 2);
+  kit::item_sums all(0, 2), some(0, 2), one(0, 2), inside(0, 2), few(0, 2);
   for (std::uint32_t item = 10; item < 60; ++item) {
     all[item][0] += static_cast<double>(g.below(5)), all[item][1] += 1;
     if (item % 3 == 0) inside[item][0] += static_cast<double>(g.below(7)), inside[item][1] += 2;
@@ -393,6 +393,7 @@ TEST(MetricBuilder, MetricsShareOneDrawOfAllTheirItems) {
   for (std::uint32_t item = 69; item > 40; item -= 2)  // rows in decreasing item order
     some[item][0] += static_cast<double>(g.below(9)), some[item][1] += 1;
   one[3][0] += 1, one[3][1] += 1;
+  for (std::uint32_t item : {12u, 30u, 50u}) few[item][0] += 1, few[item][1] += 1;
   const statistic ratio = [](std::span<const double> s) -> std::optional<double> { return s[0] / s[1]; };
   auto interval = [](const kit::measurement& m, const std::string& name) {
     for (const auto& member : m.members)
@@ -404,6 +405,7 @@ TEST(MetricBuilder, MetricsShareOneDrawOfAllTheirItems) {
   b.put("all", judgebias::unit::fraction, 50, all, ratio, {}, "-");
   b.put("some", judgebias::unit::fraction, 15, some, ratio, {}, "-");
   b.put("one", judgebias::unit::fraction, 1, one, ratio, {}, "-");
+  b.put("few", judgebias::unit::fraction, 3, few, ratio, {}, "-");
   const kit::measurement m = b.take();
 
   std::vector<std::uint32_t> clusters;
@@ -429,6 +431,13 @@ TEST(MetricBuilder, MetricsShareOneDrawOfAllTheirItems) {
   const judgebias::metric single = interval(m, "one");
   EXPECT_FALSE(single.ci);
   EXPECT_EQ(single.reason, "the data come from a single item: nothing to resample");
+  // Three of the 55 items: none of them drawn in about (52/55)^55 = 4.6 % of the resamples, where the
+  // ratio is undefined, so no interval, and the reason says why.
+  const judgebias::metric sparse = interval(m, "few");
+  EXPECT_FALSE(sparse.ci);
+  EXPECT_NE(sparse.reason.find("resamples (more than 1%); it covers 3 of the 55 items resampled"),
+            std::string::npos)
+      << sparse.reason;
 
   kit::metric_builder alone(cfg, "s", "J", ""), with(cfg, "s", "J", "");
   alone.put("all", judgebias::unit::fraction, 50, all, ratio, {}, "-");
@@ -437,7 +446,7 @@ TEST(MetricBuilder, MetricsShareOneDrawOfAllTheirItems) {
   const judgebias::metric a = interval(alone.take(), "all");
   ASSERT_TRUE(a.ci);
   EXPECT_EQ(interval(with.take(), "all").ci, a.ci);
-  EXPECT_NE(a.ci, interval(m, "all").ci);  // (the ten items past `all` change its draw)
+  EXPECT_NE(a.ci, interval(m, "all").ci);  // (the five items past `all` change its draw)
 }
 
 // Rows in chunks: a row keeps its place and sums across chunk boundaries (16, 32, 64 rows), a copy has the

@@ -145,6 +145,9 @@ void metric_builder::bootstrap() {
     m.ci = r[k].ci;
     if (!r[k].ci) {
       m.reason = r[k].reason;
+      // A metric over few of the items drawn has none of them in some resamples: say so.
+      if (const std::size_t own = tables[where[k]]->items().size(); own < items.size())
+        m.reason += fmt::format("; it covers {} of the {} items resampled", own, items.size());
     } else if (!std::isfinite((*m.ci)[0]) || !std::isfinite((*m.ci)[1])) {
       m.ci.reset();
       m.reason = "the interval overflows a double: resampled sums are too large";
