@@ -115,12 +115,11 @@ void metric_builder::bootstrap() {
     btables[t].cluster_of_row.reserve(tables[t]->items().size());
     std::size_t at = 0;  // rows nearly always come in item order: the next row's cluster is the next one
     for (std::uint32_t item : tables[t]->items()) {
-      if (at < items.size() && items[at] == item) {
-      } else if (at + 1 < items.size() && items[at + 1] == item) {
-        ++at;
-      } else {
-        at = static_cast<std::size_t>(std::lower_bound(items.begin(), items.end(), item) - items.begin());
-      }
+      if (at >= items.size() || items[at] != item)
+        at = at + 1 < items.size() && items[at + 1] == item
+                 ? at + 1
+                 : static_cast<std::size_t>(std::lower_bound(items.begin(), items.end(), item) -
+                                            items.begin());
       btables[t].cluster_of_row.push_back(static_cast<std::uint32_t>(at));
     }
   }
@@ -146,8 +145,8 @@ void metric_builder::bootstrap() {
     if (!r[k].ci) {
       m.reason = r[k].reason;
       // A metric over few of the items drawn has none of them in some resamples: say so.
-      if (const std::size_t own = tables[where[k]]->items().size(); own < items.size())
-        m.reason += fmt::format("; it covers {} of the {} items resampled", own, items.size());
+      if (const std::size_t covered = tables[where[k]]->items().size(); covered < items.size())
+        m.reason += fmt::format("; it covers {} of the {} items resampled", covered, items.size());
     } else if (!std::isfinite((*m.ci)[0]) || !std::isfinite((*m.ci)[1])) {
       m.ci.reset();
       m.reason = "the interval overflows a double: resampled sums are too large";
