@@ -175,7 +175,7 @@ TEST(Bootstrap, ColumnsEqualToOthersOrZeroKeepTheirOwnIntervals) {
   // The same values as a's first column put in other clusters (row i in cluster n - 1 - i) are another
   // column: beside a they keep the interval they have alone.
   std::vector<bootstrap_table> with_c = tables, c_alone(1);
-  with_c.push_back({&a0, {}});
+  with_c.push_back({&a0, {}, {}});
   for (std::uint32_t i = 0; i < n; ++i)
     with_c.back().cluster_of_row.push_back(static_cast<std::uint32_t>(n - 1 - i));
   c_alone[0] = with_c.back();
@@ -192,6 +192,54 @@ TEST(Bootstrap, ColumnsEqualToOthersOrZeroKeepTheirOwnIntervals) {
   const auto z = bootstrap_interval(zeros, column(1), bo, 3);
   ASSERT_TRUE(z.ci);
   EXPECT_EQ(*z.ci, (std::array<double, 2>{0, 0}));
+}
+
+// A table is released once the bootstrap's matrix holds all its columns, and not before: a release that
+// empties the rows (as item_sums::release_rows does) leaves every interval as it is without releases.
+// 20,000 clusters (the matrix in blocks of 16,384). Kept columns: t0's 5 (0-4), t1's last 2 (5, 6: its
+// first is t0's first), none of t2's (t0's again), t3's 8 (7-14): panel 0 holds 0-7, panel 1 8-15, so t3
+// is needed until the end, and t2, with nothing to copy, goes after panel 0 with t0 and t1.
+TEST(Bootstrap, ReleasesEachTableOnceItsColumnsAreCopied) {
+  const std::uint32_t n = 20000;
+  rng g(3);
+  cluster_sums t0(5), t1(3), t2(2), t3(8);
+  std::vector<bootstrap_table> tables(4);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    double* r0 = t0.add_row();
+    for (std::size_t k = 0; k < 5; ++k) r0[k] = static_cast<double>(g.below(100)) / 7.0;
+    double* r1 = t1.add_row();
+    r1[0] = r0[0], r1[1] = static_cast<double>(g.below(9)), r1[2] = 1;
+    double* r2 = t2.add_row();
+    r2[0] = r0[0], r2[1] = r0[1];
+    double* r3 = t3.add_row();
+    for (std::size_t k = 0; k < 8; ++k) r3[k] = static_cast<double>(g.below(50)) + static_cast<double>(k);
+    for (auto& t : tables) t.cluster_of_row.push_back(i);
+  }
+  const std::array<cluster_sums*, 4> rows = {&t0, &t1, &t2, &t3};
+  std::vector<bootstrap_statistic> stats;
+  for (std::size_t t = 0; t < 4; ++t) {
+    tables[t].rows = rows[t];
+    for (std::size_t k = 0; k < rows[t]->width(); ++k)
+      stats.push_back({t, [k](std::span<const double> s) -> std::optional<double> { return s[k]; }});
+  }
+  bootstrap_options bo;
+  bo.resamples = 40;
+  const auto kept = bootstrap_intervals(n, tables, stats, bo, 5);
+  std::array<int, 4> calls{};
+  for (std::size_t t = 0; t < 4; ++t)
+    tables[t].release = [&, t] {
+      ++calls[t];
+      *rows[t] = cluster_sums(rows[t]->width());  // the rows gone
+    };
+  const auto released = bootstrap_intervals(n, tables, stats, bo, 5);
+  EXPECT_EQ(calls, (std::array<int, 4>{1, 1, 1, 1}));
+  EXPECT_EQ(t3.rows(), 0u);
+  ASSERT_EQ(released.size(), kept.size());
+  for (std::size_t s = 0; s < kept.size(); ++s) {
+    ASSERT_TRUE(kept[s].ci) << s;
+    EXPECT_EQ(released[s].ci, kept[s].ci) << s;  // bit for bit
+  }
+  EXPECT_NE((*kept.back().ci)[1], 0.0);  // (t3's last column is not zeros: released early, it would be)
 }
 
 // The bootstrap worked out again from its definition: resample b's counts (resample_counts), each table's
@@ -411,7 +459,7 @@ TEST(MetricBuilder, MetricsShareOneDrawOfAllTheirItems) {
   std::vector<std::uint32_t> clusters;
   for (std::uint32_t item = 10; item < 60; ++item) clusters.push_back(item);
   for (std::uint32_t item = 61; item < 70; item += 2) clusters.push_back(item);
-  std::vector<bootstrap_table> tables{{&all.rows(), {}}, {&some.rows(), {}}};
+  std::vector<bootstrap_table> tables{{&all.rows(), {}, {}}, {&some.rows(), {}, {}}};
   for (std::size_t t = 0; t < 2; ++t)
     for (std::uint32_t item : (t == 0 ? all : some).items())
       tables[t].cluster_of_row.push_back(static_cast<std::uint32_t>(
@@ -425,7 +473,7 @@ TEST(MetricBuilder, MetricsShareOneDrawOfAllTheirItems) {
   EXPECT_EQ(interval(m, "some").ci, r[1].ci);
   // Each table over its own items alone would draw otherwise.
   const auto own =
-      bootstrap_intervals(15, {{&some.rows(), {14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0}}},
+      bootstrap_intervals(15, {{&some.rows(), {14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0}, {}}},
                           {{0, ratio}}, bo, stream_seed(7, {"s", "J", "", ""}));
   EXPECT_NE(own.front().ci, r[1].ci);
   const judgebias::metric single = interval(m, "one");
@@ -447,6 +495,42 @@ TEST(MetricBuilder, MetricsShareOneDrawOfAllTheirItems) {
   ASSERT_TRUE(a.ci);
   EXPECT_EQ(interval(with.take(), "all").ci, a.ci);
   EXPECT_NE(a.ci, interval(m, "all").ci);  // (the five items past `all` change its draw)
+}
+
+// A table handed over is released by the bootstrap at take() (its totals and items stay, its rows go)
+// and gets the interval it gets when kept; without a bootstrap, handing over changes nothing.
+TEST(MetricBuilder, HandedOverTablesKeepTheirTotalsAndIntervals) {
+  namespace kit = judgebias::kit;
+  judgebias::config cfg;
+  cfg.bootstrap = 200;
+  kit::item_sums mine(0, 2), kept(0, 2);
+  for (std::uint32_t item = 0; item < 30; ++item)
+    for (kit::item_sums* t : {&mine, &kept}) {
+      double* r = (*t)[item];
+      r[0] += item % 3, r[1] += 1 + item % 2;
+    }
+  const statistic ratio = [](std::span<const double> s) -> std::optional<double> { return s[0] / s[1]; };
+  kit::metric_builder a(cfg, "s", "J", ""), b(cfg, "s", "J", "");
+  a.put("r", judgebias::unit::fraction, 30, mine, ratio, {}, "-");
+  a.hand_over(mine);
+  b.put("r", judgebias::unit::fraction, 30, kept, ratio, {}, "-");
+  const kit::measurement ma = a.take(), mb = b.take();
+  ASSERT_TRUE(ma.members.at(0).value && ma.members.at(0).value->ci);
+  EXPECT_EQ(ma.members.at(0).value->ci, mb.members.at(0).value->ci);  // bit for bit
+  EXPECT_EQ(*ma.members.at(0).value->value, 30.0 / 45);  // 0+1+2 ten times over 1+2 fifteen times each
+  EXPECT_FALSE(mine.keeps_rows());
+  EXPECT_EQ(mine.rows().rows(), 0u);
+  EXPECT_EQ(mine.totals(), (std::vector<double>{30, 45}));
+  EXPECT_EQ(mine.items(), kept.items());
+  EXPECT_TRUE(kept.keeps_rows());
+
+  cfg.bootstrap = 0;
+  kit::metric_builder c(cfg, "s", "J", "");
+  c.put("r", judgebias::unit::fraction, 30, kept, ratio, {}, "-");
+  c.hand_over(kept);
+  (void)c.take();
+  EXPECT_TRUE(kept.keeps_rows());
+  EXPECT_EQ(kept.rows().rows(), 30u);
 }
 
 // Rows in chunks: a row keeps its place and sums across chunk boundaries (16, 32, 64 rows), a copy has the
@@ -523,17 +607,17 @@ TEST(Rng, ARejectedSpareHalfDrawsAgain) {
 
 TEST(WeightedSums, HandWorked) {
   using judgebias::detail::add_weighted_sums;
-  // 3 clusters × 8 columns: cluster i's row is (i + 1) · (1, 2, ..., 8).
-  auto at = [](std::size_t row, std::size_t k) { return row * 8 + k; };
-  std::vector<double> table(at(3, 0));
+  // 3 clusters × 16 columns (two panels of 8): cluster i's row is (i + 1) · (1, 2, ..., 16).
+  judgebias::detail::panel_table table(3, 16);
   for (std::size_t i = 0; i < 3; ++i)
-    for (std::size_t k = 0; k < 8; ++k) table[at(i, k)] = static_cast<double>((i + 1) * (k + 1));
+    for (std::size_t k = 0; k < 16; ++k) table.at(i, k) = static_cast<double>((i + 1) * (k + 1));
   // 4 resamples' draws of the 3 clusters: (3, 0, 0), (1, 1, 1), (0, 0, 3), (0, 2, 1).
   const std::vector<std::uint16_t> weights = {3, 0, 0, 1, 1, 1, 0, 0, 3, 0, 2, 1};
+  auto at = [](std::size_t resample, std::size_t k) { return resample * 16 + k; };  // the sums, row-major
   std::vector<double> sums(at(4, 0), 1.0);  // added to: each sum starts at 1
-  add_weighted_sums(weights, 4, table, 8, sums);
+  add_weighted_sums(weights, 4, table, sums);
   // Column k (value k + 1 at weight 1): 3·1, 1 + 2 + 3 = 6, 3·3 = 9, 2·2 + 3 = 7 times (k + 1), plus 1.
-  for (std::size_t k = 0; k < 8; ++k) {
+  for (std::size_t k = 0; k < 16; ++k) {
     const double c = static_cast<double>(k + 1);
     EXPECT_EQ(sums[at(0, k)], 1 + 3 * c) << k;
     EXPECT_EQ(sums[at(1, k)], 1 + 6 * c) << k;
@@ -549,26 +633,34 @@ TEST(WeightedSums, CountsPast16BitsAreLeftToTheOneResampleSums) {
   EXPECT_EQ(row, (std::vector<std::uint16_t>{0, 65535, 2}));
   EXPECT_FALSE(to_weights(std::vector<std::uint32_t>{1, 65536, 2}, row));
   EXPECT_EQ(row, (std::vector<std::uint16_t>{0, 0, 0}));  // adds nothing in the batch's product
-  // 70,000 draws of the second cluster: 70000 · 0.5 + 1 · 3.
-  std::vector<double> sums = {1.0};
-  judgebias::detail::add_weighted_sums(std::vector<std::uint32_t>{1, 70000}, std::vector<double>{3.0, 0.5}, 1,
-                                       sums);
+  // 70,000 draws of the second cluster: 70000 · 0.5 + 1 · 3 in the first column, 70000 · 2 in the
+  // second; the second panel, never asked for, is zeros.
+  judgebias::detail::panel_table table(2, 16);
+  table.at(0, 0) = 3.0, table.at(1, 0) = 0.5, table.at(1, 1) = 2.0;
+  std::vector<double> sums(16, 0.0);
+  sums[0] = 1.0, sums[9] = 4.0;
+  judgebias::detail::add_weighted_sums(std::vector<std::uint32_t>{1, 70000}, table, sums);
   EXPECT_EQ(sums[0], 1 + 3 + 35000);
+  EXPECT_EQ(sums[1], 140000);
+  EXPECT_EQ(sums[9], 4.0);
 }
 
 TEST(WeightedSums, EveryCodeAddsInClusterOrderToTheBit) {
   using judgebias::detail::add_weighted_sums;
+  using judgebias::detail::panel_table;
   using judgebias::detail::weighted_sums_code;
   // Values whose sums depend on the order of the terms (thirds and large magnitudes), more clusters
-  // than one chunk of the product holds (8 columns: chunks of the most rows, 512), and draws as the
-  // bootstrap makes them.
+  // than one chunk of the product holds (8 columns: chunks of the most rows, 512) and than one block of
+  // the table (16,384, the last block partly full), and draws as the bootstrap makes them.
   for (const std::size_t width : {std::size_t{8}, std::size_t{24}}) {
-    const std::size_t clusters = 5000, resamples = 8;
-    std::vector<double> table(clusters * width);
+    const std::size_t clusters = 40000, resamples = 8;
+    panel_table table(clusters, width);
     std::vector<std::uint16_t> weights(resamples * clusters);
     std::vector<std::vector<std::uint32_t>> draws;
     judgebias::stats::rng gen(42);
-    for (double& v : table) v = (static_cast<double>(gen.below32(1000000)) - 500000) / 3.0 * 1e3;
+    for (std::size_t i = 0; i < clusters; ++i)
+      for (std::size_t k = 0; k < width; ++k)
+        table.at(i, k) = (static_cast<double>(gen.below32(1000000)) - 500000) / 3.0 * 1e3;
     for (std::size_t b = 0; b < resamples; ++b) {
       std::vector<std::uint32_t>& counts = draws.emplace_back(clusters, 0);
       resample_counts(7, b, counts);
@@ -581,13 +673,13 @@ TEST(WeightedSums, EveryCodeAddsInClusterOrderToTheBit) {
       for (std::size_t k = 0; k < width; ++k) {
         double s = 0;
         for (std::size_t i = 0; i < clusters; ++i) {
-          const volatile double p = weights[b * clusters + i] * table[i * width + k];
+          const volatile double p = weights[b * clusters + i] * table.at(i, k);
           s += p;
         }
         forward[b * width + k] = s;
         s = 0;
         for (std::size_t i = clusters; i-- > 0;) {
-          const volatile double p = weights[b * clusters + i] * table[i * width + k];
+          const volatile double p = weights[b * clusters + i] * table.at(i, k);
           s += p;
         }
         backward[b * width + k] = s;
@@ -595,7 +687,7 @@ TEST(WeightedSums, EveryCodeAddsInClusterOrderToTheBit) {
     ASSERT_NE(forward, backward) << "the data should tell the order of the terms apart";
     for (const auto code : {weighted_sums_code::best, weighted_sums_code::portable}) {
       std::vector<double> sums(resamples * width, 0.0);
-      add_weighted_sums(weights, resamples, table, width, sums, code);
+      add_weighted_sums(weights, resamples, table, sums, code);
       for (std::size_t j = 0; j < sums.size(); ++j)
         ASSERT_EQ(sums[j], forward[j])
             << "sum " << j << (code == weighted_sums_code::best ? " (best)" : " (portable)");
@@ -603,7 +695,7 @@ TEST(WeightedSums, EveryCodeAddsInClusterOrderToTheBit) {
     // The one-resample sums from 32-bit counts (for counts past 16 bits) give the same bits.
     for (std::size_t b = 0; b < resamples; ++b) {
       std::vector<double> one(width, 0.0);
-      add_weighted_sums(draws[b], table, width, one);
+      add_weighted_sums(draws[b], table, one);
       for (std::size_t k = 0; k < width; ++k) ASSERT_EQ(one[k], forward[b * width + k]) << b << " " << k;
     }
   }

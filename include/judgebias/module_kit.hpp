@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cassert>
 #include <cmath>
 #include <cstdint>
 #include <deque>
@@ -55,6 +56,7 @@ class item_sums {
       item_ = item;
       return next_row();
     }
+    assert(!released_);
     // Records come grouped by item, so most touches are of the row touched last.
     if (last_ < items_.size() && items_[last_] == item) return rows_.row(last_);
     if ((items_.size() + 1) * 2 > slots_.size()) grow();
@@ -73,6 +75,7 @@ class item_sums {
   const std::vector<std::uint32_t>& items() const noexcept { return items_; }
   /// Column sums over the rows, in row order.
   std::vector<double> totals() const {
+    if (released_) return totals_;
     if (keep_rows_) return rows_.totals();
     std::vector<double> t = totals_;
     if (open_)
@@ -81,8 +84,17 @@ class item_sums {
   }
   /// Whether a table without rows saw an item after a larger one (see the class).
   bool interleaved() const noexcept { return interleaved_; }
-  /// Whether the table keeps a row per item (made with keep_rows true).
-  bool keeps_rows() const noexcept { return keep_rows_; }
+  /// Whether the table keeps a row per item (made with keep_rows true, and not released since).
+  bool keeps_rows() const noexcept { return keep_rows_ && !released_; }
+  /// Frees the rows and the table from item to row, keeping items() and totals(): for a table nothing
+  /// will read the rows of again (metric_builder::hand_over). No row may be touched afterwards.
+  void release_rows() {
+    if (!keeps_rows()) return;
+    totals_ = rows_.totals();
+    rows_ = stats::cluster_sums(rows_.width());
+    std::vector<std::uint32_t>().swap(slots_);
+    released_ = true;
+  }
 
  private:
   std::size_t home(std::uint32_t item) const noexcept {  // Fibonacci hashing onto the table's size
@@ -112,6 +124,7 @@ class item_sums {
   stats::cluster_sums rows_;
   std::vector<std::uint32_t> items_;
   bool keep_rows_ = true;
+  bool released_ = false;     // release_rows(): totals_ holds the totals
   bool open_ = false;         // without rows: current_ holds item_'s sums, not yet in totals_
   bool interleaved_ = false;  // without rows: an item came after a larger one
   std::uint32_t item_ = 0;    // without rows: the current item
@@ -467,6 +480,12 @@ class metric_builder {
   }
   /// An object at `path` that is written even when nothing is put under it (an empty by_opponent).
   void open(std::vector<std::string> path);
+  /// Tables put above that the module will not read again: the bootstrap at take() releases their rows
+  /// (item_sums::release_rows) as soon as it has copied them, so that the module's tables and the
+  /// bootstrap's own matrix are not held whole at once. Their totals() stay.
+  void hand_over(item_sums& rows) {
+    if (cfg_.bootstrap > 0) handed_.emplace(&rows, &rows);
+  }
 
   /// Computes the pending bootstrap intervals and returns every metric put, in JSON order.
   measurement take();
@@ -483,6 +502,7 @@ class metric_builder {
   const config& cfg_;
   std::string stream_, judge_, group_;
   std::deque<entry> entries_;  // a deque: the metric& put returns stays valid
+  std::unordered_map<const item_sums*, item_sums*> handed_;
 };
 
 /// Adds `judges.JUDGE` = measure(selection of all its records) for every measured judge, in judge order.

@@ -166,10 +166,13 @@ struct percentile_result {
 percentile_result percentile_interval(std::span<const double> values, double confidence);
 
 /// A table of per-cluster sums taking part in a shared resampling: row r belongs to cluster
-/// cluster_of_row[r] (clusters without a row contribute nothing to this table).
+/// cluster_of_row[r] (clusters without a row contribute nothing to this table). `release`, when set, is
+/// called as soon as the bootstrap no longer reads `rows` (their columns are in its own matrix), so that
+/// the caller can free them before the matrix is complete rather than hold both.
 struct bootstrap_table {
   const cluster_sums* rows = nullptr;
   std::vector<std::uint32_t> cluster_of_row;
+  std::function<void()> release;
 };
 /// A statistic of one table.
 struct bootstrap_statistic {

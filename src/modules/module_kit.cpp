@@ -112,6 +112,8 @@ void metric_builder::bootstrap() {
   std::vector<stats::bootstrap_table> btables(tables.size());
   for (std::size_t t = 0; t < tables.size(); ++t) {
     btables[t].rows = &tables[t]->rows();
+    if (const auto h = handed_.find(tables[t]); h != handed_.end())
+      btables[t].release = [rows = h->second] { rows->release_rows(); };
     btables[t].cluster_of_row.reserve(tables[t]->items().size());
     std::size_t at = 0;  // rows nearly always come in item order: the next row's cluster is the next one
     for (std::uint32_t item : tables[t]->items()) {
@@ -157,6 +159,7 @@ void metric_builder::bootstrap() {
 
 measurement metric_builder::take() {
   bootstrap();
+  handed_.clear();
   detail::key_tree<const entry*> tree;
   std::vector<std::string_view> path;
   for (const auto& e : entries_) {

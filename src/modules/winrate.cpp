@@ -379,13 +379,11 @@ class bt_fits {
     // the entries came in item order, as the dataset's comparisons give them.
     const std::size_t width = (totals_.size() + 7) / 8 * 8;
     const bool dense = std::size_t{n} * width <= 16 * entries_.size();
-    std::vector<double> table;
-    if (dense) {
-      table.assign(std::size_t{n} * width, 0.0);
+    detail::panel_table table(dense ? n : 0, dense ? width : 0);
+    if (dense)
       for (std::size_t k = 0; k < entries_.size(); ++k)
         for (std::size_t c = 0; c < 4; ++c)
-          table[cluster[k] * width + 4 * std::size_t{entries_[k].pair} + c] += entries_[k].sums[c];
-    }
+          table.at(cluster[k], 4 * std::size_t{entries_[k].pair} + c) += entries_[k].sums[c];
     const auto batch =
         static_cast<std::uint32_t>(detail::resampled_sums::batch_size(n));  // no value depends on it
     auto work = [&](std::uint32_t first_batch, std::uint32_t last_batch) {
@@ -401,7 +399,7 @@ class bt_fits {
         const std::uint32_t start = bb * batch, m = std::min(batch, resamples - start);
         std::span<const double> sums;
         if (dense) {
-          sums = product->of(stream, start, m, table, width);
+          sums = product->of(stream, start, m, table);
         } else {
           std::fill(entry_sums.begin(), entry_sums.end(), 0.0);
           for (std::uint32_t b = 0; b < m; ++b) {
@@ -770,7 +768,7 @@ class winrate_module final : public bias_module {
       if (!t) t = &m.by.try_emplace(d.models().name(opponent), items, keep_rows, cover).first->second;
       return *t;
     };
-    bt_fits bt(baseline, keep_rows, items);
+    std::optional<bt_fits> bt(std::in_place, baseline, keep_rows, items);
     std::vector<kit::scored_unit> units;
     for (std::size_t k = 0; k < comparisons.size(); ++k) {
       const comparison& c = d.comparisons()[comparisons[k]];
@@ -798,14 +796,14 @@ class winrate_module final : public bias_module {
           if (!against_baseline || opponent == baseline) m.all.add(item, outcome, g);
           if (!headline_) against(m, opponent).add(item, outcome, g);
         };
-        if (!headline_) bt.add(item, c.model_lo, c.model_hi, lo, gold_lo);
+        if (!headline_) bt->add(item, c.model_lo, c.model_hi, lo, gold_lo);
         count(c.model_lo, c.model_hi, lo, gold_lo);
         count(c.model_hi, c.model_lo, 1.0 - lo,
               gold_lo ? std::optional<double>(1.0 - *gold_lo) : std::nullopt);
       }
     }
     if (!keep_rows) {
-      bool interleaved = bt.interleaved();
+      bool interleaved = bt->interleaved();
       for (const auto& [model, tallies] : models) {
         interleaved |= tallies.all.rows.interleaved();
         for (const auto& [opponent, t] : tallies.by) interleaved |= t.rows.interleaved();
@@ -813,7 +811,7 @@ class winrate_module final : public bias_module {
       if (interleaved) return std::nullopt;
     }
     const double conf = cfg.confidence;
-    if (!headline_) bt.settle(d);
+    if (!headline_) bt->settle(d);
     // Per model: its win rates, its Bradley–Terry metrics, then against each opponent. The baseline
     // against itself says nothing: it has its strength and rank only.
     std::vector<std::string> names;
@@ -824,13 +822,22 @@ class winrate_module final : public bias_module {
       else
         put_tally(mb, tallies.all, {"models", model}, conf);
     }
-    if (headline_) return mb.take();
-    put_bt(mb, d, cfg, sel, bt, names);
+    // The tallies are not read again once put: the bootstrap frees each as soon as it has copied it.
+    auto take = [&] {
+      for (auto& [model, tallies] : models) {
+        mb.hand_over(tallies.all.rows);
+        for (auto& [opponent, t] : tallies.by) mb.hand_over(t.rows);
+      }
+      return mb.take();
+    };
+    if (headline_) return take();
+    put_bt(mb, d, cfg, sel, *bt, names);
+    bt.reset();
     for (const auto& [model, tallies] : models)
       if (!against_baseline || model != cfg.baseline)
         for (const auto& [opponent, t] : tallies.by)
           put_tally(mb, t, {"models", model, "by_opponent", opponent}, conf);
-    return mb.take();
+    return take();
   }
 
   bool headline_ = false;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <memory>
 #include <new>
 #include <numbers>
 #include <thread>
@@ -448,28 +449,46 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
     return out;
   }
   const auto n = static_cast<std::uint32_t>(clusters);
-  // The columns the product needs (find_needed_columns) side by side in one dense cluster × column
-  // matrix, padded to a multiple of 8 columns, so that a batch of resamples is one product: sums (batch ×
+  // The columns the product needs (find_needed_columns) side by side in one cluster × column matrix,
+  // padded to a multiple of 8 columns, so that a batch of resamples is one product: sums (batch ×
   // columns) = counts (batch × clusters) · table (clusters × columns), each sum added up in cluster order
   // (detail::add_weighted_sums).
   std::vector<std::size_t> offset(tables.size() + 1, 0);
   for (std::size_t t = 0; t < tables.size(); ++t) offset[t + 1] = offset[t] + tables[t].rows->width();
   const needed_columns needed = find_needed_columns(tables, offset);
   const std::size_t kept = (needed.kept.size() + 7) / 8 * 8;
-  std::vector<double> dense(std::size_t{n} * kept, 0.0);
-  std::vector<std::pair<std::size_t, std::size_t>> copied;  // a table's (column, dense column) kept
-  for (std::size_t t = 0; t < tables.size(); ++t) {
-    const cluster_sums& rows = *tables[t].rows;
-    copied.clear();
-    for (std::size_t k = 0; k < rows.width(); ++k)
+  // The matrix (detail::panel_table) takes memory as it is filled, a panel of 8 columns at a time, and
+  // each table is released once its last kept column is in: a table's kept columns come after those of
+  // the tables before it, so that the tables and the matrix are not held whole at once.
+  constexpr std::size_t panel_width = detail::panel_table::columns;
+  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> copied(tables.size());  // (column, kept)
+  std::vector<std::size_t> done_after(tables.size(), 0);  // the panel after which a table is released
+  for (std::size_t t = 0; t < tables.size(); ++t)
+    for (std::size_t k = 0; k < tables[t].rows->width(); ++k)
       if (const std::size_t c = offset[t] + k;
-          needed.at[c] != needed_columns::zero && needed.kept[needed.at[c]] == c)
-        copied.emplace_back(k, needed.at[c]);
-    for (std::size_t r = 0; r < rows.rows(); ++r) {
-      double* to = dense.data() + tables[t].cluster_of_row[r] * kept;
-      for (const auto& [k, at] : copied) to[at] += rows.row(r)[k];
+          needed.at[c] != needed_columns::zero && needed.kept[needed.at[c]] == c) {
+        copied[t].emplace_back(k, needed.at[c]);
+        done_after[t] = needed.at[c] / panel_width;
+      }
+  auto release = [&](std::size_t t) {
+    if (tables[t].release) tables[t].release();
+  };
+  detail::panel_table matrix(n, kept);
+  std::size_t first = 0;  // the first table not yet released
+  for (std::size_t p = 0; p < kept / panel_width; ++p) {
+    for (std::size_t t = first; t < tables.size(); ++t) {
+      if (!copied[t].empty() && copied[t].front().second / panel_width > p) break;  // (and those after)
+      const cluster_sums& rows = *tables[t].rows;
+      for (const auto& [k, at] : copied[t])
+        if (at / panel_width == p)
+          for (std::size_t r = 0; r < rows.rows(); ++r)
+            matrix.at(tables[t].cluster_of_row[r], at) += rows.row(r)[k];
     }
+    while (first < tables.size() && (copied[first].empty() || done_after[first] == p)) release(first++);
   }
+  for (; first < tables.size(); ++first) release(first);  // (no column kept: every column zero)
+  std::vector<std::size_t> widths(tables.size());         // the rows are not read from here on
+  for (std::size_t t = 0; t < tables.size(); ++t) widths[t] = offset[t + 1] - offset[t];
   // The product reads the matrix once per batch of resamples, so batches are as large as their weights'
   // memory allows; the sums do not depend on the batch.
   const std::size_t batch = detail::resampled_sums::batch_size(n);
@@ -483,10 +502,10 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
     for (std::size_t bb = first_batch; bb < last_batch; ++bb) {
       throw_if_stopped(options.stop);
       const std::size_t start = bb * batch, m = std::min<std::size_t>(batch, resamples - start);
-      const std::span<const double> sums = resampled.of(stream, start, m, dense, kept);
+      const std::span<const double> sums = resampled.of(stream, start, m, matrix);
       for (std::size_t b = 0; b < m; ++b)
         for (std::size_t t = 0; t < tables.size(); ++t) {
-          row.resize(tables[t].rows->width());
+          row.resize(widths[t]);
           for (std::size_t k = 0; k < row.size(); ++k) {
             const std::size_t at = needed.at[offset[t] + k];
             row[k] = at == needed_columns::zero ? 0.0 : sums[b * kept + at];
