@@ -391,6 +391,33 @@ TEST(ItemSums, RowsByItemThroughGrowthAndCollisions) {
   }
 }
 
+// Items first met in increasing order are found without a table (the row touched last, or a binary
+// search of the items); a new item below a larger one switches to the table, which must then find every
+// earlier row as well. Rows stay in first-touch order throughout.
+TEST(ItemSums, RowsByItemInIncreasingOrderThenOutOfIt) {
+  judgebias::kit::item_sums sums(0, 1);
+  for (std::uint32_t item = 0; item < 3000; item += 3) sums[item][0] += 1;   // 1000 rows: 0, 3, ..., 2997
+  for (std::uint32_t item = 3; item < 3000; item += 6) sums[item][0] += 10;  // earlier rows touched again
+  sums[1500][0] += 100, sums[2997][0] += 100, sums[0][0] += 100;
+  std::vector<std::uint32_t> order;
+  for (std::uint32_t item = 0; item < 3000; item += 3) order.push_back(item);
+  ASSERT_EQ(sums.items(), order);
+  sums[1][0] += 1000;  // new, below 2997: through the table from here on
+  sums[3001][0] += 1000;
+  for (std::uint32_t item = 3; item < 3000; item += 6) sums[item][0] += 10000;
+  order.push_back(1), order.push_back(3001);
+  ASSERT_EQ(sums.items(), order);
+  for (std::size_t r = 0; r < 1000; ++r) {
+    const std::uint32_t item = order[r];
+    const double want =
+        1 + (item % 6 == 3 ? 10010 : 0) + (item == 1500 || item == 2997 || item == 0 ? 100 : 0);
+    EXPECT_EQ(sums.rows().row(r)[0], want) << item;
+  }
+  EXPECT_EQ(sums.rows().row(1000)[0], 1000.0);
+  EXPECT_EQ(sums.rows().row(1001)[0], 1000.0);
+  EXPECT_EQ(sums.totals()[0], 1000 + 500 * 10010.0 + 300 + 2000);
+}
+
 // Without rows (--bootstrap 0), a table keeps the current item's row only: its totals are bit for bit
 // those of the kept rows while items come grouped in increasing order, and it says when an item came
 // after a larger one (then it may have come before: the caller measures again with rows).

@@ -31,7 +31,9 @@ namespace judgebias::kit {
 
 /// Per-item rows, created on first touch, in first-touch order (deterministic for a given input). Memory
 /// is in the items touched, not in the dataset's items: a table per opponent, task or run costs what its
-/// own records need (an open-addressing table from item to row, kept at most half full).
+/// own records need. While items are first touched in increasing order (the dataset's comparisons come
+/// so), a row is found from the row touched last or by a binary search of the items; from the first new
+/// item below a larger one on, through an open-addressing table from item to row, kept at most half full.
 ///
 /// A table made with `keep_rows = false` (for `--bootstrap 0`, where only the totals are read) keeps the
 /// row of the current item only and adds each finished row to the totals when the next item is touched:
@@ -59,15 +61,20 @@ class item_sums {
     assert(!released_);
     // Records come grouped by item, so most touches are of the row touched last.
     if (last_ < items_.size() && items_[last_] == item) return rows_.row(last_);
+    if (slots_.empty()) {  // the items in increasing order so far
+      if (items_.empty() || item > items_.back()) return add_row(item);
+      const auto at = std::lower_bound(items_.begin(), items_.end(), item);
+      if (*at == item) return rows_.row(last_ = static_cast<std::uint32_t>(at - items_.begin()));
+      grow();  // a new item below a larger one: the table from here on
+    }
     if ((items_.size() + 1) * 2 > slots_.size()) grow();
     std::size_t s = home(item);
     while (slots_[s] != no_id) {
       if (items_[slots_[s]] == item) return rows_.row(last_ = slots_[s]);
       s = (s + 1) & (slots_.size() - 1);
     }
-    slots_[s] = last_ = static_cast<std::uint32_t>(items_.size());
-    items_.push_back(item);
-    return rows_.add_row();
+    slots_[s] = static_cast<std::uint32_t>(items_.size());
+    return add_row(item);
   }
   /// The rows (none in a table made without them).
   const stats::cluster_sums& rows() const noexcept { return rows_; }
@@ -107,8 +114,13 @@ class item_sums {
     open_ = true;
     return current_.data();
   }
-  void grow() {
-    const std::size_t size = slots_.empty() ? 16 : slots_.size() * 2;
+  double* add_row(std::uint32_t item) {
+    last_ = static_cast<std::uint32_t>(items_.size());
+    items_.push_back(item);
+    return rows_.add_row();
+  }
+  void grow() {  // (at least twice the items, plus one)
+    const std::size_t size = std::max<std::size_t>(16, std::bit_ceil(2 * (items_.size() + 1)));
     shift_ = 64;
     for (std::size_t s = size; s > 1; s >>= 1) --shift_;
     slots_.assign(size, no_id);
@@ -118,7 +130,7 @@ class item_sums {
       slots_[s] = row;
     }
   }
-  std::vector<std::uint32_t> slots_;  // row of the item hashed there, or no_id
+  std::vector<std::uint32_t> slots_;  // row of the item hashed there, or no_id; none while items increase
   unsigned shift_ = 64;
   std::uint32_t last_ = no_id;  // the row touched last
   stats::cluster_sums rows_;
