@@ -3,6 +3,8 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <utility>
 
 #include "judgebias/module_kit.hpp"
 #include "stats/regression.hpp"
@@ -524,8 +526,9 @@ TEST(MetricBuilder, MetricsShareOneDrawOfAllTheirItems) {
   EXPECT_NE(a.ci, interval(m, "all").ci);  // (the five items past `all` change its draw)
 }
 
-// A table handed over is released by the bootstrap at take() (its totals and items stay, its rows go)
-// and gets the interval it gets when kept; without a bootstrap, handing over changes nothing.
+// A table handed over is released by the bootstrap at take() (its totals and items stay, its rows go,
+// and touching one throws) and gets the interval it gets when kept; a table not resampled (without a
+// bootstrap) is left as it is.
 TEST(MetricBuilder, HandedOverTablesKeepTheirTotalsAndIntervals) {
   namespace kit = judgebias::kit;
   judgebias::config cfg;
@@ -550,6 +553,8 @@ TEST(MetricBuilder, HandedOverTablesKeepTheirTotalsAndIntervals) {
   EXPECT_EQ(mine.totals(), (std::vector<double>{30, 45}));
   EXPECT_EQ(mine.items(), kept.items());
   EXPECT_TRUE(kept.keeps_rows());
+  EXPECT_THROW(mine[29], std::logic_error);  // its last row, and a new item: no row once released
+  EXPECT_THROW(mine[40], std::logic_error);
 
   cfg.bootstrap = 0;
   kit::metric_builder c(cfg, "s", "J", "");
@@ -670,6 +675,48 @@ TEST(WeightedSums, CountsPast16BitsAreLeftToTheOneResampleSums) {
   EXPECT_EQ(sums[0], 1 + 3 + 35000);
   EXPECT_EQ(sums[1], 140000);
   EXPECT_EQ(sums[9], 4.0);
+}
+
+// Blocks of the table never asked for are zeros: a panel filled in its last block only, beside panels
+// filled whole and one never filled, gives the sums of the same table with every block there (40,000
+// clusters: blocks of 16,384, 16,384 and 7,232).
+TEST(WeightedSums, BlocksNeverFilledAddNothing) {
+  using judgebias::detail::add_weighted_sums;
+  using judgebias::detail::panel_table;
+  using judgebias::detail::weighted_sums_code;
+  const std::size_t clusters = 40000, width = 32, resamples = 4;
+  panel_table sparse(clusters, width), full(clusters, width);
+  judgebias::stats::rng gen(8);
+  for (std::size_t i = 0; i < clusters; ++i)
+    for (std::size_t k = 0; k < width; ++k) {
+      const std::size_t panel = k / 8;
+      full.at(i, k) = 0;                                                            // every block there
+      if (panel == 2 || (panel == 1 && i < 2 * panel_table::block_rows)) continue;  // never filled
+      const double v = static_cast<double>(gen.below32(1000)) / 7.0;
+      sparse.at(i, k) = v, full.at(i, k) = v;
+    }
+  ASSERT_EQ(std::as_const(sparse).block(1, 0), nullptr);
+  ASSERT_EQ(std::as_const(sparse).block(2, 2), nullptr);
+  ASSERT_NE(std::as_const(sparse).block(1, 2), nullptr);
+  std::vector<std::uint16_t> weights(resamples * clusters);
+  std::vector<std::uint32_t> counts(clusters);
+  for (std::size_t b = 0; b < resamples; ++b) {
+    resample_counts(4, b, counts);
+    ASSERT_TRUE(judgebias::detail::to_weights(counts, std::span(weights).subspan(b * clusters, clusters)));
+  }
+  std::vector<double> want(resamples * width, 0.0);
+  add_weighted_sums(weights, resamples, full, want, weighted_sums_code::portable);
+  EXPECT_NE(want[1 * width + 9], 0.0);   // (panel 1's last block counts)
+  EXPECT_NE(want[2 * width + 31], 0.0);  // (and panel 3, after the panel never filled)
+  for (const auto code : {weighted_sums_code::best, weighted_sums_code::portable}) {
+    std::vector<double> sums(resamples * width, 0.0);
+    add_weighted_sums(weights, resamples, sparse, sums, code);
+    EXPECT_EQ(sums, want);
+  }
+  std::vector<double> one(width, 0.0), one_full(width, 0.0);
+  add_weighted_sums(counts, sparse, one);
+  add_weighted_sums(counts, full, one_full);
+  EXPECT_EQ(one, one_full);
 }
 
 TEST(WeightedSums, EveryCodeAddsInClusterOrderToTheBit) {

@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -58,9 +59,9 @@ class item_sums {
       item_ = item;
       return next_row();
     }
-    assert(!released_);
     // Records come grouped by item, so most touches are of the row touched last.
     if (last_ < items_.size() && items_[last_] == item) return rows_.row(last_);
+    if (released_) throw std::logic_error("item_sums: a row touched after release_rows()");
     if (slots_.empty()) {  // the items in increasing order so far
       if (items_.empty() || item > items_.back()) return add_row(item);
       const auto at = std::lower_bound(items_.begin(), items_.end(), item);
@@ -94,12 +95,14 @@ class item_sums {
   /// Whether the table keeps a row per item (made with keep_rows true, and not released since).
   bool keeps_rows() const noexcept { return keep_rows_ && !released_; }
   /// Frees the rows and the table from item to row, keeping items() and totals(): for a table nothing
-  /// will read the rows of again (metric_builder::hand_over). No row may be touched afterwards.
+  /// will read the rows of again (metric_builder::hand_over). Touching a row afterwards throws
+  /// std::logic_error.
   void release_rows() {
     if (!keeps_rows()) return;
     totals_ = rows_.totals();
     rows_ = stats::cluster_sums(rows_.width());
     std::vector<std::uint32_t>().swap(slots_);
+    last_ = no_id;  // (so that every touch takes the path that checks)
     released_ = true;
   }
 
@@ -492,12 +495,11 @@ class metric_builder {
   }
   /// An object at `path` that is written even when nothing is put under it (an empty by_opponent).
   void open(std::vector<std::string> path);
-  /// Tables put above that the module will not read again: the bootstrap at take() releases their rows
-  /// (item_sums::release_rows) as soon as it has copied them, so that the module's tables and the
-  /// bootstrap's own matrix are not held whole at once. Their totals() stay.
-  void hand_over(item_sums& rows) {
-    if (cfg_.bootstrap > 0) handed_.emplace(&rows, &rows);
-  }
+  /// A table the module will not read again: if the bootstrap at take() resamples it (a table put with
+  /// --bootstrap over two items or more), it releases its rows (item_sums::release_rows) as soon as it
+  /// has copied them, so that the module's tables and the bootstrap's own matrix are not held whole at
+  /// once. Its totals() and items() stay. Tables not resampled are left as they are.
+  void hand_over(item_sums& rows) { handed_.emplace(&rows, &rows); }
 
   /// Computes the pending bootstrap intervals and returns every metric put, in JSON order.
   measurement take();
@@ -513,8 +515,8 @@ class metric_builder {
   void bootstrap();
   const config& cfg_;
   std::string stream_, judge_, group_;
-  std::deque<entry> entries_;  // a deque: the metric& put returns stays valid
-  std::unordered_map<const item_sums*, item_sums*> handed_;
+  std::deque<entry> entries_;                                // a deque: the metric& put returns stays valid
+  std::unordered_map<const item_sums*, item_sums*> handed_;  // (a table put, as the one to release)
 };
 
 /// Adds `judges.JUDGE` = measure(selection of all its records) for every measured judge, in judge order.

@@ -478,13 +478,17 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
   for (std::size_t p = 0; p < kept / panel_width; ++p) {
     for (std::size_t t = first; t < tables.size(); ++t) {
       if (!copied[t].empty() && copied[t].front().second / panel_width > p) break;  // (and those after)
+      const auto from = std::find_if(copied[t].begin(), copied[t].end(),
+                                     [&](const auto& c) { return c.second / panel_width == p; });
+      const auto to =
+          std::find_if(from, copied[t].end(), [&](const auto& c) { return c.second / panel_width > p; });
+      if (from == to) continue;
       const cluster_sums& rows = *tables[t].rows;
-      for (const auto& [k, at] : copied[t])
-        if (at / panel_width == p)
-          for (std::size_t r = 0; r < rows.rows(); ++r)
-            matrix.at(tables[t].cluster_of_row[r], at) += rows.row(r)[k];
+      for (std::size_t r = 0; r < rows.rows(); ++r)  // (a sum takes its rows' values in row order)
+        for (auto c = from; c != to; ++c)
+          matrix.at(tables[t].cluster_of_row[r], c->second) += rows.row(r)[c->first];
     }
-    while (first < tables.size() && (copied[first].empty() || done_after[first] == p)) release(first++);
+    while (first < tables.size() && (copied[first].empty() || done_after[first] <= p)) release(first++);
   }
   for (; first < tables.size(); ++first) release(first);  // (no column kept: every column zero)
   std::vector<std::size_t> widths(tables.size());         // the rows are not read from here on
