@@ -462,14 +462,11 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
   // the tables before it, so that the tables and the matrix are not held whole at once.
   constexpr std::size_t panel_width = detail::panel_table::columns;
   std::vector<std::vector<std::pair<std::size_t, std::size_t>>> copied(tables.size());  // (column, kept)
-  std::vector<std::size_t> done_after(tables.size(), 0);  // the panel after which a table is released
   for (std::size_t t = 0; t < tables.size(); ++t)
     for (std::size_t k = 0; k < tables[t].rows->width(); ++k)
       if (const std::size_t c = offset[t] + k;
-          needed.at[c] != needed_columns::zero && needed.kept[needed.at[c]] == c) {
+          needed.at[c] != needed_columns::zero && needed.kept[needed.at[c]] == c)
         copied[t].emplace_back(k, needed.at[c]);
-        done_after[t] = needed.at[c] / panel_width;
-      }
   auto release = [&](std::size_t t) {
     if (tables[t].release) tables[t].release();
   };
@@ -488,11 +485,11 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
         for (auto c = from; c != to; ++c)
           matrix.at(tables[t].cluster_of_row[r], c->second) += rows.row(r)[c->first];
     }
-    while (first < tables.size() && (copied[first].empty() || done_after[first] <= p)) release(first++);
+    // (A table's kept columns are in increasing order: it is done after the panel of its last one.)
+    while (first < tables.size() && (copied[first].empty() || copied[first].back().second / panel_width <= p))
+      release(first++);
   }
   for (; first < tables.size(); ++first) release(first);  // (no column kept: every column zero)
-  std::vector<std::size_t> widths(tables.size());         // the rows are not read from here on
-  for (std::size_t t = 0; t < tables.size(); ++t) widths[t] = offset[t + 1] - offset[t];
   // The product reads the matrix once per batch of resamples, so batches are as large as their weights'
   // memory allows; the sums do not depend on the batch.
   const std::size_t batch = detail::resampled_sums::batch_size(n);
@@ -509,7 +506,7 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
       const std::span<const double> sums = resampled.of(stream, start, m, matrix);
       for (std::size_t b = 0; b < m; ++b)
         for (std::size_t t = 0; t < tables.size(); ++t) {
-          row.resize(widths[t]);
+          row.resize(offset[t + 1] - offset[t]);  // (the tables' rows may be released by now)
           for (std::size_t k = 0; k < row.size(); ++k) {
             const std::size_t at = needed.at[offset[t] + k];
             row[k] = at == needed_columns::zero ? 0.0 : sums[b * kept + at];
