@@ -565,6 +565,44 @@ TEST(MetricBuilder, HandedOverTablesKeepTheirTotalsAndIntervals) {
   EXPECT_EQ(kept.rows().rows(), 30u);
 }
 
+// A metric over two tables reads their sums one after the other, and covers the items of both: over
+// tables split by item (a on items 0-19, b on 10-29) its value and interval are those of one table of
+// all their rows (integer sums: exact in any order), and a table over a few of them says how few.
+TEST(MetricBuilder, AMetricOverSeveralTablesIsTheMetricOfTheirRowsTogether) {
+  namespace kit = judgebias::kit;
+  judgebias::config cfg;
+  cfg.bootstrap = 200;
+  kit::item_sums a(0, 2), b(0, 2), together(0, 2), few(0, 2);
+  for (std::uint32_t item = 0; item < 30; ++item) {
+    const double x = item % 3, y = 1 + item % 2;  // a row's (x, y)
+    if (item < 20) (a[item][0] += x, a[item][1] += y);
+    if (item >= 10) (b[item][0] += 2 * x, b[item][1] += y);
+    double* r = together[item];
+    if (item < 20) r[0] += x, r[1] += y;
+    if (item >= 10) r[0] += 2 * x, r[1] += y;
+    if (item < 3) few[item][0] += 1, few[item][1] += 1;
+  }
+  const statistic ratio = [](std::span<const double> s) -> std::optional<double> { return s[0] / s[1]; };
+  const statistic of_both = [](std::span<const double> s) -> std::optional<double> {
+    EXPECT_EQ(s.size(), 4u);
+    return (s[0] + s[2]) / (s[1] + s[3]);
+  };
+  kit::metric_builder m(cfg, "s", "J", ""), one(cfg, "s", "J", "");
+  m.put({"both"}, judgebias::unit::fraction, 40, {&a, &b}, of_both, {}, "-");
+  m.put("few", judgebias::unit::fraction, 3, few, ratio, {}, "-");
+  one.put("both", judgebias::unit::fraction, 40, together, ratio, {}, "-");
+  one.put("few", judgebias::unit::fraction, 3, few, ratio, {}, "-");
+  const kit::measurement mm = m.take(), mo = one.take();
+  ASSERT_TRUE(mm.members.at(0).value && mm.members.at(0).value->ci);
+  // a: Σx = 19 (items 0-19: 0+1+2 six times, then 0+1), Σy = 30; b: Σ2x = 2 × 21 (items 10-29: 1+2+0
+  // six times, then 1+2), Σy = 30.
+  EXPECT_EQ(*mm.members.at(0).value->value, (19.0 + 42) / 60);
+  EXPECT_EQ(mm.members.at(0).value->ci, mo.members.at(0).value->ci);  // bit for bit
+  EXPECT_EQ(mm.members.at(1).value->ci, mo.members.at(1).value->ci);
+  EXPECT_EQ(mm.members.at(1).value->reason, mo.members.at(1).value->reason);
+  EXPECT_NE(mm.members.at(0).value->ci, mm.members.at(1).value->ci);
+}
+
 // Rows in chunks: a row keeps its place and sums across chunk boundaries (16, 32, 64 rows), a copy has the
 // same rows, and a moved-from table is empty and usable again.
 TEST(ClusterSums, ChunkedRowsCopyAndMove) {

@@ -541,3 +541,53 @@ TEST(Winrate, BradleyTerryBootstrapIsTheFitOfEachResamplesPairSums) {
     EXPECT_EQ(m1["ci"][1].get<double>(), (*expected.ci)[1]) << models << " models";
   }
 }
+
+// Outcomes of 1, ½ or 0 take one tally per model pair, each model's side of it mirrored from the other's
+// and summed over its opponents; prob_a takes a tally per model and opponent. The same outcomes given as
+// prob_a of exactly 1, 0 and ½ (with `each`, a record's outcome is its prob_a) take the second way: every
+// value and every bootstrap interval must be the same to the bit, gold on some units (ties among them)
+// and with a baseline. Four models, all six pairs on each of 30 items in both orders, a failure now and
+// then.
+TEST(Winrate, OneTallyPerModelPairMirrorsToTheBitOfATallyPerSide) {
+  const char* models[] = {"m1", "m2", "m3", "m4"};
+  const char* verdicts[] = {"A", "B", "tie", "A", "B"};
+  auto file = [&](bool with_prob_a) {
+    std::string text;
+    int k = 0;
+    for (int item = 0; item < 30; ++item)
+      for (int a = 0; a < 4; ++a)
+        for (int b = 0; b < 4; ++b) {
+          if (a == b) continue;
+          ++k;
+          const char* v = verdicts[(k * 7 + item) % 5];
+          const bool failure = k % 23 == 0;
+          text += R"({"judge":"J","judge_model":"j","item":"q)" + std::to_string(item) +
+                  R"(","a":{"model":")" + models[a] + R"("},"b":{"model":")" + models[b] +
+                  R"("},"verdict":)" + (failure ? std::string("null") : "\"" + std::string(v) + "\"");
+          if (with_prob_a && !failure)
+            text += std::string(R"(,"prob_a":)") + (v[0] == 'A' ? "1" : v[0] == 'B' ? "0" : "0.5");
+          if (item % 3 != 0) text += std::string(R"(,"gold":")") + verdicts[(item + a * b) % 3] + "\"";
+          text += "}\n";
+        }
+    return text;
+  };
+  const std::string pairs = file(false), sides = file(true);
+  for (const std::string baseline : {"", "m2"}) {
+    config cfg;
+    cfg.modules = {"winrate"};
+    cfg.bootstrap = 200;
+    cfg.baseline = baseline;
+    const json x = jbtest::run_text(pairs, cfg).to_json()["modules"]["winrate"];
+    const json y = jbtest::run_text(sides, cfg).to_json()["modules"]["winrate"];
+    std::map<std::string, json> vx, vy;
+    values_of(x, "", vx);
+    ASSERT_GT(vx.size(), 100u);
+    EXPECT_EQ(x.dump(), y.dump()) << baseline;
+    // One side's units are the other's: m1's and m3's win rates against each other add up to 100.
+    const json& m = x["judges"]["J"]["models"]["m1"]["by_opponent"]["m3"];
+    const json& o = x["judges"]["J"]["models"]["m3"]["by_opponent"]["m1"];
+    EXPECT_EQ(v(m["win_rate"]) + v(o["win_rate"]), 100.0);
+    EXPECT_EQ(v(m["n_wins"]), v(o["n_losses"]));
+    ASSERT_TRUE(m["win_rate"]["ci"].is_array());
+  }
+}

@@ -487,6 +487,10 @@ class metric_builder {
               const closed_form& closed, std::string_view empty_reason) {
     return put(std::vector<std::string>{std::move(name)}, u, n, rows, stat, closed, empty_reason);
   }
+  /// The same of several tables: `stat` reads their sums one after another, in the order given (a table
+  /// may serve several metrics; the bootstrap resamples it once). The metric covers the items of all.
+  metric& put(std::vector<std::string> path, unit u, std::uint64_t n, std::vector<const item_sums*> tables,
+              const stats::statistic& stat, const closed_form& closed, std::string_view empty_reason);
   /// A metric computed another way (a model fit), with its own interval.
   metric& put(std::vector<std::string> path, metric m);
   metric& put(std::string name, metric m) {
@@ -507,7 +511,7 @@ class metric_builder {
   struct entry {
     std::vector<std::string> path;
     metric value;
-    const item_sums* rows = nullptr;  // set while its bootstrap interval is pending
+    std::vector<const item_sums*> rows;  // its tables while its bootstrap interval is pending
     stats::statistic stat;
     bool object = false;  // an open() object, no metric
   };

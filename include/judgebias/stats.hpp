@@ -174,10 +174,12 @@ struct bootstrap_table {
   std::vector<std::uint32_t> cluster_of_row;
   std::function<void()> release;
 };
-/// A statistic of one table.
+/// A statistic of one table's sums, or of several tables' one after another (`table`'s, then those of
+/// `then` in order).
 struct bootstrap_statistic {
   std::size_t table = 0;
   statistic fn;
+  std::vector<std::size_t> then = {};
 };
 
 /// Percentile bootstrap of several statistics over one shared resampling of `clusters` clusters: each

@@ -35,13 +35,26 @@ std::uint8_t value_list::code_of(std::uint64_t bits, std::size_t home) {
 metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t n, const item_sums& rows,
                             const stats::statistic& stat, const closed_form& closed,
                             std::string_view empty_reason) {
+  return put(std::move(path), u, n, std::vector<const item_sums*>{&rows}, stat, closed, empty_reason);
+}
+
+metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t n,
+                            std::vector<const item_sums*> tables, const stats::statistic& stat,
+                            const closed_form& closed, std::string_view empty_reason) {
   entry& e = entries_.emplace_back();
   e.path = std::move(path);
   metric& m = e.value;
   m.unit = u;
   m.n = n;
   std::optional<double> value;
-  if (n > 0) value = stat(rows.totals());
+  if (n > 0) {
+    std::vector<double> totals = tables.front()->totals();
+    for (std::size_t t = 1; t < tables.size(); ++t) {
+      const std::vector<double> more = tables[t]->totals();
+      totals.insert(totals.end(), more.begin(), more.end());
+    }
+    value = stat(totals);
+  }
   if (!value) {
     m.reason = std::string(empty_reason);
     return m;
@@ -52,10 +65,11 @@ metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t
   }
   m.value = *value;
   if (cfg_.bootstrap > 0) {
-    if (!rows.keeps_rows())
-      throw std::logic_error(fmt::format(
-          "metric {}: its item_sums keep no rows, and the bootstrap needs them", fmt::join(e.path, ".")));
-    e.rows = &rows;
+    for (const item_sums* t : tables)
+      if (!t->keeps_rows())
+        throw std::logic_error(fmt::format(
+            "metric {}: its item_sums keep no rows, and the bootstrap needs them", fmt::join(e.path, ".")));
+    e.rows = std::move(tables);
     e.stat = stat;
   } else if (closed) {
     m.ci = closed();
@@ -84,31 +98,43 @@ void metric_builder::open(std::vector<std::string> path) {
 void metric_builder::bootstrap() {
   std::vector<entry*> pending;
   for (auto& e : entries_)
-    if (e.rows) pending.push_back(&e);
+    if (!e.rows.empty()) pending.push_back(&e);
   if (pending.empty()) return;
   std::vector<const item_sums*> tables;  // each once, in the order put
   std::unordered_map<const item_sums*, std::size_t> table_of;
-  std::vector<std::size_t> owners, where;  // the entries resampled, and the table of each
+  std::vector<std::size_t> owners;                // the entries resampled
+  std::vector<std::vector<std::size_t>> where;    // the tables of each
+  std::vector<std::size_t> covered;               // the items each covers
+  std::vector<std::uint32_t> items, own, merged;  // (scratch)
+  // The items of a metric's tables together, in increasing id, in `items`.
+  auto union_of = [&](const std::vector<const item_sums*>& of) {
+    items.clear();
+    for (const item_sums* t : of) {
+      own.assign(t->items().begin(), t->items().end());
+      if (!std::is_sorted(own.begin(), own.end())) std::sort(own.begin(), own.end());
+      if (own == items) continue;
+      merged.clear();
+      std::set_union(items.begin(), items.end(), own.begin(), own.end(), std::back_inserter(merged));
+      items.swap(merged);
+    }
+  };
   for (std::size_t k = 0; k < pending.size(); ++k) {
-    const item_sums* t = pending[k]->rows;
-    if (t->items().size() < 2) {
+    const std::vector<const item_sums*>& of = pending[k]->rows;
+    std::size_t n = of.front()->items().size();
+    if (of.size() > 1) union_of(of), n = items.size();
+    if (n < 2) {
       pending[k]->value.reason = "the data come from a single item: nothing to resample";
       continue;
     }
-    auto [it, added] = table_of.try_emplace(t, tables.size());
-    if (added) tables.push_back(t);
-    owners.push_back(k), where.push_back(it->second);
+    owners.push_back(k), covered.push_back(n);
+    auto& w = where.emplace_back();
+    for (const item_sums* t : of) {
+      auto [it, added] = table_of.try_emplace(t, tables.size());
+      if (added) tables.push_back(t);
+      w.push_back(it->second);
+    }
   }
-  // The clusters: every table's items, in increasing id (tables nearly always share most of them).
-  std::vector<std::uint32_t> items, own, merged;
-  for (const item_sums* t : tables) {
-    own.assign(t->items().begin(), t->items().end());
-    if (!std::is_sorted(own.begin(), own.end())) std::sort(own.begin(), own.end());
-    if (own == items) continue;
-    merged.clear();
-    std::set_union(items.begin(), items.end(), own.begin(), own.end(), std::back_inserter(merged));
-    items.swap(merged);
-  }
+  union_of(tables);
   std::vector<stats::bootstrap_table> btables(tables.size());
   for (std::size_t t = 0; t < tables.size(); ++t) {
     btables[t].rows = &tables[t]->rows();
@@ -127,7 +153,8 @@ void metric_builder::bootstrap() {
   }
   std::vector<stats::bootstrap_statistic> bstats;
   bstats.reserve(owners.size());
-  for (std::size_t k = 0; k < owners.size(); ++k) bstats.push_back({where[k], pending[owners[k]]->stat});
+  for (std::size_t k = 0; k < owners.size(); ++k)
+    bstats.push_back({where[k].front(), pending[owners[k]]->stat, {where[k].begin() + 1, where[k].end()}});
   stats::bootstrap_options bo;
   bo.resamples = cfg_.bootstrap;
   bo.stop = cfg_.stop;
@@ -147,14 +174,14 @@ void metric_builder::bootstrap() {
     if (!r[k].ci) {
       m.reason = r[k].reason;
       // A metric over few of the items drawn has none of them in some resamples: say so.
-      if (const std::size_t covered = tables[where[k]]->items().size(); covered < items.size())
-        m.reason += fmt::format("; it covers {} of the {} items resampled", covered, items.size());
+      if (covered[k] < items.size())
+        m.reason += fmt::format("; it covers {} of the {} items resampled", covered[k], items.size());
     } else if (!std::isfinite((*m.ci)[0]) || !std::isfinite((*m.ci)[1])) {
       m.ci.reset();
       m.reason = "the interval overflows a double: resampled sums are too large";
     }
   }
-  for (entry* e : pending) e->rows = nullptr;
+  for (entry* e : pending) e->rows.clear();
 }
 
 measurement metric_builder::take() {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <deque>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -110,13 +111,77 @@ struct tally {
         r[k_gold_n] += 1, r[k_lab_f] += outcome, r[k_lab_sq] += outcome * outcome;
     }
   }
-  /// A statistic of every column, as one of the kept ones.
+};
+
+// Every column of the opponent's side of a tally whose outcomes are 1, ½ or 0 (and gold the same): its
+// outcomes are 1 − f and its gold 1 − Y, so its sums follow from these. Every value is a multiple of ¼
+// and every sum far below 2^53, so that each is exact: the same bits as summed from the other side.
+std::array<double, c_width> mirrored(const std::array<double, c_width>& c) {
+  std::array<double, c_width> m{};  // (losses stay 0: no statistic reads them)
+  const double n = c[c_n], g = c[c_gold_n];
+  m[c_n] = n, m[c_sum] = n - c[c_sum], m[c_sq] = n - 2 * c[c_sum] + c[c_sq];
+  m[c_wins] = n - c[c_wins] - c[c_draws], m[c_draws] = c[c_draws];
+  m[c_gold_n] = g, m[c_gold] = g - c[c_gold], m[c_gold_sq] = g - 2 * c[c_gold] + c[c_gold_sq];
+  m[c_lab_f] = g - c[c_lab_f], m[c_lab_sq] = g - 2 * c[c_lab_f] + c[c_lab_sq];
+  m[c_lab_gf] = g - c[c_lab_f] - c[c_gold] + c[c_lab_gf];
+  return m;
+}
+
+// A model's outcomes against one opponent or several, as sums of tallies: each part a tally of the
+// model's side, or (mirrored) of the opponent's, where its outcomes are 1, ½ or 0.
+struct tally_view {
+  struct part {
+    const tally* of = nullptr;
+    bool mirrored = false;
+  };
+  std::vector<part> parts;  // at least one
+  gold_cover cover = gold_cover::none;
+
+  // Every column from the parts' kept ones, one part's after another in `s`: the same values, bit for
+  // bit, as one tally of the units of all the parts (exact sums of multiples of ¼ when there are several).
+  std::array<double, c_width> columns(std::span<const double> s) const {
+    const std::size_t w = kept_width(cover);
+    std::array<double, c_width> sum{};
+    for (std::size_t p = 0; p < parts.size(); ++p) {
+      std::array<double, c_width> c = all_columns(s.subspan(p * w, w), cover);
+      if (parts[p].mirrored) c = mirrored(c);
+      if (p == 0)
+        sum = c;
+      else
+        for (std::size_t k = 0; k < c_width; ++k) sum[k] += c[k];
+    }
+    return sum;
+  }
+  std::vector<const item_sums*> tables() const {
+    std::vector<const item_sums*> t;
+    for (const part& p : parts) t.push_back(&p.of->rows);
+    return t;
+  }
+  std::array<double, c_width> totals() const {
+    std::vector<double> s;
+    for (const part& p : parts) {
+      const std::vector<double> t = p.of->rows.totals();
+      s.insert(s.end(), t.begin(), t.end());
+    }
+    return columns(s);
+  }
+  std::uint64_t wins() const { return count(&tally::wins, &tally::losses); }
+  std::uint64_t losses() const { return count(&tally::losses, &tally::wins); }
+  std::uint64_t draws() const { return count(&tally::draws, &tally::draws); }
+  /// A statistic of every column, as one of the parts' kept ones.
   template <class Statistic>
-  stats::statistic of_kept(Statistic f) const {
-    return [f, cover = cover](std::span<const double> s) {
-      const std::array<double, c_width> c = all_columns(s, cover);
+  stats::statistic of(Statistic f) const {
+    return [f, view = *this](std::span<const double> s) {
+      const std::array<double, c_width> c = view.columns(s);
       return f(std::span<const double>(c));
     };
+  }
+
+ private:
+  std::uint64_t count(std::uint64_t tally::*own, std::uint64_t tally::*other) const {
+    std::uint64_t n = 0;
+    for (const part& p : parts) n += p.of->*(p.mirrored ? other : own);
+    return n;
   }
 };
 
@@ -176,7 +241,7 @@ std::optional<ppi_estimate> ppi(std::span<const double> s, bool tuned) {
   return e;
 }
 
-void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string>& at, double conf) {
+void put_tally(metric_builder& mb, const tally_view& t, const std::vector<std::string>& at, double conf) {
   auto path = [&](const char* name) {
     auto p = at;
     p.emplace_back(name);
@@ -184,7 +249,7 @@ void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string
   };
   // Totals: the values now, and the moments of the closed forms (the outcomes are in [0, 1], so the sums
   // of squares lose nothing that shows).
-  const std::array<double, c_width> all_tot = all_columns(t.rows.totals(), t.cover);
+  const std::array<double, c_width> all_tot = t.totals();
   const std::span<const double> tot(all_tot);
   const auto n = static_cast<std::uint64_t>(tot[c_n]);
   const std::uint64_t n_gold = static_cast<std::uint64_t>(tot[c_gold_n]);
@@ -198,8 +263,7 @@ void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string
   const kit::moments mo = moments(tot[c_sum], tot[c_sq], tot[c_n]);
   const kit::moments gold = moments(tot[c_gold], tot[c_gold_sq], tot[c_gold_n]);
   mb.put(
-      path("win_rate"), unit::pp, n, t.rows,
-      t.of_kept([](std::span<const double> s) -> std::optional<double> {
+      path("win_rate"), unit::pp, n, t.tables(), t.of([](std::span<const double> s) -> std::optional<double> {
         if (s[c_n] <= 0) return std::nullopt;
         return 100 * s[c_sum] / s[c_n];
       }),
@@ -216,23 +280,24 @@ void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string
     se.reason = "needs 2 or more parsed records";
   }
   mb.put(path("standard_error"), se);
-  mb.put(path("n_wins"), count_metric(t.wins, n));
-  mb.put(path("n_losses"), count_metric(t.losses, n));
-  mb.put(path("n_draws"), count_metric(t.draws, n));
+  mb.put(path("n_wins"), count_metric(t.wins(), n));
+  mb.put(path("n_losses"), count_metric(t.losses(), n));
+  mb.put(path("n_draws"), count_metric(t.draws(), n));
   mb.put(
-      path("discrete_win_rate"), unit::pp, n, t.rows,
-      t.of_kept([](std::span<const double> s) -> std::optional<double> {
+      path("discrete_win_rate"), unit::pp, n, t.tables(),
+      t.of([](std::span<const double> s) -> std::optional<double> {
         if (s[c_n] <= 0) return std::nullopt;
         return 100 * (s[c_wins] + s[c_draws] / 2) / s[c_n];
       }),
       [&]() {
-        return in_pp(stats::wilson_interval(static_cast<double>(t.wins) + static_cast<double>(t.draws) / 2,
-                                            static_cast<double>(n), conf));
+        return in_pp(
+            stats::wilson_interval(static_cast<double>(t.wins()) + static_cast<double>(t.draws()) / 2,
+                                   static_cast<double>(n), conf));
       },
       "no parsed record of the model against this opponent");
   mb.put(
-      path("gold_win_rate"), unit::pp, n_gold, t.rows,
-      t.of_kept([](std::span<const double> s) -> std::optional<double> {
+      path("gold_win_rate"), unit::pp, n_gold, t.tables(),
+      t.of([](std::span<const double> s) -> std::optional<double> {
         if (s[c_gold_n] <= 0) return std::nullopt;
         return 100 * s[c_gold] / s[c_gold_n];
       }),
@@ -251,8 +316,8 @@ void put_tally(metric_builder& mb, const tally& t, const std::vector<std::string
       const auto ci = stats::wald_interval(e->value, std::sqrt(e->variance), conf);
       return std::array<double, 2>{100 * ci[0], 100 * ci[1]};
     };
-    mb.put(path(tuned ? "corrected_win_rate" : "corrected_win_rate_ppi"), unit::pp, n, t.rows,
-           t.of_kept(estimate), closed, "no record of the model against this opponent has gold");
+    mb.put(path(tuned ? "corrected_win_rate" : "corrected_win_rate_ppi"), unit::pp, n, t.tables(),
+           t.of(estimate), closed, "no record of the model against this opponent has gold");
   }
   metric lambda;
   lambda.unit = unit::coefficient;
@@ -745,27 +810,32 @@ class winrate_module final : public bias_module {
     const gold_cover cover = !with_gold     ? gold_cover::none
                              : without_gold ? gold_cover::some
                                             : gold_cover::all;
-    // Per model: its overall tally (against every opponent, or the baseline) and one per opponent, by
-    // name so that the report's order does not depend on interning.
+    // Outcomes of 1, ½ or 0 (pair rules other than `each`, or no prob_a among the records): one tally per
+    // pair of models met, of the side of the model with the lower id, and each model's tallies are views
+    // of them, the opponent's side mirrored (a model's tally against all is the sum of those against
+    // each). With prob_a's outcomes the sides' sums would not mirror to the bit: a tally per model and
+    // opponent, and per model against all (or the baseline).
+    bool hard = true;
+    for (std::size_t k = 0; soft && hard && k < comparisons.size(); ++k)
+      for (const dataset::index i : d.comparison_records(comparisons[k])) hard &= std::isnan(d.prob_a(i));
+    std::deque<tally> store;                                                 // every tally, in order made
+    std::vector<std::vector<tally*>> pair_of(hard ? d.models().size() : 0);  // [lower id][higher id]
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;              // (lower, higher) of each
+    auto pair = [&](std::uint32_t a, std::uint32_t b) -> tally& {
+      std::vector<tally*>& of = pair_of[a];
+      if (of.empty()) of.assign(d.models().size(), nullptr);
+      if (!of[b]) of[b] = &store.emplace_back(items, keep_rows, cover), pairs.emplace_back(a, b);
+      return *of[b];
+    };
+    // Without them: per model its overall tally (against every opponent, or the baseline) and one per
+    // opponent.
     struct model_tallies {
-      model_tallies(std::size_t items, bool keep_rows, gold_cover cover) : all(items, keep_rows, cover) {}
-      tally all;
-      std::map<std::string, tally> by;
-      std::vector<tally*> by_id;  // by opponent id, nullptr until met (the map's nodes stay put)
+      tally* all = nullptr;
+      std::vector<tally*> by;  // by opponent id, nullptr until met
     };
-    std::map<std::string, model_tallies> models;
-    std::vector<model_tallies*> of_id(d.models().size(), nullptr);  // one name lookup per model, not per unit
-    auto of = [&](std::uint32_t model) -> model_tallies& {
-      model_tallies*& m = of_id[model];
-      if (!m) {
-        m = &models.try_emplace(d.models().name(model), items, keep_rows, cover).first->second;
-        m->by_id.assign(d.models().size(), nullptr);
-      }
-      return *m;
-    };
-    auto against = [&](model_tallies& m, std::uint32_t opponent) -> tally& {
-      tally*& t = m.by_id[opponent];
-      if (!t) t = &m.by.try_emplace(d.models().name(opponent), items, keep_rows, cover).first->second;
+    std::vector<model_tallies> own(hard ? 0 : d.models().size());
+    auto own_tally = [&](tally*& t) -> tally& {
+      if (!t) t = &store.emplace_back(items, keep_rows, cover);
       return *t;
     };
     std::optional<bt_fits> bt(std::in_place, baseline, keep_rows, items);
@@ -790,13 +860,23 @@ class winrate_module final : public bias_module {
           continue;
         }
         const std::uint32_t item = d.item(u.first);
+        if (!headline_) bt->add(item, c.model_lo, c.model_hi, lo, gold_lo);
+        if (hard) {
+          if (c.model_lo < c.model_hi)
+            pair(c.model_lo, c.model_hi).add(item, lo, gold_lo);
+          else
+            pair(c.model_hi, c.model_lo)
+                .add(item, 1.0 - lo, gold_lo ? std::optional<double>(1.0 - *gold_lo) : std::nullopt);
+          continue;
+        }
         auto count = [&](std::uint32_t model, std::uint32_t opponent, double outcome,
                          std::optional<double> g) {
-          model_tallies& m = of(model);
-          if (!against_baseline || opponent == baseline) m.all.add(item, outcome, g);
-          if (!headline_) against(m, opponent).add(item, outcome, g);
+          model_tallies& m = own[model];
+          if (!against_baseline || opponent == baseline) own_tally(m.all).add(item, outcome, g);
+          if (headline_) return;
+          if (m.by.empty()) m.by.assign(d.models().size(), nullptr);
+          own_tally(m.by[opponent]).add(item, outcome, g);
         };
-        if (!headline_) bt->add(item, c.model_lo, c.model_hi, lo, gold_lo);
         count(c.model_lo, c.model_hi, lo, gold_lo);
         count(c.model_hi, c.model_lo, 1.0 - lo,
               gold_lo ? std::optional<double>(1.0 - *gold_lo) : std::nullopt);
@@ -804,38 +884,63 @@ class winrate_module final : public bias_module {
     }
     if (!keep_rows) {
       bool interleaved = bt->interleaved();
-      for (const auto& [model, tallies] : models) {
-        interleaved |= tallies.all.rows.interleaved();
-        for (const auto& [opponent, t] : tallies.by) interleaved |= t.rows.interleaved();
-      }
+      for (const tally& t : store) interleaved |= t.rows.interleaved();
       if (interleaved) return std::nullopt;
     }
+    // Per model, by name so that the report's order does not depend on interning: its view against
+    // every opponent (or the baseline), and against each.
+    struct model_views {
+      tally_view all;
+      std::map<std::string, tally_view> by;
+    };
+    std::map<std::string, model_views> models;
+    auto view = [&](std::uint32_t model) -> model_views& { return models[d.models().name(model)]; };
+    auto add_part = [&](tally_view& v, const tally* t, bool mirror) {
+      v.cover = cover;
+      v.parts.push_back({t, mirror});
+    };
+    for (const auto& [a, b] : pairs) {
+      const tally* t = pair_of[a][b];
+      model_views &va = view(a), &vb = view(b);
+      if (!against_baseline || b == baseline) add_part(va.all, t, false);
+      if (!against_baseline || a == baseline) add_part(vb.all, t, true);
+      if (headline_) continue;
+      add_part(va.by[d.models().name(b)], t, false);
+      add_part(vb.by[d.models().name(a)], t, true);
+    }
+    for (std::uint32_t m = 0; m < own.size(); ++m) {
+      if (!own[m].all && own[m].by.empty()) continue;
+      model_views& v = view(m);
+      if (own[m].all) add_part(v.all, own[m].all, false);
+      for (std::uint32_t o = 0; o < own[m].by.size(); ++o)
+        if (own[m].by[o]) add_part(v.by[d.models().name(o)], own[m].by[o], false);
+    }
+    const tally none(items, keep_rows, cover);  // (a model with no unit against the baseline)
+    for (auto& [model, v] : models)
+      if (v.all.parts.empty()) add_part(v.all, &none, false);
     const double conf = cfg.confidence;
     if (!headline_) bt->settle(d);
     // Per model: its win rates, its Bradley–Terry metrics, then against each opponent. The baseline
     // against itself says nothing: it has its strength and rank only.
     std::vector<std::string> names;
-    for (const auto& [model, tallies] : models) {
+    for (const auto& [model, v] : models) {
       names.push_back(model);
       if (against_baseline && model == cfg.baseline)
         mb.open({"models", model});
       else
-        put_tally(mb, tallies.all, {"models", model}, conf);
+        put_tally(mb, v.all, {"models", model}, conf);
     }
     // The tallies are not read again once put: the bootstrap frees each as soon as it has copied it.
     auto take = [&] {
-      for (auto& [model, tallies] : models) {
-        mb.hand_over(tallies.all.rows);
-        for (auto& [opponent, t] : tallies.by) mb.hand_over(t.rows);
-      }
+      for (tally& t : store) mb.hand_over(t.rows);
       return mb.take();
     };
     if (headline_) return take();
     put_bt(mb, d, cfg, sel, *bt, names);
     bt.reset();
-    for (const auto& [model, tallies] : models)
+    for (const auto& [model, v] : models)
       if (!against_baseline || model != cfg.baseline)
-        for (const auto& [opponent, t] : tallies.by)
+        for (const auto& [opponent, t] : v.by)
           put_tally(mb, t, {"models", model, "by_opponent", opponent}, conf);
     return take();
   }

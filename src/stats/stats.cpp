@@ -495,25 +495,32 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
   const std::size_t batch = detail::resampled_sums::batch_size(n);
   const std::size_t batches = (resamples + batch - 1) / batch;
   std::vector<std::vector<double>> values(statistics.size(), std::vector<double>(resamples, std::nan("")));
-  std::vector<std::vector<std::size_t>> statistics_of(tables.size());
-  for (std::size_t s = 0; s < statistics.size(); ++s) statistics_of[statistics[s].table].push_back(s);
   auto work = [&](std::size_t first_batch, std::size_t last_batch) {
     detail::resampled_sums resampled(n, batch);
-    std::vector<double> row;
+    std::vector<double> row(offset.back()), joined;  // every table's sums (their rows may be released)
     for (std::size_t bb = first_batch; bb < last_batch; ++bb) {
       throw_if_stopped(options.stop);
       const std::size_t start = bb * batch, m = std::min<std::size_t>(batch, resamples - start);
       const std::span<const double> sums = resampled.of(stream, start, m, matrix);
-      for (std::size_t b = 0; b < m; ++b)
-        for (std::size_t t = 0; t < tables.size(); ++t) {
-          row.resize(offset[t + 1] - offset[t]);  // (the tables' rows may be released by now)
-          for (std::size_t k = 0; k < row.size(); ++k) {
-            const std::size_t at = needed.at[offset[t] + k];
-            row[k] = at == needed_columns::zero ? 0.0 : sums[b * kept + at];
-          }
-          for (const std::size_t s : statistics_of[t])
-            if (auto v = statistics[s].fn(row); v && std::isfinite(*v)) values[s][start + b] = *v;
+      for (std::size_t b = 0; b < m; ++b) {
+        for (std::size_t k = 0; k < row.size(); ++k) {
+          const std::size_t at = needed.at[k];
+          row[k] = at == needed_columns::zero ? 0.0 : sums[b * kept + at];
         }
+        auto of = [&](std::size_t t) {
+          return std::span<const double>(row).subspan(offset[t], offset[t + 1] - offset[t]);
+        };
+        for (std::size_t s = 0; s < statistics.size(); ++s) {
+          std::span<const double> in = of(statistics[s].table);
+          if (!statistics[s].then.empty()) {
+            joined.assign(in.begin(), in.end());
+            for (const std::size_t t : statistics[s].then)
+              joined.insert(joined.end(), of(t).begin(), of(t).end());
+            in = joined;
+          }
+          if (auto v = statistics[s].fn(in); v && std::isfinite(*v)) values[s][start + b] = *v;
+        }
+      }
     }
   };
   const std::size_t threads = std::max<std::size_t>(1, std::min<std::size_t>(options.threads, batches));
