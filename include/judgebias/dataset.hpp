@@ -173,9 +173,6 @@ struct comparison {
   std::uint32_t model_lo = no_id;  ///< Author of lo as first seen; no_id when unknown.
   std::uint32_t model_hi = no_id;  ///< Author of hi as first seen; no_id when unknown.
   std::uint32_t gold = no_id;      ///< Gold winner id, tie_outcome, or no_id (no gold).
-  /// With gold judges: twice their votes for lo (a tie vote is half to each side) and twice all their
-  /// votes (0: no gold judge voted, or inline gold), so that the share for lo is exact.
-  std::uint32_t gold_votes_lo2 = 0, gold_votes2 = 0;
 };
 
 /// The two orders of one comparison in the same run (METRICS.md "swap pair").
@@ -398,6 +395,9 @@ class dataset {
   std::vector<std::uint32_t> measured_;
   std::vector<std::uint8_t> gold_judge_;
   std::vector<comparison> comparisons_;
+  // Per comparison, with gold judges (empty without): twice their votes for lo (a tie vote is half to
+  // each side) and twice all their votes (0: none voted), so that the share for lo is exact.
+  std::vector<std::array<std::uint32_t, 2>> gold_votes2_;
   std::vector<std::uint32_t> comparison_of_;
   std::vector<std::uint32_t> comparison_offsets_;
   std::vector<index> comparison_records_;

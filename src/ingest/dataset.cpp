@@ -147,8 +147,8 @@ double dataset::gold_share_a(index i) const {
   const std::uint32_t c = comparison_of_[i];
   if (c == no_id) return std::nan("");
   const comparison& cmp = comparisons_[c];
-  if (cmp.gold_votes2 == 0) return std::nan("");
-  const double lo = static_cast<double>(cmp.gold_votes_lo2) / cmp.gold_votes2;
+  if (gold_votes2_.empty() || gold_votes2_[c][1] == 0) return std::nan("");
+  const double lo = static_cast<double>(gold_votes2_[c][0]) / gold_votes2_[c][1];
   return cand_a_[i] == cmp.lo ? lo : 1.0 - lo;
 }
 
@@ -552,12 +552,14 @@ struct dataset_builder::index_steps {
         votes[0] += 0.5, votes[1] += 0.5;
       pair_voted[it->second] = 1;
     }
-    for (auto& cmp : d.comparisons_) {
+    for (std::size_t c = 0; c < d.comparisons_.size(); ++c) {
+      comparison& cmp = d.comparisons_[c];
       const std::uint32_t p = pair_of.at({cmp.item, cmp.lo, cmp.hi});
       if (!pair_voted[p]) continue;
       cmp.gold = majority(pair_votes[p][0], pair_votes[p][1], cmp.lo, cmp.hi);
-      cmp.gold_votes_lo2 = static_cast<std::uint32_t>(2 * pair_votes[p][0]);
-      cmp.gold_votes2 = static_cast<std::uint32_t>(2 * (pair_votes[p][0] + pair_votes[p][1]));
+      if (d.gold_votes2_.empty()) d.gold_votes2_.assign(d.comparisons_.size(), {0, 0});
+      d.gold_votes2_[c] = {static_cast<std::uint32_t>(2 * pair_votes[p][0]),
+                           static_cast<std::uint32_t>(2 * (pair_votes[p][0] + pair_votes[p][1]))};
     }
   }
 
