@@ -72,6 +72,25 @@ TEST(JudgeAgreement, EveryTwoJudgesAndPooled) {
   EXPECT_NE(html.find("<title>J2 vs J1: 0.455 ["), std::string::npos);
 }
 
+// A judge's pooled table is the sum of its pairs' tables seen from its side: J2 is the second judge of
+// J1–J2 and the first of J2–J3, whose margins differ, so that a pair's table taken the wrong way round
+// moves κ. Four items:  J1: A A A B   J2: A B B B   J3: B A B A
+TEST(JudgeAgreement, PooledTablesAreThePairsSeenFromTheJudgesSide) {
+  const char* v1[] = {R"("A")", R"("A")", R"("A")", R"("B")"};
+  const char* v2[] = {R"("A")", R"("B")", R"("B")", R"("B")"};
+  const char* v3[] = {R"("B")", R"("A")", R"("B")", R"("A")"};
+  std::string t;
+  for (int i = 0; i < 4; ++i)
+    t += rec("J1", i + 1, v1[i]) + rec("J2", i + 1, v2[i]) + rec("J3", i + 1, v3[i]);
+  const json m = run_matrix(t).to_json()["modules"]["judge_agreement"]["judges"];
+  // J2 (rows) against J1: (A,A) (B,A) (B,A) (B,B); against J3: (A,B) (B,A) (B,B) (B,A). 8 units, 3 equal;
+  // rows (A 2, B 6), columns (A 5, B 3): p_e = (10 + 18)/64 = 7/16, κ = (6/16 − 7/16)/(9/16) = −1/9.
+  // (J1–J2's table not transposed would give rows (4, 4), columns (3, 5): p_e = 1/2, κ = −1/4.)
+  EXPECT_DOUBLE_EQ(value(m["J2"]["agreement"]), 3.0 / 8.0);
+  EXPECT_NEAR(value(m["J2"]["kappa"]), -1.0 / 9.0, 1e-12);
+  EXPECT_EQ(m["J2"]["kappa"]["n"], 8);
+}
+
 TEST(JudgeAgreement, BootstrapIntervalsAreSymmetricInThePair) {
   config cfg;
   cfg.modules = {"judge_agreement"};

@@ -119,10 +119,12 @@ class judge_agreement_module final : public bias_module {
     for (std::uint32_t k = 0; k < judges.size(); ++k) slot[judges[k]] = k;
     std::vector<keyed> recs;  // one item's
     std::vector<std::uint8_t> has_pairwise(judges.size(), 0);
-    // Each unit (comparison-order-run) of an item: each judge's table against all the others pooled,
-    // from the unit's label counts (the others' labels are the counts less its own), and while the
-    // judges are few enough for a matrix, each pair's own table. A judge counts once per unit (its
-    // records of one unit would be duplicates, which the dataset leaves out; the check is a safeguard).
+    // Each unit (comparison-order-run) of an item: while the judges are few enough for a matrix, each
+    // pair's own table, and a judge's table against all the others pooled is the sum of its pairs' (those
+    // where it is the second judge transposed: counts, so exact); past them, each judge's pooled table
+    // from the unit's label counts (the others' labels are the counts less its own). A judge counts once
+    // per unit (its records of one unit would be duplicates, which the dataset leaves out; the check is a
+    // safeguard).
     const std::size_t n = judges.size();
     const bool matrix = n <= max_matrix_judges;
     std::vector<std::unique_ptr<kit::item_sums>> pooled(n);
@@ -148,20 +150,22 @@ class judge_agreement_module final : public bias_module {
           }
         if (firsts.size() >= 2) {
           shared = true;
-          for (std::size_t x : firsts) {
-            auto& table = pooled[recs[x].judge];
-            if (!table) table = std::make_unique<kit::item_sums>(d.items().size(), width, keep_rows);
-            double* row = (*table)[recs[x].item];
-            for (std::size_t l = 0; l < labels; ++l)
-              row[recs[x].label * labels + l] += count[l] - (l == recs[x].label ? 1.0 : 0.0);
-          }
-          if (matrix)
+          if (matrix) {
             for (std::size_t p = 0; p < firsts.size(); ++p)
               for (std::size_t q = p + 1; q < firsts.size(); ++q) {
                 const keyed &x = recs[firsts[p]], &y = recs[firsts[q]];
                 auto it = pairs.try_emplace({x.judge, y.judge}, d.items().size(), width, keep_rows).first;
                 it->second[x.item][x.label * labels + y.label] += 1;
               }
+          } else {
+            for (std::size_t x : firsts) {
+              auto& table = pooled[recs[x].judge];
+              if (!table) table = std::make_unique<kit::item_sums>(d.items().size(), width, keep_rows);
+              double* row = (*table)[recs[x].item];
+              for (std::size_t l = 0; l < labels; ++l)
+                row[recs[x].label * labels + l] += count[l] - (l == recs[x].label ? 1.0 : 0.0);
+            }
+          }
         }
         s = e;
       }
@@ -189,19 +193,18 @@ class judge_agreement_module final : public bias_module {
       return result;
     }
     // Each pair measured once, on its own random stream, placed under both judges (the other's table
-    // transposed has the same agreement and κ), and freed.
+    // transposed has the same agreement and κ).
     std::vector<kit::measurement> per_judge(n);
     for (auto& [pair, sums] : pairs) {
       const std::string &x = d.judges().name(judges[pair.first]), &y = d.judges().name(judges[pair.second]);
       kit::metric_builder mb(cfg, name(), fmt::format("{}\x1f{}", x, y), "");
-      put_pair(mb, cfg, sums, {"by_opponent", y});
+      put_pair(mb, cfg, {{&sums, false}}, {"by_opponent", y});
       kit::measurement m = mb.take();
       for (auto& member : m.members) {
         per_judge[pair.first].members.push_back(member);
         member.path[1] = x;
         per_judge[pair.second].members.push_back(std::move(member));
       }
-      sums = kit::item_sums(0, width);
     }
     // A judge with no parsed pairwise record has no row (a pointwise-only judge).
     for (std::uint32_t k = 0; k < n; ++k) {
@@ -210,7 +213,15 @@ class judge_agreement_module final : public bias_module {
       const std::string& judge = d.judges().name(j);
       kit::metric_builder mb(d, cfg, name(), kit::selection{j, {}, ""});
       const kit::item_sums none(0, width);
-      put_pair(mb, cfg, pooled[k] ? *pooled[k] : none, {});
+      std::vector<part> parts;
+      if (pooled[k]) parts.push_back({pooled[k].get(), false});
+      for (auto& [pair, sums] : pairs)
+        if (pair.first == k || pair.second == k) {
+          parts.push_back({&sums, pair.second == k});
+          if (pair.second == k) mb.hand_over(sums);  // (its last reader: the judges come in order)
+        }
+      if (parts.empty()) parts.push_back({&none, false});
+      put_pair(mb, cfg, parts, {});
       kit::measurement own = mb.take();
       pooled[k].reset();
       std::stable_sort(per_judge[k].members.begin(), per_judge[k].members.end(),
@@ -227,22 +238,49 @@ class judge_agreement_module final : public bias_module {
   }
 
  private:
-  static void put_pair(kit::metric_builder& mb, const config& cfg, const kit::item_sums& sums,
+  // One table of a judge's: a pair's (transposed when the judge is the pair's second) or a pooled one.
+  struct part {
+    const kit::item_sums* sums = nullptr;
+    bool transposed = false;
+  };
+  // The 3 × 3 table that is the sum of the parts, whose sums are one after another in `s`.
+  static std::array<double, width> sum_of(std::span<const part> parts, std::span<const double> s) {
+    std::array<double, width> t{};
+    for (std::size_t p = 0; p < parts.size(); ++p)
+      for (std::size_t a = 0; a < labels; ++a)
+        for (std::size_t b = 0; b < labels; ++b) {
+          const double c =
+              parts[p].transposed ? s[p * width + b * labels + a] : s[p * width + a * labels + b];
+          t[a * labels + b] = p == 0 ? c : t[a * labels + b] + c;
+        }
+    return t;
+  }
+  static void put_pair(kit::metric_builder& mb, const config& cfg, const std::vector<part>& parts,
                        const std::vector<std::string>& parent) {
-    const auto t = sums.totals();
+    std::vector<const kit::item_sums*> tables;
+    std::vector<double> totals;
+    for (const part& p : parts) {
+      tables.push_back(p.sums);
+      const std::vector<double> t = p.sums->totals();
+      totals.insert(totals.end(), t.begin(), t.end());
+    }
+    const std::array<double, width> t = sum_of(parts, totals);
     const table_stats ts = stats_of(t);
+    auto of = [parts](auto f) -> stats::statistic {
+      return [parts, f](std::span<const double> s) { return f(sum_of(parts, s)); };
+    };
     auto at = [&](const char* metric) {
       std::vector<std::string> p = parent;
       p.emplace_back(metric);
       return p;
     };
     const auto units = static_cast<std::uint64_t>(ts.n);
-    mb.put(at("agreement"), unit::fraction, units, sums, agreement_of,
+    mb.put(at("agreement"), unit::fraction, units, tables, of(agreement_of),
            kit::wilson_closed(ts.po * ts.n, ts.n, cfg.confidence),
            "no comparison judged by both in the same order");
     // κ's closed form: the large-sample standard error of Cohen (1960), √(p_o(1 − p_o) / (n (1 − p_e)²)).
     mb.put(
-        at("kappa"), unit::coefficient, units, sums, kappa_of,
+        at("kappa"), unit::coefficient, units, tables, of(kappa_of),
         [&t, ts, conf = cfg.confidence]() -> std::optional<std::array<double, 2>> {
           const auto k = kappa_of(t);
           if (!k || ts.n < 2) return std::nullopt;
