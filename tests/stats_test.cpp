@@ -603,6 +603,37 @@ TEST(MetricBuilder, AMetricOverSeveralTablesIsTheMetricOfTheirRowsTogether) {
   EXPECT_NE(mm.members.at(0).value->ci, mm.members.at(1).value->ci);
 }
 
+// resample() computes the intervals put so far and frees the tables handed over; a metric put after it
+// is resampled at take() on the same stream (over the same items: the same interval as put before), and a
+// metric put again at a path takes the first one's place in the report.
+TEST(MetricBuilder, ResampleEarlyThenPutAgainInAKeptPlace) {
+  namespace kit = judgebias::kit;
+  judgebias::config cfg;
+  cfg.bootstrap = 200;
+  kit::item_sums first(0, 2), later(0, 2);
+  for (std::uint32_t item = 0; item < 30; ++item)
+    for (kit::item_sums* t : {&first, &later}) {
+      double* r = (*t)[item];
+      r[0] += item % 3, r[1] += 1 + item % 2;
+    }
+  const statistic ratio = [](std::span<const double> s) -> std::optional<double> { return s[0] / s[1]; };
+  kit::metric_builder m(cfg, "s", "J", "");
+  m.put("a", judgebias::unit::fraction, 30, first, ratio, {}, "-");
+  m.put("kept", judgebias::metric{});
+  m.put("b", judgebias::unit::fraction, 30, first, ratio, {}, "-");
+  m.hand_over(first);
+  m.resample();
+  EXPECT_FALSE(first.keeps_rows());
+  m.put("kept", judgebias::unit::fraction, 30, later, ratio, {}, "-");
+  const kit::measurement out = m.take();
+  ASSERT_EQ(out.members.size(), 3u);
+  EXPECT_EQ(out.members[1].path, std::vector<std::string>{"kept"});
+  ASSERT_TRUE(out.members[1].value && out.members[1].value->value && out.members[1].value->ci);
+  EXPECT_EQ(*out.members[1].value->value, 30.0 / 45);
+  EXPECT_EQ(out.members[1].value->ci, out.members[0].value->ci);  // the same draws, the same sums
+  EXPECT_EQ(out.members[2].path, std::vector<std::string>{"b"});
+}
+
 // Rows in chunks: a row keeps its place and sums across chunk boundaries (16, 32, 64 rows), a copy has the
 // same rows, and a moved-from table is empty and usable again.
 TEST(ClusterSums, ChunkedRowsCopyAndMove) {

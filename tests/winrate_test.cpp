@@ -588,6 +588,27 @@ TEST(Winrate, OneTallyPerModelPairMirrorsToTheBitOfATallyPerSide) {
     const json& o = x["judges"]["J"]["models"]["m3"]["by_opponent"]["m1"];
     EXPECT_EQ(v(m["win_rate"]) + v(o["win_rate"]), 100.0);
     EXPECT_EQ(v(m["n_wins"]), v(o["n_losses"]));
+    // The Bradley–Terry metrics, resampled after the tallies, keep their place before by_opponent.
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : x["judges"]["J"]["models"]["m1"].items()) keys.push_back(key);
+    const std::vector<std::string> order = {"win_rate",
+                                            "standard_error",
+                                            "n_wins",
+                                            "n_losses",
+                                            "n_draws",
+                                            "discrete_win_rate",
+                                            "gold_win_rate",
+                                            "corrected_win_rate",
+                                            "corrected_win_rate_ppi",
+                                            "correction_lambda",
+                                            "bt_strength",
+                                            "rank",
+                                            "gold_bt_strength",
+                                            "gold_rank",
+                                            "rank_shift",
+                                            "by_opponent"};
+    EXPECT_EQ(keys, order);
+    EXPECT_TRUE(x["judges"]["J"]["models"]["m1"]["bt_strength"]["ci"].is_array());
     ASSERT_TRUE(m["win_rate"]["ci"].is_array());
   }
 }

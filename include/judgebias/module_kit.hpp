@@ -504,7 +504,12 @@ class metric_builder {
   /// once. Its totals() and items() stay. Tables not resampled are left as they are.
   void hand_over(item_sums& rows) { handed_.emplace(&rows, &rows); }
 
-  /// Computes the pending bootstrap intervals and returns every metric put, in JSON order.
+  /// Computes the pending bootstrap intervals now rather than at take(), so that the tables handed over
+  /// are freed before the module goes on (to a fit of its own). Metrics put afterwards are resampled at
+  /// take() on the same stream: the same draws, when over the same items.
+  void resample();
+  /// Computes the pending bootstrap intervals and returns every metric put, in JSON order. A metric put
+  /// again at the same path replaces the first in its place (a place kept with an empty metric).
   measurement take();
 
  private:

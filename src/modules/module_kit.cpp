@@ -184,9 +184,13 @@ void metric_builder::bootstrap() {
   for (entry* e : pending) e->rows.clear();
 }
 
-measurement metric_builder::take() {
+void metric_builder::resample() {
   bootstrap();
   handed_.clear();
+}
+
+measurement metric_builder::take() {
+  resample();
   detail::key_tree<const entry*> tree;
   std::vector<std::string_view> path;
   for (const auto& e : entries_) {

@@ -693,6 +693,14 @@ void put_bt(metric_builder& mb, const dataset& d, const config& cfg, const kit::
   }
 }
 
+// Keeps the places of put_bt's metrics in the report (put_bt puts them again there), so that the
+// Bradley–Terry bootstrap can come after the tallies' bootstrap has freed them.
+void reserve_bt(metric_builder& mb, const std::vector<std::string>& model_names) {
+  for (const auto& model : model_names)
+    for (const char* name : {"bt_strength", "rank", "gold_bt_strength", "gold_rank", "rank_shift"})
+      mb.put({"models", model, name}, metric{});
+}
+
 // The chart of win rates per model under the judge, the gold and the correction.
 chart_spec win_rate_chart(std::string series, int order) {
   return chart_spec{"win_rate",
@@ -931,18 +939,19 @@ class winrate_module final : public bias_module {
         put_tally(mb, v.all, {"models", model}, conf);
     }
     // The tallies are not read again once put: the bootstrap frees each as soon as it has copied it.
-    auto take = [&] {
-      for (tally& t : store) mb.hand_over(t.rows);
-      return mb.take();
-    };
-    if (headline_) return take();
-    put_bt(mb, d, cfg, sel, *bt, names);
-    bt.reset();
+    for (tally& t : store) mb.hand_over(t.rows);
+    if (headline_) return mb.take();
+    // The Bradley–Terry metrics come next in the report, but their bootstrap comes after the tallies'
+    // (whose memory it then reuses).
+    reserve_bt(mb, names);
     for (const auto& [model, v] : models)
       if (!against_baseline || model != cfg.baseline)
         for (const auto& [opponent, t] : v.by)
           put_tally(mb, t, {"models", model, "by_opponent", opponent}, conf);
-    return take();
+    mb.resample();
+    put_bt(mb, d, cfg, sel, *bt, names);
+    bt.reset();
+    return mb.take();
   }
 
   bool headline_ = false;
