@@ -286,3 +286,36 @@ TEST(PackedColumn, WidensOnlyWhenAValueDoesNotFitAndKeepsEveryValue) {
   EXPECT_EQ(straight[1], 3u);
   EXPECT_EQ(straight[2], 70000u);
 }
+
+// Names packed in blocks of 64 KiB: 20,000 names of 10 bytes and more fill four blocks, an empty name and
+// one longer than a block get ids of their own, every view stays what it was as the table grows, and a
+// copy or a move has the same ids (a moved-from table is empty and takes names again).
+TEST(StringTable, NamesKeepTheirBytesAsTheTableGrowsCopiesAndMoves) {
+  string_table t;
+  std::vector<std::string_view> views;
+  for (int k = 0; k < 20000; ++k) {
+    EXPECT_EQ(t.intern("name-" + std::to_string(100000 + k)), static_cast<std::uint32_t>(k));
+    views.push_back(t.name(static_cast<std::uint32_t>(k)));
+  }
+  const std::string long_name(100000, 'x');
+  EXPECT_EQ(t.intern(""), 20000u);
+  EXPECT_EQ(t.intern(long_name), 20001u);
+  EXPECT_EQ(t.intern("after"), 20002u);
+  EXPECT_EQ(t.intern("name-100007"), 7u);  // already there
+  EXPECT_EQ(t.size(), 20003u);
+  for (int k = 0; k < 20000; k += 997)
+    EXPECT_EQ(views[static_cast<std::size_t>(k)], "name-" + std::to_string(100000 + k));
+  EXPECT_EQ(t.name(20001), long_name);
+  EXPECT_EQ(t.name(20000), "");
+  const string_table copy = t;
+  EXPECT_EQ(copy.size(), t.size());
+  EXPECT_EQ(copy.find("name-119999"), 19999u);
+  EXPECT_NE(copy.name(5).data(), t.name(5).data());  // its own bytes
+  string_table moved = std::move(t);
+  EXPECT_EQ(moved.name(20002), "after");
+  EXPECT_EQ(moved.find(long_name), 20001u);
+  EXPECT_EQ(t.size(), 0u);  // NOLINT(bugprone-use-after-move): a moved-from table is empty
+  EXPECT_EQ(t.find("after"), no_id);
+  EXPECT_EQ(t.intern("again"), 0u);
+  EXPECT_EQ(t.name(0), "again");
+}

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <limits>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -139,27 +140,42 @@ class sparse_column {
 
 }  // namespace detail
 
-/// Strings interned to dense integer ids, in order of first appearance. Each string is kept once; the
-/// look-up is an open-addressing table of ids (8 bytes a slot, at most half full), not a second copy.
+/// Strings interned to dense integer ids, in order of first appearance. Each string is kept once, its
+/// bytes packed in blocks that never move (a name's view stays valid as the table grows); the look-up is
+/// an open-addressing table of ids (8 bytes a slot, at most half full), not a second copy.
 class string_table {
  public:
+  string_table() = default;
+  string_table(const string_table& other);
+  string_table& operator=(const string_table& other);
+  string_table(string_table&& other) noexcept;
+  string_table& operator=(string_table&& other) noexcept;
+  ~string_table() = default;
+
   /// The id of `s`, adding it when new.
   std::uint32_t intern(std::string_view s);
   /// The id of `s`, or no_id.
   std::uint32_t find(std::string_view s) const;
-  const std::string& name(std::uint32_t id) const { return names_[id]; }  ///< The string of an id.
-  std::size_t size() const noexcept { return names_.size(); }             ///< Number of strings.
+  std::string_view name(std::uint32_t id) const { return names_[id]; }  ///< The string of an id.
+  std::size_t size() const noexcept { return names_.size(); }           ///< Number of strings.
 
  private:
   struct slot {
     std::uint32_t id = std::numeric_limits<std::uint32_t>::max();  // no_id: empty
     std::uint32_t hash = 0;                                        // the string's hash, its low half
   };
+  static constexpr std::size_t block_size = 64 << 10;
   static std::uint64_t hash_of(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
   // The slot holding `s`, or the empty slot where it would go.
   std::size_t slot_of(std::string_view s, std::uint64_t h) const noexcept;
   void grow();
-  std::deque<std::string> names_;  // (a deque: no copy of every string as it grows)
+  // A copy of `s` among the blocks: in the last one when it fits, else in a new one (of block_size, or
+  // of its own size when longer).
+  std::string_view store(std::string_view s);
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* next_ = nullptr;  // the first free byte of the last block
+  std::size_t left_ = 0;  // and the bytes free from there
+  std::vector<std::string_view> names_;
   std::vector<slot> slots_;
   unsigned shift_ = 64;  // 64 - log2(slots_.size()): a hash's home slot is its Fibonacci product's top bits
 };

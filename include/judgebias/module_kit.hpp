@@ -535,7 +535,7 @@ void judges(section_body& body, const dataset& d, Measure&& measure) {
   for (std::uint32_t j : d.measured_judges()) {
     selection s;
     s.judge = j;
-    const std::string& name = d.judges().name(j);
+    const std::string name(d.judges().name(j));
     place(body, row_scope::judge, name, "", measure(s), {"judges", name});
   }
 }
@@ -559,7 +559,7 @@ void breakdowns(section_body& body, const dataset& d, const config& cfg, Measure
     const row_scope scope = by == breakdown::task ? row_scope::task : row_scope::run;
     if (d.measured_judges().empty()) body.extra({key}, nlohmann::ordered_json::object());
     for (std::uint32_t j : d.measured_judges()) {
-      const std::string& name = d.judges().name(j);
+      const std::string name(d.judges().name(j));
       const judge_groups groups(d, j, by);
       if (groups.size() == 0) body.extra({key, name}, nlohmann::ordered_json::object());
       for (std::size_t k = 0; k < groups.size(); ++k) {

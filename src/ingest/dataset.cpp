@@ -7,6 +7,7 @@
 #include <bit>
 #include <numeric>
 #include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -67,15 +68,57 @@ void string_table::grow() {
     if (x.id != no_id) slots_[slot_of(names_[x.id], hash_of(names_[x.id]))] = x;
 }
 
+std::string_view string_table::store(std::string_view s) {
+  if (s.size() > left_) {
+    const std::size_t size = std::max(block_size, s.size());
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(size));
+    next_ = blocks_.back().get(), left_ = size;
+  }
+  char* at = next_;
+  std::copy(s.begin(), s.end(), at);
+  next_ += s.size(), left_ -= s.size();
+  return {at, s.size()};
+}
+
 std::uint32_t string_table::intern(std::string_view s) {
   if (2 * (names_.size() + 1) > slots_.size()) grow();
   const std::uint64_t h = hash_of(s);
   slot& x = slots_[slot_of(s, h)];
   if (x.id != no_id) return x.id;
-  x.id = static_cast<std::uint32_t>(names_.size());
+  names_.push_back(store(s));  // (first: should it throw, the table is as it was)
+  x.id = static_cast<std::uint32_t>(names_.size() - 1);
   x.hash = static_cast<std::uint32_t>(h);
-  names_.emplace_back(s);
   return x.id;
+}
+
+string_table::string_table(const string_table& other) {
+  for (const std::string_view s : other.names_) intern(s);
+}
+
+string_table& string_table::operator=(const string_table& other) {
+  if (this != &other) *this = string_table(other);
+  return *this;
+}
+
+string_table::string_table(string_table&& other) noexcept
+    : blocks_(std::move(other.blocks_)),
+      next_(std::exchange(other.next_, nullptr)),
+      left_(std::exchange(other.left_, 0)),
+      names_(std::move(other.names_)),
+      slots_(std::move(other.slots_)),
+      shift_(std::exchange(other.shift_, 64)) {
+  other.names_.clear(), other.slots_.clear();  // (moved-from vectors are empty in practice; now surely)
+}
+
+string_table& string_table::operator=(string_table&& other) noexcept {
+  if (this != &other) {
+    blocks_ = std::move(other.blocks_);
+    next_ = std::exchange(other.next_, nullptr), left_ = std::exchange(other.left_, 0);
+    names_ = std::move(other.names_), slots_ = std::move(other.slots_);
+    shift_ = std::exchange(other.shift_, 64);
+    other.blocks_.clear(), other.names_.clear(), other.slots_.clear();
+  }
+  return *this;
 }
 
 std::uint32_t string_table::find(std::string_view s) const {
@@ -738,7 +781,7 @@ breakdown_groups::breakdown_groups(const dataset& d, std::uint32_t judge, breakd
   rec_start_ = std::move(recs);
   swap_start_ = std::move(swaps);
   names_.reserve(groups);
-  for (auto id : ids_) names_.push_back(tasks ? d.tasks().name(id) : std::to_string(id));
+  for (auto id : ids_) names_.push_back(tasks ? std::string(d.tasks().name(id)) : std::to_string(id));
   order_.resize(groups);
   for (std::uint32_t g = 0; g < groups; ++g) order_[g] = g;
   std::sort(order_.begin(), order_.end(), [&](auto x, auto y) { return names_[x] < names_[y]; });

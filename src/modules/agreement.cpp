@@ -90,7 +90,7 @@ class agreement_module final : public bias_module {
       return result;
     }
     auto one_judge = [&](const kit::selection& s) {
-      return measure(d, cfg, {s}, d.judges().name(s.judge), s.group_name);
+      return measure(d, cfg, {s}, std::string(d.judges().name(s.judge)), s.group_name);
     };
     kit::judges(result.body, d, one_judge);
     std::vector<kit::selection> everyone;  // every measured judge's records, pooled

@@ -193,8 +193,9 @@ class attribution_module final : public bias_module {
     // The names of the columns after the fixed terms, for messages: "cue K", then "feature F".
     std::vector<std::string> kind_names;
     kind_names.reserve(kinds.size() + features.size());
-    for (std::uint32_t k : kinds) kind_names.push_back("cue " + d.kinds().name(k));
-    for (std::uint32_t f : features) kind_names.push_back("feature " + d.feature_names().name(f));
+    for (std::uint32_t k : kinds) kind_names.push_back("cue " + std::string(d.kinds().name(k)));
+    for (std::uint32_t f : features)
+      kind_names.push_back("feature " + std::string(d.feature_names().name(f)));
     // self_preference's own number (interval and all) beside self_effect.
     const detail::self_preference_dbg raw(d, cfg);
     const kit::ownership owner(d, cfg);
@@ -207,7 +208,7 @@ class attribution_module final : public bias_module {
       return measure_fixed(d, cfg, s, f, raw);
     });
     for (std::size_t k = 0; k < kinds.size(); ++k) {
-      const std::string& kind = d.kinds().name(kinds[k]);
+      const std::string kind(d.kinds().name(kinds[k]));
       result.body.nest({"kinds", kind}, kit::per_judge(d, cfg, [&](const kit::selection& s) {
                          const fit_result& f = fits.at({s.judge, s.group_name});
                          kit::metric_builder mb(d, cfg, fmt::format("{}/{}", name(), kind), s);
@@ -217,7 +218,7 @@ class attribution_module final : public bias_module {
                        }));
     }
     for (std::size_t k = 0; k < features.size(); ++k) {
-      const std::string& feature = d.feature_names().name(features[k]);
+      const std::string feature(d.feature_names().name(features[k]));
       const std::size_t column = fixed_terms + kinds.size() + k;
       result.body.nest({"features", feature}, kit::per_judge(d, cfg, [&](const kit::selection& s) {
                          const fit_result& f = fits.at({s.judge, s.group_name});
@@ -532,7 +533,7 @@ class attribution_module final : public bias_module {
                                  const fit_result& f, const detail::self_preference_dbg& raw) const {
     kit::metric_builder mb(d, cfg, name(), s);
     put_effect(mb, cfg, f, t_self, "self_effect");
-    mb.put("dbg_pairwise", raw.of(d.judges().name(s.judge), s.group_name));
+    mb.put("dbg_pairwise", raw.of(std::string(d.judges().name(s.judge)), s.group_name));
     put_effect(mb, cfg, f, t_position, "position_effect");
     put_effect(mb, cfg, f, t_length, "length_effect");
     put_effect(mb, cfg, f, t_gold, "gold_effect");

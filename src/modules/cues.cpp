@@ -55,7 +55,7 @@ class cue_module final : public bias_module {
     module_result result;
     std::vector<std::pair<std::string, std::uint32_t>> kinds;
     for (std::uint32_t k = 0; k < d.kinds().size(); ++k) {
-      const std::string& name = d.kinds().name(k);
+      const std::string name(d.kinds().name(k));
       if (name != "bandwagon" && name != "authority" && name != "verbosity") kinds.emplace_back(name, k);
     }
     if (kinds.empty()) {

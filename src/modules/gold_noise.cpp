@@ -127,7 +127,7 @@ class two_level_dbg {
       point.reason = "the data come from a single item: nothing to resample";
       return point;
     }
-    const std::string& judge = d_.judges().name(sel.judge);
+    const std::string judge(d_.judges().name(sel.judge));
     const std::uint64_t gold_stream = stats::stream_seed(cfg.seed, {"gold_noise", judge, "gold judges"});
     const std::uint64_t item_stream = stats::stream_seed(cfg.seed, {"gold_noise", judge, "items"});
     std::vector<std::uint32_t> gold_counts(k_), item_counts(items);
@@ -256,7 +256,7 @@ class gold_noise_module final : public bias_module {
     std::optional<two_level_dbg> two_level;
     if (cfg.gold_bootstrap && cfg.bootstrap > 0) two_level.emplace(d, panel);
     kit::judges(result.body, d, [&](const kit::selection& s) {
-      const std::string& judge = d.judges().name(s.judge);
+      const std::string judge(d.judges().name(s.judge));
       kit::metric_builder mb(d, cfg, name(), s);
       const metric whole = two_level ? two_level->interval(s, cfg, full.of(judge)) : full.of(judge);
       mb.put("dbg_pairwise", whole);
@@ -294,7 +294,7 @@ class gold_noise_module final : public bias_module {
       section_body sub;
       kit::judges(sub, d, [&](const kit::selection& s) {
         kit::metric_builder mb(d, cfg, name(), s);
-        mb.put("dbg_pairwise", without[g].of(d.judges().name(s.judge)));
+        mb.put("dbg_pairwise", without[g].of(std::string(d.judges().name(s.judge))));
         return mb.take();
       });
       result.body.nest({"kinds", panel[g]}, std::move(sub));

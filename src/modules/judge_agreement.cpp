@@ -196,7 +196,7 @@ class judge_agreement_module final : public bias_module {
     // transposed has the same agreement and κ).
     std::vector<kit::measurement> per_judge(n);
     for (auto& [pair, sums] : pairs) {
-      const std::string &x = d.judges().name(judges[pair.first]), &y = d.judges().name(judges[pair.second]);
+      const std::string x(d.judges().name(judges[pair.first])), y(d.judges().name(judges[pair.second]));
       kit::metric_builder mb(cfg, name(), fmt::format("{}\x1f{}", x, y), "");
       put_pair(mb, cfg, {{&sums, false}}, {"by_opponent", y});
       kit::measurement m = mb.take();
@@ -210,7 +210,7 @@ class judge_agreement_module final : public bias_module {
     for (std::uint32_t k = 0; k < n; ++k) {
       if (!has_pairwise[k]) continue;
       const std::uint32_t j = judges[k];
-      const std::string& judge = d.judges().name(j);
+      const std::string judge(d.judges().name(j));
       kit::metric_builder mb(d, cfg, name(), kit::selection{j, {}, ""});
       const kit::item_sums none(0, width);
       std::vector<part> parts;

@@ -350,7 +350,8 @@ class self_preference_module final : public bias_module {
       }
       const double g = gold_share(cmp, own_id);
       pooled.add(cmp.item, *oc.w, g);
-      by_opponent.try_emplace(d.models().name(opponent), items).first->second.add(cmp.item, *oc.w, g);
+      by_opponent.try_emplace(std::string(d.models().name(opponent)), items)
+          .first->second.add(cmp.item, *oc.w, g);
     }
     put_dbg(mb, pooled, {}, conf);
 

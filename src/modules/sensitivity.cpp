@@ -96,7 +96,7 @@ class sensitivity_module final : public bias_module {
     for (std::size_t r = 0; r < rules.size(); ++r) by_rule[r] = measure_under(d, cfg, rules[r]);
     result.body = section_body{};
     kit::judges(result.body, d, [&](const kit::selection& s) {
-      const std::string& judge = d.judges().name(s.judge);
+      const std::string judge(d.judges().name(s.judge));
       kit::metric_builder mb(d, cfg, name(), s);
       // The models any rule gives a win rate, in name order.
       std::vector<std::string> models;

@@ -902,7 +902,9 @@ class winrate_module final : public bias_module {
       std::map<std::string, tally_view> by;
     };
     std::map<std::string, model_views> models;
-    auto view = [&](std::uint32_t model) -> model_views& { return models[d.models().name(model)]; };
+    auto view = [&](std::uint32_t model) -> model_views& {
+      return models[std::string(d.models().name(model))];
+    };
     auto add_part = [&](tally_view& v, const tally* t, bool mirror) {
       v.cover = cover;
       v.parts.push_back({t, mirror});
@@ -913,15 +915,15 @@ class winrate_module final : public bias_module {
       if (!against_baseline || b == baseline) add_part(va.all, t, false);
       if (!against_baseline || a == baseline) add_part(vb.all, t, true);
       if (headline_) continue;
-      add_part(va.by[d.models().name(b)], t, false);
-      add_part(vb.by[d.models().name(a)], t, true);
+      add_part(va.by[std::string(d.models().name(b))], t, false);
+      add_part(vb.by[std::string(d.models().name(a))], t, true);
     }
     for (std::uint32_t m = 0; m < own.size(); ++m) {
       if (!own[m].all && own[m].by.empty()) continue;
       model_views& v = view(m);
       if (own[m].all) add_part(v.all, own[m].all, false);
       for (std::uint32_t o = 0; o < own[m].by.size(); ++o)
-        if (own[m].by[o]) add_part(v.by[d.models().name(o)], own[m].by[o], false);
+        if (own[m].by[o]) add_part(v.by[std::string(d.models().name(o))], own[m].by[o], false);
     }
     const tally none(items, keep_rows, cover);  // (a model with no unit against the baseline)
     for (auto& [model, v] : models)

@@ -148,8 +148,9 @@ report pipeline::evaluate(const loaded_data& data) const {
             [&](auto x, auto y) { return d.judges().name(x) < d.judges().name(y); });
   json by_judge = json::object(), scale_by_judge = json::object();
   for (auto j : all_judges) {
-    detail::append_member(by_judge, d.judges().name(j), failures[j]);
-    if (out_of_scale[j] > 0) detail::append_member(scale_by_judge, d.judges().name(j), out_of_scale[j]);
+    detail::append_member(by_judge, std::string(d.judges().name(j)), failures[j]);
+    if (out_of_scale[j] > 0)
+      detail::append_member(scale_by_judge, std::string(d.judges().name(j)), out_of_scale[j]);
   }
 
   json first_errors = json::array();
