@@ -133,3 +133,24 @@ TEST(Sensitivity, EachRuleIsWhatTheWholeModulesReport) {
       EXPECT_GE(compared, 3 * 3 * 3) << "judges x models x rules";
     }
 }
+
+// With prob_a (a tally per model and opponent) and a baseline, a model met only against others than the
+// baseline still has its row: m3 meets only m2, so its win rate against m1 has no record, and says so
+// rather than that the judge does not report it. m2's, against m1 on q1: 1 − 0.7 and 0.4 → 0.35.
+TEST(Sensitivity, AModelNeverAgainstTheBaselineKeepsItsRow) {
+  const std::string text =
+      R"({"judge":"J","judge_model":"j","item":"q1","a":{"model":"m1"},"b":{"model":"m2"},"verdict":"A","prob_a":0.7})"
+      "\n"
+      R"({"judge":"J","judge_model":"j","item":"q1","a":{"model":"m2"},"b":{"model":"m1"},"verdict":"B","prob_a":0.4})"
+      "\n"
+      R"({"judge":"J","judge_model":"j","item":"q2","a":{"model":"m2"},"b":{"model":"m3"},"verdict":"A"})"
+      "\n"
+      R"({"judge":"J","judge_model":"j","item":"q2","a":{"model":"m3"},"b":{"model":"m2"},"verdict":"tie"})"
+      "\n";
+  config cfg;
+  cfg.baseline = "m1";
+  const json m = sensitivity(text, cfg)["judges"]["J"]["models"];
+  EXPECT_NEAR(value(m["m2"]["win_rate_each"]), 100 * (0.3 + 0.4) / 2, 1e-9);
+  EXPECT_TRUE(m["m3"]["win_rate_each"]["value"].is_null());
+  EXPECT_EQ(m["m3"]["win_rate_each"]["reason"], "no parsed record of the model against this opponent");
+}

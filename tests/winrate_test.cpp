@@ -555,8 +555,11 @@ TEST(Winrate, OneTallyPerModelPairMirrorsToTheBitOfATallyPerSide) {
     std::string text;
     int k = 0;
     for (int item = 0; item < 30; ++item)
-      for (int a = 0; a < 4; ++a)
+      for (int x = 0; x < 4; ++x)
         for (int b = 0; b < 4; ++b) {
+          // (On odd items the models come in reverse order, so that the lower model id is the
+          // comparison's higher candidate id: its side is the tally's mirror.)
+          const int a = item % 2 ? 3 - x : x;
           if (a == b) continue;
           ++k;
           const char* v = verdicts[(k * 7 + item) % 5];
@@ -566,7 +569,12 @@ TEST(Winrate, OneTallyPerModelPairMirrorsToTheBitOfATallyPerSide) {
                   R"("},"verdict":)" + (failure ? std::string("null") : "\"" + std::string(v) + "\"");
           if (with_prob_a && !failure)
             text += std::string(R"(,"prob_a":)") + (v[0] == 'A' ? "1" : v[0] == 'B' ? "0" : "0.5");
-          if (item % 3 != 0) text += std::string(R"(,"gold":")") + verdicts[(item + a * b) % 3] + "\"";
+          // Gold on two items in three: the pair's lower model, its higher one, or a tie, in this order's
+          // terms (the same in both orders).
+          if (item % 3 != 0) {
+            const int g = (item + a + b) % 3, winner = g == 0 ? std::min(a, b) : std::max(a, b);
+            text += std::string(R"(,"gold":")") + (g == 2 ? "tie" : winner == a ? "A" : "B") + "\"";
+          }
           text += "}\n";
         }
     return text;
@@ -609,6 +617,7 @@ TEST(Winrate, OneTallyPerModelPairMirrorsToTheBitOfATallyPerSide) {
                                             "by_opponent"};
     EXPECT_EQ(keys, order);
     EXPECT_TRUE(x["judges"]["J"]["models"]["m1"]["bt_strength"]["ci"].is_array());
+    EXPECT_NE(v(x["judges"]["J"]["models"]["m4"]["gold_win_rate"]), 50.0);  // the gold is not all ties
     ASSERT_TRUE(m["win_rate"]["ci"].is_array());
   }
 }

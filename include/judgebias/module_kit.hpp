@@ -480,7 +480,7 @@ class metric_builder {
   /// The metric `name` (or at `path`, e.g. {"by_opponent", MODEL, "wr_gold"}): `stat` of the sums of
   /// `rows` (null with `empty_reason` when it has no value), over `n` units. Returns the metric, to add a
   /// p-value to; it is written at take(). With --bootstrap, the builder keeps a pointer to `rows` until
-  /// take(): keep them alive and unchanged until then.
+  /// its interval is computed (at resample() or take()): keep them alive and unchanged until then.
   metric& put(std::vector<std::string> path, unit u, std::uint64_t n, const item_sums& rows,
               const stats::statistic& stat, const closed_form& closed, std::string_view empty_reason);
   metric& put(std::string name, unit u, std::uint64_t n, const item_sums& rows, const stats::statistic& stat,
@@ -498,10 +498,10 @@ class metric_builder {
   }
   /// An object at `path` that is written even when nothing is put under it (an empty by_opponent).
   void open(std::vector<std::string> path);
-  /// A table the module will not read again: if the bootstrap at take() resamples it (a table put with
-  /// --bootstrap over two items or more), it releases its rows (item_sums::release_rows) as soon as it
-  /// has copied them, so that the module's tables and the bootstrap's own matrix are not held whole at
-  /// once. Its totals() and items() stay. Tables not resampled are left as they are.
+  /// A table the module will not read again: if the bootstrap (at resample() or take()) resamples it (a
+  /// table put with --bootstrap over two items or more), it releases its rows (item_sums::release_rows) as
+  /// soon as it has copied them, so that the module's tables and the bootstrap's own matrix are not held
+  /// whole at once. Its totals() and items() stay. Tables not resampled are left as they are.
   void hand_over(item_sums& rows) { handed_.emplace(&rows, &rows); }
 
   /// Computes the pending bootstrap intervals now rather than at take(), so that the tables handed over

@@ -785,9 +785,9 @@ class winrate_module final : public bias_module {
  private:
   // The metrics of one judge (or one --by group of it); `failures` counts its units that are extraction
   // failures (left out). At --bootstrap 0 only the totals are read, so the per-item rows are not kept
-  // (a table per model and opponent, up to 11 sums per item): the totals are the same, summed in the same
-  // order, when each item's comparisons come together, as the dataset numbers them (item by item); should
-  // they not, it measures again with the rows.
+  // (a table per model pair, or per model and opponent, up to 11 sums per item): the totals are the same,
+  // summed in the same order, when each item's comparisons come together, as the dataset numbers them
+  // (item by item); should they not, it measures again with the rows.
   kit::measurement measure(const dataset& d, const config& cfg, const kit::selection& sel,
                            std::uint64_t& failures) const {
     if (cfg.bootstrap == 0) {
@@ -818,14 +818,16 @@ class winrate_module final : public bias_module {
     const gold_cover cover = !with_gold     ? gold_cover::none
                              : without_gold ? gold_cover::some
                                             : gold_cover::all;
-    // Outcomes of 1, ½ or 0 (pair rules other than `each`, or no prob_a among the records): one tally per
-    // pair of models met, of the side of the model with the lower id, and each model's tallies are views
-    // of them, the opponent's side mirrored (a model's tally against all is the sum of those against
-    // each). With prob_a's outcomes the sides' sums would not mirror to the bit: a tally per model and
-    // opponent, and per model against all (or the baseline).
-    bool hard = true;
-    for (std::size_t k = 0; soft && hard && k < comparisons.size(); ++k)
-      for (const dataset::index i : d.comparison_records(comparisons[k])) hard &= std::isnan(d.prob_a(i));
+    // Outcomes of 1, ½ or 0 (pair rules other than `each`, or no prob_a among the records) and at most 32
+    // models in the file: one tally per pair of models met, of the side of the model with the lower id,
+    // and each model's tallies are views of them, the opponent's side mirrored (its tally against all is
+    // the sum of those against each, which each statistic sums again per resample: at most 31 of them).
+    // With prob_a's outcomes the sides' sums would not mirror to the bit, and past 32 models the sums
+    // would cost more than the tables save: a tally per model and opponent, and per model against all (or
+    // the baseline).
+    bool hard = d.models().size() <= 32;
+    for (std::size_t k = 0; soft && hard && k < comparisons.size(); ++k)  // (the records scored below)
+      for (const dataset::index i : sel.comparison_records(d, k)) hard &= std::isnan(d.prob_a(i));
     std::deque<tally> store;                                                 // every tally, in order made
     std::vector<std::vector<tally*>> pair_of(hard ? d.models().size() : 0);  // [lower id][higher id]
     std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;              // (lower, higher) of each
@@ -838,6 +840,7 @@ class winrate_module final : public bias_module {
     // Without them: per model its overall tally (against every opponent, or the baseline) and one per
     // opponent.
     struct model_tallies {
+      bool met = false;  // (a model met only against others than the baseline has no tally, yet a row)
       tally* all = nullptr;
       std::vector<tally*> by;  // by opponent id, nullptr until met
     };
@@ -880,6 +883,7 @@ class winrate_module final : public bias_module {
         auto count = [&](std::uint32_t model, std::uint32_t opponent, double outcome,
                          std::optional<double> g) {
           model_tallies& m = own[model];
+          m.met = true;
           if (!against_baseline || opponent == baseline) own_tally(m.all).add(item, outcome, g);
           if (headline_) return;
           if (m.by.empty()) m.by.assign(d.models().size(), nullptr);
@@ -919,7 +923,7 @@ class winrate_module final : public bias_module {
       add_part(vb.by[std::string(d.models().name(a))], t, true);
     }
     for (std::uint32_t m = 0; m < own.size(); ++m) {
-      if (!own[m].all && own[m].by.empty()) continue;
+      if (!own[m].met) continue;
       model_views& v = view(m);
       if (own[m].all) add_part(v.all, own[m].all, false);
       for (std::uint32_t o = 0; o < own[m].by.size(); ++o)
@@ -940,7 +944,8 @@ class winrate_module final : public bias_module {
       else
         put_tally(mb, v.all, {"models", model}, conf);
     }
-    // The tallies are not read again once put: the bootstrap frees each as soon as it has copied it.
+    // The tallies are not read again once their metrics are put (below): the bootstrap, at resample(),
+    // frees each as soon as it has copied it.
     for (tally& t : store) mb.hand_over(t.rows);
     if (headline_) return mb.take();
     // The Bradley–Terry metrics come next in the report, but their bootstrap comes after the tallies'
