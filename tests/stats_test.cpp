@@ -526,6 +526,24 @@ TEST(MetricBuilder, MetricsShareOneDrawOfAllTheirItems) {
   EXPECT_NE(a.ci, interval(m, "all").ci);  // (the five items past `all` change its draw)
 }
 
+namespace {
+
+// Items 0-29 in each table, a row (item % 3, 1 + item % 2) each: totals 30 and 45.
+void fill_thirty_items(std::initializer_list<judgebias::kit::item_sums*> tables) {
+  for (std::uint32_t item = 0; item < 30; ++item)
+    for (judgebias::kit::item_sums* t : tables) {
+      double* r = (*t)[item];
+      r[0] += item % 3, r[1] += 1 + item % 2;
+    }
+}
+
+// The first sum over the second.
+const statistic first_over_second = [](std::span<const double> s) -> std::optional<double> {
+  return s[0] / s[1];
+};
+
+}  // namespace
+
 // A table handed over is released by the bootstrap at take() (its totals and items stay, its rows go,
 // and touching one throws) and gets the interval it gets when kept; a table not resampled (without a
 // bootstrap) is left as it is.
@@ -534,16 +552,11 @@ TEST(MetricBuilder, HandedOverTablesKeepTheirTotalsAndIntervals) {
   judgebias::config cfg;
   cfg.bootstrap = 200;
   kit::item_sums mine(0, 2), kept(0, 2);
-  for (std::uint32_t item = 0; item < 30; ++item)
-    for (kit::item_sums* t : {&mine, &kept}) {
-      double* r = (*t)[item];
-      r[0] += item % 3, r[1] += 1 + item % 2;
-    }
-  const statistic ratio = [](std::span<const double> s) -> std::optional<double> { return s[0] / s[1]; };
+  fill_thirty_items({&mine, &kept});
   kit::metric_builder a(cfg, "s", "J", ""), b(cfg, "s", "J", "");
-  a.put("r", judgebias::unit::fraction, 30, mine, ratio, {}, "-");
+  a.put("r", judgebias::unit::fraction, 30, mine, first_over_second, {}, "-");
   a.hand_over(mine);
-  b.put("r", judgebias::unit::fraction, 30, kept, ratio, {}, "-");
+  b.put("r", judgebias::unit::fraction, 30, kept, first_over_second, {}, "-");
   const kit::measurement ma = a.take(), mb = b.take();
   ASSERT_TRUE(ma.members.at(0).value && ma.members.at(0).value->ci);
   EXPECT_EQ(ma.members.at(0).value->ci, mb.members.at(0).value->ci);  // bit for bit
@@ -558,7 +571,7 @@ TEST(MetricBuilder, HandedOverTablesKeepTheirTotalsAndIntervals) {
 
   cfg.bootstrap = 0;
   kit::metric_builder c(cfg, "s", "J", "");
-  c.put("r", judgebias::unit::fraction, 30, kept, ratio, {}, "-");
+  c.put("r", judgebias::unit::fraction, 30, kept, first_over_second, {}, "-");
   c.hand_over(kept);
   (void)c.take();
   EXPECT_TRUE(kept.keeps_rows());
@@ -582,16 +595,15 @@ TEST(MetricBuilder, AMetricOverSeveralTablesIsTheMetricOfTheirRowsTogether) {
     if (item >= 10) r[0] += 2 * x, r[1] += y;
     if (item < 3) few[item][0] += 1, few[item][1] += 1;
   }
-  const statistic ratio = [](std::span<const double> s) -> std::optional<double> { return s[0] / s[1]; };
   const statistic of_both = [](std::span<const double> s) -> std::optional<double> {
     EXPECT_EQ(s.size(), 4u);
     return (s[0] + s[2]) / (s[1] + s[3]);
   };
   kit::metric_builder m(cfg, "s", "J", ""), one(cfg, "s", "J", "");
   m.put({"both"}, judgebias::unit::fraction, 40, {&a, &b}, of_both, {}, "-");
-  m.put("few", judgebias::unit::fraction, 3, few, ratio, {}, "-");
-  one.put("both", judgebias::unit::fraction, 40, together, ratio, {}, "-");
-  one.put("few", judgebias::unit::fraction, 3, few, ratio, {}, "-");
+  m.put("few", judgebias::unit::fraction, 3, few, first_over_second, {}, "-");
+  one.put("both", judgebias::unit::fraction, 40, together, first_over_second, {}, "-");
+  one.put("few", judgebias::unit::fraction, 3, few, first_over_second, {}, "-");
   const kit::measurement mm = m.take(), mo = one.take();
   ASSERT_TRUE(mm.members.at(0).value && mm.members.at(0).value->ci);
   // a: Σx = 19 (items 0-19: 0+1+2 six times, then 0+1), Σy = 30; b: Σ2x = 2 × 21 (items 10-29: 1+2+0
@@ -611,20 +623,15 @@ TEST(MetricBuilder, ResampleEarlyThenPutAgainInAKeptPlace) {
   judgebias::config cfg;
   cfg.bootstrap = 200;
   kit::item_sums first(0, 2), later(0, 2);
-  for (std::uint32_t item = 0; item < 30; ++item)
-    for (kit::item_sums* t : {&first, &later}) {
-      double* r = (*t)[item];
-      r[0] += item % 3, r[1] += 1 + item % 2;
-    }
-  const statistic ratio = [](std::span<const double> s) -> std::optional<double> { return s[0] / s[1]; };
+  fill_thirty_items({&first, &later});
   kit::metric_builder m(cfg, "s", "J", "");
-  m.put("a", judgebias::unit::fraction, 30, first, ratio, {}, "-");
+  m.put("a", judgebias::unit::fraction, 30, first, first_over_second, {}, "-");
   m.put("kept", judgebias::metric{});
-  m.put("b", judgebias::unit::fraction, 30, first, ratio, {}, "-");
+  m.put("b", judgebias::unit::fraction, 30, first, first_over_second, {}, "-");
   m.hand_over(first);
   m.resample();
   EXPECT_FALSE(first.keeps_rows());
-  m.put("kept", judgebias::unit::fraction, 30, later, ratio, {}, "-");
+  m.put("kept", judgebias::unit::fraction, 30, later, first_over_second, {}, "-");
   const kit::measurement out = m.take();
   ASSERT_EQ(out.members.size(), 3u);
   EXPECT_EQ(out.members[1].path, std::vector<std::string>{"kept"});

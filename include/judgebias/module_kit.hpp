@@ -145,6 +145,10 @@ class item_sums {
   std::vector<double> current_, totals_;
 };
 
+/// The totals() of several tables one after another, as a statistic over them reads them
+/// (metric_builder::put of several tables).
+std::vector<double> totals_of(std::span<const item_sums* const> tables);
+
 /// Per-unit values in the order added, for a closed-form interval's two passes (the mean, then the
 /// deviations from it). Such values mostly take a few values (an outcome 0, ½ or 1; a share of a few
 /// records; a difference of scores on a small scale), so while they take at most 256 distinct ones (bit

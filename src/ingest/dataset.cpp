@@ -100,14 +100,8 @@ string_table& string_table::operator=(const string_table& other) {
   return *this;
 }
 
-string_table::string_table(string_table&& other) noexcept
-    : blocks_(std::move(other.blocks_)),
-      next_(std::exchange(other.next_, nullptr)),
-      left_(std::exchange(other.left_, 0)),
-      names_(std::move(other.names_)),
-      slots_(std::move(other.slots_)),
-      shift_(std::exchange(other.shift_, 64)) {
-  other.names_.clear(), other.slots_.clear();  // (moved-from vectors are empty in practice; now surely)
+string_table::string_table(string_table&& other) noexcept {
+  *this = std::move(other);
 }
 
 string_table& string_table::operator=(string_table&& other) noexcept {
@@ -116,7 +110,7 @@ string_table& string_table::operator=(string_table&& other) noexcept {
     next_ = std::exchange(other.next_, nullptr), left_ = std::exchange(other.left_, 0);
     names_ = std::move(other.names_), slots_ = std::move(other.slots_);
     shift_ = std::exchange(other.shift_, 64);
-    other.blocks_.clear(), other.names_.clear(), other.slots_.clear();
+    other.blocks_.clear(), other.names_.clear(), other.slots_.clear();  // (moved-from: surely empty)
   }
   return *this;
 }

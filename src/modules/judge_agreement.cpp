@@ -257,14 +257,9 @@ class judge_agreement_module final : public bias_module {
   }
   static void put_pair(kit::metric_builder& mb, const config& cfg, const std::vector<part>& parts,
                        const std::vector<std::string>& parent) {
-    std::vector<const kit::item_sums*> tables;
-    std::vector<double> totals;
-    for (const part& p : parts) {
-      tables.push_back(p.sums);
-      const std::vector<double> t = p.sums->totals();
-      totals.insert(totals.end(), t.begin(), t.end());
-    }
-    const std::array<double, width> t = sum_of(parts, totals);
+    std::vector<const kit::item_sums*> tables(parts.size());
+    std::transform(parts.begin(), parts.end(), tables.begin(), [](const part& p) { return p.sums; });
+    const std::array<double, width> t = sum_of(parts, kit::totals_of(tables));
     const table_stats ts = stats_of(t);
     auto of = [parts](auto f) -> stats::statistic {
       return [parts, f](std::span<const double> s) { return f(sum_of(parts, s)); };

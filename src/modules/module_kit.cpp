@@ -32,6 +32,15 @@ std::uint8_t value_list::code_of(std::uint64_t bits, std::size_t home) {
   return static_cast<std::uint8_t>(c);
 }
 
+std::vector<double> totals_of(std::span<const item_sums* const> tables) {
+  std::vector<double> all;
+  for (const item_sums* t : tables) {
+    const std::vector<double> one = t->totals();
+    all.insert(all.end(), one.begin(), one.end());
+  }
+  return all;
+}
+
 metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t n, const item_sums& rows,
                             const stats::statistic& stat, const closed_form& closed,
                             std::string_view empty_reason) {
@@ -47,14 +56,7 @@ metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t
   m.unit = u;
   m.n = n;
   std::optional<double> value;
-  if (n > 0) {
-    std::vector<double> totals = tables.front()->totals();
-    for (std::size_t t = 1; t < tables.size(); ++t) {
-      const std::vector<double> more = tables[t]->totals();
-      totals.insert(totals.end(), more.begin(), more.end());
-    }
-    value = stat(totals);
-  }
+  if (n > 0) value = stat(totals_of(tables));
   if (!value) {
     m.reason = std::string(empty_reason);
     return m;

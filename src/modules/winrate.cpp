@@ -157,14 +157,7 @@ struct tally_view {
     for (const part& p : parts) t.push_back(&p.of->rows);
     return t;
   }
-  std::array<double, c_width> totals() const {
-    std::vector<double> s;
-    for (const part& p : parts) {
-      const std::vector<double> t = p.of->rows.totals();
-      s.insert(s.end(), t.begin(), t.end());
-    }
-    return columns(s);
-  }
+  std::array<double, c_width> totals() const { return columns(kit::totals_of(tables())); }
   std::uint64_t wins() const { return count(&tally::wins, &tally::losses); }
   std::uint64_t losses() const { return count(&tally::losses, &tally::wins); }
   std::uint64_t draws() const { return count(&tally::draws, &tally::draws); }
