@@ -153,6 +153,36 @@ TEST(Reader, UnknownFieldsAreCountedNotRejected) {
   EXPECT_EQ(st.unknown_fields.at("extra"), 1u);
 }
 
+// Keys are found eight bytes at a time: keys of every length from 1 to 20 bytes, at the top and in a
+// candidate, are each counted by their own name; a key with an escape is the key it spells (an escaped
+// "judge" is the judge, an escaped "model" the model), so that it is also a duplicate of that key.
+TEST(Reader, KeysOfEveryLengthAndWithEscapes) {
+  std::string top, inner;
+  for (int n = 1; n <= 20; ++n) {
+    top += fmt::format(R"("{}":{},)", std::string(static_cast<std::size_t>(n), 'k'), n);
+    inner += fmt::format(R"(,"{}":{})", std::string(static_cast<std::size_t>(n), 'q'), n);
+  }
+  read_stats st;
+  const std::string line = "{" + top + R"("jud\u0067e":"j","item":"q","a":{"id":"x","mod\u0065l":"m1")" +
+                           inner + R"(},"b":{"id":"y"},"ver\"dict":1,"verdict":"A"})";
+  auto recs = read_all(line, {}, &st);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].judge, "j");
+  EXPECT_EQ(recs[0].a_model, "m1");
+  EXPECT_TRUE(recs[0].a_has_model);
+  EXPECT_EQ(recs[0].v, verdict::a);
+  EXPECT_EQ(st.unknown_fields.size(), 41u);
+  for (std::size_t n = 1; n <= 20; ++n) {
+    EXPECT_EQ(st.unknown_fields.at(std::string(n, 'k')), 1u) << n;
+    EXPECT_EQ(st.unknown_fields.at("a." + std::string(n, 'q')), 1u) << n;
+  }
+  EXPECT_EQ(st.unknown_fields.at("ver\"dict"), 1u);
+  const std::string dup = R"({"judge":"j","jud\u0067e":"k","item":"q","response":{},"score":1})";
+  const parse_error e = error_of(dup);
+  EXPECT_EQ(e.reason(), "duplicate_key");
+  EXPECT_EQ(e.column(), col(dup, R"("jud\u0067e")"));
+}
+
 TEST(Reader, OrderKnownFalse) {
   auto recs = read_all(pair_prefix + R"("verdict":"A","order_known":false})");
   EXPECT_FALSE(recs.at(0).order_known);

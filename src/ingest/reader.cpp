@@ -6,7 +6,9 @@
 #include "judgebias/reader.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <istream>
 #include <limits>
 #include <optional>
@@ -56,34 +58,90 @@ enum field_bit : std::uint32_t {
   f_order_known = 1u << 16,
 };
 
+// k == lit for a string literal: the length first, then a comparison of a known size, which the
+// compiler expands in place (std::string_view's == is a call to memcmp on this path).
+template <std::size_t N>
+bool is(std::string_view k, const char (&lit)[N]) noexcept {
+  return k.size() == N - 1 && std::memcmp(k.data(), lit, N - 1) == 0;
+}
+
 // The bit of a known top-level key, 0 for an unknown one.
 field_bit top_field(std::string_view k) {
   switch (k.size()) {
     case 1:
-      return k == "a" ? f_a : k == "b" ? f_b : field_bit{};
+      return k[0] == 'a' ? f_a : k[0] == 'b' ? f_b : field_bit{};
     case 3:
-      return k == "run" ? f_run : field_bit{};
+      return is(k, "run") ? f_run : field_bit{};
     case 4:
-      return k == "item"   ? f_item
-             : k == "task" ? f_task
-             : k == "mode" ? f_mode
-             : k == "meta" ? f_meta
-             : k == "gold" ? f_gold
-                           : field_bit{};
+      return is(k, "item")   ? f_item
+             : is(k, "task") ? f_task
+             : is(k, "mode") ? f_mode
+             : is(k, "meta") ? f_meta
+             : is(k, "gold") ? f_gold
+                             : field_bit{};
     case 5:
-      return k == "judge" ? f_judge : k == "score" ? f_score : k == "scale" ? f_scale : field_bit{};
+      return is(k, "judge") ? f_judge : is(k, "score") ? f_score : is(k, "scale") ? f_scale : field_bit{};
     case 6:
-      return k == "prob_a" ? f_prob_a : field_bit{};
+      return is(k, "prob_a") ? f_prob_a : field_bit{};
     case 7:
-      return k == "verdict" ? f_verdict : field_bit{};
+      return is(k, "verdict") ? f_verdict : field_bit{};
     case 8:
-      return k == "response" ? f_response : field_bit{};
+      return is(k, "response") ? f_response : field_bit{};
     case 11:
-      return k == "judge_model" ? f_judge_model : k == "order_known" ? f_order_known : field_bit{};
+      return is(k, "judge_model") ? f_judge_model : is(k, "order_known") ? f_order_known : field_bit{};
     case 12:
-      return k == "perturbation" ? f_perturbation : field_bit{};
+      return is(k, "perturbation") ? f_perturbation : field_bit{};
     default:
       return field_bit{};
+  }
+}
+
+// A candidate's fields, one bit each.
+enum candidate_bit : std::uint32_t {
+  c_id = 1u << 0,
+  c_model = 1u << 1,
+  c_length = 1u << 2,
+  c_tokens = 1u << 3,
+  c_text = 1u << 4,
+  c_features = 1u << 5,
+};
+
+// The bit of a known candidate key, 0 for an unknown one.
+candidate_bit candidate_field(std::string_view k) {
+  switch (k.size()) {
+    case 2:
+      return is(k, "id") ? c_id : candidate_bit{};
+    case 4:
+      return is(k, "text") ? c_text : candidate_bit{};
+    case 5:
+      return is(k, "model") ? c_model : candidate_bit{};
+    case 6:
+      return is(k, "length") ? c_length : is(k, "tokens") ? c_tokens : candidate_bit{};
+    case 8:
+      return is(k, "features") ? c_features : candidate_bit{};
+    default:
+      return candidate_bit{};
+  }
+}
+
+// The first '"' or '\\' from p on, eight bytes at a time (keys are short). Safe only inside a string
+// that stage 1 has seen closed before the line's end: the words read end at most 7 bytes past that
+// quote, within the line or its padding (lines.hpp).
+const char* quote_or_backslash(const char* p) noexcept {
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    for (;; p += 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, p, 8);
+      const std::uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+      // A byte's high bit in m where q or b has a zero byte; the lowest one is exact (a borrow only
+      // carries upwards).
+      const std::uint64_t m = ((q - ones) & ~q & highs) | ((b - ones) & ~b & highs);
+      if (m) return p + (std::countr_zero(m) >> 3);
+    }
+  } else {
+    while (*p != '"' && *p != '\\') ++p;
+    return p;
   }
 }
 
@@ -104,7 +162,7 @@ class record_walker {
     nested_keys.clear();
     unknown_ = &unknown;
 
-    if (len >= 3 && std::string_view(p, 3) == "\xEF\xBB\xBF")
+    if (len >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0)
       fail(1, "not_json", "the line starts with a UTF-8 byte order mark (BOM); save the file without it");
     od::document doc;
     if (auto err = parser.iterate(simdjson::padded_string_view(p, len, capacity)).get(doc)) {
@@ -244,10 +302,14 @@ class record_walker {
   std::string_view read_key(od::field& field, std::uint64_t& kcol) {
     const char* p = field.key().raw();
     kcol = column_of(p - 1);
-    const char* end = line_start + line_len;
-    const char* q = p;
-    while (q < end && *q != '"' && *q != '\\') ++q;
-    if (q < end && *q == '"') return {p, static_cast<std::size_t>(q - p)};
+    const char* q = quote_or_backslash(p);
+    if (q < line_start + line_len && *q == '"') return {p, static_cast<std::size_t>(q - p)};
+    return escaped_key(field, kcol);
+  }
+
+  // A key with an escape, unescaped into the parser's buffer (rare: kept apart so that read_key stays
+  // small enough to inline).
+  [[gnu::noinline]] std::string_view escaped_key(od::field& field, std::uint64_t kcol) {
     std::string_view key;
     if (auto err = field.unescaped_key().get(key)) fail_value("key", kcol, err, "a string");
     return key;
@@ -390,41 +452,42 @@ class record_walker {
     od::object obj;
     if (auto err = v.get_object().get(obj)) fail_value(slot, c.column, err, "an object");
     const std::size_t begin = nested_keys.size();
-    std::uint32_t seen = 0;  // id, model, length, tokens, text, features
+    std::uint32_t seen = 0;  // candidate_bit
     for (auto f : obj) {
       od::field field;
       if (auto err = std::move(f).get(field)) fail_value(slot, c.column, err, "an object");
       std::uint64_t kcol = 0;
       const std::string_view key = read_key(field, kcol);
-      const std::uint32_t bit = key == "id"         ? 1u
-                                : key == "model"    ? 2u
-                                : key == "length"   ? 4u
-                                : key == "tokens"   ? 8u
-                                : key == "text"     ? 16u
-                                : key == "features" ? 32u
-                                                    : 0u;
+      const candidate_bit bit = candidate_field(key);
       if (bit ? (seen & bit) != 0 : check_duplicate(begin, key, kcol))
         fail(kcol, "duplicate_key", fmt::format("duplicate key {} in \"{}\"", quoted(key), slot));
       seen |= bit;
       od::value val = field.value();
       if (is_null(val)) continue;  // an optional field set to null is absent
-      if (key == "id") {
-        c.id = get_string(val, "id");
-      } else if (key == "model") {
-        c.model = get_string(val, "model");
-      } else if (key == "length") {
-        c.length = static_cast<std::uint32_t>(
-            get_count(val, "length", std::numeric_limits<std::uint32_t>::max(), "negative_length"));
-      } else if (key == "tokens") {
-        c.tokens = static_cast<std::uint32_t>(
-            get_count(val, "tokens", std::numeric_limits<std::uint32_t>::max(), "negative_length"));
-      } else if (key == "text") {
-        c.text_length = count_code_points(get_string(val, "text"));
-      } else if (key == "features") {
-        read_features(val, slot, c);
-      } else {
-        note_unknown(slot, key);
-        walk(val, 3, key);
+      switch (bit) {
+        case c_id:
+          c.id = get_string(val, "id");
+          break;
+        case c_model:
+          c.model = get_string(val, "model");
+          break;
+        case c_length:
+          c.length = static_cast<std::uint32_t>(
+              get_count(val, "length", std::numeric_limits<std::uint32_t>::max(), "negative_length"));
+          break;
+        case c_tokens:
+          c.tokens = static_cast<std::uint32_t>(
+              get_count(val, "tokens", std::numeric_limits<std::uint32_t>::max(), "negative_length"));
+          break;
+        case c_text:
+          c.text_length = count_code_points(get_string(val, "text"));
+          break;
+        case c_features:
+          read_features(val, slot, c);
+          break;
+        default:
+          note_unknown(slot, key);
+          walk(val, 3, key);
       }
     }
     check_large_object(begin);
@@ -650,16 +713,16 @@ class record_walker {
       if (check_duplicate(begin, pkey, pkcol))
         fail(pkcol, "duplicate_key", fmt::format("duplicate key {} in \"perturbation\"", quoted(pkey)));
       od::value pv = pfield.value();
-      if (pkey == "kind") {
+      if (is(pkey, "kind")) {
         raw.perturbation_kind = get_string(pv, "perturbation.kind");
         if (raw.perturbation_kind->empty())
           fail(pkcol, "wrong_type", "\"perturbation.kind\" must not be empty");
-      } else if (pkey == "target") {
+      } else if (is(pkey, "target")) {
         raw.target_column = column_of(pv);
         if (!is_null(pv))
           raw.perturbation_target = get_string(pv, "perturbation.target", "\"A\", \"B\" or a candidate id");
       } else {
-        if (pkey != "detail") note_unknown("perturbation", pkey);
+        if (!is(pkey, "detail")) note_unknown("perturbation", pkey);
         walk(pv, 3, pkey);
       }
     }
@@ -747,16 +810,15 @@ void line_reader::read_lines(const std::string& path, const char* data, std::siz
                   }
                   if (cr) --len;
                   if (std::string_view(p, len).find_first_not_of(" \t") == std::string_view::npos) return;
-                  record r;
-                  raw_record raw;  // the record's feature spans point into it: it outlives the sink's call
                   try {
-                    raw = m.walker.read(p, len, capacity, st.unknown_fields);
-                    r = resolve_record(raw, m.opt.strict_scale, m.ids);
+                    // Built in place; the record's feature spans point into `raw`, which outlives the
+                    // sink's call. Only the walk and the rules throw line_failure, never the sink.
+                    const raw_record raw = m.walker.read(p, len, capacity, st.unknown_fields);
+                    sink(resolve_record(raw, m.opt.strict_scale, m.ids));
                   } catch (const line_failure& e) {
                     m.reject(st, path, line_no, e.column, e.reason, e.message);
                     return;
                   }
-                  sink(r);
                   ++st.records;
                 });
 }
