@@ -287,6 +287,49 @@ TEST(PackedColumn, WidensOnlyWhenAValueDoesNotFitAndKeepsEveryValue) {
   EXPECT_EQ(straight[2], 70000u);
 }
 
+// Appending a column (the parallel reader's merge of a block's columns) is push_back of each value,
+// mapped: over 3,000 values in runs of 1,024, a mapping that widens the column mid-run from 8 to 16
+// bits, then to 32, no_id kept as no_id, and an unmapped column whose no_id - 1 survives a narrower one.
+TEST(PackedColumn, AppendIsPushBackOfEachMappedValue) {
+  using judgebias::detail::packed_column;
+  packed_column from;
+  std::vector<std::uint32_t> values;
+  for (std::uint32_t k = 0; k < 3000; ++k) values.push_back(k % 7 == 3 ? judgebias::no_id : k % 40);
+  for (std::uint32_t v : values) from.push_back(v);
+  std::vector<std::uint32_t> map(40);
+  for (std::uint32_t k = 0; k < 40; ++k) map[k] = k < 30 ? k : 1000 * k;  // 30..39 need 16 bits
+  packed_column to, expected;
+  for (std::uint32_t v : {5u, judgebias::no_id}) to.push_back(v), expected.push_back(v);
+  to.append(from, &map);
+  for (std::uint32_t v : values) expected.push_back(v == judgebias::no_id ? v : map[v]);
+  ASSERT_EQ(to.size(), expected.size());
+  EXPECT_EQ(to.width(), 2u);
+  for (std::size_t i = 0; i < expected.size(); ++i) ASSERT_EQ(to[i], expected[i]) << i;
+  map[39] = 70000;  // 32 bits from the first 39 on
+  to.append(from, &map);
+  for (std::uint32_t v : values) expected.push_back(v == judgebias::no_id ? v : map[v]);
+  EXPECT_EQ(to.width(), 4u);
+  ASSERT_EQ(to.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) ASSERT_EQ(to[i], expected[i]) << i;
+  packed_column wide, narrow;  // 32-bit values that fit 8 bits, and no_id - 1, appended as they are
+  for (std::uint32_t v : {70000u, 3u, judgebias::no_id - 1}) wide.push_back(v);
+  narrow.push_back(1);
+  packed_column part;
+  for (std::uint32_t v : {3u, judgebias::no_id - 1, 253u}) part.push_back(v);
+  narrow.append(part, nullptr);
+  EXPECT_EQ(narrow.width(), 1u);
+  EXPECT_EQ(narrow.size(), 4u);
+  EXPECT_EQ(narrow[2], judgebias::no_id - 1);
+  EXPECT_EQ(narrow[3], 253u);
+  narrow.append(wide, nullptr);
+  EXPECT_EQ(narrow.width(), 4u);
+  ASSERT_EQ(narrow.size(), 7u);
+  EXPECT_EQ(narrow[4], 70000u);
+  EXPECT_EQ(narrow[5], 3u);
+  EXPECT_EQ(narrow[6], judgebias::no_id - 1);
+  EXPECT_EQ(narrow[2], judgebias::no_id - 1);  // widened without changing what was stored
+}
+
 // Names packed in blocks of 64 KiB: 20,000 names of 10 bytes and more fill four blocks, an empty name and
 // one longer than a block get ids of their own, every view stays what it was as the table grows, and a
 // copy or a move has the same ids (a moved-from table is empty and takes names again).

@@ -60,6 +60,9 @@ class packed_column {
     }
     ++size_;
   }
+  /// Appends `from`'s values, each v but no_id replaced by map[v] when `map` is given: as push_back of
+  /// each, widened at most once per run of values rather than checked value by value.
+  void append(const packed_column& from, const std::vector<std::uint32_t>* map);
   /// Room for `n` values at the present width (and at a wider one, should it widen).
   void reserve(std::size_t n);
   void shrink_to_fit();

@@ -215,6 +215,48 @@ void packed_column::reserve(std::size_t n) {
   }
 }
 
+void packed_column::append(const packed_column& from, const std::vector<std::uint32_t>* map) {
+  // Runs of values decoded and mapped into a buffer, then widened once for the run's widest value
+  // (no_id and no_id - 1 fit every width) and stored at the column's width.
+  std::array<std::uint32_t, 1024> run{};
+  for (std::size_t at = 0; at < from.size_; at += run.size()) {
+    const std::size_t n = std::min(run.size(), from.size_ - at);
+    switch (from.width_) {
+      case 1:
+        for (std::size_t k = 0; k < n; ++k) run[k] = decode(from.u8_[at + k]);
+        break;
+      case 2:
+        for (std::size_t k = 0; k < n; ++k) run[k] = decode(from.u16_[at + k]);
+        break;
+      default:
+        std::copy_n(from.u32_.begin() + static_cast<std::ptrdiff_t>(at), n, run.begin());
+    }
+    std::uint32_t widest = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      std::uint32_t v = run[k];
+      if (map && v != no_id) run[k] = v = (*map)[v];
+      if (v < no_id - 1) widest = std::max(widest, v);
+    }
+    if (!fits(widest, width_)) widen(widest);
+    auto store = [&](auto& values) {
+      using T = typename std::remove_reference_t<decltype(values)>::value_type;
+      values.resize(size_ + n);
+      for (std::size_t k = 0; k < n; ++k) values[size_ + k] = encode<T>(run[k]);
+    };
+    switch (width_) {
+      case 1:
+        store(u8_);
+        break;
+      case 2:
+        store(u16_);
+        break;
+      default:
+        store(u32_);
+    }
+    size_ += n;
+  }
+}
+
 void packed_column::shrink_to_fit() {
   u8_.shrink_to_fit(), u16_.shrink_to_fit(), u32_.shrink_to_fit();
 }
@@ -345,27 +387,20 @@ void dataset_builder::append(dataset_builder&& other) {
   const auto judges = mapping(d.judges_, o.judges_), models = mapping(d.models_, o.models_),
              items = mapping(d.items_, o.items_), candidates = mapping(d.candidates_, o.candidates_),
              tasks = mapping(d.tasks_, o.tasks_), kinds = mapping(d.kinds_, o.kinds_);
-  auto add = [](detail::packed_column& to, const detail::packed_column& from,
-                const std::vector<std::uint32_t>* map) {
-    for (std::size_t i = 0; i < from.size(); ++i) {
-      const std::uint32_t v = from[i];
-      to.push_back(map && v != no_id ? (*map)[v] : v);
-    }
-  };
-  add(d.judge_, o.judge_, &judges);
-  add(d.judge_model_, o.judge_model_, &models);
-  add(d.item_, o.item_, &items);
-  add(d.task_, o.task_, &tasks);
-  add(d.run_, o.run_, nullptr);
-  add(d.cand_a_, o.cand_a_, &candidates);
-  add(d.cand_b_, o.cand_b_, &candidates);
-  add(d.model_a_, o.model_a_, &models);
-  add(d.model_b_, o.model_b_, &models);
-  add(d.len_a_, o.len_a_, nullptr);
-  add(d.len_b_, o.len_b_, nullptr);
-  add(d.tok_a_, o.tok_a_, nullptr);
-  add(d.tok_b_, o.tok_b_, nullptr);
-  add(d.kind_, o.kind_, &kinds);
+  d.judge_.append(o.judge_, &judges);
+  d.judge_model_.append(o.judge_model_, &models);
+  d.item_.append(o.item_, &items);
+  d.task_.append(o.task_, &tasks);
+  d.run_.append(o.run_, nullptr);
+  d.cand_a_.append(o.cand_a_, &candidates);
+  d.cand_b_.append(o.cand_b_, &candidates);
+  d.model_a_.append(o.model_a_, &models);
+  d.model_b_.append(o.model_b_, &models);
+  d.len_a_.append(o.len_a_, nullptr);
+  d.len_b_.append(o.len_b_, nullptr);
+  d.tok_a_.append(o.tok_a_, nullptr);
+  d.tok_b_.append(o.tok_b_, nullptr);
+  d.kind_.append(o.kind_, &kinds);
   for (std::size_t i = 0; i < o.target_.size(); ++i) {
     const std::uint32_t v = o.target_[i];
     d.target_.push_back(v != no_id ? candidates[v] : v);
