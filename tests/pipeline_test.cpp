@@ -255,6 +255,26 @@ TEST(Pipeline, AllModulesBitIdenticalAcrossThreadCounts) {
   EXPECT_EQ(one, jbtest::run_text(sample.str(), cfg).dump());
 }
 
+// The costly modules start first (winrate and sensitivity here), but each section keeps the place
+// --modules gives it, on one thread or several.
+TEST(Pipeline, SectionsFollowTheModulesOrderWhateverTheStartOrder) {
+  std::ostringstream sample;
+  synth_options so;
+  so.items = 30;
+  synthesize(so, sample);
+  config cfg;
+  cfg.bootstrap = 0;
+  cfg.modules = {"position", "cue", "winrate", "self_preference", "sensitivity"};
+  for (unsigned threads : {1u, 2u}) {
+    cfg.threads = threads;
+    const pipeline p(jbtest::builtin_registry(), cfg);
+    const report r = p.evaluate(jbtest::load_text(sample.str(), cfg));
+    std::vector<std::string> names;
+    for (const auto& m : r.modules) names.push_back(m.name);
+    EXPECT_EQ(names, cfg.modules) << threads;
+  }
+}
+
 // The --by groups indexed once by the dataset (what load() builds for the pipeline) give the report the
 // kit's own grouping gives (a dataset built without them), for tasks and runs, with repeated runs.
 TEST(Pipeline, BreakdownsIndexedByTheDatasetMatchTheKitsGrouping) {
