@@ -289,7 +289,8 @@ TEST(PackedColumn, WidensOnlyWhenAValueDoesNotFitAndKeepsEveryValue) {
 
 // Appending a column (the parallel reader's merge of a block's columns) is push_back of each value,
 // mapped: over 3,000 values in runs of 1,024, a mapping that widens the column mid-run from 8 to 16
-// bits, then to 32, no_id kept as no_id, and an unmapped column whose no_id - 1 survives a narrower one.
+// bits, then to 32, no_id kept as no_id, and an unmapped column whose no_id - 1 survives a narrower one;
+// 16-bit columns decoded, mapped into an 8-bit one and copied into a 32-bit one with both codes.
 TEST(PackedColumn, AppendIsPushBackOfEachMappedValue) {
   using judgebias::detail::packed_column;
   packed_column from;
@@ -328,6 +329,32 @@ TEST(PackedColumn, AppendIsPushBackOfEachMappedValue) {
   EXPECT_EQ(narrow[5], 3u);
   EXPECT_EQ(narrow[6], judgebias::no_id - 1);
   EXPECT_EQ(narrow[2], judgebias::no_id - 1);  // widened without changing what was stored
+  packed_column mid, into;  // a 16-bit column into an 8-bit one, mapped (ids: never no_id - 1)
+  for (std::uint32_t v : {300u, judgebias::no_id, 2u, 65533u}) mid.push_back(v);
+  ASSERT_EQ(mid.width(), 2u);
+  into.push_back(7);
+  std::vector<std::uint32_t> halve(65534);
+  for (std::uint32_t k = 0; k < halve.size(); ++k) halve[k] = k / 2;
+  into.append(mid, &halve);
+  ASSERT_EQ(into.size(), 5u);
+  EXPECT_EQ(into.width(), 2u);  // 32766 needs 16 bits
+  EXPECT_EQ(into[0], 7u);
+  EXPECT_EQ(into[1], 150u);
+  EXPECT_EQ(into[2], judgebias::no_id);
+  EXPECT_EQ(into[3], 1u);
+  EXPECT_EQ(into[4], 32766u);
+  packed_column lengths, copy;  // a 16-bit column with both codes, unmapped, into a 32-bit one
+  for (std::uint32_t v : {300u, judgebias::no_id, 2u, judgebias::no_id - 1, 65533u}) lengths.push_back(v);
+  ASSERT_EQ(lengths.width(), 2u);
+  copy.push_back(70000);
+  copy.append(lengths, nullptr);
+  ASSERT_EQ(copy.size(), 6u);
+  EXPECT_EQ(copy.width(), 4u);
+  EXPECT_EQ(copy[1], 300u);
+  EXPECT_EQ(copy[2], judgebias::no_id);
+  EXPECT_EQ(copy[3], 2u);
+  EXPECT_EQ(copy[4], judgebias::no_id - 1);
+  EXPECT_EQ(copy[5], 65533u);
 }
 
 // Names packed in blocks of 64 KiB: 20,000 names of 10 bytes and more fill four blocks, an empty name and

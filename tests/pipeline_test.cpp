@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "test_util.hpp"
@@ -256,15 +257,22 @@ TEST(Pipeline, AllModulesBitIdenticalAcrossThreadCounts) {
 }
 
 // The costly modules start first (winrate and sensitivity here), but each section keeps the place
-// --modules gives it, on one thread or several.
+// --modules gives it, on one thread or several, and is the section the module gives run on its own.
 TEST(Pipeline, SectionsFollowTheModulesOrderWhateverTheStartOrder) {
   std::ostringstream sample;
   synth_options so;
   so.items = 30;
   synthesize(so, sample);
   config cfg;
-  cfg.bootstrap = 0;
+  cfg.bootstrap = 50;
   cfg.modules = {"position", "cue", "winrate", "self_preference", "sensitivity"};
+  std::map<std::string, std::string> alone;
+  for (const auto& name : cfg.modules) {
+    config one = cfg;
+    one.modules = {name};
+    const pipeline p(jbtest::builtin_registry(), one);
+    alone[name] = p.evaluate(jbtest::load_text(sample.str(), one)).to_json()["modules"][name].dump();
+  }
   for (unsigned threads : {1u, 2u}) {
     cfg.threads = threads;
     const pipeline p(jbtest::builtin_registry(), cfg);
@@ -272,6 +280,8 @@ TEST(Pipeline, SectionsFollowTheModulesOrderWhateverTheStartOrder) {
     std::vector<std::string> names;
     for (const auto& m : r.modules) names.push_back(m.name);
     EXPECT_EQ(names, cfg.modules) << threads;
+    const auto sections = r.to_json()["modules"];
+    for (const auto& name : cfg.modules) EXPECT_EQ(sections[name].dump(), alone[name]) << name << threads;
   }
 }
 

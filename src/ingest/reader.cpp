@@ -302,8 +302,10 @@ class record_walker {
   std::string_view read_key(od::field& field, std::uint64_t& kcol) {
     const char* p = field.key().raw();
     kcol = column_of(p - 1);
-    const char* q = quote_or_backslash(p);
-    if (q < line_start + line_len && *q == '"') return {p, static_cast<std::size_t>(q - p)};
+    const char* end = line_start + line_len;
+    if (p < end)  // (always, as simdjson finds keys only at the line's own quotes; checked all the same)
+      if (const char* q = quote_or_backslash(p); q < end && *q == '"')
+        return {p, static_cast<std::size_t>(q - p)};
     return escaped_key(field, kcol);
   }
 
