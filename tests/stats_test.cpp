@@ -715,22 +715,138 @@ TEST(Rng, ARejectedSpareHalfDrawsAgain) {
 
 TEST(WeightedSums, HandWorked) {
   using judgebias::detail::add_weighted_sums;
-  // 3 clusters × 16 columns (two panels of 8): cluster i's row is (i + 1) · (1, 2, ..., 16).
-  judgebias::detail::panel_table table(3, 16);
-  for (std::size_t i = 0; i < 3; ++i)
-    for (std::size_t k = 0; k < 16; ++k) table.at(i, k) = static_cast<double>((i + 1) * (k + 1));
-  // 4 resamples' draws of the 3 clusters: (3, 0, 0), (1, 1, 1), (0, 0, 3), (0, 2, 1).
-  const std::vector<std::uint16_t> weights = {3, 0, 0, 1, 1, 1, 0, 0, 3, 0, 2, 1};
-  auto at = [](std::size_t resample, std::size_t k) { return resample * 16 + k; };  // the sums, row-major
-  std::vector<double> sums(at(4, 0), 1.0);  // added to: each sum starts at 1
-  add_weighted_sums(weights, 4, table, sums);
-  // Column k (value k + 1 at weight 1): 3·1, 1 + 2 + 3 = 6, 3·3 = 9, 2·2 + 3 = 7 times (k + 1), plus 1.
-  for (std::size_t k = 0; k < 16; ++k) {
-    const double c = static_cast<double>(k + 1);
-    EXPECT_EQ(sums[at(0, k)], 1 + 3 * c) << k;
-    EXPECT_EQ(sums[at(1, k)], 1 + 6 * c) << k;
-    EXPECT_EQ(sums[at(2, k)], 1 + 9 * c) << k;
-    EXPECT_EQ(sums[at(3, k)], 1 + 7 * c) << k;
+  using judgebias::detail::weighted_sums_code;
+  // 3 clusters × 16 columns (two panels of 8): cluster i's row is (i + 1) · (1, 2, ..., 16), halved in
+  // the second panel. Packed, the first panel is whole numbers and the second halves (a step of 1/2); 3
+  // clusters make a pair and a padded one.
+  for (const bool pack : {false, true}) {
+    judgebias::detail::panel_table table(3, 16);
+    for (std::size_t i = 0; i < 3; ++i)
+      for (std::size_t k = 0; k < 16; ++k)
+        table.at(i, k) = static_cast<double>((i + 1) * (k + 1)) / (k < 8 ? 1.0 : 2.0);
+    if (pack) {
+      ASSERT_TRUE(table.pack(0));
+      ASSERT_TRUE(table.pack(1));
+      EXPECT_EQ(table.steps(0)[0], 1.0);
+      EXPECT_EQ(table.steps(1)[0], 0.5);  // (k + 1)(i + 1)/2 with k = 8: 4.5 at i = 0
+      EXPECT_EQ(table.steps(1)[1], 1.0);  // k = 9: 5, 10, 15
+      EXPECT_EQ(table.value(2, 8), 13.5);
+    }
+    // 4 resamples' draws of the 3 clusters: (3, 0, 0), (1, 1, 1), (0, 0, 3), (0, 2, 1).
+    const std::vector<std::uint16_t> weights = {3, 0, 0, 1, 1, 1, 0, 0, 3, 0, 2, 1};
+    auto at = [](std::size_t resample, std::size_t k) { return resample * 16 + k; };  // the sums, row-major
+    for (const auto code : {weighted_sums_code::best, weighted_sums_code::portable}) {
+      std::vector<double> sums(at(4, 0), 1.0);  // added to: each sum starts at 1
+      add_weighted_sums(weights, 4, table, sums, code);
+      // Column k (value c at weight 1, c = k + 1, halved from k = 8): 3·1, 1 + 2 + 3 = 6, 3·3 = 9,
+      // 2·2 + 3 = 7 times c, plus 1.
+      for (std::size_t k = 0; k < 16; ++k) {
+        const double c = static_cast<double>(k + 1) / (k < 8 ? 1.0 : 2.0);
+        EXPECT_EQ(sums[at(0, k)], 1 + 3 * c) << k << " packed " << pack;
+        EXPECT_EQ(sums[at(1, k)], 1 + 6 * c) << k << " packed " << pack;
+        EXPECT_EQ(sums[at(2, k)], 1 + 9 * c) << k << " packed " << pack;
+        EXPECT_EQ(sums[at(3, k)], 1 + 7 * c) << k << " packed " << pack;
+      }
+    }
+  }
+}
+
+// What pack() takes: a column whose values are whole numbers of one power of two, at most 2^15 − 1 of
+// it from 0; anything else leaves the panel as it was.
+TEST(WeightedSums, PackTakesOnlyWhatIsExact) {
+  using judgebias::detail::panel_table;
+  auto packs = [](double v, double other = 1.0) {
+    panel_table t(5, 8);
+    t.at(0, 3) = v, t.at(4, 3) = other, t.at(2, 0) = -7;
+    const bool packed = t.pack(0);
+    // Packed or not, the table reads back the same values.
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(t.value(0, 3)), std::bit_cast<std::uint64_t>(v == 0 ? 0.0 : v));
+    EXPECT_EQ(t.value(4, 3), other);
+    EXPECT_EQ(t.value(2, 0), -7);
+    EXPECT_EQ(t.value(1, 3), 0);
+    EXPECT_EQ(t.packed(0), packed);
+    return packed;
+  };
+  EXPECT_TRUE(packs(32767));
+  EXPECT_TRUE(packs(-32767));
+  EXPECT_FALSE(packs(32768));
+  EXPECT_FALSE(packs(1e6));
+  EXPECT_TRUE(packs(0.25, 8191.75));                               // 32767 quarters
+  EXPECT_FALSE(packs(0.25, 8192));                                 // 32768 quarters
+  EXPECT_TRUE(packs(std::ldexp(1.0, -30), std::ldexp(5.0, -30)));  // steps of 2^-30
+  EXPECT_FALSE(packs(std::ldexp(1.0, -31), std::ldexp(5.0, -31)));
+  EXPECT_FALSE(packs(1.0 / 3));
+  EXPECT_FALSE(packs(0.1));
+  EXPECT_FALSE(packs(std::nan("")));
+  EXPECT_FALSE(packs(std::numeric_limits<double>::infinity()));
+  EXPECT_FALSE(packs(std::numeric_limits<double>::denorm_min()));
+  EXPECT_TRUE(packs(-0.0, 0.0));
+  // The weights a resample may add up to: 2^31 − 1 over the largest value in steps (7 in column 0;
+  // 5.25, 21 quarters, in column 1).
+  panel_table t(2, 8);
+  t.at(0, 0) = 7, t.at(0, 1) = 0.25, t.at(1, 1) = 5.25;
+  ASSERT_TRUE(t.pack(0));
+  EXPECT_EQ(t.weight_limit(0), 2147483647u / 21);
+}
+
+// Packed panels give the bits of the same panels unpacked, on every code: whole numbers up to 2^15 − 1,
+// quarters, a panel that does not pack (thirds), one never filled; an odd number of clusters over three
+// blocks (40,001); draws as the bootstrap makes them, and rows the packed sums cannot take (a weight of
+// 2^15, weights whose products would pass 32 bits), which go the doubles' way.
+TEST(WeightedSums, PackedPanelsGiveTheSameBits) {
+  using judgebias::detail::add_weighted_sums;
+  using judgebias::detail::panel_table;
+  using judgebias::detail::weighted_sums_code;
+  const std::size_t clusters = 40001, width = 40, resamples = 12;
+  panel_table plain(clusters, width), packed(clusters, width);
+  judgebias::stats::rng gen(11);
+  for (std::size_t i = 0; i < clusters; ++i)
+    for (std::size_t k = 0; k < width; ++k) {
+      const std::size_t panel = k / 8;
+      if (panel == 3) continue;  // never filled
+      const double whole = static_cast<double>(gen.below32(65535)) - 32767;
+      const double v = panel == 0   ? whole
+                       : panel == 1 ? whole / 4
+                       : panel == 2 ? whole / 3
+                                    : std::floor(whole / 300);
+      plain.at(i, k) = v, packed.at(i, k) = v;
+    }
+  const std::vector<bool> packs = {true, true, false, true, true};
+  for (std::size_t p = 0; p < width / 8; ++p) EXPECT_EQ(packed.pack(p), packs[p]) << p;
+  std::vector<std::uint16_t> weights(resamples * clusters);
+  std::vector<std::vector<std::uint32_t>> draws;
+  for (std::size_t b = 0; b < resamples; ++b) {
+    std::vector<std::uint32_t>& counts = draws.emplace_back(clusters, 0);
+    if (b == 5) {
+      counts[5] = 32768, counts[40000] = 3;  // a weight of 2^15 (no 16-bit signed one) among draws
+    } else if (b < 8) {
+      resample_counts(3, b, counts);
+    } else {
+      // 4,000 on every cluster: 1.6e8 in all, whose products with 32767 pass 2^31.
+      std::fill(counts.begin(), counts.end(), 4000u - static_cast<std::uint32_t>(b));
+    }
+    ASSERT_TRUE(judgebias::detail::to_weights(counts, std::span(weights).subspan(b * clusters, clusters)));
+  }
+  std::vector<double> want(resamples * width, 0.0);
+  add_weighted_sums(weights, resamples, plain, want, weighted_sums_code::portable);
+  EXPECT_NE(want[9 * width + 0], 0.0);
+  for (const auto code : {weighted_sums_code::best, weighted_sums_code::portable}) {
+    std::vector<double> sums(resamples * width, 0.0);
+    add_weighted_sums(weights, resamples, packed, sums, code);
+    for (std::size_t j = 0; j < sums.size(); ++j)
+      ASSERT_EQ(sums[j], want[j]) << "resample " << j / width << " column " << j % width
+                                  << (code == weighted_sums_code::best ? " (best)" : " (portable)");
+  }
+  // Draws of as many as the clusters, told so (`drawn`): the same bits.
+  std::vector<double> sums(8 * width, 0.0);
+  add_weighted_sums(std::span(weights).first(8 * clusters), 8, packed, sums, weighted_sums_code::best,
+                    clusters);
+  for (std::size_t j = 0; j < sums.size(); ++j) ASSERT_EQ(sums[j], want[j]) << j;
+  // And one resample at a time from its 32-bit counts.
+  for (std::size_t b = 0; b < resamples; ++b) {
+    std::vector<double> one(width, 0.0);
+    add_weighted_sums(draws[b], packed, one);
+    for (std::size_t k = 0; k < width; ++k) ASSERT_EQ(one[k], want[b * width + k]) << b << " " << k;
   }
 }
 

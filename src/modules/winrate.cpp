@@ -442,6 +442,7 @@ class bt_fits {
       for (std::size_t k = 0; k < entries_.size(); ++k)
         for (std::size_t c = 0; c < 4; ++c)
           table.at(cluster[k], 4 * std::size_t{entries_[k].pair} + c) += entries_[k].sums[c];
+    for (std::size_t p = 0; p < table.width() / detail::panel_table::columns; ++p) table.pack(p);
     const auto batch =
         static_cast<std::uint32_t>(detail::resampled_sums::batch_size(n));  // no value depends on it
     auto work = [&](std::uint32_t first_batch, std::uint32_t last_batch) {

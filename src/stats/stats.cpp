@@ -485,6 +485,7 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
         for (auto c = from; c != to; ++c)
           matrix.at(tables[t].cluster_of_row[r], c->second) += rows.row(r)[c->first];
     }
+    matrix.pack(p);  // (small whole numbers, as counts and tallies nearly always are: exact and faster)
     // (A table's kept columns are in increasing order: it is done after the panel of its last one.)
     while (first < tables.size() && (copied[first].empty() || copied[first].back().second / panel_width <= p))
       release(first++);

@@ -19,6 +19,11 @@ enum class weighted_sums_code { best, portable };
 /// and zeroed when first asked for. The table thus takes memory as it is filled, in pieces small enough
 /// to reuse what was freed meanwhile (a single block as large as the table would be a mapping of its
 /// own, which cannot).
+///
+/// A filled panel whose sums are all small whole numbers, or whole numbers of halves, quarters... can be
+/// packed (pack()): each column as 16-bit integers times a power of two, so that the product multiplies
+/// and adds integers, exactly. Its sums are then the same bits as the doubles' would be, since those are
+/// exact too: every product and partial sum is a whole number of the column's step, far below 2^53.
 class panel_table {
  public:
   static constexpr std::size_t columns = 8;           ///< columns per panel
@@ -27,20 +32,43 @@ class panel_table {
   std::size_t clusters() const noexcept { return clusters_; }
   std::size_t width() const noexcept { return width_; }
   /// Block b of panel p: clusters b·block_rows onwards, cluster i's column 8p + k at [8(i − b·block_rows)
-  /// + k]. Allocated and zeroed on the first call.
+  /// + k]. Allocated and zeroed on the first call. Not for a packed panel.
   double* block(std::size_t p, std::size_t b);
-  /// Block b of panel p, or nullptr when it was never asked for (its sums are zeros).
+  /// Block b of panel p, or nullptr when it was never asked for (its sums are zeros) or the panel is
+  /// packed.
   const double* block(std::size_t p, std::size_t b) const noexcept {
     return blocks_[p * per_panel_ + b].get();
   }
-  /// The sum of cluster i in column j, allocating its block when needed.
+  /// The sum of cluster i in column j, allocating its block when needed. Not for a packed panel.
   double& at(std::size_t i, std::size_t j) {
     return block(j / columns, i / block_rows)[(i % block_rows) * columns + j % columns];
   }
 
+  /// Packs panel p (once it is filled) when each of its columns is a whole number of some power of two,
+  /// its step, at most 2^15 − 1 steps from 0 in every cluster; its blocks are then freed. False, and the
+  /// panel left as it is, otherwise (a third, a NaN, a value too large or too fine).
+  bool pack(std::size_t p);
+  bool packed(std::size_t p) const noexcept { return limits_[p] != 0; }
+  /// Block b of packed panel p: clusters in pairs, pair q (clusters 2q and 2q + 1 of the block) at
+  /// [16q, 16q + 16), column k's two values at 16q + 2k and 16q + 2k + 1 (a block's last pair padded
+  /// with a zero cluster). nullptr where the panel had no block.
+  const std::int16_t* packed_block(std::size_t p, std::size_t b) const noexcept {
+    return packed_[p * per_panel_ + b].get();
+  }
+  /// Packed panel p's 8 steps (powers of two), a column's value being its integer times its step.
+  const double* steps(std::size_t p) const noexcept { return steps_.data() + p * columns; }
+  /// The most a resample's weights may add up to for packed panel p's sums to stay within 32 bits
+  /// (2^31 − 1 over its largest value in steps).
+  std::uint64_t weight_limit(std::size_t p) const noexcept { return limits_[p]; }
+  /// The sum of cluster i in column j, packed or not.
+  double value(std::size_t i, std::size_t j) const noexcept;
+
  private:
-  std::size_t clusters_, width_, per_panel_;       // per_panel_: blocks in a panel
-  std::vector<std::unique_ptr<double[]>> blocks_;  // panel after panel
+  std::size_t clusters_, width_, per_panel_;             // per_panel_: blocks in a panel
+  std::vector<std::unique_ptr<double[]>> blocks_;        // panel after panel
+  std::vector<std::unique_ptr<std::int16_t[]>> packed_;  // the same, for packed panels
+  std::vector<double> steps_;                            // per column: its step once packed
+  std::vector<std::uint64_t> limits_;                    // per panel: weight_limit once packed, else 0
 };
 
 /// sums += weights · table: `weights` is resamples × clusters, row-major (how many times each resample
@@ -49,10 +77,16 @@ class panel_table {
 ///
 /// Each sum is accumulated over the clusters in increasing order, as a product then an addition (never
 /// a fused multiply-add), whatever the vector width: the bits are the same on every CPU, in every thread,
-/// and do not depend on the batch or the cache sizes (a blocked matrix product's do).
+/// and do not depend on the batch or the cache sizes (a blocked matrix product's do). A packed panel's
+/// sums are exact (the products and sums of integers, added to `sums` a chunk of clusters at a time),
+/// hence the same bits, for the rows whose weights are below 2^15 and add up to at most its
+/// weight_limit; other rows take the doubles' way. `drawn`, when not 0, says that each row's weights
+/// add up to at most that (a resample's draws: as many as the clusters), so that rows need not be
+/// counted below 2^15 draws. (The one difference: a sum that starts at −0 and adds only −0 ends at +0;
+/// the bootstrap's start at +0.)
 void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resamples,
                        const panel_table& table, std::span<double> sums,
-                       weighted_sums_code code = weighted_sums_code::best);
+                       weighted_sums_code code = weighted_sums_code::best, std::uint64_t drawn = 0);
 
 /// One resample's counts as its row of a batch's weights. False, and the row left at zeros, when a
 /// count does not fit 16 bits (a cluster drawn 65,536 times or more, which needs as many clusters): add
