@@ -713,6 +713,49 @@ TEST(Rng, ARejectedSpareHalfDrawsAgain) {
   EXPECT_EQ(loop.next(), calls.next());
 }
 
+// Resamples drawn side by side (four lanes at a time with AVX2, the rest one by one) are those drawn one
+// at a time, bit for bit: odd and even n, n of 1, rows that are not a multiple of four, 16- and 32-bit
+// counts, and an n whose halves get rejected often (2^32 mod n of every 2^32: 65,146 for n = 65,175, about
+// one a resample), which the test counts from the generator's outputs itself.
+TEST(Rng, ResamplesSideBySideAreResamplesOneByOne) {
+  auto rejections = [](std::uint64_t stream, std::uint64_t b, std::uint32_t n) {
+    std::uint64_t state = stream + b;
+    judgebias::stats::rng gen(splitmix64(state));
+    const std::uint32_t threshold = (0u - n) % n;
+    std::uint32_t drawn = 0, rejected = 0;
+    while (drawn < n) {
+      const std::uint64_t word = gen.next();
+      for (const std::uint64_t half : {word & 0xFFFFFFFF, word >> 32})
+        if (drawn < n) static_cast<std::uint32_t>(half * n) < threshold ? ++rejected : ++drawn;
+    }
+    return rejected;
+  };
+  std::uint32_t rejected = 0;
+  for (const std::uint32_t n : {1u, 2u, 7u, 2000u, 2001u, 65175u}) {
+    for (const std::size_t rows : {std::size_t{1}, std::size_t{4}, std::size_t{11}}) {
+      std::vector<std::uint16_t> side(rows * n, 9);  // (zeroed first)
+      resample_counts(77, 5, rows, side);
+      std::vector<std::uint32_t> side32(rows * n, 9);
+      resample_counts(77, 5, rows, side32);
+      for (std::size_t r = 0; r < rows; ++r) {
+        std::vector<std::uint16_t> one(n);
+        resample_counts(77, 5 + r, one);
+        ASSERT_TRUE(std::equal(one.begin(), one.end(), side.begin() + static_cast<std::ptrdiff_t>(r * n)))
+            << "n " << n << " row " << r << " of " << rows;
+        ASSERT_TRUE(std::equal(one.begin(), one.end(), side32.begin() + static_cast<std::ptrdiff_t>(r * n)))
+            << "n " << n << " row " << r << " of " << rows << " (32 bits)";
+        if (rows == 11) rejected += rejections(77, 5 + r, n);
+      }
+    }
+  }
+  EXPECT_GE(rejected, 3u);                     // (the lanes' rejected halves were met, and drawn again)
+  std::vector<std::uint32_t> big(4 * 100003);  // 32-bit counts past 65,535 clusters
+  resample_counts(3, 0, 4, big);
+  std::vector<std::uint32_t> one(100003);
+  resample_counts(3, 2, one);
+  EXPECT_TRUE(std::equal(one.begin(), one.end(), big.begin() + 2 * 100003));
+}
+
 TEST(WeightedSums, HandWorked) {
   using judgebias::detail::add_weighted_sums;
   using judgebias::detail::weighted_sums_code;

@@ -156,6 +156,14 @@ interval_result bootstrap_interval(const cluster_sums& rows, const statistic& st
 void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint32_t> counts) noexcept;
 /// The same in 16-bit counts. Precondition: fewer than 65,536 clusters (no count can then reach 65,536).
 void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint16_t> counts) noexcept;
+/// Resamples first .. first + rows − 1 of `stream` side by side (four at a time where the CPU has AVX2),
+/// the same counts as resample_counts gives each: resample first + r's in counts[r·n, (r + 1)·n), n =
+/// counts.size() / rows.
+void resample_counts(std::uint64_t stream, std::uint64_t first, std::size_t rows,
+                     std::span<std::uint32_t> counts) noexcept;
+/// The same in 16-bit counts. Precondition: n below 65,536.
+void resample_counts(std::uint64_t stream, std::uint64_t first, std::size_t rows,
+                     std::span<std::uint16_t> counts) noexcept;
 
 /// The percentile interval of resampled values at `confidence` (type 7), NaN values being resamples
 /// where the statistic is undefined; no interval when more than 1 % are.

@@ -2,6 +2,7 @@
 #include "judgebias/error.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cassert>
 #include <cmath>
@@ -12,6 +13,10 @@
 #include <numbers>
 #include <thread>
 #include <unordered_map>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
 
 #include <fmt/format.h>
 
@@ -553,6 +558,150 @@ void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint1
   rng gen(splitmix64(state));
   std::fill(counts.begin(), counts.end(), std::uint16_t{0});
   gen.count_below32(counts);
+}
+
+namespace {
+
+// Resample `first + lane`'s generator state, as resample_counts seeds it.
+std::array<std::uint64_t, 4> resample_state(std::uint64_t stream, std::uint64_t b) noexcept {
+  std::uint64_t state = stream + b;
+  std::uint64_t seed = splitmix64(state);
+  std::array<std::uint64_t, 4> s{};
+  for (auto& word : s) word = splitmix64(seed);
+  return s;
+}
+
+// `draws` more draws below n from state s, counted in counts: rng::count_below32's loop from a fresh
+// output (no half left over).
+template <class Count>
+void count_draws(std::array<std::uint64_t, 4>& s, std::uint32_t n, std::uint32_t draws,
+                 Count* counts) noexcept {
+  const std::uint32_t threshold = (0u - n) % n;
+  std::uint32_t drawn = 0;
+  while (drawn < draws) {
+    const std::uint64_t word = std::rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0], s[3] ^= s[1], s[1] ^= s[2], s[0] ^= s[3], s[2] ^= t, s[3] = std::rotl(s[3], 45);
+    for (const auto half : {static_cast<std::uint32_t>(word), static_cast<std::uint32_t>(word >> 32)}) {
+      const std::uint64_t m = std::uint64_t{half} * n;
+      if (static_cast<std::uint32_t>(m) < threshold) [[unlikely]]
+        continue;
+      ++counts[static_cast<std::uint32_t>(m >> 32)];
+      if (++drawn == draws) break;
+    }
+  }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// Four resamples' draws side by side, one generator per 64-bit lane: n / 2 outputs of each (both halves
+// of each drawn, unless rejected), then each lane's last draws one at a time from its state. Each lane
+// draws exactly what its own loop would: a lane's halves come in the same order, and only which lane's
+// count goes up first differs.
+template <class Count>
+[[gnu::target("avx2")]] void count_draws_avx2(std::array<std::array<std::uint64_t, 4>, 4>& s, std::uint32_t n,
+                                              Count* const* counts) noexcept {
+  alignas(32) std::uint64_t words[4][4];  // word k of each lane's state
+  for (std::size_t l = 0; l < 4; ++l)
+    for (std::size_t k = 0; k < 4; ++k) words[k][l] = s[l][k];
+  __m256i s0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[0]));
+  __m256i s1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[1]));
+  __m256i s2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[2]));
+  __m256i s3 = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[3]));
+  const __m256i times = _mm256_set1_epi64x(n), low32 = _mm256_set1_epi64x(0xFFFFFFFF);
+  const __m256i threshold = _mm256_set1_epi64x((0u - n) % n);
+  std::array<std::uint32_t, 4> rejected{};
+  Count *const c0 = counts[0], *const c1 = counts[1], *const c2 = counts[2], *const c3 = counts[3];
+  for (std::uint32_t step = 0; step < n / 2; ++step) {
+    __m256i x = _mm256_add_epi64(s1, _mm256_slli_epi64(s1, 2));              // s1 · 5
+    x = _mm256_or_si256(_mm256_slli_epi64(x, 7), _mm256_srli_epi64(x, 57));  // rotl 7
+    const __m256i word = _mm256_add_epi64(x, _mm256_slli_epi64(x, 3));       // · 9
+    const __m256i t = _mm256_slli_epi64(s1, 17);
+    s2 = _mm256_xor_si256(s2, s0), s3 = _mm256_xor_si256(s3, s1);
+    s1 = _mm256_xor_si256(s1, s2), s0 = _mm256_xor_si256(s0, s3);
+    s2 = _mm256_xor_si256(s2, t);
+    s3 = _mm256_or_si256(_mm256_slli_epi64(s3, 45), _mm256_srli_epi64(s3, 19));  // rotl 45
+    const __m256i m_lo = _mm256_mul_epu32(word, times);                          // low half · n
+    const __m256i m_hi = _mm256_mul_epu32(_mm256_srli_epi64(word, 32), times);   // high half · n
+    const __m256i reject = _mm256_or_si256(_mm256_cmpgt_epi64(threshold, _mm256_and_si256(m_lo, low32)),
+                                           _mm256_cmpgt_epi64(threshold, _mm256_and_si256(m_hi, low32)));
+    if (_mm256_testz_si256(reject, reject)) [[likely]] {
+      // Each lane's two cluster numbers in one 64-bit word (the products' high halves), taken out of
+      // the registers (a store then narrower loads would stall on the store's forwarding).
+      const __m256i both = _mm256_or_si256(_mm256_srli_epi64(m_lo, 32), _mm256_andnot_si256(low32, m_hi));
+      const __m128i l01 = _mm256_castsi256_si128(both), l23 = _mm256_extracti128_si256(both, 1);
+      const auto w0 = static_cast<std::uint64_t>(_mm_cvtsi128_si64(l01));
+      const auto w1 = static_cast<std::uint64_t>(_mm_extract_epi64(l01, 1));
+      const auto w2 = static_cast<std::uint64_t>(_mm_cvtsi128_si64(l23));
+      const auto w3 = static_cast<std::uint64_t>(_mm_extract_epi64(l23, 1));
+      ++c0[static_cast<std::uint32_t>(w0)], ++c0[w0 >> 32];
+      ++c1[static_cast<std::uint32_t>(w1)], ++c1[w1 >> 32];
+      ++c2[static_cast<std::uint32_t>(w2)], ++c2[w2 >> 32];
+      ++c3[static_cast<std::uint32_t>(w3)], ++c3[w3 >> 32];
+      continue;
+    }
+    alignas(32) std::uint64_t m[2][4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(m[0]), m_lo);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(m[1]), m_hi);
+    const std::uint32_t below = (0u - n) % n;
+    for (std::size_t l = 0; l < 4; ++l)
+      for (std::size_t h = 0; h < 2; ++h) {
+        if (static_cast<std::uint32_t>(m[h][l]) < below) {
+          ++rejected[l];
+          continue;
+        }
+        ++counts[l][m[h][l] >> 32];
+      }
+  }
+  _mm256_store_si256(reinterpret_cast<__m256i*>(words[0]), s0);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(words[1]), s1);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(words[2]), s2);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(words[3]), s3);
+  for (std::size_t l = 0; l < 4; ++l) {
+    for (std::size_t k = 0; k < 4; ++k) s[l][k] = words[k][l];
+    count_draws(s[l], n, n - (n / 2 * 2 - rejected[l]), counts[l]);
+  }
+}
+
+bool has_avx2() noexcept {
+  static const bool yes = __builtin_cpu_supports("avx2");
+  return yes;
+}
+#endif
+
+template <class Count>
+void resample_rows(std::uint64_t stream, std::uint64_t first, std::size_t rows,
+                   std::span<Count> counts) noexcept {
+  std::fill(counts.begin(), counts.end(), Count{0});
+  if (rows == 0) return;
+  const std::size_t n = counts.size() / rows;
+  if (n == 0) return;
+  std::size_t r = 0;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (has_avx2())
+    for (; r + 4 <= rows; r += 4) {
+      std::array<std::array<std::uint64_t, 4>, 4> s;
+      Count* at[4];
+      for (std::size_t l = 0; l < 4; ++l)
+        s[l] = resample_state(stream, first + r + l), at[l] = counts.data() + (r + l) * n;
+      count_draws_avx2(s, static_cast<std::uint32_t>(n), at);
+    }
+#endif
+  for (; r < rows; ++r) {
+    auto s = resample_state(stream, first + r);
+    count_draws(s, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(n), counts.data() + r * n);
+  }
+}
+
+}  // namespace
+
+void resample_counts(std::uint64_t stream, std::uint64_t first, std::size_t rows,
+                     std::span<std::uint32_t> counts) noexcept {
+  resample_rows(stream, first, rows, counts);
+}
+
+void resample_counts(std::uint64_t stream, std::uint64_t first, std::size_t rows,
+                     std::span<std::uint16_t> counts) noexcept {
+  assert(rows == 0 || counts.size() / rows <= 0xFFFF);
+  resample_rows(stream, first, rows, counts);
 }
 
 percentile_result percentile_interval(std::span<const double> values, double confidence) {

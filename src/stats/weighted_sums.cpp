@@ -361,21 +361,26 @@ std::size_t resampled_sums::batch_size(std::size_t clusters) noexcept {
 }
 
 resampled_sums::resampled_sums(std::size_t clusters, std::size_t batch)
-    : clusters_(clusters), batch_(batch), counts_(clusters), weights_(batch * clusters) {}
+    : clusters_(clusters),
+      batch_(batch),
+      counts_(clusters > 0xFFFF ? 4 * clusters : 0),
+      weights_(batch * clusters) {}
 
 std::span<const double> resampled_sums::of(std::uint64_t stream, std::uint64_t start, std::size_t m,
                                            const panel_table& table) {
   const std::size_t width = table.width();
   const std::size_t n = clusters_;
   wide_.clear();
-  for (std::size_t b = 0; b < m; ++b) {
-    // Below 65,536 clusters no count can pass 16 bits: the draws are counted in the weights' row itself.
-    const std::span<std::uint16_t> row = std::span(weights_).subspan(b * n, n);
-    if (n <= 0xFFFF) {
-      stats::resample_counts(stream, start + b, row);
-    } else {
-      stats::resample_counts(stream, start + b, counts_);
-      if (!to_weights(counts_, row)) wide_.push_back(b);
+  if (n <= 0xFFFF) {
+    // Below 65,536 clusters no count can pass 16 bits: the draws are counted in the weights' rows.
+    stats::resample_counts(stream, start, m, std::span(weights_).first(m * n));
+  } else {
+    for (std::size_t b = 0; b < m; b += 4) {  // four resamples' 32-bit counts at a time
+      const std::size_t rows = std::min<std::size_t>(4, m - b);
+      stats::resample_counts(stream, start + b, rows, std::span(counts_).first(rows * n));
+      for (std::size_t r = 0; r < rows; ++r)
+        if (!to_weights(std::span(counts_).subspan(r * n, n), std::span(weights_).subspan((b + r) * n, n)))
+          wide_.push_back(b + r);
     }
   }
   const std::size_t m4 = (m + 3) / 4 * 4;  // the last batch's unused rows: zero weights
@@ -384,8 +389,9 @@ std::span<const double> resampled_sums::of(std::uint64_t stream, std::uint64_t s
   sums_.assign(m4 * width, 0.0);
   add_weighted_sums(std::span(weights_).first(m4 * n), m4, table, sums_, weighted_sums_code::best, n);
   for (const std::size_t b : wide_) {
-    stats::resample_counts(stream, start + b, counts_);
-    add_weighted_sums(counts_, table, std::span(sums_).subspan(b * width, width));
+    const std::span<std::uint32_t> counts = std::span(counts_).first(n);
+    stats::resample_counts(stream, start + b, counts);
+    add_weighted_sums(counts, table, std::span(sums_).subspan(b * width, width));
   }
   return sums_;
 }
