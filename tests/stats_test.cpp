@@ -880,9 +880,10 @@ TEST(WeightedSums, PackedPanelsGiveTheSameBits) {
       ASSERT_EQ(sums[j], want[j]) << "resample " << j / width << " column " << j % width
                                   << (code == weighted_sums_code::best ? " (best)" : " (portable)");
   }
-  // Draws of as many as the clusters, told so (`drawn`): the same bits.
-  std::vector<double> sums(8 * width, 0.0);
-  add_weighted_sums(std::span(weights).first(8 * clusters), 8, packed, sums, weighted_sums_code::best,
+  // Draws of as many as the clusters, told so (`drawn`: each weight below 2^15, rows 0-3 here): the same
+  // bits.
+  std::vector<double> sums(4 * width, 0.0);
+  add_weighted_sums(std::span(weights).first(4 * clusters), 4, packed, sums, weighted_sums_code::best,
                     clusters);
   for (std::size_t j = 0; j < sums.size(); ++j) ASSERT_EQ(sums[j], want[j]) << j;
   // And one resample at a time from its 32-bit counts.
@@ -890,6 +891,37 @@ TEST(WeightedSums, PackedPanelsGiveTheSameBits) {
     std::vector<double> one(width, 0.0);
     add_weighted_sums(draws[b], packed, one);
     for (std::size_t k = 0; k < width; ++k) ASSERT_EQ(one[k], want[b * width + k]) << b << " " << k;
+  }
+}
+
+// A batch of the bootstrap's resampled sums (its draws side by side, counted in 16 bits, then the
+// product over packed and unpacked panels) is each resample's 32-bit counts times the unpacked table, one
+// resample at a time: below and past 32,768 and 65,536 clusters (where each row's counts are checked),
+// 5 resamples (a group of 4 and one padded).
+TEST(WeightedSums, ABatchOfResamplesIsEachResampleOnItsOwn) {
+  using judgebias::detail::panel_table;
+  for (const std::size_t clusters : {std::size_t{3001}, std::size_t{40001}, std::size_t{70001}}) {
+    const std::size_t width = 16;
+    panel_table plain(clusters, width), packed(clusters, width);
+    judgebias::stats::rng gen(5);
+    for (std::size_t i = 0; i < clusters; ++i)
+      for (std::size_t k = 0; k < width; ++k) {
+        const double v = static_cast<double>(gen.below32(61)) / (k < 8 ? 2.0 : 3.0);  // halves, thirds
+        plain.at(i, k) = v, packed.at(i, k) = v;
+      }
+    ASSERT_TRUE(packed.pack(0));
+    ASSERT_FALSE(packed.pack(1));
+    judgebias::detail::resampled_sums batch(clusters,
+                                            judgebias::detail::resampled_sums::batch_size(clusters));
+    const std::span<const double> sums = batch.of(99, 10, 5, packed);
+    for (std::size_t b = 0; b < 5; ++b) {
+      std::vector<std::uint32_t> counts(clusters);
+      resample_counts(99, 10 + b, counts);
+      std::vector<double> one(width, 0.0);
+      judgebias::detail::add_weighted_sums(counts, plain, one);
+      for (std::size_t k = 0; k < width; ++k)
+        ASSERT_EQ(sums[b * width + k], one[k]) << clusters << " clusters, resample " << b << " column " << k;
+    }
   }
 }
 

@@ -161,7 +161,8 @@ void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint1
 /// counts.size() / rows.
 void resample_counts(std::uint64_t stream, std::uint64_t first, std::size_t rows,
                      std::span<std::uint32_t> counts) noexcept;
-/// The same in 16-bit counts. Precondition: n below 65,536.
+/// The same in 16-bit counts, modulo 2^16: from 65,536 clusters a count may wrap around (its row then
+/// adds up to less than n).
 void resample_counts(std::uint64_t stream, std::uint64_t first, std::size_t rows,
                      std::span<std::uint16_t> counts) noexcept;
 

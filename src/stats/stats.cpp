@@ -700,7 +700,6 @@ void resample_counts(std::uint64_t stream, std::uint64_t first, std::size_t rows
 
 void resample_counts(std::uint64_t stream, std::uint64_t first, std::size_t rows,
                      std::span<std::uint16_t> counts) noexcept {
-  assert(rows == 0 || counts.size() / rows <= 0xFFFF);
   resample_rows(stream, first, rows, counts);
 }
 

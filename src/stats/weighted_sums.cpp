@@ -322,11 +322,11 @@ void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resam
   const std::size_t clusters = table.clusters();
   assert(weights.size() == resamples * clusters && sums.size() == resamples * table.width());
   // Each group of 4 rows' largest total weight, for the packed panels (the most a uint64 holds when a
-  // weight is 2^15 or more): `drawn` when the rows are draws of that many, below 2^15, else counted.
+  // weight is 2^15 or more): `drawn` when the caller vouches for it, else counted.
   std::vector<std::uint64_t> group_total(resamples / 4, drawn);
   bool any_packed = false;
   for (std::size_t p = 0; p < table.width() / panel_table::columns; ++p) any_packed |= table.packed(p);
-  if (any_packed && (drawn == 0 || drawn >= 0x8000))
+  if (any_packed && drawn == 0)
     for (std::size_t r = 0; r < resamples; ++r) {
       std::uint64_t total = 0;
       std::uint16_t bits = 0;
@@ -363,7 +363,7 @@ std::size_t resampled_sums::batch_size(std::size_t clusters) noexcept {
 resampled_sums::resampled_sums(std::size_t clusters, std::size_t batch)
     : clusters_(clusters),
       batch_(batch),
-      counts_(clusters > 0xFFFF ? 4 * clusters : 0),
+      counts_(clusters >= 0x8000 ? clusters : 0),
       weights_(batch * clusters) {}
 
 std::span<const double> resampled_sums::of(std::uint64_t stream, std::uint64_t start, std::size_t m,
@@ -371,18 +371,21 @@ std::span<const double> resampled_sums::of(std::uint64_t stream, std::uint64_t s
   const std::size_t width = table.width();
   const std::size_t n = clusters_;
   wide_.clear();
-  if (n <= 0xFFFF) {
-    // Below 65,536 clusters no count can pass 16 bits: the draws are counted in the weights' rows.
-    stats::resample_counts(stream, start, m, std::span(weights_).first(m * n));
-  } else {
-    for (std::size_t b = 0; b < m; b += 4) {  // four resamples' 32-bit counts at a time
-      const std::size_t rows = std::min<std::size_t>(4, m - b);
-      stats::resample_counts(stream, start + b, rows, std::span(counts_).first(rows * n));
-      for (std::size_t r = 0; r < rows; ++r)
-        if (!to_weights(std::span(counts_).subspan(r * n, n), std::span(weights_).subspan((b + r) * n, n)))
-          wide_.push_back(b + r);
+  // The draws counted straight into the weights' 16-bit rows. From 32,768 clusters a count may reach
+  // 2^15, which the packed panels' 16-bit products cannot take, and from 65,536 it may wrap around (its
+  // row then adds up to less than n): such a row, which in practice never comes, is left to the
+  // one-resample sums from 32-bit counts.
+  stats::resample_counts(stream, start, m, std::span(weights_).first(m * n));
+  if (n >= 0x8000)
+    for (std::size_t b = 0; b < m; ++b) {
+      const std::span<std::uint16_t> row = std::span(weights_).subspan(b * n, n);
+      std::uint16_t bits = 0;
+      std::uint32_t total = 0;  // (at most n: a wrapped count only lowers it)
+      for (const std::uint16_t w : row) bits |= w, total += w;
+      if (bits < 0x8000 && total == n) continue;
+      std::fill(row.begin(), row.end(), std::uint16_t{0});
+      wide_.push_back(b);
     }
-  }
   const std::size_t m4 = (m + 3) / 4 * 4;  // the last batch's unused rows: zero weights
   std::fill(weights_.begin() + static_cast<std::ptrdiff_t>(m * n),
             weights_.begin() + static_cast<std::ptrdiff_t>(m4 * n), std::uint16_t{0});

@@ -80,10 +80,10 @@ class panel_table {
 /// and do not depend on the batch or the cache sizes (a blocked matrix product's do). A packed panel's
 /// sums are exact (the products and sums of integers, added to `sums` a chunk of clusters at a time),
 /// hence the same bits, for the rows whose weights are below 2^15 and add up to at most its
-/// weight_limit; other rows take the doubles' way. `drawn`, when not 0, says that each row's weights
-/// add up to at most that (a resample's draws: as many as the clusters), so that rows need not be
-/// counted below 2^15 draws. (The one difference: a sum that starts at −0 and adds only −0 ends at +0;
-/// the bootstrap's start at +0.)
+/// weight_limit; other rows take the doubles' way. `drawn`, when not 0, is the caller's word that every
+/// weight is below 2^15 and each row's add up to at most `drawn` (a resample's draws: as many as the
+/// clusters), so that the rows need not be counted. (The one difference: a sum that starts at −0 and adds
+/// only −0 ends at +0; the bootstrap's start at +0.)
 void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resamples,
                        const panel_table& table, std::span<double> sums,
                        weighted_sums_code code = weighted_sums_code::best, std::uint64_t drawn = 0);
@@ -99,8 +99,8 @@ void add_weighted_sums(std::span<const std::uint32_t> counts, const panel_table&
                        std::span<double> sums) noexcept;
 
 /// A bootstrap's resampled sums of one table, a batch of resamples at a time: each resample's draws
-/// (stats::resample_counts on the stream) as 16-bit weights, the batch's product, and the resamples whose
-/// counts pass 16 bits added on their own. It holds the batch's buffers: one per thread.
+/// (stats::resample_counts on the stream) as 16-bit weights, the batch's product, and the resamples with
+/// a count of 2^15 or more added on their own. It holds the batch's buffers: one per thread.
 class resampled_sums {
  public:
   /// Resamples per batch for `clusters` clusters: 32, fewer past 262,144 (a multiple of 4, at least 4),
