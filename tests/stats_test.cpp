@@ -451,6 +451,29 @@ TEST(ItemSums, TotalsWithoutRowsAreTheRowsTotalsWhileItemsComeGrouped) {
   EXPECT_TRUE(kept.keeps_rows());
 }
 
+// A builder reads a table's totals once for all the metrics over it, and again when a row was touched
+// since (with and without rows): 1 + 2 = 3, then 3 + 4 = 7 on item 2 and 10 on a new item 5; with rows,
+// the value after release_rows is still 10.
+TEST(MetricBuilder, ATableTouchedBetweenTwoMetricsIsReadAgain) {
+  namespace kit = judgebias::kit;
+  for (const bool keep : {false, true}) {
+    judgebias::config cfg;
+    cfg.bootstrap = 0;
+    kit::metric_builder mb(cfg, "test", "judge", "");
+    kit::item_sums t(0, 1, keep);
+    auto first = [](std::span<const double> s) -> std::optional<double> { return s[0]; };
+    t[1][0] += 1, t[2][0] += 2;
+    EXPECT_EQ(*mb.put("a", judgebias::unit::count, 2, t, first, {}, "").value, 3.0);
+    EXPECT_EQ(*mb.put("b", judgebias::unit::count, 2, t, first, {}, "").value, 3.0);
+    t[2][0] += 4;
+    EXPECT_EQ(*mb.put("c", judgebias::unit::count, 2, t, first, {}, "").value, 7.0);
+    t[5][0] += 3;
+    EXPECT_EQ(*mb.put("d", judgebias::unit::count, 3, t, first, {}, "").value, 10.0) << keep;
+    t.release_rows();
+    EXPECT_EQ(*mb.put("e", judgebias::unit::count, 3, t, first, {}, "").value, 10.0) << keep;
+  }
+}
+
 // A builder's metrics share one draw (METRICS.md): the clusters are the items of all their tables, in
 // increasing id, resampled on the stream (seed, module, judge, group, ""), and each table reads the draws
 // of its own items. Worked out again through bootstrap_intervals: `all` holds items 10..59, `some` the

@@ -52,6 +52,7 @@ class item_sums {
       : rows_(width), keep_rows_(keep_rows), current_(keep_rows ? 0 : width, 0.0), totals_(current_) {}
   /// The row of an item, zeroed when new.
   double* operator[](std::uint32_t item) {
+    ++version_;
     if (!keep_rows_) {
       if (open_ && item == item_) return current_.data();
       interleaved_ |= open_ && item < item_;
@@ -89,6 +90,9 @@ class item_sums {
       for (std::size_t k = 0; k < t.size(); ++k) t[k] += current_[k];
     return t;
   }
+  /// A count that every touch of a row (and release_rows) raises: the totals are those last read while
+  /// it has not changed (metric_builder reads them once for all its metrics over the table).
+  std::uint64_t version() const noexcept { return version_; }
   /// Whether a table without rows saw an item after a larger one (see the class).
   bool interleaved() const noexcept { return interleaved_; }
   /// Whether the table keeps a row per item (made with keep_rows true, and not released since).
@@ -98,6 +102,7 @@ class item_sums {
   /// std::logic_error.
   void release_rows() {
     if (!keeps_rows()) return;
+    ++version_;
     totals_ = rows_.totals();
     rows_ = stats::cluster_sums(rows_.width());
     std::vector<std::uint32_t>().swap(slots_);
@@ -142,6 +147,7 @@ class item_sums {
   bool open_ = false;         // without rows: current_ holds item_'s sums, not yet in totals_
   bool interleaved_ = false;  // without rows: an item came after a larger one
   std::uint32_t item_ = 0;    // without rows: the current item
+  std::uint64_t version_ = 0;
   std::vector<double> current_, totals_;
 };
 
@@ -525,10 +531,13 @@ class metric_builder {
     bool object = false;  // an open() object, no metric
   };
   void bootstrap();
+  std::vector<double> totals_of(const std::vector<const item_sums*>& tables);
   const config& cfg_;
   std::string stream_, judge_, group_;
   std::deque<entry> entries_;                                // a deque: the metric& put returns stays valid
   std::unordered_map<const item_sums*, item_sums*> handed_;  // (a table put, as the one to release)
+  // Each table's totals as last read, with its version then: a table serves many metrics.
+  std::unordered_map<const item_sums*, std::pair<std::uint64_t, std::vector<double>>> totals_;
 };
 
 /// Adds `judges.JUDGE` = measure(selection of all its records) for every measured judge, in judge order.

@@ -41,6 +41,16 @@ std::vector<double> totals_of(std::span<const item_sums* const> tables) {
   return all;
 }
 
+std::vector<double> metric_builder::totals_of(const std::vector<const item_sums*>& tables) {
+  std::vector<double> all;
+  for (const item_sums* t : tables) {
+    auto [it, added] = totals_.try_emplace(t);
+    if (added || it->second.first != t->version()) it->second = {t->version(), t->totals()};
+    all.insert(all.end(), it->second.second.begin(), it->second.second.end());
+  }
+  return all;
+}
+
 metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t n, const item_sums& rows,
                             const stats::statistic& stat, const closed_form& closed,
                             std::string_view empty_reason) {
@@ -56,7 +66,7 @@ metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t
   m.unit = u;
   m.n = n;
   std::optional<double> value;
-  if (n > 0) value = stat(totals_of(tables));
+  if (n > 0) value = stat(totals_of(tables));  // (the builder's: each table's totals read once)
   if (!value) {
     m.reason = std::string(empty_reason);
     return m;
