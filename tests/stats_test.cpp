@@ -771,12 +771,13 @@ TEST(Rng, ResamplesSideBySideAreResamplesOneByOne) {
       }
     }
   }
-  EXPECT_GE(rejected, 3u);                     // (the lanes' rejected halves were met, and drawn again)
-  std::vector<std::uint32_t> big(4 * 100003);  // 32-bit counts past 65,535 clusters
+  EXPECT_GE(rejected, 3u);              // (the lanes' rejected halves were met, and drawn again)
+  constexpr std::size_t past = 100003;  // 32-bit counts past 65,535 clusters
+  std::vector<std::uint32_t> big(4 * past);
   resample_counts(3, 0, 4, big);
-  std::vector<std::uint32_t> one(100003);
+  std::vector<std::uint32_t> one(past);
   resample_counts(3, 2, one);
-  EXPECT_TRUE(std::equal(one.begin(), one.end(), big.begin() + 2 * 100003));
+  EXPECT_TRUE(std::equal(one.begin(), one.end(), big.begin() + static_cast<std::ptrdiff_t>(2 * past)));
 }
 
 TEST(WeightedSums, HandWorked) {

@@ -308,7 +308,9 @@ double panel_table::value(std::size_t i, std::size_t j) const noexcept {
   const std::size_t p = j / columns, b = i / block_rows, r = i % block_rows, k = j % columns;
   if (packed(p)) {
     const std::int16_t* data = packed_[p * per_panel_ + b].get();
-    return data ? static_cast<double>(data[r / 2 * 16 + 2 * k + r % 2]) * steps_[j] : 0.0;
+    if (!data) return 0.0;
+    const std::int16_t v = data[r / 2 * 16 + 2 * k + r % 2];  // (pair r / 2, column k, its r % 2'th)
+    return static_cast<double>(v) * steps_[j];
   }
   const double* data = blocks_[p * per_panel_ + b].get();
   return data ? data[r * columns + k] : 0.0;
