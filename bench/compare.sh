@@ -66,11 +66,11 @@ while read -r size bytes records; do
     ratio=$(awk -v w="$wall" -v b="$base" 'BEGIN {printf "%.2f", w / b}')
     vs=$( [ -n "$pandas" ] && [ "$name" != pandas ] && awk -v w="$wall" -v p="$pandas" 'BEGIN {printf "%.1f", p / w}' || echo "")
     awk -v s="$size" -v n="$name" -v w="$wall" -v b="$bytes" -v r="$records" -v m="$rss" -v x="$ratio" -v v="$vs" \
-      'BEGIN {printf "| %-8s | %-18s | %9.2f | %8.0f | %12.0f | %7.0f MB | %8s | %9s |\n", s, n, w, b / 1e6 / w, r / w, m / 1024, x, v}'
+      'BEGIN {printf "| %-8s | %-18s | %9.2f | %8.0f | %12.0f | %6.0f MiB | %8s | %9s |\n", s, n, w, b / 1e6 / w, r / w, m / 1024, x, v}'
   done
 done <"$tmp/sizes"
 echo
 echo "peak RSS of run --bootstrap 0 against the target (100 bytes per record + 64 MiB):"
 while read -r size bytes records; do
-  awk -v s="$size" -v r="$records" '$1 == "run_bootstrap0" && $2 == s {printf "  %-8s %6.0f MB of %6.0f MB allowed (%.0f bytes per record)\n", s, $4 / 1024, (100 * r + 64 * 1048576) / 1048576, $4 * 1024 / r}' "$tmp/rows"
+  awk -v s="$size" -v r="$records" '$1 == "run_bootstrap0" && $2 == s {printf "  %-8s %6.0f MiB of %6.0f MiB allowed (%.0f bytes per record)\n", s, $4 / 1024, (100 * r + 64 * 1048576) / 1048576, $4 * 1024 / r}' "$tmp/rows"
 done <"$tmp/sizes"

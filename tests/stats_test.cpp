@@ -451,27 +451,50 @@ TEST(ItemSums, TotalsWithoutRowsAreTheRowsTotalsWhileItemsComeGrouped) {
   EXPECT_TRUE(kept.keeps_rows());
 }
 
-// A builder reads a table's totals once for all the metrics over it, and again when a row was touched
-// since (with and without rows): 1 + 2 = 3, then 3 + 4 = 7 on item 2 and 10 on a new item 5; with rows,
-// the value after release_rows is still 10.
-TEST(MetricBuilder, ATableTouchedBetweenTwoMetricsIsReadAgain) {
+// A builder reads the totals of a table it holds for the bootstrap once for all the metrics over it, and
+// every other table's each time. With the bootstrap: 1 + 2 = 3 twice, 7 once item 2 gets 4 more, and 10
+// on a new item 5 after the intervals were computed (resample: the builder no longer holds it), and tables
+// made in a loop, each resampled before it goes, their own totals (11, 22, 33). Without:
+// a table per opponent made in a loop, each at the same address and touched as often, gives each its own
+// totals (11, 22, 33), as does a table moved into another between two metrics (9, then 4).
+TEST(MetricBuilder, TotalsAreReadAgainWhenTheyMayHaveChanged) {
   namespace kit = judgebias::kit;
-  for (const bool keep : {false, true}) {
+  auto first = [](std::span<const double> s) -> std::optional<double> { return s[0]; };
+  {
     judgebias::config cfg;
-    cfg.bootstrap = 0;
+    cfg.bootstrap = 50;
     kit::metric_builder mb(cfg, "test", "judge", "");
-    kit::item_sums t(0, 1, keep);
-    auto first = [](std::span<const double> s) -> std::optional<double> { return s[0]; };
+    kit::item_sums t(0, 1);
     t[1][0] += 1, t[2][0] += 2;
     EXPECT_EQ(*mb.put("a", judgebias::unit::count, 2, t, first, {}, "").value, 3.0);
     EXPECT_EQ(*mb.put("b", judgebias::unit::count, 2, t, first, {}, "").value, 3.0);
     t[2][0] += 4;
     EXPECT_EQ(*mb.put("c", judgebias::unit::count, 2, t, first, {}, "").value, 7.0);
+    mb.resample();
     t[5][0] += 3;
-    EXPECT_EQ(*mb.put("d", judgebias::unit::count, 3, t, first, {}, "").value, 10.0) << keep;
-    t.release_rows();
-    EXPECT_EQ(*mb.put("e", judgebias::unit::count, 3, t, first, {}, "").value, 10.0) << keep;
+    EXPECT_EQ(*mb.put("d", judgebias::unit::count, 3, t, first, {}, "").value, 10.0);
+    for (int k = 1; k <= 3; ++k) {  // each resampled, then gone: the next may take its address
+      kit::item_sums o(0, 1);
+      o[1][0] += k, o[2][0] += 10 * k;
+      EXPECT_EQ(*mb.put("o" + std::to_string(k), judgebias::unit::count, 2, o, first, {}, "").value,
+                11.0 * k);
+      mb.resample();
+    }
   }
+  judgebias::config cfg;
+  cfg.bootstrap = 0;
+  kit::metric_builder mb(cfg, "test", "judge", "");
+  for (int k = 1; k <= 3; ++k) {
+    kit::item_sums t(0, 1);
+    t[1][0] += k, t[2][0] += 10 * k;
+    EXPECT_EQ(*mb.put("opponent" + std::to_string(k), judgebias::unit::count, 2, t, first, {}, "").value,
+              11.0 * k);
+  }
+  kit::item_sums t(0, 1), u(0, 1);
+  t[1][0] += 9, u[1][0] += 4;
+  EXPECT_EQ(*mb.put("t", judgebias::unit::count, 1, t, first, {}, "").value, 9.0);
+  t = std::move(u);
+  EXPECT_EQ(*mb.put("t again", judgebias::unit::count, 1, t, first, {}, "").value, 4.0);
 }
 
 // A builder's metrics share one draw (METRICS.md): the clusters are the items of all their tables, in
@@ -780,6 +803,16 @@ TEST(Rng, ResamplesSideBySideAreResamplesOneByOne) {
   EXPECT_TRUE(std::equal(one.begin(), one.end(), big.begin() + static_cast<std::ptrdiff_t>(2 * past)));
 }
 
+namespace {
+// A resample's 32-bit counts as its 16-bit row of a batch's weights (each count below 2^16 here).
+void as_weights(std::span<const std::uint32_t> counts, std::span<std::uint16_t> row) {
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    ASSERT_LE(counts[i], 0xFFFFu);
+    row[i] = static_cast<std::uint16_t>(counts[i]);
+  }
+}
+}  // namespace
+
 TEST(WeightedSums, HandWorked) {
   using judgebias::detail::add_weighted_sums;
   using judgebias::detail::weighted_sums_code;
@@ -848,12 +881,49 @@ TEST(WeightedSums, PackTakesOnlyWhatIsExact) {
   EXPECT_FALSE(packs(std::numeric_limits<double>::infinity()));
   EXPECT_FALSE(packs(std::numeric_limits<double>::denorm_min()));
   EXPECT_TRUE(packs(-0.0, 0.0));
+  // 32,767 steps over 70,000 clusters: a resample's draws (70,000) would pass 2^31 − 1 (limit 65,538).
+  {
+    panel_table big(70000, 8);
+    big.at(69999, 2) = 32767;
+    EXPECT_FALSE(big.pack(0));
+    panel_table fewer(65538, 8);
+    fewer.at(65537, 2) = 32767;
+    EXPECT_TRUE(fewer.pack(0));
+  }
   // The weights a resample may add up to: 2^31 − 1 over the largest value in steps (7 in column 0;
   // 5.25, 21 quarters, in column 1).
   panel_table t(2, 8);
   t.at(0, 0) = 7, t.at(0, 1) = 0.25, t.at(1, 1) = 5.25;
   ASSERT_TRUE(t.pack(0));
   EXPECT_EQ(t.weight_limit(0), 2147483647u / 21);
+}
+
+// The 32-bit bound, hand-worked: 32,767 (its largest value) on clusters 0-2 of 5 makes the limit
+// (2^31 − 1) / 32,767 = 65,538. A row whose weights add up to it is summed in 32 bits: 21,846 + 21,846 +
+// 21,845 draws of 32,767 = 2,147,450,879, and one draw of cluster 4 (−1 in column 1). A row one past it
+// (21,846 + 21,846 + 21,847 = 65,539: 2,147,516,413, past 2^31 − 1) is summed as doubles. Each row in
+// a group of 4 of its own (the bound is checked per group).
+TEST(WeightedSums, RowsPastTheWeightLimitAreSummedAsDoubles) {
+  using judgebias::detail::add_weighted_sums;
+  using judgebias::detail::weighted_sums_code;
+  constexpr std::size_t n = 5, width = 8;
+  judgebias::detail::panel_table table(n, width);
+  for (std::size_t i = 0; i < 3; ++i) table.at(i, 0) = 32767;
+  table.at(4, 1) = -1;
+  ASSERT_TRUE(table.pack(0));
+  ASSERT_EQ(table.weight_limit(0), 65538u);
+  std::vector<std::uint16_t> weights(8 * n, 0);
+  const std::vector<std::uint16_t> at = {21846, 21846, 21845, 0, 1}, past = {21846, 21846, 21847, 0, 0};
+  std::copy(at.begin(), at.end(), weights.begin());
+  std::copy(past.begin(), past.end(), weights.begin() + static_cast<std::ptrdiff_t>(4 * n));
+  for (const auto code : {weighted_sums_code::best, weighted_sums_code::portable}) {
+    std::vector<double> sums(8 * width, 0.0);
+    add_weighted_sums(weights, 8, table, sums, code);
+    EXPECT_EQ(sums[0], 2147450879.0);
+    EXPECT_EQ(sums[1], -1.0);
+    EXPECT_EQ(sums[4 * width], 2147516413.0);
+    EXPECT_EQ(sums[4 * width + 1], 0.0);
+  }
 }
 
 // Packed panels give the bits of the same panels unpacked, on every code: whole numbers up to 2^15 − 1,
@@ -892,7 +962,7 @@ TEST(WeightedSums, PackedPanelsGiveTheSameBits) {
       // 4,000 on every cluster: 1.6e8 in all, whose products with 32767 pass 2^31.
       std::fill(counts.begin(), counts.end(), 4000u - static_cast<std::uint32_t>(b));
     }
-    ASSERT_TRUE(judgebias::detail::to_weights(counts, std::span(weights).subspan(b * clusters, clusters)));
+    as_weights(counts, std::span(weights).subspan(b * clusters, clusters));
   }
   std::vector<double> want(resamples * width, 0.0);
   add_weighted_sums(weights, resamples, plain, want, weighted_sums_code::portable);
@@ -949,13 +1019,15 @@ TEST(WeightedSums, ABatchOfResamplesIsEachResampleOnItsOwn) {
   }
 }
 
-TEST(WeightedSums, CountsPast16BitsAreLeftToTheOneResampleSums) {
-  using judgebias::detail::to_weights;
-  std::vector<std::uint16_t> row(3, 9);
-  EXPECT_TRUE(to_weights(std::vector<std::uint32_t>{0, 65535, 2}, row));
-  EXPECT_EQ(row, (std::vector<std::uint16_t>{0, 65535, 2}));
-  EXPECT_FALSE(to_weights(std::vector<std::uint32_t>{1, 65536, 2}, row));
-  EXPECT_EQ(row, (std::vector<std::uint16_t>{0, 0, 0}));  // adds nothing in the batch's product
+// A batch's row of draws fits the packed panels when every count is below 2^15 and they add up to the
+// draws (a count that wrapped past 65,535 makes them add up to less); a row that does not goes to the
+// one-resample sums from 32-bit counts, which take any count.
+TEST(WeightedSums, DrawsPast16BitsAreLeftToTheOneResampleSums) {
+  using judgebias::detail::draws_fit_16_bits;
+  EXPECT_TRUE(draws_fit_16_bits(std::vector<std::uint16_t>{0, 32767, 2}, 32769));
+  EXPECT_FALSE(draws_fit_16_bits(std::vector<std::uint16_t>{0, 32768, 1}, 32769));  // a count of 2^15
+  EXPECT_FALSE(draws_fit_16_bits(std::vector<std::uint16_t>{3, 0, 4}, 65543));      // 65,536 + 3 wrapped to 3
+  EXPECT_FALSE(draws_fit_16_bits(std::vector<std::uint16_t>{1, 2, 3}, 7));          // (fewer than drawn)
   // 70,000 draws of the second cluster: 70000 · 0.5 + 1 · 3 in the first column, 70000 · 2 in the
   // second; the second panel, never asked for, is zeros.
   judgebias::detail::panel_table table(2, 16);
@@ -993,7 +1065,7 @@ TEST(WeightedSums, BlocksNeverFilledAddNothing) {
   std::vector<std::uint32_t> counts(clusters);
   for (std::size_t b = 0; b < resamples; ++b) {
     resample_counts(4, b, counts);
-    ASSERT_TRUE(judgebias::detail::to_weights(counts, std::span(weights).subspan(b * clusters, clusters)));
+    as_weights(counts, std::span(weights).subspan(b * clusters, clusters));
   }
   std::vector<double> want(resamples * width, 0.0);
   add_weighted_sums(weights, resamples, full, want, weighted_sums_code::portable);
@@ -1029,7 +1101,7 @@ TEST(WeightedSums, EveryCodeAddsInClusterOrderToTheBit) {
     for (std::size_t b = 0; b < resamples; ++b) {
       std::vector<std::uint32_t>& counts = draws.emplace_back(clusters, 0);
       resample_counts(7, b, counts);
-      ASSERT_TRUE(judgebias::detail::to_weights(counts, std::span(weights).subspan(b * clusters, clusters)));
+      as_weights(counts, std::span(weights).subspan(b * clusters, clusters));
     }
     // The reference: each sum in cluster order, a rounded product then a rounded sum (volatile keeps the
     // compiler from fusing them).

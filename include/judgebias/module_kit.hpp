@@ -91,7 +91,8 @@ class item_sums {
     return t;
   }
   /// A count that every touch of a row (and release_rows) raises: the totals are those last read while
-  /// it has not changed (metric_builder reads them once for all its metrics over the table).
+  /// it has not changed (a metric_builder reads a table it holds for the bootstrap once for all its
+  /// metrics over it; a write through a row pointer taken before is not counted).
   std::uint64_t version() const noexcept { return version_; }
   /// Whether a table without rows saw an item after a larger one (see the class).
   bool interleaved() const noexcept { return interleaved_; }
@@ -490,7 +491,8 @@ class metric_builder {
   /// The metric `name` (or at `path`, e.g. {"by_opponent", MODEL, "wr_gold"}): `stat` of the sums of
   /// `rows` (null with `empty_reason` when it has no value), over `n` units. Returns the metric, to add a
   /// p-value to; it is written at take(). With --bootstrap, the builder keeps a pointer to `rows` until
-  /// its interval is computed (at resample() or take()): keep them alive and unchanged until then.
+  /// its interval is computed (at resample() or take()): keep them alive and unchanged until then (it
+  /// reads their totals once for every metric put over them until then).
   metric& put(std::vector<std::string> path, unit u, std::uint64_t n, const item_sums& rows,
               const stats::statistic& stat, const closed_form& closed, std::string_view empty_reason);
   metric& put(std::string name, unit u, std::uint64_t n, const item_sums& rows, const stats::statistic& stat,
@@ -531,12 +533,16 @@ class metric_builder {
     bool object = false;  // an open() object, no metric
   };
   void bootstrap();
-  std::vector<double> totals_of(const std::vector<const item_sums*>& tables);
+  // The tables' totals one after another: a table held for the bootstrap (which stays alive and
+  // unchanged until then, so that its address names it) from totals_, any other read now.
+  std::vector<double> totals_of(const std::vector<const item_sums*>& tables) const;
+  void keep_totals(const std::vector<const item_sums*>& tables, const std::vector<double>& all);
   const config& cfg_;
   std::string stream_, judge_, group_;
   std::deque<entry> entries_;                                // a deque: the metric& put returns stays valid
   std::unordered_map<const item_sums*, item_sums*> handed_;  // (a table put, as the one to release)
-  // Each table's totals as last read, with its version then: a table serves many metrics.
+  // The totals of each table held for the bootstrap, with its version then: a table serves many metrics
+  // (winrate's tallies 80 a judge). Emptied when the bootstrap runs.
   std::unordered_map<const item_sums*, std::pair<std::uint64_t, std::vector<double>>> totals_;
 };
 

@@ -41,14 +41,28 @@ std::vector<double> totals_of(std::span<const item_sums* const> tables) {
   return all;
 }
 
-std::vector<double> metric_builder::totals_of(const std::vector<const item_sums*>& tables) {
+std::vector<double> metric_builder::totals_of(const std::vector<const item_sums*>& tables) const {
   std::vector<double> all;
   for (const item_sums* t : tables) {
-    auto [it, added] = totals_.try_emplace(t);
-    if (added || it->second.first != t->version()) it->second = {t->version(), t->totals()};
-    all.insert(all.end(), it->second.second.begin(), it->second.second.end());
+    if (const auto it = totals_.find(t); it != totals_.end() && it->second.first == t->version()) {
+      all.insert(all.end(), it->second.second.begin(), it->second.second.end());
+      continue;
+    }
+    const std::vector<double> one = t->totals();
+    all.insert(all.end(), one.begin(), one.end());
   }
   return all;
+}
+
+void metric_builder::keep_totals(const std::vector<const item_sums*>& tables,
+                                 const std::vector<double>& all) {
+  std::size_t at = 0;
+  for (const item_sums* t : tables) {
+    const std::size_t width = t->rows().width();
+    totals_[t] = {t->version(), std::vector<double>(all.begin() + static_cast<std::ptrdiff_t>(at),
+                                                    all.begin() + static_cast<std::ptrdiff_t>(at + width))};
+    at += width;
+  }
 }
 
 metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t n, const item_sums& rows,
@@ -66,7 +80,8 @@ metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t
   m.unit = u;
   m.n = n;
   std::optional<double> value;
-  if (n > 0) value = stat(totals_of(tables));  // (the builder's: each table's totals read once)
+  std::vector<double> totals;
+  if (n > 0) value = stat(totals = totals_of(tables));
   if (!value) {
     m.reason = std::string(empty_reason);
     return m;
@@ -81,6 +96,7 @@ metric& metric_builder::put(std::vector<std::string> path, unit u, std::uint64_t
       if (!t->keeps_rows())
         throw std::logic_error(fmt::format(
             "metric {}: its item_sums keep no rows, and the bootstrap needs them", fmt::join(e.path, ".")));
+    keep_totals(tables, totals);
     e.rows = std::move(tables);
     e.stat = stat;
   } else if (closed) {
@@ -108,6 +124,7 @@ void metric_builder::open(std::vector<std::string> path) {
 // reads the draws of its own, so that a resample may hold more or fewer of them than the table has. A
 // table over fewer than two items is not resampled and takes no part in the draw.
 void metric_builder::bootstrap() {
+  totals_.clear();  // (the tables may be released, or go, once their intervals are computed)
   std::vector<entry*> pending;
   for (auto& e : entries_)
     if (!e.rows.empty()) pending.push_back(&e);

@@ -661,10 +661,6 @@ template <class Count>
   }
 }
 
-bool has_avx2() noexcept {
-  static const bool yes = __builtin_cpu_supports("avx2");
-  return yes;
-}
 #endif
 
 template <class Count>
@@ -672,11 +668,12 @@ void resample_rows(std::uint64_t stream, std::uint64_t first, std::size_t rows,
                    std::span<Count> counts) noexcept {
   std::fill(counts.begin(), counts.end(), Count{0});
   if (rows == 0) return;
+  assert(counts.size() % rows == 0);
   const std::size_t n = counts.size() / rows;
   if (n == 0) return;
   std::size_t r = 0;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (has_avx2())
+  if (detail::cpu_has_avx2())
     for (; r + 4 <= rows; r += 4) {
       std::array<std::array<std::uint64_t, 4>, 4> s;
       Count* at[4];

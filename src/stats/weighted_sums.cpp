@@ -223,13 +223,18 @@ using vec4 = double __attribute__((vector_size(32)));
                                   double* s, const std::uint64_t* g) {
   kernel<vec4>(w, n, m, t, s, g);
 }
-bool has_avx2() {
-  static const bool yes = __builtin_cpu_supports("avx2");
-  return yes;
-}
 #endif
 
 }  // namespace
+
+bool cpu_has_avx2() noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  static const bool yes = __builtin_cpu_supports("avx2");
+  return yes;
+#else
+  return false;
+#endif
+}
 
 panel_table::panel_table(std::size_t clusters, std::size_t width)
     : clusters_(clusters),
@@ -284,6 +289,13 @@ bool panel_table::pack(std::size_t p) {
     if (in_steps > 32767) return false;
     most = std::max(most, in_steps);
   }
+  // A sum of a chunk's products stays within 32 bits while the weights add up to at most this (and a
+  // pair's, which pmaddwd adds in 32 bits, with it).
+  const std::uint64_t limit =
+      most == 0 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(2147483647.0 / most);
+  // The bootstrap's draws of the clusters add up to their number: past the limit every resample would
+  // take the doubles' way, one value at a time, so the panel stays in doubles.
+  if (clusters_ > limit) return false;
   for (std::size_t b = 0; b < per_panel_; ++b) {
     std::unique_ptr<double[]>& data = blocks_[p * per_panel_ + b];
     if (!data) continue;
@@ -297,10 +309,7 @@ bool panel_table::pack(std::size_t p) {
     data.reset();
   }
   for (std::size_t k = 0; k < columns; ++k) steps_[p * columns + k] = std::ldexp(1.0, -places[k]);
-  // A sum of a chunk's products stays within 32 bits while the weights add up to at most this (and a
-  // pair's, which pmaddwd adds in 32 bits, with it).
-  limits_[p] =
-      most == 0 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(2147483647.0 / most);
+  limits_[p] = limit;
   return true;
 }
 
@@ -338,7 +347,7 @@ void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resam
       g = r % 4 == 0 ? total : std::max(g, total);
     }
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (code == weighted_sums_code::best && has_avx2()) {
+  if (code == weighted_sums_code::best && cpu_has_avx2()) {
     avx2(weights.data(), clusters, resamples, table, sums.data(), group_total.data());
     return;
   }
@@ -347,15 +356,11 @@ void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resam
   portable(weights.data(), clusters, resamples, table, sums.data(), group_total.data());
 }
 
-bool to_weights(std::span<const std::uint32_t> counts, std::span<std::uint16_t> row) noexcept {
-  std::uint32_t any = 0;  // the counts' bits together: past 16 bits iff a count is
-  for (std::size_t i = 0; i < counts.size(); ++i) {
-    row[i] = static_cast<std::uint16_t>(counts[i]);
-    any |= counts[i];
-  }
-  if (any <= 0xFFFF) return true;
-  std::fill(row.begin(), row.end(), std::uint16_t{0});
-  return false;
+bool draws_fit_16_bits(std::span<const std::uint16_t> row, std::size_t n) noexcept {
+  std::uint16_t bits = 0;
+  std::uint64_t total = 0;  // (at most n: a wrapped count only lowers it)
+  for (const std::uint16_t w : row) bits |= w, total += w;
+  return bits < 0x8000 && total == n;
 }
 
 std::size_t resampled_sums::batch_size(std::size_t clusters) noexcept {
@@ -381,10 +386,7 @@ std::span<const double> resampled_sums::of(std::uint64_t stream, std::uint64_t s
   if (n >= 0x8000)
     for (std::size_t b = 0; b < m; ++b) {
       const std::span<std::uint16_t> row = std::span(weights_).subspan(b * n, n);
-      std::uint16_t bits = 0;
-      std::uint32_t total = 0;  // (at most n: a wrapped count only lowers it)
-      for (const std::uint16_t w : row) bits |= w, total += w;
-      if (bits < 0x8000 && total == n) continue;
+      if (draws_fit_16_bits(row, n)) continue;
       std::fill(row.begin(), row.end(), std::uint16_t{0});
       wide_.push_back(b);
     }

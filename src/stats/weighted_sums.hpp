@@ -14,6 +14,9 @@ namespace judgebias::detail {
 /// (SSE2 on x86-64). Both give the same bits; the choice is for the tests, which compare them.
 enum class weighted_sums_code { best, portable };
 
+/// Whether the CPU runs AVX2 (false off x86-64), for the code chosen at run time.
+bool cpu_has_avx2() noexcept;
+
 /// A clusters × width table of per-cluster sums (width a multiple of 8) in panels of 8 columns, each
 /// panel cut into blocks of block_rows clusters (8 sums a cluster, 1 MiB a block), each block allocated
 /// and zeroed when first asked for. The table thus takes memory as it is filled, in pieces small enough
@@ -45,8 +48,9 @@ class panel_table {
   }
 
   /// Packs panel p (once it is filled) when each of its columns is a whole number of some power of two,
-  /// its step, at most 2^15 − 1 steps from 0 in every cluster; its blocks are then freed. False, and the
-  /// panel left as it is, otherwise (a third, a NaN, a value too large or too fine).
+  /// its step, at most 2^15 − 1 steps from 0 in every cluster, and a resample's draws of the clusters (as
+  /// many as they are) stay within its weight_limit; its blocks are then freed. False, and the panel left
+  /// as it is, otherwise (a third, a NaN, a value too large or too fine, too many clusters for its values).
   bool pack(std::size_t p);
   bool packed(std::size_t p) const noexcept { return limits_[p] != 0; }
   /// Block b of packed panel p: clusters in pairs, pair q (clusters 2q and 2q + 1 of the block) at
@@ -72,8 +76,8 @@ class panel_table {
 };
 
 /// sums += weights · table: `weights` is resamples × clusters, row-major (how many times each resample
-/// draws each cluster, in 16 bits: to_weights), `sums` resamples × width, row-major. `resamples` is a
-/// multiple of 4 (pad with zero rows).
+/// draws each cluster, in 16 bits), `sums` resamples × width, row-major. `resamples` is a multiple of 4
+/// (pad with zero rows).
 ///
 /// Each sum is accumulated over the clusters in increasing order, as a product then an addition (never
 /// a fused multiply-add), whatever the vector width: the bits are the same on every CPU, in every thread,
@@ -82,19 +86,20 @@ class panel_table {
 /// hence the same bits, for the rows whose weights are below 2^15 and add up to at most its
 /// weight_limit; other rows take the doubles' way. `drawn`, when not 0, is the caller's word that every
 /// weight is below 2^15 and each row's add up to at most `drawn` (a resample's draws: as many as the
-/// clusters), so that the rows need not be counted. (The one difference: a sum that starts at −0 and adds
-/// only −0 ends at +0; the bootstrap's start at +0.)
+/// clusters), so that the rows need not be counted. A packed panel's sums are those bits when they start
+/// at +0, as the bootstrap's do (or at a whole number of the column's step: one that starts at −0 and adds
+/// only −0 ends at +0, and one that starts off the step's grid, at 10^17 say, may round differently).
 void add_weighted_sums(std::span<const std::uint16_t> weights, std::size_t resamples,
                        const panel_table& table, std::span<double> sums,
                        weighted_sums_code code = weighted_sums_code::best, std::uint64_t drawn = 0);
 
-/// One resample's counts as its row of a batch's weights. False, and the row left at zeros, when a
-/// count does not fit 16 bits (a cluster drawn 65,536 times or more, which needs as many clusters): add
-/// that resample with the other add_weighted_sums after the batch's.
-bool to_weights(std::span<const std::uint32_t> counts, std::span<std::uint16_t> row) noexcept;
+/// Whether a resample's draws of n clusters, counted modulo 2^16 (stats::resample_counts), are exact and
+/// fit the packed panels' products: every count below 2^15 and all of them adding up to n (a count that
+/// wrapped past 65,535 makes them add up to less). Only from 32,768 clusters can one not.
+bool draws_fit_16_bits(std::span<const std::uint16_t> row, std::size_t n) noexcept;
 
 /// sums += counts · table for one resample (`sums` one row of the table's width), the same bits as the
-/// batch's product: the resamples whose counts to_weights does not take.
+/// batch's product: the resamples whose counts draws_fit_16_bits does not take.
 void add_weighted_sums(std::span<const std::uint32_t> counts, const panel_table& table,
                        std::span<double> sums) noexcept;
 
