@@ -11,6 +11,7 @@
 #include <memory>
 #include <new>
 #include <numbers>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -89,40 +90,53 @@ std::uint32_t rng::below32(std::uint32_t n) noexcept {
   return static_cast<std::uint32_t>(m >> 32);
 }
 
+namespace {
+
+// Draws below n from the xoshiro256** state s, from its next output, until `draws` are counted in counts:
+// a draw is rejected when its low word is below 2^32 mod n (< n, so this is below32's test) and the next
+// half draws again; each 64-bit output gives two 32-bit halves, the low one first, taken one after the
+// other without a flag between them (the state in locals). Returns the last output when its high half is
+// left over (the last draw was its low half).
+template <class Count>
+std::optional<std::uint64_t> count_draws(std::array<std::uint64_t, 4>& s, std::uint32_t n,
+                                         std::uint32_t draws, Count* counts) noexcept {
+  const std::uint32_t threshold = (0u - n) % n;
+  std::uint64_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
+  auto take = [&](std::uint32_t half) -> std::uint32_t {  // 1 when drawn, 0 when rejected
+    const std::uint64_t m = std::uint64_t{half} * n;
+    if (static_cast<std::uint32_t>(m) < threshold) [[unlikely]]
+      return 0;
+    ++counts[static_cast<std::uint32_t>(m >> 32)];
+    return 1;
+  };
+  std::optional<std::uint64_t> left;
+  for (std::uint32_t drawn = 0; drawn < draws;) {
+    const std::uint64_t word = std::rotl(s1 * 5, 7) * 9, t = s1 << 17;
+    s2 ^= s0, s3 ^= s1, s1 ^= s2, s0 ^= s3, s2 ^= t, s3 = std::rotl(s3, 45);
+    drawn += take(static_cast<std::uint32_t>(word));
+    if (drawn == draws) {
+      left = word;
+      break;
+    }
+    drawn += take(static_cast<std::uint32_t>(word >> 32));
+  }
+  s = {s0, s1, s2, s3};
+  return left;
+}
+
+}  // namespace
+
 template <class Count>
 void rng::count_below32_into(std::span<Count> counts) noexcept {
   const auto n = static_cast<std::uint32_t>(counts.size());
   if (n == 0) return;
-  // below32 with its state in locals: a draw is rejected when its low word is below 2^32 mod n (< n, so
-  // this is below32's test) and the next half draws again; each 64-bit output gives two 32-bit halves, the
-  // low one first, taken one after the other without a flag between them.
-  const std::uint32_t threshold = (0u - n) % n;
-  std::uint64_t s0 = s_[0], s1 = s_[1], s2 = s_[2], s3 = s_[3];
-  std::uint64_t word = spare_;
   std::uint32_t drawn = 0;
-  auto take = [&](std::uint32_t half) {
-    const std::uint64_t m = std::uint64_t{half} * n;
-    if (static_cast<std::uint32_t>(m) < threshold) [[unlikely]]
-      return;
-    ++counts[static_cast<std::uint32_t>(m >> 32)];
-    ++drawn;
-  };
-  if (has_spare_) take(static_cast<std::uint32_t>(word >> 32));
-  bool spare = false;
-  while (drawn < n) {
-    const std::uint64_t result = std::rotl(s1 * 5, 7) * 9, t = s1 << 17;
-    s2 ^= s0, s3 ^= s1, s1 ^= s2, s0 ^= s3, s2 ^= t, s3 = std::rotl(s3, 45);
-    word = result;
-    take(static_cast<std::uint32_t>(word));
-    if (drawn == n) {  // the high half is left for the next draw
-      spare = true;
-      break;
-    }
-    take(static_cast<std::uint32_t>(word >> 32));
+  if (has_spare_) {  // below32's draw from the half left over first
+    has_spare_ = false;
+    const std::uint64_t m = (spare_ >> 32) * n;
+    if (static_cast<std::uint32_t>(m) >= (0u - n) % n) ++counts[static_cast<std::uint32_t>(m >> 32)], ++drawn;
   }
-  s_ = {s0, s1, s2, s3};
-  spare_ = word;
-  has_spare_ = spare;
+  if (const auto left = count_draws(s_, n, n - drawn, counts.data())) spare_ = *left, has_spare_ = true;
 }
 
 void rng::count_below32(std::span<std::uint32_t> counts) noexcept {
@@ -546,20 +560,6 @@ std::vector<interval_result> bootstrap_intervals(std::size_t clusters,
   return out;
 }
 
-void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint32_t> counts) noexcept {
-  std::uint64_t state = stream + b;
-  rng gen(splitmix64(state));
-  std::fill(counts.begin(), counts.end(), 0u);
-  gen.count_below32(counts);
-}
-
-void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint16_t> counts) noexcept {
-  std::uint64_t state = stream + b;
-  rng gen(splitmix64(state));
-  std::fill(counts.begin(), counts.end(), std::uint16_t{0});
-  gen.count_below32(counts);
-}
-
 namespace {
 
 // Resample `first + lane`'s generator state, as resample_counts seeds it.
@@ -569,26 +569,6 @@ std::array<std::uint64_t, 4> resample_state(std::uint64_t stream, std::uint64_t 
   std::array<std::uint64_t, 4> s{};
   for (auto& word : s) word = splitmix64(seed);
   return s;
-}
-
-// `draws` more draws below n from state s, counted in counts: rng::count_below32's loop from a fresh
-// output (no half left over).
-template <class Count>
-void count_draws(std::array<std::uint64_t, 4>& s, std::uint32_t n, std::uint32_t draws,
-                 Count* counts) noexcept {
-  const std::uint32_t threshold = (0u - n) % n;
-  std::uint32_t drawn = 0;
-  while (drawn < draws) {
-    const std::uint64_t word = std::rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0], s[3] ^= s[1], s[1] ^= s[2], s[0] ^= s[3], s[2] ^= t, s[3] = std::rotl(s[3], 45);
-    for (const auto half : {static_cast<std::uint32_t>(word), static_cast<std::uint32_t>(word >> 32)}) {
-      const std::uint64_t m = std::uint64_t{half} * n;
-      if (static_cast<std::uint32_t>(m) < threshold) [[unlikely]]
-        continue;
-      ++counts[static_cast<std::uint32_t>(m >> 32)];
-      if (++drawn == draws) break;
-    }
-  }
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -606,8 +586,9 @@ template <class Count>
   __m256i s1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[1]));
   __m256i s2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[2]));
   __m256i s3 = _mm256_load_si256(reinterpret_cast<const __m256i*>(words[3]));
+  const std::uint32_t below = (0u - n) % n;  // a half whose product's low word is below it is rejected
   const __m256i times = _mm256_set1_epi64x(n), low32 = _mm256_set1_epi64x(0xFFFFFFFF);
-  const __m256i threshold = _mm256_set1_epi64x((0u - n) % n);
+  const __m256i threshold = _mm256_set1_epi64x(below);
   std::array<std::uint32_t, 4> rejected{};
   Count *const c0 = counts[0], *const c1 = counts[1], *const c2 = counts[2], *const c3 = counts[3];
   for (std::uint32_t step = 0; step < n / 2; ++step) {
@@ -641,7 +622,6 @@ template <class Count>
     alignas(32) std::uint64_t m[2][4];
     _mm256_store_si256(reinterpret_cast<__m256i*>(m[0]), m_lo);
     _mm256_store_si256(reinterpret_cast<__m256i*>(m[1]), m_hi);
-    const std::uint32_t below = (0u - n) % n;
     for (std::size_t l = 0; l < 4; ++l)
       for (std::size_t h = 0; h < 2; ++h) {
         if (static_cast<std::uint32_t>(m[h][l]) < below) {
@@ -657,7 +637,7 @@ template <class Count>
   _mm256_store_si256(reinterpret_cast<__m256i*>(words[3]), s3);
   for (std::size_t l = 0; l < 4; ++l) {
     for (std::size_t k = 0; k < 4; ++k) s[l][k] = words[k][l];
-    count_draws(s[l], n, n - (n / 2 * 2 - rejected[l]), counts[l]);
+    count_draws(s[l], n, n - (n / 2 * 2 - rejected[l]), counts[l]);  // (no half is left over)
   }
 }
 
@@ -689,6 +669,15 @@ void resample_rows(std::uint64_t stream, std::uint64_t first, std::size_t rows,
 }
 
 }  // namespace
+
+void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint32_t> counts) noexcept {
+  resample_rows(stream, b, 1, counts);
+}
+
+void resample_counts(std::uint64_t stream, std::uint64_t b, std::span<std::uint16_t> counts) noexcept {
+  assert(counts.size() <= 0xFFFF);
+  resample_rows(stream, b, 1, counts);
+}
 
 void resample_counts(std::uint64_t stream, std::uint64_t first, std::size_t rows,
                      std::span<std::uint32_t> counts) noexcept {
