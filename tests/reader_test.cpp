@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "ingest/format_v1.hpp"
+#include "ingest/lines.hpp"
 #include "test_util.hpp"
 
 using namespace judgebias;
@@ -444,6 +445,63 @@ TEST(Reader, StreamReadsLikeABuffer) {
   ASSERT_EQ(st.inputs.size(), 1u);
   EXPECT_EQ(st.inputs[0].records, 2u);
   EXPECT_EQ(st.inputs[0].bytes, text.size());
+}
+
+// The blocks of lines.hpp's block_reader, read from a text with 16-byte blocks: whole lines only, the
+// lines before each block counted, a line longer than the block read whole, a line over the limit (20
+// bytes) cut short with its rest dropped, the last line without its newline. With two buffers a
+// block's bytes stay as they were while the next block is read, and the blocks are those of one buffer.
+TEST(Reader, BlocksOfWholeLines) {
+  const std::string text = std::string("aaa\nbbbbbb\nc\n")  // lines 1-3 (13 bytes)
+                           + "dddddddddddddddddd\n"         // line 4: longer than a block (18 bytes + \n)
+                           + std::string(50, 'e') + "\n"    // line 5: 50 bytes, over the limit
+                           + "ff\ng";                       // lines 6 and 7 (no newline)
+  struct seen {
+    std::string bytes;
+    std::uint64_t first_line, done;
+  };
+  auto read_all = [&](std::size_t buffers) {
+    auto src = detail::byte_source::text(text);
+    detail::block_reader in(src, 16, 20, buffers);
+    std::vector<seen> out;
+    detail::line_block b, before;
+    std::string before_bytes;
+    while (in.next(b)) {
+      // The previous block, read again after this one was: unchanged with two buffers.
+      if (buffers == 2 && !out.empty()) {
+        EXPECT_EQ(std::string(before.data, before.size), before_bytes) << out.size();
+      }
+      EXPECT_GE(b.room, b.size + detail::line_padding);
+      out.push_back({std::string(b.data, b.size), b.first_line, b.done});
+      before = b;
+      before_bytes = out.back().bytes;
+    }
+    EXPECT_FALSE(in.next(b));  // and stays at the end
+    EXPECT_EQ(in.bytes(), text.size());
+    return out;
+  };
+  const std::vector<seen> one = read_all(1), two = read_all(2);
+  ASSERT_EQ(one.size(), 4u);
+  EXPECT_EQ(one[0].bytes, "aaa\nbbbbbb\nc\n");
+  EXPECT_EQ(one[0].first_line, 0u);
+  EXPECT_EQ(one[0].done, 13u);
+  EXPECT_EQ(one[1].bytes, "dddddddddddddddddd\n");  // read on to twice the block for the whole line
+  EXPECT_EQ(one[1].first_line, 3u);
+  EXPECT_EQ(one[1].done, 32u);
+  // Line 5: 16 bytes without a newline (within the limit + 1: read on), then 32 (past it): those 32 go
+  // to the line reader, which rejects them; the line's other 19 bytes are dropped.
+  EXPECT_EQ(one[2].bytes, std::string(32, 'e'));
+  EXPECT_EQ(one[2].first_line, 4u);
+  EXPECT_EQ(one[2].done, 64u);
+  EXPECT_EQ(one[3].bytes, "ff\ng");  // the end of the input: all that is left
+  EXPECT_EQ(one[3].first_line, 5u);
+  EXPECT_EQ(one[3].done, text.size());
+  ASSERT_EQ(two.size(), one.size());
+  for (std::size_t k = 0; k < one.size(); ++k) {
+    EXPECT_EQ(two[k].bytes, one[k].bytes) << k;
+    EXPECT_EQ(two[k].first_line, one[k].first_line) << k;
+    EXPECT_EQ(two[k].done, one[k].done) << k;
+  }
 }
 
 TEST(Reader, CodePoints) {

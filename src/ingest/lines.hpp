@@ -103,62 +103,113 @@ struct line_block {
   std::uint64_t done = 0;        ///< Bytes of the input up to the block's end.
 };
 
-/// Reads `src` to its end and calls on_block(const line_block&) for each block of about `block_bytes`
-/// (more for a longer line, up to max_line_bytes + 1). Returns the bytes read. The block's memory is
-/// reused once on_block returns.
+/// Reads `src` in blocks of whole lines of about `block_bytes` (more for a longer line, up to
+/// max_line_bytes + 1). With one buffer, a block's memory is reused by the next call; with two, a block
+/// stays readable and unchanged until the call after next, so that one block can be parsed while the
+/// next is read.
+class block_reader {
+ public:
+  block_reader(byte_source& src, std::size_t block_bytes, std::uint64_t max_line_bytes, std::size_t buffers)
+      : src_(src), block_bytes_(block_bytes), max_line_bytes_(max_line_bytes), target_(block_bytes) {
+    bufs_.resize(std::clamp<std::size_t>(buffers, 1, 2));
+    bufs_[0].resize(block_bytes + line_padding);
+  }
+
+  /// The next block in `out`, or false at the input's end. Throws io_error.
+  bool next(line_block& out) {
+    if (have_block_ && !advance()) return false;
+    have_block_ = false;
+    std::vector<char>& buf = bufs_[now_];
+    while (true) {
+      while (!eof_ && filled_ < target_) {
+        if (buf.size() < target_ + line_padding) buf.resize(target_ + line_padding);
+        const std::size_t got = src_.read(buf.data() + filled_, target_ - filled_);
+        if (got == 0) eof_ = true;
+        filled_ += got;
+        bytes_ += got;
+      }
+      if (discarding_) {  // the rest of a line already cut as too long
+        const char* nl = static_cast<const char*>(std::memchr(buf.data(), '\n', filled_));
+        const std::size_t drop = nl ? static_cast<std::size_t>(nl - buf.data()) + 1 : filled_;
+        discarding_ = nl == nullptr;
+        std::memmove(buf.data(), buf.data() + drop, filled_ - drop);
+        filled_ -= drop;
+        if (eof_ && filled_ == 0) return false;
+        continue;
+      }
+      // Whole lines only (all of it at the end of the input).
+      cut_ = filled_;
+      cut_short_ = false;
+      if (!eof_) {
+        const std::size_t last = std::string_view(buf.data(), filled_).rfind('\n');
+        if (last == std::string_view::npos) {
+          if (filled_ <= max_line_bytes_ + 1) {  // a line longer than the block: read more of it (+ 1: a \r)
+            target_ = filled_ * 2;
+            continue;
+          }
+          cut_short_ = true;  // over the limit: its first bytes go to the line reader, which rejects them
+        } else {
+          cut_ = last + 1;
+        }
+      }
+      if (cut_ == 0) return false;
+      std::memset(buf.data() + filled_, 0, line_padding);  // what follows the input's last line is defined
+      out = line_block{buf.data(), cut_, buf.size(), line_base_, bytes_ - (filled_ - cut_)};
+      have_block_ = true;
+      return true;
+    }
+  }
+
+  /// The bytes read so far (all of the input's once next() has returned false).
+  std::uint64_t bytes() const noexcept { return bytes_; }
+
+ private:
+  // Past the block last returned: its lines counted, the bytes after it moved to the start of the buffer
+  // the next block fills. False at the input's end.
+  bool advance() {
+    const std::vector<char>& from = bufs_[now_];
+    line_base_ += count_newlines(from.data(), from.data() + cut_);
+    if (cut_ == filled_ && eof_) return false;
+    const std::size_t rest = filled_ - cut_;
+    if (bufs_.size() == 1) {
+      std::memmove(bufs_[0].data(), bufs_[0].data() + cut_, rest);
+    } else {
+      std::vector<char>& to = bufs_[now_ ^ 1];
+      if (to.size() < std::max(block_bytes_, rest) + line_padding)
+        to.resize(std::max(block_bytes_, rest) + line_padding);
+      std::memcpy(to.data(), from.data() + cut_, rest);
+      now_ ^= 1;
+    }
+    filled_ = rest;
+    target_ = block_bytes_;
+    if (cut_short_) {
+      discarding_ = true;
+      line_base_ += 1;
+    }
+    return true;
+  }
+
+  byte_source& src_;
+  std::size_t block_bytes_;
+  std::uint64_t max_line_bytes_;
+  std::vector<std::vector<char>> bufs_;
+  std::size_t now_ = 0;     // the buffer of the block being read
+  std::size_t filled_ = 0;  // its bytes read
+  std::size_t target_;      // the bytes to read before looking for the last newline
+  std::size_t cut_ = 0;     // the end of its whole lines
+  bool eof_ = false, discarding_ = false, cut_short_ = false, have_block_ = false;
+  std::uint64_t line_base_ = 0, bytes_ = 0;
+};
+
+/// Reads `src` to its end and calls on_block(const line_block&) for each block (block_reader, one
+/// buffer: the block's memory is reused once on_block returns). Returns the bytes read.
 template <class OnBlock>
 std::uint64_t read_blocks(byte_source& src, std::size_t block_bytes, std::uint64_t max_line_bytes,
                           OnBlock&& on_block) {
-  std::vector<char> buf(block_bytes + line_padding);
-  std::size_t filled = 0, target = block_bytes;
-  bool eof = false, discarding = false;
-  std::uint64_t line_base = 0, bytes = 0;
-  while (true) {
-    while (!eof && filled < target) {
-      if (buf.size() < target + line_padding) buf.resize(target + line_padding);
-      const std::size_t got = src.read(buf.data() + filled, target - filled);
-      if (got == 0) eof = true;
-      filled += got;
-      bytes += got;
-    }
-    if (discarding) {  // the rest of a line already cut as too long
-      const char* nl = static_cast<const char*>(std::memchr(buf.data(), '\n', filled));
-      const std::size_t drop = nl ? static_cast<std::size_t>(nl - buf.data()) + 1 : filled;
-      discarding = nl == nullptr;
-      std::memmove(buf.data(), buf.data() + drop, filled - drop);
-      filled -= drop;
-      if (eof && filled == 0) break;
-      continue;
-    }
-    // Whole lines only (all of it at the end of the input).
-    std::size_t cut = filled;
-    bool cut_short = false;
-    if (!eof) {
-      const std::size_t last = std::string_view(buf.data(), filled).rfind('\n');
-      if (last == std::string_view::npos) {
-        if (filled <= max_line_bytes + 1) {  // a line longer than the block: read more of it (+ 1: a \r)
-          target = filled * 2;
-          continue;
-        }
-        cut_short = true;  // over the limit: its first bytes go to the line reader, which rejects them
-      } else {
-        cut = last + 1;
-      }
-    }
-    if (cut == 0) break;
-    std::memset(buf.data() + filled, 0, line_padding);  // what follows the input's last line is defined
-    on_block(line_block{buf.data(), cut, buf.size(), line_base, bytes - (filled - cut)});
-    line_base += count_newlines(buf.data(), buf.data() + cut);
-    if (cut == filled && eof) break;
-    std::memmove(buf.data(), buf.data() + cut, filled - cut);
-    filled -= cut;
-    target = block_bytes;
-    if (cut_short) {
-      discarding = true;
-      line_base += 1;
-    }
-  }
-  return bytes;
+  block_reader blocks(src, block_bytes, max_line_bytes, 1);
+  line_block b;
+  while (blocks.next(b)) on_block(b);
+  return blocks.bytes();
 }
 
 /// Calls on_line(number, start, length, room) for each line of [data, data + size), numbered from

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <set>
 #include <thread>
@@ -23,6 +25,9 @@ namespace judgebias {
 namespace {
 
 constexpr std::size_t block_bytes = std::size_t{8} << 20;
+// A block's parts per thread (when there are more threads than one): enough that the threads finish a
+// block together, few enough that each part's builder has many records to merge at once.
+constexpr std::size_t parts_per_thread = 4;
 
 // Adds the counts of a reader that read a later part of the input.
 void merge_stats(read_stats& into, const read_stats& from, std::size_t keep_errors) {
@@ -87,14 +92,14 @@ struct parsed_block {
 };
 
 // Reads one input with one or more threads. The input comes in blocks of whole lines; each block is split
-// at newlines into one part per thread, and each part is parsed into its own builder while the previous
-// block's builders are merged into the dataset (one more thread than --threads, but for --threads 1).
+// at newlines into parts, and each part is parsed into its own builder while the first thread merges the
+// previous block's builders into the dataset and reads the next block, then joins the others in parsing.
 // Blocks are merged in input order, so that the dataset, the counts and the first error are exactly
-// those of one thread. Memory stays bounded: one block (grown only for a longer line, up to the limit)
-// and two blocks' builders.
+// those of one thread. Memory stays bounded: two blocks (one with --threads 1; each grown only for a
+// longer line, up to the limit) and two blocks' builders.
 void read_input(const std::string& name, detail::byte_source& src, load_state& s,
                 const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
-  std::vector<detail::line_reader> readers;  // one per part, kept from block to block
+  std::vector<detail::line_reader> readers;  // one per thread, kept from block to block
   std::array<parsed_block, 2> blocks;        // the block being parsed and the one being merged
   std::size_t now = 0;
   std::uint64_t records = 0;
@@ -118,41 +123,76 @@ void read_input(const std::string& name, detail::byte_source& src, load_state& s
     }
     if (progress) progress(pb.done, src.size());
   };
-  const std::uint64_t bytes =
-      detail::read_blocks(src, block_bytes, s.options.max_line_bytes, [&](const detail::line_block& b) {
-        throw_if_stopped(s.stop);
-        const std::size_t cut = b.size;
-        // Parts split at newlines, at most one per 64 KiB: a part per thread while there is work for it.
-        const std::size_t part_count = std::clamp<std::size_t>(cut >> 16, 1, s.threads);
-        std::vector<std::size_t> bounds{0};
-        for (std::size_t t = 1; t < part_count; ++t) {
-          std::size_t at = std::max(bounds.back(), cut * t / part_count);
-          const char* nl =
-              at < cut ? static_cast<const char*>(std::memchr(b.data + at, '\n', cut - at)) : nullptr;
-          bounds.push_back(nl ? static_cast<std::size_t>(nl - b.data) + 1 : cut);
+  // A block cut into parts at newlines, at most one per 64 KiB: with more than one thread, a few per
+  // thread, taken in turn by whichever thread is free, so that a thread whose parts went faster, or that
+  // merged and read first, is not left waiting for the others.
+  struct cut_block {
+    detail::line_block lines;
+    std::vector<std::size_t> bounds;        // part p is [bounds[p], bounds[p + 1])
+    std::vector<std::uint64_t> first_line;  // the input's lines before part p
+  };
+  auto cut_into_parts = [&](cut_block& c) {
+    const detail::line_block& b = c.lines;
+    const std::size_t part_count =
+        std::clamp<std::size_t>(b.size >> 16, 1, s.threads == 1 ? 1 : s.threads * parts_per_thread);
+    c.bounds.assign(1, 0);
+    for (std::size_t t = 1; t < part_count; ++t) {
+      std::size_t at = std::max(c.bounds.back(), b.size * t / part_count);
+      const char* nl =
+          at < b.size ? static_cast<const char*>(std::memchr(b.data + at, '\n', b.size - at)) : nullptr;
+      c.bounds.push_back(nl ? static_cast<std::size_t>(nl - b.data) + 1 : b.size);
+    }
+    c.bounds.push_back(b.size);
+    c.first_line.assign(c.bounds.size() - 1, b.first_line);
+    for (std::size_t p = 1; p < c.first_line.size(); ++p)
+      c.first_line[p] =
+          c.first_line[p - 1] + detail::count_newlines(b.data + c.bounds[p - 1], b.data + c.bounds[p]);
+  };
+  // With more than one thread the next block is read while this one is parsed, into a second buffer.
+  const bool read_ahead = s.threads > 1;
+  detail::block_reader input(src, block_bytes, s.options.max_line_bytes, read_ahead ? 2 : 1);
+  std::array<cut_block, 2> cuts;  // the block being parsed and the one read ahead
+  bool have = input.next(cuts[0].lines);
+  if (have) cut_into_parts(cuts[0]);
+  for (std::size_t at = 0; have; at ^= 1) {
+    throw_if_stopped(s.stop);
+    const cut_block& c = cuts[at];
+    const std::size_t parts = c.bounds.size() - 1;
+    const std::size_t workers = std::min<std::size_t>(s.threads, parts + 1);
+    while (readers.size() < workers) readers.emplace_back(s.options);
+    parsed_block& pb = blocks[now];
+    pb.builders.resize(parts);
+    pb.counts.assign(parts, read_stats{});
+    pb.left_out.assign(parts, 0);
+    // The first thread (this one: progress is reported from here) merges the previous block and reads
+    // the next, then parses parts like the others. Each failure is kept by its task and rethrown in the
+    // input's order: the merge's, then the earliest part's, then the next block's read. With --threads 1,
+    // on this thread: the merge, the one part, then the read.
+    std::vector<std::exception_ptr> failed(parts + 2);
+    bool have_next = false;
+    auto read_next = [&] {
+      try {
+        have_next = input.next(cuts[at ^ 1].lines);
+        if (have_next) cut_into_parts(cuts[at ^ 1]);
+      } catch (...) {
+        failed[parts + 1] = std::current_exception();
+      }
+    };
+    std::atomic<std::size_t> next_part{0};
+    auto work = [&](std::size_t w) {
+      if (w == 0) {
+        try {
+          merge(blocks[now ^ 1]);
+        } catch (...) {
+          failed[0] = std::current_exception();
         }
-        bounds.push_back(cut);
-        const std::size_t parts = bounds.size() - 1;
-        std::vector<std::uint64_t> first_line(parts, b.first_line);
-        for (std::size_t p = 1; p < parts; ++p)
-          first_line[p] =
-              first_line[p - 1] + detail::count_newlines(b.data + bounds[p - 1], b.data + bounds[p]);
-        while (readers.size() < parts) readers.emplace_back(s.options);
-        parsed_block& pb = blocks[now];
-        pb.builders.resize(parts);
-        pb.counts.assign(parts, read_stats{});
-        pb.left_out.assign(parts, 0);
-        // Task 0 merges the previous block (on this thread: progress is reported from here); the others
-        // parse a part each. The first task's error is rethrown: the merge's, then the earliest part's,
-        // the first in the input. With --threads 1, one after the other on this thread.
-        auto task = [&](std::size_t k) {
-          if (k == 0) {
-            merge(blocks[now ^ 1]);
-            return;
-          }
-          const std::size_t p = k - 1;
-          readers[p].read_lines(
-              name, b.data + bounds[p], bounds[p + 1] - bounds[p], b.room - bounds[p], first_line[p],
+        if (read_ahead) read_next();
+      }
+      for (std::size_t p = next_part++; p < parts; p = next_part++) {
+        try {
+          readers[w].read_lines(
+              name, c.lines.data + c.bounds[p], c.bounds[p + 1] - c.bounds[p], c.lines.room - c.bounds[p],
+              c.first_line[p],
               [&](const record& r) {
                 if (!s.keep || s.keep->keep(r))
                   pb.builders[p].add(r);
@@ -160,20 +200,26 @@ void read_input(const std::string& name, detail::byte_source& src, load_state& s
                   ++pb.left_out[p];
               },
               pb.counts[p]);
-        };
-        if (s.threads == 1) {
-          task(0);
-          task(1);
-        } else {
-          detail::parallel_for(parts + 1, task);
+        } catch (...) {
+          failed[p + 1] = std::current_exception();
         }
-        pb.cut = cut;
-        pb.done = b.done;
-        pb.pending = true;
-        now ^= 1;
-      });
+      }
+    };
+    if (workers == 1)
+      work(0);
+    else
+      detail::parallel_for(workers, work);
+    if (!read_ahead) read_next();
+    for (const auto& e : failed)
+      if (e) std::rethrow_exception(e);
+    pb.cut = c.lines.size;
+    pb.done = c.lines.done;
+    pb.pending = true;
+    now ^= 1;
+    have = have_next;
+  }
   merge(blocks[now ^ 1]);
-  s.stats.inputs.push_back(input_summary{name, records, bytes});
+  s.stats.inputs.push_back(input_summary{name, records, input.bytes()});
 }
 
 // The dataset of what was read, or why there is none.
