@@ -2,6 +2,8 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <sstream>
+#include <tuple>
 
 #include "test_util.hpp"
 
@@ -79,6 +81,64 @@ TEST(Dataset, ControlMatchesPreferTheSameOrderAndTheSameRun) {
   EXPECT_EQ(d.control_matches()[2].control, 6u);
   EXPECT_EQ(d.diagnostics().unmatched_perturbed, 2u);
   EXPECT_EQ(d.target(3), d.candidates().find("x"));
+}
+
+// The per-item indexes built on several threads (a range of items each, from 65,536 records a range) are
+// those of one thread: 216,000 synth records over 4,000 items (a copy of 2,000 items under other names),
+// with bandwagon and authority records and their controls, and three repeated lines (one in each third
+// of the items), so that each of three ranges has duplicates and comparisons numbered after the others.
+TEST(Dataset, IndexesOnSeveralThreadsAreThoseOfOne) {
+  std::ostringstream out;
+  synth_options so;
+  so.items = 2000;
+  synthesize(so, out);
+  const std::string first = out.str();
+  std::string second = first;
+  for (std::size_t at = 0; (at = second.find("\"synth-", at)) != std::string::npos; at += 7)
+    second.replace(at, 7, "\"other-");
+  std::string text = first + second;
+  for (const std::size_t at : {std::size_t{1000}, first.size() - 1000, text.size() - 1000}) {
+    const std::size_t start = text.rfind('\n', at) + 1, end = text.find('\n', start) + 1;
+    text += text.substr(start, end - start);  // the same line again: a duplicate
+  }
+  auto build = [&](unsigned threads) {
+    reader rd;
+    dataset_builder b;
+    rd.read_buffer("two.jsonl", text, [&](const record& r) { b.add(r); });
+    dataset_options o;
+    o.threads = threads;
+    return std::move(b).finish(o);
+  };
+  const dataset one = build(1);
+  ASSERT_EQ(one.size(), 216003u);
+  EXPECT_EQ(one.diagnostics().duplicates, 3u);
+  EXPECT_GT(one.control_matches().size(), 0u);
+  for (const unsigned threads : {2u, 3u}) {
+    const dataset many = build(threads);
+    EXPECT_EQ(many.diagnostics().duplicates, 3u) << threads;
+    EXPECT_EQ(many.diagnostics().unmatched_perturbed, one.diagnostics().unmatched_perturbed) << threads;
+    EXPECT_EQ(many.diagnostics().one_order_comparisons, one.diagnostics().one_order_comparisons) << threads;
+    ASSERT_EQ(many.comparisons().size(), one.comparisons().size()) << threads;
+    for (std::size_t c = 0; c < one.comparisons().size(); ++c) {
+      const comparison &x = many.comparisons()[c], &y = one.comparisons()[c];
+      ASSERT_EQ(std::tie(x.judge, x.item, x.lo, x.hi, x.model_lo, x.model_hi, x.gold),
+                std::tie(y.judge, y.item, y.lo, y.hi, y.model_lo, y.model_hi, y.gold))
+          << threads << " " << c;
+    }
+    for (dataset::index i = 0; i < one.size(); ++i) {
+      ASSERT_EQ(many.comparison_of(i), one.comparison_of(i)) << threads << " " << i;
+      ASSERT_EQ(many.is_duplicate(i), one.is_duplicate(i)) << threads << " " << i;
+    }
+    ASSERT_EQ(many.control_matches().size(), one.control_matches().size()) << threads;
+    for (std::size_t k = 0; k < one.control_matches().size(); ++k) {
+      ASSERT_EQ(many.control_matches()[k].perturbed, one.control_matches()[k].perturbed)
+          << threads << " " << k;
+      ASSERT_EQ(many.control_matches()[k].control, one.control_matches()[k].control) << threads << " " << k;
+    }
+    EXPECT_EQ(many.swap_pairs().size(), one.swap_pairs().size()) << threads;
+  }
+  // The repeated lines are the last three records: the copies, not the first, are the duplicates.
+  EXPECT_TRUE(one.is_duplicate(216000) && one.is_duplicate(216001) && one.is_duplicate(216002));
 }
 
 TEST(Dataset, InlineGoldInIdentityTermsAndConflicts) {

@@ -221,6 +221,8 @@ struct dataset_options {
   /// Breakdowns whose groups are indexed for every measured judge (dataset::groups_of), once for all
   /// modules.
   std::vector<breakdown> breakdowns;
+  /// Threads for the per-item indexes (0 or 1: this thread only); the dataset is the same for any.
+  unsigned threads = 1;
 };
 
 class dataset;

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "common/parallel.hpp"
 #include "judgebias/error.hpp"
 
 namespace judgebias {
@@ -483,50 +484,92 @@ struct dataset_builder::index_steps {
         d.judge_offsets_, d.judge_records_);
   }
 
+  // What the per-item work of a range of items finds: its comparisons (numbered from 0 in the range),
+  // control matches and counts, added to the dataset's in item order.
+  struct item_findings {
+    std::vector<comparison> comparisons;
+    std::vector<control_match> control_matches;
+    std::uint64_t duplicates = 0, unmatched_perturbed = 0;
+  };
+
   // The per-item work (duplicates, control matches, comparisons) sorts each item's few records instead of
-  // hashing every record: no index grows with the number of records but these columns.
-  static void index_items(dataset& d) {
+  // hashing every record: no index grows with the number of records but these columns. Items are split
+  // into ranges of about as many records, one per thread; each range marks its own records and numbers
+  // its comparisons from 0, and the ranges' comparisons are then numbered on in item order, as one
+  // thread would have numbered them.
+  static void index_items(dataset& d, unsigned threads) {
     const auto n = static_cast<std::uint32_t>(d.size());
     std::vector<std::uint32_t> item_offsets;
     std::vector<std::uint32_t> item_records;
     group_by(
         d.items_.size(), n, [&](std::uint32_t i) { return d.item_[i]; }, item_offsets, item_records);
-    std::vector<keyed> keys;
-    std::vector<pair_key> pairs;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> groups;  // (first index, start in pairs)
     d.comparison_of_.assign(n, no_id);
-    for (std::size_t item = 0; item + 1 < item_offsets.size(); ++item) {
-      const std::span<const std::uint32_t> recs(item_records.data() + item_offsets[item],
-                                                item_records.data() + item_offsets[item + 1]);
-      keys.clear();
-      for (std::uint32_t i : recs)
-        keys.push_back({{d.judge_[i], d.cand_a_[i], d.cand_b_[i], d.run_[i], d.kind_[i], d.target_[i]}, i});
-      std::sort(keys.begin(), keys.end());
-      mark_duplicates(d, keys);
-      match_controls(d, recs, keys);
-      number_comparisons(d, static_cast<std::uint32_t>(item), recs, pairs, groups);
+    const std::size_t items = item_offsets.size() - 1;
+    // A range per thread while each has many records (below that, one thread is faster than starting one).
+    constexpr std::uint32_t records_per_range = 1u << 16;
+    const std::size_t ranges = std::clamp<std::size_t>(n / records_per_range, 1, std::max(1u, threads));
+    std::vector<std::size_t> first_item(ranges + 1, items);
+    first_item[0] = 0;
+    for (std::size_t r = 1; r < ranges; ++r)  // the first item at or past the range's share of records
+      first_item[r] = static_cast<std::size_t>(
+          std::lower_bound(item_offsets.begin(), item_offsets.end(),
+                           static_cast<std::uint32_t>(std::uint64_t{n} * r / ranges)) -
+          item_offsets.begin());
+    std::vector<item_findings> found(ranges);
+    auto work = [&](std::size_t r) {
+      std::vector<keyed> keys;
+      std::vector<pair_key> pairs;
+      std::vector<std::pair<std::uint32_t, std::uint32_t>> groups;  // (first index, start in pairs)
+      for (std::size_t item = first_item[r]; item < first_item[r + 1]; ++item) {
+        const std::span<const std::uint32_t> recs(item_records.data() + item_offsets[item],
+                                                  item_records.data() + item_offsets[item + 1]);
+        keys.clear();
+        for (std::uint32_t i : recs)
+          keys.push_back({{d.judge_[i], d.cand_a_[i], d.cand_b_[i], d.run_[i], d.kind_[i], d.target_[i]}, i});
+        std::sort(keys.begin(), keys.end());
+        mark_duplicates(d, keys, found[r]);
+        match_controls(d, recs, keys, found[r]);
+        number_comparisons(d, static_cast<std::uint32_t>(item), recs, pairs, groups, found[r]);
+      }
+    };
+    if (ranges == 1)
+      work(0);
+    else
+      detail::parallel_for(ranges, work);
+    std::size_t comparisons = 0, matches = 0;
+    for (const auto& f : found) comparisons += f.comparisons.size(), matches += f.control_matches.size();
+    d.comparisons_.reserve(comparisons);
+    d.control_matches_.reserve(matches);
+    for (std::size_t r = 0; r < ranges; ++r) {
+      const auto base = static_cast<std::uint32_t>(d.comparisons_.size());
+      if (base != 0)
+        for (std::uint32_t k = item_offsets[first_item[r]]; k < item_offsets[first_item[r + 1]]; ++k)
+          if (std::uint32_t& c = d.comparison_of_[item_records[k]]; c != no_id) c += base;
+      d.comparisons_.insert(d.comparisons_.end(), found[r].comparisons.begin(), found[r].comparisons.end());
+      d.control_matches_.insert(d.control_matches_.end(), found[r].control_matches.begin(),
+                                found[r].control_matches.end());
+      d.diag_.duplicates += found[r].duplicates;
+      d.diag_.unmatched_perturbed += found[r].unmatched_perturbed;
+      found[r] = {};
     }
+    // (A perturbed record has one match at most: the order is the same whatever the ranges.)
     std::sort(d.control_matches_.begin(), d.control_matches_.end(),
               [](const control_match& x, const control_match& y) { return x.perturbed < y.perturbed; });
-    item_records = {};
-    item_offsets = {};
-    d.comparisons_.shrink_to_fit();  // growth by doubling leaves up to half of it unused
-    d.control_matches_.shrink_to_fit();
   }
 
   // Duplicates among an item's records (`keys` sorted): the first in input order counts.
-  static void mark_duplicates(dataset& d, const std::vector<keyed>& keys) {
+  static void mark_duplicates(dataset& d, const std::vector<keyed>& keys, item_findings& found) {
     for (std::size_t k = 1; k < keys.size(); ++k)
       if (keys[k].key == keys[k - 1].key) {
         d.state_[keys[k].index] |= dataset::flag_duplicate;
-        ++d.diag_.duplicates;
+        ++found.duplicates;
       }
   }
 
   // Control matches of an item's perturbed records: the same presentation order preferred, the other
   // order accepted.
-  static void match_controls(dataset& d, std::span<const std::uint32_t> recs,
-                             const std::vector<keyed>& keys) {
+  static void match_controls(const dataset& d, std::span<const std::uint32_t> recs,
+                             const std::vector<keyed>& keys, item_findings& found) {
     auto first_control = [&](std::uint32_t judge, std::uint32_t a, std::uint32_t b, std::uint32_t run) {
       const keyed probe{{judge, a, b, run, no_id, no_id}, 0};
       auto it = std::lower_bound(keys.begin(), keys.end(), probe);
@@ -538,16 +581,18 @@ struct dataset_builder::index_steps {
       if (control == no_id && d.mode(i) == judgment_mode::pairwise)
         control = first_control(d.judge_[i], d.cand_b_[i], d.cand_a_[i], d.run_[i]);
       if (control == no_id)
-        ++d.diag_.unmatched_perturbed;
+        ++found.unmatched_perturbed;
       else
-        d.control_matches_.push_back(control_match{i, control});
+        found.control_matches.push_back(control_match{i, control});
     }
   }
 
-  // Comparisons of an item: judge and unordered pair, numbered by first appearance.
+  // Comparisons of an item: judge and unordered pair, numbered by first appearance (from the range's
+  // comparisons so far).
   static void number_comparisons(dataset& d, std::uint32_t item, std::span<const std::uint32_t> recs,
                                  std::vector<pair_key>& pairs,
-                                 std::vector<std::pair<std::uint32_t, std::uint32_t>>& groups) {
+                                 std::vector<std::pair<std::uint32_t, std::uint32_t>>& groups,
+                                 item_findings& found) {
     pairs.clear();
     for (std::uint32_t i : recs) {
       if (d.mode(i) != judgment_mode::pairwise || d.is_duplicate(i)) continue;
@@ -561,7 +606,7 @@ struct dataset_builder::index_steps {
         groups.emplace_back(pairs[k].index, static_cast<std::uint32_t>(k));
     std::sort(groups.begin(), groups.end());
     for (const auto& [first, start] : groups) {
-      const auto c = static_cast<std::uint32_t>(d.comparisons_.size());
+      const auto c = static_cast<std::uint32_t>(found.comparisons.size());
       comparison cmp{
           pairs[start].key[0], item, pairs[start].key[1], pairs[start].key[2], no_id, no_id, no_id};
       for (std::size_t k = start; k < pairs.size() && pairs[k].key == pairs[start].key; ++k) {
@@ -572,7 +617,7 @@ struct dataset_builder::index_steps {
         if (cmp.model_lo == no_id) cmp.model_lo = a_lo ? d.model_a_[i] : d.model_b_[i];
         if (cmp.model_hi == no_id) cmp.model_hi = a_lo ? d.model_b_[i] : d.model_a_[i];
       }
-      d.comparisons_.push_back(cmp);
+      found.comparisons.push_back(cmp);
     }
   }
 
@@ -870,7 +915,7 @@ dataset dataset_builder::finish(const dataset_options& options) && {
   dataset d = std::move(data_);
   index_steps::resolve_judges(d, options);
   index_steps::index_judges(d);
-  index_steps::index_items(d);
+  index_steps::index_items(d, options.threads);
   index_steps::index_comparisons(d);
   if (!options.gold_judges.empty())
     index_steps::gold_from_judges(d);

@@ -237,6 +237,7 @@ loaded_data finish_load(load_state& s, const std::string& where, const config& c
   dataset_options dopt;
   dopt.gold_judges = cfg.gold_judges;
   dopt.breakdowns = cfg.by;  // the --by groups, indexed once for every module
+  dopt.threads = s.threads;
   return loaded_data{std::move(s.builder).finish(dopt), std::move(s.stats)};
 }
 
