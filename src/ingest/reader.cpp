@@ -317,27 +317,27 @@ class record_walker {
     return key;
   }
 
+  // (The value's column is looked up only on the error paths: a value keeps its start after a failed get.)
   std::string_view get_string(od::value& v, std::string_view field, std::string_view expected = "a string") {
-    std::uint64_t col = column_of(v);
     std::string_view s;
-    if (auto err = v.get_string().get(s)) fail_value(field, col, err, expected);
+    if (auto err = v.get_string().get(s)) fail_value(field, column_of(v), err, expected);
     return s;
   }
 
   double get_finite(od::value& v, std::string_view field) {
-    std::uint64_t col = column_of(v);
     double d = 0;
-    if (auto err = v.get_double().get(d)) fail_value(field, col, err, "a number");
-    if (!std::isfinite(d)) fail(col, "bad_number", fmt::format("\"{}\" must be a finite number", field));
+    if (auto err = v.get_double().get(d)) fail_value(field, column_of(v), err, "a number");
+    if (!std::isfinite(d))
+      fail(column_of(v), "bad_number", fmt::format("\"{}\" must be a finite number", field));
     return d;
   }
 
   // A non-negative integer below `limit`.
   std::uint64_t get_count(od::value& v, std::string_view field, std::uint64_t limit, const char* neg_reason) {
-    std::uint64_t col = column_of(v);
     std::int64_t fast = 0;
     if (!v.get_int64().get(fast) && fast >= 0 && static_cast<std::uint64_t>(fast) < limit)
       return static_cast<std::uint64_t>(fast);
+    const std::uint64_t col = column_of(v);
     od::number_type type{};
     if (auto err = v.get_number_type().get(type)) fail_value(field, col, err, "an integer");
     if (type == od::number_type::floating_point_number) {
@@ -592,8 +592,9 @@ class record_walker {
 
   // One known top-level field. A null optional field is absent (its column is still kept).
   void read_field(field_bit bit, std::string_view key, od::value& v, raw_record& raw) {
-    const std::uint64_t vcol = column_of(v);
-    const bool null = is_null(v);
+    const char* at = v.raw_json_token().data();  // (once, for the column and the null check)
+    const std::uint64_t vcol = column_of(at);
+    const bool null = *at == 'n' && is_null(v);
     switch (bit) {
       case f_judge:
         raw.judge = get_string(v, key);
