@@ -515,7 +515,16 @@ struct dataset_builder::index_steps {
           std::lower_bound(item_offsets.begin(), item_offsets.end(),
                            static_cast<std::uint32_t>(std::uint64_t{n} * r / ranges)) -
           item_offsets.begin());
+    // Each range's findings are reserved here, on this thread, for as many as it has records (a
+    // comparison or a match has one record at least), so that the threads never allocate: memory a
+    // thread's own heap took would stay with that heap, away from the modules that run next. Pages never
+    // written to are never in memory.
     std::vector<item_findings> found(ranges);
+    for (std::size_t r = 0; r < ranges; ++r) {
+      const std::size_t records = item_offsets[first_item[r + 1]] - item_offsets[first_item[r]];
+      found[r].comparisons.reserve(records);
+      found[r].control_matches.reserve(records);
+    }
     auto work = [&](std::size_t r) {
       std::vector<keyed> keys;
       std::vector<pair_key> pairs;
