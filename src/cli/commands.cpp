@@ -600,11 +600,9 @@ int run_command_line(int argc, char** argv) {  // NOLINT(bugprone-exception-esca
   run->add_option("--by", by_text, "Also break metrics down by task and/or run")
       ->delimiter(',')
       ->check(CLI::IsMember({"task", "run"}));
-  run->add_option(
-         "--threads", cfg.threads,
-         fmt::format("Threads (0 = all cores; at most {} are used, and while reading one more merges the "
-                     "input read so far, but for --threads 1); results do not depend on it",
-                     max_threads))
+  run->add_option("--threads", cfg.threads,
+                  fmt::format("Threads (0 = all cores; at most {} are used); results do not depend on it",
+                              max_threads))
       ->capture_default_str()
       ->transform(decimal(u32_max));
 
