@@ -784,7 +784,7 @@ TEST(Rng, ResamplesSideBySideAreResamplesOneByOne) {
       std::vector<std::uint32_t> side32(rows * n, 9);
       resample_counts(77, 5, rows, side32);
       for (std::size_t r = 0; r < rows; ++r) {
-        std::vector<std::uint16_t> one(n);
+        std::vector<std::uint16_t> one(n, 9);  // (zeroed first too)
         resample_counts(77, 5 + r, one);
         ASSERT_TRUE(std::equal(one.begin(), one.end(), side.begin() + static_cast<std::ptrdiff_t>(r * n)))
             << "n " << n << " row " << r << " of " << rows;

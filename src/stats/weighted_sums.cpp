@@ -385,14 +385,19 @@ std::span<const double> resampled_sums::of(std::uint64_t stream, std::uint64_t s
   // 2^15, which the packed panels' 16-bit products cannot take, and from 65,536 it may wrap around (its
   // row then adds up to less than n): such a row, which in practice never comes, is left to the
   // one-resample sums from 32-bit counts.
-  stats::resample_counts(stream, start, m, std::span(weights_).first(m * n));
-  if (n >= 0x8000)
-    for (std::size_t b = 0; b < m; ++b) {
-      const std::span<std::uint16_t> row = std::span(weights_).subspan(b * n, n);
-      if (draws_fit_16_bits(row, n)) continue;
-      std::fill(row.begin(), row.end(), std::uint16_t{0});
-      wide_.push_back(b);
-    }
+  // (Rows are checked four at a time, right after their draws, while they are still in the cache.)
+  const std::size_t group = n >= 0x8000 ? 4 : m;
+  for (std::size_t g = 0; g < m; g += group) {
+    const std::size_t rows = std::min(group, m - g);
+    stats::resample_counts(stream, start + g, rows, std::span(weights_).subspan(g * n, rows * n));
+    if (n >= 0x8000)
+      for (std::size_t b = g; b < g + rows; ++b) {
+        const std::span<std::uint16_t> row = std::span(weights_).subspan(b * n, n);
+        if (draws_fit_16_bits(row, n)) continue;
+        std::fill(row.begin(), row.end(), std::uint16_t{0});
+        wide_.push_back(b);
+      }
+  }
   const std::size_t m4 = (m + 3) / 4 * 4;  // the last batch's unused rows: zero weights
   std::fill(weights_.begin() + static_cast<std::ptrdiff_t>(m * n),
             weights_.begin() + static_cast<std::ptrdiff_t>(m4 * n), std::uint16_t{0});
