@@ -447,61 +447,93 @@ TEST(Reader, StreamReadsLikeABuffer) {
   EXPECT_EQ(st.inputs[0].bytes, text.size());
 }
 
-// The blocks of lines.hpp's block_reader, read from a text with 16-byte blocks: whole lines only, the
-// lines before each block counted, a line longer than the block read whole, a line over the limit (20
-// bytes) cut short with its rest dropped, the last line without its newline. With two buffers a
-// block's bytes stay as they were while the next block is read, and the blocks are those of one buffer.
+namespace {
+
+// A block as block_reader gave it.
+struct seen_block {
+  std::string bytes;
+  std::uint64_t first_line, done;
+  bool operator==(const seen_block&) const = default;
+};
+
+// Every block of `text` read with `block`-byte blocks and a `limit`-byte line limit, from the text or (with
+// `stream`) an istream, with one or two buffers. With two, each block's whole readable range (its padding
+// too) is checked unchanged after the next block is read.
+std::vector<seen_block> blocks_of(const std::string& text, std::size_t block, std::uint64_t limit,
+                                  std::size_t buffers, bool stream = false) {
+  std::istringstream in(text);
+  auto src = stream ? detail::byte_source::stream(in, "in") : detail::byte_source::text(text);
+  detail::block_reader reader(src, block, limit, buffers);
+  std::vector<seen_block> out;
+  detail::line_block b, before;
+  std::string before_bytes;  // the previous block's readable bytes, [data, data + room)
+  while (reader.next(b)) {
+    if (buffers == 2 && !out.empty()) {
+      EXPECT_EQ(std::string(before.data, before.room), before_bytes) << "block " << out.size() - 1;
+    }
+    EXPECT_GE(b.room, b.size + detail::line_padding);
+    out.push_back({std::string(b.data, b.size), b.first_line, b.done});
+    before = b;
+    before_bytes.assign(b.data, b.room);
+  }
+  EXPECT_FALSE(reader.next(b));  // and stays at the end
+  EXPECT_EQ(reader.bytes(), text.size());
+  return out;
+}
+
+}  // namespace
+
+// The blocks of lines.hpp's block_reader, read with 16-byte blocks: whole lines only, the lines before
+// each block counted, a line longer than the block read whole, a line over the limit (20 bytes) cut short
+// with its rest dropped, the last line without its newline. With two buffers, or from a stream, the blocks
+// are those of one buffer from the text.
 TEST(Reader, BlocksOfWholeLines) {
   const std::string text = std::string("aaa\nbbbbbb\nc\n")  // lines 1-3 (13 bytes)
                            + "dddddddddddddddddd\n"         // line 4: longer than a block (18 bytes + \n)
                            + std::string(50, 'e') + "\n"    // line 5: 50 bytes, over the limit
                            + "ff\ng";                       // lines 6 and 7 (no newline)
-  struct seen {
-    std::string bytes;
-    std::uint64_t first_line, done;
-  };
-  auto read_all = [&](std::size_t buffers) {
-    auto src = detail::byte_source::text(text);
-    detail::block_reader in(src, 16, 20, buffers);
-    std::vector<seen> out;
-    detail::line_block b, before;
-    std::string before_bytes;
-    while (in.next(b)) {
-      // The previous block, read again after this one was: unchanged with two buffers.
-      if (buffers == 2 && !out.empty()) {
-        EXPECT_EQ(std::string(before.data, before.size), before_bytes) << out.size();
-      }
-      EXPECT_GE(b.room, b.size + detail::line_padding);
-      out.push_back({std::string(b.data, b.size), b.first_line, b.done});
-      before = b;
-      before_bytes = out.back().bytes;
-    }
-    EXPECT_FALSE(in.next(b));  // and stays at the end
-    EXPECT_EQ(in.bytes(), text.size());
-    return out;
-  };
-  const std::vector<seen> one = read_all(1), two = read_all(2);
+  const std::vector<seen_block> one = blocks_of(text, 16, 20, 1);
   ASSERT_EQ(one.size(), 4u);
-  EXPECT_EQ(one[0].bytes, "aaa\nbbbbbb\nc\n");
-  EXPECT_EQ(one[0].first_line, 0u);
-  EXPECT_EQ(one[0].done, 13u);
-  EXPECT_EQ(one[1].bytes, "dddddddddddddddddd\n");  // read on to twice the block for the whole line
-  EXPECT_EQ(one[1].first_line, 3u);
-  EXPECT_EQ(one[1].done, 32u);
+  EXPECT_EQ(one[0], (seen_block{"aaa\nbbbbbb\nc\n", 0, 13}));
+  EXPECT_EQ(one[1], (seen_block{"dddddddddddddddddd\n", 3, 32}));  // read on to twice the block
   // Line 5: 16 bytes without a newline (within the limit + 1: read on), then 32 (past it): those 32 go
   // to the line reader, which rejects them; the line's other 19 bytes are dropped.
-  EXPECT_EQ(one[2].bytes, std::string(32, 'e'));
-  EXPECT_EQ(one[2].first_line, 4u);
-  EXPECT_EQ(one[2].done, 64u);
-  EXPECT_EQ(one[3].bytes, "ff\ng");  // the end of the input: all that is left
-  EXPECT_EQ(one[3].first_line, 5u);
-  EXPECT_EQ(one[3].done, text.size());
-  ASSERT_EQ(two.size(), one.size());
-  for (std::size_t k = 0; k < one.size(); ++k) {
-    EXPECT_EQ(two[k].bytes, one[k].bytes) << k;
-    EXPECT_EQ(two[k].first_line, one[k].first_line) << k;
-    EXPECT_EQ(two[k].done, one[k].done) << k;
+  EXPECT_EQ(one[2], (seen_block{std::string(32, 'e'), 4, 64}));
+  EXPECT_EQ(one[3], (seen_block{"ff\ng", 5, text.size()}));  // the end of the input: all that is left
+  EXPECT_EQ(blocks_of(text, 16, 20, 2), one);
+  EXPECT_EQ(blocks_of(text, 16, 20, 1, true), one);
+  EXPECT_EQ(blocks_of(text, 16, 20, 2, true), one);
+
+  // A first block grown to 512 bytes for a 400-byte line leaves 111 bytes of the next line, more than a
+  // block and its padding: the other buffer takes them all.
+  const std::string grown = std::string(400, 'x') + "\n" + std::string(200, 'y') + "\n";
+  const std::vector<seen_block> two = blocks_of(grown, 16, 1000, 2);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0], (seen_block{std::string(400, 'x') + "\n", 0, 401}));
+  EXPECT_EQ(two[1], (seen_block{std::string(200, 'y') + "\n", 1, 602}));
+  EXPECT_EQ(blocks_of(grown, 16, 1000, 1), two);
+  // The buffer grown for the long line is given back once its block is done (two blocks later).
+  {
+    const std::string text2 = grown + std::string(60, 'z') + "\n";  // then lines of 16-byte blocks
+    auto src = detail::byte_source::text(text2);
+    detail::block_reader reader(src, 16, 1000, 2);
+    detail::line_block b;
+    std::vector<std::size_t> held;
+    while (reader.next(b)) held.push_back(reader.held());
+    ASSERT_EQ(held.size(), 3u);
+    const std::size_t pad = detail::line_padding;
+    EXPECT_EQ(held[0], 512 + pad);  // the first buffer grown 16 -> 512 bytes for the x line
+    // The other: the 111 bytes left, then grown 16 -> 222 bytes for the y line.
+    EXPECT_EQ(held[1], (512 + pad) + (222 + pad));
+    // The first given back, then grown 16 -> 84 for the 61-byte z line (kept, it would stay at 512).
+    EXPECT_EQ(held[2], (84 + pad) + (222 + pad));
   }
+
+  // Carriage returns stay (the line reader takes them off); an empty input has no block; newlines alone
+  // are lines.
+  EXPECT_EQ(blocks_of("a\r\nb\r\n", 16, 20, 2), (std::vector<seen_block>{{"a\r\nb\r\n", 0, 6}}));
+  EXPECT_TRUE(blocks_of("", 16, 20, 2).empty());
+  EXPECT_EQ(blocks_of("\n\n\n", 16, 20, 2), (std::vector<seen_block>{{"\n\n\n", 0, 3}}));
 }
 
 TEST(Reader, CodePoints) {

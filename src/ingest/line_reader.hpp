@@ -1,7 +1,7 @@
 #pragma once
 // Lines → records: each line of a block (lines.hpp) through the field walk and FORMAT v1's rules
 // (reader.cpp, format_v1.cpp) under the invalid-line policy, with the counts. One per thread: the reader
-// runs one, load() one per part of a block.
+// runs one, load() one per thread, each parsing the parts of a block it takes.
 
 #include <cstddef>
 #include <cstdint>

@@ -1,9 +1,9 @@
 #pragma once
 // Bytes → lines: the one place where judgment input is cut into lines. A source (a file, standard input,
-// text in memory or a stream) is read in blocks of whole lines (read_blocks), and a block is split at its
-// newlines (for_each_line). A line over the limit is cut short: the block ends after its first bytes,
-// which the line reader rejects as too long, and the rest of the line is dropped, so memory stays bounded
-// by the block size and the limit. The serial reader and the parallel load() share both.
+// text in memory or a stream) is read in blocks of whole lines (block_reader, or read_blocks over it), and
+// a block is split at its newlines (for_each_line). A line over the limit is cut short: the block ends after
+// its first bytes, which the line reader rejects as too long, and the rest of the line is dropped, so memory
+// stays bounded by the block size and the limit. The serial reader and the parallel load() share both.
 
 #include <algorithm>
 #include <cstddef>
@@ -103,10 +103,12 @@ struct line_block {
   std::uint64_t done = 0;        ///< Bytes of the input up to the block's end.
 };
 
-/// Reads `src` in blocks of whole lines of about `block_bytes` (more for a longer line, up to
-/// max_line_bytes + 1). With one buffer, a block's memory is reused by the next call; with two, a block
-/// stays readable and unchanged until the call after next, so that one block can be parsed while the
-/// next is read.
+/// Reads `src` in blocks of whole lines of about `block_bytes` (more for a longer line: the bytes read
+/// double until the line ends or passes max_line_bytes + 1, so a block may reach about twice that). With
+/// one buffer, a block's memory is reused by the next call; with two, a block stays readable and unchanged
+/// until the call after next, so that one block can be parsed while the next is read. A buffer grown for
+/// a long line is given back once its block is done, so that two are held only for two long lines in a
+/// row.
 class block_reader {
  public:
   block_reader(byte_source& src, std::size_t block_bytes, std::uint64_t max_line_bytes, std::size_t buffers)
@@ -162,6 +164,8 @@ class block_reader {
 
   /// The bytes read so far (all of the input's once next() has returned false).
   std::uint64_t bytes() const noexcept { return bytes_; }
+  /// The bytes its buffers hold now.
+  std::size_t held() const noexcept { return bufs_[0].size() + (bufs_.size() > 1 ? bufs_[1].size() : 0); }
 
  private:
   // Past the block last returned: its lines counted, the bytes after it moved to the start of the buffer
@@ -174,9 +178,9 @@ class block_reader {
     if (bufs_.size() == 1) {
       std::memmove(bufs_[0].data(), bufs_[0].data() + cut_, rest);
     } else {
-      std::vector<char>& to = bufs_[now_ ^ 1];
-      if (to.size() < std::max(block_bytes_, rest) + line_padding)
-        to.resize(std::max(block_bytes_, rest) + line_padding);
+      std::vector<char>& to = bufs_[now_ ^ 1];  // (its block, the one before the last, is done)
+      const std::size_t need = std::max(block_bytes_, rest) + line_padding;
+      if (to.size() < need || to.size() > 2 * need) std::vector<char>(need).swap(to);
       std::memcpy(to.data(), from.data() + cut_, rest);
       now_ ^= 1;
     }
