@@ -83,62 +83,99 @@ TEST(Dataset, ControlMatchesPreferTheSameOrderAndTheSameRun) {
   EXPECT_EQ(d.target(3), d.candidates().find("x"));
 }
 
+namespace {
+
+// The dataset of JSONL `text` with its indexes built on `threads` threads.
+dataset indexed_on(const std::string& text, unsigned threads) {
+  reader rd;
+  dataset_builder b;
+  rd.read_buffer("in.jsonl", text, [&](const record& r) { b.add(r); });
+  dataset_options o;
+  o.threads = threads;
+  return std::move(b).finish(o);
+}
+
+// Every per-item index and count of `many` is `one`'s.
+void expect_same_indexes(const dataset& one, const dataset& many, unsigned threads) {
+  EXPECT_EQ(many.diagnostics().duplicates, one.diagnostics().duplicates) << threads;
+  EXPECT_EQ(many.diagnostics().unmatched_perturbed, one.diagnostics().unmatched_perturbed) << threads;
+  EXPECT_EQ(many.diagnostics().one_order_comparisons, one.diagnostics().one_order_comparisons) << threads;
+  ASSERT_EQ(many.comparisons().size(), one.comparisons().size()) << threads;
+  for (std::size_t c = 0; c < one.comparisons().size(); ++c) {
+    const comparison &x = many.comparisons()[c], &y = one.comparisons()[c];
+    ASSERT_EQ(std::tie(x.judge, x.item, x.lo, x.hi, x.model_lo, x.model_hi, x.gold),
+              std::tie(y.judge, y.item, y.lo, y.hi, y.model_lo, y.model_hi, y.gold))
+        << threads << " " << c;
+  }
+  ASSERT_EQ(many.size(), one.size());
+  for (dataset::index i = 0; i < one.size(); ++i) {
+    ASSERT_EQ(many.comparison_of(i), one.comparison_of(i)) << threads << " " << i;
+    ASSERT_EQ(many.is_duplicate(i), one.is_duplicate(i)) << threads << " " << i;
+  }
+  ASSERT_EQ(many.control_matches().size(), one.control_matches().size()) << threads;
+  for (std::size_t k = 0; k < one.control_matches().size(); ++k) {
+    ASSERT_EQ(many.control_matches()[k].perturbed, one.control_matches()[k].perturbed) << threads << " " << k;
+    ASSERT_EQ(many.control_matches()[k].control, one.control_matches()[k].control) << threads << " " << k;
+  }
+  EXPECT_EQ(many.swap_pairs().size(), one.swap_pairs().size()) << threads;
+}
+
+}  // namespace
+
 // The per-item indexes built on several threads (a range of items each, from 65,536 records a range) are
-// those of one thread: 216,000 synth records over 4,000 items (a copy of 2,000 items under other names),
-// with bandwagon and authority records and their controls, and three repeated lines (one in each third
-// of the items), so that each of three ranges has duplicates and comparisons numbered after the others.
+// those of one thread: about 200,000 synth records over 4,000 items (a copy of 2,000 items under other
+// names, every 37th line of it left out, and the controls of a tenth of its items, so that some perturbed
+// records lose their control and some comparisons one order), with bandwagon and authority records and their
+// controls, and three repeated lines (one in each third of the items), so that each of three ranges has
+// duplicates and comparisons numbered after the others. Then an item with two thirds of the records, which
+// leaves the middle of three ranges without an item.
 TEST(Dataset, IndexesOnSeveralThreadsAreThoseOfOne) {
   std::ostringstream out;
   synth_options so;
   so.items = 2000;
   synthesize(so, out);
   const std::string first = out.str();
-  std::string second = first;
-  for (std::size_t at = 0; (at = second.find("\"synth-", at)) != std::string::npos; at += 7)
-    second.replace(at, 7, "\"other-");
+  std::string renamed = first;
+  for (std::size_t at = 0; (at = renamed.find("\"synth-", at)) != std::string::npos; at += 7)
+    renamed.replace(at, 7, "\"other-");
+  std::string second;
+  std::size_t line = 0, left_out = 0;
+  for (std::size_t at = 0; at < renamed.size(); ++line) {
+    const std::size_t end = renamed.find('\n', at) + 1;
+    const std::string_view l(renamed.data() + at, end - at);
+    // Every 37th line, and the controls of the items numbered ...7 (their perturbed records unmatched).
+    const std::size_t item = l.find("\"item\":\"other-") + 14;
+    if (line % 37 == 36 || (l[item + 5] == '7' && l.find("perturbation") == std::string_view::npos))
+      ++left_out;
+    else
+      second.append(l);
+    at = end;
+  }
   std::string text = first + second;
   for (const std::size_t at : {std::size_t{1000}, first.size() - 1000, text.size() - 1000}) {
     const std::size_t start = text.rfind('\n', at) + 1, end = text.find('\n', start) + 1;
     text += text.substr(start, end - start);  // the same line again: a duplicate
   }
-  auto build = [&](unsigned threads) {
-    reader rd;
-    dataset_builder b;
-    rd.read_buffer("two.jsonl", text, [&](const record& r) { b.add(r); });
-    dataset_options o;
-    o.threads = threads;
-    return std::move(b).finish(o);
-  };
-  const dataset one = build(1);
-  ASSERT_EQ(one.size(), 216003u);
+  const dataset one = indexed_on(text, 1);
+  ASSERT_EQ(one.size(), std::size_t{2} * 108000 - left_out + 3);
+  ASSERT_GT(one.size(), std::size_t{3} * 65536);  // three ranges at 3 threads
   EXPECT_EQ(one.diagnostics().duplicates, 3u);
   EXPECT_GT(one.control_matches().size(), 0u);
-  for (const unsigned threads : {2u, 3u}) {
-    const dataset many = build(threads);
-    EXPECT_EQ(many.diagnostics().duplicates, 3u) << threads;
-    EXPECT_EQ(many.diagnostics().unmatched_perturbed, one.diagnostics().unmatched_perturbed) << threads;
-    EXPECT_EQ(many.diagnostics().one_order_comparisons, one.diagnostics().one_order_comparisons) << threads;
-    ASSERT_EQ(many.comparisons().size(), one.comparisons().size()) << threads;
-    for (std::size_t c = 0; c < one.comparisons().size(); ++c) {
-      const comparison &x = many.comparisons()[c], &y = one.comparisons()[c];
-      ASSERT_EQ(std::tie(x.judge, x.item, x.lo, x.hi, x.model_lo, x.model_hi, x.gold),
-                std::tie(y.judge, y.item, y.lo, y.hi, y.model_lo, y.model_hi, y.gold))
-          << threads << " " << c;
-    }
-    for (dataset::index i = 0; i < one.size(); ++i) {
-      ASSERT_EQ(many.comparison_of(i), one.comparison_of(i)) << threads << " " << i;
-      ASSERT_EQ(many.is_duplicate(i), one.is_duplicate(i)) << threads << " " << i;
-    }
-    ASSERT_EQ(many.control_matches().size(), one.control_matches().size()) << threads;
-    for (std::size_t k = 0; k < one.control_matches().size(); ++k) {
-      ASSERT_EQ(many.control_matches()[k].perturbed, one.control_matches()[k].perturbed)
-          << threads << " " << k;
-      ASSERT_EQ(many.control_matches()[k].control, one.control_matches()[k].control) << threads << " " << k;
-    }
-    EXPECT_EQ(many.swap_pairs().size(), one.swap_pairs().size()) << threads;
-  }
+  EXPECT_GT(one.diagnostics().unmatched_perturbed, 0u);
+  EXPECT_GT(one.diagnostics().one_order_comparisons, 0u);
+  for (const unsigned threads : {2u, 3u}) expect_same_indexes(one, indexed_on(text, threads), threads);
   // The repeated lines are the last three records: the copies, not the first, are the duplicates.
-  EXPECT_TRUE(one.is_duplicate(216000) && one.is_duplicate(216001) && one.is_duplicate(216002));
+  const auto n = static_cast<dataset::index>(one.size());
+  EXPECT_TRUE(one.is_duplicate(n - 3) && one.is_duplicate(n - 2) && one.is_duplicate(n - 1));
+
+  // Every record of the first copy, twice, on one item (the same records: the second time duplicates).
+  std::string big = first + first;
+  for (std::size_t at = 0; (at = big.find("\"synth-", at)) != std::string::npos; at += 7)
+    big.replace(at + 7, 6, "000000");
+  big += second;
+  const dataset one_big = indexed_on(big, 1);
+  EXPECT_GE(one_big.diagnostics().duplicates, 108000u);
+  expect_same_indexes(one_big, indexed_on(big, 3), 3);
 }
 
 TEST(Dataset, InlineGoldInIdentityTermsAndConflicts) {

@@ -221,7 +221,8 @@ struct dataset_options {
   /// Breakdowns whose groups are indexed for every measured judge (dataset::groups_of), once for all
   /// modules.
   std::vector<breakdown> breakdowns;
-  /// Threads for the per-item indexes (0 or 1: this thread only); the dataset is the same for any.
+  /// Threads for the per-item indexes, at most max_threads (unlike config::threads, 0 means this thread
+  /// only, as 1 does); the dataset is the same for any.
   unsigned threads = 1;
 };
 

@@ -13,6 +13,7 @@
 
 #include "common/parallel.hpp"
 #include "judgebias/error.hpp"
+#include "judgebias/module.hpp"
 
 namespace judgebias {
 
@@ -507,7 +508,8 @@ struct dataset_builder::index_steps {
     const std::size_t items = item_offsets.size() - 1;
     // A range per thread while each has many records (below that, one thread is faster than starting one).
     constexpr std::uint32_t records_per_range = 1u << 16;
-    const std::size_t ranges = std::clamp<std::size_t>(n / records_per_range, 1, std::max(1u, threads));
+    const std::size_t ranges =
+        std::clamp<std::size_t>(n / records_per_range, 1, std::clamp(threads, 1u, max_threads));
     std::vector<std::size_t> first_item(ranges + 1, items);
     first_item[0] = 0;
     for (std::size_t r = 1; r < ranges; ++r)  // the first item at or past the range's share of records
@@ -516,9 +518,9 @@ struct dataset_builder::index_steps {
                            static_cast<std::uint32_t>(std::uint64_t{n} * r / ranges)) -
           item_offsets.begin());
     // Each range's findings are reserved here, on this thread, for as many as it has records (a
-    // comparison or a match has one record at least), so that the threads never allocate: memory a
-    // thread's own heap took would stay with that heap, away from the modules that run next. Pages never
-    // written to are never in memory.
+    // comparison or a match has one record at least), so that the threads never allocate them: memory a
+    // thread's own heap took would stay with that heap, away from the modules that run next (only the
+    // threads' small scratch vectors are theirs). Pages never written to are never in memory.
     std::vector<item_findings> found(ranges);
     for (std::size_t r = 0; r < ranges; ++r) {
       const std::size_t records = item_offsets[first_item[r + 1]] - item_offsets[first_item[r]];
