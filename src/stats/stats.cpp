@@ -182,6 +182,17 @@ double quantile_type7(std::span<const double> x, double p) noexcept {
 
 namespace {
 
+// ln Γ(x) (x > 0 here). glibc's lgamma also writes the sign to a global, signgam, on which modules that
+// run side by side would race; lgamma_r writes it to a local. The same value either way.
+double log_gamma(double x) noexcept {
+#if defined(__GLIBC__)
+  int sign = 0;
+  return ::lgamma_r(x, &sign);
+#else
+  return std::lgamma(x);
+#endif
+}
+
 // Continued fraction of the incomplete beta (modified Lentz).
 double beta_fraction(double x, double a, double b) noexcept {
   constexpr double tiny = 1e-300, eps = 1e-16;
@@ -240,7 +251,7 @@ double incomplete_beta(double x, double a, double b) noexcept {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   const double log_front =
-      std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
+      log_gamma(a + b) - log_gamma(a) - log_gamma(b) + a * std::log(x) + b * std::log1p(-x);
   const double front = std::exp(log_front);
   if (x < (a + 1.0) / (a + b + 2.0)) return front * beta_fraction(x, a, b) / a;
   return 1.0 - front * beta_fraction(1.0 - x, b, a) / b;
@@ -304,8 +315,8 @@ double binomial_test(std::uint64_t k, std::uint64_t n, double p) noexcept {
     const std::uint64_t m = std::min(k, n - k);
     if (2 * m == n) return 1.0;
     const double dn = static_cast<double>(n);
-    double log_term = std::lgamma(dn + 1) - std::lgamma(static_cast<double>(m) + 1) -
-                      std::lgamma(dn - static_cast<double>(m) + 1) - dn * std::log(2.0);
+    double log_term = log_gamma(dn + 1) - log_gamma(static_cast<double>(m) + 1) -
+                      log_gamma(dn - static_cast<double>(m) + 1) - dn * std::log(2.0);
     double term = 1.0, sum = 0.0;  // relative to the term at m
     for (std::uint64_t i = m + 1; i-- > 0;) {
       sum += term;
@@ -317,7 +328,7 @@ double binomial_test(std::uint64_t k, std::uint64_t n, double p) noexcept {
   const double dn = static_cast<double>(n);
   auto log_pmf = [&](std::uint64_t i) {
     const double di = static_cast<double>(i);
-    return std::lgamma(dn + 1) - std::lgamma(di + 1) - std::lgamma(dn - di + 1) + di * std::log(p) +
+    return log_gamma(dn + 1) - log_gamma(di + 1) - log_gamma(dn - di + 1) + di * std::log(p) +
            (dn - di) * std::log1p(-p);
   };
   const double observed = log_pmf(k);
