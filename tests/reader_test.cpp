@@ -467,7 +467,7 @@ std::vector<seen_block> blocks_of(const std::string& text, std::size_t block, st
   std::vector<seen_block> out;
   detail::line_block b, before;
   std::string before_bytes;  // the previous block's readable bytes, [data, data + room)
-  while (reader.next(b)) {
+  while (reader.next(b, buffers == 2)) {
     if (buffers == 2 && !out.empty()) {
       EXPECT_EQ(std::string(before.data, before.room), before_bytes) << "block " << out.size() - 1;
     }
@@ -476,7 +476,7 @@ std::vector<seen_block> blocks_of(const std::string& text, std::size_t block, st
     before = b;
     before_bytes.assign(b.data, b.room);
   }
-  EXPECT_FALSE(reader.next(b));  // and stays at the end
+  EXPECT_FALSE(reader.next(b, buffers == 2));  // and stays at the end
   EXPECT_EQ(reader.bytes(), text.size());
   return out;
 }
@@ -519,7 +519,7 @@ TEST(Reader, BlocksOfWholeLines) {
     detail::block_reader reader(src, 16, 1000, 2);
     detail::line_block b;
     std::vector<std::size_t> held;
-    while (reader.next(b)) held.push_back(reader.held());
+    while (reader.next(b, true)) held.push_back(reader.held());
     ASSERT_EQ(held.size(), 3u);
     const std::size_t pad = detail::line_padding;
     EXPECT_EQ(held[0], 512 + pad);  // the first buffer grown 16 -> 512 bytes for the x line
@@ -527,6 +527,17 @@ TEST(Reader, BlocksOfWholeLines) {
     EXPECT_EQ(held[1], (512 + pad) + (222 + pad));
     // The first given back, then grown 16 -> 84 for the 61-byte z line (kept, it would stay at 512).
     EXPECT_EQ(held[2], (84 + pad) + (222 + pad));
+    // Not keeping the last block, the reader stays in its buffer: one grown buffer, as with one.
+    auto again = detail::byte_source::text(text2);
+    detail::block_reader in_place(again, 16, 1000, 2);
+    held.clear();
+    std::vector<seen_block> blocks;
+    while (in_place.next(b, false)) {
+      held.push_back(in_place.held());
+      blocks.push_back({std::string(b.data, b.size), b.first_line, b.done});
+    }
+    EXPECT_EQ(blocks, blocks_of(text2, 16, 1000, 1));
+    EXPECT_EQ(held, (std::vector<std::size_t>{512 + pad, 512 + pad, 512 + pad}));
   }
 
   // Carriage returns stay (the line reader takes them off); an empty input has no block; newlines alone

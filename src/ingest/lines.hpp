@@ -6,6 +6,7 @@
 // stays bounded by the block size and the limit. The serial reader and the parallel load() share both.
 
 #include <algorithm>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -104,11 +105,11 @@ struct line_block {
 };
 
 /// Reads `src` in blocks of whole lines of about `block_bytes` (more for a longer line: the bytes read
-/// double until the line ends or passes max_line_bytes + 1, so a block may reach about twice that). With
-/// one buffer, a block's memory is reused by the next call; with two, a block stays readable and unchanged
-/// until the call after next, so that one block can be parsed while the next is read. A buffer grown for
-/// a long line is given back once its block is done, so that two are held only for two long lines in a
-/// row.
+/// double until the line ends or passes max_line_bytes + 1, so a block may reach about twice that). A
+/// block's memory is reused by the next call, unless that call keeps it (with two buffers): it then stays
+/// readable and unchanged until the call after, so that one block can be parsed while the next is read.
+/// A buffer grown for a long line is given back once its block is done, so that two are held only for
+/// long lines in two blocks in a row, the second read while the first was kept.
 class block_reader {
  public:
   block_reader(byte_source& src, std::size_t block_bytes, std::uint64_t max_line_bytes, std::size_t buffers)
@@ -117,9 +118,11 @@ class block_reader {
     bufs_[0].resize(block_bytes + line_padding);
   }
 
-  /// The next block in `out`, or false at the input's end. Throws io_error.
-  bool next(line_block& out) {
-    if (have_block_ && !advance()) return false;
+  /// The next block in `out`, or false at the input's end; `keep_last`: the block last returned is still
+  /// in use (two buffers only). Throws io_error.
+  bool next(line_block& out, bool keep_last) {
+    assert(!keep_last || bufs_.size() == 2);
+    if (have_block_ && !advance(keep_last)) return false;
     have_block_ = false;
     std::vector<char>& buf = bufs_[now_];
     while (true) {
@@ -169,18 +172,21 @@ class block_reader {
 
  private:
   // Past the block last returned: its lines counted, the bytes after it moved to the start of the buffer
-  // the next block fills. False at the input's end.
-  bool advance() {
-    const std::vector<char>& from = bufs_[now_];
+  // the next block fills (the other one when the block is kept). False at the input's end.
+  bool advance(bool keep_last) {
+    std::vector<char>& from = bufs_[now_];
     line_base_ += count_newlines(from.data(), from.data() + cut_);
     if (cut_ == filled_ && eof_) return false;
     const std::size_t rest = filled_ - cut_;
-    if (bufs_.size() == 1) {
-      std::memmove(bufs_[0].data(), bufs_[0].data() + cut_, rest);
+    // The other buffer's block (the one before the last) is done: one grown past twice what the next
+    // block needs is given back.
+    const std::size_t need = std::max(block_bytes_, rest) + line_padding;
+    if (bufs_.size() == 2 && bufs_[now_ ^ 1].size() > 2 * need) std::vector<char>().swap(bufs_[now_ ^ 1]);
+    if (!keep_last) {
+      std::memmove(from.data(), from.data() + cut_, rest);
     } else {
-      std::vector<char>& to = bufs_[now_ ^ 1];  // (its block, the one before the last, is done)
-      const std::size_t need = std::max(block_bytes_, rest) + line_padding;
-      if (to.size() < need || to.size() > 2 * need) std::vector<char>(need).swap(to);
+      std::vector<char>& to = bufs_[now_ ^ 1];
+      if (to.size() < need) std::vector<char>(need).swap(to);
       std::memcpy(to.data(), from.data() + cut_, rest);
       now_ ^= 1;
     }
@@ -212,7 +218,7 @@ std::uint64_t read_blocks(byte_source& src, std::size_t block_bytes, std::uint64
                           OnBlock&& on_block) {
   block_reader blocks(src, block_bytes, max_line_bytes, 1);
   line_block b;
-  while (blocks.next(b)) on_block(b);
+  while (blocks.next(b, false)) on_block(b);
   return blocks.bytes();
 }
 

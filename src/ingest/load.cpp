@@ -148,15 +148,17 @@ void read_input(const std::string& name, detail::byte_source& src, load_state& s
       c.first_line[p] =
           c.first_line[p - 1] + detail::count_newlines(b.data + c.bounds[p - 1], b.data + c.bounds[p]);
   };
-  // With more than one thread the next block is read while this one is parsed, into a second buffer.
-  const bool read_ahead = s.threads > 1;
-  detail::block_reader input(src, block_bytes, s.options.max_line_bytes, read_ahead ? 2 : 1);
+  // With more than one thread the next block is read while this one is parsed, into a second buffer, but
+  // for a block grown for a long line: its line's parsing then has the memory to itself.
+  const bool two_buffers = s.threads > 1;
+  detail::block_reader input(src, block_bytes, s.options.max_line_bytes, two_buffers ? 2 : 1);
   std::array<cut_block, 2> cuts;  // the block being parsed and the one read ahead
-  bool have = input.next(cuts[0].lines);
+  bool have = input.next(cuts[0].lines, false);
   if (have) cut_into_parts(cuts[0]);
   for (std::size_t at = 0; have; at ^= 1) {
     throw_if_stopped(s.stop);
     const cut_block& c = cuts[at];
+    const bool read_ahead = two_buffers && c.lines.size <= block_bytes;
     const std::size_t parts = c.bounds.size() - 1;
     const std::size_t workers = std::min<std::size_t>(s.threads, parts + 1);
     while (readers.size() < workers) readers.emplace_back(s.options);
@@ -172,7 +174,7 @@ void read_input(const std::string& name, detail::byte_source& src, load_state& s
     bool have_next = false;
     auto read_next = [&] {
       try {
-        have_next = input.next(cuts[at ^ 1].lines);
+        have_next = input.next(cuts[at ^ 1].lines, read_ahead);  // (this block is in use while reading ahead)
         if (have_next) cut_into_parts(cuts[at ^ 1]);
       } catch (...) {
         failed[parts + 1] = std::current_exception();

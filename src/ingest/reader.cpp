@@ -154,6 +154,15 @@ class record_walker {
 
   explicit record_walker(std::uint64_t max_line_bytes) : parser(std::max<std::size_t>(max_line_bytes, 1)) {}
 
+  // Gives back the parser's buffers when a line longer than `bytes` made them grow (about 2.7 bytes per
+  // byte of the longest line so far, which would otherwise stay with this walker, one per thread). The
+  // next line allocates what it needs.
+  void release_above(std::size_t bytes) noexcept {
+    if (parser.capacity() > bytes && parser.allocate(0) != simdjson::SUCCESS) {
+      // (No memory even for that: the next line's own allocation fails and is reported.)
+    }
+  }
+
   // Reads one line (without its newline; `capacity`: readable bytes from `p`, the padding included).
   // Fields judgebias does not know are counted in `unknown` as they are met. Throws line_failure.
   raw_record read(const char* p, std::size_t len, std::size_t capacity, unknown_counts& unknown) {
@@ -824,6 +833,8 @@ void line_reader::read_lines(const std::string& path, const char* data, std::siz
                   }
                   ++st.records;
                 });
+  // A part's long lines do not hold their memory for the parts that follow.
+  m.walker.release_above(std::size_t{1} << 20);
 }
 
 }  // namespace detail
