@@ -272,6 +272,30 @@ for k in range(3000):
     if [ $status != 0 ] && { [ $status != 1 ] || ! grep -q "out of memory" err; }; then bad="$bad $limit:$status"; fi
   done
   equal out-of-memory-every-limit "" "$bad"
+  # A 40 MiB line whose parse finds no memory is not an invalid line: out of memory (status 1), or, with
+  # the memory, a record; never skipped as not JSON (which --skip-invalid would have hidden; it was, from
+  # 150 to 400 MB of address space on two threads).
+  python3 -c '
+big = "{\"judge\":\"j\",\"item\":\"big\",\"response\":{\"id\":\"x\"},\"score\":5,\"meta\":\"" + "z" * (40 << 20) + "\"}"
+with open("longline.jsonl", "w") as f:
+    for k in range(4000):
+        f.write("{\"judge\":\"j\",\"item\":\"q%d\",\"response\":{\"id\":\"x\"},\"score\":%d}\n" % (k, k % 10))
+        if k == 1999:
+            f.write(big + "\n")
+'
+  bad=""
+  for limit in 150000 250000 350000 450000 600000; do
+    rm -f long.json
+    (ulimit -v $limit; "$bin" run longline.jsonl --skip-invalid --bootstrap 0 --threads 2 -q -o long.json >out 2>err)
+    status=$?
+    if [ $status = 0 ]; then
+      skipped=$(python3 -c 'import json; print(json.load(open("long.json"))["diagnostics"]["skipped"])')
+      [ "$skipped" = 0 ] || bad="$bad $limit:skipped=$skipped"
+    elif [ $status != 1 ] || ! grep -q "out of memory" err; then
+      bad="$bad $limit:$status"
+    fi
+  done
+  equal long-line-out-of-memory-never-skipped "" "$bad"
 fi
 
 finish

@@ -108,8 +108,10 @@ struct line_block {
 /// double until the line ends or passes max_line_bytes + 1, so a block may reach about twice that). A
 /// block's memory is reused by the next call, unless that call keeps it (with two buffers): it then stays
 /// readable and unchanged until the call after, so that one block can be parsed while the next is read.
-/// A buffer grown for a long line is given back once its block is done, so that two are held only for
-/// long lines in two blocks in a row, the second read while the first was kept.
+/// With two buffers, a buffer grown for a long line is given back when the next block but one is read
+/// into the other buffer, so that two large ones are held only for long lines in two blocks in a row, the
+/// second read while the first was kept; a block read in place, and any with one buffer, keeps the buffer
+/// as it grew.
 class block_reader {
  public:
   block_reader(byte_source& src, std::size_t block_bytes, std::uint64_t max_line_bytes, std::size_t buffers)

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <istream>
 #include <limits>
+#include <new>
 #include <optional>
 
 #include <fmt/format.h>
@@ -159,7 +160,8 @@ class record_walker {
   // next line allocates what it needs.
   void release_above(std::size_t bytes) noexcept {
     if (parser.capacity() > bytes && parser.allocate(0) != simdjson::SUCCESS) {
-      // (No memory even for that: the next line's own allocation fails and is reported.)
+      // (No memory even for that: the next line's parse allocates again, and its failure is "out of
+      // memory".)
     }
   }
 
@@ -175,6 +177,8 @@ class record_walker {
       fail(1, "not_json", "the line starts with a UTF-8 byte order mark (BOM); save the file without it");
     od::document doc;
     if (auto err = parser.iterate(simdjson::padded_string_view(p, len, capacity)).get(doc)) {
+      // No memory for the line's parse is no fault of the line: out of memory, not an invalid line.
+      if (err == simdjson::MEMALLOC) throw std::bad_alloc();
       if (err == simdjson::UTF8_ERROR) {
         std::size_t bad = detail::first_invalid_utf8(std::string_view(p, len));
         fail(bad + 1, "invalid_utf8", "invalid UTF-8");
