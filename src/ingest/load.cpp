@@ -96,7 +96,7 @@ struct parsed_block {
 // previous block's builders into the dataset and reads the next block, then joins the others in parsing.
 // Blocks are merged in input order, so that the dataset, the counts and the first error are exactly
 // those of one thread. Memory stays bounded: two blocks (one with --threads 1; each grown only for a
-// longer line, up to the limit) and two blocks' builders.
+// longer line, to about twice the limit at most, and not read past ahead) and two blocks' builders.
 void read_input(const std::string& name, detail::byte_source& src, load_state& s,
                 const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
   std::vector<detail::line_reader> readers;  // one per thread, kept from block to block
