@@ -545,6 +545,21 @@ TEST(Reader, BlocksOfWholeLines) {
   EXPECT_EQ(blocks_of("a\r\nb\r\n", 16, 20, 2), (std::vector<seen_block>{{"a\r\nb\r\n", 0, 6}}));
   EXPECT_TRUE(blocks_of("", 16, 20, 2).empty());
   EXPECT_EQ(blocks_of("\n\n\n", 16, 20, 2), (std::vector<seen_block>{{"\n\n\n", 0, 3}}));
+
+  // A block whose newlines the caller counted (set_newlines) is not counted again: the next block's first
+  // line follows the caller's count, here 10 where the block has 2 lines.
+  {
+    auto src = detail::byte_source::text("aaa\nbbb\nccc\nddd\neee\n");
+    detail::block_reader reader(src, 8, 20, 2);
+    detail::line_block b;
+    ASSERT_TRUE(reader.next(b, true));
+    EXPECT_EQ(std::string(b.data, b.size), "aaa\nbbb\n");
+    reader.set_newlines(10);
+    ASSERT_TRUE(reader.next(b, true));
+    EXPECT_EQ(b.first_line, 10u);
+    ASSERT_TRUE(reader.next(b, true));  // not set for that block: counted (2 lines)
+    EXPECT_EQ(b.first_line, 12u);
+  }
 }
 
 TEST(Reader, CodePoints) {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <istream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -167,6 +168,10 @@ class block_reader {
     }
   }
 
+  /// The newlines of the block last returned, when the caller has counted them (they are counted again
+  /// otherwise, when the next block is read).
+  void set_newlines(std::uint64_t n) noexcept { newlines_ = n; }
+
   /// The bytes read so far (all of the input's once next() has returned false).
   std::uint64_t bytes() const noexcept { return bytes_; }
   /// The bytes its buffers hold now.
@@ -177,7 +182,8 @@ class block_reader {
   // the next block fills (the other one when the block is kept). False at the input's end.
   bool advance(bool keep_last) {
     std::vector<char>& from = bufs_[now_];
-    line_base_ += count_newlines(from.data(), from.data() + cut_);
+    line_base_ += newlines_ ? *newlines_ : count_newlines(from.data(), from.data() + cut_);
+    newlines_.reset();
     if (cut_ == filled_ && eof_) return false;
     const std::size_t rest = filled_ - cut_;
     // The other buffer's block (the one before the last) is done: one grown past twice what the next
@@ -211,6 +217,7 @@ class block_reader {
   std::size_t cut_ = 0;     // the end of its whole lines
   bool eof_ = false, discarding_ = false, cut_short_ = false, have_block_ = false;
   std::uint64_t line_base_ = 0, bytes_ = 0;
+  std::optional<std::uint64_t> newlines_;  // set_newlines() of the block last returned
 };
 
 /// Reads `src` to its end and calls on_block(const line_block&) for each block (block_reader, one

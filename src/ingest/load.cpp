@@ -123,6 +123,10 @@ void read_input(const std::string& name, detail::byte_source& src, load_state& s
     }
     if (progress) progress(pb.done, src.size());
   };
+  // With more than one thread the next block is read while this one is parsed, into a second buffer, but
+  // for a block grown for a long line: its line's parsing then has the memory to itself.
+  const bool two_buffers = s.threads > 1;
+  detail::block_reader input(src, block_bytes, s.options.max_line_bytes, two_buffers ? 2 : 1);
   // A block cut into parts at newlines, at most one per 64 KiB: with more than one thread, a few per
   // thread, taken in turn by whichever thread is free, so that a thread whose parts went faster, or that
   // merged and read first, is not left waiting for the others.
@@ -143,15 +147,14 @@ void read_input(const std::string& name, detail::byte_source& src, load_state& s
       c.bounds.push_back(nl ? static_cast<std::size_t>(nl - b.data) + 1 : b.size);
     }
     c.bounds.push_back(b.size);
-    c.first_line.assign(c.bounds.size() - 1, b.first_line);
-    for (std::size_t p = 1; p < c.first_line.size(); ++p)
+    // Each part's first line, and the block's newlines for `input` (which would count them again).
+    c.first_line.assign(c.bounds.size(), b.first_line);
+    for (std::size_t p = 1; p < c.bounds.size(); ++p)
       c.first_line[p] =
           c.first_line[p - 1] + detail::count_newlines(b.data + c.bounds[p - 1], b.data + c.bounds[p]);
+    input.set_newlines(c.first_line.back() - b.first_line);
+    c.first_line.pop_back();
   };
-  // With more than one thread the next block is read while this one is parsed, into a second buffer, but
-  // for a block grown for a long line: its line's parsing then has the memory to itself.
-  const bool two_buffers = s.threads > 1;
-  detail::block_reader input(src, block_bytes, s.options.max_line_bytes, two_buffers ? 2 : 1);
   std::array<cut_block, 2> cuts;  // the block being parsed and the one read ahead
   bool have = input.next(cuts[0].lines, false);
   if (have) cut_into_parts(cuts[0]);
