@@ -1,6 +1,6 @@
 // Google Benchmark micro-benchmarks of each stage on synth data held in memory: the reader, the dataset's
-// indexes, each module (closed-form intervals, then with the bootstrap), the bootstrap's draws and the
-// bootstrap alone.
+// indexes, each module (closed-form intervals, then with the bootstrap), a floor for the modules (one
+// fused pass over their columns), the bootstrap's draws and the bootstrap alone.
 // Run: build/bench/judgebias_micro [--benchmark_filter=...]. Numbers go in docs/performance.md.
 #include <sstream>
 #include <string>
@@ -104,6 +104,33 @@ BENCHMARK_CAPTURE(module, self_preference_bootstrap, "self_preference", 1000)->U
 BENCHMARK_CAPTURE(module, position_bootstrap, "position", 1000)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(module, winrate_bootstrap, "winrate", 1000)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(module, judge_agreement_bootstrap, "judge_agreement", 1000)->Unit(benchmark::kMillisecond);
+
+// A floor for the modules at --bootstrap 0: one pass over the records that reads the columns they read
+// (judge, item, outcome, candidates, models, lengths, the gold in the record's order, perturbation, run,
+// task, comparison) and adds them into per-(judge, item) sums, as a module fused with all the others
+// would; docs/performance.md sets it beside the sum of the module rows above.
+void modules_floor(benchmark::State& state) {
+  const dataset& d = sample_dataset();
+  const std::size_t n_items = d.items().size();
+  std::vector<double> sums(d.judges().size() * n_items * 8);
+  for (auto _ : state) {
+    std::fill(sums.begin(), sums.end(), 0.0);
+    for (dataset::index i = 0; i < d.size(); ++i) {
+      double* r = &sums[(std::size_t{d.judge(i)} * n_items + d.item(i)) * 8];
+      r[0] += d.outcome(i) == d.cand_a(i);
+      r[1] += d.model_a(i) == d.judge_model(i);
+      r[2] += d.model_b(i) == d.judge_model(i);
+      r[3] += static_cast<double>(d.length_a(i)) - static_cast<double>(d.length_b(i));
+      r[4] += static_cast<double>(d.gold_in_presentation(i));
+      r[5] += d.is_control(i);
+      r[6] += d.comparison_of(i) & 1;
+      r[7] += d.run(i) + d.task(i);
+    }
+    benchmark::DoNotOptimize(sums.data());
+  }
+  set_counters(state);
+}
+BENCHMARK(modules_floor)->Unit(benchmark::kMillisecond);
 
 // gold_noise needs a gold panel: two of synth's judges as gold judges (the third is measured).
 void gold_noise(benchmark::State& state, std::uint32_t bootstrap) {
