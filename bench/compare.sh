@@ -4,10 +4,13 @@
 #   (a) bench/simdjson_pass, the bare parser pass (the yardstick),
 #   (b) judgebias run, all modules, --bootstrap 0 and the default 1000,
 #   (c) bench/pandas_baseline.py, what a user would write with pandas (100k and 1M only).
-# Prints one table: wall time, MB/s, records/s, peak RSS, and the ratios to (a) and (c).
+# Prints one table: wall time, MB/s, records/s, peak RSS, and the ratios to (a) and (c). The runs of (a)
+# and (b) below 10M are made three times each and their median wall time kept (and the largest peak), as
+# one 10 ms blip is a tenth of a 100k run; wall times are in milliseconds, taken around each run.
 # Usage: bench/compare.sh [BUILD_DIR] (default: build). Needs root (or python3-pandas installed) for (c).
 # SIZES="100k 1M" bench/compare.sh runs fewer sizes.
 set -euo pipefail
+export LC_ALL=C  # (a decimal point in $EPOCHREALTIME)
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
 jb=$build/judgebias
@@ -25,14 +28,22 @@ items_of() {  # 54 records per item with the default judges
   case $1 in 100k) echo 1852 ;; 1M|1M-text) echo 18519 ;; 10M) echo 185186 ;; esac
 }
 
-# measure NAME FILE COMMAND...: one row of "name size seconds peak_kb"
+# measure NAME SIZE RUNS COMMAND...: one row of "name size seconds peak_kb", the median wall time of RUNS
+# runs and their largest peak
 measure() {
-  local name=$1 size=$2
-  shift 2
-  /usr/bin/time -v "$@" >"$tmp/out" 2>"$tmp/time" || { echo "failed: $*" >&2; cat "$tmp/time" >&2; exit 1; }
+  local name=$1 size=$2 runs=$3
+  shift 3
+  : >"$tmp/runs"
+  for ((k = 0; k < runs; k++)); do
+    local start=$EPOCHREALTIME
+    /usr/bin/time -v "$@" >"$tmp/out" 2>"$tmp/time" || { echo "failed: $*" >&2; cat "$tmp/time" >&2; exit 1; }
+    local end=$EPOCHREALTIME
+    echo "$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.3f", b - a}')" \
+      "$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/time")" >>"$tmp/runs"
+  done
   local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' "$tmp/time")
-  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/time")
+  wall=$(sort -n "$tmp/runs" | awk '{w[NR] = $1} END {print w[int((NR + 1) / 2)]}')
+  rss=$(sort -n -k2 "$tmp/runs" | awk 'END {print $2}')
   echo "$name $size $wall $rss" >>"$tmp/rows"
 }
 
@@ -47,10 +58,12 @@ for size in $sizes; do
   bytes=$(stat -c %s "$file")
   records=$(wc -l <"$file")
   echo "$size $bytes $records" >>"$tmp/sizes"
-  measure simdjson_pass "$size" "$pass" "$file"
-  measure run_bootstrap0 "$size" "$jb" run "$file" --bootstrap 0 -o "$tmp/r0.json"
-  measure run_bootstrap1000 "$size" "$jb" run "$file" -o "$tmp/r1000.json"
-  case $size in 100k|1M) measure pandas "$size" /usr/bin/python3 "$here/pandas_baseline.py" "$file" ;; esac
+  runs=3
+  [ "$size" = 10M ] && runs=1
+  measure simdjson_pass "$size" "$runs" "$pass" "$file"
+  measure run_bootstrap0 "$size" "$runs" "$jb" run "$file" --bootstrap 0 -o "$tmp/r0.json"
+  measure run_bootstrap1000 "$size" "$runs" "$jb" run "$file" -o "$tmp/r1000.json"
+  case $size in 100k|1M) measure pandas "$size" 1 /usr/bin/python3 "$here/pandas_baseline.py" "$file" ;; esac
   rm -f "$file"
 done
 
@@ -66,7 +79,7 @@ while read -r size bytes records; do
     ratio=$(awk -v w="$wall" -v b="$base" 'BEGIN {printf "%.2f", w / b}')
     vs=$( [ -n "$pandas" ] && [ "$name" != pandas ] && awk -v w="$wall" -v p="$pandas" 'BEGIN {printf "%.1f", p / w}' || echo "")
     awk -v s="$size" -v n="$name" -v w="$wall" -v b="$bytes" -v r="$records" -v m="$rss" -v x="$ratio" -v v="$vs" \
-      'BEGIN {printf "| %-8s | %-18s | %9.2f | %8.0f | %12.0f | %6.0f MiB | %8s | %9s |\n", s, n, w, b / 1e6 / w, r / w, m / 1024, x, v}'
+      'BEGIN {printf "| %-8s | %-18s | %9.3f | %8.0f | %12.0f | %6.0f MiB | %8s | %9s |\n", s, n, w, b / 1e6 / w, r / w, m / 1024, x, v}'
   done
 done <"$tmp/sizes"
 echo
