@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end comparison for docs/performance.md. Generates synth files (100k, 1M and 10M records, and 1M
-# with long texts) in a temporary directory, and times side by side with /usr/bin/time -v:
+# with long texts) in a temporary directory, and runs side by side under /usr/bin/time -v (the peaks):
 #   (a) bench/simdjson_pass, the bare parser pass (the yardstick),
 #   (b) judgebias run, all modules, --bootstrap 0 and the default 1000,
 #   (c) bench/pandas_baseline.py, what a user would write with pandas (100k and 1M only).
 # Prints one table: wall time, MB/s, records/s, peak RSS, and the ratios to (a) and (c). The runs of (a)
 # and (b) below 10M are made three times each and their median wall time kept (and the largest peak), as
-# one 10 ms blip is a tenth of a 100k run; wall times are in milliseconds, taken around each run.
+# one 10 ms blip is a tenth of a 100k run; wall times are in milliseconds, taken with $EPOCHREALTIME
+# around each run (they include /usr/bin/time's own start, about 1 ms).
 # Usage: bench/compare.sh [BUILD_DIR] (default: build). Needs root (or python3-pandas installed) for (c).
 # SIZES="100k 1M" bench/compare.sh runs fewer sizes.
 set -euo pipefail

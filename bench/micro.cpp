@@ -2,6 +2,7 @@
 // indexes, each module (closed-form intervals, then with the bootstrap), a floor for the modules (one
 // fused pass over their columns), the bootstrap's draws and the bootstrap alone.
 // Run: build/bench/judgebias_micro [--benchmark_filter=...]. Numbers go in docs/performance.md.
+#include <cmath>
 #include <sstream>
 #include <string>
 
@@ -106,25 +107,33 @@ BENCHMARK_CAPTURE(module, winrate_bootstrap, "winrate", 1000)->Unit(benchmark::k
 BENCHMARK_CAPTURE(module, judge_agreement_bootstrap, "judge_agreement", 1000)->Unit(benchmark::kMillisecond);
 
 // A floor for the modules at --bootstrap 0: one pass over the records that reads the columns they read
-// (judge, item, outcome, candidates, models, lengths, the gold in the record's order, perturbation, run,
-// task, comparison) and adds them into per-(judge, item) sums, as a module fused with all the others
-// would; docs/performance.md sets it beside the sum of the module rows above.
+// (judge and its model, item, task, run, mode and verdict, outcome, candidates, models, lengths in
+// characters and tokens, the score or prob_a, the gold score, the gold in the record's order,
+// perturbation, comparison) and adds them into per-(judge, item) sums, as one pass shared by every module
+// would. It bounds the modules' reading of the data only: no pairing of records, no per-model tables, no
+// fit or interval. docs/performance.md sets it beside the sum of the module rows above.
 void modules_floor(benchmark::State& state) {
   const dataset& d = sample_dataset();
   const std::size_t n_items = d.items().size();
-  std::vector<double> sums(d.judges().size() * n_items * 8);
+  constexpr std::size_t width = 10;
+  std::vector<double> sums(d.judges().size() * n_items * width);
+  auto id = [](std::uint32_t v) { return v == no_id ? 0.0 : static_cast<double>(v); };
   for (auto _ : state) {
     std::fill(sums.begin(), sums.end(), 0.0);
     for (dataset::index i = 0; i < d.size(); ++i) {
-      double* r = &sums[(std::size_t{d.judge(i)} * n_items + d.item(i)) * 8];
+      double* r = &sums[(std::size_t{d.judge(i)} * n_items + d.item(i)) * width];
       r[0] += d.outcome(i) == d.cand_a(i);
       r[1] += d.model_a(i) == d.judge_model(i);
-      r[2] += d.model_b(i) == d.judge_model(i);
-      r[3] += static_cast<double>(d.length_a(i)) - static_cast<double>(d.length_b(i));
-      r[4] += static_cast<double>(d.gold_in_presentation(i));
-      r[5] += d.is_control(i);
-      r[6] += d.comparison_of(i) & 1;
-      r[7] += d.run(i) + d.task(i);
+      r[2] += d.model_b(i) == d.judge_model(i) || d.cand_b(i) == no_id;
+      r[3] += id(d.length_a(i)) - id(d.length_b(i));
+      r[4] += id(d.tokens_a(i)) - id(d.tokens_b(i));
+      r[5] += static_cast<double>(d.gold_in_presentation(i)) + static_cast<double>(d.verdict(i));
+      r[6] += d.is_control(i) + (d.comparison_of(i) & 1);
+      r[7] += id(d.run(i)) + id(d.task(i));
+      // The score (pointwise) or prob_a (pairwise), and the gold score: NaN when absent.
+      const double v = d.mode(i) == judgment_mode::pointwise ? d.score(i) : d.prob_a(i), g = d.gold_score(i);
+      r[8] += std::isnan(v) ? 0.0 : v;
+      r[9] += std::isnan(g) ? 0.0 : g;
     }
     benchmark::DoNotOptimize(sums.data());
   }

@@ -168,8 +168,9 @@ class block_reader {
     }
   }
 
-  /// The newlines of the block last returned, when the caller has counted them (they are counted again
-  /// otherwise, when the next block is read).
+  /// The newlines in [data, data + size) of the block last returned, when the caller has counted them:
+  /// the next block's first_line adds `n` as given, unchecked, so a wrong count shifts every later line
+  /// number. Without it the reader counts them itself when the next block is read.
   void set_newlines(std::uint64_t n) noexcept { newlines_ = n; }
 
   /// The bytes read so far (all of the input's once next() has returned false).
