@@ -108,10 +108,11 @@ BENCHMARK_CAPTURE(module, judge_agreement_bootstrap, "judge_agreement", 1000)->U
 
 // A floor for the modules at --bootstrap 0: one pass over the records that reads the columns they read
 // (judge and its model, item, task, run, mode and verdict, outcome, candidates, models, lengths in
-// characters and tokens, the score or prob_a, the gold score, the gold in the record's order,
-// perturbation, comparison) and adds them into per-(judge, item) sums, as one pass shared by every module
-// would. It bounds the modules' reading of the data only: no pairing of records, no per-model tables, no
-// fit or interval. docs/performance.md sets it beside the sum of the module rows above.
+// characters and tokens, the score or prob_a, the gold score, the gold in the record's order, the
+// perturbation and the candidate its cue favours, comparison) and adds them into per-(judge, item) sums, as
+// one pass shared by every module would. It bounds the modules' reading of the data only: no pairing of
+// records, no per-model tables, no fit or interval. docs/performance.md sets it beside the sum of the module
+// rows above.
 void modules_floor(benchmark::State& state) {
   const dataset& d = sample_dataset();
   const std::size_t n_items = d.items().size();
@@ -128,7 +129,7 @@ void modules_floor(benchmark::State& state) {
       r[3] += id(d.length_a(i)) - id(d.length_b(i));
       r[4] += id(d.tokens_a(i)) - id(d.tokens_b(i));
       r[5] += static_cast<double>(d.gold_in_presentation(i)) + static_cast<double>(d.verdict(i));
-      r[6] += d.is_control(i) + (d.comparison_of(i) & 1);
+      r[6] += d.is_control(i) + (d.comparison_of(i) & 1) + (d.target(i) == d.cand_a(i));
       r[7] += id(d.run(i)) + id(d.task(i));
       // The score (pointwise) or prob_a (pairwise), and the gold score: NaN when absent.
       const double v = d.mode(i) == judgment_mode::pointwise ? d.score(i) : d.prob_a(i), g = d.gold_score(i);
